@@ -1,0 +1,67 @@
+"""The pure domain: dataclasses, enums, validation and rules. No Qt, no SQL."""
+
+from careplan.models.audit import AuditEvent
+from careplan.models.base import Entity, new_id
+from careplan.models.enums import *  # noqa: F403
+from careplan.models.episodes import CaseConference, DelayReason, HospitalStay
+from careplan.models.handoffs import Handoff, Referral, ReferralEvent
+from careplan.models.people import (
+    Agency,
+    Assessment,
+    CareTeamMember,
+    Condition,
+    Consent,
+    Person,
+    Professional,
+)
+from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanSignOff
+
+#: Every stored entity type, parents before children (the order rows are written in).
+ENTITY_TYPES: tuple[type[Entity], ...] = (
+    Agency,
+    Professional,
+    Person,
+    CareTeamMember,
+    Consent,
+    Condition,
+    Assessment,
+    CarePlan,
+    Need,
+    Outcome,
+    CaseConference,
+    Action,
+    PlanSignOff,
+    Handoff,
+    Referral,
+    ReferralEvent,
+    HospitalStay,
+    DelayReason,
+)
+
+BY_TABLE: dict[str, type[Entity]] = {t.TABLE: t for t in ENTITY_TYPES}
+
+__all__ = [
+    "ENTITY_TYPES",
+    "BY_TABLE",
+    "Action",
+    "Agency",
+    "Assessment",
+    "AuditEvent",
+    "CarePlan",
+    "CareTeamMember",
+    "CaseConference",
+    "Condition",
+    "Consent",
+    "DelayReason",
+    "Entity",
+    "Handoff",
+    "HospitalStay",
+    "Need",
+    "Outcome",
+    "Person",
+    "PlanSignOff",
+    "Professional",
+    "Referral",
+    "ReferralEvent",
+    "new_id",
+]

@@ -1,0 +1,155 @@
+"""The base of every stored entity: typed fields checked and coerced at construction.
+
+Each entity is a frozen, slotted dataclass. ``__post_init__`` coerces plain values
+(ISO text to dates, text to enums) and raises ``ValueError`` naming the field and the
+rule it broke, so bad input never becomes a domain object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, ClassVar, TypeVar, Union
+
+E = TypeVar("E", bound="Entity")
+
+
+def new_id() -> str:
+    """A fresh random UUID as text (ids must not clash across offline copies)."""
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """How one field is checked and stored."""
+
+    name: str
+    kind: type[Any]
+    optional: bool
+    is_tuple: bool = False
+
+
+_SPECS: dict[type[Any], tuple[FieldSpec, ...]] = {}
+
+
+def _unwrap(hint: Any) -> tuple[Any, bool]:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return args[0], True
+    return hint, False
+
+
+def field_specs(cls: type[Any]) -> tuple[FieldSpec, ...]:
+    """The checked fields of an entity class, computed once per class."""
+    specs = _SPECS.get(cls)
+    if specs is None:
+        hints = typing.get_type_hints(cls)
+        out = []
+        for f in dataclasses.fields(cls):
+            hint, optional = _unwrap(hints[f.name])
+            if typing.get_origin(hint) is tuple:
+                out.append(FieldSpec(f.name, typing.get_args(hint)[0], optional, True))
+            else:
+                out.append(FieldSpec(f.name, hint, optional))
+        specs = _SPECS[cls] = tuple(out)
+    return specs
+
+
+def label(name: str) -> str:
+    """A field name as a person would say it: ``birth_date`` -> ``birth date``."""
+    return name.replace("_", " ")
+
+
+def _coerce_one(spec: FieldSpec, value: Any) -> Any:
+    kind = spec.kind
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    name = label(spec.name)
+    if kind is date and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
+    if kind is datetime and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{name}: {value!r} is not a date and time (use YYYY-MM-DDTHH:MM)"
+            ) from None
+    if kind is date and isinstance(value, datetime):
+        return value.date()
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in kind)
+            raise ValueError(f"{name}: {value!r} is not one of {allowed}") from None
+    if kind is bool and value in (0, 1):
+        return bool(value)
+    if kind is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise ValueError(f"{name}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entity:
+    """A stored record: a UUID text id and a version used to detect stale writes."""
+
+    TABLE: ClassVar[str] = ""
+    #: What a person calls one of these ("care team member"), for messages.
+    NOUN: ClassVar[str] = ""
+
+    id: str = field(default_factory=new_id)
+    version: int = 0
+
+    def __post_init__(self) -> None:
+        for spec in field_specs(type(self)):
+            value = getattr(self, spec.name)
+            if value is None:
+                if not spec.optional:
+                    raise ValueError(f"{label(spec.name)}: is required")
+                continue
+            if spec.is_tuple:
+                if isinstance(value, str) or not isinstance(value, tuple | list):
+                    raise ValueError(f"{label(spec.name)}: expected a list, got {value!r}")
+                items = tuple(_coerce_one(spec, v) for v in value)
+                object.__setattr__(self, spec.name, items)
+                continue
+            coerced = _coerce_one(spec, value)
+            if coerced is not value:
+                object.__setattr__(self, spec.name, coerced)
+        self.validate()
+
+    def validate(self) -> None:
+        """Check rules across fields; raise ValueError naming the field."""
+
+    def evolve(self: E, **changes: Any) -> E:
+        """A copy with ``changes`` applied and checked again."""
+        return dataclasses.replace(self, **changes)
+
+
+def require_text(value: str, name: str) -> None:
+    """Raise unless ``value`` has visible characters."""
+    if not value or not value.strip():
+        raise ValueError(f"{label(name)}: is required")
+
+
+def not_before(later: date | datetime | None, earlier: date | datetime | None,
+               later_name: str, earlier_name: str) -> None:
+    """Raise when ``later`` falls before ``earlier`` (both optional)."""
+    if later is None or earlier is None:
+        return
+    a = later.date() if isinstance(later, datetime) else later
+    b = earlier.date() if isinstance(earlier, datetime) else earlier
+    if a < b:
+        raise ValueError(
+            f"{label(later_name)}: {a.isoformat()} is before {label(earlier_name)} "
+            f"{b.isoformat()}"
+        )

@@ -1,0 +1,112 @@
+"""The one shared care plan: needs, outcomes, actions and sign-offs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from careplan.models.base import Entity, not_before, require_text
+from careplan.models.enums import ActionStatus, NeedDomain, OutcomeStatus, PlanStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CarePlan(Entity):
+    """A person's shared plan; ``plan_version`` rises when a signed plan changes."""
+
+    TABLE = "care_plans"
+    NOUN = "care plan"
+
+    person_id: str
+    status: PlanStatus = PlanStatus.DRAFT
+    plan_version: int = 1
+    created_on: date
+    activated_on: date | None = None
+    review_date: date | None = None
+    closed_on: date | None = None
+
+    def validate(self) -> None:
+        if self.plan_version < 1:
+            raise ValueError(f"plan version: must be 1 or more, got {self.plan_version}")
+        not_before(self.activated_on, self.created_on, "activated_on", "created_on")
+        not_before(self.closed_on, self.created_on, "closed_on", "created_on")
+        if self.status is PlanStatus.CLOSED and self.closed_on is None:
+            raise ValueError("closed on: is required when the plan is closed")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not PlanStatus.CLOSED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Need(Entity):
+    """Something the person needs help with, in one domain."""
+
+    TABLE = "needs"
+    NOUN = "need"
+
+    plan_id: str
+    description: str
+    domain: NeedDomain
+
+    def validate(self) -> None:
+        require_text(self.description, "description")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome(Entity):
+    """A goal in the person's own words ("what matters to me")."""
+
+    TABLE = "outcomes"
+    NOUN = "outcome"
+
+    plan_id: str
+    need_id: str | None = None
+    description: str
+    target_date: date | None = None
+    achievement: OutcomeStatus = OutcomeStatus.NOT_STARTED
+
+    def validate(self) -> None:
+        require_text(self.description, "description")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action(Entity):
+    """Who does what, for which agency, by when."""
+
+    TABLE = "actions"
+    NOUN = "action"
+
+    plan_id: str
+    need_id: str | None = None
+    description: str
+    owner_professional_id: str | None = None
+    owner_agency_id: str | None = None
+    due_date: date | None = None
+    status: ActionStatus = ActionStatus.NOT_STARTED
+    conference_id: str | None = None
+
+    def validate(self) -> None:
+        require_text(self.description, "description")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanSignOff(Entity):
+    """An agency's signature on one version of the plan."""
+
+    TABLE = "plan_signoffs"
+    NOUN = "sign-off"
+
+    plan_id: str
+    agency_id: str
+    plan_version: int
+    signed_by: str
+    signed_at: datetime
+
+    def validate(self) -> None:
+        require_text(self.signed_by, "signed_by")
+        if self.plan_version < 1:
+            raise ValueError(f"plan version: must be 1 or more, got {self.plan_version}")

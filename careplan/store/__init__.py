@@ -1,0 +1,25 @@
+"""The SQLite store (through sqlite-utils): schema, migrations, load/save, audit log."""
+
+from careplan.store.db import Store
+from careplan.store.errors import (
+    InputError,
+    NotAStoreError,
+    NotFoundError,
+    StaleWriteError,
+    StoreError,
+)
+from careplan.store.repo import add, add_many, find, get, update
+
+__all__ = [
+    "InputError",
+    "NotAStoreError",
+    "NotFoundError",
+    "StaleWriteError",
+    "Store",
+    "StoreError",
+    "add",
+    "add_many",
+    "find",
+    "get",
+    "update",
+]

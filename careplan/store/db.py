@@ -1,0 +1,210 @@
+"""Opening a store: checks, pragmas, migrations, transactions, the store's identity."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from careplan.store import migrations
+from careplan.store.errors import NotAStoreError, StoreError
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Store:
+    """One open store file: a single connection, used from one thread only."""
+
+    def __init__(self, db: sqlite_utils.Database, path: str) -> None:
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self.path = path
+        #: Wall clock for audit times; tests may replace it.
+        self.clock: Callable[[], datetime] = utc_now
+        self._store_id: str | None = None
+
+    # -- opening -------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True) -> Store:
+        """Open (and upgrade) the store at ``path``; create it if allowed.
+
+        Raises:
+            StoreError: the file is missing (and ``create`` is false), unreadable or
+                read-only where it must be written.
+            NotAStoreError: the file is not a CarePlan store.
+        """
+        text = str(path)
+        if text != ":memory:":
+            _check_file(Path(text), create)
+        try:
+            conn = sqlite3.connect(text, timeout=BUSY_TIMEOUT_MS / 1000)
+            db = sqlite_utils.Database(conn, execute_plugins=False)
+            _configure(conn, in_memory=text == ":memory:")
+            _check_is_store(conn, text)
+            migrations.upgrade(conn)
+        except sqlite3.DatabaseError as exc:
+            raise _as_store_error(exc, text) from exc
+        store = cls(db, text)
+        store._ensure_identity()
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- identity ------------------------------------------------------------------
+
+    @property
+    def store_id(self) -> str:
+        if self._store_id is None:
+            self._store_id = self.meta("store_id")
+        assert self._store_id is not None
+        return self._store_id
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.atomic():
+            self.conn.execute(
+                "INSERT INTO store_meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+        if key == "store_id":
+            self._store_id = value
+
+    def _ensure_identity(self) -> None:
+        if self.meta("store_id") is None:
+            self.set_meta("store_id", str(uuid.uuid4()))
+            self.set_meta("created_at", utc_now().isoformat())
+
+    @property
+    def schema_version(self) -> int:
+        return migrations.current_version(self.conn)
+
+    # -- transactions --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE takes the write lock up front, so a
+        second process waits on the busy timeout instead of failing mid-transaction).
+        Nested use becomes a savepoint."""
+        conn = self.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield conn
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _as_store_error(exc, self.path) from exc
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise _as_store_error(exc, self.path) from exc
+
+    def query(
+        self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
+    ) -> list[dict[str, Any]]:
+        """Rows as dicts keyed by column name."""
+        cur = self.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def integrity_check(self) -> str:
+        return ", ".join(str(r[0]) for r in self.conn.execute("PRAGMA integrity_check"))
+
+    def table_counts(self) -> dict[str, int]:
+        names = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        return {n: int(self.conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0])
+                for n in names}
+
+
+def _configure(conn: sqlite3.Connection, *, in_memory: bool) -> None:
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if not in_memory:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"Could not switch the store to WAL journaling (got {mode}).")
+    # FULL: a committed care record survives power loss, not only a crash.
+    conn.execute("PRAGMA synchronous = FULL")
+
+
+def _check_file(path: Path, create: bool) -> None:
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a store file.")
+    if not path.exists():
+        if not create:
+            raise StoreError(f"There is no store at {path}.")
+        if not path.parent.exists():
+            raise StoreError(f"The folder {path.parent} does not exist.")
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read ({exc.strerror}).") from exc
+    if head and head != _SQLITE_MAGIC:
+        raise NotAStoreError(f"{path} is not a CarePlan store (it is not an SQLite database).")
+
+
+def _check_is_store(conn: sqlite3.Connection, path: str) -> None:
+    version = migrations.current_version(conn)
+    if version > 0:
+        return
+    tables = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+    ).fetchone()[0]
+    if tables:
+        raise NotAStoreError(
+            f"{path} is an SQLite database but not a CarePlan store (it has other tables)."
+        )
+
+
+def _as_store_error(exc: sqlite3.DatabaseError, path: str) -> StoreError:
+    text = str(exc)
+    if "file is not a database" in text or "malformed" in text:
+        return NotAStoreError(f"{path} is damaged or is not a CarePlan store ({text}).")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path} is read-only; nothing was changed.")
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"{path} is busy in another window or program; try again in a moment."
+        )
+    if "disk is full" in text or "database or disk is full" in text:
+        return StoreError(f"The disk holding {path} is full; nothing more was saved.")
+    return StoreError(f"{path}: {text}")

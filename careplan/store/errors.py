@@ -1,0 +1,23 @@
+"""Errors the store raises, each worded for the person who must act on it."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Something about the store file itself is wrong (missing, not a store, read-only)."""
+
+
+class NotAStoreError(StoreError):
+    """The file exists but is not a CarePlan store."""
+
+
+class StaleWriteError(StoreError):
+    """The record changed since it was read; nothing was written."""
+
+
+class NotFoundError(StoreError):
+    """No record with that id."""
+
+
+class InputError(ValueError):
+    """A user's input was refused; the message names the field and what is wrong."""

@@ -1,0 +1,73 @@
+"""Numbered schema migrations. Opening an older store upgrades it in one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from careplan.store import schema_v1
+from careplan.store.errors import StoreError
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _script(sql: str) -> Migration:
+    def run(conn: sqlite3.Connection) -> None:
+        # executescript would COMMIT the open transaction; run statements one by one.
+        for statement in _split(sql):
+            conn.execute(statement)
+
+    return run
+
+
+def _split(sql: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies whole."""
+    statements: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        statements.append(buf.strip())
+    return statements
+
+
+#: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
+MIGRATIONS: list[Migration] = [
+    _script(schema_v1.SQL),
+]
+
+
+def latest_version() -> int:
+    return len(MIGRATIONS)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def upgrade(conn: sqlite3.Connection) -> list[int]:
+    """Apply every pending migration atomically; return the versions applied."""
+    start = current_version(conn)
+    if start > latest_version():
+        raise StoreError(
+            f"This store was written by a newer CarePlan (schema {start}); "
+            f"this version understands up to schema {latest_version()}."
+        )
+    applied: list[int] = []
+    if start == latest_version():
+        return applied
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for number in range(start + 1, latest_version() + 1):
+            MIGRATIONS[number - 1](conn)
+            applied.append(number)
+        conn.execute(f"PRAGMA user_version = {latest_version()}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return applied

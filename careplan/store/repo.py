@@ -1,0 +1,212 @@
+"""Load and save domain entities. Every write is one transaction with its audit event."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from careplan.models import nhs
+from careplan.models.base import Entity, label
+from careplan.store import audit
+from careplan.store.db import Store
+from careplan.store.errors import InputError, NotFoundError, StaleWriteError
+from careplan.store.rows import columns, from_row, to_row, to_value
+
+E = TypeVar("E", bound=Entity)
+
+#: Which table each reference column points at, so a dangling reference is refused
+#: with a sentence naming the field instead of SQLite's bare "FOREIGN KEY constraint".
+REFERENCES: dict[str, str] = {
+    "person_id": "persons",
+    "agency_id": "agencies",
+    "professional_id": "professionals",
+    "plan_id": "care_plans",
+    "need_id": "needs",
+    "action_id": "actions",
+    "referral_id": "referrals",
+    "stay_id": "hospital_stays",
+    "conference_id": "case_conferences",
+    "gp_practice_id": "agencies",
+    "owner_professional_id": "professionals",
+    "owner_agency_id": "agencies",
+    "from_professional_id": "professionals",
+    "to_professional_id": "professionals",
+    "from_agency_id": "agencies",
+    "to_agency_id": "agencies",
+    "team_id": "agencies",
+    "to_team_id": "agencies",
+    "by_professional_id": "professionals",
+    "interim_owner_id": "professionals",
+    "hospital_id": "agencies",
+    "chair_id": "professionals",
+    "signed_by": "professionals",
+    "recorded_by": "professionals",
+}
+
+_NOUNS = {
+    "persons": "person",
+    "agencies": "agency",
+    "professionals": "professional",
+    "care_plans": "care plan",
+    "needs": "need",
+    "actions": "action",
+    "referrals": "referral",
+    "hospital_stays": "hospital stay",
+    "case_conferences": "case conference",
+}
+
+
+def _check_references(store: Store, entity: Entity) -> None:
+    row = to_row(entity)
+    for name, table in REFERENCES.items():
+        value = row.get(name)
+        if value is None or name not in row:
+            continue
+        found = store.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (value,)).fetchone()
+        if found is None:
+            field = label(name.removesuffix("_id"))
+            raise InputError(f"{field}: there is no {_NOUNS[table]} with id {value} in this store")
+
+
+def _check_unique(store: Store, entity: Entity) -> None:
+    number = getattr(entity, "nhs_number", None)
+    if entity.TABLE == "persons" and number:
+        clash = store.conn.execute(
+            "SELECT 1 FROM persons WHERE nhs_number = ? AND id != ?", (number, entity.id)
+        ).fetchone()
+        if clash:
+            raise InputError(
+                f"NHS number: {nhs.format_334(number)} is already recorded for another person"
+            )
+
+
+def _insert_sql(cls: type[Entity]) -> str:
+    cols = columns(cls) + ["created_at", "updated_at", "updated_by"]
+    marks = ", ".join("?" for _ in cols)
+    return f"INSERT INTO {cls.TABLE} ({', '.join(cols)}) VALUES ({marks})"
+
+
+def add(store: Store, entity: E, actor: str) -> E:
+    """Insert a new record (version 1) and its audit event; return it as stored."""
+    stored = entity.evolve(version=1)
+    now = store.clock()
+    with store.atomic():
+        _check_references(store, stored)
+        _check_unique(store, stored)
+        row = to_row(stored)
+        try:
+            store.conn.execute(
+                _insert_sql(type(stored)),
+                [*row.values(), now.isoformat(), now.isoformat(), actor],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _integrity(stored, exc) from exc
+        audit.record(store, stored.TABLE, stored.id, None, row, actor, now)
+    return stored
+
+
+def add_many(store: Store, entities: Sequence[Entity], actor: str,
+             event_ids: Iterable[str] | None = None) -> int:
+    """Insert many new records and one audit event each, in one transaction.
+
+    References are left to SQLite's foreign keys here (bulk loads such as the demo and
+    imports build consistent graphs); a failure rolls the whole batch back.
+    """
+    now = store.clock()
+    stamp = now.isoformat()
+    by_type: dict[type[Entity], list[list[Any]]] = {}
+    audit_rows: list[tuple[str, dict[str, Any]]] = []
+    for entity in entities:
+        stored = entity if entity.version == 1 else entity.evolve(version=1)
+        row = to_row(stored)
+        by_type.setdefault(type(stored), []).append([*row.values(), stamp, stamp, actor])
+        audit_rows.append((stored.TABLE, row))
+    ids = event_ids if event_ids is not None else (str(uuid.uuid4()) for _ in audit_rows)
+    with store.atomic():
+        for cls, params in by_type.items():
+            try:
+                store.conn.executemany(_insert_sql(cls), params)
+            except sqlite3.IntegrityError as exc:
+                raise InputError(f"{cls.NOUN}: {exc}") from exc
+        audit.record_created(store, audit_rows, actor, now, ids)
+    return len(audit_rows)
+
+
+def update(store: Store, entity: E, actor: str) -> E:
+    """Save a changed record if nobody changed it meanwhile; return the new version.
+
+    Raises:
+        StaleWriteError: the stored version differs from ``entity.version``.
+    """
+    cls = type(entity)
+    now = store.clock()
+    with store.atomic():
+        current = store.query(f"SELECT * FROM {cls.TABLE} WHERE id = ?", (entity.id,))
+        if not current:
+            raise NotFoundError(f"That {cls.NOUN} no longer exists in this store.")
+        before_row = {c: current[0][c] for c in columns(cls)}
+        if before_row["version"] != entity.version:
+            raise StaleWriteError(
+                f"This {cls.NOUN} was changed by {actor_name(store, current[0]['updated_by'])} at "
+                f"{current[0]['updated_at']} after you opened it (version "
+                f"{before_row['version']}, yours {entity.version}); nothing was saved. "
+                "Reload it and make your change again."
+            )
+        stored = entity.evolve(version=entity.version + 1)
+        _check_references(store, stored)
+        _check_unique(store, stored)
+        after_row = to_row(stored)
+        if after_row == {**before_row, "version": stored.version}:
+            return entity  # nothing changed: no write, no audit event
+        sets = ", ".join(f"{c} = ?" for c in after_row if c != "id")
+        values = [v for c, v in after_row.items() if c != "id"]
+        try:
+            cur = store.conn.execute(
+                f"UPDATE {cls.TABLE} SET {sets}, updated_at = ?, updated_by = ? "
+                "WHERE id = ? AND version = ?",
+                [*values, now.isoformat(), actor, entity.id, entity.version],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _integrity(stored, exc) from exc
+        if cur.rowcount != 1:  # pragma: no cover - guarded by the version check above
+            raise StaleWriteError(f"This {cls.NOUN} changed while saving; nothing was saved.")
+        audit.record(store, cls.TABLE, entity.id, before_row, after_row, actor, now)
+    return stored
+
+
+def get(store: Store, cls: type[E], entity_id: str) -> E:
+    rows = store.query(f"SELECT * FROM {cls.TABLE} WHERE id = ?", (entity_id,))
+    if not rows:
+        raise NotFoundError(f"There is no {cls.NOUN} with id {entity_id} in this store.")
+    return from_row(cls, rows[0])
+
+
+def find(store: Store, cls: type[E], order_by: str = "", **equals: Any) -> list[E]:
+    """Records whose fields equal the given values, e.g. ``find(s, Action, plan_id=x)``."""
+    known = set(columns(cls))
+    for name in equals:
+        if name not in known:
+            raise ValueError(f"{cls.__name__} has no field {name!r}")
+    where = " AND ".join(f"{name} IS ?" for name in equals)
+    sql = f"SELECT * FROM {cls.TABLE}"
+    if where:
+        sql += f" WHERE {where}"
+    if order_by:
+        if order_by.lstrip("-") not in known:
+            raise ValueError(f"{cls.__name__} has no field {order_by!r}")
+        desc = " DESC" if order_by.startswith("-") else ""
+        sql += f" ORDER BY {order_by.lstrip('-')}{desc}"
+    params = tuple(to_value(v) for v in equals.values())
+    return [from_row(cls, r) for r in store.query(sql, params)]
+
+
+def actor_name(store: Store, actor: str) -> str:
+    """The professional's name for an actor id, or the id itself (e.g. "demo")."""
+    row = store.conn.execute("SELECT name FROM professionals WHERE id = ?", (actor,)).fetchone()
+    return actor if row is None else str(row[0])
+
+
+def _integrity(entity: Entity, exc: sqlite3.IntegrityError) -> InputError:
+    return InputError(f"{entity.NOUN}: could not be saved ({exc})")
