@@ -1,0 +1,273 @@
+"""Import FHIR R4 (a Bundle or one resource) into the store, all or nothing.
+
+What maps becomes domain entities (see docs/fhir-mapping.md); what does not is counted
+as skipped. References that resolve neither in the file nor in the store are reported
+and the field they fill is left empty (or the record skipped when it cannot stand
+without it). The whole import is one transaction: on any error nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from careplan.export import fhir_codes as fc
+from careplan.export.fhir_export import LONDON
+from careplan.export.fhir_read import ReadResult, read_file
+from careplan.export.fhir_refs import TABLES, Index, Located, entity_id, ref_key
+from careplan.models import ENTITY_TYPES, Agency, Entity, Person
+from careplan.models.enums import AgencyKind, Sector
+from careplan.store import Store, add_many
+
+#: Placeholder for practitioners whose organisation the file does not say.
+UNKNOWN_AGENCY_ID = entity_id("Organization/careplan-unknown-organisation")
+_MAX_LISTED = 50
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for the summary the user sees."""
+
+    imported: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    already: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def lines(self) -> list[str]:
+        def fmt(c: Counter[str]) -> str:
+            return ", ".join(f"{n} {k}" for k, n in sorted(c.items())) or "nothing"
+
+        out = [f"Imported: {fmt(self.imported)}.",
+               f"Skipped (not mapped): {fmt(self.skipped)}."]
+        if self.already:
+            out.append(f"Already in the store (left as they were): {fmt(self.already)}.")
+        if self.unresolved:
+            out.append(f"Unresolved references: {len(self.unresolved)}.")
+            out += [f"  - {u}" for u in self.unresolved[:_MAX_LISTED]]
+        if self.warnings:
+            out.append(f"Warnings: {len(self.warnings)}.")
+            out += [f"  - {w}" for w in self.warnings[:_MAX_LISTED]]
+        hidden = max(0, len(self.unresolved) - _MAX_LISTED) + max(
+            0, len(self.warnings) - _MAX_LISTED)
+        if hidden:
+            out.append(f"  ({hidden} more not listed)")
+        return out
+
+
+def parse_date(value: Any) -> date | None:
+    """A FHIR date or dateTime as a date; partial dates (``1974``) give None."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """A FHIR dateTime as UK local wall-clock time without a zone (as the app keeps it)."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(LONDON).replace(tzinfo=None)
+    return parsed
+
+
+def local_code(concepts: Any, system: str) -> str | None:
+    """The code of ``system`` in a CodeableConcept, a Coding or a list of concepts."""
+    items = concepts if isinstance(concepts, list) else [concepts]
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        codings = item.get("coding", [item]) if "coding" in item else [item]
+        for c in codings:
+            if isinstance(c, dict) and c.get("system") == system and c.get("code"):
+                return str(c["code"])
+    return None
+
+
+def enum_from_slug(kind: type[Any], code: str | None) -> Any:
+    if code is None:
+        return None
+    for member in kind:
+        if fc.slug(str(member.value)) == code:
+            return member
+    return None
+
+
+def extension(res: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    url = fc.ext(name)
+    return [e for e in res.get("extension", []) or [] if e.get("url") == url]
+
+
+def ext_value(res: dict[str, Any], name: str, kind: str) -> Any:
+    found = extension(res, name)
+    return found[0].get(kind) if found else None
+
+
+def sub_values(ext: dict[str, Any]) -> dict[str, Any]:
+    """A complex extension's parts as ``{url: value}``."""
+    out: dict[str, Any] = {}
+    for part in ext.get("extension", []) or []:
+        for k, v in part.items():
+            if k.startswith("value"):
+                out[part["url"]] = v
+    return out
+
+
+def concept_text(concept: Any) -> str:
+    if not isinstance(concept, dict):
+        return ""
+    if concept.get("text"):
+        return str(concept["text"])
+    for c in concept.get("coding", []) or []:
+        if c.get("display"):
+            return str(c["display"])
+    return ""
+
+
+class Importer:
+    """One import: resolves references, builds entities, then writes them at once."""
+
+    def __init__(self, store: Store, read: ReadResult, actor: str) -> None:
+        self.store = store
+        self.actor = actor
+        self.index = Index(read.entries)
+        self.report = ImportReport()
+        self.report.skipped.update(read.skipped)
+        self.entities: dict[str, Entity] = {}
+        #: resource key -> entity id, for everything imported or found in the store.
+        self.eid: dict[str, str] = {}
+        self._exists_cache: dict[tuple[str, str], bool] = {}
+        self.used: set[str] = set()
+        self.professional_agency: dict[str, str] = {}
+
+    # -- references ------------------------------------------------------------------
+
+    def _in_store(self, table: str, eid: str) -> bool:
+        key = (table, eid)
+        if key not in self._exists_cache:
+            row = self.store.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (eid,))
+            self._exists_cache[key] = row.fetchone() is not None
+        return self._exists_cache[key]
+
+    def resolve(self, reference: Any, scope: Located, want: str, what: str) -> str | None:
+        """The entity id a reference points at (a ``want`` type), or None (reported)."""
+        if not isinstance(reference, dict):
+            return None
+        text = reference.get("reference")
+        if not isinstance(text, str):
+            return self._by_identifier(reference, want)
+        loc = self.index.find(text, scope.key)
+        if loc is not None:
+            if loc.rtype == "PractitionerRole" and want == "Practitioner":
+                return self.resolve(loc.resource.get("practitioner"), loc, want, what)
+            if loc.rtype == want and loc.key in self.eid:
+                return self.eid[loc.key]
+        else:
+            key = ref_key(text)
+            if key and key.startswith(want + "/") and want in TABLES:
+                eid = entity_id(key)
+                if eid in self.entities or self._in_store(TABLES[want], eid):
+                    return eid
+        self.report.unresolved.append(f"{scope.key} {what}: {text}")
+        return None
+
+    def _by_identifier(self, reference: dict[str, Any], want: str) -> str | None:
+        ident = reference.get("identifier") or {}
+        value, system = ident.get("value"), ident.get("system")
+        if not value:
+            return None
+        if want == "Organization" and system == fc.ODS_CODE:
+            for e in self.entities.values():
+                if isinstance(e, Agency) and e.ods_code == value:
+                    return e.id
+            rows = self.store.query("SELECT id FROM agencies WHERE ods_code = ?", (value,))
+            return str(rows[0]["id"]) if rows else None
+        if want == "Patient" and system == fc.NHS_NUMBER:
+            for e in self.entities.values():
+                if isinstance(e, Person) and e.nhs_number == value:
+                    return e.id
+            rows = self.store.query("SELECT id FROM persons WHERE nhs_number = ?", (value,))
+            return str(rows[0]["id"]) if rows else None
+        return None
+
+    # -- adding ----------------------------------------------------------------------
+
+    def add(self, loc: Located, build: Callable[[str], Entity | None],
+            table: str | None = None) -> str | None:
+        """Build the entity for ``loc`` (unless stored already) and remember its id."""
+        eid = entity_id(loc.key)
+        if loc.key in self.eid:
+            return self.eid[loc.key]
+        if eid in self.entities:
+            self.eid[loc.key] = eid
+            return eid
+        if table and self._in_store(table, eid):
+            self.report.already[loc.rtype] += 1
+            self.eid[loc.key] = eid
+            return eid
+        try:
+            entity = build(eid)
+        except ValueError as exc:
+            self.report.warn(f"{loc.key} not imported: {exc}.")
+            return None
+        if entity is None:
+            return None
+        self.put(entity)
+        self.eid[loc.key] = entity.id
+        return entity.id
+
+    def put(self, entity: Entity) -> None:
+        if entity.id in self.entities or self._in_store(entity.TABLE, entity.id):
+            self.report.already[entity.NOUN] += 1
+            return
+        self.entities[entity.id] = entity
+        self.report.imported[entity.NOUN] += 1
+
+    def of_type(self, rtype: str) -> list[Located]:
+        return [loc for loc in self.index.all if loc.rtype == rtype]
+
+    def unknown_agency(self) -> str:
+        if UNKNOWN_AGENCY_ID not in self.entities and not self._in_store(
+                "agencies", UNKNOWN_AGENCY_ID):
+            self.put(Agency(id=UNKNOWN_AGENCY_ID, name="Organisation not stated (FHIR import)",
+                            sector=Sector.HEALTH, kind=AgencyKind.OTHER))
+        return UNKNOWN_AGENCY_ID
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write(self) -> None:
+        order = {cls: i for i, cls in enumerate(ENTITY_TYPES)}
+        batch = sorted(self.entities.values(), key=lambda e: order[type(e)])
+        with self.store.atomic():
+            if batch:
+                add_many(self.store, batch, self.actor)
+
+
+def import_fhir(store: Store, path: str | Path, actor: str = "import") -> ImportReport:
+    """Import a FHIR R4 JSON file; raise ImportRefused (nothing written) when refused."""
+    read = read_file(path)
+    return import_read(store, read, actor)
+
+
+def import_read(store: Store, read: ReadResult, actor: str = "import") -> ImportReport:
+    from careplan.export import fhir_map
+
+    imp = Importer(store, read, actor)
+    fhir_map.map_all(imp)
+    imp.write()
+    return imp.report
+

@@ -1,0 +1,592 @@
+"""FHIR R4 resources -> CarePlan entities (one function per resource type).
+
+Our own exports carry local codings and extensions that make the mapping exact; foreign
+data (HL7 examples, Synthea, UK Core) is mapped from the standard elements, with
+defaults named in docs/fhir-mapping.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from careplan.export import fhir_codes as fc
+from careplan.export.fhir_import import (
+    Importer,
+    concept_text,
+    enum_from_slug,
+    ext_value,
+    extension,
+    local_code,
+    parse_date,
+    parse_datetime,
+    sub_values,
+)
+from careplan.export.fhir_refs import Located, entity_id
+from careplan.models import (
+    Action,
+    Agency,
+    CarePlan,
+    CareTeamMember,
+    Condition,
+    Consent,
+    DelayReason,
+    Handoff,
+    HospitalStay,
+    Need,
+    Outcome,
+    Person,
+    PlanSignOff,
+    Professional,
+    Referral,
+    ReferralEvent,
+    nhs,
+)
+from careplan.models.enums import (
+    AgencyKind,
+    ClientGroup,
+    ClinicalStatus,
+    ConsentStatus,
+    DeclineReason,
+    DischargePathway,
+    HandoffStatus,
+    HandoffSubject,
+    NeedDomain,
+    OutcomeStatus,
+    PlanStatus,
+    ReferralEventKind,
+    ReferralStatus,
+    Role,
+    Sector,
+    Verification,
+)
+
+_SECTOR_BY_ORG_TYPE = {"prov": Sector.HEALTH, "dept": Sector.HEALTH, "team": Sector.HEALTH,
+                       "govt": Sector.SOCIAL_CARE, "cg": Sector.VOLUNTARY,
+                       "reli": Sector.VOLUNTARY}
+
+
+def _domain(concepts: Any) -> NeedDomain:
+    found = enum_from_slug(NeedDomain, local_code(concepts, fc.cs("need-domain")))
+    return found if found is not None else NeedDomain.OTHER
+
+
+def organization(imp: Importer, loc: Located) -> None:
+    res = loc.resource
+
+    def build(eid: str) -> Agency:
+        sector = enum_from_slug(Sector, local_code(ext_value(res, "agency-sector",
+                                                             "valueCoding"), fc.cs("sector")))
+        if sector is None:
+            org_type = local_code(res.get("type", []), fc.ORGANIZATION_TYPE)
+            sector = _SECTOR_BY_ORG_TYPE.get(org_type or "", Sector.HEALTH)
+        kind = enum_from_slug(AgencyKind, local_code(res.get("type", []), fc.cs("agency-kind")))
+        group = enum_from_slug(ClientGroup, local_code(
+            ext_value(res, "client-group", "valueCoding"), fc.cs("client-group")))
+        domain = enum_from_slug(NeedDomain, local_code(
+            ext_value(res, "care-domain", "valueCoding"), fc.cs("need-domain")))
+        ods = next((i.get("value", "") for i in res.get("identifier", []) or []
+                    if i.get("system") == fc.ODS_CODE), "")
+        return Agency(id=eid, name=res.get("name") or ods or f"Organisation {loc.key}",
+                      sector=sector, kind=kind or AgencyKind.OTHER,
+                      client_group=group or ClientGroup.ALL_AGES, domain=domain,
+                      neighbourhood=ext_value(res, "neighbourhood", "valueString") or "",
+                      ods_code=ods)
+
+    imp.add(loc, build, "agencies")
+
+
+def _human_name(names: Any) -> str:
+    for n in names or []:
+        if n.get("text"):
+            return str(n["text"])
+        parts = [*(n.get("prefix") or []), *(n.get("given") or []), n.get("family") or ""]
+        text = " ".join(p for p in parts if p)
+        if text:
+            return text
+    return ""
+
+
+def practitioners(imp: Importer) -> None:
+    roles: dict[str, Located] = {}
+    for loc in imp.of_type("PractitionerRole"):
+        target = (loc.resource.get("practitioner") or {}).get("reference")
+        found = imp.index.find(target, loc.key) if isinstance(target, str) else None
+        if found is not None:
+            roles.setdefault(found.key, loc)
+        else:
+            imp.report.skipped["PractitionerRole"] += 1
+    for loc in imp.of_type("Practitioner"):
+        role_loc = roles.get(loc.key)
+        res = loc.resource
+
+        def build(eid: str, res: dict[str, Any] = res, role_loc: Located | None = role_loc,
+                  loc: Located = loc) -> Professional:
+            role, agency = Role.OTHER, None
+            if role_loc is not None:
+                role = enum_from_slug(Role, local_code(role_loc.resource.get("code", []),
+                                                       fc.cs("role"))) or Role.OTHER
+                agency = imp.resolve(role_loc.resource.get("organization"), role_loc,
+                                     "Organization", "organization")
+            if agency is None:
+                imp.report.warn(f"{loc.key}: no organisation given; filed under "
+                                "'Organisation not stated (FHIR import)'.")
+                agency = imp.unknown_agency()
+            telecom = res.get("telecom", []) or []
+            email = next((t.get("value", "") for t in telecom if t.get("system") == "email"), "")
+            phone = next((t.get("value", "") for t in telecom if t.get("system") == "phone"), "")
+            return Professional(id=eid, name=_human_name(res.get("name")) or loc.key,
+                                role=role, agency_id=agency, email=email, phone=phone)
+
+        imp.add(loc, build, "professionals")
+
+
+def patient(imp: Importer, loc: Located) -> None:
+    res = loc.resource
+    number, unverified, la_id = None, None, ""
+    for ident in res.get("identifier", []) or []:
+        system, value = ident.get("system"), str(ident.get("value", ""))
+        if system == fc.NHS_NUMBER and value:
+            if nhs.is_valid(value):
+                number = nhs.normalise(value)
+            else:
+                unverified = value
+        elif system == fc.UNVERIFIED_NHS_NUMBER and value:
+            unverified = value
+        elif system == fc.LOCAL_AUTHORITY_ID and value:
+            la_id = value
+    if number:
+        existing = imp._by_identifier(
+            {"identifier": {"system": fc.NHS_NUMBER, "value": number}}, "Patient")
+        if existing and existing != entity_id(loc.key):
+            imp.report.already["Patient"] += 1
+            imp.report.warn(f"{loc.key}: NHS number {nhs.format_334(number)} is already "
+                            "recorded; linked to that person instead of adding another.")
+            imp.eid[loc.key] = existing
+            return
+    if unverified and number is None:
+        imp.report.warn(f"{loc.key}: NHS number {unverified!r} fails the Modulus 11 check; "
+                        "kept as an unverified NHS number in the local authority id field.")
+        la_id = la_id or f"{fc.UNVERIFIED_NHS_PREFIX}{unverified}"
+
+    def build(eid: str) -> Person | None:
+        names = res.get("name", []) or []
+        name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+        given = " ".join(name.get("given") or []) or ""
+        family = name.get("family") or ""
+        if not family and name.get("text"):
+            *first, family = str(name["text"]).split()
+            given = given or " ".join(first)
+        birth = parse_date(res.get("birthDate"))
+        if birth is None:
+            raise ValueError("birth date: missing or not a full date")
+        address = next((a.get("text") or ", ".join(
+            [*(a.get("line") or []), *(x for x in (a.get("city"), a.get("postalCode")) if x)])
+            for a in res.get("address", []) or []), "")
+        gp = None
+        for g in res.get("generalPractitioner", []) or []:
+            if "Organization" in str(g.get("reference", "")) or g.get("type") == "Organization":
+                gp = imp.resolve(g, loc, "Organization", "general practitioner")
+        return Person(id=eid, given_name=given or "(not given)",
+                      family_name=family or "(not given)", birth_date=birth,
+                      nhs_number=number, local_authority_id=la_id, gp_practice_id=gp,
+                      address=address,
+                      neighbourhood=ext_value(res, "neighbourhood", "valueString") or "",
+                      what_matters=ext_value(res, "what-matters-to-me", "valueString") or "")
+
+    imp.add(loc, build, "persons")
+
+
+def care_team(imp: Importer, loc: Located) -> None:
+    res = loc.resource
+    person = imp.resolve(res.get("subject"), loc, "Patient", "subject")
+    if person is None:
+        imp.report.warn(f"{loc.key}: its patient is not in the file or the store; skipped.")
+        return
+    team_start = parse_date((res.get("period") or {}).get("start"))
+    for i, part in enumerate(res.get("participant", []) or []):
+        member = part.get("member") or {}
+        if "Patient" in str(member.get("reference", "")) or "RelatedPerson" in str(
+                member.get("reference", "")):
+            continue  # the person and family are not care team members here
+        if "Organization" in str(member.get("reference", "")):
+            continue
+        prof = imp.resolve(member, loc, "Practitioner", f"participant {i + 1}")
+        if prof is None:
+            continue
+        period = part.get("period") or {}
+        start = parse_date(period.get("start")) or team_start
+        role = enum_from_slug(Role, local_code(part.get("role", []), fc.cs("role")))
+        lead = any(e.get("url") == fc.ext("lead-professional") and e.get("valueBoolean")
+                   for e in part.get("extension", []) or [])
+        if start is None:
+            imp.report.warn(f"{loc.key} participant {i + 1}: no start date; skipped.")
+            continue
+        mid = part.get("id") or entity_id(f"{loc.key}#participant-{i}")
+        try:
+            imp.put(CareTeamMember(
+                id=mid if part.get("id") else mid, person_id=person, professional_id=prof,
+                role=role or Role.OTHER, start_date=start,
+                end_date=parse_date(period.get("end")), is_lead=lead))
+        except ValueError as exc:
+            imp.report.warn(f"{loc.key} participant {i + 1} not imported: {exc}.")
+
+
+def _is_need(res: dict[str, Any]) -> bool:
+    return local_code(res.get("category", []), fc.cs("condition-kind")) == "care-need"
+
+
+def condition(imp: Importer, loc: Located) -> None:
+    res = loc.resource
+    person = imp.resolve(res.get("subject"), loc, "Patient", "subject")
+    if person is None:
+        imp.report.warn(f"{loc.key}: its patient is not in the file or the store; skipped.")
+        return
+
+    def build(eid: str) -> Condition:
+        code = res.get("code") or {}
+        snomed = local_code(code, fc.SNOMED) or local_code(code, fc.cs("condition-code")) or ""
+        clinical = local_code(res.get("clinicalStatus"), fc.CONDITION_CLINICAL)
+        verification = local_code(res.get("verificationStatus"), fc.CONDITION_VERIFICATION)
+        return Condition(
+            id=eid, person_id=person, name=concept_text(code) or snomed or "(no name)",
+            domain=_domain(res.get("category", [])),
+            clinical_status=ClinicalStatus.ACTIVE if clinical in (
+                None, "active", "recurrence", "relapse") else ClinicalStatus.RESOLVED,
+            verification=Verification.PROVISIONAL if verification in (
+                "provisional", "differential", "unconfirmed") else Verification.CONFIRMED,
+            onset_date=parse_date(res.get("onsetDateTime")), code=snomed)
+
+    imp.add(loc, build, "conditions")
+
+
+def _signoffs(imp: Importer, loc: Located, plan_id: str) -> None:
+    for ext in extension(loc.resource, "plan-sign-off"):
+        v = sub_values(ext)
+        agency = imp.resolve(v.get("agency"), loc, "Organization", "sign-off agency")
+        by = imp.resolve(v.get("signedBy"), loc, "Practitioner", "signed by")
+        at = parse_datetime(v.get("signedAt"))
+        if agency and by and at and v.get("planVersion"):
+            imp.put(PlanSignOff(id=ext.get("id") or entity_id(f"{loc.key}#signoff-{agency}"),
+                                plan_id=plan_id, agency_id=agency,
+                                plan_version=v["planVersion"], signed_by=by, signed_at=at))
+
+
+def care_plan(imp: Importer, loc: Located) -> None:
+    res = loc.resource
+    person = imp.resolve(res.get("subject"), loc, "Patient", "subject")
+    if person is None:
+        imp.report.warn(f"{loc.key}: its patient is not in the file or the store; skipped.")
+        return
+    for inner in imp.index.contained(loc.key):
+        if inner.rtype == "CareTeam":
+            care_team(imp, inner)
+    period = res.get("period") or {}
+    status = enum_from_slug(PlanStatus, local_code(ext_value(res, "plan-status", "valueCoding"),
+                                                   fc.cs("plan-status")))
+    status = status or fc.PLAN_STATUS_IN.get(res.get("status", ""), PlanStatus.DRAFT)
+    created = parse_date(res.get("created")) or parse_date(period.get("start"))
+    closed = parse_date(period.get("end"))
+    if created is None:
+        imp.report.warn(f"{loc.key}: no created or start date; skipped.")
+        return
+    if status is PlanStatus.CLOSED and closed is None:
+        closed = created
+
+    def build(eid: str) -> CarePlan:
+        return CarePlan(id=eid, person_id=person, status=status,
+                        plan_version=ext_value(res, "plan-version", "valueInteger") or 1,
+                        created_on=created,
+                        activated_on=parse_date(period.get("start")) if status is not
+                        PlanStatus.DRAFT else None,
+                        review_date=parse_date(ext_value(res, "review-date", "valueDate")),
+                        closed_on=closed if status is PlanStatus.CLOSED else None)
+
+    plan_id = imp.add(loc, build, "care_plans")
+    if plan_id is None or plan_id not in imp.entities:
+        return
+    need_of: dict[str, str] = {}
+    for i, addressed in enumerate(res.get("addresses", []) or []):
+        found = imp.index.find(str(addressed.get("reference", "")), loc.key)
+        if found is None or found.rtype != "Condition":
+            imp.report.unresolved.append(f"{loc.key} addresses: {addressed.get('reference')}")
+            continue
+        text = concept_text(found.resource.get("code")) or addressed.get("display") or ""
+        need_id = entity_id(found.key) if _is_need(found.resource) else entity_id(
+            f"{loc.key}#need-{i}")
+        imp.used.add(found.key)
+        if text:
+            imp.put(Need(id=need_id, plan_id=plan_id, description=text,
+                         domain=_domain(found.resource.get("category", []))))
+            need_of[found.key] = need_id
+        if not _is_need(found.resource):
+            condition(imp, found)
+    for goal_ref in res.get("goal", []) or []:
+        found = imp.index.find(str(goal_ref.get("reference", "")), loc.key)
+        if found is None or found.rtype != "Goal":
+            imp.report.unresolved.append(f"{loc.key} goal: {goal_ref.get('reference')}")
+            continue
+        imp.used.add(found.key)
+        _goal(imp, found, plan_id, need_of)
+    for i, activity in enumerate(res.get("activity", []) or []):
+        _activity(imp, loc, plan_id, i, activity, need_of)
+    _signoffs(imp, loc, plan_id)
+
+
+def _goal(imp: Importer, loc: Located, plan_id: str, need_of: dict[str, str]) -> None:
+    res = loc.resource
+    ach = res.get("achievementStatus")
+    status = enum_from_slug(OutcomeStatus, local_code(ach, fc.cs("outcome-status")))
+    if status is None:
+        standard = local_code(ach, fc.GOAL_ACHIEVEMENT)
+        status = fc.ACHIEVEMENT_IN.get(standard or "") or (
+            OutcomeStatus.ACHIEVED if res.get("lifecycleStatus") == "completed"
+            else OutcomeStatus.NOT_STARTED)
+    need = None
+    for a in res.get("addresses", []) or []:
+        found = imp.index.find(str(a.get("reference", "")), loc.key)
+        need = need_of.get(found.key) if found else None
+    target = next((parse_date(t.get("dueDate")) for t in res.get("target", []) or []
+                   if t.get("dueDate")), None)
+    description = concept_text(res.get("description")) or "(no description)"
+    imp.put(Outcome(id=entity_id(loc.key), plan_id=plan_id, need_id=need,
+                    description=description, target_date=target, achievement=status))
+
+
+def _activity(imp: Importer, loc: Located, plan_id: str, i: int, activity: dict[str, Any],
+              need_of: dict[str, str]) -> None:
+    detail = activity.get("detail") or {}
+    text = detail.get("description") or concept_text(detail.get("code")) or str(
+        (activity.get("reference") or {}).get("display") or "")
+    if not text:
+        imp.report.skipped["CarePlan.activity without description"] += 1
+        return
+    owner = agency = None
+    for p in detail.get("performer", []) or []:
+        reference = str(p.get("reference", ""))
+        if "Organization" in reference:
+            agency = imp.resolve(p, loc, "Organization", "activity performer")
+        elif "Practitioner" in reference or reference.startswith("#"):
+            owner = imp.resolve(p, loc, "Practitioner", "activity performer")
+    if owner and agency is None:
+        prof = imp.entities.get(owner)
+        agency = prof.agency_id if isinstance(prof, Professional) else None
+    need = None
+    for r in detail.get("reasonReference", []) or []:
+        found = imp.index.find(str(r.get("reference", "")), loc.key)
+        need = need_of.get(found.key) if found else None
+    due = parse_date((detail.get("scheduledPeriod") or {}).get("end"))
+    status = fc.ACTION_STATUS_IN.get(detail.get("status", ""))
+    imp.put(Action(id=activity.get("id") or entity_id(f"{loc.key}#activity-{i}"),
+                   plan_id=plan_id, need_id=need, description=str(text),
+                   owner_professional_id=owner, owner_agency_id=agency, due_date=due,
+                   status=status or fc.ACTION_STATUS_IN["not-started"]))
+
+
+def handoff(imp: Importer, loc: Located, kind: str) -> None:
+    res = loc.resource
+    person = imp.resolve(res.get("for"), loc, "Patient", "for")
+    frm = imp.resolve(res.get("requester"), loc, "Practitioner", "requester")
+    to = imp.resolve(res.get("owner"), loc, "Practitioner", "owner")
+    from_agency = imp.resolve(ext_value(res, "from-agency", "valueReference"), loc,
+                              "Organization", "from agency")
+    to_agency = imp.resolve(ext_value(res, "to-agency", "valueReference"), loc,
+                            "Organization", "to agency")
+    action = ext_value(res, "care-plan-activity", "valueString")
+    if action and action not in imp.entities and not imp._in_store("actions", action):
+        imp.report.unresolved.append(f"{loc.key} care plan activity: {action}")
+        action = None
+    proposed = parse_datetime(res.get("authoredOn"))
+    answer_by = parse_date(((res.get("restriction") or {}).get("period") or {}).get("end"))
+    if not (person and frm and to and from_agency and to_agency and proposed and answer_by):
+        imp.report.warn(f"{loc.key}: a handoff needs its person, both professionals and "
+                        "agencies, and its dates; skipped.")
+        return
+
+    def build(eid: str) -> Handoff:
+        return Handoff(id=eid, person_id=person, subject=HandoffSubject(kind), action_id=action,
+                       from_professional_id=frm, from_agency_id=from_agency,
+                       to_professional_id=to, to_agency_id=to_agency, proposed_at=proposed,
+                       answer_by=answer_by,
+                       status=fc.HANDOFF_STATUS_IN.get(res.get("status", ""),
+                                                       HandoffStatus.PROPOSED),
+                       answered_at=parse_datetime(res.get("lastModified")),
+                       reason=(res.get("statusReason") or {}).get("text", ""))
+
+    imp.add(loc, build)
+
+
+def referral(imp: Importer, loc: Located, task: Located | None) -> None:
+    res = loc.resource
+    person = imp.resolve(res.get("subject"), loc, "Patient", "subject")
+    requester = res.get("requester") or {}
+    if "Organization" in str(requester.get("reference", "")):
+        from_agency = imp.resolve(requester, loc, "Organization", "requester")
+    else:
+        prof = imp.resolve(requester, loc, "Practitioner", "requester")
+        entity = imp.entities.get(prof or "")
+        from_agency = entity.agency_id if isinstance(entity, Professional) else None
+    sent = parse_date(res.get("authoredOn"))
+    summary = concept_text(res.get("code")) or "; ".join(
+        concept_text(c) for c in res.get("category", []) or [] if concept_text(c))
+    if not (person and from_agency and sent and summary):
+        imp.report.warn(f"{loc.key}: a referral needs its person, the referring agency, a "
+                        "sent date and a summary; skipped.")
+        return
+    status = None
+    if task is not None:
+        status = enum_from_slug(ReferralStatus, local_code(task.resource.get("businessStatus"),
+                                                           fc.cs("referral-status")))
+        status = status or fc.REFERRAL_TASK_STATUS_IN.get(task.resource.get("status", ""))
+    status = status or fc.REFERRAL_REQUEST_STATUS_IN.get(res.get("status", ""),
+                                                         ReferralStatus.SENT)
+    need = None
+    for r in res.get("reasonReference", []) or []:
+        found = imp.index.find(str(r.get("reference", "")), loc.key)
+        key = found.key if found else None
+        need = entity_id(key) if key and entity_id(key) in imp.entities and isinstance(
+            imp.entities[entity_id(key)], Need) else need
+    interim = imp.resolve(ext_value(res, "interim-owner", "valueReference"), loc,
+                          "Practitioner", "interim owner") if extension(
+        res, "interim-owner") else None
+
+    def build(eid: str) -> Referral:
+        return Referral(id=eid, person_id=person, need_id=need,
+                        domain=_domain(res.get("category", [])), summary=summary,
+                        from_agency_id=from_agency, sent_on=sent, status=status,
+                        interim_owner_id=interim)
+
+    rid = imp.add(loc, build, "referrals")
+    if rid is None or rid not in imp.entities or task is None:
+        return
+    for ext in extension(task.resource, "referral-step"):
+        v = sub_values(ext)
+        kind = enum_from_slug(ReferralEventKind, local_code(v.get("kind"),
+                                                            fc.cs("referral-step")))
+        occurred = parse_date(v.get("occurred"))
+        if kind is None or occurred is None:
+            continue
+
+        def org(name: str, v: dict[str, Any] = v) -> str | None:
+            return imp.resolve(v[name], task, "Organization", name) if name in v else None
+
+        try:
+            imp.put(ReferralEvent(
+                id=ext.get("id") or entity_id(f"{task.key}#{occurred}-{kind}"),
+                referral_id=rid, kind=kind, occurred_on=occurred, team_id=org("team"),
+                to_team_id=org("toTeam"),
+                by_professional_id=imp.resolve(v["by"], task, "Practitioner", "by")
+                if "by" in v else None,
+                reason=v.get("reason", ""),
+                reason_code=enum_from_slug(DeclineReason, local_code(
+                    v.get("reasonCode"), fc.cs("decline-reason"))),
+                as_lead=bool(v.get("asLead", False))))
+        except ValueError as exc:
+            imp.report.warn(f"{task.key} referral step not imported: {exc}.")
+
+
+def encounter(imp: Importer, loc: Located) -> None:
+    res = loc.resource
+    cls = res.get("class") or {}
+    if cls.get("code") not in ("IMP", "ACUTE", "NONAC"):
+        imp.report.skipped["Encounter (not an inpatient stay)"] += 1
+        return
+    person = imp.resolve(res.get("subject"), loc, "Patient", "subject")
+    hospital = imp.resolve(res.get("serviceProvider"), loc, "Organization", "service provider")
+    period = res.get("period") or {}
+    admitted = parse_date(period.get("start"))
+    if not (person and hospital and admitted):
+        imp.report.warn(f"{loc.key}: a hospital stay needs its person, hospital and "
+                        "admission date; skipped.")
+        return
+    pathway_code = local_code((res.get("hospitalization") or {}).get("dischargeDisposition"),
+                              fc.cs("discharge-pathway"))
+
+    def build(eid: str) -> HospitalStay:
+        return HospitalStay(
+            id=eid, person_id=person, hospital_id=hospital, admitted_on=admitted,
+            discharge_ready_on=parse_date(ext_value(res, "discharge-ready-date", "valueDate")),
+            discharged_on=parse_date(period.get("end")),
+            pathway=DischargePathway(int(pathway_code)) if pathway_code else None)
+
+    stay = imp.add(loc, build, "hospital_stays")
+    if stay is None or stay not in imp.entities:
+        return
+    for ext in extension(res, "discharge-delay-reason"):
+        v = sub_values(ext)
+        owner = imp.resolve(v.get("ownerAgency"), loc, "Organization", "delay owner")
+        recorded = parse_date(v.get("recorded"))
+        if owner and recorded and v.get("reason"):
+            imp.put(DelayReason(id=ext.get("id") or entity_id(f"{loc.key}#delay-{recorded}"),
+                                stay_id=stay, reason=v["reason"], owner_agency_id=owner,
+                                recorded_on=recorded))
+
+
+def consent(imp: Importer, loc: Located) -> None:
+    res = loc.resource
+    person = imp.resolve(res.get("patient"), loc, "Patient", "patient")
+    provision = res.get("provision") or {}
+    agency = None
+    for actor in provision.get("actor", []) or []:
+        agency = agency or imp.resolve(actor.get("reference"), loc, "Organization", "actor")
+    for org in res.get("organization", []) or []:
+        agency = agency or imp.resolve(org, loc, "Organization", "organization")
+    recorder = ext_value(res, "recorded-by", "valueReference")
+    by = imp.resolve(recorder, loc, "Practitioner", "recorded by") if recorder else None
+    if by is None:
+        by = imp.actor if imp.actor in imp.entities or imp._in_store(
+            "professionals", imp.actor) else None
+    recorded = parse_date(res.get("dateTime"))
+    if not (person and agency and by and recorded):
+        imp.report.warn(f"{loc.key}: a consent needs its person, the agency it concerns, "
+                        "who recorded it (or --as) and a date; skipped.")
+        return
+    status = enum_from_slug(ConsentStatus, local_code(
+        ext_value(res, "consent-status", "valueCoding"), fc.cs("consent-status")))
+    if status is None:
+        permit = provision.get("type", "permit") == "permit"
+        status = ConsentStatus.GIVEN if permit and res.get("status") == "active" else (
+            ConsentStatus.WITHDRAWN if res.get("status") == "inactive" else ConsentStatus.REFUSED)
+    rule = res.get("policyRule") or {}
+
+    def build(eid: str) -> Consent:
+        return Consent(id=eid, person_id=person, agency_id=agency, status=status,
+                       recorded_on=recorded, recorded_by=by, legal_basis=rule.get("text", ""))
+
+    imp.add(loc, build)
+
+
+def map_all(imp: Importer) -> None:
+    """Map every resource of the file in dependency order."""
+    for loc in imp.of_type("Organization"):
+        organization(imp, loc)
+    practitioners(imp)
+    for loc in imp.of_type("Patient"):
+        patient(imp, loc)
+    for loc in imp.of_type("CareTeam"):
+        care_team(imp, loc)
+    for loc in imp.of_type("CarePlan"):
+        care_plan(imp, loc)
+    for loc in imp.of_type("Condition"):
+        if loc.key not in imp.used:
+            condition(imp, loc)
+    for loc in imp.of_type("Goal"):
+        if loc.key not in imp.used:
+            imp.report.skipped["Goal (not in a care plan)"] += 1
+    tasks_by_focus: dict[str, Located] = {}
+    for loc in imp.of_type("Task"):
+        code = local_code(loc.resource.get("code"), fc.cs("task-kind")) or ""
+        if code.startswith("handoff-"):
+            handoff(imp, loc, code.removeprefix("handoff-"))
+            continue
+        focus = imp.index.find(str((loc.resource.get("focus") or {}).get("reference", "")),
+                               loc.key)
+        if focus is not None and focus.rtype == "ServiceRequest":
+            tasks_by_focus[focus.key] = loc
+        else:
+            imp.report.skipped["Task (not a handoff or referral)"] += 1
+    for loc in imp.of_type("ServiceRequest"):
+        referral(imp, loc, tasks_by_focus.get(loc.key))
+    for loc in imp.of_type("Encounter"):
+        encounter(imp, loc)
+    for loc in imp.of_type("Consent"):
+        consent(imp, loc)
