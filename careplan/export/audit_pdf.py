@@ -1,0 +1,134 @@
+"""The handoff audit for a date range (optionally one agency), as a PDF for managers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable
+
+from careplan.export import pdf_common as pc
+from careplan.export.audit_data import Audit, audit
+from careplan.export.records import Records, load
+from careplan.models import nhs
+from careplan.store import Store
+
+
+def hours_text(hours: float | None) -> str:
+    """``1 d 4 h`` / ``3.5 h``; a dash when there is nothing to show."""
+    if hours is None:
+        return "–"
+    if hours < 24:
+        return f"{hours:.1f} h"
+    days, rest = divmod(hours, 24)
+    return f"{int(days)} d {rest:.0f} h"
+
+
+def _summary(rec: Records, a: Audit) -> list[Flowable]:
+    rows = []
+    warn = []
+    for i, s in enumerate(a.by_agency):
+        if s.overdue:
+            warn.append(i)
+        rows.append([rec.agency_name(s.agency_id), s.received, len(s.hours),
+                     hours_text(s.median), hours_text(s.p90), s.unanswered, s.overdue])
+    if not rows:
+        return pc.section("Time to answer, by receiving agency",
+                          pc.p("No handoffs were proposed in this period.", "body"))
+    return pc.section("Time to answer, by receiving agency", pc.table(
+        ["Agency (receiving)", "Handoffs", "Answered", "Median", "90th percentile",
+         "Unanswered", "Past answer-by"], rows,
+        [58 * mm, 18 * mm, 18 * mm, 20 * mm, 24 * mm, 20 * mm, 20 * mm], highlight=warn))
+
+
+def _handoff_table(rec: Records, a: Audit) -> list[Flowable]:
+    rows = []
+    warn = []
+    for i, line in enumerate(a.handoffs):
+        h = line.handoff
+        if line.overdue:
+            warn.append(i)
+        outcome = h.status.value + (" (past answer-by)" if line.overdue else "")
+        rows.append([
+            f"{h.proposed_at:%d %b %Y %H:%M}",
+            f"{h.answered_at:%d %b %Y %H:%M}" if h.answered_at else "not answered",
+            hours_text(line.hours), outcome,
+            f"{rec.professional_name(h.from_professional_id)}, "
+            f"{rec.agency_name(h.from_agency_id)}",
+            f"{rec.professional_name(h.to_professional_id)}, {rec.agency_name(h.to_agency_id)}",
+            f"{line.person.name} ({h.subject.value})",
+        ])
+    if not rows:
+        return []
+    return pc.section(f"Every handoff ({len(rows)})", pc.table(
+        ["Proposed", "Answered", "Time", "Outcome", "From", "To", "Person (subject)"], rows,
+        [21 * mm, 21 * mm, 14 * mm, 20 * mm, 35 * mm, 35 * mm, 32 * mm], highlight=warn))
+
+
+def _gaps(a: Audit) -> list[Flowable]:
+    if not a.gaps:
+        return pc.section("Ownership gaps", pc.p(
+            "Every person with a plan had an accepted lead professional throughout.", "body"))
+    rows = [[g.person.name,
+             nhs.format_334(g.person.nhs_number) if g.person.nhs_number else "",
+             f"{g.start:%d %b %Y}", f"{g.end:%d %b %Y}", g.days] for g in a.gaps]
+    note = pc.p("Date ranges in which a person with a care plan had no accepted lead "
+                "professional (care coordinator).", "small")
+    return pc.section(f"Ownership gaps ({len(rows)})", note, pc.spacer(1.5), pc.table(
+        ["Person", "NHS number", "From", "To", "Days"], rows,
+        [60 * mm, 32 * mm, 30 * mm, 30 * mm, 26 * mm]))
+
+
+def _disputes(a: Audit) -> list[Flowable]:
+    if not a.disputes:
+        return pc.section("Referral disputes", pc.p("No referral was declined, redirected or "
+                                                    "escalated in this period.", "body"))
+    rows = []
+    for d in a.disputes:
+        chain = "<br/>".join(f"{i}. {pc.e(step)}" for i, step in enumerate(d.chain, 1))
+        rows.append([f"{d.person.name}\n{d.referral.domain.value}", pc.rich(chain, "cell"),
+                     d.teams, f"{d.days}" + (" (open)" if d.open else "")])
+    return pc.section(f"Referral disputes ({len(rows)})", pc.table(
+        ["Person, need", "Bounce chain", "Teams", "Days in dispute"], rows,
+        [36 * mm, 110 * mm, 12 * mm, 20 * mm],
+        highlight=[i for i, d in enumerate(a.disputes) if d.open]))
+
+
+def _qs188(a: Audit) -> list[Flowable]:
+    q = a.qs188
+    share = "no referrals to mental health services" if q.share is None else (
+        f"{q.share:.0%} ({q.refused_substance_use} of {q.to_mental_health})")
+    other = (f"{q.declined_substance_use} of {q.declined_any} declined referrals"
+             if q.declined_any else "no referrals were declined")
+    return pc.section("NICE QS188: referrals refused because of substance use", pc.facts([
+        ("Audit measure", "Share of referrals to mental health services refused because of "
+                          "the person's substance use (NICE QS188, statement 1)."),
+        ("This period", share),
+        ("All teams", f"{other} gave substance use as the reason."),
+    ], (38 * mm, 140 * mm)))
+
+
+def audit_pdf(store: Store, out: str | Path, *, start: date, end: date, today: date,
+              printed_by: str, agency_id: str | None = None,
+              printed_at: datetime | None = None) -> Path:
+    """Write the handoff audit for ``start``..``end`` (optionally one agency) to ``out``."""
+    rec = load(store)
+    a = audit(rec, start, end, today, agency_id)
+    scope = rec.agency_name(agency_id) if agency_id else "all agencies"
+    period = f"{start:%d %b %Y} to {end:%d %b %Y}"
+    answered = sum(1 for line in a.handoffs if line.hours is not None)
+    story: list[Flowable] = [
+        pc.p("Handoff audit", "title"), pc.p(f"{scope} · {period}", "subtitle"),
+        pc.facts([
+            ("Handoffs", f"{len(a.handoffs)} proposed, {answered} answered, "
+                         f"{sum(s.unanswered for s in a.by_agency)} waiting for an answer"),
+            ("Ownership gaps", f"{len(a.gaps)} ({sum(g.days for g in a.gaps)} person-days)"),
+            ("Referral disputes", f"{len(a.disputes)} "
+                                  f"({sum(d.open for d in a.disputes)} still open)"),
+        ]),
+        *_summary(rec, a), *_qs188(a), *_gaps(a), *_disputes(a), *_handoff_table(rec, a),
+    ]
+    running = pc.Running("Handoff audit", f"{scope} · {period}", printed_by,
+                         printed_at or datetime.now())
+    return pc.build(out, story, running)

@@ -1,0 +1,220 @@
+"""What every printed page shares: A4 layout, styles, running header and footer,
+"page x of y", and tables that split across pages with their header repeated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, StyleSheet1, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+PAGE_W, PAGE_H = A4
+MARGIN = 16 * mm
+INK = colors.HexColor("#1d2733")
+NHS_BLUE = colors.HexColor("#005eb8")
+MUTED = colors.HexColor("#5c6670")
+RULE = colors.HexColor("#c8ced4")
+ZEBRA = colors.HexColor("#f2f5f8")
+HEAD_BG = colors.HexColor("#e3ecf6")
+WARN = colors.HexColor("#b3261e")
+
+CONFIDENTIAL = (
+    "OFFICIAL-SENSITIVE: PERSONAL. Confidential health and care information: share only "
+    "within the care team under the information sharing agreement."
+)
+
+
+def styles() -> StyleSheet1:
+    base = getSampleStyleSheet()
+    sheet = StyleSheet1()
+    body = ParagraphStyle("body", parent=base["Normal"], fontName="Helvetica", fontSize=9,
+                          leading=11.5, textColor=INK)
+    sheet.add(body)
+    sheet.add(ParagraphStyle("small", parent=body, fontSize=8, leading=10))
+    sheet.add(ParagraphStyle("cell", parent=body, fontSize=8, leading=9.8, alignment=TA_LEFT))
+    sheet.add(ParagraphStyle("cellwarn", parent=body, fontSize=8, leading=9.8,
+                             textColor=WARN))
+    sheet.add(ParagraphStyle("head", parent=body, fontName="Helvetica-Bold", fontSize=8,
+                             leading=9.8))
+    sheet.add(ParagraphStyle("title", parent=body, fontName="Helvetica-Bold", fontSize=17,
+                             leading=21, textColor=NHS_BLUE, spaceAfter=2))
+    sheet.add(ParagraphStyle("subtitle", parent=body, fontSize=10, leading=13,
+                             textColor=MUTED, spaceAfter=8))
+    sheet.add(ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=12,
+                             leading=15, textColor=NHS_BLUE, spaceBefore=10, spaceAfter=4))
+    sheet.add(ParagraphStyle("h3", parent=body, fontName="Helvetica-Bold", fontSize=10,
+                             leading=13, spaceBefore=6, spaceAfter=3))
+    sheet.add(ParagraphStyle("quote", parent=body, fontName="Helvetica-Oblique", fontSize=9.5,
+                             leading=12.5, leftIndent=8, textColor=INK))
+    sheet.add(ParagraphStyle("warn", parent=body, textColor=WARN, fontName="Helvetica-Bold"))
+    return sheet
+
+
+S = styles()
+
+
+def p(text: Any, style: str = "cell") -> Paragraph:
+    """A paragraph of plain text (escaped), so cells wrap and text stays selectable."""
+    return Paragraph(escape(str(text)) if text not in (None, "") else "", S[style])
+
+
+def rich(markup: str, style: str = "body") -> Paragraph:
+    """A paragraph of reportlab mini-markup the caller has already escaped."""
+    return Paragraph(markup, S[style])
+
+
+def e(text: Any) -> str:
+    return escape(str(text))
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
+          *, highlight: Sequence[int] = ()) -> Table:
+    """A zebra table whose header row repeats on every page it spans.
+
+    Cells that are not flowables become wrapped paragraphs. ``highlight`` lists row
+    indexes (0-based, data rows) to print in the warning colour.
+    """
+    data: list[list[Any]] = [[p(h, "head") for h in header]]
+    marked = set(highlight)
+    for i, row in enumerate(rows):
+        style_name = "cellwarn" if i in marked else "cell"
+        data.append([c if isinstance(c, Flowable) else p(c, style_name) for c in row])
+    t = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
+    style: list[tuple[Any, ...]] = [
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, NHS_BLUE),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    for i in range(1, len(data)):
+        if i % 2 == 0:
+            style.append(("BACKGROUND", (0, i), (-1, i), ZEBRA))
+    t.setStyle(TableStyle(style))
+    return t
+
+
+def facts(pairs: Sequence[tuple[str, Any]], widths: tuple[float, float] = (38 * mm, 140 * mm)
+          ) -> Table:
+    """A two-column label/value block."""
+    rows = [[p(k, "head"), v if isinstance(v, Flowable) else p(v, "body")] for k, v in pairs]
+    t = Table(rows, colWidths=list(widths), hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return t
+
+
+def section(title: str, *body: Flowable) -> list[Flowable]:
+    """A heading kept with the start of what follows it."""
+    if not body:
+        return [p(title, "h2")]
+    return [KeepTogether([p(title, "h2"), body[0]]), *body[1:]]
+
+
+@dataclass(frozen=True)
+class Running:
+    """The header and footer printed on every page."""
+
+    title: str
+    subject: str  # e.g. "Aisha Khan · NHS 943 476 5919 · plan version 3"
+    printed_by: str
+    printed_at: datetime
+
+
+def _numbered_canvas(running: Running) -> type[Canvas]:
+    class NumberedCanvas(Canvas):
+        """Holds pages until the end so each can say "page x of y"."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._saved: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._saved.append(dict(self.__dict__))
+            self._startPage()  # type: ignore[attr-defined]
+
+        def save(self) -> None:
+            total = len(self._saved)
+            for state in self._saved:
+                self.__dict__.update(state)
+                self._decorate(total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, total: int) -> None:
+            r = running
+            self.saveState()
+            top = PAGE_H - 10 * mm
+            self.setFillColor(NHS_BLUE)
+            self.setFont("Helvetica-Bold", 8.5)
+            self.drawString(MARGIN, top, r.title)
+            self.setFillColor(INK)
+            self.setFont("Helvetica", 8.5)
+            self.drawRightString(PAGE_W - MARGIN, top, r.subject)
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.5)
+            self.line(MARGIN, top - 2.5 * mm, PAGE_W - MARGIN, top - 2.5 * mm)
+            bottom = 9 * mm
+            self.line(MARGIN, bottom + 7 * mm, PAGE_W - MARGIN, bottom + 7 * mm)
+            self.setFont("Helvetica", 7.5)
+            self.setFillColor(MUTED)
+            stamp = r.printed_at.strftime("%d %b %Y %H:%M")
+            self.drawString(MARGIN, bottom + 3.5 * mm,
+                            f"Printed by {r.printed_by} on {stamp}")
+            self.drawRightString(PAGE_W - MARGIN, bottom + 3.5 * mm,
+                                 f"Page {self.getPageNumber()} of {total}")
+            self.setFont("Helvetica-Bold", 6.8)
+            self.setFillColor(WARN)
+            self.drawCentredString(PAGE_W / 2, bottom, CONFIDENTIAL)
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def build(path: str | Path, story: list[Flowable], running: Running) -> Path:
+    """Lay out ``story`` into an A4 PDF at ``path`` (written whole or not at all)."""
+    out = Path(path)
+    tmp = out.with_name(out.name + ".part")
+    doc = SimpleDocTemplate(
+        str(tmp), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
+        topMargin=17 * mm, bottomMargin=20 * mm, title=f"{running.title}: {running.subject}",
+        author=running.printed_by, subject=running.title, creator="CarePlan",
+    )
+    try:
+        doc.build(story, canvasmaker=_numbered_canvas(running))
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def spacer(h: float = 4) -> Spacer:
+    return Spacer(1, h * mm)
+
+
+CONTENT_W = PAGE_W - 2 * MARGIN

@@ -1,0 +1,195 @@
+"""The joint care plan for one person, as a PDF every agency in the team can sign."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable
+
+from careplan.export import pdf_common as pc
+from careplan.export.flags import open_flags
+from careplan.export.records import Records, load
+from careplan.models import Action, CarePlan, Person, PlanSignOff, nhs
+from careplan.models.dates import age_on
+from careplan.store import Store
+
+
+def _d(day: date | None) -> str:
+    return day.strftime("%d %b %Y") if day else ""
+
+
+def current_plan(rec: Records, person: Person) -> CarePlan | None:
+    """The open plan (latest created), else the latest closed one."""
+    plans = rec.plans.get(person.id, [])
+    open_plans = [pl for pl in plans if pl.is_open]
+    pool = open_plans or plans
+    return max(pool, key=lambda pl: (pl.created_on, pl.plan_version)) if pool else None
+
+
+def subject_line(person: Person, plan: CarePlan | None) -> str:
+    number = nhs.format_334(person.nhs_number) if person.nhs_number else "no NHS number"
+    version = f"plan version {plan.plan_version}" if plan else "no plan"
+    return f"{person.name} · NHS {number} · {version}"
+
+
+def _person_block(rec: Records, person: Person, plan: CarePlan | None,
+                  today: date) -> list[Flowable]:
+    number = nhs.format_334(person.nhs_number) if person.nhs_number else "not recorded"
+    pairs: list[tuple[str, Any]] = [
+        ("NHS number", number),
+        ("Date of birth", f"{_d(person.birth_date)} (age {age_on(person.birth_date, today)})"),
+        ("Address", person.address or "not recorded"),
+        ("GP practice", rec.agency_name(person.gp_practice_id) or "not recorded"),
+    ]
+    if person.local_authority_id:
+        pairs.append(("Local authority id", person.local_authority_id))
+    if plan is not None:
+        pairs += [
+            ("Plan", f"version {plan.plan_version}, {plan.status.value}"),
+            ("Dates", f"created {_d(plan.created_on)}"
+             + (f", active from {_d(plan.activated_on)}" if plan.activated_on else "")
+             + (f", review due {_d(plan.review_date)}" if plan.review_date else "")
+             + (f", closed {_d(plan.closed_on)}" if plan.closed_on else "")),
+        ]
+    out: list[Flowable] = [pc.p("Joint care plan", "title"),
+                           pc.p(person.name, "subtitle"), pc.facts(pairs)]
+    if person.what_matters:
+        out += [pc.p("What matters to me", "h3"), pc.p(f"“{person.what_matters}”", "quote")]
+    return out
+
+
+def _team(rec: Records, person: Person, today: date) -> list[Flowable]:
+    rows: list[list[str]] = []
+    lead_rows: list[int] = []
+    members = sorted(rec.team.get(person.id, []), key=lambda m: (not m.is_lead, m.start_date))
+    for m in members:
+        prof = rec.professionals.get(m.professional_id)
+        agency = rec.agencies.get(prof.agency_id) if prof else None
+        period = _d(m.start_date) + (f" to {_d(m.end_date)}" if m.end_date else " onwards")
+        status = "lead professional" if m.is_lead else ""
+        if not m.active_on(today):
+            status = (status + ", " if status else "") + "ended"
+        if m.is_lead:
+            lead_rows.append(len(rows))
+        rows.append([prof.name if prof else "(unknown)", m.role.value,
+                     agency.name if agency else "", agency.sector.value if agency else "",
+                     period, status])
+    if not rows:
+        return pc.section("Care team", pc.p("No care team is recorded.", "warn"))
+    t = pc.table(["Name", "Role", "Agency", "Sector", "Dates", ""], rows,
+                 [34 * mm, 30 * mm, 48 * mm, 18 * mm, 30 * mm, 18 * mm])
+    return pc.section("Care team", t)
+
+
+def _flags(store: Store, person: Person, today: date) -> list[Flowable]:
+    flags = open_flags(store, [person.id], today)
+    if flags is None:
+        return pc.section("Open flags", pc.p(
+            "Flags could not be checked: this copy of CarePlan has no flags engine.", "small"))
+    if not flags:
+        return pc.section("Open flags", pc.p(f"No open flags on {_d(today)}.", "body"))
+    rows = [[f.severity.value, f.code.value, _d(f.since), f.message] for f in flags]
+    crit = [i for i, f in enumerate(flags) if f.severity.value == "critical"]
+    return pc.section(f"Open flags ({len(flags)})", pc.table(
+        ["Severity", "Flag", "Since", "Why"], rows, [18 * mm, 34 * mm, 20 * mm, 106 * mm],
+        highlight=crit))
+
+
+def _action_rows(rec: Records, actions: list[Action], today: date
+                 ) -> tuple[list[list[str]], list[int]]:
+    rows: list[list[str]] = []
+    warn: list[int] = []
+    for a in actions:
+        owner = rec.professional_name(a.owner_professional_id)
+        agency = rec.agency_name(a.owner_agency_id)
+        overdue = a.is_open and a.due_date is not None and a.due_date < today
+        if not owner or overdue:
+            warn.append(len(rows))
+        rows.append([a.description, owner or "NO OWNER", agency or "no agency",
+                     _d(a.due_date) + (" (overdue)" if overdue else ""), a.status.value])
+    return rows, warn
+
+
+def _plan_body(rec: Records, plan: CarePlan, today: date) -> list[Flowable]:
+    out: list[Flowable] = []
+    needs = rec.needs.get(plan.id, [])
+    outcomes = rec.outcomes.get(plan.id, [])
+    actions = rec.actions.get(plan.id, [])
+    widths = [72 * mm, 30 * mm, 38 * mm, 20 * mm, 18 * mm]
+    header = ["Action", "Owner", "Agency", "Due", "Status"]
+    groups: list[tuple[str | None, str]] = [
+        (n.id, f"Need {i}: {n.description} ({n.domain.value})") for i, n in enumerate(needs, 1)]
+    if any(a.need_id is None for a in actions) or any(o.need_id is None for o in outcomes):
+        groups.append((None, "Other outcomes and actions"))
+    for need_id, title in groups:
+        block: list[Flowable] = []
+        for o in (o for o in outcomes if o.need_id == need_id):
+            target = f", by {_d(o.target_date)}" if o.target_date else ""
+            block.append(pc.rich(f"<b>Outcome:</b> “{pc.e(o.description)}” "
+                                 f"<font color='#5c6670'>({pc.e(o.achievement.value)}"
+                                 f"{target})</font>"))
+        mine = [a for a in actions if a.need_id == need_id]
+        if mine:
+            rows, warn = _action_rows(rec, mine, today)
+            block += [pc.spacer(1.5), pc.table(header, rows, widths, highlight=warn)]
+        elif need_id is not None:
+            block.append(pc.p("No actions yet for this need.", "warn"))
+        out += [pc.p(title, "h3"), *block]
+    if not groups:
+        out.append(pc.p("The plan has no needs or actions yet.", "warn"))
+    return pc.section("Needs, outcomes and actions", *out) if out else []
+
+
+def _signoffs(rec: Records, person: Person, plan: CarePlan, today: date) -> list[Flowable]:
+    team_agencies: list[str] = []
+    for m in rec.team.get(person.id, []):
+        prof = rec.professionals.get(m.professional_id)
+        if prof and m.active_on(today) and prof.agency_id not in team_agencies:
+            team_agencies.append(prof.agency_id)
+    signed: dict[str, PlanSignOff] = {}
+    for s in sorted(rec.signoffs.get(plan.id, []), key=lambda s: s.signed_at):
+        signed[s.agency_id] = s
+        if s.agency_id not in team_agencies:
+            team_agencies.append(s.agency_id)
+    rows: list[list[str]] = []
+    warn: list[int] = []
+    for agency_id in sorted(team_agencies, key=rec.agency_name):
+        got = signed.get(agency_id)
+        if got is None:
+            warn.append(len(rows))
+            rows.append([rec.agency_name(agency_id), "not signed", "", "", ""])
+            continue
+        s = got
+        stale = s.plan_version != plan.plan_version
+        if stale:
+            warn.append(len(rows))
+        rows.append([rec.agency_name(agency_id), rec.professional_name(s.signed_by),
+                     s.signed_at.strftime("%d %b %Y %H:%M"),
+                     f"version {s.plan_version}" + (" (earlier version)" if stale else ""),
+                     ""])
+    t = pc.table(["Agency", "Signed by", "Signed on", "Version signed", "Signature"], rows,
+                 [52 * mm, 38 * mm, 30 * mm, 34 * mm, 24 * mm], highlight=warn)
+    note = pc.p(f"Each agency in the care team signs version {plan.plan_version} of this "
+                "plan. A signature on an earlier version does not cover changes since.",
+                "small")
+    return pc.section("Sign-off by each agency", note, pc.spacer(1.5), t)
+
+
+def plan_pdf(store: Store, person_id: str, out: str | Path, *, printed_by: str,
+             today: date, printed_at: datetime | None = None) -> Path:
+    """Write the joint care plan of ``person_id`` to ``out``."""
+    rec = load(store, [person_id])
+    person = rec.persons[0]
+    plan = current_plan(rec, person)
+    story: list[Flowable] = [*_person_block(rec, person, plan, today), *_team(rec, person, today),
+                             *_flags(store, person, today)]
+    if plan is None:
+        story.append(pc.p("No care plan has been started for this person.", "warn"))
+    else:
+        story += [*_plan_body(rec, plan, today), *_signoffs(rec, person, plan, today)]
+    running = pc.Running("Joint care plan", subject_line(person, plan), printed_by,
+                         printed_at or datetime.now())
+    return pc.build(out, story, running)

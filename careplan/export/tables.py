@@ -1,0 +1,192 @@
+"""Caseload, flags, handoffs, referrals and actions as tables (CSV or XLSX via pandas).
+
+NHS numbers are written in 3-3-4 form so spreadsheets keep them as text (a bare
+10-digit number would lose nothing today but invites scientific notation and sums).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from careplan.export.flags import open_flags
+from careplan.export.records import Records, load
+from careplan.models import nhs
+from careplan.models.dates import age_on
+from careplan.models.enums import HandoffStatus, ReferralStatus
+from careplan.store import Store
+
+Rows = list[dict[str, Any]]
+
+
+def _nhs(number: str | None) -> str:
+    return nhs.format_334(number) if number else ""
+
+
+def caseload(rec: Records, store: Store, today: date) -> Rows:
+    rows = []
+    for p in rec.persons:
+        plans = [pl for pl in rec.plans.get(p.id, []) if pl.is_open]
+        plan = max(plans, key=lambda pl: pl.created_on) if plans else None
+        lead = next((m for m in rec.team.get(p.id, []) if m.is_lead and m.active_on(today)),
+                    None)
+        lead_prof = rec.professionals.get(lead.professional_id) if lead else None
+        actions = [a for pl in plans for a in rec.actions.get(pl.id, []) if a.is_open]
+        rows.append({
+            "person": p.name, "nhs_number": _nhs(p.nhs_number),
+            "date_of_birth": p.birth_date, "age": age_on(p.birth_date, today),
+            "neighbourhood": p.neighbourhood,
+            "gp_practice": rec.agency_name(p.gp_practice_id),
+            "lead_professional": lead_prof.name if lead_prof else "",
+            "lead_agency": rec.agency_name(lead_prof.agency_id) if lead_prof else "",
+            "plan_status": plan.status.value if plan else "no open plan",
+            "plan_version": plan.plan_version if plan else None,
+            "review_date": plan.review_date if plan else None,
+            "open_actions": len(actions),
+            "unowned_actions": sum(1 for a in actions if not a.owner_professional_id),
+            "handoffs_waiting": sum(1 for h in rec.handoffs.get(p.id, [])
+                                    if h.status is HandoffStatus.PROPOSED),
+            "open_referrals": sum(1 for r in rec.referrals.get(p.id, [])
+                                  if r.status is not ReferralStatus.RESOLVED),
+            "in_hospital": any(s.discharged_on is None for s in rec.stays.get(p.id, [])),
+        })
+    return rows
+
+
+def flags(rec: Records, store: Store, today: date) -> Rows:
+    found = open_flags(store, [p.id for p in rec.persons], today)
+    if found is None:
+        raise ValueError("flags: this copy of CarePlan has no flags engine, so there are "
+                         "no flags to export")
+    return [{
+        "code": f.code.value, "severity": f.severity.value, "person": f.person_name,
+        "nhs_number": _nhs(f.nhs_number), "subject": f.subject_type.value,
+        "subject_id": f.subject_id, "since": f.since, "due": f.due, "why": f.message,
+    } for f in found]
+
+
+def handoffs(rec: Records, store: Store, today: date) -> Rows:
+    names = {p.id: p for p in rec.persons}
+    rows = []
+    for pid, items in rec.handoffs.items():
+        for h in items:
+            hours = ((h.answered_at - h.proposed_at).total_seconds() / 3600
+                     if h.answered_at else None)
+            rows.append({
+                "person": names[pid].name, "nhs_number": _nhs(names[pid].nhs_number),
+                "subject": h.subject.value, "status": h.status.value,
+                "from_professional": rec.professional_name(h.from_professional_id),
+                "from_agency": rec.agency_name(h.from_agency_id),
+                "to_professional": rec.professional_name(h.to_professional_id),
+                "to_agency": rec.agency_name(h.to_agency_id),
+                "proposed_at": h.proposed_at, "answer_by": h.answer_by,
+                "answered_at": h.answered_at,
+                "hours_to_answer": None if hours is None else round(hours, 1),
+                "past_answer_by": h.status is HandoffStatus.PROPOSED and h.answer_by < today,
+                "reason": h.reason,
+            })
+    return sorted(rows, key=lambda r: r["proposed_at"])
+
+
+def referrals(rec: Records, store: Store, today: date) -> Rows:
+    names = {p.id: p for p in rec.persons}
+    rows = []
+    for pid, items in rec.referrals.items():
+        for r in items:
+            events = rec.referral_events.get(r.id, [])
+            last = events[-1] if events else None
+            rows.append({
+                "person": names[pid].name, "nhs_number": _nhs(names[pid].nhs_number),
+                "need": r.domain.value, "summary": r.summary,
+                "from_agency": rec.agency_name(r.from_agency_id), "sent_on": r.sent_on,
+                "status": r.status.value, "steps": len(events),
+                "declines": sum(1 for e in events if e.kind.value == "declined"),
+                "last_step": f"{last.kind.value} {last.occurred_on.isoformat()}" if last else "",
+                "interim_owner": rec.professional_name(r.interim_owner_id),
+            })
+    return rows
+
+
+def actions(rec: Records, store: Store, today: date) -> Rows:
+    plan_person = {pl.id: p for p in rec.persons for pl in rec.plans.get(p.id, [])}
+    rows = []
+    for plan_id, items in rec.actions.items():
+        person = plan_person[plan_id]
+        for a in items:
+            rows.append({
+                "person": person.name, "nhs_number": _nhs(person.nhs_number),
+                "action": a.description,
+                "owner": rec.professional_name(a.owner_professional_id),
+                "agency": rec.agency_name(a.owner_agency_id), "due": a.due_date,
+                "status": a.status.value,
+                "overdue": a.is_open and a.due_date is not None and a.due_date < today,
+            })
+    return rows
+
+
+TABLES: dict[str, Callable[[Records, Store, date], Rows]] = {
+    "caseload": caseload, "flags": flags, "handoffs": handoffs,
+    "referrals": referrals, "actions": actions,
+}
+
+
+#: Column names, so an empty table still has its header row.
+HEADERS: dict[str, list[str]] = {
+    "caseload": ["person", "nhs_number", "date_of_birth", "age", "neighbourhood",
+                 "gp_practice", "lead_professional", "lead_agency", "plan_status",
+                 "plan_version", "review_date", "open_actions", "unowned_actions",
+                 "handoffs_waiting", "open_referrals", "in_hospital"],
+    "flags": ["code", "severity", "person", "nhs_number", "subject", "subject_id", "since",
+              "due", "why"],
+    "handoffs": ["person", "nhs_number", "subject", "status", "from_professional",
+                 "from_agency", "to_professional", "to_agency", "proposed_at", "answer_by",
+                 "answered_at", "hours_to_answer", "past_answer_by", "reason"],
+    "referrals": ["person", "nhs_number", "need", "summary", "from_agency", "sent_on",
+                  "status", "steps", "declines", "last_step", "interim_owner"],
+    "actions": ["person", "nhs_number", "action", "owner", "agency", "due", "status",
+                "overdue"],
+}
+
+
+def frame(store: Store, name: str, today: date) -> pd.DataFrame:
+    """The table ``name`` as a DataFrame (raises KeyError for an unknown name)."""
+    rows = TABLES[name](load(store), store, today)
+    return pd.DataFrame(rows, columns=HEADERS[name])
+
+
+def write_table(store: Store, name: str, out: str | Path, today: date) -> int:
+    """Write table ``name`` to ``out`` (.csv or .xlsx); return the number of rows.
+
+    Raises:
+        ValueError: unknown table or file type (the message names the field).
+    """
+    if name not in TABLES:
+        raise ValueError(f"table: {name!r} is not one of {', '.join(TABLES)}")
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValueError(f"--out: {path.name} must end in .csv or .xlsx")
+    df = frame(store, name, today)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                df.to_excel(writer, index=False, sheet_name=name)
+                sheet = writer.sheets[name]
+                sheet.freeze_panes = "A2"
+                if len(df.columns):
+                    sheet.auto_filter.ref = sheet.dimensions
+                for i, col in enumerate(df.columns, 1):
+                    width = max([len(str(col)), *(len(str(v)) for v in df[col].head(200))])
+                    sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(
+                        60, width + 2)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(df)
