@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from careplan.commands import demo, info
+from careplan.commands import demo, export, importer, info
 
 #: Order here is the order in ``careplan --help``.
-COMMANDS: list[ModuleType] = [demo, info]
+COMMANDS: list[ModuleType] = [demo, export, importer, info]

@@ -1,0 +1,147 @@
+"""``careplan export ...``: the joint plan, handoff audit and minutes as PDFs, tables as
+CSV/XLSX, and FHIR R4 Bundles. Heavy libraries load only when a command runs."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from datetime import timedelta
+from typing import Any
+
+from careplan.commands.common import UserError, open_store, parse_date, parse_nhs, resolve_actor
+from careplan.models import Agency, CaseConference, Person
+from careplan.store import Store, StoreError, find, get
+from careplan.store.repo import actor_name
+
+TABLE_NAMES = ("caseload", "flags", "handoffs", "referrals", "actions")
+
+
+def _common(p: argparse.ArgumentParser, out_help: str) -> None:
+    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
+    p.add_argument("--out", metavar="FILE", required=True, help=out_help)
+    p.add_argument("--as", dest="actor", metavar="PROFESSIONAL", default=argparse.SUPPRESS,
+                   help="who is printing (a professional's name or id)")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="the date to report as of")
+
+
+def register(sub: Any) -> None:
+    top = sub.add_parser("export", help="print plans, audits and minutes; write tables and FHIR")
+    kinds = top.add_subparsers(dest="export_kind", metavar="KIND", required=True,
+                               parser_class=type(top))
+    p = kinds.add_parser("plan-pdf", help="the joint care plan of one person")
+    _common(p, "the PDF to write")
+    p.add_argument("--nhs", metavar="N", required=True, help="the person's NHS number")
+    p.set_defaults(handler=run_plan)
+    p = kinds.add_parser("handoff-audit", help="handoff audit for a date range")
+    _common(p, "the PDF to write")
+    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD",
+                   help="first day (default: 90 days before --to)")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: today)")
+    p.add_argument("--agency", metavar="NAME", help="only handoffs and referrals of one agency")
+    p.set_defaults(handler=run_audit)
+    p = kinds.add_parser("minutes", help="minutes of a case conference")
+    _common(p, "the PDF to write")
+    p.add_argument("--conference", metavar="ID", required=True, help="the case conference id")
+    p.set_defaults(handler=run_minutes)
+    p = kinds.add_parser("table", help=f"a table as CSV or XLSX ({', '.join(TABLE_NAMES)})")
+    p.add_argument("name", choices=TABLE_NAMES, metavar="NAME",
+                   help=f"one of {', '.join(TABLE_NAMES)}")
+    _common(p, "FILE.csv or FILE.xlsx")
+    p.set_defaults(handler=run_table)
+    p = kinds.add_parser("fhir", help="a FHIR R4 Bundle of the store or one person")
+    _common(p, "the JSON file to write")
+    p.add_argument("--nhs", metavar="N", help="only this person")
+    p.set_defaults(handler=run_fhir)
+
+
+def _printed_by(store: Store, args: argparse.Namespace) -> str:
+    who = getattr(args, "actor", None)
+    if who:
+        return actor_name(store, resolve_actor(store, who))
+    return getpass.getuser()
+
+
+def person_by_nhs(store: Store, text: str) -> Person:
+    number = parse_nhs(text)
+    found = find(store, Person, nhs_number=number)
+    if not found:
+        raise UserError(f"--nhs: no person with NHS number {text} in this store.")
+    return found[0]
+
+
+def agency_by_name(store: Store, text: str) -> Agency:
+    agencies = find(store, Agency)
+    exact = [a for a in agencies if text.lower() in (a.name.lower(), a.id, a.ods_code.lower())]
+    matches = exact or [a for a in agencies if text.lower() in a.name.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError(f"--agency: no agency called {text!r} in this store.")
+    names = "; ".join(a.name for a in matches[:5])
+    raise UserError(f"--agency: {text!r} matches {len(matches)} agencies ({names}); "
+                    "give the full name.")
+
+
+def _done(path: Any, what: str) -> int:
+    print(f"Wrote {what} to {path}")
+    return 0
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from careplan.export.plan_pdf import plan_pdf
+
+    today = parse_date(args.today, "--today")
+    with open_store(getattr(args, "db", None)) as store:
+        person = person_by_nhs(store, args.nhs)
+        plan_pdf(store, person.id, args.out, printed_by=_printed_by(store, args), today=today)
+    return _done(args.out, f"the joint care plan of {person.name}")
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from careplan.export.audit_pdf import audit_pdf
+
+    today = parse_date(args.today, "--today")
+    end = parse_date(args.end, "--to") if args.end else today
+    start = parse_date(args.start, "--from") if args.start else end - timedelta(days=90)
+    if start > end:
+        raise UserError(f"--from: {start.isoformat()} is after --to {end.isoformat()}.")
+    with open_store(getattr(args, "db", None)) as store:
+        agency = agency_by_name(store, args.agency) if args.agency else None
+        audit_pdf(store, args.out, start=start, end=end, today=today,
+                  printed_by=_printed_by(store, args), agency_id=agency.id if agency else None)
+    return _done(args.out, "the handoff audit")
+
+
+def run_minutes(args: argparse.Namespace) -> int:
+    from careplan.export.minutes_pdf import minutes_pdf
+
+    with open_store(getattr(args, "db", None)) as store:
+        try:
+            get(store, CaseConference, args.conference)
+        except StoreError:
+            raise UserError(f"--conference: no case conference with id {args.conference} "
+                            "in this store.") from None
+        minutes_pdf(store, args.conference, args.out, printed_by=_printed_by(store, args))
+    return _done(args.out, "the case conference minutes")
+
+
+def run_table(args: argparse.Namespace) -> int:
+    from careplan.export.tables import write_table
+
+    today = parse_date(args.today, "--today")
+    with open_store(getattr(args, "db", None)) as store:
+        try:
+            n = write_table(store, args.name, args.out, today)
+        except ValueError as exc:
+            raise UserError(f"{exc}.") from None
+    return _done(args.out, f"{n:,} rows of {args.name}")
+
+
+def run_fhir(args: argparse.Namespace) -> int:
+    from careplan.export.fhir_export import export_fhir
+
+    with open_store(getattr(args, "db", None)) as store:
+        ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
+        result = export_fhir(store, args.out, ids)
+    return _done(result.path, f"a FHIR R4 Bundle of {result.persons:,} persons "
+                              f"({result.resources:,} resources, each validated)")
