@@ -1,0 +1,108 @@
+"""``careplan [--db PATH]``: open the desktop client.
+
+PySide6 is imported here, lazily, so headless subcommands start fast. On first start
+the default store does not exist yet: a demo store is created there so a new user sees
+a working neighbourhood at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from careplan.commands import paths
+from careplan.commands.common import UserError, resolve_actor
+
+DEMO_PERSONS = 200
+DEMO_SEED = 1
+SYSDEPS = Path(__file__).resolve().parents[2] / "scripts" / "sysdeps.sh"
+
+
+def apt_line() -> str:
+    """The apt-get line scripts/sysdeps.sh would run for Qt's system libraries."""
+    packages = ""
+    try:
+        script = SYSDEPS.read_text(encoding="utf-8")
+        start = script.index('PKGS="') + len('PKGS="')
+        packages = " ".join(script[start:script.index('"', start)].replace("\\\n", " ").split())
+    except (OSError, ValueError):
+        packages = "libgl1 libegl1 libxkbcommon-x11-0 libxcb-cursor0"
+    return f"sudo apt-get update && sudo apt-get install --no-install-recommends {packages}"
+
+
+def _missing_libraries(exc: BaseException) -> UserError:
+    return UserError(
+        f"The desktop app cannot start because Qt's system libraries are missing "
+        f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+        f"install them with: {apt_line()}")
+
+
+def ensure_default_store(path: Path) -> None:
+    """Create a demo store at the default location on first start."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from careplan.store import Store
+
+    store = Store.open(path, create=True)
+    try:
+        try:
+            from careplan.store import demo
+        except ImportError:  # no demo generator in this build: start with an empty store
+            return
+        sys.stderr.write(f"careplan: first start, creating a demo store at {path}.\n")
+        demo.build_demo(store, persons=DEMO_PERSONS, seed=DEMO_SEED, today=date.today())
+    finally:
+        store.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    db = getattr(args, "db", None)
+    if db:
+        path = Path(db)
+        if not path.exists():
+            raise UserError(f"--db: there is no store at {path}.")
+    else:
+        path = paths.default_store()
+        ensure_default_store(path)
+    actor = None
+    if getattr(args, "actor", None):
+        from careplan.commands.common import open_store
+
+        with open_store(str(path)) as store:
+            actor = resolve_actor(store, args.actor)
+    try:
+        from careplan.ui import app
+    except ImportError as exc:
+        raise _missing_libraries(exc) from None
+    if not _platform_ok():
+        raise _missing_libraries(RuntimeError("the xcb platform plugin could not be loaded"))
+    return app.run(path, actor=actor)
+
+
+def _platform_ok() -> bool:
+    """Whether Qt can load its platform plugin, checked in a child process (a failed
+    load aborts the process, which must not be ours)."""
+    import os
+    import subprocess
+
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform in ("offscreen", "minimal") or sys.platform != "linux":
+        return True
+    probe = ("from PySide6.QtWidgets import QApplication; import sys; "
+             "QApplication(sys.argv[:1])")
+    try:
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                                timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return True
+    if result.returncode == 0:
+        return True
+    err = result.stderr.decode(errors="replace")
+    return "could not load the Qt platform plugin" not in err.lower() \
+        and "xcb" not in err.lower()
+
+
+__all__ = ["apt_line", "ensure_default_store", "run"]

@@ -1,0 +1,267 @@
+"""Queries behind the caseload list: ordered person ids, then rows for a block of ids.
+
+The list stays quick with tens of thousands of persons because it is read in two steps:
+one query returns only the ids in the chosen order (filtering and sorting in SQL), and
+the columns are read later, a block of ids at a time, for the rows on screen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from careplan.models.dates import nth_birthday
+from careplan.store.db import Store
+
+#: Care team membership that counts on ``:today`` (started, not yet ended).
+_ACTIVE_MEMBER = "m.start_date <= :today AND (m.end_date IS NULL OR m.end_date >= :today)"
+
+_LEAD_NAME = (
+    "(SELECT pr.name FROM care_team_members m JOIN professionals pr "
+    "ON pr.id = m.professional_id WHERE m.person_id = p.id AND m.is_lead = 1 "
+    f"AND {_ACTIVE_MEMBER} ORDER BY pr.name LIMIT 1)"
+)
+_AGENCY_COUNT = (
+    "(SELECT count(DISTINCT pr.agency_id) FROM care_team_members m JOIN professionals pr "
+    f"ON pr.id = m.professional_id WHERE m.person_id = p.id AND {_ACTIVE_MEMBER})"
+)
+_REVIEW_DUE = (
+    "(SELECT min(c.review_date) FROM care_plans c "
+    "WHERE c.person_id = p.id AND c.status != 'closed')"
+)
+_EIGHTEENTH = "CASE WHEN date(p.birth_date, '+18 years') > :today " \
+    "THEN date(p.birth_date, '+18 years') END"
+_DISCHARGE_READY = (
+    "(SELECT min(h.discharge_ready_on) FROM hospital_stays h "
+    "WHERE h.person_id = p.id AND h.discharged_on IS NULL)"
+)
+# SQLite's two-argument min() is NULL when either side is; coalesce keeps the other.
+_NEXT_TRANSITION = (
+    f"min(coalesce({_EIGHTEENTH}, {_DISCHARGE_READY}), "
+    f"coalesce({_DISCHARGE_READY}, {_EIGHTEENTH}))"
+)
+
+
+class SortKey(StrEnum):
+    """The caseload columns that can be sorted on, in column order."""
+
+    NAME = "name"
+    AGE = "age"
+    NHS_NUMBER = "nhs number"
+    LEAD = "lead professional"
+    AGENCIES = "agencies"
+    FLAGS = "flags"
+    TRANSITION = "next transition"
+    REVIEW = "review due"
+
+
+_ORDER: dict[SortKey, str] = {
+    SortKey.NAME: "p.family_name {d}, p.given_name {d}",
+    # Youngest first when ascending by age means latest birth date first.
+    SortKey.AGE: "p.birth_date {r}",
+    SortKey.NHS_NUMBER: "p.nhs_number IS NULL, p.nhs_number {d}",
+    SortKey.LEAD: f"{_LEAD_NAME} IS NULL, {_LEAD_NAME} {{d}}",
+    SortKey.AGENCIES: f"{_AGENCY_COUNT} {{d}}",
+    SortKey.TRANSITION: f"{_NEXT_TRANSITION} IS NULL, {_NEXT_TRANSITION} {{d}}",
+    SortKey.REVIEW: f"{_REVIEW_DUE} IS NULL, {_REVIEW_DUE} {{d}}",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadQuery:
+    """What the caseload shows and in which order.
+
+    Attributes:
+        search: part of a name (each word starts a given or family name) or an NHS
+            number typed with or without spaces (a prefix of its digits is enough).
+        professional_id: only persons whose care team includes this professional now.
+        agency_id: only persons with a current team member from this agency.
+        person_ids: only these persons (e.g. those with a given flag), when not None.
+        sort: the column to order by; flags are ordered by the caller's counts.
+        descending: reverse the order.
+    """
+
+    search: str = ""
+    professional_id: str | None = None
+    agency_id: str | None = None
+    person_ids: frozenset[str] | None = None
+    sort: SortKey = SortKey.NAME
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadRow:
+    """One person's line in the caseload."""
+
+    id: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    nhs_number: str | None
+    lead_professional: str | None
+    agencies: tuple[str, ...]
+    next_transition: date | None
+    transition_kind: str
+    review_due: date | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_clause(text: str) -> tuple[str, dict[str, str]]:
+    """The WHERE fragment for a search box's text, and its parameters.
+
+    Digits (with spaces or hyphens between them) search NHS numbers by prefix;
+    anything else matches persons whose names have words starting with each word.
+    """
+    raw = text.strip()
+    if not raw:
+        return "", {}
+    digits = re.sub(r"[\s-]", "", raw)
+    if digits.isdigit():
+        return "p.nhs_number LIKE :nhs ESCAPE '\\'", {"nhs": f"{digits}%"}
+    parts: list[str] = []
+    params: dict[str, str] = {}
+    for i, word in enumerate(raw.lower().split()):
+        key = f"w{i}"
+        # Word starts after a space or a hyphen ("Smith-Jones", "O'Brien" typed "o'b").
+        parts.append(
+            f"(' ' || lower(p.given_name) || ' ' || replace(lower(p.family_name), '-', ' ')"
+            f" LIKE :{key} ESCAPE '\\')"
+        )
+        params[key] = f"% {_like_escape(word)}%"
+    return " AND ".join(parts), params
+
+
+def person_ids(store: Store, query: CaseloadQuery, today: date) -> list[str]:
+    """Ids of the persons the query selects, in its order."""
+    where: list[str] = []
+    params: dict[str, Any] = {"today": today.isoformat()}
+    clause, search_params = search_clause(query.search)
+    if clause:
+        where.append(clause)
+        params.update(search_params)
+    if query.professional_id:
+        where.append(
+            "EXISTS (SELECT 1 FROM care_team_members m WHERE m.person_id = p.id "
+            f"AND m.professional_id = :prof AND {_ACTIVE_MEMBER})"
+        )
+        params["prof"] = query.professional_id
+    if query.agency_id:
+        where.append(
+            "EXISTS (SELECT 1 FROM care_team_members m JOIN professionals pr "
+            "ON pr.id = m.professional_id WHERE m.person_id = p.id "
+            f"AND pr.agency_id = :agency AND {_ACTIVE_MEMBER})"
+        )
+        params["agency"] = query.agency_id
+    key = SortKey.NAME if query.sort is SortKey.FLAGS else query.sort
+    d, r = ("DESC", "ASC") if query.descending else ("ASC", "DESC")
+    order = _ORDER[key].format(d=d, r=r)
+    sql = "SELECT p.id FROM persons p"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {order}, p.family_name, p.given_name, p.id"
+    ids = [str(row[0]) for row in store.conn.execute(sql, params)]
+    if query.person_ids is not None:
+        keep = query.person_ids
+        ids = [i for i in ids if i in keep]
+    return ids
+
+
+def count_persons(store: Store) -> int:
+    return int(store.conn.execute("SELECT count(*) FROM persons").fetchone()[0])
+
+
+def rows(store: Store, ids: Sequence[str], today: date) -> list[CaseloadRow]:
+    """The caseload rows for ``ids``, in the same order (unknown ids are skipped)."""
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    day = today.isoformat()
+    persons = {
+        r[0]: r
+        for r in store.conn.execute(
+            "SELECT id, given_name, family_name, birth_date, nhs_number FROM persons "
+            f"WHERE id IN ({marks})",
+            list(ids),
+        )
+    }
+    leads: dict[str, str] = {}
+    agencies: dict[str, list[str]] = {}
+    for person_id, name, agency, is_lead in store.conn.execute(
+        "SELECT m.person_id, pr.name, a.name, m.is_lead FROM care_team_members m "
+        "JOIN professionals pr ON pr.id = m.professional_id "
+        "JOIN agencies a ON a.id = pr.agency_id "
+        f"WHERE m.person_id IN ({marks}) AND m.start_date <= ? "
+        "AND (m.end_date IS NULL OR m.end_date >= ?) ORDER BY a.name, pr.name",
+        [*ids, day, day],
+    ):
+        if is_lead and person_id not in leads:
+            leads[person_id] = name
+        names = agencies.setdefault(person_id, [])
+        if agency not in names:
+            names.append(agency)
+    reviews = dict(
+        store.conn.execute(
+            "SELECT person_id, min(review_date) FROM care_plans "
+            f"WHERE person_id IN ({marks}) AND status != 'closed' GROUP BY person_id",
+            list(ids),
+        ).fetchall()
+    )
+    ready = dict(
+        store.conn.execute(
+            "SELECT person_id, min(discharge_ready_on) FROM hospital_stays "
+            f"WHERE person_id IN ({marks}) AND discharged_on IS NULL GROUP BY person_id",
+            list(ids),
+        ).fetchall()
+    )
+    out: list[CaseloadRow] = []
+    for person_id in ids:
+        p = persons.get(person_id)
+        if p is None:
+            continue
+        birth = date.fromisoformat(p[3])
+        when, kind = next_transition(birth, ready.get(person_id), today)
+        review = reviews.get(person_id)
+        out.append(
+            CaseloadRow(
+                id=person_id,
+                given_name=p[1],
+                family_name=p[2],
+                birth_date=birth,
+                nhs_number=p[4],
+                lead_professional=leads.get(person_id),
+                agencies=tuple(agencies.get(person_id, ())),
+                next_transition=when,
+                transition_kind=kind,
+                review_due=date.fromisoformat(review) if review else None,
+            )
+        )
+    return out
+
+
+def next_transition(birth: date, discharge_ready: str | None,
+                    today: date) -> tuple[date | None, str]:
+    """The next dated change of responsibility and what it is.
+
+    Turning 18 (children's to adult services) if still ahead, or the discharge ready
+    date of a current hospital stay (which may be past: the discharge is then late).
+    """
+    candidates: list[tuple[date, str]] = []
+    eighteenth = nth_birthday(birth, 18)
+    if eighteenth > today:
+        candidates.append((eighteenth, "turns 18"))
+    if discharge_ready:
+        candidates.append((date.fromisoformat(discharge_ready), "discharge"))
+    if not candidates:
+        return None, ""
+    return min(candidates)

@@ -1,0 +1,202 @@
+"""The deliberate acts of casework, each one transaction with its audit events.
+
+Plan edits bump the plan's version when the version being changed was already signed,
+so sign-offs always refer to the text the agency saw. Handoff and referral steps change
+the records they concern together (an accepted handoff moves the action's owner).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+
+from careplan.models import (
+    Action,
+    CarePlan,
+    CareTeamMember,
+    CaseConference,
+    Handoff,
+    Need,
+    Outcome,
+    PlanSignOff,
+    Professional,
+    Referral,
+    ReferralEvent,
+)
+from careplan.models.base import Entity
+from careplan.models.enums import (
+    DeclineReason,
+    HandoffStatus,
+    HandoffSubject,
+    ReferralEventKind,
+    ReferralStatus,
+)
+from careplan.store.db import Store
+from careplan.store.errors import InputError, StaleWriteError
+from careplan.store.repo import add, find, get, update
+
+E = TypeVar("E", bound=Entity)
+PlanItem = TypeVar("PlanItem", Need, Outcome, Action)
+
+
+def _signed(store: Store, plan: CarePlan) -> bool:
+    return bool(store.conn.execute(
+        "SELECT 1 FROM plan_signoffs WHERE plan_id = ? AND plan_version = ?",
+        (plan.id, plan.plan_version)).fetchone())
+
+
+def _bump_if_signed(store: Store, plan_id: str, actor: str) -> None:
+    plan = get(store, CarePlan, plan_id)
+    if _signed(store, plan):
+        update(store, plan.evolve(plan_version=plan.plan_version + 1), actor)
+
+
+def save_plan_item(store: Store, item: PlanItem, actor: str) -> PlanItem:
+    """Add (version 0) or update a need, outcome or action of a plan."""
+    with store.atomic():
+        saved = add(store, item, actor) if item.version == 0 else update(store, item, actor)
+        if saved is not item:
+            _bump_if_signed(store, item.plan_id, actor)
+    return saved
+
+
+def sign_plan(store: Store, plan: CarePlan, professional: Professional,
+              at: datetime) -> PlanSignOff:
+    """Sign the plan's current version for the professional's agency."""
+    with store.atomic():
+        current = get(store, CarePlan, plan.id)
+        if current.version != plan.version:
+            raise StaleWriteError(
+                "The plan changed after you opened it; nothing was signed. "
+                "Read the new version and sign again.")
+        done = find(store, PlanSignOff, plan_id=plan.id, agency_id=professional.agency_id,
+                    plan_version=plan.plan_version)
+        if done:
+            raise InputError(f"sign-off: your agency already signed version {plan.plan_version}")
+        return add(store, PlanSignOff(plan_id=plan.id, agency_id=professional.agency_id,
+                                      plan_version=plan.plan_version,
+                                      signed_by=professional.id, signed_at=at), professional.id)
+
+
+# -- handoffs ----------------------------------------------------------------------------
+
+
+def propose_handoff(store: Store, handoff: Handoff, actor: str) -> Handoff:
+    with store.atomic():
+        open_ = [h for h in find(store, Handoff, person_id=handoff.person_id,
+                                 status=HandoffStatus.PROPOSED)
+                 if h.subject is handoff.subject and h.action_id == handoff.action_id]
+        if open_:
+            raise InputError("handoff: one is already waiting for an answer for this")
+        return add(store, handoff, actor)
+
+
+def answer_handoff(store: Store, handoff: Handoff, accept: bool, at: datetime,
+                   actor: str, reason: str = "") -> Handoff:
+    """Accept (responsibility moves to the receiver) or decline with a reason."""
+    if not accept and not reason.strip():
+        raise InputError("reason: say why the handoff is declined")
+    status = HandoffStatus.ACCEPTED if accept else HandoffStatus.DECLINED
+    with store.atomic():
+        saved = update(store, handoff.evolve(status=status, answered_at=at,
+                                             reason=reason.strip()), actor)
+        if accept and handoff.subject is HandoffSubject.ACTION and handoff.action_id:
+            action = get(store, Action, handoff.action_id)
+            update(store, action.evolve(owner_professional_id=handoff.to_professional_id,
+                                        owner_agency_id=handoff.to_agency_id), actor)
+        elif accept:
+            _move_lead(store, handoff, at.date(), actor)
+    return saved
+
+
+def withdraw_handoff(store: Store, handoff: Handoff, actor: str) -> Handoff:
+    return update(store, handoff.evolve(status=HandoffStatus.WITHDRAWN), actor)
+
+
+def _move_lead(store: Store, handoff: Handoff, day: date, actor: str) -> None:
+    team = find(store, CareTeamMember, person_id=handoff.person_id)
+    receiver = None
+    for member in team:
+        if member.is_lead and member.professional_id != handoff.to_professional_id:
+            update(store, member.evolve(is_lead=False), actor)
+        if member.professional_id == handoff.to_professional_id and member.active_on(day):
+            receiver = member
+    if receiver is None:
+        pro = get(store, Professional, handoff.to_professional_id)
+        add(store, CareTeamMember(person_id=handoff.person_id, professional_id=pro.id,
+                                  role=pro.role, start_date=day, is_lead=True), actor)
+    elif not receiver.is_lead:
+        update(store, receiver.evolve(is_lead=True), actor)
+
+
+# -- referrals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralStep:
+    """One step a team takes on a referral (see ReferralEvent for the fields)."""
+
+    kind: ReferralEventKind
+    day: date
+    team_id: str | None = None
+    to_team_id: str | None = None
+    reason: str = ""
+    reason_code: DeclineReason | None = None
+
+
+_STATUS = {
+    ReferralEventKind.SENT: ReferralStatus.SENT,
+    ReferralEventKind.ACCEPTED: ReferralStatus.ACCEPTED,
+    ReferralEventKind.DECLINED: ReferralStatus.DECLINED,
+    ReferralEventKind.REDIRECTED: ReferralStatus.REDIRECTED,
+    ReferralEventKind.ESCALATED: ReferralStatus.ESCALATED,
+    ReferralEventKind.PANEL_DECISION: ReferralStatus.RESOLVED,
+}
+
+
+def send_referral(store: Store, referral: Referral, to_team_id: str, actor: str) -> Referral:
+    with store.atomic():
+        saved = add(store, referral, actor)
+        add(store, ReferralEvent(referral_id=saved.id, kind=ReferralEventKind.SENT,
+                                 occurred_on=referral.sent_on, team_id=to_team_id,
+                                 by_professional_id=_pro_or_none(store, actor)), actor)
+    return saved
+
+
+def referral_step(store: Store, referral: Referral, step: ReferralStep,
+                  actor: str) -> Referral:
+    """Record a step and the referral's new status together."""
+    if step.kind is ReferralEventKind.DECLINED and not step.reason.strip():
+        raise InputError("reason: say why the referral is declined")
+    with store.atomic():
+        saved = update(store, referral.evolve(status=_STATUS[step.kind]), actor)
+        add(store, ReferralEvent(
+            referral_id=referral.id, kind=step.kind, occurred_on=step.day,
+            team_id=step.team_id, to_team_id=step.to_team_id,
+            by_professional_id=_pro_or_none(store, actor), reason=step.reason.strip(),
+            reason_code=step.reason_code,
+            as_lead=step.kind is ReferralEventKind.PANEL_DECISION), actor)
+    return saved
+
+
+def _pro_or_none(store: Store, actor: str) -> str | None:
+    row = store.conn.execute("SELECT 1 FROM professionals WHERE id = ?", (actor,)).fetchone()
+    return actor if row else None
+
+
+# -- case conferences ----------------------------------------------------------------------
+
+
+def save_conference(store: Store, conference: CaseConference, plan: CarePlan | None,
+                    actions: list[Action], actor: str) -> CaseConference:
+    """The conference record and the actions it agreed (which land in the plan)."""
+    if actions and plan is None:
+        raise InputError("actions: this person has no care plan to add agreed actions to")
+    with store.atomic():
+        saved = add(store, conference, actor)
+        for action in actions:
+            add(store, action.evolve(conference_id=saved.id), actor)
+        if actions and plan is not None:
+            _bump_if_signed(store, plan.id, actor)
+    return saved

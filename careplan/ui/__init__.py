@@ -1,0 +1,1 @@
+"""The desktop client (PySide6): main window, caseload, person workspace, dashboard."""

@@ -1,0 +1,37 @@
+"""Starting the desktop client: the QApplication, the main window, the first store."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from careplan import __version__
+from careplan.ui.mainwindow import MainWindow
+from careplan.ui.settings import APPLICATION, ORGANISATION, Settings
+
+
+def application() -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setApplicationDisplayName("CarePlan")
+    return app
+
+
+def run(store_path: Path, today: Callable[[], date] = date.today,
+        actor: str | None = None) -> int:
+    """Open the window on ``store_path`` and run the event loop; return the exit status."""
+    app = application()
+    window = MainWindow(Settings(), today=today)
+    window.show()
+    if window.open_store(store_path) and actor:
+        window.set_actor(actor)
+    return int(app.exec())

@@ -1,0 +1,226 @@
+"""The caseload as a lazy table model: all ids up front, columns a block at a time.
+
+One SQL query returns the ordered ids of the persons shown (cheap even for 50,000);
+the columns of a row are read with its block of neighbours only when a view asks for
+them, and only a bounded number of blocks is kept. Sorting and searching re-run the
+ids query, so order comes from SQL, never from sorting rows in Python.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from careplan.store import Store
+from careplan.store import caseload as q
+from careplan.ui import text
+from careplan.ui.flagview import FlagSummary
+
+Index = QModelIndex | QPersistentModelIndex
+
+PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The row's FlagSummary, for the badge delegate.
+FLAGS_ROLE = Qt.ItemDataRole.UserRole + 2
+
+COLUMNS: tuple[q.SortKey, ...] = tuple(q.SortKey)
+
+
+class CaseloadModel(QAbstractTableModel):
+    """Persons in the store as rows; see the module docstring for how it stays lazy."""
+
+    BLOCK = 128
+    MAX_BLOCKS = 64
+
+    def __init__(self, store: Store, today: date, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._today = today
+        self._query = q.CaseloadQuery()
+        self._ids: list[str] = []
+        self._blocks: OrderedDict[int, list[q.CaseloadRow]] = OrderedDict()
+        self._flags: Mapping[str, FlagSummary] = {}
+        self._headers = (
+            self.tr("Name"), self.tr("Age"), self.tr("NHS number"),
+            self.tr("Lead professional"), self.tr("Agencies involved"), self.tr("Flags"),
+            self.tr("Next transition"), self.tr("Review due"),
+        )
+
+    # -- what is shown ------------------------------------------------------------
+
+    @property
+    def query(self) -> q.CaseloadQuery:
+        return self._query
+
+    def set_query(self, query: q.CaseloadQuery) -> None:
+        """Re-read the ids for ``query`` (filter, search, order) and reset the view."""
+        self.beginResetModel()
+        self._query = query
+        self._ids = self._ordered_ids(query)
+        self._blocks.clear()
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Re-read everything, e.g. after an edit elsewhere."""
+        self.set_query(self._query)
+
+    def set_flags(self, flags: Mapping[str, FlagSummary]) -> None:
+        """Flag summaries per person id, computed by a worker."""
+        self._flags = flags
+        if self._query.sort is q.SortKey.FLAGS or self._query.person_ids is not None:
+            self.refresh()
+        elif self._ids:
+            col = COLUMNS.index(q.SortKey.FLAGS)
+            self.dataChanged.emit(self.index(0, col), self.index(len(self._ids) - 1, col))
+
+    def person_id(self, row: int) -> str:
+        return self._ids[row]
+
+    def row_of(self, person_id: str) -> int:
+        try:
+            return self._ids.index(person_id)
+        except ValueError:
+            return -1
+
+    def _ordered_ids(self, query: q.CaseloadQuery) -> list[str]:
+        ids = q.person_ids(self._store, query, self._today)
+        if query.sort is q.SortKey.FLAGS:
+            # Flag order is the flags engine's finding, not a column: order by weight
+            # in Python over the SQL order (name), which breaks ties.
+            flags = self._flags
+            ids.sort(key=lambda i: flags[i].weight if i in flags else 0,
+                     reverse=not query.descending)
+        return ids
+
+    def _row(self, row: int) -> q.CaseloadRow | None:
+        block_no = row // self.BLOCK
+        block = self._blocks.get(block_no)
+        if block is None:
+            start = block_no * self.BLOCK
+            ids = self._ids[start:start + self.BLOCK]
+            fetched = {r.id: r for r in q.rows(self._store, ids, self._today)}
+            block = [fetched[i] for i in ids if i in fetched]
+            if len(block) != len(ids):  # a person vanished since the ids were read
+                block = [fetched.get(i) or _gone(i) for i in ids]
+            self._blocks[block_no] = block
+            while len(self._blocks) > self.MAX_BLOCKS:
+                self._blocks.popitem(last=False)
+        else:
+            self._blocks.move_to_end(block_no)
+        offset = row - block_no * self.BLOCK
+        return block[offset] if offset < len(block) else None
+
+    # -- QAbstractTableModel --------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation is Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS)
+                and role == Qt.ItemDataRole.DisplayRole):
+            return self._headers[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        if role == PERSON_ID_ROLE:
+            return self._ids[index.row()]
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                        Qt.ItemDataRole.ForegroundRole, FLAGS_ROLE,
+                        Qt.ItemDataRole.AccessibleTextRole):
+            return None
+        row = self._row(index.row())
+        if row is None:
+            return None
+        key = COLUMNS[index.column()]
+        if role == FLAGS_ROLE:
+            return self._flags.get(row.id)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._foreground(key, row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(key, row)
+        return self._display(key, row)
+
+    def _display(self, key: q.SortKey, row: q.CaseloadRow) -> str:
+        if key is q.SortKey.NAME:
+            return row.name
+        if key is q.SortKey.AGE:
+            return text.age_text(row.birth_date, self._today)
+        if key is q.SortKey.NHS_NUMBER:
+            return text.fmt_nhs(row.nhs_number)
+        if key is q.SortKey.LEAD:
+            return row.lead_professional or self.tr("none named")
+        if key is q.SortKey.AGENCIES:
+            return ", ".join(row.agencies)
+        if key is q.SortKey.FLAGS:
+            summary = self._flags.get(row.id)
+            return summary.text() if summary else ""
+        if key is q.SortKey.TRANSITION:
+            if row.next_transition is None:
+                return ""
+            kind = self.tr("turns 18") if row.transition_kind == "turns 18" \
+                else self.tr("discharge")
+            return f"{text.fmt_date(row.next_transition)} ({kind})"
+        return text.fmt_date(row.review_due)
+
+    def _tooltip(self, key: q.SortKey, row: q.CaseloadRow) -> str | None:
+        if key is q.SortKey.AGENCIES and row.agencies:
+            return "\n".join(row.agencies)
+        if key is q.SortKey.FLAGS:
+            summary = self._flags.get(row.id)
+            return summary.tooltip() if summary else None
+        if key is q.SortKey.LEAD and row.lead_professional is None:
+            return self.tr("No lead professional (care coordinator) is named")
+        return None
+
+    def _foreground(self, key: q.SortKey, row: q.CaseloadRow) -> QBrush | None:
+        late = QBrush(QColor("#b3261e"))
+        if key is q.SortKey.REVIEW and row.review_due and row.review_due < self._today:
+            return late
+        if key is q.SortKey.TRANSITION and row.next_transition \
+                and row.next_transition < self._today:
+            return late
+        if key is q.SortKey.LEAD and row.lead_professional is None:
+            return late
+        return None
+
+    def sort(self, column: int,
+             order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        descending = order is Qt.SortOrder.DescendingOrder
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        old_ids = [(self._ids[i.row()], i.column()) for i in old]
+        self._query = replace(self._query, sort=COLUMNS[column], descending=descending)
+        self._ids = self._ordered_ids(self._query)
+        self._blocks.clear()
+        rows = {pid: n for n, pid in enumerate(self._ids)}
+        new = [self.index(rows[pid], col) if pid in rows else QModelIndex()
+               for pid, col in old_ids]
+        self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()
+
+
+def _gone(person_id: str) -> q.CaseloadRow:
+    return q.CaseloadRow(
+        id=person_id, given_name="", family_name="(removed)", birth_date=date.min,
+        nhs_number=None, lead_professional=None, agencies=(), next_transition=None,
+        transition_kind="", review_due=None,
+    )

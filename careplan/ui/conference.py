@@ -1,0 +1,227 @@
+"""Case conference mode: large text for a projector, an agenda from the person's flags,
+and quick keyboard capture of attendees, decisions and new actions.
+
+Leaving the mode (F11 again, or End conference) saves one case conference record with
+its attendees and decisions; the agreed actions land in the plan in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from careplan.models import Action, CaseConference
+from careplan.models.enums import HandoffStatus
+from careplan.models.referral_chain import bounce_chain
+from careplan.store import casework as cw
+from careplan.ui import text
+from careplan.ui.settings import CONFERENCE_POINT_SIZE, Settings
+
+if TYPE_CHECKING:
+    from careplan.ui.workspace import PersonWorkspace
+
+
+def agenda_for(ws: PersonWorkspace) -> list[str]:
+    """Agenda items: the person's flags first, then what the record shows is unsettled."""
+    pf, today, tr = ws.pf, ws.today, ws.tr
+    items: list[str] = []
+    if ws.flags:
+        items += [f"{why}" for _, _, why in ws.flags.lines]
+    if not items:
+        d = pf.directory
+        for r in pf.referrals:
+            chain = bounce_chain(pf.referral_events.get(r.id, []))
+            if chain.is_dispute and chain.resolved_on is None:
+                items.append(tr("Referral in dispute for %s: %s") % (
+                    text.days_text(chain.days_in_dispute(today)), r.summary))
+        for h in pf.handoffs:
+            if h.status is HandoffStatus.PROPOSED:
+                items.append(tr("Handoff to %s waiting since %s") % (
+                    d.professional_name(h.to_professional_id), text.fmt_date(h.proposed_at)))
+        for s in pf.stays:
+            if s.discharged_on is None and s.days_delayed(today):
+                items.append(tr("Discharge delayed %s") % text.days_text(s.days_delayed(today)))
+    items.append(tr("What matters to %s, in their words") % pf.person.given_name)
+    items.append(tr("Actions: who does what by when"))
+    return items
+
+
+class ConferenceMode(QWidget):
+    finished = Signal()
+
+    def __init__(self, ws: PersonWorkspace) -> None:
+        super().__init__(ws)
+        self.ws = ws
+        self.started_at = datetime.now().replace(microsecond=0)
+        self.decisions: list[str] = []
+        self.new_actions: list[Action] = []
+        self.setAccessibleName(self.tr("Case conference mode"))
+        size = Settings().get(CONFERENCE_POINT_SIZE)
+        font = self.font()
+        font.setPointSize(size)
+        self.setFont(font)
+        tr = self.tr
+
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.agenda = QTextBrowser()
+        self.agenda.setAccessibleName(tr("Agenda"))
+        self.plan = QTextBrowser()
+        self.plan.setAccessibleName(tr("The plan's open actions"))
+        self.attendees = QListWidget()
+        self.attendees.setAccessibleName(tr("Who is here (Space ticks)"))
+        self.others = QLineEdit()
+        self.others.setPlaceholderText(tr("Others here, e.g. Mother, Advocate"))
+        self.others.setAccessibleName(tr("Others present"))
+        self.decision = QLineEdit()
+        self.decision.setPlaceholderText(tr("Type a decision and press Enter"))
+        self.decision.setAccessibleName(tr("Decision"))
+        self.decision.returnPressed.connect(self._add_decision)
+        self.action_text = QLineEdit()
+        self.action_text.setPlaceholderText(tr("New action, then choose its owner, Enter"))
+        self.action_text.setAccessibleName(tr("New action"))
+        self.action_text.returnPressed.connect(self._add_action)
+        self.owner = QComboBox()
+        self.owner.setAccessibleName(tr("Owner of the new action"))
+        self.captured = QListWidget()
+        self.captured.setAccessibleName(tr("Decisions and actions agreed so far"))
+        end = QPushButton(tr("End conference and save (F11)"))
+        end.clicked.connect(self.finish)
+
+        grid = QGridLayout()
+        grid.addWidget(self._label(tr("Agenda")), 0, 0)
+        grid.addWidget(self._label(tr("Plan: open actions")), 0, 1)
+        grid.addWidget(self.agenda, 1, 0)
+        grid.addWidget(self.plan, 1, 1)
+        grid.addWidget(self._label(tr("Decided and agreed today")), 2, 0)
+        grid.addWidget(self._label(tr("Who is here")), 2, 1)
+        grid.addWidget(self.captured, 3, 0)
+        right = QVBoxLayout()
+        right.addWidget(self.attendees, 1)
+        right.addWidget(self.others)
+        grid.addLayout(right, 3, 1)
+        grid.setRowStretch(1, 3)
+        grid.setRowStretch(3, 2)
+        capture = QHBoxLayout()
+        capture.addWidget(self.decision, 3)
+        capture.addWidget(self.action_text, 3)
+        capture.addWidget(self.owner, 2)
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(end, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
+        layout.addLayout(grid, 1)
+        layout.addLayout(capture)
+
+    def _label(self, words: str) -> QLabel:
+        label = QLabel(f"<b>{html.escape(words)}</b>")
+        return label
+
+    def start(self) -> None:
+        for label, pid in self.ws.team_choices()[1:]:
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, pid)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            is_me = self.ws.actor is not None and pid == self.ws.actor.id
+            item.setCheckState(Qt.CheckState.Checked if is_me else Qt.CheckState.Unchecked)
+            self.attendees.addItem(item)
+        for label, pid in self.ws.team_choices():
+            self.owner.addItem(label, pid)
+        self.show_file()
+        self.decision.setFocus()
+
+    def show_file(self) -> None:
+        ws, tr = self.ws, self.tr
+        p = ws.pf.person
+        self.title.setText(
+            f"<span style='font-size:150%'><b>{html.escape(p.name)}</b></span> — "
+            + tr("case conference, %s") % text.fmt_datetime(self.started_at)
+            + f"<br>{tr('What matters to me')}: <i>{html.escape(p.what_matters or '—')}</i>")
+        self.agenda.setHtml("<ol>" + "".join(
+            f"<li>{html.escape(item)}</li>" for item in agenda_for(ws)) + "</ol>")
+        d = ws.pf.directory
+        rows = []
+        for a in sorted((a for a in ws.pf.actions if a.is_open),
+                        key=lambda a: (a.due_date is None, a.due_date or ws.today)):
+            owner = d.professional_name(a.owner_professional_id)
+            who = html.escape(owner) if owner else \
+                f"<span style='color:#b3261e'><b>{tr('nobody')}</b></span>"
+            late = a.due_date is not None and a.due_date < ws.today
+            due = text.fmt_date(a.due_date) or "—"
+            due = f"<span style='color:#b3261e'><b>{due}</b></span>" if late else due
+            rows.append(f"<li>{html.escape(a.description)} — {who}, {tr('due')} {due}</li>")
+        self.plan.setHtml("<ul>" + "".join(rows) + "</ul>" if rows else tr("No open actions."))
+
+    def _add_decision(self) -> None:
+        words = self.decision.text().strip()
+        if words:
+            self.decisions.append(words)
+            self.captured.addItem(self.tr("Decision: %s") % words)
+            self.decision.clear()
+
+    def _add_action(self) -> None:
+        words = self.action_text.text().strip()
+        plan = self.ws.pf.plan
+        if not words:
+            return
+        if plan is None:
+            self.ws.refused(self.tr("action: this person has no care plan to add it to"))
+            return
+        pid = self.owner.currentData()
+        pro = self.ws.pf.directory.professionals.get(str(pid or ""))
+        self.new_actions.append(Action(
+            plan_id=plan.id, description=words, owner_professional_id=pro.id if pro else None,
+            owner_agency_id=pro.agency_id if pro else None,
+            due_date=self.ws.today + timedelta(days=14)))
+        self.captured.addItem(self.tr("Action: %s — %s") % (
+            words, pro.name if pro else self.tr("unowned")))
+        self.action_text.clear()
+
+    def attendee_ids(self) -> list[str]:
+        return [str(self.attendees.item(i).data(Qt.ItemDataRole.UserRole))
+                for i in range(self.attendees.count())
+                if self.attendees.item(i).checkState() == Qt.CheckState.Checked]
+
+    def finish(self) -> bool:
+        """Save the record and leave the mode; False if the user chose to stay."""
+        self._add_decision()
+        self._add_action()
+        others = tuple(x.strip() for x in self.others.text().split(",") if x.strip())
+        if not (self.decisions or self.new_actions):
+            answer = QMessageBox.question(
+                self, self.tr("Leave case conference mode"),
+                self.tr("Nothing was decided. Leave without saving a case conference record?"))
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+            self.finished.emit()
+            return True
+        ws = self.ws
+        conference = CaseConference(
+            person_id=ws.person_id, held_at=self.started_at,
+            chair_id=ws.actor.id if ws.actor else None, attendee_ids=tuple(self.attendee_ids()),
+            other_attendees=others, agenda=tuple(agenda_for(ws)),
+            decisions=tuple(self.decisions), ended_at=datetime.now().replace(microsecond=0))
+        saved = ws.act(lambda: cw.save_conference(ws.store, conference, ws.pf.plan,
+                                                  self.new_actions, ws.actor_id()))
+        if saved:
+            self.finished.emit()
+        return saved

@@ -1,0 +1,112 @@
+"""Every remembered preference, declared once with its type and default.
+
+QSettings hands back text for numbers and a bare string for a one-item list on some
+platforms, so reads go through :meth:`Settings.get`, which coerces to the declared type.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QByteArray, QSettings
+
+T = TypeVar("T")
+
+ORGANISATION = "CarePlan"
+APPLICATION = "CarePlan"
+MAX_RECENT = 8
+
+
+@dataclass(frozen=True)
+class Key(Generic[T]):
+    """One setting: where it lives, its type and its value when never set."""
+
+    name: str
+    kind: type[T]
+    default: T
+
+
+#: Store file paths, most recent first.
+RECENT_STORES: Key[list[str]] = Key("stores/recent", list, [])
+#: Which professional the user is, per store id, as JSON ``{store_id: professional_id}``.
+IDENTITIES: Key[str] = Key("identity/by_store", str, "{}")
+WINDOW_GEOMETRY: Key[bytes] = Key("window/geometry", bytes, b"")
+WINDOW_STATE: Key[bytes] = Key("window/state", bytes, b"")
+CASELOAD_HEADER: Key[bytes] = Key("caseload/header", bytes, b"")
+#: Text size in case conference mode, in points.
+CONFERENCE_POINT_SIZE: Key[int] = Key("conference/point_size", int, 20)
+
+ALL_KEYS: tuple[Key[Any], ...] = (
+    RECENT_STORES, IDENTITIES, WINDOW_GEOMETRY, WINDOW_STATE, CASELOAD_HEADER,
+    CONFERENCE_POINT_SIZE,
+)
+
+
+class Settings:
+    """Typed access to a QSettings (the user's by default; a file in tests)."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.q = qsettings if qsettings is not None else QSettings(ORGANISATION, APPLICATION)
+
+    def get(self, key: Key[T]) -> T:
+        value = self.q.value(key.name, None)
+        if value is None:
+            return key.default
+        try:
+            return _coerce(key, value)
+        except (TypeError, ValueError):
+            return key.default
+
+    def set(self, key: Key[T], value: T) -> None:
+        if key.kind is bytes:
+            self.q.setValue(key.name, QByteArray(value))  # type: ignore[call-overload]
+        else:
+            self.q.setValue(key.name, value)
+
+    def sync(self) -> None:
+        self.q.sync()
+
+    # -- helpers over the declared keys --------------------------------------------
+
+    def recent_stores(self) -> list[str]:
+        return [str(p) for p in self.get(RECENT_STORES) if p]
+
+    def add_recent_store(self, path: str) -> None:
+        paths = [path, *[p for p in self.recent_stores() if p != path]]
+        self.set(RECENT_STORES, paths[:MAX_RECENT])
+
+    def remove_recent_store(self, path: str) -> None:
+        self.set(RECENT_STORES, [p for p in self.recent_stores() if p != path])
+
+    def identity(self, store_id: str) -> str | None:
+        return _identities(self.get(IDENTITIES)).get(store_id)
+
+    def remember_identity(self, store_id: str, professional_id: str) -> None:
+        ids = _identities(self.get(IDENTITIES))
+        ids[store_id] = professional_id
+        self.set(IDENTITIES, json.dumps(ids, sort_keys=True))
+
+
+def _identities(text: str) -> dict[str, str]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _coerce(key: Key[T], value: Any) -> T:
+    kind: Any = key.kind
+    if kind is list:
+        if isinstance(value, str):
+            return [value] if value else []  # type: ignore[return-value]
+        return [str(v) for v in value]  # type: ignore[return-value]
+    if kind is bool:
+        if isinstance(value, str):
+            return (value.lower() in ("true", "1", "yes"))  # type: ignore[return-value]
+        return bool(value)  # type: ignore[return-value]
+    if kind is bytes:
+        return bytes(value.data() if isinstance(value, QByteArray) else value)  # type: ignore[return-value]
+    return kind(value)  # type: ignore[no-any-return]

@@ -1,0 +1,90 @@
+"""Long work off the GUI thread: QThreadPool tasks with progress and cancel.
+
+A task is a plain function ``fn(job) -> result``. It runs in a pool thread, opens its
+own Store there when it needs one (a sqlite connection cannot cross threads), reports
+progress through ``job.report`` and checks ``job.cancelled`` between steps. It never
+touches a widget: results come back through queued signals on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside a task by :meth:`Job.check` once cancel was asked for."""
+
+
+class Job(QObject):
+    """The GUI side of one task: its signals, and the cancel switch the task reads."""
+
+    progress = Signal(int, int, str)  # done, total (0: unknown), what
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cancel = threading.Event()
+        self.done = False
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled
+
+    def report(self, done: int, total: int = 0, what: str = "") -> None:
+        """Called from the task's thread; delivered to the GUI thread queued."""
+        self.check()
+        self.progress.emit(done, total, what)
+
+
+class _Runner(QRunnable):
+    def __init__(self, job: Job, fn: Callable[[Job], Any]) -> None:
+        super().__init__()
+        self.job = job
+        self.fn = fn
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        job = self.job
+        try:
+            result = self.fn(job)
+        except Cancelled:
+            job.done = True
+            job.cancelled.emit()
+            return
+        except Exception as exc:  # a bug in a task: logged, reported, never silent
+            log.exception("Background task failed")
+            job.done = True
+            job.failed.emit(str(exc) or type(exc).__name__)
+            return
+        job.done = True
+        if job.is_cancelled:
+            job.cancelled.emit()
+        else:
+            job.finished.emit(result)
+
+
+def start(fn: Callable[[Job], Any], parent: QObject | None = None,
+          pool: QThreadPool | None = None) -> Job:
+    """Run ``fn`` in the pool; connect to the returned job's signals for the outcome.
+
+    Keep ``parent`` alive (or the job referenced) until the job is done.
+    """
+    job = Job(parent)
+    (pool or QThreadPool.globalInstance()).start(_Runner(job, fn))
+    return job

@@ -1,0 +1,109 @@
+"""The Handoffs tab: propose, accept or decline; unanswered ones stand out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from careplan.models import Handoff
+from careplan.models.enums import HandoffStatus, HandoffSubject
+from careplan.store.person_file import Directory
+from careplan.ui import text
+from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tables import record_table
+
+if TYPE_CHECKING:
+    from careplan.ui.workspace import PersonWorkspace
+
+
+class HandoffsTab(QWidget):
+    def __init__(self, ws: PersonWorkspace) -> None:
+        super().__init__(ws)
+        self.ws = ws
+        tr = self.tr
+
+        def d() -> Directory:
+            return ws.pf.directory
+
+        def waiting(h: Handoff) -> bool:
+            return h.status is HandoffStatus.PROPOSED
+
+        def late(h: Handoff) -> bool:
+            return waiting(h) and h.answer_by < ws.today
+
+        self.model = RecordTableModel[Handoff]([
+            Column(tr("What"), self._subject, alert=late),
+            Column(tr("From"), lambda h: f"{d().professional_name(h.from_professional_id)} "
+                   f"({d().agency_name(h.from_agency_id)})"),
+            Column(tr("To"), lambda h: f"{d().professional_name(h.to_professional_id)} "
+                   f"({d().agency_name(h.to_agency_id)})"),
+            Column(tr("Proposed"), lambda h: text.fmt_date(h.proposed_at)),
+            Column(tr("Answer by"), lambda h: text.fmt_date(h.answer_by), alert=late),
+            Column(tr("Status"), self._status, alert=late),
+            Column(tr("Reason"), lambda h: h.reason),
+        ], self)
+        self.view = record_table(self.model, tr("Handoffs"), stretch=0)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
+        self.propose = QPushButton(tr("&Propose handing over coordination…"))
+        self.propose.clicked.connect(lambda: ws.propose_handoff(None))
+        self.accept = QPushButton(tr("&Accept"))
+        self.accept.clicked.connect(lambda: self._answer(True))
+        self.decline = QPushButton(tr("&Decline…"))
+        self.decline.clicked.connect(lambda: self._answer(False))
+        self.withdraw = QPushButton(tr("&Withdraw"))
+        self.withdraw.clicked.connect(self._withdraw)
+        self.waiting = QLabel()
+        buttons = QHBoxLayout()
+        for b in (self.propose, self.accept, self.decline, self.withdraw):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.waiting)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+
+    def _subject(self, h: Handoff) -> str:
+        if h.subject is HandoffSubject.COORDINATION:
+            return self.tr("Coordinating the person (lead professional)")
+        action = next((a for a in self.ws.pf.actions if a.id == h.action_id), None)
+        return self.tr("Action: %s") % (action.description if action else h.action_id)
+
+    def _status(self, h: Handoff) -> str:
+        if h.status is HandoffStatus.PROPOSED:
+            overdue = (self.ws.today - h.answer_by).days
+            if overdue > 0:
+                return self.tr("unanswered, %s late") % text.days_text(overdue)
+            return self.tr("waiting for an answer")
+        return h.status.value
+
+    def current(self) -> Handoff | None:
+        index = self.view.currentIndex()
+        return self.model.record(index.row()) if index.isValid() else None
+
+    def _enable(self) -> None:
+        h = self.current()
+        waiting = h is not None and h.status is HandoffStatus.PROPOSED
+        self.accept.setEnabled(waiting)
+        self.decline.setEnabled(waiting)
+        self.withdraw.setEnabled(waiting)
+
+    def _answer(self, accept: bool) -> None:
+        h = self.current()
+        if h is not None:
+            self.ws.answer_handoff(h, accept)
+
+    def _withdraw(self) -> None:
+        h = self.current()
+        if h is not None:
+            self.ws.withdraw_handoff(h)
+
+    def show_file(self) -> None:
+        records = self.ws.pf.handoffs
+        self.model.set_records(sorted(
+            records, key=lambda h: (h.status is not HandoffStatus.PROPOSED, h.answer_by)))
+        n = sum(1 for h in records if h.status is HandoffStatus.PROPOSED)
+        self.waiting.setText(self.tr("%n handoff(s) waiting for an answer.", "", n))
+        if self.model.rowCount():
+            self.view.selectRow(0)
+        self._enable()

@@ -1,0 +1,96 @@
+"""The person's header: who they are, who leads, and their flags (click for why)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from careplan.store.person_file import PersonFile
+from careplan.ui import text
+from careplan.ui.flagview import SEVERITY_COLOURS, FlagSummary
+
+
+def lead_name(pf: PersonFile, today: date) -> str | None:
+    for member in pf.team:
+        if member.is_lead and member.active_on(today):
+            return pf.directory.professional_name(member.professional_id)
+    return None
+
+
+class PersonHeader(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = QLabel()
+        self.name.setObjectName("person-name")
+        font = self.name.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        self.name.setFont(font)
+        self.name.setAccessibleName(self.tr("Person"))
+        self.facts = QLabel()
+        self.facts.setAccessibleName(self.tr("Age, NHS number and lead professional"))
+        self.facts.setWordWrap(True)
+        self.why = QLabel()
+        self.why.setWordWrap(True)
+        self.why.setAccessibleName(self.tr("Why this flag"))
+        self.why.hide()
+        self.flag_row = QHBoxLayout()
+        self.flag_row.setSpacing(6)
+        top = QHBoxLayout()
+        top.addWidget(self.name)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.facts)
+        layout.addLayout(self.flag_row)
+        layout.addWidget(self.why)
+        self._buttons: list[QPushButton] = []
+
+    def show_person(self, pf: PersonFile, today: date, flags: FlagSummary | None) -> None:
+        p = pf.person
+        self.name.setText(p.name)
+        lead = lead_name(pf, today)
+        parts = [
+            self.tr("Age %s (born %s)") % (text.age_text(p.birth_date, today),
+                                           text.fmt_date(p.birth_date)),
+            self.tr("NHS number %s") % (text.fmt_nhs(p.nhs_number) or self.tr("not recorded")),
+            self.tr("Lead professional: %s") % (lead or self.tr("none named")),
+        ]
+        self.facts.setText("   ·   ".join(parts))
+        self.show_flags(flags)
+
+    def show_flags(self, flags: FlagSummary | None) -> None:
+        for b in self._buttons:
+            self.flag_row.removeWidget(b)
+            b.deleteLater()
+        self._buttons = []
+        while self.flag_row.count():
+            self.flag_row.takeAt(0)
+        self.why.hide()
+        lines = flags.lines if flags else ()
+        if not lines:
+            label = QPushButton(self.tr("No flags"))
+            label.setFlat(True)
+            label.setEnabled(False)
+            self._buttons.append(label)
+            self.flag_row.addWidget(label)
+        for sev, code, why in lines:
+            button = QPushButton(code)
+            button.setToolTip(why)
+            button.setAccessibleName(self.tr("Flag %s, %s") % (code, sev))
+            button.setAccessibleDescription(why)
+            colour = SEVERITY_COLOURS.get(sev, SEVERITY_COLOURS["info"])
+            button.setStyleSheet(
+                f"QPushButton {{ background: {colour}; color: white; border-radius: 10px;"
+                " padding: 3px 10px; font-weight: bold; }"
+                " QPushButton:focus { border: 2px solid palette(highlight); }")
+            button.clicked.connect(lambda _=False, w=why, c=code: self._show_why(c, w))
+            self._buttons.append(button)
+            self.flag_row.addWidget(button)
+        self.flag_row.addStretch(1)
+
+    def _show_why(self, code: str, why: str) -> None:
+        self.why.setText(f"<b>{code}</b>: {why}")
+        self.why.setVisible(True)

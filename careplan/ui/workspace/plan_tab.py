@@ -1,0 +1,180 @@
+"""The Plan tab: what matters to the person, needs, outcomes and actions, sign-offs."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from careplan.models import Action, Need, Outcome
+from careplan.models.enums import ActionStatus, OutcomeStatus
+from careplan.ui import text
+from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tables import record_table
+
+if TYPE_CHECKING:
+    from careplan.ui.workspace import PersonWorkspace
+
+
+class PlanTab(QWidget):
+    def __init__(self, ws: PersonWorkspace) -> None:
+        super().__init__(ws)
+        self.ws = ws
+        tr = self.tr
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setAccessibleName(tr("Plan version, status and sign-offs"))
+        self.sign_button = QPushButton(tr("&Sign this version"))
+        self.sign_button.clicked.connect(ws.sign_plan)
+        self.matters = QLabel()
+        self.matters.setWordWrap(True)
+        self.matters.setAccessibleName(tr("What matters to me"))
+
+        self.need_model = RecordTableModel[Need]([
+            Column(tr("Need"), lambda n: n.description,
+                   edit=lambda n, v: n.evolve(description=str(v))),
+            Column(tr("Domain"), lambda n: n.domain.value),
+        ], self)
+        self.outcome_model = RecordTableModel[Outcome]([
+            Column(tr("Outcome, in the person's words"), lambda o: o.description,
+                   edit=lambda o, v: o.evolve(description=str(v))),
+            Column(tr("Target date"), lambda o: text.fmt_date(o.target_date),
+                   raw=lambda o: text.fmt_date(o.target_date),
+                   edit=lambda o, v: o.evolve(
+                       target_date=text.parse_date(str(v), "target date"))),
+            Column(tr("Achieved?"), lambda o: o.achievement.value,
+                   raw=lambda o: o.achievement.value,
+                   choices=lambda o: [(s.value, s.value) for s in OutcomeStatus],
+                   edit=lambda o, v: o.evolve(achievement=v)),
+        ], self)
+        self.action_model = RecordTableModel[Action]([
+            Column(tr("Action"), lambda a: a.description,
+                   edit=lambda a, v: a.evolve(description=str(v))),
+            Column(tr("Owner"), self._owner_text, raw=lambda a: a.owner_professional_id,
+                   choices=lambda a: self.ws.team_choices(), edit=self._set_owner,
+                   alert=lambda a: a.is_open and not a.owner_professional_id,
+                   tooltip=lambda a: "" if a.owner_professional_id
+                   else self.tr("Nobody owns this action")),
+            Column(tr("Agency"), lambda a: self.ws.pf.directory.agency_name(a.owner_agency_id)),
+            Column(tr("Due"), lambda a: text.fmt_date(a.due_date),
+                   raw=lambda a: text.fmt_date(a.due_date),
+                   edit=lambda a, v: a.evolve(due_date=text.parse_date(str(v), "due date")),
+                   alert=lambda a: bool(a.is_open and a.due_date and a.due_date < ws.today)),
+            Column(tr("Status"), lambda a: a.status.value, raw=lambda a: a.status.value,
+                   choices=lambda a: [(s.value, s.value) for s in ActionStatus],
+                   edit=lambda a, v: a.evolve(status=v)),
+        ], self)
+        for model in (self.need_model, self.outcome_model, self.action_model):
+            model.on_edit = ws.edit_plan_item
+            model.on_error = ws.refused
+        self.needs_view = record_table(self.need_model, tr("Needs"))
+        self.outcomes_view = record_table(self.outcome_model, tr("Outcomes"))
+        self.actions_view = record_table(self.action_model, tr("Actions"))
+
+        self.add_action = QPushButton(tr("&Add action"))
+        self.add_action.clicked.connect(ws.add_action)
+        self.hand_over = QPushButton(tr("&Hand over action…"))
+        self.hand_over.clicked.connect(self._hand_over)
+        QShortcut(QKeySequence("Ins"), self.actions_view, ws.add_action)
+
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.sign_button, 0, Qt.AlignmentFlag.AlignTop)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_action)
+        buttons.addWidget(self.hand_over)
+        buttons.addStretch(1)
+        hint = QLabel(tr("Double-click or press F2 to change a cell; Ctrl+Z undoes."))
+        hint.setEnabled(False)
+        buttons.addWidget(hint)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(_titled(tr("Needs"), self.needs_view))
+        split.addWidget(_titled(tr("Outcomes — what matters to me"), self.outcomes_view))
+        split.addWidget(_titled(tr("Actions"), self.actions_view, buttons))
+        split.setStretchFactor(2, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.matters)
+        layout.addWidget(split, 1)
+
+    def _owner_text(self, action: Action) -> str:
+        return self.ws.pf.directory.professional_name(action.owner_professional_id) \
+            or self.tr("— unowned —")
+
+    def _set_owner(self, action: Action, professional_id: Any) -> Action:
+        pro = self.ws.pf.directory.professionals.get(str(professional_id or ""))
+        return action.evolve(owner_professional_id=pro.id if pro else None,
+                             owner_agency_id=pro.agency_id if pro else None)
+
+    def _hand_over(self) -> None:
+        index = self.actions_view.currentIndex()
+        if not index.isValid():
+            self.ws.refused(self.tr("action: choose the action to hand over first"))
+            return
+        self.ws.propose_handoff(self.action_model.record(index.row()))
+
+    def current_action(self) -> Action | None:
+        index = self.actions_view.currentIndex()
+        return self.action_model.record(index.row()) if index.isValid() else None
+
+    def show_file(self) -> None:
+        pf, tr = self.ws.pf, self.tr
+        matters = html.escape(pf.person.what_matters) or tr("not recorded yet")
+        self.matters.setText(tr("<b>What matters to me:</b> %s") % matters)
+        self.need_model.set_records(pf.needs)
+        self.outcome_model.set_records(pf.outcomes)
+        self.action_model.set_records(sorted(
+            pf.actions, key=lambda a: (not a.is_open, a.due_date is None, a.due_date or 0)))
+        plan = pf.plan
+        if plan is None:
+            self.summary.setText(tr("No care plan yet."))
+            self.sign_button.setEnabled(False)
+            return
+        signed = [s for s in pf.signoffs if s.plan_version == plan.plan_version]
+        signed_agencies = {s.agency_id for s in signed}
+        team_agencies = {pf.directory.professionals[m.professional_id].agency_id
+                         for m in pf.team if m.active_on(self.ws.today)
+                         and m.professional_id in pf.directory.professionals}
+        unsigned = sorted(pf.directory.agency_name(a) for a in team_agencies - signed_agencies)
+        signed_text = ", ".join(
+            f"{pf.directory.agency_name(s.agency_id)} "
+            f"({pf.directory.professional_name(s.signed_by)}, {text.fmt_date(s.signed_at)})"
+            for s in signed) or tr("nobody yet")
+        review = plan.review_date
+        review_text = text.fmt_date(review) or tr("not set")
+        if review and review < self.ws.today:
+            review_text = f"<span style='color:#b3261e'><b>{review_text}</b></span>"
+        self.summary.setText(
+            tr("<b>Plan version %d</b> · %s · review due %s<br>Signed for this version: %s")
+            % (plan.plan_version, plan.status.value, review_text, signed_text)
+            + ("<br>" + tr("Not yet signed by: %s") % ", ".join(unsigned) if unsigned else ""))
+        actor = self.ws.actor
+        mine = actor is not None and actor.agency_id in signed_agencies
+        self.sign_button.setEnabled(actor is not None and not mine)
+        self.sign_button.setText(
+            tr("Signed for your agency") if mine else tr("&Sign version %d") % plan.plan_version)
+
+
+def _titled(title: str, widget: QWidget, below: QHBoxLayout | None = None) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 4, 0, 0)
+    label = QLabel(f"<b>{title}</b>")
+    label.setBuddy(widget)
+    layout.addWidget(label)
+    layout.addWidget(widget, 1)
+    if below is not None:
+        layout.addLayout(below)
+    return box

@@ -1,0 +1,141 @@
+"""The Referrals tab: each referral's steps and its bounce chain, and the next step."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from careplan.models import Referral, ReferralEvent
+from careplan.models.enums import ReferralEventKind, ReferralStatus
+from careplan.models.referral_chain import BounceChain, bounce_chain
+from careplan.store.person_file import Directory
+from careplan.ui import text
+from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.bounce_chain import BounceChainView
+from careplan.ui.workspace.tables import record_table
+
+if TYPE_CHECKING:
+    from careplan.ui.workspace import PersonWorkspace
+
+_OPEN = (ReferralStatus.SENT, ReferralStatus.DECLINED, ReferralStatus.REDIRECTED,
+         ReferralStatus.ESCALATED)
+
+
+class ReferralsTab(QWidget):
+    def __init__(self, ws: PersonWorkspace) -> None:
+        super().__init__(ws)
+        self.ws = ws
+        tr = self.tr
+
+        def d() -> Directory:
+            return ws.pf.directory
+
+        def chain_of(r: Referral) -> BounceChain:
+            return bounce_chain(ws.pf.referral_events.get(r.id, []))
+
+        self.referrals = RecordTableModel[Referral]([
+            Column(tr("Referral"), lambda r: r.summary),
+            Column(tr("Need"), lambda r: r.domain.value),
+            Column(tr("From"), lambda r: d().agency_name(r.from_agency_id)),
+            Column(tr("Sent"), lambda r: text.fmt_date(r.sent_on)),
+            Column(tr("Status"), lambda r: r.status.value),
+            Column(tr("Days in dispute"), lambda r: str(chain_of(r).days_in_dispute(ws.today))
+                   if chain_of(r).is_dispute else "",
+                   alert=lambda r: chain_of(r).is_dispute and r.status in _OPEN),
+        ], self)
+        self.events = RecordTableModel[ReferralEvent]([
+            Column(tr("Date"), lambda e: text.fmt_date(e.occurred_on)),
+            Column(tr("Step"), lambda e: e.kind.value,
+                   alert=lambda e: e.kind is ReferralEventKind.DECLINED),
+            Column(tr("Team"), lambda e: d().agency_name(e.team_id)),
+            Column(tr("To team"), lambda e: d().agency_name(e.to_team_id)),
+            Column(tr("Reason"), lambda e: e.reason),
+        ], self)
+        self.list_view = record_table(self.referrals, tr("Referrals"))
+        self.events_view = record_table(self.events, tr("Referral steps"), stretch=4)
+        self.chain = BounceChainView(lambda team_id: ws.pf.directory.agency_name(team_id))
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.list_view.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
+
+        self.buttons: dict[ReferralEventKind, QPushButton] = {}
+        row = QHBoxLayout()
+        send = QPushButton(tr("Se&nd referral…"))
+        send.clicked.connect(ws.send_referral)
+        row.addWidget(send)
+        for kind, label in ((ReferralEventKind.ACCEPTED, tr("&Accept")),
+                            (ReferralEventKind.DECLINED, tr("&Decline…")),
+                            (ReferralEventKind.REDIRECTED, tr("&Redirect…")),
+                            (ReferralEventKind.ESCALATED, tr("&Escalate to panel…")),
+                            (ReferralEventKind.PANEL_DECISION, tr("Record panel de&cision…"))):
+            button = QPushButton(label)
+            button.clicked.connect(lambda _=False, k=kind: self._step(k))
+            self.buttons[kind] = button
+            row.addWidget(button)
+        row.addStretch(1)
+
+        chain_box = QWidget()
+        chain_layout = QVBoxLayout(chain_box)
+        chain_layout.setContentsMargins(0, 0, 0, 0)
+        chain_layout.addWidget(QLabel(f"<b>{tr('Who held the referral when')}</b>"))
+        chain_layout.addWidget(self.caption)
+        chain_layout.addWidget(self.chain)
+        chain_layout.addWidget(self.events_view, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.list_view)
+        split.addWidget(chain_box)
+        split.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addLayout(row)
+
+    def current(self) -> Referral | None:
+        index = self.list_view.currentIndex()
+        return self.referrals.record(index.row()) if index.isValid() else None
+
+    def _step(self, kind: ReferralEventKind) -> None:
+        referral = self.current()
+        if referral is not None:
+            self.ws.referral_step(referral, kind)
+
+    def _show_current(self) -> None:
+        referral = self.current()
+        events = self.ws.pf.referral_events.get(referral.id, []) if referral is not None else []
+        self.events.set_records(events)
+        chain = bounce_chain(events) if referral else None
+        self.chain.set_chain(chain, self.ws.today)
+        if chain is not None and chain.is_dispute:
+            teams = len(chain.teams)
+            self.caption.setText(self.tr(
+                "<span style='color:#b3261e'><b>In dispute for %s</b></span>: declined %s, "
+                "passed between %s.") % (
+                text.days_text(chain.days_in_dispute(self.ws.today)),
+                self.tr("%n time(s)", "", chain.declines), self.tr("%n team(s)", "", teams)))
+        elif chain is not None:
+            self.caption.setText(self.tr("Not disputed."))
+        else:
+            self.caption.setText("")
+        is_open = referral is not None and referral.status in _OPEN
+        for kind, button in self.buttons.items():
+            enabled = is_open
+            if kind is ReferralEventKind.PANEL_DECISION:
+                enabled = referral is not None and referral.status is ReferralStatus.ESCALATED
+            button.setEnabled(enabled)
+
+    def show_file(self) -> None:
+        current = self.current()
+        keep = current.id if current is not None else None
+        self.referrals.set_records(self.ws.pf.referrals)
+        row = next((n for n, r in enumerate(self.referrals.records) if r.id == keep), 0)
+        if self.referrals.rowCount():
+            self.list_view.selectRow(row)
+        self._show_current()

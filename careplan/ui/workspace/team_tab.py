@@ -1,0 +1,63 @@
+"""The Care team tab: members, roles, dates, the lead professional; consent per agency."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from careplan.models import CareTeamMember, Consent
+from careplan.store.person_file import Directory
+from careplan.ui import text
+from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tables import record_table
+
+if TYPE_CHECKING:
+    from careplan.ui.workspace import PersonWorkspace
+
+
+class TeamTab(QWidget):
+    def __init__(self, ws: PersonWorkspace) -> None:
+        super().__init__(ws)
+        self.ws = ws
+        tr = self.tr
+
+        def d() -> Directory:
+            return ws.pf.directory
+        self.members = RecordTableModel[CareTeamMember]([
+            Column(tr("Professional"), lambda m: d().professional_name(m.professional_id)),
+            Column(tr("Role"), lambda m: m.role.value),
+            Column(tr("Agency"), lambda m: d().agency_name(
+                getattr(d().professionals.get(m.professional_id), "agency_id", None))),
+            Column(tr("From"), lambda m: text.fmt_date(m.start_date)),
+            Column(tr("To"), lambda m: text.fmt_date(m.end_date)),
+            Column(tr("Lead professional"), lambda m: tr("lead") if m.is_lead else ""),
+        ], self)
+        self.consents = RecordTableModel[Consent]([
+            Column(tr("Agency"), lambda c: d().agency_name(c.agency_id)),
+            Column(tr("Consent"), lambda c: c.status.value,
+                   alert=lambda c: c.status.value in ("refused", "withdrawn")),
+            Column(tr("Legal basis"), lambda c: c.legal_basis),
+            Column(tr("Recorded"), lambda c: text.fmt_date(c.recorded_on)),
+            Column(tr("By"), lambda c: d().professional_name(c.recorded_by)),
+        ], self)
+        self.missing = QLabel()
+        self.missing.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"<b>{tr('Care team')}</b>"))
+        layout.addWidget(record_table(self.members, tr("Care team")), 2)
+        layout.addWidget(QLabel(f"<b>{tr('Consent to share, per agency')}</b>"))
+        layout.addWidget(record_table(self.consents, tr("Consent")), 1)
+        layout.addWidget(self.missing)
+
+    def show_file(self) -> None:
+        pf = self.ws.pf
+        self.members.set_records(sorted(pf.team, key=lambda m: (not m.is_lead, m.start_date)))
+        self.consents.set_records(pf.consents)
+        team_agencies = {pf.directory.professionals[m.professional_id].agency_id
+                         for m in pf.team if m.professional_id in pf.directory.professionals}
+        missing = sorted(pf.directory.agency_name(a)
+                         for a in team_agencies - {c.agency_id for c in pf.consents})
+        self.missing.setText(
+            self.tr("<span style='color:#b3261e'>No consent recorded for: %s</span>")
+            % ", ".join(missing) if missing else "")
