@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     if not Path(args.file).is_file():
         raise UserError(f"FILE: there is no file {args.file}.")
-    created = bool(db) and not Path(db).exists()
+    created = db is not None and not Path(db).exists()
     try:
         with open_store(db, create=True) as store:
             actor = resolve_actor(store, getattr(args, "actor", None))

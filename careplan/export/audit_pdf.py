@@ -87,7 +87,8 @@ def _disputes(a: Audit) -> list[Flowable]:
     rows = []
     for d in a.disputes:
         chain = "<br/>".join(f"{i}. {pc.e(step)}" for i, step in enumerate(d.chain, 1))
-        rows.append([f"{d.person.name}\n{d.referral.domain.value}", pc.rich(chain, "cell"),
+        rows.append([pc.rich(f"{pc.e(d.person.name)}<br/>{pc.e(d.referral.domain.value)}", "cell"),
+                     pc.rich(chain, "cell"),
                      d.teams, f"{d.days}" + (" (open)" if d.open else "")])
     return pc.section(f"Referral disputes ({len(rows)})", pc.table(
         ["Person, need", "Bounce chain", "Teams", "Days in dispute"], rows,

@@ -22,12 +22,13 @@ def _engine() -> ModuleType | None:
 
 
 def engine_available() -> bool:
-    return _engine() is not None
+    return getattr(_engine(), "caseload_flags", None) is not None
 
 
 def open_flags(store: Store, person_ids: list[str], today: date) -> list[Any] | None:
     """The persons' flags on ``today``, worst first; None when no engine is installed."""
     engine = _engine()
-    if engine is None:
+    find = getattr(engine, "caseload_flags", None) if engine is not None else None
+    if find is None:
         return None
-    return list(engine.flags_for(store, today, person_ids=person_ids))
+    return list(find(store, today, person_ids=person_ids))
