@@ -303,6 +303,10 @@ def care_plan(imp: Importer, loc: Located) -> None:
 
     plan_id = imp.add(loc, build, "care_plans")
     if plan_id is None or plan_id not in imp.entities:
+        for item in [*(res.get("addresses") or []), *(res.get("goal") or [])]:
+            found = imp.index.find(str(item.get("reference", "")), loc.key)
+            if found is not None:
+                imp.used.add(found.key)  # stored with the plan already, or lost with it
         return
     need_of: dict[str, str] = {}
     for i, addressed in enumerate(res.get("addresses", []) or []):
