@@ -63,6 +63,9 @@ class Sample:
     conference: CaseConference | None = None
     team_agencies: set[str] = field(default_factory=set)
 
+    def agencies_by_id(self) -> dict[str, Agency]:
+        return {a.id: a for a in self.agencies.values()}
+
 
 def _agencies() -> dict[str, Agency]:
     spec = [
