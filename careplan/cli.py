@@ -7,6 +7,7 @@ exit with status 2. Bugs are logged with their traceback and exit with status 1.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -52,9 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            from careplan.commands import gui
-
-            return gui.run(args)
+            # The desktop app; imported here so headless commands never load Qt.
+            gui = importlib.import_module("careplan.commands.gui")
+            return int(gui.run(args))
         return int(args.handler(args))
     except UserError as exc:
         sys.stderr.write(f"careplan: {exc}\n")

@@ -8,9 +8,11 @@ rule it broke, so bad input never becomes a domain object.
 from __future__ import annotations
 
 import dataclasses
+import secrets
+import time
 import types
 import typing
-import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -20,8 +22,28 @@ E = TypeVar("E", bound="Entity")
 
 
 def new_id() -> str:
-    """A fresh random UUID as text (ids must not clash across offline copies)."""
-    return str(uuid.uuid4())
+    """A fresh UUID as text: ids must not clash across offline copies of a store.
+
+    Version 7 (time-ordered, 74 random bits) rather than 4: new rows then land at the
+    end of SQLite's indexes instead of at random places in them.
+    """
+    return uuid7(time.time_ns() // 1_000_000, secrets.randbits(74))
+
+
+def uuid7(unix_ms: int, rand: int) -> str:
+    """A version 7 UUID (RFC 9562): 48-bit milliseconds, then 74 bits of ``rand``.
+
+    Audit events use these: ids sort by time, and appending them to the index is cheap.
+    """
+    value = (
+        (unix_ms & 0xFFFF_FFFF_FFFF) << 80
+        | 0x7 << 76
+        | ((rand >> 62) & 0xFFF) << 64
+        | 0b10 << 62
+        | rand & 0x3FFF_FFFF_FFFF_FFFF
+    )
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +134,8 @@ class Entity:
     def __post_init__(self) -> None:
         for spec in field_specs(type(self)):
             value = getattr(self, spec.name)
+            if value.__class__ is spec.kind and not spec.is_tuple:
+                continue  # the common case, kept cheap: demo and import build millions
             if value is None:
                 if not spec.optional:
                     raise ValueError(f"{label(spec.name)}: is required")
@@ -153,3 +177,38 @@ def not_before(later: date | datetime | None, earlier: date | datetime | None,
             f"{label(later_name)}: {a.isoformat()} is before {label(earlier_name)} "
             f"{b.isoformat()}"
         )
+
+
+def trusted_builder(
+    cls: type[E], convert: Mapping[str, Callable[[Any], Any]] | None = None
+) -> Callable[[Sequence[Any]], E]:
+    """A fast constructor for rows the store wrote (they were checked when saved).
+
+    The function returned takes one row's values in field order (``field_specs(cls)``),
+    applies ``convert[name]`` to each non-None value of the fields named there (ISO
+    text to date, text to enum) and sets the slots directly: no ``__post_init__``, no
+    coercion, no validation. Building a million read-back rows then costs a third of
+    checked construction. Never use it for input the store did not write.
+    """
+    specs = field_specs(cls)
+    conv = dict(convert or {})
+    unknown = sorted(set(conv) - {s.name for s in specs})
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no field {unknown[0]!r}")
+    # Generated straight-line code (as dataclasses generates __init__): a loop over the
+    # fields costs twice as much per row.
+    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    lines = ["def build(row):", "    obj = new(cls)"]
+    for i, spec in enumerate(specs):
+        # The slot's own setter: frozen dataclasses refuse ordinary attribute setting.
+        env[f"set{i}"] = getattr(cls, spec.name).__set__
+        if spec.name in conv:
+            env[f"conv{i}"] = conv[spec.name]
+            lines.append(f"    v = row[{i}]")
+            lines.append(f"    set{i}(obj, None if v is None else conv{i}(v))")
+        else:
+            lines.append(f"    set{i}(obj, row[{i}])")
+    lines.append("    return obj")
+    exec("\n".join(lines), env)
+    build: Callable[[Sequence[Any]], E] = env["build"]
+    return build

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import nhs_number
+from nhs_number.validate import calculate_checksum
 
 # Accepted spellings: ten digits, or 3-3-4 groups split by single spaces or hyphens.
 _SHAPE = re.compile(r"^(\d{10}|\d{3}([ -])\d{3}\2\d{4})$")
@@ -22,7 +22,9 @@ def normalise(text: str) -> str:
             f"NHS number: {text!r} is not ten digits (write it as 10 digits or 3-3-4)"
         )
     digits = re.sub(r"\D", "", raw)
-    if not nhs_number.is_valid(digits):
+    # Modulus 11 alone: the package's is_valid also rejects Scottish CHI numbers whose
+    # first six digits are not a date, which is not our rule.
+    if calculate_checksum(digits[:9]) != int(digits[9]):
         raise ValueError(f"NHS number: {format_334(digits)} fails the Modulus 11 check")
     return digits
 
@@ -45,8 +47,5 @@ def format_334(digits: str) -> str:
 
 def check_digit(first_nine: str) -> int | None:
     """The Modulus 11 check digit for nine digits, or None when none exists (10)."""
-    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
+    check: int | None = calculate_checksum(first_nine)
     return None if check == 10 else check

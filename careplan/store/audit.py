@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from careplan.models.audit import AuditEvent
+from careplan.models.base import uuid7
 from careplan.store.db import Store
 
 _INSERT = (
@@ -16,6 +17,11 @@ _INSERT = (
     "version_before, version_after, before, after, actor, at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def new_event_id(at: datetime) -> str:
+    """A time-ordered id for an event written at ``at``."""
+    return uuid7(int(at.timestamp() * 1000), secrets.randbits(74))
 
 
 def _next_seq(store: Store) -> int:
@@ -45,7 +51,7 @@ def record(
     at: datetime,
 ) -> str:
     """Append one event; the caller holds the write transaction."""
-    event_id = str(uuid.uuid4())
+    event_id = new_event_id(at)
     store.conn.execute(
         _INSERT,
         (
@@ -57,8 +63,8 @@ def record(
             entity_id,
             None if before is None else before["version"],
             after["version"],
-            None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True),
-            json.dumps(after, ensure_ascii=False, sort_keys=True),
+            None if before is None else dumps(before),
+            dumps(after),
             actor,
             at.isoformat(),
         ),
@@ -66,22 +72,30 @@ def record(
     return event_id
 
 
+# One encoder made once: json.dumps with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps(row: dict[str, Any]) -> str:
+    """A row as audit JSON (keys in field order, which is fixed per entity)."""
+    return _ENCODER.encode(row)
+
+
 def record_created(
     store: Store,
-    rows: Iterable[tuple[str, dict[str, Any]]],
+    rows: Iterable[tuple[str, str, str]],
     actor: str,
     at: datetime,
     ids: Iterable[str],
 ) -> int:
-    """Append one creation event per (entity, row) in bulk; return how many."""
+    """Append one creation event per (entity, id, after JSON) in bulk; return how many."""
     seq = _next_seq(store)
     stamp = at.isoformat()
     store_id = store.store_id
     params = []
-    for (entity, row), event_id in zip(rows, ids, strict=False):
+    for (entity, entity_id, after), event_id in zip(rows, ids, strict=False):
         params.append(
-            (event_id, store_id, seq, None, entity, row["id"], None, row["version"], None,
-             json.dumps(row, ensure_ascii=False, sort_keys=True), actor, stamp)
+            (event_id, store_id, seq, None, entity, entity_id, None, 1, None, after, actor, stamp)
         )
         seq += 1
     store.conn.executemany(_INSERT, params)

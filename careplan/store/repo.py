@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from careplan.models import nhs
@@ -107,31 +107,56 @@ def add(store: Store, entity: E, actor: str) -> E:
     return stored
 
 
-def add_many(store: Store, entities: Sequence[Entity], actor: str,
-             event_ids: Iterable[str] | None = None) -> int:
-    """Insert many new records and one audit event each, in one transaction.
+@dataclass
+class Prepared:
+    """New records turned into row values and audit JSON, ready for ``write_prepared``.
+
+    Preparing is pure CPU work, so big loads (the demo) prepare in other processes.
+    """
+
+    rows: dict[str, tuple[str, list[list[Any]]]] = field(default_factory=dict)
+    audit: list[tuple[str, str, str]] = field(default_factory=list)  # entity, id, after
+
+
+def prepare(entities: Iterable[Entity]) -> Prepared:
+    out = Prepared()
+    for entity in entities:
+        row = to_row(entity)
+        row["version"] = 1  # a new record; set on the row to spare re-validating a copy
+        table = entity.TABLE
+        if table not in out.rows:
+            out.rows[table] = (_insert_sql(type(entity)), [])
+        out.rows[table][1].append(list(row.values()))
+        out.audit.append((table, entity.id, audit.dumps(row)))
+    return out
+
+
+def write_prepared(store: Store, prepared: Prepared, actor: str,
+                   event_ids: Iterable[str] | None = None) -> int:
+    """Insert prepared records and one creation event each, in one transaction.
 
     References are left to SQLite's foreign keys here (bulk loads such as the demo and
     imports build consistent graphs); a failure rolls the whole batch back.
     """
     now = store.clock()
     stamp = now.isoformat()
-    by_type: dict[type[Entity], list[list[Any]]] = {}
-    audit_rows: list[tuple[str, dict[str, Any]]] = []
-    for entity in entities:
-        stored = entity if entity.version == 1 else entity.evolve(version=1)
-        row = to_row(stored)
-        by_type.setdefault(type(stored), []).append([*row.values(), stamp, stamp, actor])
-        audit_rows.append((stored.TABLE, row))
-    ids = event_ids if event_ids is not None else (str(uuid.uuid4()) for _ in audit_rows)
+    ids = event_ids if event_ids is not None else (
+        audit.new_event_id(now) for _ in prepared.audit
+    )
     with store.atomic():
-        for cls, params in by_type.items():
+        for table, (sql, params) in prepared.rows.items():
             try:
-                store.conn.executemany(_insert_sql(cls), params)
+                store.conn.executemany(sql, [[*p, stamp, stamp, actor] for p in params])
             except sqlite3.IntegrityError as exc:
-                raise InputError(f"{cls.NOUN}: {exc}") from exc
-        audit.record_created(store, audit_rows, actor, now, ids)
-    return len(audit_rows)
+                raise InputError(f"{table.replace('_', ' ')}: {exc}") from exc
+        audit.record_created(store, prepared.audit, actor, now, ids)
+    return len(prepared.audit)
+
+
+def add_many(store: Store, entities: Sequence[Entity], actor: str,
+             event_ids: Iterable[str] | None = None) -> int:
+    """Insert many new records and one audit event each, in one transaction."""
+    return write_prepared(store, prepare(entities), actor, event_ids)
 
 
 def update(store: Store, entity: E, actor: str) -> E:

@@ -31,12 +31,16 @@ def to_value(value: Any, is_tuple: bool = False) -> Any:
     return value
 
 
+
 def to_row(entity: Entity) -> dict[str, Any]:
     """The entity's fields as a row (without the created/updated metadata)."""
-    return {
-        spec.name: to_value(getattr(entity, spec.name), spec.is_tuple)
-        for spec in field_specs(type(entity))
-    }
+    row: dict[str, Any] = {}
+    for spec in field_specs(type(entity)):
+        value = getattr(entity, spec.name)
+        cls = value.__class__
+        # str and int (but not bool or enums, which subclass them) are stored as they are.
+        row[spec.name] = value if cls is str or cls is int else to_value(value, spec.is_tuple)
+    return row
 
 
 def from_row(cls: type[E], row: dict[str, Any]) -> E:
