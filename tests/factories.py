@@ -1,0 +1,76 @@
+"""Small, valid graphs of domain objects for tests (one of every entity)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from careplan.models import (
+    Action,
+    Agency,
+    Assessment,
+    CarePlan,
+    CareTeamMember,
+    CaseConference,
+    Condition,
+    Consent,
+    DelayReason,
+    Entity,
+    Handoff,
+    HospitalStay,
+    Need,
+    Outcome,
+    Person,
+    PlanSignOff,
+    Professional,
+    Referral,
+    ReferralEvent,
+)
+
+
+def one_of_each() -> list[Entity]:
+    """One record of every entity type, parents first, all consistent."""
+    gp = Agency(name="Riverside Medical Practice", sector="health", kind="gp practice")
+    asc = Agency(name="Adult Social Care", sector="social care", kind="adult social care",
+                 client_group="adults", domain="social care")
+    hosp = Agency(name="General Hospital", sector="health", kind="acute hospital")
+    dr = Professional(name="Dr Asha Patel", role="GP", agency_id=gp.id)
+    sw = Professional(name="Sam Green", role="social worker", agency_id=asc.id)
+    person = Person(given_name="Ada", family_name="Lovelace", birth_date=date(1950, 5, 1),
+                    nhs_number="943 476 5919", gp_practice_id=gp.id,
+                    what_matters="I want to stay at home.")
+    member = CareTeamMember(person_id=person.id, professional_id=sw.id, role="care coordinator",
+                            start_date=date(2025, 1, 1), is_lead=True)
+    consent = Consent(person_id=person.id, agency_id=asc.id, status="given",
+                      recorded_on=date(2025, 1, 2), recorded_by=sw.id)
+    condition = Condition(person_id=person.id, name="Heart failure", domain="physical health")
+    assessment = Assessment(person_id=person.id, kind="Care Act adult assessment",
+                            status="completed", requested_on=date(2024, 12, 1),
+                            completed_on=date(2024, 12, 20))
+    plan = CarePlan(person_id=person.id, status="active", created_on=date(2025, 1, 1),
+                    activated_on=date(2025, 1, 5), review_date=date(2025, 3, 2))
+    need = Need(plan_id=plan.id, description="Personal care", domain="social care")
+    outcome = Outcome(plan_id=plan.id, need_id=need.id, description="I want to wash myself.")
+    conference = CaseConference(person_id=person.id, held_at=datetime(2025, 2, 1, 10),
+                                attendee_ids=(dr.id, sw.id), other_attendees=("Daughter",),
+                                agenda=("Discharge",), decisions=("Start home care",))
+    action = Action(plan_id=plan.id, need_id=need.id, description="Start home care",
+                    owner_professional_id=sw.id, owner_agency_id=asc.id,
+                    due_date=date(2025, 2, 10), conference_id=conference.id)
+    signoff = PlanSignOff(plan_id=plan.id, agency_id=asc.id, plan_version=1,
+                          signed_by=sw.id, signed_at=datetime(2025, 1, 6, 9, 30))
+    handoff = Handoff(person_id=person.id, subject="action", action_id=action.id,
+                      from_professional_id=sw.id, from_agency_id=asc.id,
+                      to_professional_id=dr.id, to_agency_id=gp.id,
+                      proposed_at=datetime(2025, 2, 3, 9), answer_by=date(2025, 2, 5))
+    referral = Referral(person_id=person.id, need_id=need.id, domain="mental health",
+                        summary="Low mood", from_agency_id=gp.id, sent_on=date(2025, 2, 1))
+    event = ReferralEvent(referral_id=referral.id, kind="declined",
+                          occurred_on=date(2025, 2, 3), team_id=asc.id, reason="Not ours",
+                          reason_code="other team should lead")
+    stay = HospitalStay(person_id=person.id, hospital_id=hosp.id,
+                        admitted_on=date(2025, 1, 20), discharge_ready_on=date(2025, 1, 25),
+                        pathway=1)
+    delay = DelayReason(stay_id=stay.id, reason="Awaiting home care", owner_agency_id=asc.id,
+                        recorded_on=date(2025, 1, 26))
+    return [gp, asc, hosp, dr, sw, person, member, consent, condition, assessment, plan, need,
+            outcome, conference, action, signoff, handoff, referral, event, stay, delay]
