@@ -52,6 +52,7 @@ class Index:
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.by_address: dict[str, Located] = {}
         self.all: list[Located] = []
+        self._contained: dict[str, list[Located]] = {}
         for n, entry in enumerate(entries):
             res = entry.resource
             rtype = res["resourceType"]
@@ -67,8 +68,9 @@ class Index:
             for inner in res.get("contained", []) or []:
                 cid = inner.get("id")
                 if cid:
-                    self._add(f"{loc.key}#{cid}",
-                              Located(f"{loc.key}#{cid}", inner["resourceType"], inner))
+                    inner_loc = Located(f"{loc.key}#{cid}", inner["resourceType"], inner)
+                    self._add(inner_loc.key, inner_loc)
+                    self._contained.setdefault(loc.key, []).append(inner_loc)
 
     def _add(self, address: str, loc: Located) -> None:
         self.by_address.setdefault(address, loc)
@@ -84,8 +86,7 @@ class Index:
         return found
 
     def contained(self, key: str) -> list[Located]:
-        return [loc for addr, loc in self.by_address.items()
-                if addr.startswith(key + "#") and loc.key == addr]
+        return self._contained.get(key, [])
 
 
 def ref_key(reference: str) -> str | None:
