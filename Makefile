@@ -25,7 +25,7 @@ run: $(STAMP)
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check careplan tests bench
+	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -35,7 +35,7 @@ pytest: $(STAMP)
 
 test: $(STAMP)
 	@sh scripts/sysdeps.sh
-	$(BIN)/ruff check careplan tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
