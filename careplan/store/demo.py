@@ -7,14 +7,13 @@ so the store is the same whichever way it was built.
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import os
 import random
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from careplan.models.base import uuid7
 from careplan.models.demo import Demo
@@ -25,6 +24,7 @@ from careplan.store.errors import InputError
 DEMO_ACTOR = "demo"
 #: Below this many chunks, starting worker processes costs more than it saves.
 PARALLEL_FROM_CHUNKS = 8
+_PART_SPAN_MS = 1_000_000  # room on the audit id clock for one part's events
 
 _worker_demo: Demo | None = None
 
@@ -34,15 +34,33 @@ def _init_worker(persons: int, seed: int, today: date) -> None:
     _worker_demo = Demo(persons, seed, today)
 
 
-def _prepare_chunk(k: int) -> repo.Prepared:
+def _event_ids(demo: Demo, part: int, count: int) -> list[str]:
+    """Deterministic, time-ordered audit event ids for one part of the demo.
+
+    Part 0 is the head (agencies, professionals, named persons); part k+1 is chunk k.
+    Each part ticks its own span of a clock that starts a day after ``today``'s
+    midnight, so the ids of the whole store still sort in writing order.
+    """
+    rng = random.Random(f"audit-{demo.seed}:{part}")
+    start = demo.epoch_ms + 86_400_000 + part * _PART_SPAN_MS
+    return [uuid7(start + i, rng.getrandbits(74)) for i in range(count)]
+
+
+def _prepare_part(demo: Demo, part: int) -> tuple[repo.Prepared, list[str]]:
+    prepared = repo.prepare(demo.head() if part == 0 else demo.chunk(part - 1))
+    return prepared, _event_ids(demo, part, len(prepared.audit))
+
+
+def _prepare_in_worker(part: int) -> tuple[repo.Prepared, list[str]]:
     assert _worker_demo is not None
-    return repo.prepare(_worker_demo.chunk(k))
+    return _prepare_part(_worker_demo, part)
 
 
-def _prepared_chunks(demo: Demo, parallel: bool) -> Iterator[repo.Prepared]:
+def _prepared_chunks(demo: Demo, parallel: bool) -> Iterator[tuple[repo.Prepared, list[str]]]:
+    parts = range(1, demo.chunk_count + 1)
     if not parallel:
-        for k in range(demo.chunk_count):
-            yield repo.prepare(demo.chunk(k))
+        for part in parts:
+            yield _prepare_part(demo, part)
         return
     # Fork is only safe with no other threads (a Qt app has some): callers with threads
     # get the serial path (see build_demo).
@@ -50,7 +68,7 @@ def _prepared_chunks(demo: Demo, parallel: bool) -> Iterator[repo.Prepared]:
     workers = max(1, min(4, os.cpu_count() or 2))
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(demo.persons, demo.seed, demo.today)) as pool:
-        yield from pool.map(_prepare_chunk, range(demo.chunk_count))
+        yield from pool.map(_prepare_in_worker, parts)
 
 
 def build_demo(
@@ -84,13 +102,6 @@ def build_demo(
             and threading.active_count() == 1
             and "fork" in multiprocessing.get_all_start_methods()
         )
-    event_rng = random.Random(f"audit-{seed}")
-    # Event ids are time-ordered (UUID v7) from a clock that starts at midnight of
-    # ``today`` and ticks one millisecond per event: deterministic, and cheap to index.
-    clock = itertools.count(int(datetime.combine(demo.today, time(), UTC).timestamp() * 1000))
-
-    def event_ids(n: int) -> Iterator[str]:
-        return (uuid7(next(clock), event_rng.getrandbits(74)) for _ in range(n))
 
     written = 0
     old_id = store.store_id
@@ -98,12 +109,10 @@ def build_demo(
         with store.atomic():
             # A deterministic identity, so the same seed gives the same store.
             store.set_meta("store_id", demo.store_id)
-            head = repo.prepare(demo.head())
-            written += repo.write_prepared(store, head, DEMO_ACTOR, event_ids(len(head.audit)))
-            for done, chunk in enumerate(_prepared_chunks(demo, parallel), start=1):
-                written += repo.write_prepared(
-                    store, chunk, DEMO_ACTOR, event_ids(len(chunk.audit))
-                )
+            head, head_ids = _prepare_part(demo, 0)
+            written += repo.write_prepared(store, head, DEMO_ACTOR, head_ids)
+            for done, (chunk, ids) in enumerate(_prepared_chunks(demo, parallel), start=1):
+                written += repo.write_prepared(store, chunk, DEMO_ACTOR, ids)
                 if progress is not None:
                     progress(done, demo.chunk_count)
     except BaseException:
