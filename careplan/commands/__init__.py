@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from careplan.commands import demo, export, importer, info
+from careplan.commands import backup, demo, export, importer, info
 
 #: Order here is the order in ``careplan --help``.
-COMMANDS: list[ModuleType] = [demo, export, importer, info]
+COMMANDS: list[ModuleType] = [backup, demo, export, importer, info]

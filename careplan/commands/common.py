@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from careplan.models import Professional, nhs
-from careplan.store import InputError, Store, StoreError, find
+from careplan.store import InputError, NotAStoreError, Store, StoreError, backup, find
 from careplan.store.repo import get
 
 
@@ -34,22 +36,51 @@ def parse_nhs(text: str, option: str = "--nhs") -> str:
 
 
 @contextlib.contextmanager
-def open_store(path: str | None, *, create: bool = False) -> Iterator[Store]:
-    """Open ``--db``; mistakes about the file become UserError."""
+def open_store(path: str | None, *, create: bool = False,
+               write: bool = False) -> Iterator[Store]:
+    """Open ``--db``; mistakes about the file become UserError.
+
+    A store opened to write in (``create`` or ``write``) is first given an automatic
+    backup (careplan.store.backup: at most hourly, only when it changed).
+    """
     if not path:
         raise UserError("--db: name a store file, e.g. --db careplan.db.")
     if not create and not Path(path).exists():
         raise UserError(f"--db: there is no store at {path}.")
     try:
         store = Store.open(path, create=create)
+    except NotAStoreError as exc:
+        raise UserError(damaged(path, exc)) from None
     except StoreError as exc:
         raise UserError(str(exc).rstrip(".") + ".") from None
     try:
+        if create or write:
+            made = backup.auto_backup(path)
+            if made.path is None and made.reason.startswith("the backup failed"):
+                sys.stderr.write(f"careplan: warning: {path} was not backed up: "
+                                 f"{made.reason}.\n")
         yield store
+    except NotAStoreError as exc:
+        raise UserError(damaged(path, exc)) from None
     except (InputError, StoreError) as exc:
         raise UserError(str(exc).rstrip(".") + ".") from None
+    except sqlite3.DatabaseError as exc:  # damage found while reading
+        if "malformed" not in str(exc) and "not a database" not in str(exc):
+            raise
+        raise UserError(damaged(path, exc)) from None
     finally:
         store.close()
+
+
+def damaged(path: str, exc: Exception) -> str:
+    """A damaged store or a file that is not one: say so, and offer the newest backup."""
+    text = str(exc).rstrip(".")
+    if isinstance(exc, sqlite3.DatabaseError):
+        text = f"{path} is damaged ({exc})"
+    newest, hint = backup.recovery_hint(path)
+    if newest is None:
+        return f"{text}. {hint}"
+    return f"{text}. {hint} Restore it with: careplan restore --db {path} --from {newest.path}"
 
 
 def resolve_actor(store: Store, who: str | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -17,6 +18,13 @@ from careplan.store.errors import NotAStoreError, StoreError
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
+#: Each attempt waits up to BUSY_TIMEOUT_MS for another process's write to finish (a big
+#: import can hold the lock longer than one timeout); then the save is refused politely.
+BEGIN_ATTEMPTS = 3
+#: SQLite's result codes for trouble with the file or disk, not with the program: these
+#: become a StoreError (a sentence for the user); any other error is a bug.
+_ENVIRONMENT_ERRORS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_BUSY", "SQLITE_LOCKED",
+                       "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CANTOPEN")
 
 
 def utc_now() -> datetime:
@@ -50,14 +58,20 @@ class Store:
             _check_file(Path(text), create)
         try:
             conn = sqlite3.connect(text, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.DatabaseError as exc:
+            raise _as_store_error(exc, text) from exc
+        try:
             db = sqlite_utils.Database(conn, execute_plugins=False)
             _configure(conn, in_memory=text == ":memory:")
             _check_is_store(conn, text)
             migrations.upgrade(conn)
-        except sqlite3.DatabaseError as exc:
-            raise _as_store_error(exc, text) from exc
-        store = cls(db, text)
-        store._ensure_identity()
+            store = cls(db, text)
+            store._ensure_identity()
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise _as_store_error(exc, text) from exc
+            raise
         return store
 
     def close(self) -> None:
@@ -93,9 +107,15 @@ class Store:
             self._store_id = value
 
     def _ensure_identity(self) -> None:
-        if self.meta("store_id") is None:
-            self.set_meta("store_id", str(uuid.uuid4()))
-            self.set_meta("created_at", utc_now().isoformat())
+        if self.meta("store_id") is not None:
+            return
+        # Check and set under the write lock: two processes creating the same new store
+        # at once must not each give it an identity.
+        with self.atomic() as conn:
+            for key, value in (("store_id", str(uuid.uuid4())),
+                               ("created_at", utc_now().isoformat())):
+                conn.execute("INSERT OR IGNORE INTO store_meta(key, value) VALUES (?, ?)",
+                             (key, value))
 
     @property
     def schema_version(self) -> int:
@@ -113,12 +133,22 @@ class Store:
             with self.db.atomic():
                 yield conn
             return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise _as_store_error(exc, self.path) from exc
+        for attempt in range(1, BEGIN_ATTEMPTS + 1):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if attempt == BEGIN_ATTEMPTS or not _is_busy(exc):
+                    raise _as_store_error(exc, self.path) from exc
+                time.sleep(0.05 * attempt)
         try:
             yield conn
+        except sqlite3.DatabaseError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if _is_environment(exc):  # disk full, read-only file, damaged file
+                raise _as_store_error(exc, self.path) from exc
+            raise
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -195,6 +225,14 @@ def _check_is_store(conn: sqlite3.Connection, path: str) -> None:
         raise NotAStoreError(
             f"{path} is an SQLite database but not a CarePlan store (it has other tables)."
         )
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return str(getattr(exc, "sqlite_errorname", "")).startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def _is_environment(exc: sqlite3.Error) -> bool:
+    return str(getattr(exc, "sqlite_errorname", "")).startswith(_ENVIRONMENT_ERRORS)
 
 
 def _as_store_error(exc: sqlite3.DatabaseError, path: str) -> StoreError:
