@@ -6,8 +6,11 @@ from datetime import date, datetime
 
 from careplan.models import (
     Action,
+    ActionCost,
+    ActionFunder,
     Agency,
     Assessment,
+    BudgetContribution,
     CarePlan,
     CareTeamMember,
     CaseConference,
@@ -15,11 +18,14 @@ from careplan.models import (
     Consent,
     DelayReason,
     Entity,
+    FundingStream,
     Handoff,
     HospitalStay,
+    JointBudget,
     Need,
     Outcome,
     Person,
+    PersonalBudget,
     PlanSignOff,
     Professional,
     Referral,
@@ -72,5 +78,23 @@ def one_of_each() -> list[Entity]:
                         pathway=1)
     delay = DelayReason(stay_id=stay.id, reason="Awaiting home care", owner_agency_id=asc.id,
                         recorded_on=date(2025, 1, 26))
+    pool = JointBudget(name="Riverside Better Care Fund", arrangement="pooled",
+                       neighbourhood="Riverside", period_start=date(2025, 4, 1),
+                       period_end=date(2026, 3, 31), host_agency_id=asc.id)
+    put_in = BudgetContribution(budget_id=pool.id, agency_id=asc.id, amount_pence=50_000_00)
+    council = FundingStream(name="Adult social care", kind="council adult social care",
+                            principle="means-tested", agency_id=asc.id)
+    pooled = FundingStream(name="Better Care Fund", kind="pooled fund (Section 75)",
+                           principle="free at the point of use", budget_id=pool.id)
+    cost = ActionCost(action_id=action.id, unit_cost_pence=35_000, frequency="weekly",
+                      start_date=date(2025, 2, 10), care_type="preventive",
+                      funding_status="disputed", disputed_since=date(2025, 2, 12),
+                      disputed_by=(asc.id, hosp.id))
+    budget = PersonalBudget(person_id=person.id, allocation_pence=1_200_000,
+                            stream_ids=(council.id,), taken_as="direct payment",
+                            start_date=date(2025, 4, 1))
+    funder = ActionFunder(cost_id=cost.id, stream_id=council.id, share_bp=10_000,
+                          personal_budget_id=budget.id)
     return [gp, asc, hosp, dr, sw, person, member, consent, condition, assessment, plan, need,
-            outcome, conference, action, signoff, handoff, referral, event, stay, delay]
+            outcome, conference, action, signoff, handoff, referral, event, stay, delay,
+            pool, put_in, council, pooled, cost, budget, funder]

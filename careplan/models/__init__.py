@@ -4,6 +4,14 @@ from careplan.models.audit import AuditEvent
 from careplan.models.base import Entity, new_id
 from careplan.models.enums import *  # noqa: F403
 from careplan.models.episodes import CaseConference, DelayReason, HospitalStay
+from careplan.models.funding import (
+    ActionCost,
+    ActionFunder,
+    BudgetContribution,
+    FundingStream,
+    JointBudget,
+    PersonalBudget,
+)
 from careplan.models.handoffs import Handoff, Referral, ReferralEvent
 from careplan.models.people import (
     Agency,
@@ -36,6 +44,12 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     ReferralEvent,
     HospitalStay,
     DelayReason,
+    JointBudget,
+    BudgetContribution,
+    FundingStream,
+    ActionCost,
+    PersonalBudget,
+    ActionFunder,
 )
 
 BY_TABLE: dict[str, type[Entity]] = {t.TABLE: t for t in ENTITY_TYPES}
@@ -44,9 +58,12 @@ __all__ = [
     "ENTITY_TYPES",
     "BY_TABLE",
     "Action",
+    "ActionCost",
+    "ActionFunder",
     "Agency",
     "Assessment",
     "AuditEvent",
+    "BudgetContribution",
     "CarePlan",
     "CareTeamMember",
     "CaseConference",
@@ -54,11 +71,14 @@ __all__ = [
     "Consent",
     "DelayReason",
     "Entity",
+    "FundingStream",
     "Handoff",
     "HospitalStay",
+    "JointBudget",
     "Need",
     "Outcome",
     "Person",
+    "PersonalBudget",
     "PlanSignOff",
     "Professional",
     "Referral",

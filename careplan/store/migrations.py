@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from careplan.store import schema_v1
+from careplan.store import schema_funding, schema_v1
 from careplan.store.errors import StoreError
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -35,9 +35,24 @@ def _split(sql: str) -> list[str]:
     return statements
 
 
+#: Migration 2: a store's own values for the rules' thresholds (defaults live in
+#: resources/rules.toml). Changes are audited like any other row.
+_RULE_OVERRIDES = """
+CREATE TABLE rule_overrides (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+"""
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 MIGRATIONS: list[Migration] = [
     _script(schema_v1.SQL),
+    _script(_RULE_OVERRIDES),
+    _script(schema_funding.SQL),  # 3: funding streams, costs, personal and joint budgets
 ]
 
 

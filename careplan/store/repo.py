@@ -43,6 +43,11 @@ REFERENCES: dict[str, str] = {
     "chair_id": "professionals",
     "signed_by": "professionals",
     "recorded_by": "professionals",
+    "budget_id": "joint_budgets",
+    "host_agency_id": "agencies",
+    "stream_id": "funding_streams",
+    "cost_id": "action_costs",
+    "personal_budget_id": "personal_budgets",
 }
 
 _NOUNS = {
@@ -55,6 +60,10 @@ _NOUNS = {
     "referrals": "referral",
     "hospital_stays": "hospital stay",
     "case_conferences": "case conference",
+    "joint_budgets": "joint budget",
+    "funding_streams": "funding stream",
+    "action_costs": "action cost",
+    "personal_budgets": "personal budget",
 }
 
 
