@@ -90,6 +90,8 @@ def label(name: str) -> str:
 
 def _coerce_one(spec: FieldSpec, value: Any) -> Any:
     kind = spec.kind
+    if kind is date and isinstance(value, datetime):
+        return value.date()  # before the isinstance check: a datetime is a date too
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
     name = label(spec.name)
@@ -105,8 +107,6 @@ def _coerce_one(spec: FieldSpec, value: Any) -> Any:
             raise ValueError(
                 f"{name}: {value!r} is not a date and time (use YYYY-MM-DDTHH:MM)"
             ) from None
-    if kind is date and isinstance(value, datetime):
-        return value.date()
     if isinstance(kind, type) and issubclass(kind, Enum):
         try:
             return kind(value)

@@ -91,6 +91,24 @@ def _check_unique(store: Store, entity: Entity) -> None:
             )
 
 
+#: SQLite stores integers in 64 bits.
+_INT64 = range(-(2**63), 2**63)
+
+
+def _check_storable(entity: Entity) -> None:
+    """Refuse, naming the field, values SQLite cannot hold: integers beyond 64 bits and
+    text that is not valid Unicode (lone surrogates, e.g. from a broken JSON escape)."""
+    for name, value in to_row(entity).items():
+        if isinstance(value, int) and value not in _INT64:
+            raise InputError(f"{label(name)}: {value} is too large a number")
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError(f"{label(name)}: contains characters that are not valid "
+                                 "text") from None
+
+
 def _insert_sql(cls: type[Entity]) -> str:
     cols = columns(cls) + ["created_at", "updated_at", "updated_by"]
     marks = ", ".join("?" for _ in cols)
@@ -100,6 +118,7 @@ def _insert_sql(cls: type[Entity]) -> str:
 def add(store: Store, entity: E, actor: str) -> E:
     """Insert a new record (version 1) and its audit event; return it as stored."""
     stored = entity.evolve(version=1)
+    _check_storable(stored)
     now = store.clock()
     with store.atomic():
         _check_references(store, stored)
@@ -156,7 +175,7 @@ def write_prepared(store: Store, prepared: Prepared, actor: str,
         for table, (sql, params) in prepared.rows.items():
             try:
                 store.conn.executemany(sql, [[*p, stamp, stamp, actor] for p in params])
-            except sqlite3.IntegrityError as exc:
+            except (sqlite3.IntegrityError, OverflowError, UnicodeEncodeError) as exc:
                 raise InputError(f"{table.replace('_', ' ')}: {exc}") from exc
         audit.record_created(store, prepared.audit, actor, now, ids)
     return len(prepared.audit)
@@ -175,6 +194,7 @@ def update(store: Store, entity: E, actor: str) -> E:
         StaleWriteError: the stored version differs from ``entity.version``.
     """
     cls = type(entity)
+    _check_storable(entity)
     now = store.clock()
     with store.atomic():
         current = store.query(f"SELECT * FROM {cls.TABLE} WHERE id = ?", (entity.id,))
