@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from careplan.commands import backup, demo, export, importer, info
+from careplan.commands import backup, demo, export, flags, importer, info, rules
 
 #: Order here is the order in ``careplan --help``.
-COMMANDS: list[ModuleType] = [backup, demo, export, importer, info]
+COMMANDS: list[ModuleType] = [backup, demo, export, flags, importer, info, rules]

@@ -1,0 +1,71 @@
+"""What the rules look at for one person, bundled so that rules stay pure functions.
+
+A loader (``careplan.store.flagdata``) may leave out rows that no rule can flag (closed
+plans, completed actions, discharged stays, settled referrals); the rules still check
+every condition themselves, so a bundle holding everything gives the same flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from careplan.models.episodes import DelayReason, HospitalStay
+from careplan.models.handoffs import Handoff, Referral, ReferralEvent
+from careplan.models.people import (
+    Agency,
+    Assessment,
+    CareTeamMember,
+    Condition,
+    Consent,
+    Person,
+    Professional,
+)
+from careplan.models.plan import Action, CarePlan, PlanSignOff
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """The agencies and professionals of the store, shared by every person's facts."""
+
+    agencies: Mapping[str, Agency]
+    professionals: Mapping[str, Professional]
+
+    def agency_name(self, agency_id: str | None) -> str:
+        agency = self.agencies.get(agency_id or "")
+        return agency.name if agency else "an unknown agency"
+
+    def professional_name(self, professional_id: str | None) -> str:
+        pro = self.professionals.get(professional_id or "")
+        return pro.name if pro else "an unknown professional"
+
+    def agency_of(self, professional_id: str) -> Agency | None:
+        pro = self.professionals.get(professional_id)
+        return None if pro is None else self.agencies.get(pro.agency_id)
+
+
+@dataclass(slots=True)
+class PersonFacts:
+    """One person and the rows about them that the rules read.
+
+    ``referral_events`` and ``delay_reasons`` are keyed by referral and stay id;
+    ``action_recorded_on`` holds the date each action was first recorded (the best
+    "since" for an action that never had an owner).
+    """
+
+    person: Person
+    directory: Directory
+    plans: list[CarePlan] = field(default_factory=list)
+    team: list[CareTeamMember] = field(default_factory=list)
+    consents: list[Consent] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    assessments: list[Assessment] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    action_recorded_on: dict[str, date] = field(default_factory=dict)
+    signoffs: list[PlanSignOff] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+    referrals: list[Referral] = field(default_factory=list)
+    referral_events: dict[str, list[ReferralEvent]] = field(default_factory=dict)
+    stays: list[HospitalStay] = field(default_factory=list)
+    delay_reasons: dict[str, list[DelayReason]] = field(default_factory=dict)

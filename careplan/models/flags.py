@@ -1,0 +1,92 @@
+"""Flags: what a rule found, about whom, since when, and why.
+
+Codes are stable (CLI JSON, exports and tests use them) and never renamed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for info, 1 for warning, 2 for critical (to sort worst first)."""
+        return _RANK[self]
+
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+class FlagCode(StrEnum):
+    HANDOFF_UNACKNOWLEDGED = "handoff-unacknowledged"
+    ACTION_UNOWNED = "action-unowned"
+    COORDINATOR_MISSING = "coordinator-missing"
+    TRANSITION_18 = "transition-18"
+    DISCHARGE_DELAYED = "discharge-delayed"
+    REFERRAL_DISPUTE = "referral-dispute"
+    REVIEW_OVERDUE = "review-overdue"
+    PLAN_UNSIGNED = "plan-unsigned"
+    CONSENT_MISSING = "consent-missing"
+
+
+class SubjectType(StrEnum):
+    """What a flag is about; the id it carries is a row of that kind."""
+
+    PERSON = "person"
+    CARE_PLAN = "care_plan"
+    ACTION = "action"
+    HANDOFF = "handoff"
+    REFERRAL = "referral"
+    HOSPITAL_STAY = "hospital_stay"
+    AGENCY = "agency"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flag:
+    """One rule's finding.
+
+    ``since`` is the date the finding became true; ``due`` the date it escalates to
+    the next severity (``None`` when it does not); ``evidence`` holds the facts the
+    rule rests on as plain JSON-ready values.
+    """
+
+    code: FlagCode
+    severity: Severity
+    person_id: str
+    nhs_number: str | None
+    person_name: str
+    subject_type: SubjectType
+    subject_id: str
+    since: date
+    due: date | None
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[int, str, str, str, str]:
+        """Worst first, then by person name, code and subject."""
+        return (-self.severity.rank, self.person_name, self.person_id, self.code,
+                self.subject_id)
+
+    def to_json(self) -> dict[str, Any]:
+        """The flag as the CLI's JSON object (NHS number as 10 digits, ISO dates)."""
+        return {
+            "code": self.code.value,
+            "severity": self.severity.value,
+            "person_id": self.person_id,
+            "nhs_number": self.nhs_number,
+            "person_name": self.person_name,
+            "subject_type": self.subject_type.value,
+            "subject_id": self.subject_id,
+            "since": self.since.isoformat(),
+            "due": None if self.due is None else self.due.isoformat(),
+            "message": self.message,
+            "evidence": self.evidence,
+        }

@@ -1,0 +1,86 @@
+"""The rules that raise flags: pure functions of one person's facts, today and thresholds.
+
+Every rule takes ``(facts, ctx)`` and returns a list of flags. Flags are raised only for
+a person with an open care plan: closing the plan closes the case, and its flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from careplan.models.facts import PersonFacts
+from careplan.models.flags import Flag, FlagCode
+from careplan.models.rules.common import Context
+from careplan.models.rules.consent import consent_missing
+from careplan.models.rules.discharge import discharge_delayed
+from careplan.models.rules.ownership import action_unowned, handoff_unacknowledged
+from careplan.models.rules.plan import coordinator_missing, plan_unsigned, review_overdue
+from careplan.models.rules.referral import referral_dispute
+from careplan.models.rules.transition import transition_18
+from careplan.models.thresholds import Thresholds
+from careplan.models.workdays import ENGLAND_AND_WALES, WorkingDays
+
+Rule = Callable[[PersonFacts, Context], list[Flag]]
+
+#: Each code and the rule that raises it.
+RULES: dict[FlagCode, Rule] = {
+    FlagCode.HANDOFF_UNACKNOWLEDGED: handoff_unacknowledged,
+    FlagCode.ACTION_UNOWNED: action_unowned,
+    FlagCode.COORDINATOR_MISSING: coordinator_missing,
+    FlagCode.TRANSITION_18: transition_18,
+    FlagCode.DISCHARGE_DELAYED: discharge_delayed,
+    FlagCode.REFERRAL_DISPUTE: referral_dispute,
+    FlagCode.REVIEW_OVERDUE: review_overdue,
+    FlagCode.PLAN_UNSIGNED: plan_unsigned,
+    FlagCode.CONSENT_MISSING: consent_missing,
+}
+
+
+def evaluate(
+    facts: PersonFacts,
+    today: date,
+    thresholds: Thresholds,
+    calendar: WorkingDays = ENGLAND_AND_WALES,
+    codes: Iterable[FlagCode] | None = None,
+) -> list[Flag]:
+    """Every flag for one person (or only the given codes), worst first."""
+    return evaluate_all([facts], today, thresholds, calendar, codes)
+
+
+def evaluate_all(
+    people: Iterable[PersonFacts],
+    today: date,
+    thresholds: Thresholds,
+    calendar: WorkingDays = ENGLAND_AND_WALES,
+    codes: Iterable[FlagCode] | None = None,
+) -> list[Flag]:
+    """Every flag for many people, worst first, then by person and code."""
+    ctx = Context(today, thresholds, calendar)
+    rules = list(RULES.values()) if codes is None else [RULES[c] for c in codes]
+    out: list[Flag] = []
+    for facts in people:
+        if not facts.plans:
+            continue
+        for rule in rules:
+            out.extend(rule(facts, ctx))
+    out.sort(key=Flag.sort_key)
+    return out
+
+
+__all__ = [
+    "RULES",
+    "Context",
+    "Rule",
+    "action_unowned",
+    "consent_missing",
+    "coordinator_missing",
+    "discharge_delayed",
+    "evaluate",
+    "evaluate_all",
+    "handoff_unacknowledged",
+    "plan_unsigned",
+    "referral_dispute",
+    "review_overdue",
+    "transition_18",
+]

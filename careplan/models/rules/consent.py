@@ -1,0 +1,82 @@
+"""``consent-missing``: an agency in the care team with no consent or legal basis to share.
+
+The latest consent record for the person and agency (up to today) decides. "Given"
+and "legal basis" allow sharing. No record at all is a warning. A refusal or a
+withdrawal as the latest record is critical: the team is working with an agency the
+person has said must not receive their information. On the same day a refusal or
+withdrawal counts as later than a consent, so doubt falls on the safe side.
+"""
+
+from __future__ import annotations
+
+from careplan.models.enums import ConsentStatus
+from careplan.models.facts import PersonFacts
+from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
+from careplan.models.people import Consent
+from careplan.models.rules.common import (
+    Context,
+    current_plan,
+    day,
+    flag,
+    joined_on,
+    names,
+    team_agencies,
+)
+
+_ALLOWS = (ConsentStatus.GIVEN, ConsentStatus.LEGAL_BASIS)
+_SAME_DAY_ORDER = {ConsentStatus.GIVEN: 0, ConsentStatus.LEGAL_BASIS: 0,
+                   ConsentStatus.REFUSED: 1, ConsentStatus.WITHDRAWN: 1}
+
+
+def consent_missing(facts: PersonFacts, ctx: Context) -> list[Flag]:
+    """Flag each agency of the active care team whose latest consent record is missing,
+    refused or withdrawn."""
+    plan = current_plan(facts)
+    if plan is None:
+        return []
+    today = ctx.today
+    latest: dict[str, Consent] = {}
+    for c in facts.consents:
+        if c.recorded_on > today:
+            continue
+        held = latest.get(c.agency_id)
+        if held is None or (c.recorded_on, _SAME_DAY_ORDER[c.status]) >= (
+            held.recorded_on, _SAME_DAY_ORDER[held.status]
+        ):
+            latest[c.agency_id] = c
+    out = []
+    for agency_id, (agency, members) in team_agencies(facts, today).items():
+        record = latest.get(agency_id)
+        if record is not None and record.status in _ALLOWS:
+            continue
+        joined = joined_on(facts, agency_id, today)
+        who = names(sorted(members))
+        if record is None:
+            severity, since = Severity.WARNING, joined
+            message = (
+                f"No consent to share: {who} of {agency.name} joined the care team on "
+                f"{day(joined)}, but no consent or legal basis to share {facts.person.name}'s "
+                f"information with {agency.name} is recorded."
+            )
+        else:
+            severity, since = Severity.CRITICAL, max(joined, record.recorded_on)
+            message = (
+                f"Consent {record.status.value}: {facts.person.name}'s consent to share "
+                f"information with {agency.name} was {record.status.value} on "
+                f"{day(record.recorded_on)}, yet {who} of that agency is in the care team; "
+                f"record a legal basis or end their part in the team."
+            )
+        evidence = {
+            "plan_id": plan.id,
+            "agency": agency.name,
+            "team_members": sorted(members),
+            "joined_on": joined.isoformat(),
+            "latest_consent": None if record is None else {
+                "status": record.status.value,
+                "recorded_on": record.recorded_on.isoformat(),
+                "legal_basis": record.legal_basis,
+            },
+        }
+        out.append(flag(facts, FlagCode.CONSENT_MISSING, severity,
+                        (SubjectType.AGENCY, agency_id), since, None, message, evidence))
+    return out

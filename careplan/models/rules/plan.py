@@ -1,0 +1,130 @@
+"""``coordinator-missing``, ``review-overdue`` and ``plan-unsigned``: the plan itself."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from careplan.models.enums import PlanStatus
+from careplan.models.facts import PersonFacts
+from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
+from careplan.models.plan import CarePlan
+from careplan.models.rules.common import (
+    Context,
+    active_team,
+    day,
+    flag,
+    plans_in_force,
+    plural,
+    team_agencies,
+)
+
+_ONE_DAY = timedelta(days=1)
+
+
+def _activated(plan: CarePlan) -> date:
+    return plan.activated_on or plan.created_on
+
+
+def coordinator_missing(facts: PersonFacts, ctx: Context) -> list[Flag]:
+    """Flag a plan in force whose care team has no active lead professional: critical."""
+    today = ctx.today
+    plans = [p for p in plans_in_force(facts) if _activated(p) <= today]
+    if not plans:
+        return []
+    if any(m.is_lead for m in active_team(facts, today)):
+        return []
+    ended = [m.end_date for m in facts.team
+             if m.is_lead and m.end_date is not None and m.end_date < today]
+    out = []
+    for plan in plans:
+        since = _activated(plan)
+        last_lead = max((d for d in ended if d >= since), default=None)
+        if last_lead is not None:
+            since = last_lead + _ONE_DAY
+            why = (f"the last care coordinator left the team on {day(last_lead)} and "
+                   "nobody has taken over")
+        else:
+            why = f"nobody in the care team has been named care coordinator since {day(since)}"
+        message = (f"No care coordinator: the care plan is in use but {why}; name a lead "
+                   "professional so that one person coordinates the team.")
+        evidence = {"plan_id": plan.id, "plan_status": plan.status.value,
+                    "activated_on": _activated(plan).isoformat(),
+                    "last_lead_left_on": None if last_lead is None else last_lead.isoformat()}
+        out.append(flag(facts, FlagCode.COORDINATOR_MISSING, Severity.CRITICAL,
+                        (SubjectType.CARE_PLAN, plan.id), since, None, message, evidence))
+    return out
+
+
+def review_due(plan: CarePlan, ctx: Context) -> tuple[date, bool]:
+    """The plan's review date and whether it is the default (first review N weeks after
+    the plan became active, Care Act statutory guidance)."""
+    if plan.review_date is not None:
+        return plan.review_date, False
+    weeks = timedelta(weeks=ctx.thresholds.review_first_review_weeks)
+    return _activated(plan) + weeks, True
+
+
+def review_overdue(facts: PersonFacts, ctx: Context) -> list[Flag]:
+    """Flag an active plan whose review date has passed: warning. A plan under review
+    is not flagged: the review is under way."""
+    today = ctx.today
+    t = ctx.thresholds
+    out = []
+    for plan in facts.plans:
+        if plan.status is not PlanStatus.ACTIVE:
+            continue
+        due_on, default = review_due(plan, ctx)
+        if today <= due_on:
+            continue
+        late = (today - due_on).days
+        if default:
+            basis = (f"the first review, {t.review_first_review_weeks} weeks after the plan "
+                     f"became active on {day(_activated(plan))} (Care Act statutory guidance)")
+        else:
+            basis = "the review date set in the plan"
+        message = (f"Review overdue: the care plan was due for review on {day(due_on)}, "
+                   f"{basis}, and is now {plural(late, 'day')} late; after a review the next "
+                   f"is due within {t.review_interval_months} months.")
+        evidence = {"plan_id": plan.id, "review_date": due_on.isoformat(),
+                    "default_review_date": default, "days_overdue": late,
+                    "activated_on": _activated(plan).isoformat()}
+        out.append(flag(facts, FlagCode.REVIEW_OVERDUE, Severity.WARNING,
+                        (SubjectType.CARE_PLAN, plan.id), due_on + _ONE_DAY, None, message,
+                        evidence))
+    return out
+
+
+def plan_unsigned(facts: PersonFacts, ctx: Context) -> list[Flag]:
+    """Flag each agency of the active care team that has not signed the plan's current
+    version ``signoff.days`` after the plan became active: warning."""
+    today = ctx.today
+    days = ctx.thresholds.signoff_days
+    out = []
+    for plan in plans_in_force(facts):
+        if plan.activated_on is None:
+            continue
+        sign_by = plan.activated_on + timedelta(days=days)
+        if today <= sign_by:
+            continue
+        signed = {
+            s.agency_id for s in facts.signoffs
+            if s.plan_id == plan.id and s.plan_version == plan.plan_version
+            and s.signed_at.date() <= today
+        }
+        for agency_id, (agency, members) in team_agencies(facts, today).items():
+            if agency_id in signed:
+                continue
+            message = (
+                f"Plan not signed: {agency.name} ({', '.join(sorted(members))} in the care "
+                f"team) has not signed version {plan.plan_version} of the care plan, active "
+                f"since {day(plan.activated_on)}; every agency should sign within "
+                f"{days} days, by {day(sign_by)}."
+            )
+            evidence = {"plan_id": plan.id, "plan_version": plan.plan_version,
+                        "agency": agency.name, "team_members": sorted(members),
+                        "activated_on": plan.activated_on.isoformat(),
+                        "sign_by": sign_by.isoformat()}
+            out.append(flag(facts, FlagCode.PLAN_UNSIGNED, Severity.WARNING,
+                            (SubjectType.AGENCY, agency_id), sign_by + _ONE_DAY, None,
+                            message, evidence))
+    return out

@@ -1,0 +1,128 @@
+"""The rules' thresholds: defaults from ``resources/rules.toml``, overridable per store.
+
+Keys are ``section.name`` as written in the file (``discharge.critical_days``); the
+typed :class:`Thresholds` holds them as ``section_name`` attributes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The repository's resources folder (the package is installed editable).
+RULES_FILE = Path(__file__).resolve().parents[2] / "resources" / "rules.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Every number the rules use. Build with :func:`default_thresholds`."""
+
+    transition_planning_age: int
+    transition_warning_age: int
+    transition_critical_age: int
+    transition_stop_age: int
+    discharge_warning_days: int
+    discharge_critical_days: int
+    referral_accept_working_days: int
+    referral_escalation_working_days: int
+    referral_substance_use_min_age: int
+    handoff_answer_working_days: int
+    handoff_critical_multiple: int
+    action_critical_within_days: int
+    review_first_review_weeks: int
+    review_interval_months: int
+    signoff_days: int
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{key_of(f.name)}: expected a whole number 0 or more, "
+                                 f"got {value!r}")
+        ages = (self.transition_planning_age, self.transition_warning_age,
+                self.transition_critical_age, self.transition_stop_age)
+        if list(ages) != sorted(ages) or len(set(ages)) != len(ages):
+            raise ValueError("transition: the ages must rise: planning_age < warning_age < "
+                             "critical_age < stop_age")
+        if self.discharge_warning_days < 1:
+            raise ValueError("discharge.warning_days: must be 1 or more")
+        if self.discharge_critical_days < self.discharge_warning_days:
+            raise ValueError("discharge.critical_days: must not be below discharge.warning_days")
+        if self.handoff_critical_multiple < 1:
+            raise ValueError("handoff.critical_multiple: must be 1 or more")
+
+    def as_dict(self) -> dict[str, int]:
+        """``{"section.name": value}`` in file order."""
+        return {key_of(f.name): getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def with_overrides(self, overrides: Mapping[str, str | int]) -> Thresholds:
+        """A copy with store overrides applied (text values as kept in the store).
+
+        Raises:
+            ValueError: naming the key, for an unknown key or a value that is not a
+                whole number, or when the result is inconsistent.
+        """
+        changes: dict[str, int] = {}
+        for key, value in overrides.items():
+            changes[attr_of(key)] = parse_value(key, value)
+        return dataclasses.replace(self, **changes)
+
+
+def key_of(attr: str) -> str:
+    """``discharge_critical_days`` -> ``discharge.critical_days``."""
+    section, _, name = attr.partition("_")
+    return f"{section}.{name}"
+
+
+def attr_of(key: str) -> str:
+    """``discharge.critical_days`` -> ``discharge_critical_days``; refuses unknown keys."""
+    attr = key.strip().replace(".", "_", 1)
+    if "." not in key or attr not in _ATTRS:
+        known = ", ".join(key_of(a) for a in _ATTRS)
+        raise ValueError(f"rule threshold: {key!r} is not one of {known}")
+    return attr
+
+
+def parse_value(key: str, value: str | int) -> int:
+    """A threshold value from text; raises ValueError naming the key."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if not text.isdigit():
+        raise ValueError(f"{key}: {value!r} is not a whole number 0 or more")
+    return int(text)
+
+
+_ATTRS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Thresholds))
+
+
+def load_thresholds(path: Path | str = RULES_FILE) -> Thresholds:
+    """Read thresholds from a rules file (every key must be present, none unknown).
+
+    Raises:
+        ValueError: naming the key that is missing, unknown or not a whole number.
+        OSError: the file cannot be read.
+    """
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    values: dict[str, int] = {}
+    for section, entries in data.items():
+        if not isinstance(entries, dict):
+            raise ValueError(f"{section}: expected a [{section}] table of thresholds")
+        for name, value in entries.items():
+            key = f"{section}.{name}"
+            values[attr_of(key)] = parse_value(key, value)
+    missing = [key_of(a) for a in _ATTRS if a not in values]
+    if missing:
+        raise ValueError(f"{path}: missing thresholds {', '.join(missing)}")
+    return Thresholds(**values)
+
+
+@functools.cache
+def default_thresholds() -> Thresholds:
+    """The defaults shipped in ``resources/rules.toml`` (read once)."""
+    return load_thresholds()

@@ -1,0 +1,258 @@
+"""Everything the flag rules read, for a whole caseload, in one query per table.
+
+No query per person: each table is read once for every selected person, rows become
+domain objects through the trusted fast path (they were checked when saved), and are
+grouped into one :class:`PersonFacts` per person. Rows that no rule can flag as of
+``today`` (closed plans, completed actions, discharged stays, settled referrals) are
+left in the store; the rules still check every condition themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from careplan.models.base import Entity, field_specs, trusted_builder
+from careplan.models.enums import AssessmentKind, AssessmentStatus
+from careplan.models.episodes import DelayReason, HospitalStay
+from careplan.models.facts import Directory, PersonFacts
+from careplan.models.flags import Flag, FlagCode
+from careplan.models.handoffs import Handoff, Referral, ReferralEvent
+from careplan.models.people import (
+    Agency,
+    Assessment,
+    CareTeamMember,
+    Condition,
+    Consent,
+    Person,
+    Professional,
+)
+from careplan.models.plan import Action, CarePlan, PlanSignOff
+from careplan.models.rules import evaluate_all
+from careplan.models.thresholds import Thresholds
+from careplan.store.db import Store
+from careplan.store.flagcandidates import candidates_sql
+from careplan.store.overrides import thresholds_in_force
+
+E = TypeVar("E", bound=Entity)
+
+_parse_date = functools.lru_cache(maxsize=65536)(date.fromisoformat)
+
+
+def _converters(cls: type[Entity]) -> dict[str, Callable[[Any], Any]]:
+    """How each stored column becomes its field's type (text to date, enum...)."""
+    out: dict[str, Callable[[Any], Any]] = {}
+    for spec in field_specs(cls):
+        kind = spec.kind
+        if spec.is_tuple:
+            out[spec.name] = lambda v: tuple(json.loads(v))
+        elif kind is date:
+            out[spec.name] = _parse_date
+        elif kind is datetime:
+            out[spec.name] = datetime.fromisoformat
+        elif kind is bool:
+            out[spec.name] = bool
+        elif isinstance(kind, type) and issubclass(kind, Enum):
+            out[spec.name] = {m.value: m for m in kind}.__getitem__
+    return out
+
+
+_BUILDERS: dict[type[Entity], Callable[[Sequence[Any]], Any]] = {}
+
+
+def _builder(cls: type[E]) -> Callable[[Sequence[Any]], E]:
+    """The trusted constructor for ``cls`` (made once per class)."""
+    build = _BUILDERS.get(cls)
+    if build is None:
+        build = _BUILDERS[cls] = trusted_builder(cls, _converters(cls))
+    return build
+
+
+def _cols(cls: type[Entity], alias: str) -> str:
+    return ", ".join(f"{alias}.{spec.name}" for spec in field_specs(cls))
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One read: ``cls``'s columns first, then any extra columns the loader uses."""
+
+    name: str
+    cls: type[Entity]
+    sql: str
+    params: tuple[Any, ...]
+
+
+_OPEN_PLANS = "SELECT person_id FROM care_plans WHERE status != 'closed'"
+_IN_FORCE = "('active', 'under review')"
+_OPEN_ACTION = "('completed', 'cancelled')"
+
+
+def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]:
+    """The reads behind :func:`load_facts`: the whole caseload (persons with an open
+    plan) or the given persons. The benchmark times the same SQL as plain reads."""
+    sp: tuple[Any, ...] = ()
+    if person_ids is None:
+        sel = _OPEN_PLANS
+    else:
+        sel, sp = "SELECT value FROM json_each(?)", (json.dumps(list(person_ids)),)
+    t = today.isoformat()
+    unsettled = (
+        f"r.person_id IN ({sel}) AND r.sent_on <= ? AND NOT EXISTS (SELECT 1 FROM "
+        "referral_events s WHERE s.referral_id = r.id AND s.occurred_on <= ? AND "
+        "((s.kind = 'accepted' AND s.as_lead = 1) OR s.kind = 'panel decision'))"
+    )
+    return [
+        Query("agencies", Agency, f"SELECT {_cols(Agency, 'a')} FROM agencies a", ()),
+        Query("professionals", Professional,
+              f"SELECT {_cols(Professional, 'p')} FROM professionals p", ()),
+        Query("persons", Person,
+              f"SELECT {_cols(Person, 'p')} FROM persons p WHERE p.id IN ({sel})", sp),
+        Query("plans", CarePlan,
+              f"SELECT {_cols(CarePlan, 'c')} FROM care_plans c "
+              f"WHERE c.status != 'closed' AND c.person_id IN ({sel})", sp),
+        # Ended lead professionals stay in: "no coordinator since the last one left".
+        Query("team", CareTeamMember,
+              f"SELECT {_cols(CareTeamMember, 'm')} FROM care_team_members m "
+              f"WHERE m.person_id IN ({sel}) AND m.start_date <= ? "
+              "AND (m.end_date IS NULL OR m.end_date >= ? OR m.is_lead = 1)", (*sp, t, t)),
+        Query("consents", Consent,
+              f"SELECT {_cols(Consent, 'c')} FROM consents c "
+              f"WHERE c.person_id IN ({sel}) AND c.recorded_on <= ?", (*sp, t)),
+        Query("assessments", Assessment,
+              f"SELECT {_cols(Assessment, 'a')} FROM assessments a "
+              f"WHERE a.person_id IN ({sel}) AND a.kind = ? AND a.status = ?",
+              (*sp, AssessmentKind.CARE_ACT_ADULT.value, AssessmentStatus.COMPLETED.value)),
+        # Open actions of plans in force, and any action a proposed handoff names.
+        Query("actions", Action,
+              f"SELECT {_cols(Action, 'a')}, c.person_id, substr(a.created_at, 1, 10) "
+              "FROM actions a JOIN care_plans c ON c.id = a.plan_id "
+              f"WHERE c.person_id IN ({sel}) AND ((c.status IN {_IN_FORCE} "
+              f"AND a.status NOT IN {_OPEN_ACTION}) OR a.id IN (SELECT h.action_id FROM "
+              "handoffs h WHERE h.status = 'proposed'))", sp),
+        Query("signoffs", PlanSignOff,
+              f"SELECT {_cols(PlanSignOff, 's')}, c.person_id FROM plan_signoffs s "
+              "JOIN care_plans c ON c.id = s.plan_id AND c.plan_version = s.plan_version "
+              f"WHERE c.person_id IN ({sel}) AND c.status IN {_IN_FORCE} "
+              "AND substr(s.signed_at, 1, 10) <= ?", (*sp, t)),
+        Query("handoffs", Handoff,
+              f"SELECT {_cols(Handoff, 'h')} FROM handoffs h WHERE h.person_id IN ({sel}) "
+              "AND (h.status = 'proposed' OR h.action_id IS NOT NULL)", sp),
+        Query("referrals", Referral,
+              f"SELECT {_cols(Referral, 'r')} FROM referrals r WHERE {unsettled}",
+              (*sp, t, t)),
+        Query("referral_events", ReferralEvent,
+              f"SELECT {_cols(ReferralEvent, 'e')}, r.person_id FROM referral_events e "
+              f"JOIN referrals r ON r.id = e.referral_id WHERE {unsettled}", (*sp, t, t)),
+        # Conditions matter only to tell a dual-diagnosis referral dispute.
+        Query("conditions", Condition,
+              f"SELECT {_cols(Condition, 'c')} FROM conditions c "
+              f"WHERE c.person_id IN ({sel}) AND c.clinical_status = 'active' "
+              "AND c.person_id IN (SELECT person_id FROM referrals)", sp),
+        Query("stays", HospitalStay,
+              f"SELECT {_cols(HospitalStay, 's')} FROM hospital_stays s "
+              f"WHERE s.person_id IN ({sel}) AND s.discharged_on IS NULL "
+              "AND s.discharge_ready_on < ?", (*sp, t)),
+        Query("delay_reasons", DelayReason,
+              f"SELECT {_cols(DelayReason, 'd')}, s.person_id FROM delay_reasons d "
+              "JOIN hospital_stays s ON s.id = d.stay_id "
+              f"WHERE s.person_id IN ({sel}) AND s.discharged_on IS NULL "
+              "AND s.discharge_ready_on < ?", (*sp, t)),
+    ]
+
+
+def load_facts(
+    store: Store, today: date, person_ids: Sequence[str] | None = None
+) -> list[PersonFacts]:
+    """One :class:`PersonFacts` per selected person (default: everyone with an open
+    plan), in a fixed number of queries whatever the caseload's size."""
+    conn = store.conn
+    rows: dict[str, list[Any]] = {
+        q.name: conn.execute(q.sql, q.params).fetchall() for q in queries(today, person_ids)
+    }
+    build_agency = _builder(Agency)
+    build_pro = _builder(Professional)
+    directory = Directory(
+        agencies={a.id: a for a in map(build_agency, rows["agencies"])},
+        professionals={p.id: p for p in map(build_pro, rows["professionals"])},
+    )
+    people: dict[str, PersonFacts] = {}
+    for person in map(_builder(Person), rows["persons"]):
+        people[person.id] = PersonFacts(person=person, directory=directory)
+
+    def group(name: str, cls: type[Entity], key: int, attr: str) -> None:
+        """Append each row's object to ``facts.<attr>`` of the person in column ``key``."""
+        build = _builder(cls)
+        get = people.get
+        for row in rows[name]:
+            facts = get(row[key])
+            if facts is not None:
+                getattr(facts, attr).append(build(row))
+
+    def at(cls: type[Entity], column: str) -> int:
+        return [s.name for s in field_specs(cls)].index(column)
+
+    extra = len(field_specs(Action))
+    group("plans", CarePlan, at(CarePlan, "person_id"), "plans")
+    group("team", CareTeamMember, at(CareTeamMember, "person_id"), "team")
+    group("consents", Consent, at(Consent, "person_id"), "consents")
+    group("assessments", Assessment, at(Assessment, "person_id"), "assessments")
+    group("conditions", Condition, at(Condition, "person_id"), "conditions")
+    group("handoffs", Handoff, at(Handoff, "person_id"), "handoffs")
+    group("referrals", Referral, at(Referral, "person_id"), "referrals")
+    group("stays", HospitalStay, at(HospitalStay, "person_id"), "stays")
+    group("signoffs", PlanSignOff, len(field_specs(PlanSignOff)), "signoffs")
+
+    build_action = _builder(Action)
+    for row in rows["actions"]:
+        facts = people.get(row[extra])
+        if facts is not None:
+            action = build_action(row)
+            facts.actions.append(action)
+            facts.action_recorded_on[action.id] = _parse_date(row[extra + 1])
+    _group_by_parent(people, rows["referral_events"], ReferralEvent, "referral_id",
+                     "referral_events")
+    _group_by_parent(people, rows["delay_reasons"], DelayReason, "stay_id", "delay_reasons")
+    return list(people.values())
+
+
+def _group_by_parent(
+    people: dict[str, PersonFacts], rows: Iterable[Sequence[Any]], cls: type[Entity],
+    parent_field: str, attr: str,
+) -> None:
+    """Rows keyed by their parent (referral, stay), the person's id in the last column."""
+    build = _builder(cls)
+    parent = [s.name for s in field_specs(cls)].index(parent_field)
+    for row in rows:
+        facts = people.get(row[-1])
+        if facts is not None:
+            getattr(facts, attr).setdefault(row[parent], []).append(build(row))
+
+
+def candidates(store: Store, today: date, thresholds: Thresholds) -> list[str]:
+    """Ids of the persons with an open plan whom some rule might flag today."""
+    sql, params = candidates_sql(today, thresholds)
+    return [str(r[0]) for r in store.conn.execute(sql, params)]
+
+
+def caseload_flags(
+    store: Store,
+    today: date,
+    thresholds: Thresholds | None = None,
+    *,
+    person_ids: Sequence[str] | None = None,
+    codes: Iterable[FlagCode] | None = None,
+) -> list[Flag]:
+    """Flags for the caseload (or the given persons), worst first, with the store's
+    thresholds in force unless ``thresholds`` is given.
+
+    For the whole caseload only the persons some rule might flag are loaded (see
+    ``flagcandidates``); the flags are the same as loading everyone.
+    """
+    limits = thresholds if thresholds is not None else thresholds_in_force(store)
+    ids = candidates(store, today, limits) if person_ids is None else person_ids
+    return evaluate_all(load_facts(store, today, ids), today, limits, codes=codes)
