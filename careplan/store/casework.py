@@ -34,7 +34,7 @@ from careplan.models.enums import (
 )
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StaleWriteError
-from careplan.store.repo import add, find, get, update
+from careplan.store.repo import actor_name, add, find, get, update
 
 E = TypeVar("E", bound=Entity)
 PlanItem = TypeVar("PlanItem", Need, Outcome, Action)
@@ -59,6 +59,28 @@ def save_plan_item(store: Store, item: PlanItem, actor: str) -> PlanItem:
         if saved is not item:
             _bump_if_signed(store, item.plan_id, actor)
     return saved
+
+
+def rewrite_plan_item(store: Store, values: PlanItem, expected: PlanItem,
+                      actor: str) -> PlanItem:
+    """Write ``values`` over a record whose content must still be ``expected`` (undo/redo).
+
+    Versions are not compared: other undoable edits of the same record move them on.
+    The content is: if it differs, someone else changed the record meanwhile.
+
+    Raises:
+        StaleWriteError: the stored content is not ``expected``; nothing is written.
+    """
+    with store.atomic():
+        current = get(store, type(expected), expected.id)
+        if current.evolve(version=0) != expected.evolve(version=0):
+            who = actor_name(store, store.query(
+                f"SELECT updated_by FROM {expected.TABLE} WHERE id = ?",
+                (expected.id,))[0]["updated_by"])
+            raise StaleWriteError(
+                f"This {expected.NOUN} was changed by {who} since; nothing was undone or "
+                "redone. It has been reloaded.")
+        return save_plan_item(store, values.evolve(version=current.version), actor)
 
 
 def sign_plan(store: Store, plan: CarePlan, professional: Professional,

@@ -169,7 +169,7 @@ class CaseloadPanel(QWidget):
 
     def _update_count(self) -> None:
         n = self.model.rowCount()
-        self.count.setText(self.tr("%n person(s)", "", n))
+        self.count.setText(self.tr("1 person") if n == 1 else self.tr("%s persons") % f"{n:,}")
 
     def _activated(self, index: QModelIndex) -> None:
         person_id = index.data(PERSON_ID_ROLE)
@@ -190,7 +190,8 @@ class CaseloadPanel(QWidget):
         self.search.blockSignals(False)
         self.model.set_query(replace(self.model.query, search="", professional_id=None,
                                      agency_id=None, person_ids=frozenset(ids)))
-        self.count.setText(self.tr("%1 — %n person(s)", "", len(ids)).replace("%1", label))
+        self.count.setText(self.tr("%s: %s") % (label, self.tr("1 person") if len(ids) == 1
+                                                  else self.tr("%d persons") % len(ids)))
         if self.model.rowCount():
             self.table.selectRow(0)
 

@@ -9,7 +9,7 @@ transaction.
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -70,7 +70,7 @@ class ConferenceMode(QWidget):
     def __init__(self, ws: PersonWorkspace) -> None:
         super().__init__(ws)
         self.ws = ws
-        self.started_at = datetime.now().replace(microsecond=0)
+        self.started_at = ws.now()
         self.decisions: list[str] = []
         self.new_actions: list[Action] = []
         self.setAccessibleName(self.tr("Case conference mode"))
@@ -219,7 +219,7 @@ class ConferenceMode(QWidget):
             person_id=ws.person_id, held_at=self.started_at,
             chair_id=ws.actor.id if ws.actor else None, attendee_ids=tuple(self.attendee_ids()),
             other_attendees=others, agenda=tuple(agenda_for(ws)),
-            decisions=tuple(self.decisions), ended_at=datetime.now().replace(microsecond=0))
+            decisions=tuple(self.decisions), ended_at=max(ws.now(), self.started_at))
         saved = ws.act(lambda: cw.save_conference(ws.store, conference, ws.pf.plan,
                                                   self.new_actions, ws.actor_id()))
         if saved:

@@ -62,21 +62,25 @@ class _Runner(QRunnable):
     def run(self) -> None:
         job = self.job
         try:
-            result = self.fn(job)
+            outcome: tuple[str, Any] = ("finished", self.fn(job))
         except Cancelled:
-            job.done = True
-            job.cancelled.emit()
-            return
+            outcome = ("cancelled", None)
         except Exception as exc:  # a bug in a task: logged, reported, never silent
             log.exception("Background task failed")
+            outcome = ("failed", str(exc) or type(exc).__name__)
+        if outcome[0] == "finished" and job.is_cancelled:
+            outcome = ("cancelled", None)
+        try:
             job.done = True
-            job.failed.emit(str(exc) or type(exc).__name__)
-            return
-        job.done = True
-        if job.is_cancelled:
-            job.cancelled.emit()
-        else:
-            job.finished.emit(result)
+            if outcome[0] == "finished":
+                job.finished.emit(outcome[1])
+            elif outcome[0] == "failed":
+                job.failed.emit(outcome[1])
+            else:
+                job.cancelled.emit()
+        except RuntimeError:
+            # The window that asked for this closed meanwhile: nobody is listening.
+            log.debug("Background task finished after its job was deleted")
 
 
 def start(fn: Callable[[Job], Any], parent: QObject | None = None,

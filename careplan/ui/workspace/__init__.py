@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QMessageBox, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
@@ -196,6 +196,8 @@ class PersonWorkspace(QWidget):
         return True
 
     def edit_plan_item(self, old: Entity, new: Entity, what: str) -> None:
+        """Called from a model's setData: write now, but reload (which resets the
+        models) and report only once the view has closed its editor."""
         if not self._need_actor():
             return
         cmd: EditPlanItem[Any] = EditPlanItem(
@@ -204,10 +206,10 @@ class PersonWorkspace(QWidget):
         try:
             cmd.apply_first()
         except Exception as exc:
-            self._after_write(exc)
+            QTimer.singleShot(0, self, lambda e=exc: self._after_write(e))
             return
         self.undo_stack.push(cmd)
-        self._after_write(None)
+        QTimer.singleShot(0, self, lambda: self._after_write(None))
 
     def add_action(self) -> None:
         if not self._need_actor():
@@ -254,7 +256,8 @@ class PersonWorkspace(QWidget):
         self.act(lambda: cw.sign_plan(self.store, plan, actor, self.now()))
 
     def now(self) -> datetime:
-        return datetime.now().replace(microsecond=0)
+        """The time of day now, on the workspace's "today" (injectable for tests)."""
+        return datetime.combine(self.today, datetime.now().time().replace(microsecond=0))
 
     def propose_handoff(self, action: Action | None) -> None:
         if not self._need_actor():

@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoCommand
 from careplan.models import Action, Need, Outcome
 from careplan.models.enums import ActionStatus
 from careplan.store import Store
-from careplan.store.casework import save_plan_item
+from careplan.store.casework import rewrite_plan_item, save_plan_item
 
 Item = TypeVar("Item", Need, Outcome, Action)
 
@@ -32,21 +32,20 @@ class EditPlanItem(QUndoCommand, Generic[Item]):
         self.before: Item = before
         self.after: Item = after
         self.on_done = on_done
-        self.version = before.version
         self._skip_first = False
 
     def apply_first(self) -> None:
         """Write the change now; raises if the store refuses it (then never pushed)."""
-        self._write(self.after)
+        saved = save_plan_item(self.store, self.after, self.actor())
+        self.after = saved
         self._skip_first = True
 
-    def _write(self, values: Item) -> None:
-        saved = save_plan_item(self.store, values.evolve(version=self.version), self.actor())
-        self.version = saved.version
+    def _write(self, values: Item, expected: Item) -> None:
+        rewrite_plan_item(self.store, values, expected, self.actor())
 
-    def _run(self, values: Item) -> None:
+    def _run(self, values: Item, expected: Item) -> None:
         try:
-            self._write(values)
+            self._write(values, expected)
         except Exception as exc:  # shown to the user by on_done, then the view reloads
             self.setObsolete(True)
             self.on_done(exc)
@@ -57,10 +56,10 @@ class EditPlanItem(QUndoCommand, Generic[Item]):
         if self._skip_first:
             self._skip_first = False
             return
-        self._run(self.after)
+        self._run(self.after, self.before)
 
     def undo(self) -> None:
-        self._run(self.before)
+        self._run(self.before, self.after)
 
 
 class AddAction(EditPlanItem[Action]):
@@ -72,6 +71,6 @@ class AddAction(EditPlanItem[Action]):
                          text, on_done)
 
     def apply_first(self) -> None:
-        saved = save_plan_item(self.store, self.after.evolve(version=0), self.actor())
-        self.version = saved.version
+        self.after = save_plan_item(self.store, self.after.evolve(version=0), self.actor())
+        self.before = self.before.evolve(version=self.after.version)
         self._skip_first = True

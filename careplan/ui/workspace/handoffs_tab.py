@@ -103,7 +103,8 @@ class HandoffsTab(QWidget):
         self.model.set_records(sorted(
             records, key=lambda h: (h.status is not HandoffStatus.PROPOSED, h.answer_by)))
         n = sum(1 for h in records if h.status is HandoffStatus.PROPOSED)
-        self.waiting.setText(self.tr("%n handoff(s) waiting for an answer.", "", n))
+        self.waiting.setText(self.tr("1 handoff is waiting for an answer.") if n == 1 else
+                            self.tr("%d handoffs are waiting for an answer.") % n)
         if self.model.rowCount():
             self.view.selectRow(0)
         self._enable()

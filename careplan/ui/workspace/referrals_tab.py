@@ -20,7 +20,7 @@ from careplan.models.referral_chain import BounceChain, bounce_chain
 from careplan.store.person_file import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
-from careplan.ui.workspace.bounce_chain import BounceChainView
+from careplan.ui.workspace.chain_view import BounceChainView
 from careplan.ui.workspace.tables import record_table
 
 if TYPE_CHECKING:
@@ -119,7 +119,8 @@ class ReferralsTab(QWidget):
                 "<span style='color:#b3261e'><b>In dispute for %s</b></span>: declined %s, "
                 "passed between %s.") % (
                 text.days_text(chain.days_in_dispute(self.ws.today)),
-                self.tr("%n time(s)", "", chain.declines), self.tr("%n team(s)", "", teams)))
+                self.tr("once") if chain.declines == 1 else self.tr("%d times") % chain.declines,
+                self.tr("%d teams") % teams))
         elif chain is not None:
             self.caption.setText(self.tr("Not disputed."))
         else:
