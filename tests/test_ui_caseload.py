@@ -116,3 +116,17 @@ def test_double_click_opens_the_workspace(qtbot, window, world_path) -> None:  #
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.current_workspace().person_id == world.dual
+
+
+def test_sorting_by_flags_puts_the_most_urgent_first(qtbot, window, world_path) -> None:  # type: ignore[no-untyped-def]
+    _, world = world_path
+    window.caseload.set_flags({
+        world.older: FlagSummary((("warning", 2),), ()),
+        world.dual: FlagSummary((("critical", 1),), ()),
+    })
+    flags = COLUMNS.index(q.SortKey.FLAGS)
+    window.caseload.table.sortByColumn(flags, Qt.SortOrder.DescendingOrder)
+    model = window.model
+    assert [model.person_id(0), model.person_id(1)] == [world.dual, world.older]
+    names = [model.index(r, 0).data() for r in range(2, model.rowCount())]
+    assert names == sorted(names)  # the unflagged stay in name order

@@ -35,7 +35,7 @@ def test_dashboard_charts_and_click_through(qtbot, tmp_path: Path) -> None:  # t
     assert [b.person_ids for b in data.birthdays] == [[world.teen]]
     assert len(board.charts) == 7
     # Clicking the delayed-discharge bar lists the person behind it in the caseload.
-    view = board.charts[4]
+    view = board.charts[4]  # delayed discharges by days delayed
     series = view.chart().series()[0]
     assert isinstance(series, QHorizontalBarSeries)
     bars = series.barSets()[0]

@@ -163,8 +163,10 @@ def person_ids(store: Store, query: CaseloadQuery, today: date) -> list[str]:
             f"AND pr.agency_id = :agency AND {_ACTIVE_MEMBER})"
         )
         params["agency"] = query.agency_id
-    key = SortKey.NAME if query.sort is SortKey.FLAGS else query.sort
-    d, r = ("DESC", "ASC") if query.descending else ("ASC", "DESC")
+    key, descending = query.sort, query.descending
+    if key is SortKey.FLAGS:  # ordered by the caller; names ascending break its ties
+        key, descending = SortKey.NAME, False
+    d, r = ("DESC", "ASC") if descending else ("ASC", "DESC")
     order = _ORDER[key].format(d=d, r=r)
     sql = "SELECT p.id FROM persons p"
     if where:

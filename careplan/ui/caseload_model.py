@@ -100,7 +100,7 @@ class CaseloadModel(QAbstractTableModel):
             # in Python over the SQL order (name), which breaks ties.
             flags = self._flags
             ids.sort(key=lambda i: flags[i].weight if i in flags else 0,
-                     reverse=not query.descending)
+                     reverse=query.descending)
         return ids
 
     def _row(self, row: int) -> q.CaseloadRow | None:

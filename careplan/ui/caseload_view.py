@@ -24,7 +24,7 @@ from careplan.ui.flagview import SEVERITY_COLOURS, FlagBadgeDelegate, FlagSummar
 #: Column widths in average characters, so they follow the system font size.
 _WIDTHS = {
     q.SortKey.NAME: 24, q.SortKey.AGE: 5, q.SortKey.NHS_NUMBER: 13, q.SortKey.LEAD: 20,
-    q.SortKey.AGENCIES: 34, q.SortKey.FLAGS: 22, q.SortKey.TRANSITION: 22,
+    q.SortKey.AGENCIES: 34, q.SortKey.FLAGS: 22, q.SortKey.TRANSITION: 27,
     q.SortKey.REVIEW: 12,
 }
 
@@ -92,11 +92,14 @@ class CaseloadPanel(QWidget):
             self.fontMetrics().height() + 12)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         em = self.fontMetrics().averageCharWidth()
         for col, key in enumerate(COLUMNS):
             self.table.setColumnWidth(col, _WIDTHS[key] * em + 16)
+        # The agencies column takes the spare width: its names are the longest text.
+        header.setSectionResizeMode(COLUMNS.index(q.SortKey.AGENCIES),
+                                    QHeaderView.ResizeMode.Stretch)
         self.table.setItemDelegateForColumn(
             COLUMNS.index(q.SortKey.FLAGS), FlagBadgeDelegate(FLAGS_ROLE, self.table))
         self.table.activated.connect(self._activated)

@@ -96,13 +96,16 @@ class ConferenceMode(QWidget):
         self.decision.setAccessibleName(tr("Decision"))
         self.decision.returnPressed.connect(self._add_decision)
         self.action_text = QLineEdit()
-        self.action_text.setPlaceholderText(tr("New action, then choose its owner, Enter"))
+        self.action_text.setPlaceholderText(tr("New action for the owner on the right"))
         self.action_text.setAccessibleName(tr("New action"))
         self.action_text.returnPressed.connect(self._add_action)
         self.owner = QComboBox()
         self.owner.setAccessibleName(tr("Owner of the new action"))
         self.captured = QListWidget()
         self.captured.setAccessibleName(tr("Decisions and actions agreed so far"))
+        for lst in (self.attendees, self.captured):
+            lst.setWordWrap(True)
+            lst.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         end = QPushButton(tr("End conference and save (F11)"))
         end.clicked.connect(self.finish)
 

@@ -6,6 +6,7 @@ shows the persons behind it in the caseload.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -112,18 +113,28 @@ class Dashboard(QWidget):
         self.status.setText(tr("Click a bar to see the persons behind it."))
         specs: list[tuple[str, list[Bar], str]] = [
             (tr("Flags by code"), data.flags_by_code, "#b3261e"),
-            (tr("Flags by agency in the team"), data.flags_by_agency, "#a15c00"),
             (tr("Referral disputes by time in dispute"), data.disputes, "#7a4f9a"),
+            (tr("Flags by agency in the team"), data.flags_by_agency, "#a15c00"),
             (tr("18th birthdays in the next 12 months"), data.birthdays, "#3f5f8a"),
             (tr("Delayed discharges by days delayed"), data.delays_by_days, "#b3261e"),
             (tr("Delayed discharges by agency owning the delay"), data.delays_by_agency,
              "#a15c00"),
         ]
+        # Charts whose labels are agency names get the full width; the others pair up.
+        wide = {2, 5}
+        row = col = 0
         for n, (title, bars, colour) in enumerate(specs):
             view = self._bar_chart(title, bars, colour)
-            self.grid.addWidget(view, n // 2, n % 2)
-        view = self._answer_chart(data.answer_times)
-        self.grid.addWidget(view, len(specs) // 2, 0, 1, 2)
+            if n in wide:
+                row += col
+                self.grid.addWidget(view, row, 0, 1, 2)
+                row, col = row + 1, 0
+            else:
+                self.grid.addWidget(view, row, col)
+                row, col = (row + 1, 0) if col else (row, 1)
+        self.grid.addWidget(self._answer_chart(data.answer_times), row + col, 0, 1, 2)
+        self.grid.setColumnStretch(0, 1)
+        self.grid.setColumnStretch(1, 1)
         self.loaded.emit()
 
     def _chart(self, title: str) -> QChart:
@@ -162,10 +173,7 @@ class Dashboard(QWidget):
         axis_y.append([b.label for b in bars] or [self.tr("none")])
         chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(axis_y)
-        axis_x = QValueAxis()
-        top = max([b.value for b in bars] or [1])
-        axis_x.setRange(0, top * 1.15 + 1)
-        axis_x.setLabelFormat("%d")
+        axis_x = _count_axis(max([b.value for b in bars] or [1]))
         chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(axis_x)
         bar_set.clicked.connect(
@@ -205,3 +213,14 @@ class Dashboard(QWidget):
             bar_set.clicked.connect(lambda i: self.open_persons.emit(
                 times[i].person_ids, f"{title}: {times[i].agency}"))
         return self._view(chart, title, len(times) * 2)
+
+
+def _count_axis(top: float) -> QValueAxis:
+    """An axis of whole counts with room for the value labels past the longest bar."""
+    step = max(1, math.ceil(top / 5))
+    end = step * (math.ceil(top * 1.15 / step) + 1)
+    axis = QValueAxis()
+    axis.setRange(0, end)
+    axis.setTickCount(end // step + 1)
+    axis.setLabelFormat("%d")
+    return axis

@@ -99,7 +99,7 @@ class PlanTab(QWidget):
         hint.setEnabled(False)
         buttons.addWidget(hint)
 
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(_titled(tr("Needs"), self.needs_view))
         split.addWidget(_titled(tr("Outcomes — what matters to me"), self.outcomes_view))
         split.addWidget(_titled(tr("Actions"), self.actions_view, buttons))
@@ -125,6 +125,13 @@ class PlanTab(QWidget):
             return
         self.ws.propose_handoff(self.action_model.record(index.row()))
 
+    def _size_sections(self) -> None:
+        """Needs and outcomes get the height of their rows; actions get the rest."""
+        line = self.fontMetrics().height() + 10
+        needs = (min(self.need_model.rowCount(), 6) + 2) * line
+        outcomes = (min(self.outcome_model.rowCount(), 6) + 2) * line
+        self.split.setSizes([needs, outcomes, max(4 * line, 3000)])
+
     def current_action(self) -> Action | None:
         index = self.actions_view.currentIndex()
         return self.action_model.record(index.row()) if index.isValid() else None
@@ -137,6 +144,7 @@ class PlanTab(QWidget):
         self.outcome_model.set_records(pf.outcomes)
         self.action_model.set_records(sorted(
             pf.actions, key=lambda a: (not a.is_open, a.due_date is None, a.due_date or 0)))
+        self._size_sections()
         plan = pf.plan
         if plan is None:
             self.summary.setText(tr("No care plan yet."))

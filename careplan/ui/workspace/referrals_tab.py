@@ -94,6 +94,8 @@ class ReferralsTab(QWidget):
         split.addWidget(self.list_view)
         split.addWidget(chain_box)
         split.setStretchFactor(1, 3)
+        line = self.fontMetrics().height() + 10
+        split.setSizes([5 * line, 3000])
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
         layout.addLayout(row)

@@ -1,0 +1,135 @@
+"""Render the client's screenshots into docs/screenshots/ (run under Xvfb).
+
+    make screenshots    # = xvfb-run ... python -m scripts.screenshots
+
+Builds a demo store in a temporary folder with a fixed "today", so the pictures are
+the same from run to run, and keeps the user's own settings untouched.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QWidget
+
+from careplan.models import Professional
+from careplan.models.enums import Role
+from careplan.store import Store, find
+from careplan.store.demo import build_demo
+from careplan.ui.app import application
+from careplan.ui.mainwindow import MainWindow
+from careplan.ui.settings import Settings
+
+TODAY = date(2025, 3, 10)
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SIZE = (1480, 900)
+
+
+def settle(app: QApplication, until: Callable[[], bool] = lambda: False,
+           seconds: float = 10.0) -> None:
+    """Let the event loop run (workers report back) until ``until`` or the time is up."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        if until():
+            break
+        time.sleep(0.02)
+    for _ in range(20):
+        app.processEvents()
+
+
+def shoot(app: QApplication, widget: QWidget, name: str) -> None:
+    settle(app, seconds=0.3)
+    path = OUT / f"{name}.png"
+    widget.grab().save(str(path))
+    print(f"wrote {path}")
+
+
+def person_with(window: MainWindow, code: str, age: int | None = None) -> str:
+    from careplan.models import Person
+    from careplan.models.dates import age_on
+    from careplan.store import get
+
+    for person_id, summary in sorted(window.flags.items()):
+        if code in summary.codes():
+            person = get(window.store, Person, person_id)  # type: ignore[arg-type]
+            if age is None or age_on(person.birth_date, TODAY) == age:
+                return str(person_id)
+    raise SystemExit(f"the demo has nobody flagged {code}")
+
+
+def main() -> int:
+    app = application()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "demo.db"
+        store = Store.open(path)
+        build_demo(store, persons=200, seed=1, today=TODAY)
+        coordinator = next(p for p in find(store, Professional, order_by="name")
+                           if p.role is Role.SOCIAL_WORKER)
+        store.close()
+        settings = Settings(QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat))
+        window = MainWindow(settings, today=lambda: TODAY, ask_identity=False)
+        window.resize(*SIZE)
+        window.show()
+        window.open_store(path)
+        window.set_actor(coordinator.id)
+        settle(app, lambda: bool(window.flags), 30)
+        assert window.caseload is not None
+        from PySide6.QtCore import Qt
+
+        from careplan.store.caseload import SortKey
+        from careplan.ui.caseload_model import COLUMNS
+
+        window.caseload.table.sortByColumn(COLUMNS.index(SortKey.FLAGS),
+                                           Qt.SortOrder.DescendingOrder)
+        shoot(app, window, "caseload")
+
+        teen = window.open_person(person_with(window, "transition-18", age=17))
+        shoot(app, window, "plan")
+
+        dual = window.open_person(person_with(window, "referral-dispute"))
+        dual.tabs.setCurrentWidget(dual.referrals_tab)
+        tab = dual.referrals_tab
+        for row in range(tab.referrals.rowCount()):
+            tab.list_view.selectRow(row)
+            chain = tab.chain.chain
+            if chain is not None and chain.is_dispute:
+                break
+        shoot(app, window, "referral-bounce-chain")
+
+        window.tabs.setCurrentWidget(teen)
+        window.act_conference.trigger()
+        mode = teen.conference
+        if mode.attendees.count() > 1:
+            from PySide6.QtCore import Qt
+
+            mode.attendees.item(1).setCheckState(Qt.CheckState.Checked)
+        mode.others.setText("Mother, Advocate")
+        mode.decision.setText("Start the Care Act assessment before the 18th birthday")
+        mode._add_decision()
+        mode.action_text.setText("Name an adult-services worker by the next review")
+        mode.owner.setCurrentIndex(min(1, mode.owner.count() - 1))
+        mode._add_action()
+        shoot(app, window, "case-conference")
+        mode.new_actions.clear()
+        mode.decisions.clear()
+
+        window.show_dashboard()
+        board = window.tabs.currentWidget()
+        settle(app, lambda: getattr(board, "data", None) is not None, 30)
+        shoot(app, window, "dashboard")
+        window.settings.q.clear()
+        teen.conference = None  # leave without saving anything
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
