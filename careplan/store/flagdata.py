@@ -147,7 +147,8 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
               (*sp, t, t)),
         Query("referral_events", ReferralEvent,
               f"SELECT {_cols(ReferralEvent, 'e')}, r.person_id FROM referral_events e "
-              f"JOIN referrals r ON r.id = e.referral_id WHERE {unsettled}", (*sp, t, t)),
+              f"JOIN referrals r ON r.id = e.referral_id WHERE {unsettled} "
+              "ORDER BY e.occurred_on, e.rowid", (*sp, t, t)),
         # Conditions matter only to tell a dual-diagnosis referral dispute.
         Query("conditions", Condition,
               f"SELECT {_cols(Condition, 'c')} FROM conditions c "

@@ -19,9 +19,6 @@ from careplan.models.handoffs import Referral, ReferralEvent
 from careplan.models.rules.common import Context, current_plan, day, flag, iso, names, plural
 
 K = ReferralEventKind
-#: Same-day events in the order they must have happened.
-_ORDER = {K.SENT: 0, K.DECLINED: 1, K.REDIRECTED: 1, K.ESCALATED: 2, K.ACCEPTED: 3,
-          K.PANEL_DECISION: 4}
 
 
 def settles(event: ReferralEvent) -> bool:
@@ -106,9 +103,10 @@ def _dispute(facts: PersonFacts, ctx: Context, referral: Referral) -> Flag | Non
     t = ctx.thresholds
     if referral.sent_on > today:
         return None
+    # By date; events of the same day keep the order they were recorded in.
     events = sorted(
         (e for e in facts.referral_events.get(referral.id, ()) if e.occurred_on <= today),
-        key=lambda e: (e.occurred_on, _ORDER[e.kind]),
+        key=lambda e: e.occurred_on,
     )
     if any(settles(e) for e in events):
         return None

@@ -1,0 +1,290 @@
+"""Flags read from a real store: bulk loading, purity, clearing, overrides, the demo."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from careplan.models import (
+    CarePlan,
+    CareTeamMember,
+    Consent,
+    Handoff,
+    HospitalStay,
+    Person,
+    Referral,
+    ReferralEvent,
+)
+from careplan.models.flags import FlagCode, Severity
+from careplan.models.rules import evaluate_all
+from careplan.models.thresholds import default_thresholds
+from careplan.store import InputError, Store, add, add_many, audit, find, update
+from careplan.store.demo import build_demo
+from careplan.store.flagdata import caseload_flags, load_facts
+from careplan.store.overrides import (
+    clear_override,
+    read_overrides,
+    set_override,
+    thresholds_in_force,
+)
+from tests.flag_world import AGENCIES, CMHT, DR, GP, LDT, PROS, SW
+
+TODAY = date(2025, 3, 12)
+D = date
+
+
+def _json(flags):  # type: ignore[no-untyped-def]
+    return [f.to_json() for f in flags]
+
+
+def full_load_flags(store: Store, today: date) -> list[dict]:  # type: ignore[type-arg]
+    """Flags from loading every person with an open plan, no pre-selection."""
+    return _json(evaluate_all(load_facts(store, today), today, thresholds_in_force(store)))
+
+
+# -- a small random world ------------------------------------------------------------
+
+day = st.integers(min_value=-40, max_value=10).map(lambda n: TODAY + timedelta(days=n))
+
+
+@st.composite
+def worlds(draw):  # type: ignore[no-untyped-def]
+    """Records for one person with a plan, a team and some of everything the rules read."""
+    person = Person(given_name="Ada", family_name="Lovelace",
+                    birth_date=draw(st.dates(D(2005, 1, 1), D(2012, 12, 31))
+                                    | st.just(D(1950, 5, 1))))
+    created = D(2024, 12, 1)
+    plan = CarePlan(person_id=person.id, status=draw(st.sampled_from(
+        ["draft", "active", "under review"])), created_on=created,
+        activated_on=created + timedelta(days=draw(st.integers(0, 90))),
+        review_date=draw(st.none() | day))
+    records: list = [person, plan]  # type: ignore[type-arg]
+    for pro in (DR, SW):
+        if draw(st.booleans()):
+            records.append(CareTeamMember(
+                person_id=person.id, professional_id=pro.id, role=pro.role,
+                start_date=D(2024, 12, 1), is_lead=draw(st.booleans()),
+                end_date=draw(st.none() | day)))
+            if draw(st.booleans()):
+                records.append(Consent(person_id=person.id, agency_id=pro.agency_id,
+                                       status=draw(st.sampled_from(
+                                           ["given", "refused", "withdrawn"])),
+                                       recorded_on=D(2024, 12, 2), recorded_by=DR.id))
+    for _ in range(draw(st.integers(0, 2))):
+        proposed = draw(day)
+        records.append(Handoff(person_id=person.id, subject="coordination",
+                               from_professional_id=DR.id, from_agency_id=GP.id,
+                               to_professional_id=SW.id, to_agency_id=SW.agency_id,
+                               proposed_at=datetime.combine(proposed, datetime.min.time()),
+                               answer_by=proposed + timedelta(days=draw(st.integers(0, 4)))))
+    if draw(st.booleans()):
+        ready = draw(day)
+        records.append(HospitalStay(person_id=person.id, hospital_id=GP.id,
+                                    admitted_on=ready - timedelta(days=3),
+                                    discharge_ready_on=ready))
+    if draw(st.booleans()):
+        sent = draw(day)
+        ref = Referral(person_id=person.id, domain="mental health", summary="Low mood",
+                       from_agency_id=GP.id, sent_on=sent)
+        records.append(ref)
+        on = sent
+        for team in draw(st.lists(st.sampled_from([CMHT, LDT]), max_size=3)):
+            on += timedelta(days=draw(st.integers(0, 3)))
+            records.append(ReferralEvent(referral_id=ref.id, kind="sent", occurred_on=on,
+                                         team_id=team.id))
+            records.append(ReferralEvent(referral_id=ref.id, kind="declined", occurred_on=on,
+                                         team_id=team.id, reason="Not ours"))
+    return records
+
+
+def _store(records) -> Store:  # type: ignore[no-untyped-def]
+    store = Store.open(":memory:")
+    add_many(store, [*AGENCIES, *PROS], "test")
+    add_many(store, records, "test")
+    return store
+
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(worlds(), day)
+def test_flags_are_a_function_of_store_content_today_and_thresholds(records, today) -> None:  # type: ignore[no-untyped-def]
+    first = _store(records)
+    second = Store.open(":memory:")
+    first.conn.backup(second.conn)  # the same content, another store
+    found = _json(caseload_flags(first, today))
+    assert found == _json(caseload_flags(first, today))
+    assert found == _json(caseload_flags(second, today))
+    # Reading only likely persons finds exactly what reading everyone finds.
+    assert found == full_load_flags(first, today)
+    person = records[0]
+    assert found == _json(caseload_flags(first, today, person_ids=[person.id]))
+
+
+@SETTINGS
+@given(worlds(), day)
+def test_closing_a_plan_clears_all_its_flags(records, today) -> None:  # type: ignore[no-untyped-def]
+    store = _store(records)
+    plan = find(store, CarePlan)[0]
+    update(store, plan.evolve(status="closed", closed_on=max(plan.created_on, today)), "test")
+    assert caseload_flags(store, today) == []
+
+
+@SETTINGS
+@given(worlds(), day)
+def test_accepting_a_handoff_clears_its_flag(records, today) -> None:  # type: ignore[no-untyped-def]
+    store = _store(records)
+    for h in find(store, Handoff):
+        update(store, h.evolve(status="accepted", answered_at=h.proposed_at), "test")
+    assert not [f for f in caseload_flags(store, today)
+                if f.code is FlagCode.HANDOFF_UNACKNOWLEDGED]
+
+
+@SETTINGS
+@given(worlds(), day, st.integers(-5, 5))
+def test_a_referral_accepted_as_lead_is_never_disputed(records, today, shift) -> None:  # type: ignore[no-untyped-def]
+    store = _store(records)
+    for ref in find(store, Referral):
+        on = max(ref.sent_on, today - timedelta(days=abs(shift)))
+        add(store, ReferralEvent(referral_id=ref.id, kind="accepted", occurred_on=on,
+                                 team_id=CMHT.id, as_lead=True), "test")
+    assert not [f for f in caseload_flags(store, today)
+                if f.code is FlagCode.REFERRAL_DISPUTE]
+
+
+# -- overrides ------------------------------------------------------------------------
+
+
+def test_overrides_are_stored_audited_and_used(store: Store) -> None:
+    assert read_overrides(store) == {}
+    set_override(store, "discharge.critical_days", "3", "tester")
+    set_override(store, " discharge.critical_days ", 4, "tester")
+    assert read_overrides(store) == {"discharge.critical_days": "4"}
+    assert thresholds_in_force(store).discharge_critical_days == 4
+    events = audit.events_for(store, "rule_overrides", "discharge.critical_days")
+    assert [(e.version_before, e.version_after) for e in events] == [(None, 1), (1, 2)]
+    assert events[-1].before == {"key": "discharge.critical_days", "value": "3", "version": 1}
+    clear_override(store, "discharge.critical_days", "tester")
+    assert read_overrides(store) == {}
+    assert thresholds_in_force(store) == default_thresholds()
+    assert len(audit.events_for(store, "rule_overrides", "discharge.critical_days")) == 3
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("discharge.nonsense", "3", "not one of"),
+    ("discharge.critical_days", "soon", "not a whole number"),
+    ("discharge.critical_days", "-1", "not a whole number"),
+    ("discharge.critical_days", "0", "must not be below"),
+    ("transition.critical_age", "30", "ages must rise"),
+])
+def test_bad_overrides_are_refused_and_nothing_written(store: Store, key: str, value: str,
+                                                       words: str) -> None:
+    before = audit.count(store)
+    with pytest.raises(InputError, match=words):
+        set_override(store, key, value, "tester")
+    assert read_overrides(store) == {} and audit.count(store) == before
+
+
+def test_override_changes_the_flags(store: Store) -> None:
+    person = Person(given_name="Ada", family_name="Lovelace", birth_date=D(1950, 5, 1))
+    plan = CarePlan(person_id=person.id, status="active", created_on=D(2025, 1, 1),
+                    activated_on=D(2025, 1, 1), review_date=D(2025, 9, 1))
+    stay = HospitalStay(person_id=person.id, hospital_id=GP.id, admitted_on=D(2025, 3, 1),
+                        discharge_ready_on=D(2025, 3, 8))
+    add_many(store, [*AGENCIES, *PROS, person, plan, stay,
+                     CareTeamMember(person_id=person.id, professional_id=DR.id, role="GP",
+                                    start_date=D(2025, 1, 1), is_lead=True),
+                     Consent(person_id=person.id, agency_id=GP.id, status="given",
+                             recorded_on=D(2025, 1, 1), recorded_by=DR.id)], "test")
+    severities = [f.severity for f in caseload_flags(store, TODAY)
+                  if f.code is FlagCode.DISCHARGE_DELAYED]
+    assert severities == [Severity.WARNING]
+    set_override(store, "discharge.critical_days", 4, "tester")
+    severities = [f.severity for f in caseload_flags(store, TODAY)
+                  if f.code is FlagCode.DISCHARGE_DELAYED]
+    assert severities == [Severity.CRITICAL]
+
+
+# -- the demo ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_store() -> Store:
+    store = Store.open(":memory:")
+    build_demo(store, persons=200, seed=1, today=TODAY, parallel=False)
+    return store
+
+
+def _named(store: Store, name: str) -> str:
+    given, family = name.split()
+    rows = store.query("SELECT id FROM persons WHERE given_name = ? AND family_name = ?",
+                       (given, family))
+    assert len(rows) == 1, name
+    return str(rows[0]["id"])
+
+
+def test_a_fresh_demo_raises_every_code(demo_store: Store) -> None:
+    flags = caseload_flags(demo_store, TODAY)
+    codes = Counter(f.code for f in flags)
+    missing = [c.value for c in FlagCode if c not in codes]
+    assert missing == [], f"the demo raises no {', '.join(missing)}"
+    assert all(f.message.endswith(".") and f.message.count(". ") == 0 for f in flags)
+
+
+def test_the_demo_stories_raise_the_flags_expected(demo_store: Store) -> None:
+    flags = caseload_flags(demo_store, TODAY)
+    by_person: dict[str, list] = {}  # type: ignore[type-arg]
+    for f in flags:
+        by_person.setdefault(f.person_id, []).append(f)
+    jordan = [f for f in by_person[_named(demo_store, "Jordan Ellis")]
+              if f.code is FlagCode.TRANSITION_18]
+    assert [f.severity for f in jordan] == [Severity.WARNING]
+    assert "adult-services professional" in jordan[0].message
+    margaret = [f for f in by_person[_named(demo_store, "Margaret Okafor")]
+                if f.code is FlagCode.DISCHARGE_DELAYED]
+    assert [f.severity for f in margaret] == [Severity.CRITICAL]
+    assert margaret[0].evidence["days_delayed"] >= 7 and margaret[0].evidence["delay_reasons"]
+    daniel = [f for f in by_person[_named(demo_store, "Daniel Price")]
+              if f.code is FlagCode.REFERRAL_DISPUTE]
+    assert [f.severity for f in daniel] == [Severity.CRITICAL]
+    assert daniel[0].evidence["dual_diagnosis"] is True
+    assert {"learning disability", "mental health"} <= set(daniel[0].evidence["shared_domains"])
+    assert daniel[0].message.startswith("Dual-diagnosis referral dispute")
+
+
+def test_selected_persons_get_the_same_flags_as_the_whole_caseload(demo_store: Store) -> None:
+    everyone = _json(caseload_flags(demo_store, TODAY))
+    assert everyone == full_load_flags(demo_store, TODAY)
+    daniel = _named(demo_store, "Daniel Price")
+    assert _json(caseload_flags(demo_store, TODAY, person_ids=[daniel])) == [
+        f for f in everyone if f["person_id"] == daniel]
+
+
+def test_no_query_per_person() -> None:
+    counts = []
+    for persons in (60, 240):
+        store = Store.open(":memory:")
+        build_demo(store, persons=persons, seed=2, today=TODAY, parallel=False)
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        caseload_flags(store, TODAY)
+        store.conn.set_trace_callback(None)
+        counts.append(len(statements))
+        store.close()
+    assert counts[0] == counts[1] and counts[0] < 30
+
+
+def test_flags_do_not_write(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "demo.db"
+    with Store.open(path) as store:
+        build_demo(store, persons=60, seed=3, today=TODAY, parallel=False)
+        before = store.table_counts()
+    with Store.open(path) as store:
+        caseload_flags(store, TODAY)
+        assert store.table_counts() == before
