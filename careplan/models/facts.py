@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from careplan.models.episodes import DelayReason, HospitalStay
+from careplan.models.funding import ActionCost, ActionFunder, PersonalBudget
 from careplan.models.handoffs import Handoff, Referral, ReferralEvent
 from careplan.models.people import (
     Agency,
@@ -69,3 +70,10 @@ class PersonFacts:
     referral_events: dict[str, list[ReferralEvent]] = field(default_factory=dict)
     stays: list[HospitalStay] = field(default_factory=list)
     delay_reasons: dict[str, list[DelayReason]] = field(default_factory=dict)
+    #: Costs of the person's actions that are not cancelled, whatever their status (money
+    #: committed to a completed action still counts against a personal budget), the
+    #: funders of each cost by cost id, and those actions by id.
+    action_costs: list[ActionCost] = field(default_factory=list)
+    action_funders: dict[str, list[ActionFunder]] = field(default_factory=dict)
+    costed_actions: dict[str, Action] = field(default_factory=dict)
+    personal_budgets: list[PersonalBudget] = field(default_factory=list)

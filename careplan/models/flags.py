@@ -35,6 +35,8 @@ class FlagCode(StrEnum):
     REVIEW_OVERDUE = "review-overdue"
     PLAN_UNSIGNED = "plan-unsigned"
     CONSENT_MISSING = "consent-missing"
+    FUNDING_DISPUTED = "funding-disputed"
+    BUDGET_OVERCOMMITTED = "budget-overcommitted"
 
 
 class SubjectType(StrEnum):
@@ -47,6 +49,7 @@ class SubjectType(StrEnum):
     REFERRAL = "referral"
     HOSPITAL_STAY = "hospital_stay"
     AGENCY = "agency"
+    PERSONAL_BUDGET = "personal_budget"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -36,6 +36,9 @@ class Thresholds:
     review_first_review_weeks: int
     review_interval_months: int
     signoff_days: int
+    funding_dispute_working_days: int
+    funding_critical_working_days: int
+    budget_critical_percent: int
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -54,6 +57,9 @@ class Thresholds:
             raise ValueError("discharge.critical_days: must not be below discharge.warning_days")
         if self.handoff_critical_multiple < 1:
             raise ValueError("handoff.critical_multiple: must be 1 or more")
+        if self.funding_critical_working_days < self.funding_dispute_working_days:
+            raise ValueError("funding.critical_working_days: must not be below "
+                             "funding.dispute_working_days")
 
     def as_dict(self) -> dict[str, int]:
         """``{"section.name": value}`` in file order."""

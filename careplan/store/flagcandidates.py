@@ -98,6 +98,20 @@ def _consent(today: date, t: Thresholds) -> tuple[str, tuple[Any, ...]]:
             "WHERE status IN ('refused', 'withdrawn') AND recorded_on <= :today", ())
 
 
+def _funding(today: date, t: Thresholds) -> tuple[str, tuple[Any, ...]]:
+    # More than N working days disputed means more than N calendar days.
+    latest = (today - timedelta(days=t.funding_dispute_working_days)).isoformat()
+    return ("SELECT c.person_id FROM action_costs k JOIN actions a ON a.id = k.action_id "
+            "JOIN care_plans c ON c.id = a.plan_id WHERE k.funding_status = 'disputed' "
+            "AND k.disputed_since < ? AND a.status != 'cancelled'", (latest,))
+
+
+def _budget(today: date, t: Thresholds) -> tuple[str, tuple[Any, ...]]:
+    return ("SELECT b.person_id FROM personal_budgets b WHERE b.start_date <= :today "
+            "AND (b.end_date IS NULL OR b.end_date >= :today) AND EXISTS (SELECT 1 FROM "
+            "action_funders f WHERE f.personal_budget_id = b.id)", ())
+
+
 #: One clause per flag code; a new rule must add its own.
 CLAUSES: dict[FlagCode, Clause] = {
     FlagCode.HANDOFF_UNACKNOWLEDGED: _handoff,
@@ -109,6 +123,8 @@ CLAUSES: dict[FlagCode, Clause] = {
     FlagCode.REVIEW_OVERDUE: _review,
     FlagCode.PLAN_UNSIGNED: _unsigned,
     FlagCode.CONSENT_MISSING: _consent,
+    FlagCode.FUNDING_DISPUTED: _funding,
+    FlagCode.BUDGET_OVERCOMMITTED: _budget,
 }
 
 

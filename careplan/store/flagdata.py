@@ -22,6 +22,7 @@ from careplan.models.enums import AssessmentKind, AssessmentStatus
 from careplan.models.episodes import DelayReason, HospitalStay
 from careplan.models.facts import Directory, PersonFacts
 from careplan.models.flags import Flag, FlagCode
+from careplan.models.funding import ActionCost, ActionFunder, PersonalBudget
 from careplan.models.handoffs import Handoff, Referral, ReferralEvent
 from careplan.models.people import (
     Agency,
@@ -90,6 +91,10 @@ class Query:
 _OPEN_PLANS = "SELECT person_id FROM care_plans WHERE status != 'closed'"
 _IN_FORCE = "('active', 'under review')"
 _OPEN_ACTION = "('completed', 'cancelled')"
+_COSTED_JOIN = ("JOIN actions a ON a.id = k.action_id JOIN care_plans c ON c.id = a.plan_id "
+                "WHERE c.person_id IN ({sel}) AND c.status != 'closed' "
+                "AND a.status != 'cancelled'")
+_COSTED = "FROM action_costs k " + _COSTED_JOIN
 
 
 def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]:
@@ -163,6 +168,18 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
               "JOIN hospital_stays s ON s.id = d.stay_id "
               f"WHERE s.person_id IN ({sel}) AND s.discharged_on IS NULL "
               "AND s.discharge_ready_on < ?", (*sp, t)),
+        # Money: costs of actions not cancelled in open plans (a completed action's cost
+        # still counts against a personal budget), their funders and actions.
+        Query("action_costs", ActionCost,
+              f"SELECT {_cols(ActionCost, 'k')}, c.person_id {_COSTED.format(sel=sel)}", sp),
+        Query("action_funders", ActionFunder,
+              f"SELECT {_cols(ActionFunder, 'f')}, c.person_id FROM action_funders f "
+              f"JOIN action_costs k ON k.id = f.cost_id {_COSTED_JOIN.format(sel=sel)}", sp),
+        Query("costed_actions", Action,
+              f"SELECT {_cols(Action, 'a')}, c.person_id {_COSTED.format(sel=sel)}", sp),
+        Query("personal_budgets", PersonalBudget,
+              f"SELECT {_cols(PersonalBudget, 'b')} FROM personal_budgets b "
+              f"WHERE b.person_id IN ({sel})", sp),
     ]
 
 
@@ -218,7 +235,32 @@ def load_facts(
     _group_by_parent(people, rows["referral_events"], ReferralEvent, "referral_id",
                      "referral_events")
     _group_by_parent(people, rows["delay_reasons"], DelayReason, "stay_id", "delay_reasons")
+    _group_money(people, rows)
     return list(people.values())
+
+
+def _group_money(people: dict[str, PersonFacts], rows: dict[str, list[Any]]) -> None:
+    """Costs, funders (by cost), costed actions (by id) and personal budgets."""
+    get = people.get
+    build_cost = _builder(ActionCost)
+    for row in rows["action_costs"]:
+        facts = get(row[-1])
+        if facts is not None:
+            facts.action_costs.append(build_cost(row))
+    _group_by_parent(people, rows["action_funders"], ActionFunder, "cost_id",
+                     "action_funders")
+    build_action = _builder(Action)
+    for row in rows["costed_actions"]:
+        facts = get(row[-1])
+        if facts is not None:
+            action = build_action(row)
+            facts.costed_actions[action.id] = action
+    owner = [s.name for s in field_specs(PersonalBudget)].index("person_id")
+    build_budget = _builder(PersonalBudget)
+    for row in rows["personal_budgets"]:
+        facts = get(row[owner])
+        if facts is not None:
+            facts.personal_budgets.append(build_budget(row))
 
 
 def _group_by_parent(

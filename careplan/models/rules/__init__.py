@@ -14,6 +14,7 @@ from careplan.models.flags import Flag, FlagCode
 from careplan.models.rules.common import Context
 from careplan.models.rules.consent import consent_missing
 from careplan.models.rules.discharge import discharge_delayed
+from careplan.models.rules.funding import budget_overcommitted, funding_disputed
 from careplan.models.rules.ownership import action_unowned, handoff_unacknowledged
 from careplan.models.rules.plan import coordinator_missing, plan_unsigned, review_overdue
 from careplan.models.rules.referral import referral_dispute
@@ -34,6 +35,8 @@ RULES: dict[FlagCode, Rule] = {
     FlagCode.REVIEW_OVERDUE: review_overdue,
     FlagCode.PLAN_UNSIGNED: plan_unsigned,
     FlagCode.CONSENT_MISSING: consent_missing,
+    FlagCode.FUNDING_DISPUTED: funding_disputed,
+    FlagCode.BUDGET_OVERCOMMITTED: budget_overcommitted,
 }
 
 
@@ -73,11 +76,13 @@ __all__ = [
     "Context",
     "Rule",
     "action_unowned",
+    "budget_overcommitted",
     "consent_missing",
     "coordinator_missing",
     "discharge_delayed",
     "evaluate",
     "evaluate_all",
+    "funding_disputed",
     "handoff_unacknowledged",
     "plan_unsigned",
     "referral_dispute",

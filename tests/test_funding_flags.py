@@ -1,0 +1,180 @@
+"""``funding-disputed`` and ``budget-overcommitted`` at their boundaries, through the
+store's bulk loader (candidates and every person give the same flags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from careplan.models import (
+    Action,
+    Agency,
+    CarePlan,
+    CareTeamMember,
+    Consent,
+    HospitalStay,
+    Person,
+    Professional,
+)
+from careplan.models.flags import Flag, FlagCode, Severity
+from careplan.models.funding import ActionCost, ActionFunder, FundingStream, PersonalBudget
+from careplan.models.thresholds import default_thresholds
+from careplan.store import Store, add
+from careplan.store.flagdata import caseload_flags
+from careplan.store.funding import save_funding
+
+SINCE = date(2026, 3, 2)  # a Monday, no bank holiday for weeks either side
+FY = date(2026, 4, 1)
+
+
+@dataclass
+class World:
+    person: Person
+    action: Action
+    asc: Agency
+    icb: Agency
+    council: FundingStream
+    chc: FundingStream
+    hospital: Agency
+
+
+def _world(store: Store) -> World:
+    asc = add(store, Agency(name="Council Adult Social Care", sector="social care"), "t")
+    icb = add(store, Agency(name="Integrated Care Board", sector="health"), "t")
+    hosp = add(store, Agency(name="General Hospital", sector="health",
+                             kind="acute hospital"), "t")
+    sw = add(store, Professional(name="Sam Green", role="social worker", agency_id=asc.id), "t")
+    person = add(store, Person(given_name="Margaret", family_name="Okafor",
+                               birth_date=date(1942, 1, 1), nhs_number="9434765919"), "t")
+    add(store, CareTeamMember(person_id=person.id, professional_id=sw.id,
+                              role="care coordinator", start_date=date(2025, 1, 1),
+                              is_lead=True), "t")
+    add(store, Consent(person_id=person.id, agency_id=asc.id, status="given",
+                       recorded_on=date(2025, 1, 1), recorded_by=sw.id), "t")
+    plan = add(store, CarePlan(person_id=person.id, status="draft",
+                               created_on=date(2025, 1, 1)), "t")
+    action = add(store, Action(plan_id=plan.id, description="Home care, four calls a day",
+                               owner_professional_id=sw.id, owner_agency_id=asc.id,
+                               due_date=date(2027, 1, 1)), "t")
+    council = add(store, FundingStream(name="Adult social care", kind="personal budget",
+                                       principle="means-tested", agency_id=asc.id), "t")
+    chc = add(store, FundingStream(name="Continuing healthcare", principle="free at the "
+                                   "point of use", kind="NHS continuing healthcare",
+                                   agency_id=icb.id), "t")
+    return World(person, action, asc, icb, council, chc, hosp)
+
+
+def _flags(store: Store, today: date, code: FlagCode) -> list[Flag]:
+    t = default_thresholds()
+    found = [f for f in caseload_flags(store, today, t) if f.code is code]
+    person_ids = [r["id"] for r in store.query("SELECT id FROM persons")]
+    everyone = [f for f in caseload_flags(store, today, t, person_ids=person_ids)
+                if f.code is code]
+    assert found == everyone
+    return found
+
+
+def _dispute(store: Store, w: World) -> None:
+    cost = ActionCost(action_id=w.action.id, unit_cost_pence=58_800, frequency="weekly",
+                      start_date=SINCE, funding_status="disputed", disputed_since=SINCE,
+                      disputed_by=(w.asc.id, w.icb.id))
+    save_funding(store, cost, [ActionFunder(cost_id=cost.id, stream_id=w.chc.id,
+                                            share_bp=10_000)], "t")
+
+
+@pytest.mark.parametrize("today,severity", [
+    (date(2026, 3, 9), None),  # 5 working days: not more than 5 yet
+    (date(2026, 3, 10), Severity.WARNING),  # the 6th working day
+    (date(2026, 3, 11), Severity.WARNING),
+    (date(2026, 3, 16), Severity.WARNING),  # 10 working days
+    (date(2026, 3, 17), Severity.CRITICAL),  # more than 10
+])
+def test_funding_disputed_boundaries(store: Store, today: date,
+                                     severity: Severity | None) -> None:
+    w = _world(store)
+    _dispute(store, w)
+    found = _flags(store, today, FlagCode.FUNDING_DISPUTED)
+    assert [f.severity for f in found] == ([severity] if severity else [])
+    if found:
+        f = found[0]
+        assert f.since == date(2026, 3, 10)
+        assert f.subject_id == w.action.id
+        assert "disputed between Council Adult Social Care and Integrated Care Board" in (
+            f.message)
+        assert "holding up the discharge" not in f.message
+        assert f.due == (None if severity is Severity.CRITICAL else date(2026, 3, 17))
+
+
+def test_funding_dispute_behind_a_delayed_discharge_is_critical(store: Store) -> None:
+    w = _world(store)
+    _dispute(store, w)
+    add(store, HospitalStay(person_id=w.person.id, hospital_id=w.hospital.id,
+                            admitted_on=date(2026, 2, 20), discharge_ready_on=date(2026, 3, 3)),
+        "t")
+    today = date(2026, 3, 10)
+    (f,) = _flags(store, today, FlagCode.FUNDING_DISPUTED)
+    assert f.severity is Severity.CRITICAL and f.due is None
+    assert ("the dispute may be holding up the discharge: Margaret Okafor has been ready to "
+            "leave General Hospital since 3 March 2026 (7 days past") in f.message
+    assert f.evidence["discharge_delayed"] is True
+    codes = {x.code for x in caseload_flags(store, today, default_thresholds())}
+    assert FlagCode.DISCHARGE_DELAYED in codes
+
+
+def test_settled_or_cancelled_disputes_are_not_flagged(store: Store) -> None:
+    w = _world(store)
+    cost = ActionCost(action_id=w.action.id, unit_cost_pence=100, frequency="weekly",
+                      start_date=SINCE, funding_status="agreed")
+    save_funding(store, cost, [ActionFunder(cost_id=cost.id, stream_id=w.chc.id,
+                                            share_bp=10_000)], "t")
+    assert _flags(store, date(2026, 6, 1), FlagCode.FUNDING_DISPUTED) == []
+
+
+def _budget(store: Store, w: World, allocation: int, committed: int) -> PersonalBudget:
+    """A budget for the year from 1 April 2026 and a one-off cost of ``committed``."""
+    pb = add(store, PersonalBudget(person_id=w.person.id, allocation_pence=allocation,
+                                   stream_ids=(w.council.id,), taken_as="direct payment",
+                                   start_date=FY), "t")
+    cost = ActionCost(action_id=w.action.id, unit_cost_pence=committed, frequency="one-off",
+                      start_date=FY + timedelta(days=10), funding_status="agreed",
+                      care_type="preventive")
+    save_funding(store, cost, [ActionFunder(cost_id=cost.id, stream_id=w.council.id,
+                                            share_bp=10_000, personal_budget_id=pb.id)], "t")
+    return pb
+
+
+@pytest.mark.parametrize("committed,severity", [
+    (100_000, None),  # exactly the allocation
+    (100_001, Severity.WARNING),  # a penny over
+    (110_000, Severity.WARNING),  # 10% over: not more than 10%
+    (110_001, Severity.CRITICAL),
+])
+def test_budget_overcommitted_amount_boundaries(store: Store, committed: int,
+                                                severity: Severity | None) -> None:
+    w = _world(store)
+    pb = _budget(store, w, 100_000, committed)
+    found = _flags(store, date(2026, 6, 1), FlagCode.BUDGET_OVERCOMMITTED)
+    assert [f.severity for f in found] == ([severity] if severity else [])
+    if found:
+        assert found[0].subject_id == pb.id
+        assert found[0].since == date(2026, 4, 11)
+        assert found[0].evidence["committed_pence"] == committed
+        assert "against an allocation of £1,000.00" in found[0].message
+
+
+@pytest.mark.parametrize("today,flagged", [
+    (date(2026, 3, 31), False),  # the day before the budget starts
+    (date(2026, 4, 1), True),  # its first day (the commitment starts later: since = today)
+    (date(2027, 3, 31), True),  # its last day
+    (date(2027, 4, 1), False),  # the day after it ends
+])
+def test_budget_overcommitted_period_boundaries(store: Store, today: date,
+                                                flagged: bool) -> None:
+    w = _world(store)
+    _budget(store, w, 100_000, 150_000)
+    found = _flags(store, today, FlagCode.BUDGET_OVERCOMMITTED)
+    assert len(found) == int(flagged)
+    if found:
+        assert found[0].since <= today
