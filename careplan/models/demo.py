@@ -8,12 +8,14 @@ drawn at random so that most people have no flags, as in a real caseload.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from careplan.models.base import Entity
 from careplan.models.demo_case import Case, add_working_days, at
+from careplan.models.demo_funding import build_funding, money_for
 from careplan.models.demo_scenarios import SCENARIOS
 from careplan.models.demo_world import Ids, World, build_world
 from careplan.models.enums import (
@@ -38,6 +40,7 @@ from careplan.models.resources import load_toml
 MIN_PERSONS = len(SCENARIOS)
 CHUNK = 500  # persons per batch handed to the store
 _CHUNK_SPAN_MS = 100_000  # room on the id clock for one chunk (about 40 ids a person)
+_MONEY_OFFSET_MS = 60_000  # where a chunk's money ids start on its span of the clock
 
 # domain -> (agency key serving adults, conditions, needs, outcomes in the person's words,
 #            actions)
@@ -111,6 +114,11 @@ class Demo:
         self.store_id = self.ids()
         self.world: World = build_world(self.ids, self.rng, self.names,
                                         self.names["neighbourhood"], persons)
+        # Money has its own ids and random stream (just before midnight on the id clock).
+        self.world.funding = build_funding(
+            self.world, random.Random(f"{seed}:funding"), self.epoch_ms - _MONEY_OFFSET_MS,
+            today, self.names["neighbourhood"], self.names["given"], self.names["family"],
+            persons)
 
     @property
     def chunk_count(self) -> int:
@@ -121,6 +129,8 @@ class Demo:
         first: list[Entity] = list(self.world.agencies.values())
         for staff in self.world.staff.values():
             first.extend(staff)
+        assert self.world.funding is not None
+        first.extend(self.world.funding.items)
         numbers = nhs_numbers()
         for scenario in SCENARIOS:
             first.extend(scenario(self.ids, lambda: next(numbers), self.world,
@@ -157,6 +167,10 @@ class _Gen:
         self.world = demo.world
         self.names = demo.names
         self._numbers = numbers
+        assert demo.world.funding is not None
+        self.money_rng = random.Random(f"{demo.seed}:money:{start_ms}")
+        self.money = dataclasses.replace(
+            demo.world.funding, ids=Ids(self.money_rng, start_ms + _MONEY_OFFSET_MS), items=[])
 
     def nhs(self) -> str:
         return next(self._numbers)
@@ -210,6 +224,7 @@ class _Gen:
                 c.condition(rng.choice(names), d, since - timedelta(days=rng.randint(0, 3000)))
         self._plan(c, domains, since, team_keys)
         self._episodes(c, age, team_keys)
+        money_for(c, self.money, self.money_rng, today, age)
         return c
 
     def _domains(self, child: bool, age: int) -> list[NeedDomain]:

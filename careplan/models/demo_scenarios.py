@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from careplan.models.costing import financial_year
 from careplan.models.demo_case import Case, add_working_days, at
 from careplan.models.demo_world import Ids, World
 from careplan.models.enums import (
@@ -20,8 +21,10 @@ from careplan.models.enums import (
     Role,
 )
 from careplan.models.episodes import DelayReason, HospitalStay
+from careplan.models.funding import CareType, Frequency, FundingStatus, PersonalBudget, TakenAs
 from careplan.models.handoffs import Handoff, Referral, ReferralEvent
 from careplan.models.people import Person
+from careplan.models.plan import Action
 
 NhsSource = Callable[[], str]
 MH = NeedDomain.MENTAL_HEALTH
@@ -134,9 +137,9 @@ def delayed_discharge(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
                 review=today + timedelta(days=40))
     n = c.need(SC, "Care at home after the hip fracture: four calls a day")
     c.outcome(n, "I want to be back in my own home before Christmas.", today + timedelta(days=30))
-    c.action(n, "Start home care package (4 calls a day)", sw, today - timedelta(days=6))
-    c.action(n, "Deliver hospital bed and hoist", w.pro("dn", Role.OT),
-             today - timedelta(days=5))
+    home = c.action(n, "Start home care package (4 calls a day)", sw, today - timedelta(days=6))
+    bed = c.action(n, "Deliver hospital bed and hoist", w.pro("dn", Role.OT),
+                   today - timedelta(days=5))
     c.sign(today - timedelta(days=12))
     stay = HospitalStay(id=ids(), person_id=c.person.id, hospital_id=w.agencies["hosp"].id,
                         admitted_on=today - timedelta(days=21),
@@ -149,7 +152,28 @@ def delayed_discharge(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
     c.add(DelayReason(id=ids(), stay_id=stay.id, owner_agency_id=w.agencies["dn"].id,
                       reason="Awaiting a hospital bed and hoist at home",
                       recorded_on=today - timedelta(days=7)))
+    _margaret_money(c, w, today, home, bed, stay)
     return c
+
+
+def _margaret_money(c: Case, w: World, today: date, home: Action, bed: Action,
+                    stay: HospitalStay) -> None:
+    """Who pays for her home care is disputed: the council says her needs are primarily
+    health needs (NHS continuing healthcare); the board's checklist says social care."""
+    fw = w.funding
+    assert fw is not None
+    asc, icb = w.agencies["asc"].id, w.agencies["icb"].id
+    since = add_working_days(today, -8)
+    fw.charge(c, home, 58_800, Frequency.WEEKLY, today + timedelta(days=3), CareType.REACTIVE,
+              [("chc", 10_000)], status=FundingStatus.DISPUTED, disputed_since=since,
+              disputed_by=(asc, icb),
+              note="Council: primary health need, so NHS continuing healthcare; board: "
+                   "checklist negative, so council-funded care")
+    fw.charge(c, bed, 145_000, Frequency.ONE_OFF, today - timedelta(days=5),
+              CareType.PREVENTIVE, [("bcf", 10_000)])
+    c.add(DelayReason(id=fw.ids(), stay_id=stay.id, owner_agency_id=icb,
+                      reason="Funding dispute: NHS continuing healthcare or council-funded "
+                             "home care", recorded_on=stay.discharge_ready_on or today))
 
 
 def dual_diagnosis(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
@@ -363,6 +387,44 @@ def no_consent(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
     return c
 
 
+def overcommitted_budget(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
+    """Helen: her integrated personal budget (council and NHS money, taken as a direct
+    payment) is committed beyond its allocation since her PA hours went up."""
+    c = Case(ids, _person(ids, nhs, w, "Helen", "Marsh", years_ago(today, 46, 75), "gp1",
+                          "11 Beech Grove, Northbridge NB3 4HG",
+                          "I want to choose my own personal assistants and keep swimming."))
+    sw = w.pro("asc", Role.SOCIAL_WORKER, 1)
+    dn = w.pro("dn", Role.COMMUNITY_NURSE)
+    c.member(sw, today - timedelta(days=900), role=Role.CARE_COORDINATOR, lead=True)
+    c.member(dn, today - timedelta(days=400))
+    c.member(w.pro("gp1", Role.GP), today - timedelta(days=6000))
+    c.consents(today - timedelta(days=400), sw)
+    c.condition("Multiple sclerosis (relapsing-remitting)", PH, today - timedelta(days=3000))
+    c.assessment(AssessmentKind.CARE_ACT_ADULT, today - timedelta(days=260),
+                 today - timedelta(days=240))
+    c.care_plan(today - timedelta(days=240), activated=today - timedelta(days=230),
+                review=today + timedelta(days=120))
+    n = c.need(SC, "Personal care and getting out, with personal assistants she employs")
+    c.outcome(n, "I want to go swimming twice a week with my PA.", today + timedelta(days=90))
+    pa = c.action(n, "Personal assistants, 24 hours a week", sw, today + timedelta(days=60))
+    bike = c.action(n, "Adapted exercise bike for physiotherapy at home", dn,
+                    today + timedelta(days=20), ActionStatus.SCHEDULED)
+    c.sign(today - timedelta(days=225))
+    fw = w.funding
+    assert fw is not None
+    first, last = financial_year(today)
+    budget = PersonalBudget(id=fw.ids(), person_id=c.person.id, allocation_pence=2_000_000,
+                            stream_ids=(fw.streams["pb"].id, fw.streams["phb"].id),
+                            taken_as=TakenAs.DIRECT_PAYMENT, start_date=first, end_date=last)
+    c.add(budget)
+    # 24 hours at £16 from the start of the year, and the bike: about 5% over.
+    fw.charge(c, pa, 38_400, Frequency.WEEKLY, first, CareType.PREVENTIVE,
+              [("pb", 7_000), ("phb", 3_000)], budget=budget)
+    fw.charge(c, bike, 65_000, Frequency.ONE_OFF, today + timedelta(days=20),
+              CareType.PREVENTIVE, [("phb", 10_000)], budget=budget)
+    return c
+
+
 SCENARIOS = [
     turning_18,
     turned_18,
@@ -375,4 +437,5 @@ SCENARIOS = [
     no_coordinator,
     unsigned_plan,
     no_consent,
+    overcommitted_budget,
 ]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from careplan.models.base import uuid7
 from careplan.models.enums import AgencyKind, ClientGroup, NeedDomain, Role, Sector
 from careplan.models.people import Agency, Professional
+
+if TYPE_CHECKING:
+    from careplan.models.demo_funding import FundingWorld
 
 
 class Ids:
@@ -82,6 +86,8 @@ class World:
 
     agencies: dict[str, Agency] = field(default_factory=dict)
     staff: dict[str, list[Professional]] = field(default_factory=dict)
+    #: Streams and joint budgets (see demo_funding), once built.
+    funding: FundingWorld | None = None
 
     def pro(self, key: str, role: Role | None = None, index: int = 0) -> Professional:
         """The ``index``-th professional of agency ``key`` (with ``role`` if given)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from careplan.models import nhs
+from careplan.models import ENTITY_TYPES, nhs
 from careplan.models.base import Entity, label
 from careplan.store import audit
 from careplan.store.db import Store
@@ -15,6 +15,7 @@ from careplan.store.errors import InputError, NotFoundError, StaleWriteError
 from careplan.store.rows import columns, from_row, to_row, to_value
 
 E = TypeVar("E", bound=Entity)
+_WRITE_ORDER = {cls.TABLE: i for i, cls in enumerate(ENTITY_TYPES)}
 
 #: Which table each reference column points at, so a dangling reference is refused
 #: with a sentence naming the field instead of SQLite's bare "FOREIGN KEY constraint".
@@ -147,6 +148,8 @@ class Prepared:
 
 
 def prepare(entities: Iterable[Entity]) -> Prepared:
+    """Rows grouped by table, tables parents first (``ENTITY_TYPES`` order), so a
+    batch's foreign keys hold whatever order its records came in."""
     out = Prepared()
     for entity in entities:
         row = to_row(entity)
@@ -156,6 +159,7 @@ def prepare(entities: Iterable[Entity]) -> Prepared:
             out.rows[table] = (_insert_sql(type(entity)), [])
         out.rows[table][1].append(list(row.values()))
         out.audit.append((table, entity.id, audit.dumps(row)))
+    out.rows = dict(sorted(out.rows.items(), key=lambda kv: _WRITE_ORDER.get(kv[0], 0)))
     return out
 
 
