@@ -48,6 +48,12 @@ def register(sub: Any) -> None:
                    help=f"one of {', '.join(TABLE_NAMES)}")
     _common(p, "FILE.csv or FILE.xlsx")
     p.set_defaults(handler=run_table)
+    p = kinds.add_parser("funding", help="neighbourhood funding report: all public money "
+                         "by agency and stream, disputes, prevention share (PDF or XLSX)")
+    _common(p, "FILE.pdf or FILE.xlsx")
+    p.add_argument("--neighbourhood", metavar="NAME",
+                   help="only the people of one neighbourhood (default: everyone)")
+    p.set_defaults(handler=run_funding)
     p = kinds.add_parser("fhir", help="a FHIR R4 Bundle of the store or one person")
     _common(p, "the JSON file to write")
     p.add_argument("--nhs", metavar="N", help="only this person")
@@ -145,3 +151,27 @@ def run_fhir(args: argparse.Namespace) -> int:
         result = export_fhir(store, args.out, ids)
     return _done(result.path, f"a FHIR R4 Bundle of {result.persons:,} persons "
                               f"({result.resources:,} resources, each validated)")
+
+
+def run_funding(args: argparse.Namespace) -> int:
+    from careplan.export.funding_data import neighbourhoods
+    from careplan.export.funding_xlsx import write_funding
+
+    today = parse_date(args.today, "--today")
+    with open_store(getattr(args, "db", None)) as store:
+        place = None
+        if args.neighbourhood:
+            known = neighbourhoods(store)
+            match = [n for n in known if n.lower() == args.neighbourhood.strip().lower()]
+            if not match:
+                listed = ", ".join(known[:8]) or "none recorded"
+                raise UserError(f"--neighbourhood: no person lives in {args.neighbourhood!r} "
+                                f"(neighbourhoods: {listed}).")
+            place = match[0]
+        try:
+            report = write_funding(store, args.out, today, printed_by=_printed_by(store, args),
+                                   neighbourhood=place)
+        except ValueError as exc:
+            raise UserError(f"{exc}.") from None
+    return _done(args.out, f"the funding report for {report.scope} "
+                           f"({len(report.lines):,} costed actions)")

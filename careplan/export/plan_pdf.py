@@ -11,6 +11,7 @@ from reportlab.platypus import Flowable
 
 from careplan.export import pdf_common as pc
 from careplan.export.flags import open_flags
+from careplan.export.plan_costs import cost_summary
 from careplan.export.records import Records, load
 from careplan.models import Action, CarePlan, Person, PlanSignOff, nhs
 from careplan.models.dates import age_on
@@ -189,7 +190,9 @@ def plan_pdf(store: Store, person_id: str, out: str | Path, *, printed_by: str,
     if plan is None:
         story.append(pc.p("No care plan has been started for this person.", "warn"))
     else:
-        story += [*_plan_body(rec, plan, today), *_signoffs(rec, person, plan, today)]
+        story += [*_plan_body(rec, plan, today),
+                  *cost_summary(store, person.id, plan.id, today),
+                  *_signoffs(rec, person, plan, today)]
     running = pc.Running("Joint care plan", subject_line(person, plan), printed_by,
                          printed_at or datetime.now())
     return pc.build(out, story, running)
