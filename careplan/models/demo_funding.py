@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from careplan.models.base import Entity
-from careplan.models.costing import financial_year
+from careplan.models.costing import cost_between, financial_year
 from careplan.models.demo_case import Case, add_working_days
 from careplan.models.demo_world import Ids, World
 from careplan.models.enums import ActionStatus, AgencyKind, ClientGroup, Role, Sector
@@ -184,10 +184,14 @@ def cost_ordinary(c: Case, fw: FundingWorld, rng: random.Random, today: date,
         elif action.status is ActionStatus.SCHEDULED:
             start = today + timedelta(days=rng.randint(1, 30))
         if (mix[0][0] == "asc" and age >= 18 and budget is None and rng.random() < 0.4):
-            fy_start, _ = financial_year(today)
+            fy_start, fy_end = financial_year(today)
             taken = rng.choice(list(TakenAs))
+            # Allocations a little above what the support costs this year, as set at review.
+            probe = ActionCost(action_id=action.id, unit_cost_pence=unit, frequency=freq,
+                               start_date=start, end_date=end)
+            need = max(unit, cost_between(probe, fy_start, fy_end))
             budget = PersonalBudget(id=fw.ids(), person_id=c.person.id,
-                                    allocation_pence=unit * 52 * rng.randint(11, 16) // 10,
+                                    allocation_pence=need * rng.randint(102, 130) // 100,
                                     stream_ids=(fw.streams["pb"].id,), taken_as=taken,
                                     start_date=fy_start)
             c.add(budget)
