@@ -1,0 +1,1 @@
+"""Benchmarks: speed targets measured against a baseline in the same run."""
