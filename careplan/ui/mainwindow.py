@@ -102,6 +102,9 @@ class MainWindow(QMainWindow):
                                          tr("Back to the caseload"))
         self.act_dashboard = self._action(tr("&Dashboard"), self.show_dashboard, "Ctrl+2",
                                           tr("Where the system is failing people"))
+        self.act_budgets = self._action(tr("&Budgets"), self.show_budgets, "Ctrl+3",
+                                        tr("Pooled and aligned budgets, spend by stream and "
+                                           "agency, disputes and the prevention share"))
         self.act_conference = self._action(tr("Case &conference mode"), self.toggle_conference,
                                            "F11", tr("Large-text view for a case conference"))
         self.act_refresh = self._action(tr("&Refresh"), self.refresh,
@@ -130,8 +133,8 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.act_undo)
         edit_menu.addAction(self.act_redo)
         view_menu = bar.addMenu(tr("&View"))
-        for act in (self.act_caseload, self.act_dashboard, self.act_conference,
-                    self.act_refresh):
+        for act in (self.act_caseload, self.act_dashboard, self.act_budgets,
+                    self.act_conference, self.act_refresh):
             view_menu.addAction(act)
 
         tools = self.addToolBar(tr("Main"))
@@ -139,6 +142,7 @@ class MainWindow(QMainWindow):
         tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         tools.addAction(self.act_caseload)
         tools.addAction(self.act_dashboard)
+        tools.addAction(self.act_budgets)
         tools.addAction(self.act_conference)
         tools.addSeparator()
         tools.addAction(self.act_undo)
@@ -167,7 +171,7 @@ class MainWindow(QMainWindow):
     def _update_enabled(self) -> None:
         has_store = self.store is not None
         for act in (self.act_identity, self.act_caseload, self.act_dashboard,
-                    self.act_refresh):
+                    self.act_budgets, self.act_refresh):
             act.setEnabled(has_store)
         self.act_conference.setEnabled(self.current_workspace() is not None)
         self.act_close_tab.setEnabled(self.current_workspace() is not None)
@@ -418,6 +422,19 @@ class MainWindow(QMainWindow):
         board.open_persons.connect(self._show_persons)
         self.tabs.addTab(board, self.tr("Dashboard"))
         self.tabs.setCurrentWidget(board)
+
+    def show_budgets(self) -> None:
+        from careplan.ui.budgets import BudgetsView
+
+        if self.store is None:
+            return
+        for i in range(self.tabs.count()):
+            if isinstance(self.tabs.widget(i), BudgetsView):
+                self.tabs.setCurrentIndex(i)
+                return
+        view = BudgetsView(self.store.path, self.today(), self)
+        self.tabs.addTab(view, self.tr("Budgets"))
+        self.tabs.setCurrentWidget(view)
 
     def _show_persons(self, ids: list[str], label: str) -> None:
         if self.caseload is None:

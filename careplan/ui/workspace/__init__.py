@@ -33,6 +33,7 @@ from careplan.ui.flagview import FlagSummary
 from careplan.ui.workspace.commands import AddAction, EditPlanItem
 from careplan.ui.workspace.conferences_tab import ConferencesTab
 from careplan.ui.workspace.dialogs import StepDialog, default_answer_by
+from careplan.ui.workspace.funding_tab import FundingTab
 from careplan.ui.workspace.handoffs_tab import HandoffsTab
 from careplan.ui.workspace.header import PersonHeader
 from careplan.ui.workspace.history_tab import HistoryTab
@@ -73,12 +74,14 @@ class PersonWorkspace(QWidget):
         self.transitions_tab = TransitionsTab(self)
         self.conferences_tab = ConferencesTab(self)
         self.history_tab = HistoryTab(self)
+        self.funding_tab = FundingTab(self)
         for tab, label in ((self.plan_tab, self.tr("&Plan")),
                            (self.team_tab, self.tr("Care &team")),
                            (self.handoffs_tab, self.tr("Hand&offs")),
                            (self.referrals_tab, self.tr("&Referrals")),
                            (self.transitions_tab, self.tr("Transitions && hospital &stays")),
                            (self.conferences_tab, self.tr("Case con&ferences")),
+                           (self.funding_tab, self.tr("F&unding")),
                            (self.history_tab, self.tr("Histor&y"))):
             self.tabs.addTab(tab, label)
         self._stale_tabs: set[QWidget] = set()
