@@ -132,3 +132,14 @@ def lock_holder(path: str, seconds: float, out: Connection) -> None:
         out.send(("locked",))
         time.sleep(seconds)
     store.close()
+
+
+def opener(path: str, start_at: float, out: Connection) -> None:
+    """Open (creating or upgrading) a store at ``start_at`` and save one record."""
+    try:
+        time.sleep(max(0.0, start_at - time.time()))
+        with Store.open(path, create=True) as store:
+            add(store, Agency(name="First in", sector="health"), "opener")
+            out.send(("ok", store.store_id))
+    except Exception as exc:
+        out.send(("error", "".join(traceback.format_exception(exc))))

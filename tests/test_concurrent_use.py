@@ -145,3 +145,27 @@ def test_a_busy_store_is_waited_for_then_refused_in_words(
         finally:
             holder.join(10)
         assert holder.exitcode == 0
+
+
+def test_two_processes_creating_one_new_store_at_once(tmp_path: Path) -> None:
+    """Two windows open the same new store at the same moment: both create and migrate
+    it under the write lock, so neither fails and the store gets one identity."""
+    ctx = workers.context()
+    for trial in range(8):
+        path = tmp_path / f"new-{trial}.db"
+        start_at = time.time() + 0.2
+        pipes, children = [], []
+        for _ in range(2):
+            receive, send = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=workers.opener, args=(str(path), start_at, send),
+                                daemon=True)
+            child.start()
+            send.close()
+            pipes.append(receive)
+            children.append(child)
+        results = [receive.recv() for receive in pipes]
+        for child in children:
+            child.join(10)
+        assert [r[0] for r in results] == ["ok", "ok"], results
+        assert results[0][1] == results[1][1], "the store got two identities"
+        assert assert_whole(path)["rows"] == 2

@@ -187,13 +187,28 @@ def _configure(conn: sqlite3.Connection, *, in_memory: bool) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if not in_memory:
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"Could not switch the store to WAL journaling (got {mode}).")
+        _use_wal(conn)
     # FULL: a committed care record survives power loss, not only a crash.
     conn.execute("PRAGMA synchronous = FULL")
     # 64 MB page cache: bulk writes into random-UUID indexes thrash the 2 MB default.
     conn.execute("PRAGMA cache_size = -65536")
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL journaling. The switch needs a moment of exclusive access that SQLite
+    does not wait for, so a second process opening a new store at the same moment
+    retries for up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            break
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+    if str(mode).lower() != "wal":
+        raise StoreError(f"Could not switch the store to WAL journaling (got {mode}).")
 
 
 def _check_file(path: Path, create: bool) -> None:
@@ -215,12 +230,13 @@ def _check_file(path: Path, create: bool) -> None:
 
 
 def _check_is_store(conn: sqlite3.Connection, path: str) -> None:
-    version = migrations.current_version(conn)
+    # One statement, so one snapshot: another process may be creating the store meanwhile.
+    version, tables = conn.execute(
+        "SELECT (SELECT user_version FROM pragma_user_version), "
+        "(SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%')"
+    ).fetchone()
     if version > 0:
         return
-    tables = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-    ).fetchone()[0]
     if tables:
         raise NotAStoreError(
             f"{path} is an SQLite database but not a CarePlan store (it has other tables)."

@@ -77,6 +77,9 @@ def upgrade(conn: sqlite3.Connection) -> list[int]:
         return applied
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # Read again under the write lock: another process (a second window opening the
+        # same store) may have applied the migrations while this one waited for it.
+        start = current_version(conn)
         for number in range(start + 1, latest_version() + 1):
             MIGRATIONS[number - 1](conn)
             applied.append(number)
