@@ -35,6 +35,10 @@ PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 FLAGS_ROLE = Qt.ItemDataRole.UserRole + 2
 
 COLUMNS: tuple[q.SortKey, ...] = tuple(q.SortKey)
+_ROLES = frozenset({
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.AccessibleTextRole, FLAGS_ROLE, PERSON_ID_ROLE,
+})
 
 
 class CaseloadModel(QAbstractTableModel):
@@ -48,7 +52,8 @@ class CaseloadModel(QAbstractTableModel):
         self._store = store
         self._today = today
         self._query = q.CaseloadQuery()
-        self._ids: list[str] = []
+        #: Row keys of the persons shown, in order (ids are read with the rows).
+        self._keys: list[int] = []
         self._blocks: OrderedDict[int, list[q.CaseloadRow]] = OrderedDict()
         self._flags: Mapping[str, FlagSummary] = {}
         self._headers = (
@@ -67,7 +72,7 @@ class CaseloadModel(QAbstractTableModel):
         """Re-read the ids for ``query`` (filter, search, order) and reset the view."""
         self.beginResetModel()
         self._query = query
-        self._ids = self._ordered_ids(query)
+        self._keys = self._ordered_keys(query)
         self._blocks.clear()
         self.endResetModel()
 
@@ -80,39 +85,41 @@ class CaseloadModel(QAbstractTableModel):
         self._flags = flags
         if self._query.sort is q.SortKey.FLAGS or self._query.person_ids is not None:
             self.refresh()
-        elif self._ids:
+        elif self._keys:
             col = COLUMNS.index(q.SortKey.FLAGS)
-            self.dataChanged.emit(self.index(0, col), self.index(len(self._ids) - 1, col))
+            self.dataChanged.emit(self.index(0, col), self.index(len(self._keys) - 1, col))
 
     def person_id(self, row: int) -> str:
-        return self._ids[row]
+        found = self._row(row)
+        return found.id if found else ""
 
     def row_of(self, person_id: str) -> int:
+        key = q.key_of(self._store, person_id)
         try:
-            return self._ids.index(person_id)
+            return self._keys.index(key) if key is not None else -1
         except ValueError:
             return -1
 
-    def _ordered_ids(self, query: q.CaseloadQuery) -> list[str]:
-        ids = q.person_ids(self._store, query, self._today)
-        if query.sort is q.SortKey.FLAGS:
-            # Flag order is the flags engine's finding, not a column: order by weight
-            # in Python over the SQL order (name), which breaks ties.
-            flags = self._flags
-            ids.sort(key=lambda i: flags[i].weight if i in flags else 0,
-                     reverse=query.descending)
-        return ids
+    def _ordered_keys(self, query: q.CaseloadQuery) -> list[int]:
+        if query.sort is not q.SortKey.FLAGS:
+            return q.person_keys(self._store, query, self._today)
+        # Flag order is the flags engine's finding, not a column: order by weight in
+        # Python over the SQL order (name), which breaks ties.
+        pairs = q.keyed_ids(self._store, query, self._today)
+        flags = self._flags
+        pairs.sort(key=lambda p: flags[p[1]].weight if p[1] in flags else 0,
+                   reverse=query.descending)
+        return [key for key, _ in pairs]
 
     def _row(self, row: int) -> q.CaseloadRow | None:
         block_no = row // self.BLOCK
         block = self._blocks.get(block_no)
         if block is None:
             start = block_no * self.BLOCK
-            ids = self._ids[start:start + self.BLOCK]
-            fetched = {r.id: r for r in q.rows(self._store, ids, self._today)}
-            block = [fetched[i] for i in ids if i in fetched]
-            if len(block) != len(ids):  # a person vanished since the ids were read
-                block = [fetched.get(i) or _gone(i) for i in ids]
+            keys = self._keys[start:start + self.BLOCK]
+            block = q.rows_by_key(self._store, keys, self._today)
+            if len(block) != len(keys):  # a person vanished since the keys were read
+                block += [_gone(str(k)) for k in keys[len(block):]]
             self._blocks[block_no] = block
             while len(self._blocks) > self.MAX_BLOCKS:
                 self._blocks.popitem(last=False)
@@ -124,7 +131,7 @@ class CaseloadModel(QAbstractTableModel):
     # -- QAbstractTableModel --------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else len(self._keys)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -137,17 +144,14 @@ class CaseloadModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
-            return None
-        if role == PERSON_ID_ROLE:
-            return self._ids[index.row()]
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                        Qt.ItemDataRole.ForegroundRole, FLAGS_ROLE,
-                        Qt.ItemDataRole.AccessibleTextRole):
+        if role not in _ROLES or not index.isValid() \
+                or not 0 <= index.row() < len(self._keys):
             return None
         row = self._row(index.row())
         if row is None:
             return None
+        if role == PERSON_ID_ROLE:
+            return row.id
         key = COLUMNS[index.column()]
         if role == FLAGS_ROLE:
             return self._flags.get(row.id)
@@ -205,15 +209,17 @@ class CaseloadModel(QAbstractTableModel):
         if not 0 <= column < len(COLUMNS):
             return
         descending = order is Qt.SortOrder.DescendingOrder
+        if (COLUMNS[column], descending) == (self._query.sort, self._query.descending):
+            return  # the view re-asks for the order it has (e.g. when sorting is enabled)
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
-        old_ids = [(self._ids[i.row()], i.column()) for i in old]
+        old_keys = [(self._keys[i.row()], i.column()) for i in old]
         self._query = replace(self._query, sort=COLUMNS[column], descending=descending)
-        self._ids = self._ordered_ids(self._query)
+        self._keys = self._ordered_keys(self._query)
         self._blocks.clear()
-        rows = {pid: n for n, pid in enumerate(self._ids)}
-        new = [self.index(rows[pid], col) if pid in rows else QModelIndex()
-               for pid, col in old_ids]
+        rows = {key: n for n, key in enumerate(self._keys)} if old_keys else {}
+        new = [self.index(rows[key], col) if key in rows else QModelIndex()
+               for key, col in old_keys]
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
 

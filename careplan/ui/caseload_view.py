@@ -80,6 +80,9 @@ class CaseloadPanel(QWidget):
         self.table = QTableView()
         self.table.setAccessibleName(self.tr("Caseload"))
         self.table.setModel(model)
+        # The indicator first: enabling sorting re-sorts by it, and name ascending is
+        # the order the model already has (so no second query).
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -93,7 +96,6 @@ class CaseloadPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         em = self.fontMetrics().averageCharWidth()
         for col, key in enumerate(COLUMNS):
             self.table.setColumnWidth(col, _WIDTHS[key] * em + 16)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from careplan.models import Agency, Professional
 from careplan.store import NotFoundError, Store, StoreError, get
 from careplan.store import caseload as q
+from careplan.store.person_file import Directory, load_directory
 from careplan.ui import settings as keys
 from careplan.ui import workers
 from careplan.ui.caseload_model import CaseloadModel
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         self.model: CaseloadModel | None = None
         self.caseload: CaseloadPanel | None = None
         self.flags: dict[str, Any] = {}
+        #: Agencies and professionals, read once per store and shared by the workspaces.
+        self.directory: Directory | None = None
         self.jobs: list[workers.Job] = []
         self.undo_group = QUndoGroup(self)
         self.setWindowTitle(self.tr("CarePlan"))
@@ -253,7 +256,7 @@ class MainWindow(QMainWindow):
                 widget.deleteLater()
         if self.store is not None:
             self.store.close()
-        self.store = self.model = self.caseload = None
+        self.store = self.model = self.caseload = self.directory = None
         self.actor = self.actor_agency = None
         self.flags = {}
 
@@ -367,7 +370,9 @@ class MainWindow(QMainWindow):
             if ws.person_id == person_id:
                 self.tabs.setCurrentWidget(ws)
                 return ws
-        ws = PersonWorkspace(self.store, person_id, self.today(), self.actor)
+        if self.directory is None:
+            self.directory = load_directory(self.store)
+        ws = PersonWorkspace(self.store, person_id, self.today(), self.actor, self.directory)
         ws.set_flags(self.flags.get(person_id))
         ws.changed.connect(self._store_changed)
         self.undo_group.addStack(ws.undo_stack)
@@ -448,6 +453,7 @@ class MainWindow(QMainWindow):
             ws.toggle_conference()
 
     def refresh(self) -> None:
+        self.directory = None
         if self.model is not None:
             self.model.refresh()
         for ws in self.workspaces():

@@ -23,6 +23,11 @@ CHOICES_ROLE = Qt.ItemDataRole.UserRole + 11
 EDIT_VALUE_ROLE = Qt.ItemDataRole.UserRole + 12
 
 ALERT = QColor("#b3261e")
+_ROLES = frozenset({
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.EditRole,
+    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+    RECORD_ROLE, CHOICES_ROLE, EDIT_VALUE_ROLE,
+})
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,9 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         return base
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.records):
+        # Views ask for many roles per cell; answer the ones never served at once.
+        if role not in _ROLES or not index.isValid() \
+                or not 0 <= index.row() < len(self.records):
             return None
         record = self.records[index.row()]
         col = self.columns[index.column()]

@@ -21,11 +21,15 @@ def record_table(model: RecordTableModel[Any], name: str, parent: QWidget | None
     view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                          | QAbstractItemView.EditTrigger.EditKeyPressed
                          | QAbstractItemView.EditTrigger.AnyKeyPressed)
-    view.setWordWrap(True)
+    # Rows keep one line (full text in tooltips and editors) and columns size from the
+    # first rows only: measuring every cell of a 200-action plan would cost a second.
+    view.setWordWrap(False)
     view.setAlternatingRowColors(True)
     view.verticalHeader().hide()
-    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
     header = view.horizontalHeader()
+    header.setResizeContentsPrecision(10)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(False)
     for col in range(model.columnCount()):
