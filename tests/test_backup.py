@@ -3,6 +3,7 @@ a damaged store, a full disk or a read-only file do to a person's work (nothing)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -110,6 +111,34 @@ def test_the_command_line_backs_up_a_store_it_opens_to_write(
     assert _digest(made.path) == before == _digest(filled)
     assert main(["info", "--db", str(filled)]) == 0  # reading takes no backup
     assert len(bk.list_backups(filled)) == 1
+
+
+def test_a_failed_backup_is_reported_and_harms_nothing(
+        filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = bk.backup_dir(filled)
+    folder.mkdir()
+    before = _digest(filled)
+    with _unwritable(folder):
+        result = bk.auto_backup(filled, now=T0)
+        assert result.path is None and result.reason.startswith("the backup failed")
+        assert main(["import", "fhir", str(PATIENT), "--db", str(filled)]) == 0
+        err = capsys.readouterr().err
+        assert f"careplan: warning: {filled} was not backed up" in err
+    assert list(folder.iterdir()) == []
+    with Store.open(filled, create=False) as store:  # the import went ahead
+        assert content_digest(store) != before and store.integrity_check() == "ok"
+
+
+def test_half_made_copies_left_by_a_crash_are_cleared(filled: Path) -> None:
+    folder = bk.backup_dir(filled)
+    folder.mkdir()
+    old, young = folder / ".store-20261120-090000.db.77.partial", folder / ".store-x.db.78.partial"
+    for stale in (old, young):
+        stale.write_bytes(b"half")
+    two_days_ago = (T0 - timedelta(days=2)).timestamp()
+    os.utime(old, (two_days_ago, two_days_ago))
+    assert bk.auto_backup(filled, now=T0).path is not None
+    assert not old.exists() and young.exists()
 
 
 # -- careplan backup ---------------------------------------------------------------------
@@ -286,24 +315,34 @@ def test_a_read_only_connection_refuses_in_words(filled: Path) -> None:
     assert _digest(filled) == before
 
 
-@pytest.fixture
-def read_only(filled: Path) -> Iterator[Path]:
-    """The store file made read-only for real: chmod for a normal user; for root (who
+@contextlib.contextmanager
+def _unwritable(path: Path) -> Iterator[Path]:
+    """A file or folder made read-only for real: chmod for a normal user; for root (who
     ignores file modes) the immutable attribute, which binds root too."""
+    mode = path.stat().st_mode
     if os.geteuid() != 0:
-        filled.chmod(0o444)
+        path.chmod(0o555 if path.is_dir() else 0o444)
     else:
-        made = subprocess.run(["chattr", "+i", str(filled)], capture_output=True, check=False)
+        made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
         if made.returncode != 0:
             pytest.fail(f"cannot make a file read-only as root here: {made.stderr!r}")
     try:
         with pytest.raises(PermissionError):
-            filled.open("r+b")
-        yield filled
+            if path.is_dir():
+                (path / "probe").touch()
+            else:
+                path.open("r+b")
+        yield path
     finally:
         if os.geteuid() == 0:
-            subprocess.run(["chattr", "-i", str(filled)], check=True)
-        filled.chmod(0o644)
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        path.chmod(mode)
+
+
+@pytest.fixture
+def read_only(filled: Path) -> Iterator[Path]:
+    with _unwritable(filled) as path:
+        yield path
 
 
 def test_a_read_only_store_file_refuses_in_words(

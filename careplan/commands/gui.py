@@ -79,7 +79,19 @@ def run(args: argparse.Namespace) -> int:
         raise _missing_libraries(exc) from None
     if not _platform_ok():
         raise _missing_libraries(RuntimeError("the xcb platform plugin could not be loaded"))
+    _start_backup(path)
     return app.run(path, actor=actor)
+
+
+def _start_backup(path: Path) -> None:
+    """The automatic backup of the store being opened (careplan.store.backup), in a thread
+    of its own with its own connection: the window does not wait for it; Python waits
+    for it at exit, so a backup is never cut short by closing the app."""
+    import threading
+
+    from careplan.store import backup
+
+    threading.Thread(target=backup.auto_backup, args=(path,), name="careplan-backup").start()
 
 
 def _platform_ok() -> bool:

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -116,7 +117,7 @@ def copy_database(source: sqlite3.Connection, dest: Path, *, check: bool = True)
         BackupError: the copy failed its check.
         sqlite3.Error, OSError: the copy could not be written (disk full, no access).
     """
-    tmp = dest.with_name(f".{dest.name}.partial")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     tmp.unlink(missing_ok=True)
     try:
         out = sqlite3.connect(str(tmp))
@@ -186,12 +187,21 @@ def auto_backup(store_path: str | Path, *, now: datetime | None = None, keep: in
             if dest.exists():
                 return AutoBackup(None, "a backup was taken this second")
             dest.parent.mkdir(exist_ok=True)
+            _remove_stale_partials(dest.parent, path.stem)
             copy_database(conn, dest)
     except (OSError, sqlite3.Error, StoreError) as exc:
         log.warning("Could not back up %s: %s", path, exc)
         return AutoBackup(None, f"the backup failed ({exc})")
     _rotate(path, keep)
     return AutoBackup(dest, "backed up")
+
+
+def _remove_stale_partials(folder: Path, stem: str) -> None:
+    """Half-made copies left by a crash (a day old: a younger one may be in progress)."""
+    for stale in folder.glob(f".{stem}-*.partial"):
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > 86_400:
+                stale.unlink()
 
 
 def _unchanged(backup: Path, marker: tuple[int, int, int]) -> bool:
