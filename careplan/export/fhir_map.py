@@ -221,10 +221,10 @@ def care_team(imp: Importer, loc: Located) -> None:
         if start is None:
             imp.report.warn(f"{loc.key} participant {i + 1}: no start date; skipped.")
             continue
-        mid = part.get("id") or entity_id(f"{loc.key}#participant-{i}")
         try:
             imp.put(CareTeamMember(
-                id=mid if part.get("id") else mid, person_id=person, professional_id=prof,
+                id=part.get("id") or entity_id(f"{loc.key}#participant-{i}"),
+                person_id=person, professional_id=prof,
                 role=role or Role.OTHER, start_date=start,
                 end_date=parse_date(period.get("end")), is_lead=lead))
         except ValueError as exc:
