@@ -288,3 +288,15 @@ def test_flags_do_not_write(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with Store.open(path) as store:
         caseload_flags(store, TODAY)
         assert store.table_counts() == before
+
+
+def test_a_store_file_gives_the_same_flags_as_its_copy_in_memory(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A file store picks candidates on two connections at once; memory on one.
+    path = tmp_path / "demo.db"
+    with Store.open(path) as store:
+        build_demo(store, persons=80, seed=5, today=TODAY, parallel=False)
+        on_file = _json(caseload_flags(store, TODAY))
+        copy = Store.open(":memory:")
+        store.conn.backup(copy.conn)
+    assert on_file and on_file == _json(caseload_flags(copy, TODAY))
+    assert on_file == full_load_flags(copy, TODAY)

@@ -9,7 +9,7 @@ equal the flags of loading every person.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -128,11 +128,15 @@ CLAUSES: dict[FlagCode, Clause] = {
 }
 
 
-def candidates_sql(today: date, thresholds: Thresholds) -> tuple[str, dict[str, Any]]:
-    """One query for the ids of persons with an open plan whom some rule might flag."""
+def candidates_sql(
+    today: date, thresholds: Thresholds, codes: Iterable[FlagCode] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """One query for the ids of persons with an open plan whom some rule might flag
+    (any rule, or one of ``codes``)."""
     parts = []
     params: dict[str, Any] = {"today": today.isoformat()}
-    for n, clause in enumerate(CLAUSES.values()):
+    chosen = CLAUSES.values() if codes is None else [CLAUSES[c] for c in codes]
+    for n, clause in enumerate(chosen):
         sql, args = clause(today, thresholds)
         for k, value in enumerate(args):
             name = f"p{n}_{k}"
