@@ -58,6 +58,14 @@ def active_team(facts: PersonFacts, today: date) -> list[CareTeamMember]:
     return [m for m in facts.team if m.active_on(today)]
 
 
+def team_agency_ids(facts: PersonFacts, today: date) -> set[str]:
+    """Ids of the agencies of the active care team (cheap: no names, no sorting)."""
+    pros = facts.directory.professionals
+    return {p.agency_id for m in facts.team
+            if m.active_on(today) and (p := pros.get(m.professional_id)) is not None
+            and p.agency_id in facts.directory.agencies}
+
+
 def team_agencies(facts: PersonFacts, today: date) -> dict[str, tuple[Agency, list[str]]]:
     """Agencies of the active care team: id -> (agency, member names), by agency name."""
     found: dict[str, tuple[Agency, list[str]]] = {}

@@ -21,6 +21,7 @@ from careplan.models.rules.common import (
     joined_on,
     names,
     team_agencies,
+    team_agency_ids,
 )
 
 _ALLOWS = (ConsentStatus.GIVEN, ConsentStatus.LEGAL_BASIS)
@@ -44,6 +45,9 @@ def consent_missing(facts: PersonFacts, ctx: Context) -> list[Flag]:
             held.recorded_on, _SAME_DAY_ORDER[held.status]
         ):
             latest[c.agency_id] = c
+    allowed = {a for a, c in latest.items() if c.status in _ALLOWS}
+    if team_agency_ids(facts, today) <= allowed:
+        return []  # the common case, decided before any names are looked up
     out = []
     for agency_id, (agency, members) in team_agencies(facts, today).items():
         record = latest.get(agency_id)

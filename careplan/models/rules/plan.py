@@ -16,6 +16,7 @@ from careplan.models.rules.common import (
     plans_in_force,
     plural,
     team_agencies,
+    team_agency_ids,
 )
 
 _ONE_DAY = timedelta(days=1)
@@ -111,6 +112,8 @@ def plan_unsigned(facts: PersonFacts, ctx: Context) -> list[Flag]:
             if s.plan_id == plan.id and s.plan_version == plan.plan_version
             and s.signed_at.date() <= today
         }
+        if team_agency_ids(facts, today) <= signed:
+            continue
         for agency_id, (agency, members) in team_agencies(facts, today).items():
             if agency_id in signed:
                 continue
