@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from careplan.models import (
+    Assessment,
     CarePlan,
     CareTeamMember,
     Consent,
@@ -74,6 +75,11 @@ def worlds(draw):  # type: ignore[no-untyped-def]
                                        status=draw(st.sampled_from(
                                            ["given", "refused", "withdrawn"])),
                                        recorded_on=D(2024, 12, 2), recorded_by=DR.id))
+    if draw(st.booleans()):
+        done = draw(st.none() | day)
+        records.append(Assessment(person_id=person.id, kind="Care Act adult assessment",
+                                  status="completed" if done else "requested",
+                                  requested_on=D(2024, 11, 1), completed_on=done))
     for _ in range(draw(st.integers(0, 2))):
         proposed = draw(day)
         records.append(Handoff(person_id=person.id, subject="coordination",

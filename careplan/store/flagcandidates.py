@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from careplan.models.dates import school_year_start
+from careplan.models.enums import AssessmentKind
 from careplan.models.flags import FlagCode
 from careplan.models.thresholds import Thresholds
 
@@ -36,8 +37,20 @@ def _transition(today: date, t: Thresholds) -> tuple[str, tuple[Any, ...]]:
     latest_birth = _years_before(school_year_start(today) + timedelta(days=366),
                                  t.transition_planning_age)
     earliest_birth = _years_before(today, t.transition_stop_age) - timedelta(days=2)
-    return ("SELECT id FROM persons WHERE birth_date > ? AND birth_date <= ?",
-            (earliest_birth.isoformat(), latest_birth.isoformat()))
+    # Cleared when the team has an adult-services member and the adult assessment is done.
+    adult_member = (
+        "EXISTS (SELECT 1 FROM care_team_members m JOIN professionals p "
+        "ON p.id = m.professional_id JOIN agencies a ON a.id = p.agency_id "
+        f"WHERE m.person_id = x.id AND a.client_group = 'adults' AND {_ACTIVE_MEMBER})"
+    )
+    assessed = (
+        "EXISTS (SELECT 1 FROM assessments s WHERE s.person_id = x.id AND s.kind = ? "
+        "AND s.status = 'completed' AND s.completed_on <= :today)"
+    )
+    return (f"SELECT x.id FROM persons x WHERE x.birth_date > ? AND x.birth_date <= ? "
+            f"AND NOT ({adult_member} AND {assessed})",
+            (earliest_birth.isoformat(), latest_birth.isoformat(),
+             AssessmentKind.CARE_ACT_ADULT.value))
 
 
 def _discharge(today: date, t: Thresholds) -> tuple[str, tuple[Any, ...]]:
