@@ -1,8 +1,9 @@
 """``python -m bench [NAME...]``: run the benchmarks (every ``bench/*_bench.py`` module's
-``main()``) and keep their output in docs/benchmarks.md, one section per benchmark.
+``main()``, which prints its details and returns its figures) and write
+docs/benchmarks.md: the machine, the date and one table of every figure.
 
-A section is rewritten only by its own benchmark, so benchmarks run at different times
-(or by different people) do not overwrite each other's figures.
+A benchmark's figures are kept in ``.bench-cache/results.json`` until it runs again, so
+running one benchmark rewrites its own rows and leaves the others' as they were.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-import os
-import re
+import subprocess
 import sys
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
+from bench import report
+
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-HEADER = ("# Benchmarks\n\nFigures from `python -m bench` (or `make bench`) on the machine "
-          "named in each section.\nEach section is rewritten by its own benchmark.\n")
+#: demo first: it builds the cached stores the others read.
+FIRST = ["demo_bench", "flags_bench", "ui_bench", "startup_bench", "export_bench"]
 
 
 class _Tee(io.StringIO):
@@ -27,31 +28,33 @@ class _Tee(io.StringIO):
 
     def write(self, text: str) -> int:
         sys.__stdout__.write(text)
+        sys.__stdout__.flush()
         return super().write(text)
 
 
 def names() -> list[str]:
-    return sorted(p.stem for p in (ROOT / "bench").glob("*_bench.py"))
+    found = sorted(p.stem for p in (ROOT / "bench").glob("*_bench.py"))
+    return [n for n in FIRST if n in found] + [n for n in found if n not in FIRST]
 
 
-def update_section(name: str, output: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
-    cpus = os.cpu_count()
-    body = (f"<!-- bench:{name} -->\n## {name}\n\nRun on {date.today().isoformat()}, "
-            f"{cpus} CPU(s).\n\n```text\n{output.rstrip()}\n```\n<!-- /bench:{name} -->")
-    pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.S)
-    text = pattern.sub(lambda _: body, text) if pattern.search(text) else (
-        text.rstrip() + "\n\n" + body + "\n")
-    DOC.write_text(text, encoding="utf-8")
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=False,
+                              timeout=10).stdout.strip()
+    except OSError:
+        return f"load average: {report.load()}"
 
 
 def run(selected: list[str]) -> int:
     for name in selected:
+        started, load_at = datetime.now().isoformat(timespec="seconds"), report.load()
         module = importlib.import_module(f"bench.{name}")
         out = _Tee()
         with contextlib.redirect_stdout(out):
-            module.main()
-        update_section(name, out.getvalue())
+            figures = module.main()
+        report.save(name, figures, out.getvalue(), started, load_at)
+    report.write(names(), _uptime())
+    print(f"wrote {report.DOC.relative_to(ROOT)}")
     return 0
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from careplan.commands.common import UserError, open_store, parse_date
 from careplan.models.demo import MIN_PERSONS
-from careplan.store.demo import build_demo
 
 
 def register(sub: Any) -> None:
@@ -26,6 +25,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the generator (worker processes and all) would slow every start.
+    from careplan.store.demo import build_demo
+
     today = parse_date(args.today, "--today")
     if args.persons < MIN_PERSONS:
         raise UserError(f"--persons: must be at least {MIN_PERSONS}, got {args.persons}.")

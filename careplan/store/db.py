@@ -4,17 +4,48 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from careplan.store import migrations
 from careplan.store.errors import NotAStoreError, StoreError
+
+
+@contextlib.contextmanager
+def _without(*names: str) -> Iterator[None]:
+    """Make importing ``names`` fail for a moment (a ``None`` in sys.modules)."""
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+def _sqlite_utils() -> Any:
+    """sqlite_utils, imported on first use.
+
+    Not at startup: with its dependencies it costs about a tenth of a second, and it
+    imports pandas and numpy when they are installed (most of a second, more than all of
+    Qt) only to accept DataFrames and numpy numbers, which the store never passes. Those
+    two are hidden from it so the desktop app starts fast (bench/startup_bench.py); later
+    imports of pandas, by the exports that use it, work as usual.
+    """
+    with _without("pandas", "numpy"):
+        import sqlite_utils
+    return sqlite_utils
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
@@ -27,6 +58,23 @@ _ENVIRONMENT_ERRORS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_BUSY", "SQLITE_
                        "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CANTOPEN")
 
 
+@contextlib.contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    """A nested transaction (as sqlite_utils' ``atomic`` makes one)."""
+    name = f"careplan_{uuid.uuid4().hex}"
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        # A RAISE(ROLLBACK) trigger can end the whole transaction, savepoints included:
+        # cleaning up then would hide the first error behind "no such savepoint".
+        if conn.in_transaction:
+            conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+        raise
+    conn.execute(f"RELEASE SAVEPOINT {name}")
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -34,10 +82,10 @@ def utc_now() -> datetime:
 class Store:
     """One open store file: a single connection, used from one thread only."""
 
-    def __init__(self, db: sqlite_utils.Database, path: str) -> None:
-        self.db = db
-        self.conn: sqlite3.Connection = db.conn
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
         self.path = path
+        self._db: sqlite_utils.Database | None = None
         #: Wall clock for audit times; tests may replace it.
         self.clock: Callable[[], datetime] = utc_now
         self._store_id: str | None = None
@@ -61,11 +109,10 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise _as_store_error(exc, text) from exc
         try:
-            db = sqlite_utils.Database(conn, execute_plugins=False)
             _configure(conn, in_memory=text == ":memory:")
             _check_is_store(conn, text)
             migrations.upgrade(conn)
-            store = cls(db, text)
+            store = cls(conn, text)
             store._ensure_identity()
         except BaseException as exc:
             conn.close()
@@ -76,6 +123,13 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The connection as a ``sqlite_utils.Database`` (made on first use)."""
+        if self._db is None:
+            self._db = _sqlite_utils().Database(self.conn, execute_plugins=False)
+        return self._db
 
     def __enter__(self) -> Store:
         return self
@@ -130,7 +184,7 @@ class Store:
         Nested use becomes a savepoint."""
         conn = self.conn
         if conn.in_transaction:
-            with self.db.atomic():
+            with _savepoint(conn):
                 yield conn
             return
         for attempt in range(1, BEGIN_ATTEMPTS + 1):

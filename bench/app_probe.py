@@ -1,0 +1,143 @@
+"""Child process of bench/startup_bench.py: start the desktop app (or a bare window) and
+print one JSON line when its main window is on screen.
+
+``python -m bench.app_probe bare``: a bare PySide6 QMainWindow, the baseline.
+``python -m bench.app_probe app DB``: ``careplan --db DB``, through the command line as a
+user starts it. The QApplication is made first (by the app's own ``application()``,
+which the app then reuses) only to queue the report on its event loop: it runs once the
+window is shown and the store is open, and paints the whole window before reporting.
+``python -m bench.app_probe use DB PERSON``: the same, then waits for the flags of the
+caseload, scrolls and sorts the caseload and opens PERSON, and reports the peak memory.
+``python -m bench.app_probe remember DB PROFESSIONAL STORE_ID``: remember who the user
+is for this store in the settings (as after a first start), so no dialog asks.
+
+Nothing but the standard library is imported before the app's own imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+
+def _status(key: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _report(**extra: Any) -> None:
+    print(json.dumps({"cpu_s": time.process_time(), "rss_mb": _status("VmRSS"),
+                      "peak_mb": _status("VmHWM"), **extra}), flush=True)
+
+
+def _painted(window: Any) -> None:
+    window.repaint()  # a synchronous paint of the whole window, caseload included
+
+
+def bare() -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.resize(1360, 820)
+    window.show()
+
+    def shown() -> None:
+        _painted(window)
+        _report()
+        app.quit()
+
+    QTimer.singleShot(0, shown)
+    return int(app.exec())
+
+
+def _main_window() -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    from careplan.ui.mainwindow import MainWindow
+
+    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    assert found and found[0].isVisible(), "the main window is not shown"
+    return found[0]
+
+
+def _wait(condition: Any, timeout: float = 300) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not finish in time")
+        QApplication.processEvents()
+        time.sleep(0.005)
+
+
+def _use(window: Any, person_id: str) -> None:
+    """What a manager does first with a big store: flags, scrolling, sorting, a person."""
+    _wait(lambda: not window.jobs)  # the flags of the whole caseload
+    table = window.caseload.table
+    bar = table.verticalScrollBar()
+    for n in range(1, 21):
+        bar.setValue(bar.maximum() * n // 20)
+        table.viewport().repaint()
+    for column in (1, 3, 4):
+        window.model.sort(column)
+        _wait(lambda: not getattr(window.model, "busy", False))
+        table.viewport().repaint()
+    window.open_person(person_id)
+    _painted(window)
+
+
+def app(db: str, person_id: str | None = None) -> int:
+    from PySide6.QtCore import QTimer
+
+    from careplan.cli import main
+    from careplan.ui.app import application
+
+    qapp = application()
+
+    def shown() -> None:
+        window = _main_window()
+        _painted(window)
+        if person_id is None:
+            _report()
+        else:
+            _report(stage="shown")
+            _use(window, person_id)
+            _report(stage="used")
+        window.close()
+        qapp.quit()
+
+    QTimer.singleShot(0, shown)
+    return main(["--db", db])
+
+
+def remember(db: str, professional_id: str, store_id: str) -> int:
+    from careplan.ui.settings import Settings
+
+    del db  # named on the command line for the reader only
+    settings = Settings()
+    settings.remember_identity(store_id, professional_id)
+    settings.sync()
+    _report()
+    return 0
+
+
+if __name__ == "__main__":
+    mode, args = sys.argv[1], sys.argv[2:]
+    code = {"bare": bare, "app": app, "use": app, "remember": remember}[mode](*args)
+    for thread in threading.enumerate():  # the app's backup, as an ordinary exit would
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    sys.stdout.flush()
+    # Skip the interpreter's teardown: what happens after the window closed is not
+    # measured, and a crash in Qt's object teardown must not fail the benchmark.
+    os._exit(code)

@@ -1,0 +1,115 @@
+"""Cold start and memory of the desktop app, each in a process of its own (offscreen Qt).
+
+Cold start: from starting ``careplan --db STORE`` until its main window is shown with
+the caseload painted, against a bare PySide6 ``QMainWindow`` started the same way;
+median of several runs taken in turn. Target (issue 4): at most 1.5 x the bare start.
+"Cold" is a new process; the files it reads are in the page cache (one unmeasured run of
+each first) and Python's bytecode cache is allowed, as in an installed app.
+
+Memory: the peak resident memory of the app after a manager's first minutes with the
+store (flags of the whole caseload, scrolling, three sorts, a person with 200 actions
+opened), against the bare window's peak. Target (issue 4): at most 400 MB at 50,000.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import stores
+from bench.report import Figure
+from careplan.models import Professional
+from careplan.store import Store, find
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 7
+START = "cold start to the main window shown"
+MEMORY = "peak memory of the app in use"
+WHY_START = "see the details below."
+WHY_MEMORY = "see the details below."
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed app has its bytecode cached
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(home / name.lower())  # the user's own settings stay untouched
+    return env
+
+
+def _probe(args: list[str], env: dict[str, str]) -> tuple[float, list[dict[str, Any]]]:
+    """Wall seconds from starting the probe to its first report, and its reports."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.app_probe", *args], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    wall = time.perf_counter() - started
+    rest, err = proc.communicate(timeout=900)
+    if proc.returncode != 0 or not first:
+        raise RuntimeError(f"app_probe {' '.join(args)} failed ({proc.returncode}): {err}")
+    return wall, [json.loads(line) for line in [first, *rest.splitlines()] if line.strip()]
+
+
+def measure(persons: int, env: dict[str, str]) -> list[Figure]:
+    path = stores.bench_store(persons)
+    with Store.open(path, create=False) as store:
+        professional = find(store, Professional, order_by="name")[0].id
+        store_id = store.store_id
+        busy = stores.person_id(store, stores.BUSY)
+    _probe(["remember", str(path), professional, store_id], env)
+    db = str(path)
+    _probe(["app", db], env)  # page cache, bytecode cache, the app's first backup
+    _probe(["bare"], env)
+    app_walls, app_cpus, bare_walls, bare_cpus, bare_peaks = [], [], [], [], []
+    for _ in range(RUNS):
+        wall, (report, *_) = _probe(["app", db], env)
+        app_walls.append(wall)
+        app_cpus.append(report["cpu_s"])
+        wall, (report, *_) = _probe(["bare"], env)
+        bare_walls.append(wall)
+        bare_cpus.append(report["cpu_s"])
+        bare_peaks.append(report["peak_mb"])
+    _, reports = _probe(["use", db, busy], env)
+    shown, used = reports[0], reports[-1]
+    app_s, bare_s = statistics.median(app_walls), statistics.median(bare_walls)
+    app_cpu, bare_cpu = statistics.median(app_cpus), statistics.median(bare_cpus)
+    bare_peak = statistics.median(bare_peaks)
+    print(f"  {persons:>6,} persons: start {app_s:6.3f} s wall (CPU {app_cpu:.3f} s), bare "
+          f"{bare_s:6.3f} s (CPU {bare_cpu:.3f} s): {app_s / bare_s:4.2f} x wall, "
+          f"{app_cpu / bare_cpu:4.2f} x CPU; runs {', '.join(f'{w:.2f}' for w in app_walls)}")
+    print(f"          memory: peak {shown['peak_mb']:5.0f} MB when shown, "
+          f"{used['peak_mb']:5.0f} MB after flags, sorts and a person; bare window "
+          f"{bare_peak:5.0f} MB")
+    return [
+        Figure(START, persons, app_s, "s", bare_s, "bare PySide6 QMainWindow start",
+               ratio_limit=1.5, why=WHY_START),
+        Figure(MEMORY, persons, used["peak_mb"], "MB", bare_peak,
+               "bare PySide6 QMainWindow peak", limit=400, why=WHY_MEMORY),
+    ]
+
+
+def main() -> list[Figure]:
+    print(f"Desktop app in a process of its own: median of {RUNS} starts each, in turn")
+    starts: list[Figure] = []
+    memory: list[Figure] = []
+    with tempfile.TemporaryDirectory() as home:
+        env = _env(Path(home))
+        for persons in stores.SIZES:
+            start, peak = measure(persons, env)
+            starts.append(start)
+            memory.append(peak)
+    return starts + memory
+
+
+if __name__ == "__main__":
+    main()
