@@ -27,8 +27,9 @@ class _Tee(io.StringIO):
     """Keep what is printed and show it as it comes."""
 
     def write(self, text: str) -> int:
-        sys.__stdout__.write(text)
-        sys.__stdout__.flush()
+        if sys.__stdout__ is not None:
+            sys.__stdout__.write(text)
+            sys.__stdout__.flush()
         return super().write(text)
 
 

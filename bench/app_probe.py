@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -133,7 +134,9 @@ def remember(db: str, professional_id: str, store_id: str) -> int:
 
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
-    code = {"bare": bare, "app": app, "use": app, "remember": remember}[mode](*args)
+    modes: dict[str, Callable[..., int]] = {"bare": bare, "app": app, "use": app,
+                                            "remember": remember}
+    code = modes[mode](*args)
     for thread in threading.enumerate():  # the app's backup, as an ordinary exit would
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join()

@@ -88,7 +88,9 @@ def adopt_demo(built: Path, persons: int) -> bool:
     already has it."""
     if (CACHE / f"demo-{persons}-{demo_key()}.db").exists() or Path(f"{built}-wal").exists():
         return False
-    _cached("demo", persons, demo_key(), lambda partial: built.rename(partial))
+    def build(partial: Path) -> None:
+        built.rename(partial)
+    _cached("demo", persons, demo_key(), build)
     return True
 
 

@@ -80,53 +80,54 @@ class Records:
 def load(store: Store, person_ids: Iterable[str] | None = None) -> Records:
     """Load the records of ``person_ids`` (every person when None).
 
-    Agencies and professionals are always loaded whole: they are few and shared.
+    Agencies and professionals are always loaded whole: they are few and shared. For
+    some persons, their rows are read by owner (indexed), not the whole store filtered:
+    one person's plan from a 50,000-person store is a few dozen small queries.
     """
-    wanted = None if person_ids is None else set(person_ids)
-    persons = [p for p in find(store, Person, order_by="family_name")
-               if wanted is None or p.id in wanted]
-    keep = {p.id for p in persons}
+    if person_ids is None:
+        persons = find(store, Person, order_by="family_name")
 
-    def mine(items: list[E], key: str = "person_id") -> list[E]:
-        return items if wanted is None else [i for i in items if getattr(i, key) in keep]
+        def rows(cls: type[E], key: str, owners: Iterable[str], order_by: str = "") -> list[E]:
+            wanted = set(owners)
+            return [i for i in find(store, cls, order_by=order_by) if getattr(i, key) in wanted]
+    else:
+        persons = sorted((p for pid in dict.fromkeys(person_ids)
+                          for p in find(store, Person, id=pid)), key=lambda p: p.family_name)
 
-    plans = mine(find(store, CarePlan, order_by="created_on"))
-    plan_ids = {p.id for p in plans}
-    referrals = mine(find(store, Referral, order_by="sent_on"))
-    referral_ids = {r.id for r in referrals}
-    stays = mine(find(store, HospitalStay, order_by="admitted_on"))
-    stay_ids = {s.id for s in stays}
+        def rows(cls: type[E], key: str, owners: Iterable[str], order_by: str = "") -> list[E]:
+            return [i for owner in owners
+                    for i in find(store, cls, order_by=order_by, **{key: owner})]
 
-    def of_plans(cls: type[E]) -> list[E]:
-        items = find(store, cls)
-        return [i for i in items if getattr(i, "plan_id") in plan_ids]  # noqa: B009
+    keep = [p.id for p in persons]
+    plans = rows(CarePlan, "person_id", keep, "created_on")
+    plan_ids = [p.id for p in plans]
+    referrals = rows(Referral, "person_id", keep, "sent_on")
+    stays = rows(HospitalStay, "person_id", keep, "admitted_on")
+
+    def of_persons(cls: type[E], order_by: str = "") -> dict[str, list[E]]:
+        return _group(rows(cls, "person_id", keep, order_by), "person_id")
+
+    def of_plans(cls: type[E], order_by: str = "") -> dict[str, list[E]]:
+        return _group(rows(cls, "plan_id", plan_ids, order_by), "plan_id")
 
     return Records(
         agencies={a.id: a for a in find(store, Agency, order_by="name")},
         professionals={p.id: p for p in find(store, Professional, order_by="name")},
         persons=persons,
-        team=_group(mine(find(store, CareTeamMember, order_by="start_date")), "person_id"),
-        consents=_group(mine(find(store, Consent, order_by="recorded_on")), "person_id"),
-        conditions=_group(mine(find(store, Condition)), "person_id"),
+        team=of_persons(CareTeamMember, "start_date"),
+        consents=of_persons(Consent, "recorded_on"),
+        conditions=of_persons(Condition),
         plans=_group(plans, "person_id"),
-        needs=_group(of_plans(Need), "plan_id"),
-        outcomes=_group(of_plans(Outcome), "plan_id"),
-        actions=_group(
-            [a for a in find(store, Action, order_by="due_date") if a.plan_id in plan_ids],
-            "plan_id",
-        ),
-        signoffs=_group(of_plans(PlanSignOff), "plan_id"),
-        handoffs=_group(mine(find(store, Handoff, order_by="proposed_at")), "person_id"),
+        needs=of_plans(Need),
+        outcomes=of_plans(Outcome),
+        actions=of_plans(Action, "due_date"),
+        signoffs=of_plans(PlanSignOff),
+        handoffs=of_persons(Handoff, "proposed_at"),
         referrals=_group(referrals, "person_id"),
-        referral_events=_group(
-            [e for e in find(store, ReferralEvent, order_by="occurred_on")
-             if e.referral_id in referral_ids],
-            "referral_id",
-        ),
+        referral_events=_group(rows(ReferralEvent, "referral_id", [r.id for r in referrals],
+                                    "occurred_on"), "referral_id"),
         stays=_group(stays, "person_id"),
-        delays=_group(
-            [d for d in find(store, DelayReason, order_by="recorded_on") if d.stay_id in stay_ids],
-            "stay_id",
-        ),
-        conferences=_group(mine(find(store, CaseConference, order_by="held_at")), "person_id"),
+        delays=_group(rows(DelayReason, "stay_id", [s.id for s in stays], "recorded_on"),
+                      "stay_id"),
+        conferences=of_persons(CaseConference, "held_at"),
     )
