@@ -81,6 +81,7 @@ def test_header_click_sorts_in_sql(qtbot, window) -> None:  # type: ignore[no-un
     age = COLUMNS.index(q.SortKey.AGE)
     window.caseload.table.sortByColumn(age, Qt.SortOrder.DescendingOrder)
     model = window.model
+    qtbot.waitUntil(lambda: not model.busy)
     ages = [int(model.index(r, age).data()) for r in range(model.rowCount())]
     assert ages == sorted(ages, reverse=True)
     assert model.query.sort is q.SortKey.AGE and model.query.descending
@@ -120,6 +121,8 @@ def test_double_click_opens_the_workspace(qtbot, window, world_path) -> None:  #
 
 def test_sorting_by_flags_puts_the_most_urgent_first(qtbot, window, world_path) -> None:  # type: ignore[no-untyped-def]
     _, world = world_path
+    with qtbot.waitSignal(window.flags_loaded, timeout=30000):
+        pass  # the engine's flags first, then the test's
     window.caseload.set_flags({
         world.older: FlagSummary((("warning", 2),), ()),
         world.dual: FlagSummary((("critical", 1),), ()),
@@ -127,6 +130,7 @@ def test_sorting_by_flags_puts_the_most_urgent_first(qtbot, window, world_path) 
     flags = COLUMNS.index(q.SortKey.FLAGS)
     window.caseload.table.sortByColumn(flags, Qt.SortOrder.DescendingOrder)
     model = window.model
+    qtbot.waitUntil(lambda: not model.busy)
     assert [model.person_id(0), model.person_id(1)] == [world.dual, world.older]
     names = [model.index(r, 0).data() for r in range(2, model.rowCount())]
     assert names == sorted(names)  # the unflagged stay in name order

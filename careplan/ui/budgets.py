@@ -129,10 +129,16 @@ class BudgetsView(QWidget):
     def reload(self) -> None:
         runner = getattr(self.window_, "run_job", None)
         fn = lambda j: compute(self.path, self.today, j)  # noqa: E731
-        job = runner(self.tr("Budgets"), fn) if runner else workers.start(fn, self)
-        job.finished.connect(self.show_report)
-        job.failed.connect(lambda msg: self.status.setText(
-            self.tr("The budgets could not be added up: %s") % msg))
+
+        def listen(job: workers.Job) -> None:
+            job.finished.connect(self.show_report)
+            job.failed.connect(lambda msg: self.status.setText(
+                self.tr("The budgets could not be added up: %s") % msg))
+
+        if runner:
+            runner(self.tr("Budgets"), fn, listen)
+        else:
+            workers.start(fn, self, connect=listen)
 
     def show_report(self, r: FundingReport) -> None:
         self.report = r

@@ -4,6 +4,11 @@ One SQL query returns the ordered ids of the persons shown (cheap even for 50,00
 the columns of a row are read with its block of neighbours only when a view asks for
 them, and only a bounded number of blocks is kept. Sorting and searching re-run the
 ids query, so order comes from SQL, never from sorting rows in Python.
+
+Some orders cost SQLite a correlated subquery per person (lead professional, review
+due: most of a second for 50,000). A sort of a store kept in a file therefore runs in a
+pool thread with its own connection; meanwhile the view keeps the old order and the
+model reports ``busy``. A newer sort or query makes an older result stale: it is dropped.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QThreadPool,
+    Signal,
 )
 from PySide6.QtGui import QBrush, QColor
 
 from careplan.store import Store
 from careplan.store import caseload as q
-from careplan.ui import text
+from careplan.ui import text, workers
 from careplan.ui.flagview import FlagSummary
 
 Index = QModelIndex | QPersistentModelIndex
@@ -46,11 +53,19 @@ class CaseloadModel(QAbstractTableModel):
 
     BLOCK = 128
     MAX_BLOCKS = 64
+    #: True while a sort runs in a worker (the rows shown are in the previous order).
+    busy_changed = Signal(bool)
 
-    def __init__(self, store: Store, today: date, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, today: date, parent: QObject | None = None,
+                 pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._today = today
+        #: Sorts run in ``pool`` when the store is a file a worker can open itself.
+        self._pool = pool
+        self._background = store.path != ":memory:"
+        self._generation = 0
+        self._job: workers.Job | None = None
         self._query = q.CaseloadQuery()
         #: Row keys of the persons shown, in order (ids are read with the rows).
         self._keys: list[int] = []
@@ -68,8 +83,13 @@ class CaseloadModel(QAbstractTableModel):
     def query(self) -> q.CaseloadQuery:
         return self._query
 
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
     def set_query(self, query: q.CaseloadQuery) -> None:
         """Re-read the ids for ``query`` (filter, search, order) and reset the view."""
+        self._drop_pending()
         self.beginResetModel()
         self._query = query
         self._keys = self._ordered_keys(query)
@@ -101,15 +121,7 @@ class CaseloadModel(QAbstractTableModel):
             return -1
 
     def _ordered_keys(self, query: q.CaseloadQuery) -> list[int]:
-        if query.sort is not q.SortKey.FLAGS:
-            return q.person_keys(self._store, query, self._today)
-        # Flag order is the flags engine's finding, not a column: order by weight in
-        # Python over the SQL order (name), which breaks ties.
-        pairs = q.keyed_ids(self._store, query, self._today)
-        flags = self._flags
-        pairs.sort(key=lambda p: flags[p[1]].weight if p[1] in flags else 0,
-                   reverse=query.descending)
-        return [key for key, _ in pairs]
+        return ordered_keys(self._store, query, self._today, self._flags)
 
     def _row(self, row: int) -> q.CaseloadRow | None:
         block_no = row // self.BLOCK
@@ -211,17 +223,88 @@ class CaseloadModel(QAbstractTableModel):
         descending = order is Qt.SortOrder.DescendingOrder
         if (COLUMNS[column], descending) == (self._query.sort, self._query.descending):
             return  # the view re-asks for the order it has (e.g. when sorting is enabled)
+        previous = self._query
+        self._query = replace(self._query, sort=COLUMNS[column], descending=descending)
+        if not self._background:
+            self._reorder(self._ordered_keys(self._query))
+            return
+        was_busy = self.busy
+        self._drop_pending(announce=False)
+        generation = self._generation
+        path, query, today, flags = self._store.path, self._query, self._today, self._flags
+
+        def task(job: workers.Job) -> list[int]:
+            store = Store.open(path, create=False)  # this thread's own connection
+            try:
+                return ordered_keys(store, query, today, flags)
+            finally:
+                store.close()
+
+        def listen(job: workers.Job) -> None:
+            job.finished.connect(lambda keys: self._sorted(generation, keys, previous))
+            job.failed.connect(lambda _: self._sorted(generation, None, previous))
+
+        self._job = workers.start(task, self, self._pool or sort_pool(), connect=listen)
+        if not was_busy:
+            self.busy_changed.emit(True)
+
+    def _drop_pending(self, announce: bool = True) -> None:
+        """Forget a sort still running (its result would be for an older question)."""
+        self._generation += 1
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+            if announce:
+                self.busy_changed.emit(False)
+
+    def _sorted(self, generation: int, keys: list[int] | None,
+                previous: q.CaseloadQuery) -> None:
+        if generation != self._generation:
+            return
+        self._job = None
+        if keys is None:  # the worker logged why; keep the order that is on screen
+            self._query = replace(self._query, sort=previous.sort,
+                                  descending=previous.descending)
+        else:
+            self._reorder(keys)
+        self.busy_changed.emit(False)
+
+    def _reorder(self, keys: list[int]) -> None:
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
         old_keys = [(self._keys[i.row()], i.column()) for i in old]
-        self._query = replace(self._query, sort=COLUMNS[column], descending=descending)
-        self._keys = self._ordered_keys(self._query)
+        self._keys = keys
         self._blocks.clear()
         rows = {key: n for n, key in enumerate(self._keys)} if old_keys else {}
         new = [self.index(rows[key], col) if key in rows else QModelIndex()
                for key, col in old_keys]
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
+
+
+_SORT_POOL: list[QThreadPool] = []
+
+
+def sort_pool() -> QThreadPool:
+    """Sorts get threads of their own: never queued behind the flags engine or charts."""
+    if not _SORT_POOL:
+        pool = QThreadPool()
+        pool.setMaxThreadCount(2)
+        _SORT_POOL.append(pool)
+    return _SORT_POOL[0]
+
+
+def ordered_keys(store: Store, query: q.CaseloadQuery, today: date,
+                 flags: Mapping[str, FlagSummary]) -> list[int]:
+    """Row keys for ``query`` in its order (any thread, with that thread's store)."""
+    if query.sort is not q.SortKey.FLAGS:
+        return q.person_keys(store, query, today)
+    # Flag order is the flags engine's finding, not a column: order by weight in
+    # Python over the SQL order (name), which breaks ties.
+    pairs = q.keyed_ids(store, query, today)
+    pairs.sort(key=lambda p: flags[p[1]].weight if p[1] in flags else 0,
+               reverse=query.descending)
+    return [key for key, _ in pairs]
 
 
 def _gone(person_id: str) -> q.CaseloadRow:

@@ -121,6 +121,7 @@ class CaseloadPanel(QWidget):
         self.flag_code.currentIndexChanged.connect(self.apply_filters)
         self.severity.currentIndexChanged.connect(self.apply_filters)
         self.model.modelReset.connect(self._update_count)
+        self.model.busy_changed.connect(self._show_busy)
         self._update_count()
 
     def set_actor(self, professional_id: str | None, agency_id: str | None) -> None:
@@ -175,6 +176,22 @@ class CaseloadPanel(QWidget):
     def _update_count(self) -> None:
         n = self.model.rowCount()
         self.count.setText(self.tr("1 person") if n == 1 else self.tr("%s persons") % f"{n:,}")
+
+    def _show_busy(self, busy: bool) -> None:
+        """While a sort runs in a worker the rows stay usable in their old order."""
+        if busy:
+            key = self.model.query.sort
+            self.count.setText(self.tr("Sorting by %s…") % self.model.headerData(
+                COLUMNS.index(key), Qt.Orientation.Horizontal).lower())
+            self.table.viewport().setCursor(Qt.CursorShape.BusyCursor)
+            return
+        self.table.viewport().unsetCursor()
+        query = self.model.query
+        order = Qt.SortOrder.DescendingOrder if query.descending \
+            else Qt.SortOrder.AscendingOrder
+        # A failed sort kept the old order: point the indicator back at it.
+        self.table.horizontalHeader().setSortIndicator(COLUMNS.index(query.sort), order)
+        self._update_count()
 
     def _activated(self, index: QModelIndex) -> None:
         person_id = index.data(PERSON_ID_ROLE)

@@ -98,10 +98,16 @@ class Dashboard(QWidget):
     def reload(self) -> None:
         runner = getattr(self.window_, "run_job", None)
         fn = lambda j: compute(self.path, self.today, j)  # noqa: E731
-        job = runner(self.tr("Dashboard"), fn) if runner else workers.start(fn, self)
-        job.finished.connect(self.show_data)
-        job.failed.connect(lambda msg: self.status.setText(
-            self.tr("The dashboard could not be computed: %s") % msg))
+
+        def listen(job: workers.Job) -> None:
+            job.finished.connect(self.show_data)
+            job.failed.connect(lambda msg: self.status.setText(
+                self.tr("The dashboard could not be computed: %s") % msg))
+
+        if runner:
+            runner(self.tr("Dashboard"), fn, listen)
+        else:
+            workers.start(fn, self, connect=listen)
 
     def show_data(self, data: DashboardData) -> None:
         self.data = data

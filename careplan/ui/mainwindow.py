@@ -304,8 +304,8 @@ class MainWindow(QMainWindow):
         if self.store is None or self.store.path == ":memory:":
             return
         path, today = self.store.path, self.today()
-        job = self.run_job(self.tr("Checking flags"), lambda j: load_flag_summaries(path, today, j))
-        job.finished.connect(self._flags_ready)
+        self.run_job(self.tr("Checking flags"), lambda j: load_flag_summaries(path, today, j),
+                     lambda job: job.finished.connect(self._flags_ready))
 
     def _flags_ready(self, flags: Any) -> None:
         self.flags = dict(flags or {})
@@ -315,19 +315,26 @@ class MainWindow(QMainWindow):
             ws.set_flags(self.flags.get(ws.person_id))
         self.flags_loaded.emit()
 
-    def run_job(self, label: str, fn: Callable[[workers.Job], Any]) -> workers.Job:
-        """Run ``fn`` in the pool with the status bar's progress and Cancel button."""
-        job = workers.start(fn, self)
+    def run_job(self, label: str, fn: Callable[[workers.Job], Any],
+                connect: Callable[[workers.Job], Any] | None = None) -> workers.Job:
+        """Run ``fn`` in the pool with the status bar's progress and Cancel button;
+        ``connect`` hooks up the caller's slots before the task starts."""
+
+        def listen(job: workers.Job) -> None:
+            job.progress.connect(self._job_progress)
+            for signal in (job.finished, job.failed, job.cancelled):
+                signal.connect(lambda *_, j=job: self._job_done(j))
+            job.failed.connect(lambda msg: self.statusBar().showMessage(
+                self.tr("%s failed: %s") % (label, msg), 10000))
+            if connect is not None:
+                connect(job)
+
+        job = workers.start(fn, self, connect=listen)
         self.jobs.append(job)
         self.progress_label.setText(label)
         self.progress.setRange(0, 0)
         for w in (self.progress_label, self.progress, self.cancel_button):
             w.show()
-        job.progress.connect(self._job_progress)
-        for signal in (job.finished, job.failed, job.cancelled):
-            signal.connect(lambda *_, j=job: self._job_done(j))
-        job.failed.connect(lambda msg: self.statusBar().showMessage(
-            self.tr("%s failed: %s") % (label, msg), 10000))
         return job
 
     def _job_progress(self, done: int, total: int, what: str) -> None:

@@ -84,11 +84,16 @@ class _Runner(QRunnable):
 
 
 def start(fn: Callable[[Job], Any], parent: QObject | None = None,
-          pool: QThreadPool | None = None) -> Job:
-    """Run ``fn`` in the pool; connect to the returned job's signals for the outcome.
+          pool: QThreadPool | None = None, *,
+          connect: Callable[[Job], Any] | None = None) -> Job:
+    """Run ``fn`` in the pool and return its job.
 
-    Keep ``parent`` alive (or the job referenced) until the job is done.
+    Connect to the job's signals in ``connect``, which runs before the task starts: a
+    quick task can finish before ``start`` returns, and a signal emitted before anyone
+    listened is lost. Keep ``parent`` alive (or the job referenced) until it is done.
     """
     job = Job(parent)
+    if connect is not None:
+        connect(job)
     (pool or QThreadPool.globalInstance()).start(_Runner(job, fn))
     return job

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout
 
 from careplan.models import CaseConference
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
-if TYPE_CHECKING:
-    from careplan.ui.workspace import PersonWorkspace
 
-
-class ConferencesTab(QWidget):
-    def __init__(self, ws: PersonWorkspace) -> None:
-        super().__init__(ws)
-        self.ws = ws
+class ConferencesTab(WorkspaceTab):
+    def build(self) -> None:
+        ws = self.ws
         tr = self.tr
         self.model = RecordTableModel[CaseConference]([
             Column(tr("Held"), lambda c: text.fmt_datetime(c.held_at)),
@@ -65,7 +60,7 @@ class ConferencesTab(QWidget):
                 + "</ul>")
         self.details.setHtml("".join(html))
 
-    def show_file(self) -> None:
+    def fill(self) -> None:
         self.model.set_records(self.ws.pf.conferences)
         if self.model.rowCount():
             self.view.selectRow(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from careplan.models.budgets import FundedCost, PersonalBudgetPosition, personal_budget_position
 from careplan.models.costing import cost_between, financial_year, pounds
@@ -14,6 +14,7 @@ from careplan.models.funding import FundingStatus, percent
 from careplan.store.funding import FundingBook, load_book
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
 if TYPE_CHECKING:
@@ -60,10 +61,8 @@ def _unit(r: CostRow) -> str:
     return f"{pounds(cost.unit_cost_pence)} {cost.frequency.value}"
 
 
-class FundingTab(QWidget):
-    def __init__(self, ws: PersonWorkspace) -> None:
-        super().__init__(ws)
-        self.ws = ws
+class FundingTab(WorkspaceTab):
+    def build(self) -> None:
         tr = self.tr
         self.costs = RecordTableModel[CostRow]([
             Column(tr("Action"), lambda r: r.action),
@@ -96,7 +95,7 @@ class FundingTab(QWidget):
         layout.addWidget(QLabel(f"<b>{tr('Personal budget')}</b>"))
         layout.addWidget(record_table(self.budgets, tr("Personal budgets"), stretch=6), 1)
 
-    def show_file(self) -> None:
+    def fill(self) -> None:
         ws = self.ws
         book = load_book(ws.store, person_ids=[ws.person_id])
         self._stream_names = {s.id: s.name for s in book.streams.values()}

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from careplan.models import Handoff
 from careplan.models.enums import HandoffStatus, HandoffSubject
 from careplan.store.person_file import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
-if TYPE_CHECKING:
-    from careplan.ui.workspace import PersonWorkspace
 
-
-class HandoffsTab(QWidget):
-    def __init__(self, ws: PersonWorkspace) -> None:
-        super().__init__(ws)
-        self.ws = ws
+class HandoffsTab(WorkspaceTab):
+    def build(self) -> None:
+        ws = self.ws
         tr = self.tr
 
         def d() -> Directory:
@@ -98,7 +93,7 @@ class HandoffsTab(QWidget):
         if h is not None:
             self.ws.withdraw_handoff(h)
 
-    def show_file(self) -> None:
+    def fill(self) -> None:
         records = self.ws.pf.handoffs
         self.model.set_records(sorted(
             records, key=lambda h: (h.status is not HandoffStatus.PROPOSED, h.answer_by)))

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from careplan.models import BY_TABLE, AuditEvent
 from careplan.models.base import label
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
-
-if TYPE_CHECKING:
-    from careplan.ui.workspace import PersonWorkspace
 
 _HIDDEN = {"version", "id"}
 
@@ -37,10 +33,9 @@ def change_text(event: AuditEvent) -> str:
     return "; ".join(parts)
 
 
-class HistoryTab(QWidget):
-    def __init__(self, ws: PersonWorkspace) -> None:
-        super().__init__(ws)
-        self.ws = ws
+class HistoryTab(WorkspaceTab):
+    def build(self) -> None:
+        ws = self.ws
         tr = self.tr
         self.model = RecordTableModel[AuditEvent]([
             Column(tr("When"), lambda e: text.fmt_datetime(e.at)),
@@ -52,5 +47,5 @@ class HistoryTab(QWidget):
         layout.addWidget(QLabel(tr("Every change to this person's records, newest first.")))
         layout.addWidget(record_table(self.model, tr("Audit trail"), stretch=3), 1)
 
-    def show_file(self) -> None:
+    def fill(self) -> None:
         self.model.set_records(self.ws.history())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -20,16 +20,13 @@ from careplan.models import Action, Need, Outcome
 from careplan.models.enums import ActionStatus, OutcomeStatus
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
-if TYPE_CHECKING:
-    from careplan.ui.workspace import PersonWorkspace
 
-
-class PlanTab(QWidget):
-    def __init__(self, ws: PersonWorkspace) -> None:
-        super().__init__(ws)
-        self.ws = ws
+class PlanTab(WorkspaceTab):
+    def build(self) -> None:
+        ws = self.ws
         tr = self.tr
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -136,7 +133,7 @@ class PlanTab(QWidget):
         index = self.actions_view.currentIndex()
         return self.action_model.record(index.row()) if index.isValid() else None
 
-    def show_file(self) -> None:
+    def fill(self) -> None:
         pf, tr = self.ws.pf, self.tr
         matters = html.escape(pf.person.what_matters) or tr("not recorded yet")
         self.matters.setText(tr("<b>What matters to me:</b> %s") % matters)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -21,19 +19,16 @@ from careplan.store.person_file import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace.chain_view import BounceChainView
+from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
-
-if TYPE_CHECKING:
-    from careplan.ui.workspace import PersonWorkspace
 
 _OPEN = (ReferralStatus.SENT, ReferralStatus.DECLINED, ReferralStatus.REDIRECTED,
          ReferralStatus.ESCALATED)
 
 
-class ReferralsTab(QWidget):
-    def __init__(self, ws: PersonWorkspace) -> None:
-        super().__init__(ws)
-        self.ws = ws
+class ReferralsTab(WorkspaceTab):
+    def build(self) -> None:
+        ws = self.ws
         tr = self.tr
 
         def d() -> Directory:
@@ -134,7 +129,7 @@ class ReferralsTab(QWidget):
                 enabled = referral is not None and referral.status is ReferralStatus.ESCALATED
             button.setEnabled(enabled)
 
-    def show_file(self) -> None:
+    def fill(self) -> None:
         current = self.current()
         keep = current.id if current is not None else None
         self.referrals.set_records(self.ws.pf.referrals)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from careplan.models import CareTeamMember, Consent
 from careplan.store.person_file import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
-if TYPE_CHECKING:
-    from careplan.ui.workspace import PersonWorkspace
 
-
-class TeamTab(QWidget):
-    def __init__(self, ws: PersonWorkspace) -> None:
-        super().__init__(ws)
-        self.ws = ws
+class TeamTab(WorkspaceTab):
+    def build(self) -> None:
+        ws = self.ws
         tr = self.tr
 
         def d() -> Directory:
@@ -50,7 +45,7 @@ class TeamTab(QWidget):
         layout.addWidget(record_table(self.consents, tr("Consent")), 1)
         layout.addWidget(self.missing)
 
-    def show_file(self) -> None:
+    def fill(self) -> None:
         pf = self.ws.pf
         self.members.set_records(sorted(pf.team, key=lambda m: (not m.is_lead, m.start_date)))
         self.consents.set_records(pf.consents)

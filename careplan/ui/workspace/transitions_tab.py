@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen
@@ -14,10 +13,8 @@ from careplan.models.dates import age_on, nth_birthday, school_year_start
 from careplan.store.person_file import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
-
-if TYPE_CHECKING:
-    from careplan.ui.workspace import PersonWorkspace
 
 
 def year9_start(birth: date) -> date:
@@ -91,10 +88,9 @@ class AgeLine(QWidget):
         painter.end()
 
 
-class TransitionsTab(QWidget):
-    def __init__(self, ws: PersonWorkspace) -> None:
-        super().__init__(ws)
-        self.ws = ws
+class TransitionsTab(WorkspaceTab):
+    def build(self) -> None:
+        ws = self.ws
         tr = self.tr
 
         def d() -> Directory:
@@ -133,7 +129,7 @@ class TransitionsTab(QWidget):
         stay = self.stays.record(index.row()) if index.isValid() else None
         self.reasons.set_records(self.ws.pf.delay_reasons.get(stay.id, []) if stay else [])
 
-    def show_file(self) -> None:
+    def fill(self) -> None:
         pf, today = self.ws.pf, self.ws.today
         birth = pf.person.birth_date
         eighteen = nth_birthday(birth, 18)
