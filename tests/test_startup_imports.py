@@ -1,0 +1,76 @@
+"""The desktop app starts without the heavy libraries only exports need.
+
+pandas and numpy (pulled in by sqlite_utils when installed), reportlab, fhir.resources
+and pydantic together cost the app seconds at every start; they are imported when an
+export first needs them. How fast the app starts is measured in bench/startup_bench.py;
+this checks only which modules a start loads, in a process of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from careplan.models.demo import MIN_PERSONS
+from careplan.store import Store
+from careplan.store.demo import build_demo
+
+HEAVY = ("pandas", "numpy", "reportlab", "fhir", "pydantic", "sqlite_utils", "openpyxl")
+
+# The start a user makes (``careplan --db STORE``), left as soon as the window is shown
+# with the store open: the QApplication is made first only to queue the quit.
+START = """
+import os, sys, threading
+from PySide6.QtCore import QTimer
+from careplan.ui.app import application
+app = application()
+opened = []
+
+def shown():
+    opened.extend(w for w in app.topLevelWidgets() if getattr(w, "store", None) is not None)
+    app.quit()
+
+QTimer.singleShot(0, shown)
+from careplan.cli import main
+code = main(["--db", sys.argv[1]])
+print(",".join(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[2:]))))
+print("opened" if opened else "none")
+sys.stdout.flush()
+for t in threading.enumerate():
+    if t is not threading.main_thread() and not t.daemon:
+        t.join()
+os._exit(code)
+"""
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(home / name.lower())
+    return env
+
+
+def test_the_app_starts_without_export_libraries(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with Store.open(path) as store:
+        build_demo(store, persons=MIN_PERSONS, seed=2, today=date(2025, 3, 10))
+    result = subprocess.run([sys.executable, "-c", START, str(path), *HEAVY],
+                            capture_output=True, text=True, timeout=120, env=_env(tmp_path),
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    loaded, opened = result.stdout.splitlines()
+    assert opened == "opened"  # the start went as far as the open store
+    assert loaded == "", f"imported at startup: {loaded}"
+
+
+def test_exports_still_find_pandas_after_the_store_hid_it() -> None:
+    # The store hides pandas from sqlite_utils for a moment only.
+    code = ("import careplan.store as s; s.Store.open(':memory:').db; import pandas; "
+            "print(pandas.__name__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "pandas"
