@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,23 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
+def _new_file(path: Path, args: argparse.Namespace, today: date,
+              progress: Callable[[int, int], None]) -> int:
+    """A new store file: built aside by worker processes, then renamed into place."""
+    from careplan.store import InputError, StoreError
+    from careplan.store.demo_file import build_demo_file
+
+    if not path.parent.is_dir():
+        raise UserError(f"--db: the folder {path.parent} does not exist.")
+    try:
+        return build_demo_file(path, persons=args.persons, seed=args.seed, today=today,
+                               progress=progress)
+    except (InputError, StoreError) as exc:
+        raise UserError(str(exc).rstrip(".") + ".") from None
+    except OSError as exc:
+        raise UserError(f"--db: cannot write {path} ({exc.strerror}).") from None
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here: the generator (worker processes and all) would slow every start.
     from careplan.store.demo import build_demo
@@ -39,16 +58,12 @@ def run(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             sys.stderr.write(f"\r  {done}/{total} batches")
 
-    try:
+    if created and path is not None:
+        written = _new_file(path, args, today, progress)
+    else:
         with open_store(args.db, create=True) as store:
             written = build_demo(store, persons=args.persons, seed=args.seed, today=today,
                                  progress=progress)
-    except BaseException:
-        # Nothing was committed; do not leave an empty new file behind.
-        if created and path is not None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        raise
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     print(f"Demo store {args.db}: {args.persons:,} persons, {written:,} records, "
