@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from careplan.ui.settings import Settings
 
 
-def when_modal(fill: Callable[[QWidget], None], tries: int = 200) -> None:
+def when_modal(fill: Callable[[QWidget], None], tries: int = 1500) -> None:
     """Once a modal dialog is up, hand it to ``fill`` (which must close it)."""
 
     def poll(left: int = tries) -> None:

@@ -31,6 +31,7 @@ from careplan.ui import settings as keys
 from careplan.ui import workers
 from careplan.ui.caseload_model import CaseloadModel
 from careplan.ui.caseload_view import CaseloadPanel
+from careplan.ui.exports import ExportActions
 from careplan.ui.flagsource import load_flag_summaries
 from careplan.ui.identity import ChooseProfessionalDialog, describe
 from careplan.ui.settings import Settings
@@ -128,6 +129,10 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
+        self.exports = ExportActions(self)
+        file_menu.addMenu(self.exports.menu)
+        file_menu.addAction(self.exports.fhir_import)
+        file_menu.addSeparator()
         file_menu.addAction(self.act_identity)
         file_menu.addSeparator()
         file_menu.addAction(self.act_close_tab)
@@ -178,6 +183,7 @@ class MainWindow(QMainWindow):
             act.setEnabled(has_store)
         self.act_conference.setEnabled(self.current_workspace() is not None)
         self.act_close_tab.setEnabled(self.current_workspace() is not None)
+        self.exports.update_enabled()
         if self.actor is not None:
             self.act_identity.setText(self.tr("You are %s") % self.actor.name)
             self.identity_button.setToolTip(describe(self.actor, self.actor_agency))
@@ -377,16 +383,23 @@ class MainWindow(QMainWindow):
             if ws.person_id == person_id:
                 self.tabs.setCurrentWidget(ws)
                 return ws
-        if self.directory is None:
-            self.directory = load_directory(self.store)
-        ws = PersonWorkspace(self.store, person_id, self.today(), self.actor, self.directory)
+        ws = PersonWorkspace(self.store, person_id, self.today(), self.actor,
+                             self.directory_now())
         ws.set_flags(self.flags.get(person_id))
         ws.changed.connect(self._store_changed)
+        ws.minutes_requested.connect(self.exports.export_minutes)
         self.undo_group.addStack(ws.undo_stack)
         index = self.tabs.addTab(ws, ws.title())
         self.tabs.setTabToolTip(index, ws.title())
         self.tabs.setCurrentIndex(index)
         return ws
+
+    def directory_now(self) -> Directory:
+        """The store's agencies and professionals, read once and shared."""
+        assert self.store is not None
+        if self.directory is None:
+            self.directory = load_directory(self.store)
+        return self.directory
 
     def _store_changed(self) -> None:
         if self.model is not None:

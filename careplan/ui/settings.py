@@ -37,10 +37,12 @@ WINDOW_STATE: Key[bytes] = Key("window/state", bytes, b"")
 CASELOAD_HEADER: Key[bytes] = Key("caseload/header", bytes, b"")
 #: Text size in case conference mode, in points.
 CONFERENCE_POINT_SIZE: Key[int] = Key("conference/point_size", int, 20)
+#: The folder the last export was written to (the next one starts there).
+EXPORT_FOLDER: Key[str] = Key("export/folder", str, "")
 
 ALL_KEYS: tuple[Key[Any], ...] = (
     RECENT_STORES, IDENTITIES, WINDOW_GEOMETRY, WINDOW_STATE, CASELOAD_HEADER,
-    CONFERENCE_POINT_SIZE,
+    CONFERENCE_POINT_SIZE, EXPORT_FOLDER,
 )
 
 

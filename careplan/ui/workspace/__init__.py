@@ -49,6 +49,8 @@ class PersonWorkspace(QWidget):
     """Shows one person; ``changed`` fires after every write that succeeded."""
 
     changed = Signal()
+    #: The user asked for the minutes of this case conference (its id) as a PDF.
+    minutes_requested = Signal(str)
 
     def __init__(self, store: Store, person_id: str, today: date,
                  actor: Professional | None, directory: Directory | None = None,
@@ -132,6 +134,13 @@ class PersonWorkspace(QWidget):
         if tab in self._stale_tabs:
             self._stale_tabs.discard(tab)
             tab.show_file()  # type: ignore[attr-defined]
+
+    def chosen_conference_id(self) -> str | None:
+        """The case conference chosen in its tab, or the latest one if it was never shown."""
+        tab = self.conferences_tab
+        if tab.built:
+            return tab.current_id()
+        return self.pf.conferences[0].id if self.pf.conferences else None
 
     def history(self) -> list[AuditEvent]:
         return person_history(self.store, self.pf)

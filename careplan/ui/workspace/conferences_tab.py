@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout
 
 from careplan.models import CaseConference
 from careplan.ui import text
@@ -28,13 +28,29 @@ class ConferencesTab(WorkspaceTab):
         self.details.setAccessibleName(tr("Case conference record"))
         start = QPushButton(tr("Hold a case conference now (F11)"))
         start.clicked.connect(ws.toggle_conference)
+        self.print_minutes = QPushButton(tr("&Print minutes…"))
+        self.print_minutes.setToolTip(tr("The chosen case conference's minutes as a PDF"))
+        self.print_minutes.clicked.connect(self._print)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.details)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(tr("Meetings of the team and the person, newest first.")))
         layout.addWidget(split, 1)
-        layout.addWidget(start, 0, Qt.AlignmentFlag.AlignLeft)
+        buttons = QHBoxLayout()
+        buttons.addWidget(start)
+        buttons.addWidget(self.print_minutes)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+    def current_id(self) -> str | None:
+        index = self.view.currentIndex()
+        return self.model.record(index.row()).id if index.isValid() else None
+
+    def _print(self) -> None:
+        chosen = self.current_id()
+        if chosen is not None:
+            self.ws.minutes_requested.emit(chosen)
 
     def _details(self) -> None:
         index = self.view.currentIndex()
@@ -64,4 +80,5 @@ class ConferencesTab(WorkspaceTab):
         self.model.set_records(self.ws.pf.conferences)
         if self.model.rowCount():
             self.view.selectRow(0)
+        self.print_minutes.setEnabled(self.model.rowCount() > 0)
         self._details()

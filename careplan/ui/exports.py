@@ -1,0 +1,301 @@
+"""File ▸ Export and File ▸ Import FHIR: the command line's exports, from the menus.
+
+Each one asks where to write (or what to read), then runs the ``careplan.export``
+function in a worker with a progress dialog (FHIR exports report every person and can
+be cancelled; nothing is written until the file is complete) and opens the result when
+done. ``open_url``, ``ask_save`` and ``ask_open`` are attributes so tests can stand in
+for the desktop and the file dialogs.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from careplan.store import Store
+from careplan.ui import settings as keys
+from careplan.ui import workers
+from careplan.ui.export_dialogs import AuditDialog
+from careplan.ui.export_run import JobDialog, in_store
+
+if TYPE_CHECKING:
+    from careplan.ui.mainwindow import MainWindow
+
+PDF = "PDF (*.pdf)"
+CSV = "CSV (*.csv)"
+XLSX = "Excel workbook (*.xlsx)"
+JSON = "FHIR JSON (*.json)"
+TABLES = (("caseload", "&Caseload"), ("flags", "&Flags"), ("handoffs", "&Handoffs"),
+          ("referrals", "&Referrals"), ("actions", "&Actions"))
+
+
+def with_suffix(path: str, chosen_filter: str, filters: str) -> str:
+    """The path with the ending of the chosen filter when the user typed none we know."""
+    allowed = [f.split("*")[1].rstrip(")") for f in filters.split(";;")]
+    if Path(path).suffix.lower() in allowed:
+        return path
+    pick = chosen_filter if chosen_filter in filters else filters.split(";;")[0]
+    return path + pick.split("*")[1].rstrip(")")
+
+
+class ExportActions(QObject):
+    """The actions, the menu and the jobs behind them, for one main window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl
+        self.ask_save: Callable[[str, str, str], str] = self._ask_save
+        self.ask_open: Callable[[str, str], str] = self._ask_open
+        self.jobs: list[JobDialog] = []
+        tr = self.tr
+        act = self._action
+        self.plan_pdf = act(tr("Joint care &plan (PDF)…"), self.export_plan,
+                            tr("Print the current person's joint care plan"))
+        self.audit_pdf = act(tr("Handoff &audit (PDF)…"), self.export_audit,
+                             tr("Handoffs, answer times, ownership gaps and disputes"))
+        self.minutes_pdf = act(tr("Case conference &minutes (PDF)…"), self.export_minutes,
+                               tr("Minutes of the case conference chosen in the Case "
+                                  "conferences tab"))
+        self.funding = act(tr("F&unding report (PDF or XLSX)…"), self.export_funding,
+                           tr("All public money by agency and stream, disputes, budgets"))
+        self.tables = [act(label, lambda _=False, n=name: self.export_table(n),
+                           tr("Write the %s table as CSV or XLSX") % name)
+                       for name, label in TABLES]
+        self.fhir_person = act(tr("FHIR R4 bundle of this &person…"),
+                               lambda: self.export_fhir(whole_store=False),
+                               tr("The current person and everyone in their records"))
+        self.fhir_store = act(tr("FHIR R4 bundle of the whole &store…"),
+                              lambda: self.export_fhir(whole_store=True),
+                              tr("Every person in the store"))
+        self.fhir_import = act(tr("&Import FHIR R4…"), self.import_fhir,
+                               tr("Take a FHIR R4 Bundle or resource into this store"))
+        self.menu = QMenu(tr("&Export"), window)
+        for action in (self.plan_pdf, self.minutes_pdf, self.audit_pdf, self.funding):
+            self.menu.addAction(action)
+        tables = self.menu.addMenu(tr("&Table (CSV or XLSX)"))
+        for action in self.tables:
+            tables.addAction(action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.fhir_person)
+        self.menu.addAction(self.fhir_store)
+        self.update_enabled()
+
+    def _action(self, text: str, slot: Callable[..., Any], tip: str) -> QAction:
+        action = QAction(text, self.window)
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def update_enabled(self) -> None:
+        store = self.window.store is not None
+        person = self.window.current_workspace() is not None
+        for action in (self.audit_pdf, self.funding, self.fhir_store, self.fhir_import,
+                       *self.tables):
+            action.setEnabled(store)
+        for action in (self.plan_pdf, self.minutes_pdf, self.fhir_person):
+            action.setEnabled(person)
+        self.menu.setEnabled(store)
+
+    # -- asking ---------------------------------------------------------------------
+
+    def _folder(self) -> Path:
+        saved = self.window.settings.get(keys.EXPORT_FOLDER)
+        return Path(saved) if saved and Path(saved).is_dir() else Path.home()
+
+    def _ask_save(self, title: str, name: str, filters: str) -> str:
+        path, chosen = QFileDialog.getSaveFileName(
+            self.window, title, str(self._folder() / name), filters)
+        return with_suffix(path, chosen, filters) if path else ""
+
+    def _ask_open(self, title: str, filters: str) -> str:
+        path, _ = QFileDialog.getOpenFileName(self.window, title, str(self._folder()),
+                                              filters + ";;" + self.tr("All files (*)"))
+        return path
+
+    def _where(self, title: str, name: str, filters: str) -> str:
+        path = self.ask_save(title, _safe(name), filters)
+        if path:
+            self.window.settings.set(keys.EXPORT_FOLDER, str(Path(path).parent))
+        return path
+
+    # -- running --------------------------------------------------------------------
+
+    def _printed_by(self) -> str:
+        actor = self.window.actor
+        return actor.name if actor is not None else getpass.getuser()
+
+    def _store_path(self) -> str | None:
+        store = self.window.store
+        if store is None:
+            return None
+        if store.path == ":memory:":
+            QMessageBox.warning(self.window, self.tr("Export"), self.tr(
+                "This store lives in memory only; save it to a file to export from it."))
+            return None
+        return store.path
+
+    def run(self, title: str, label: str, fn: Callable[[Store, workers.Job], Any],
+            done: Callable[[Any], None] | None = None, *,
+            cancellable: bool = False) -> JobDialog | None:
+        """Run ``fn(store, job)`` in a worker; by default open the file it returns."""
+        path = self._store_path()
+        if path is None:
+            return None
+        job = JobDialog(self.window, title, label, in_store(path, fn),
+                        done or self._opened, cancellable=cancellable, ended=self._forget)
+        self.jobs.append(job)  # its end is delivered through the event loop, so later
+        return job
+
+    def _forget(self, job: JobDialog) -> None:
+        if job in self.jobs:
+            self.jobs.remove(job)
+
+    def _opened(self, result: Any) -> None:
+        path = Path(str(getattr(result, "path", result)))
+        self.window.statusBar().showMessage(self.tr("Wrote %s") % path, 10000)
+        self.open_url(QUrl.fromLocalFile(str(path)))
+
+    # -- the exports ----------------------------------------------------------------------
+
+    def _today(self) -> date:
+        return self.window.today()
+
+    def export_plan(self) -> None:
+        ws = self.window.current_workspace()
+        if ws is None:
+            return
+        person = ws.pf.person
+        out = self._where(self.tr("Joint care plan"), f"{person.name} joint care plan.pdf", PDF)
+        if not out:
+            return
+        from careplan.export.plan_pdf import plan_pdf
+
+        who, today, pid = self._printed_by(), self._today(), person.id
+        self.run(self.tr("Joint care plan"), self.tr("Printing %s's plan…") % person.name,
+                 lambda store, job: plan_pdf(store, pid, out, printed_by=who, today=today))
+
+    def export_audit(self) -> None:
+        directory = self.window.directory_now()
+        agencies = [(a.name, a.id) for a in directory.agencies.values()]
+        dialog = AuditDialog(self._today(), agencies, self.window)
+        if not dialog.exec():
+            return
+        start, end = dialog.period()
+        agency = dialog.agency_id()
+        scope = directory.agency_name(agency) if agency else self.tr("all agencies")
+        out = self._where(self.tr("Handoff audit"),
+                          f"Handoff audit {scope} {start.isoformat()} to {end.isoformat()}.pdf",
+                          PDF)
+        if not out:
+            return
+        from careplan.export.audit_pdf import audit_pdf
+
+        who, today = self._printed_by(), self._today()
+        self.run(self.tr("Handoff audit"), self.tr("Printing the handoff audit…"),
+                 lambda store, job: audit_pdf(store, out, start=start, end=end, today=today,
+                                              printed_by=who, agency_id=agency))
+
+    def export_minutes(self, conference_id: str | None = None) -> None:
+        ws = self.window.current_workspace()
+        if conference_id is None and ws is not None:
+            conference_id = ws.chosen_conference_id()
+        if ws is None or conference_id is None:
+            QMessageBox.information(self.window, self.tr("Case conference minutes"), self.tr(
+                "Case conference: choose one in the person's Case conferences tab first."))
+            return
+        held = next((c.held_at for c in ws.pf.conferences if c.id == conference_id), None)
+        day = held.date().isoformat() if held else ""
+        out = self._where(self.tr("Case conference minutes"),
+                          f"{ws.pf.person.name} case conference {day}.pdf", PDF)
+        if not out:
+            return
+        from careplan.export.minutes_pdf import minutes_pdf
+
+        who, cid = self._printed_by(), conference_id
+        self.run(self.tr("Case conference minutes"), self.tr("Printing the minutes…"),
+                 lambda store, job: minutes_pdf(store, cid, out, printed_by=who))
+
+    def export_table(self, name: str) -> None:
+        out = self._where(self.tr("Export the %s table") % name, f"{name}.xlsx",
+                          f"{XLSX};;{CSV}")
+        if not out:
+            return
+        from careplan.export.tables import write_table
+
+        today = self._today()
+
+        def write(store: Store, job: workers.Job) -> Path:
+            write_table(store, name, out, today)
+            return Path(out)
+
+        self.run(self.tr("Export the %s table") % name,
+                 self.tr("Writing the %s table…") % name, write)
+
+    def export_funding(self) -> None:
+        out = self._where(self.tr("Funding report"), "Funding report.pdf", f"{PDF};;{XLSX}")
+        if not out:
+            return
+        from careplan.export.funding_xlsx import write_funding
+
+        who, today = self._printed_by(), self._today()
+
+        def write(store: Store, job: workers.Job) -> Path:
+            write_funding(store, out, today, printed_by=who)
+            return Path(out)
+
+        self.run(self.tr("Funding report"), self.tr("Adding up the funding…"), write)
+
+    def export_fhir(self, whole_store: bool) -> None:
+        ws = self.window.current_workspace()
+        if not whole_store and ws is None:
+            return
+        name = "careplan-store.json" if whole_store else f"{ws.pf.person.name}.fhir.json"
+        out = self._where(self.tr("FHIR R4 export"), name, JSON)
+        if not out:
+            return
+        from careplan.export.fhir_export import export_fhir
+
+        ids = None if whole_store else [ws.person_id]
+        label = self.tr("Exporting the whole store as FHIR R4…") if whole_store \
+            else self.tr("Exporting %s as FHIR R4…") % ws.pf.person.name
+        persons = self.tr("Validating and writing person %d of %d")
+
+        def write(store: Store, job: workers.Job) -> Any:
+            return export_fhir(store, out, ids, progress=lambda done, total: job.report(
+                done, total, persons % (done, total)))
+
+        self.run(self.tr("FHIR R4 export"), label, write, cancellable=True)
+
+    def import_fhir(self) -> None:
+        source = self.ask_open(self.tr("Import FHIR R4"), JSON)
+        if not source:
+            return
+        from careplan.export.fhir_import import import_fhir
+
+        actor = self.window.actor.id if self.window.actor is not None else "import"
+        self.run(self.tr("Import FHIR R4"), self.tr("Reading %s…") % Path(source).name,
+                 lambda store, job: import_fhir(store, source, actor), self._imported)
+
+    def _imported(self, report: Any) -> None:
+        lines = list(report.lines())
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Import FHIR R4"),
+                          self.tr("Imported. Nothing that did not map was changed."),
+                          QMessageBox.StandardButton.Ok, self.window)
+        box.setInformativeText("\n".join(lines[:2]))
+        box.setDetailedText("\n".join(lines))
+        box.open()
+        self.window.refresh()
+
+
+def _safe(name: str) -> str:
+    """A file name without characters file systems refuse."""
+    return "".join("-" if c in '/\\:*?"<>|' else c for c in name).strip()
