@@ -20,6 +20,7 @@ from careplan.models import Action, Need, Outcome
 from careplan.models.enums import ActionStatus, OutcomeStatus
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace import edits
 from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
@@ -96,9 +97,15 @@ class PlanTab(WorkspaceTab):
         hint.setEnabled(False)
         buttons.addWidget(hint)
 
+        self.add_need = QPushButton(tr("Add &need…"))
+        self.add_need.clicked.connect(lambda: edits.add_need(ws))
+        self.add_outcome = QPushButton(tr("Add ou&tcome…"))
+        self.add_outcome.clicked.connect(lambda: edits.add_outcome(ws))
+
         self.split = split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(_titled(tr("Needs"), self.needs_view))
-        split.addWidget(_titled(tr("Outcomes — what matters to me"), self.outcomes_view))
+        split.addWidget(_titled(tr("Needs"), self.needs_view, _row(self.add_need)))
+        split.addWidget(_titled(tr("Outcomes — what matters to me"), self.outcomes_view,
+                                _row(self.add_outcome)))
         split.addWidget(_titled(tr("Actions"), self.actions_view, buttons))
         split.setStretchFactor(2, 2)
         layout = QVBoxLayout(self)
@@ -125,8 +132,9 @@ class PlanTab(WorkspaceTab):
     def _size_sections(self) -> None:
         """Needs and outcomes get the height of their rows; actions get the rest."""
         line = self.fontMetrics().height() + 10
-        needs = (min(self.need_model.rowCount(), 6) + 2) * line
-        outcomes = (min(self.outcome_model.rowCount(), 6) + 2) * line
+        button = self.add_need.sizeHint().height() + 6
+        needs = (min(self.need_model.rowCount(), 6) + 2) * line + button
+        outcomes = (min(self.outcome_model.rowCount(), 6) + 2) * line + button
         self.split.setSizes([needs, outcomes, max(4 * line, 3000)])
 
     def current_action(self) -> Action | None:
@@ -143,6 +151,8 @@ class PlanTab(WorkspaceTab):
             pf.actions, key=lambda a: (not a.is_open, a.due_date is None, a.due_date or 0)))
         self._size_sections()
         plan = pf.plan
+        for button in (self.add_need, self.add_outcome, self.add_action):
+            button.setEnabled(plan is not None)
         if plan is None:
             self.summary.setText(tr("No care plan yet."))
             self.sign_button.setEnabled(False)
@@ -170,6 +180,14 @@ class PlanTab(WorkspaceTab):
         self.sign_button.setEnabled(actor is not None and not mine)
         self.sign_button.setText(
             tr("Signed for your agency") if mine else tr("&Sign version %d") % plan.plan_version)
+
+
+def _row(*buttons: QPushButton) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for button in buttons:
+        row.addWidget(button)
+    row.addStretch(1)
+    return row
 
 
 def _titled(title: str, widget: QWidget, below: QHBoxLayout | None = None) -> QWidget:

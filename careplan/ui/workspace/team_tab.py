@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from careplan.models import CareTeamMember, Consent
 from careplan.store.person_file import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace import edits
 from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
@@ -38,17 +39,48 @@ class TeamTab(WorkspaceTab):
         ], self)
         self.missing = QLabel()
         self.missing.setWordWrap(True)
+        self.members_view = record_table(self.members, tr("Care team"))
+        self.members_view.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
+        self.add_member = QPushButton(tr("&Add to the team…"))
+        self.add_member.clicked.connect(lambda: edits.add_member(ws))
+        self.end_member = QPushButton(tr("&End membership…"))
+        self.end_member.clicked.connect(lambda: edits.end_membership(ws, self.current()))
+        self.make_lead = QPushButton(tr("Make &lead professional"))
+        self.make_lead.clicked.connect(lambda: edits.make_lead(ws, self.current()))
+        self.record_consent = QPushButton(tr("&Record consent…"))
+        self.record_consent.clicked.connect(lambda: edits.record_consent(ws))
+        members = QHBoxLayout()
+        for button in (self.add_member, self.end_member, self.make_lead):
+            members.addWidget(button)
+        members.addStretch(1)
+        consents = QHBoxLayout()
+        consents.addWidget(self.record_consent)
+        consents.addWidget(self.missing, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"<b>{tr('Care team')}</b>"))
-        layout.addWidget(record_table(self.members, tr("Care team")), 2)
+        layout.addWidget(self.members_view, 2)
+        layout.addLayout(members)
         layout.addWidget(QLabel(f"<b>{tr('Consent to share, per agency')}</b>"))
         layout.addWidget(record_table(self.consents, tr("Consent")), 1)
-        layout.addWidget(self.missing)
+        layout.addLayout(consents)
+
+    def current(self) -> CareTeamMember | None:
+        index = self.members_view.currentIndex()
+        return self.members.record(index.row()) if index.isValid() else None
+
+    def _enable(self) -> None:
+        member = self.current()
+        current = member is not None and member.end_date is None
+        self.end_member.setEnabled(current)
+        self.make_lead.setEnabled(current and member is not None and not member.is_lead)
 
     def fill(self) -> None:
         pf = self.ws.pf
         self.members.set_records(sorted(pf.team, key=lambda m: (not m.is_lead, m.start_date)))
         self.consents.set_records(pf.consents)
+        if self.members.rowCount():
+            self.members_view.selectRow(0)
+        self._enable()
         team_agencies = {pf.directory.professionals[m.professional_id].agency_id
                          for m in pf.team if m.professional_id in pf.directory.professionals}
         missing = sorted(pf.directory.agency_name(a)
