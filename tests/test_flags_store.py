@@ -197,6 +197,39 @@ def test_bad_overrides_are_refused_and_nothing_written(store: Store, key: str, v
     assert read_overrides(store) == {} and audit.count(store) == before
 
 
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("discharge.critical_days", "99999999999999999999999", "must be at most 3650"),
+    ("transition.stop_age", "121", "must be at most 120"),
+    ("handoff.critical_multiple", "11", "must be at most 10"),
+    ("review.interval_months", "²", "not a whole number"),
+])
+def test_thresholds_beyond_any_use_are_refused(store: Store, key: str, value: str,
+                                               words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        set_override(store, key, value, "tester")
+    assert read_overrides(store) == {}
+
+
+@pytest.mark.parametrize("today", [date(1900, 1, 1), date(2199, 12, 31)])
+def test_the_largest_thresholds_flag_without_error_on_the_furthest_days(
+        store: Store, today: date) -> None:
+    from careplan.models.thresholds import MAX_AGE, MAX_MULTIPLE, MAX_VALUE
+
+    build_demo(store, persons=30, seed=3, today=TODAY)
+    for key in reversed(default_thresholds().as_dict()):  # critical before warning
+        if key.endswith("_age"):
+            continue
+        most = MAX_MULTIPLE if key.endswith("_multiple") else MAX_VALUE
+        set_override(store, key, most, "tester")
+    for key, age in zip(("stop_age", "critical_age", "warning_age", "planning_age"),
+                        range(MAX_AGE, MAX_AGE - 4, -1), strict=True):
+        set_override(store, f"transition.{key}", age, "tester")
+    set_override(store, "referral.substance_use_min_age", MAX_AGE, "tester")
+    flags = caseload_flags(store, today)
+    assert all(f.since <= today for f in flags)
+    assert flags == caseload_flags(store, today)  # and the same again from warm caches
+
+
 def test_override_changes_the_flags(store: Store) -> None:
     person = Person(given_name="Ada", family_name="Lovelace", birth_date=D(1950, 5, 1))
     plan = CarePlan(person_id=person.id, status="active", created_on=D(2025, 1, 1),

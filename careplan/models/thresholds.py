@@ -16,6 +16,15 @@ from pathlib import Path
 #: The repository's resources folder (the package is installed editable).
 RULES_FILE = Path(__file__).resolve().parents[2] / "resources" / "rules.toml"
 
+#: The largest value a threshold may take. The rules add these many days, weeks, months,
+#: working days or years to dates; beyond ten years no threshold means anything, and far
+#: larger values run off the calendar (or, for working days, count for ever).
+MAX_VALUE = 3650
+#: Ages are in years (a birthday 3650 years on is no date at all).
+MAX_AGE = 120
+#: The handoff critical point is this many answer windows, each up to MAX_VALUE days.
+MAX_MULTIPLE = 10
+
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
@@ -46,6 +55,10 @@ class Thresholds:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{key_of(f.name)}: expected a whole number 0 or more, "
                                  f"got {value!r}")
+            most = (MAX_AGE if f.name.endswith("_age") else
+                    MAX_MULTIPLE if f.name.endswith("_multiple") else MAX_VALUE)
+            if value > most:
+                raise ValueError(f"{key_of(f.name)}: must be at most {most}, got {value}")
         ages = (self.transition_planning_age, self.transition_warning_age,
                 self.transition_critical_age, self.transition_stop_age)
         if list(ages) != sorted(ages) or len(set(ages)) != len(ages):
@@ -98,7 +111,7 @@ def parse_value(key: str, value: str | int) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = str(value).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" and "١٢" are digits to str.isdigit
         raise ValueError(f"{key}: {value!r} is not a whole number 0 or more")
     return int(text)
 
