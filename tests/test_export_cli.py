@@ -93,3 +93,29 @@ def test_refused_import_exits_2_and_leaves_no_new_store(
     err = capsys.readouterr().err
     assert "Not imported: bad.json is not valid JSON" in err and err.count("\n") == 1
     assert not target.exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["export", "plan-pdf", "--nhs", NHS],
+    ["export", "handoff-audit"],
+    ["export", "table", "caseload"],
+    ["export", "fhir"],
+    ["export", "funding"],
+])
+def test_an_out_file_that_cannot_be_written_is_one_sentence(
+        db: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        argv: list[str]) -> None:
+    suffix = {"table": ".csv", "fhir": ".json"}.get(argv[1], ".pdf")
+    blocked = tmp_path / f"blocked{suffix}"
+    # The exports write FILE.part and rename it: a folder in its way makes the write fail.
+    blocked.with_name(blocked.name + ".part").mkdir()
+    cases = [
+        (str(tmp_path / "missing" / f"out{suffix}"), "--out: the folder"),
+        (str(tmp_path), "is a folder"),
+        (str(blocked), f"--out: cannot write {blocked}"),
+    ]
+    for out, needle in cases:
+        assert run(*argv[:2], "--db", str(db[0]), *argv[2:], "--out", out) == 2, out
+        err = capsys.readouterr().err
+        assert needle in err and err.count("\n") == 1, err
+    assert not blocked.exists()

@@ -4,12 +4,15 @@ CSV/XLSX, and FHIR R4 Bundles. Heavy libraries load only when a command runs."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from careplan.commands.common import UserError, open_store, parse_date, parse_nhs, resolve_actor
-from careplan.models import Agency, CaseConference, Person
+from careplan.models import Agency, CaseConference, Person, nhs
 from careplan.store import Store, StoreError, find, get
 from careplan.store.repo import actor_name
 
@@ -71,7 +74,8 @@ def person_by_nhs(store: Store, text: str) -> Person:
     number = parse_nhs(text)
     found = find(store, Person, nhs_number=number)
     if not found:
-        raise UserError(f"--nhs: no person with NHS number {text} in this store.")
+        raise UserError(f"--nhs: no person with NHS number {nhs.format_334(number)} "
+                        "in this store.")
     return found[0]
 
 
@@ -88,6 +92,29 @@ def agency_by_name(store: Store, text: str) -> Agency:
                     "give the full name.")
 
 
+def check_out(text: str) -> Path:
+    """``--out``, checked before any work is done: a file in a folder that exists.
+
+    Raises:
+        UserError: ``text`` names a folder, or its folder does not exist.
+    """
+    path = Path(text)
+    if path.is_dir():
+        raise UserError(f"--out: {text} is a folder; name a file in it.")
+    if not path.parent.is_dir():
+        raise UserError(f"--out: the folder {path.parent} does not exist.")
+    return path
+
+
+@contextlib.contextmanager
+def writing(path: str) -> Iterator[None]:
+    """Turn trouble writing ``--out`` (no permission, disk full) into one sentence."""
+    try:
+        yield
+    except OSError as exc:
+        raise UserError(f"--out: cannot write {path} ({exc.strerror or exc}).") from None
+
+
 def _done(path: Any, what: str) -> int:
     print(f"Wrote {what} to {path}")
     return 0
@@ -97,9 +124,12 @@ def run_plan(args: argparse.Namespace) -> int:
     from careplan.export.plan_pdf import plan_pdf
 
     today = parse_date(args.today, "--today")
+    check_out(args.out)
     with open_store(getattr(args, "db", None)) as store:
         person = person_by_nhs(store, args.nhs)
-        plan_pdf(store, person.id, args.out, printed_by=_printed_by(store, args), today=today)
+        with writing(args.out):
+            plan_pdf(store, person.id, args.out, printed_by=_printed_by(store, args),
+                     today=today)
     return _done(args.out, f"the joint care plan of {person.name}")
 
 
@@ -111,23 +141,28 @@ def run_audit(args: argparse.Namespace) -> int:
     start = parse_date(args.start, "--from") if args.start else end - timedelta(days=90)
     if start > end:
         raise UserError(f"--from: {start.isoformat()} is after --to {end.isoformat()}.")
+    check_out(args.out)
     with open_store(getattr(args, "db", None)) as store:
         agency = agency_by_name(store, args.agency) if args.agency else None
-        audit_pdf(store, args.out, start=start, end=end, today=today,
-                  printed_by=_printed_by(store, args), agency_id=agency.id if agency else None)
+        with writing(args.out):
+            audit_pdf(store, args.out, start=start, end=end, today=today,
+                      printed_by=_printed_by(store, args),
+                      agency_id=agency.id if agency else None)
     return _done(args.out, "the handoff audit")
 
 
 def run_minutes(args: argparse.Namespace) -> int:
     from careplan.export.minutes_pdf import minutes_pdf
 
+    check_out(args.out)
     with open_store(getattr(args, "db", None)) as store:
         try:
             get(store, CaseConference, args.conference)
         except StoreError:
             raise UserError(f"--conference: no case conference with id {args.conference} "
                             "in this store.") from None
-        minutes_pdf(store, args.conference, args.out, printed_by=_printed_by(store, args))
+        with writing(args.out):
+            minutes_pdf(store, args.conference, args.out, printed_by=_printed_by(store, args))
     return _done(args.out, "the case conference minutes")
 
 
@@ -135,7 +170,8 @@ def run_table(args: argparse.Namespace) -> int:
     from careplan.export.tables import write_table
 
     today = parse_date(args.today, "--today")
-    with open_store(getattr(args, "db", None)) as store:
+    check_out(args.out)
+    with open_store(getattr(args, "db", None)) as store, writing(args.out):
         try:
             n = write_table(store, args.name, args.out, today)
         except ValueError as exc:
@@ -146,9 +182,11 @@ def run_table(args: argparse.Namespace) -> int:
 def run_fhir(args: argparse.Namespace) -> int:
     from careplan.export.fhir_export import export_fhir
 
+    check_out(args.out)
     with open_store(getattr(args, "db", None)) as store:
         ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
-        result = export_fhir(store, args.out, ids)
+        with writing(args.out):
+            result = export_fhir(store, args.out, ids)
     return _done(result.path, f"a FHIR R4 Bundle of {result.persons:,} persons "
                               f"({result.resources:,} resources, each validated)")
 
@@ -158,6 +196,7 @@ def run_funding(args: argparse.Namespace) -> int:
     from careplan.export.funding_xlsx import write_funding
 
     today = parse_date(args.today, "--today")
+    check_out(args.out)
     with open_store(getattr(args, "db", None)) as store:
         place = None
         if args.neighbourhood:
@@ -169,8 +208,9 @@ def run_funding(args: argparse.Namespace) -> int:
                                 f"(neighbourhoods: {listed}).")
             place = match[0]
         try:
-            report = write_funding(store, args.out, today, printed_by=_printed_by(store, args),
-                                   neighbourhood=place)
+            with writing(args.out):
+                report = write_funding(store, args.out, today,
+                                       printed_by=_printed_by(store, args), neighbourhood=place)
         except ValueError as exc:
             raise UserError(f"{exc}.") from None
     return _done(args.out, f"the funding report for {report.scope} "
