@@ -7,8 +7,10 @@ exit with status 2. Bugs are logged with their traceback and exit with status 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -35,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="One shared care plan across health and social care.",
     )
     parser.add_argument("--version", action="version", version=f"careplan {__version__}")
+    # Subcommands declare --db (and --as) again with default=SUPPRESS: a subparser's
+    # default would otherwise overwrite a --db given before the subcommand's name.
     parser.add_argument(
         "--db", metavar="PATH", help=f"the store to open (default: {paths.default_store()})"
     )
@@ -63,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("careplan: interrupted; nothing half-written was kept.\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (``careplan flags | head``): not a bug. Point stdout at
+        # devnull so the interpreter's final flush does not fail a second time.
+        with contextlib.suppress(OSError, ValueError):  # stdout may have no file number
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception:
         log_file = paths.log_file()
         logging.getLogger("careplan").addHandler(logging.FileHandler(log_file))

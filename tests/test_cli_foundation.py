@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,61 @@ def test_demo_into_a_filled_store_is_refused_and_changes_nothing(tmp_path: Path)
     assert result.returncode == 2
     assert "already holds 20 persons" in result.stderr
     assert db.stat().st_size == size
+
+
+@pytest.mark.parametrize("command", [["info"], ["flags", "--today", "2026-11-22"], ["rules"]])
+def test_db_before_the_subcommand_is_used(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          command: list[str]) -> None:
+    db = tmp_path / "d.db"
+    assert main(["demo", "--db", str(db), "--persons", "20", "--today", "2026-11-22"]) == 0
+    capsys.readouterr()
+    assert main([*command, "--db", str(db)]) == 0
+    after = capsys.readouterr().out
+    assert main(["--db", str(db), *command]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == after
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["flags", "--today", "9999-12-31"], "--today: 9999-12-31 is out of range"),
+    (["flags", "--today", "0001-01-01"], "--today: 0001-01-01 is out of range"),
+    (["demo", "--persons", "99999999999999999999"], "--persons: must be at most"),
+    (["demo", "--today", "2299-01-01"], "--today: 2299-01-01 is out of range"),
+])
+def test_out_of_range_numbers_and_dates_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+        message: str) -> None:
+    db = tmp_path / "d.db"
+    if args[0] == "flags":
+        assert main(["demo", "--db", str(db), "--persons", "20"]) == 0
+    assert main([args[0], "--db", str(tmp_path / "d.db"), *args[1:]]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_a_demo_too_far_ahead_is_refused_and_the_furthest_day_works(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from careplan.commands.demo import MAX_DAYS_AHEAD
+
+    latest = date.today() + timedelta(days=MAX_DAYS_AHEAD)
+    too_late = latest + timedelta(days=1)
+    assert main(["demo", "--db", str(tmp_path / "a.db"), "--persons", "20",
+                 "--today", too_late.isoformat()]) == 2
+    assert f"up to {latest.isoformat()}" in capsys.readouterr().err
+    assert not (tmp_path / "a.db").exists()
+    assert main(["demo", "--db", str(tmp_path / "b.db"), "--persons", "20",
+                 "--today", latest.isoformat()]) == 0
+
+
+def test_a_reader_that_goes_away_is_not_a_bug(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    assert run("demo", "--db", str(db), "--today", "2026-11-22").returncode == 0
+    # `careplan flags --json | head -c 0`: the reader has gone before the first write, and
+    # the output is larger than one buffer, so it is written while the command runs.
+    with subprocess.Popen([sys.executable, "-m", "careplan", "flags", "--json", "--db",
+                           str(db), "--today", "2026-11-22"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read()
+    assert proc.returncode == 141, err
+    assert err == ""

@@ -18,17 +18,36 @@ class UserError(Exception):
     """A mistake by the person at the keyboard: reported as one sentence, exit 2."""
 
 
+#: Dates a command accepts. The rules count years and weeks either side of "today";
+#: near year 1 or 9999 that runs off the calendar, and no care record lives there.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
 def parse_date(text: str | None, option: str) -> date:
-    """``--today``-style options; default is the real today."""
+    """A ``--today``-style option (YYYY-MM-DD); the real today when it is not given.
+
+    Raises:
+        UserError: the text is not a date, or is outside 1900 to 2199.
+    """
     if text is None:
         return date.today()
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise UserError(f"{option}: {text!r} is not a date (use YYYY-MM-DD).") from None
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise UserError(f"{option}: {text} is out of range (use a date from "
+                        f"{EARLIEST_DATE.year} to {LATEST_DATE.year}).")
+    return value
 
 
 def parse_nhs(text: str, option: str = "--nhs") -> str:
+    """An NHS number option as its 10 digits.
+
+    Raises:
+        UserError: naming the option, when the number is malformed or fails Modulus 11.
+    """
     try:
         return nhs.normalise(text)
     except ValueError as exc:
@@ -84,7 +103,13 @@ def damaged(path: str, exc: Exception) -> str:
 
 
 def resolve_actor(store: Store, who: str | None) -> str:
-    """``--as``: a professional's id or exact name; defaults to the store's first manager."""
+    """``--as``: a professional's id or exact name (any case).
+
+    Without ``--as`` the actor is ``"cli"``, which the audit log shows as it is.
+
+    Raises:
+        UserError: no professional, or more than one, has that name.
+    """
     if who:
         try:
             return get(store, Professional, who).id

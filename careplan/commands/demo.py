@@ -6,17 +6,24 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from careplan.commands.common import UserError, open_store, parse_date
 from careplan.models.demo import MIN_PERSONS
 
+#: A demo this big takes several minutes; beyond it a typo (an extra zero or three)
+#: would run for hours.
+MAX_PERSONS = 1_000_000
+#: The demo's youngest people are 3 years old, and a birth date may not be later than
+#: the real today: a --today further ahead would give them birth dates in the future.
+MAX_DAYS_AHEAD = 3 * 365
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="create a demo store for one neighbourhood")
-    p.add_argument("--db", metavar="PATH", help="the new store file")
+    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the new store file")
     p.add_argument("--persons", type=int, default=200, metavar="N",
                    help=f"how many persons (at least {MIN_PERSONS}; default 200)")
     p.add_argument("--seed", type=int, default=1, metavar="S",
@@ -50,6 +57,13 @@ def run(args: argparse.Namespace) -> int:
     today = parse_date(args.today, "--today")
     if args.persons < MIN_PERSONS:
         raise UserError(f"--persons: must be at least {MIN_PERSONS}, got {args.persons}.")
+    if args.persons > MAX_PERSONS:
+        raise UserError(f"--persons: must be at most {MAX_PERSONS:,}, got {args.persons:,}.")
+    latest = date.today() + timedelta(days=MAX_DAYS_AHEAD)
+    if today > latest:
+        raise UserError(f"--today: the demo can be built around a day up to "
+                        f"{latest.isoformat()}, not {today.isoformat()} (its youngest people "
+                        "would be born after the real today).")
     path = Path(args.db) if args.db else None
     created = path is not None and not path.exists()
     started = time.perf_counter()

@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
         help="flags raised by the rules: unanswered handoffs, transitions, disputes...",
         description="List the flags the rules raise for the caseload, worst first.",
     )
-    p.add_argument("--db", metavar="PATH", help="the store file")
+    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the day to judge (default: today)")
     p.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
     p.add_argument("--nhs", metavar="N", help="only this person (NHS number)")

@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
         description="Print the thresholds the flag rules use: the default from "
                     "resources/rules.toml and this store's override, if any.",
     )
-    p.add_argument("--db", metavar="PATH", help="the store file")
+    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", dest="set_values",
                    help="override a threshold for this store, e.g. discharge.critical_days=5")
