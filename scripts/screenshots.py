@@ -46,6 +46,8 @@ def settle(app: QApplication, until: Callable[[], bool] = lambda: False,
 
 def shoot(app: QApplication, widget: QWidget, name: str) -> None:
     settle(app, seconds=0.3)
+    if isinstance(widget, MainWindow):
+        widget.statusBar().clearMessage()  # not the temporary folder's path
     path = OUT / f"{name}.png"
     widget.grab().save(str(path))
     print(f"wrote {path}")
@@ -89,6 +91,7 @@ def main() -> int:
 
         window.caseload.table.sortByColumn(COLUMNS.index(SortKey.FLAGS),
                                            Qt.SortOrder.DescendingOrder)
+        settle(app, lambda: window.model is not None and not window.model.busy, 30)
         shoot(app, window, "caseload")
 
         teen = window.open_person(person_with(window, "transition-18", age=17))

@@ -101,6 +101,8 @@ class ConferenceMode(QWidget):
         self.action_text.returnPressed.connect(self._add_action)
         self.owner = QComboBox()
         self.owner.setAccessibleName(tr("Owner of the new action"))
+        # Names only (agency in the tooltip), and never cut short at projector sizes.
+        self.owner.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.captured = QListWidget()
         self.captured.setAccessibleName(tr("Decisions and actions agreed so far"))
         for lst in (self.attendees, self.captured):
@@ -126,7 +128,7 @@ class ConferenceMode(QWidget):
         capture = QHBoxLayout()
         capture.addWidget(self.decision, 3)
         capture.addWidget(self.action_text, 3)
-        capture.addWidget(self.owner, 2)
+        capture.addWidget(self.owner)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -147,8 +149,12 @@ class ConferenceMode(QWidget):
             is_me = self.ws.actor is not None and pid == self.ws.actor.id
             item.setCheckState(Qt.CheckState.Checked if is_me else Qt.CheckState.Unchecked)
             self.attendees.addItem(item)
+        d = self.ws.pf.directory
         for label, pid in self.ws.team_choices():
-            self.owner.addItem(label, pid)
+            pro = d.professionals.get(pid or "")
+            self.owner.addItem(pro.name if pro else label, pid)
+            self.owner.setItemData(self.owner.count() - 1, label,
+                                   Qt.ItemDataRole.ToolTipRole)
         self.show_file()
         self.decision.setFocus()
 

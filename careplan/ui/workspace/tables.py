@@ -12,7 +12,7 @@ from careplan.ui.tablemodel import RecordTableModel
 #: Rows measured to size the columns: enough to see typical text, cheap for 200 rows.
 SAMPLE_ROWS = 24
 #: No column grows wider than this many average characters (tooltips show the rest).
-MAX_CHARS = 48
+MAX_CHARS = 72
 
 
 def record_table(model: RecordTableModel[Any], name: str, parent: QWidget | None = None,
