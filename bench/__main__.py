@@ -52,7 +52,10 @@ def run(selected: list[str]) -> int:
         module = importlib.import_module(f"bench.{name}")
         out = _Tee()
         with contextlib.redirect_stdout(out):
-            figures = module.main()
+            result = module.main()
+        # A benchmark that returns no Figures (say, a dict) keeps its printed details only.
+        figures = [f for f in result if isinstance(f, report.Figure)] \
+            if isinstance(result, list) else []
         report.save(name, figures, out.getvalue(), started, load_at)
     report.write(names(), _uptime())
     print(f"wrote {report.DOC.relative_to(ROOT)}")

@@ -2,11 +2,13 @@
 print one JSON line when its main window is on screen.
 
 ``python -m bench.app_probe bare``: a bare PySide6 QMainWindow, the baseline.
-``python -m bench.app_probe app DB``: ``careplan --db DB``, through the command line as a
-user starts it. The QApplication is made first (by the app's own ``application()``,
-which the app then reuses) only to queue the report on its event loop: it runs once the
-window is shown and the store is open, and paints the whole window before reporting.
-``python -m bench.app_probe use DB PERSON``: the same, then waits for the flags of the
+``python -m bench.app_probe app DB TODAY``: ``careplan --db DB``, through the command line
+as a user starts it, on the day TODAY (the demo store's own day, not this machine's: a
+store opened long after its day has every review overdue and every person flagged).
+The QApplication is made first (by the app's own ``application()``, which the app then
+reuses) only to queue the report on its event loop: it runs once the window is shown
+and the store is open, and paints the whole window before reporting.
+``python -m bench.app_probe use DB TODAY PERSON``: the same, then waits for the flags of the
 caseload, scrolls and sorts the caseload and opens PERSON, and reports the peak memory.
 ``python -m bench.app_probe remember DB PROFESSIONAL STORE_ID``: remember who the user
 is for this store in the settings (as after a first start), so no dialog asks.
@@ -97,16 +99,25 @@ def _use(window: Any, person_id: str) -> None:
     _painted(window)
 
 
-def app(db: str, person_id: str | None = None) -> int:
+def app(db: str, today: str, person_id: str | None = None) -> int:
+    from datetime import date
+
     from PySide6.QtCore import QTimer
 
     from careplan.cli import main
-    from careplan.ui.app import application
+    from careplan.ui import app as ui_app
 
-    qapp = application()
+    qapp = ui_app.application()
+    run, day = ui_app.run, date.fromisoformat(today)
+
+    def run_on_day(path: Any, today: Any = None, actor: str | None = None) -> int:
+        return run(path, today=lambda: day, actor=actor)
+
+    ui_app.run = run_on_day  # type: ignore[assignment]
 
     def shown() -> None:
         window = _main_window()
+        _wait(lambda: window.caseload is not None)  # should the store be opened later
         _painted(window)
         if person_id is None:
             _report()
