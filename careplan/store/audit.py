@@ -88,12 +88,17 @@ def record_created(
     at: datetime,
     ids: Iterable[str],
 ) -> int:
-    """Append one creation event per (entity, id, after JSON) in bulk; return how many."""
+    """Append one creation event per (entity, id, after JSON) in bulk; return how many.
+
+    Raises:
+        ValueError: ``ids`` holds fewer or more ids than ``rows`` (a record would be
+            written without its event); the caller's transaction then writes nothing.
+    """
     seq = _next_seq(store)
     stamp = at.isoformat()
     store_id = store.store_id
     params = []
-    for (entity, entity_id, after), event_id in zip(rows, ids, strict=False):
+    for (entity, entity_id, after), event_id in zip(rows, ids, strict=True):
         params.append(
             (event_id, store_id, seq, None, entity, entity_id, None, 1, None, after, actor, stamp)
         )

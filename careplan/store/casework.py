@@ -114,9 +114,22 @@ def propose_handoff(store: Store, handoff: Handoff, actor: str) -> Handoff:
         return add(store, handoff, actor)
 
 
+def _check_waiting(handoff: Handoff) -> None:
+    # The stale-write check in update() makes sure this status is the stored one.
+    if handoff.status is not HandoffStatus.PROPOSED:
+        raise InputError(f"handoff: it was already {handoff.status.value}; only a proposed "
+                         "handoff can be answered or withdrawn")
+
+
 def answer_handoff(store: Store, handoff: Handoff, accept: bool, at: datetime,
                    actor: str, reason: str = "") -> Handoff:
-    """Accept (responsibility moves to the receiver) or decline with a reason."""
+    """Accept (responsibility moves to the receiver) or decline with a reason.
+
+    Raises:
+        InputError: the handoff is no longer proposed, or a decline gives no reason.
+        StaleWriteError: the handoff changed since ``handoff`` was read.
+    """
+    _check_waiting(handoff)
     if not accept and not reason.strip():
         raise InputError("reason: say why the handoff is declined")
     status = HandoffStatus.ACCEPTED if accept else HandoffStatus.DECLINED
@@ -133,6 +146,13 @@ def answer_handoff(store: Store, handoff: Handoff, accept: bool, at: datetime,
 
 
 def withdraw_handoff(store: Store, handoff: Handoff, actor: str) -> Handoff:
+    """The proposer takes back a handoff nobody has answered yet.
+
+    Raises:
+        InputError: the handoff is no longer proposed.
+        StaleWriteError: the handoff changed since ``handoff`` was read.
+    """
+    _check_waiting(handoff)
     return update(store, handoff.evolve(status=HandoffStatus.WITHDRAWN), actor)
 
 
