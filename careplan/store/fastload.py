@@ -18,7 +18,8 @@ from careplan.models.base import Entity, field_specs, trusted_builder
 
 E = TypeVar("E", bound=Entity)
 
-_parse_date = functools.lru_cache(maxsize=65536)(date.fromisoformat)
+#: ISO text to date, cached: a caseload repeats the same few thousand dates.
+parse_date = functools.lru_cache(maxsize=65536)(date.fromisoformat)
 _BUILDERS: dict[type[Entity], Callable[[Sequence[Any]], Any]] = {}
 
 
@@ -29,7 +30,7 @@ def _converters(cls: type[Entity]) -> dict[str, Callable[[Any], Any]]:
         if spec.is_tuple:
             out[spec.name] = lambda v: tuple(json.loads(v))
         elif kind is date:
-            out[spec.name] = _parse_date
+            out[spec.name] = parse_date
         elif kind is datetime:
             out[spec.name] = datetime.fromisoformat
         elif kind is bool:
@@ -39,12 +40,18 @@ def _converters(cls: type[Entity]) -> dict[str, Callable[[Any], Any]]:
     return out
 
 
-def build_rows(cls: type[E], rows: Iterable[Sequence[Any]]) -> list[E]:
-    """One ``cls`` per row (its columns first, in field order; extra columns ignored)."""
+def builder(cls: type[E]) -> Callable[[Sequence[Any]], E]:
+    """The trusted constructor for ``cls`` (made once per class): one row, its columns
+    first in field order, extra columns ignored."""
     build = _BUILDERS.get(cls)
     if build is None:
         build = _BUILDERS[cls] = trusted_builder(cls, _converters(cls))
-    return [build(r) for r in rows]
+    return build
+
+
+def build_rows(cls: type[E], rows: Iterable[Sequence[Any]]) -> list[E]:
+    """One ``cls`` per row (its columns first, in field order; extra columns ignored)."""
+    return list(map(builder(cls), rows))
 
 
 def columns_sql(cls: type[Entity], alias: str) -> str:

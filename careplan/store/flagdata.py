@@ -9,18 +9,16 @@ left in the store; the rules still check every condition themselves.
 
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from careplan.models.base import Entity, field_specs, trusted_builder
+from careplan.models.base import Entity, field_specs
 from careplan.models.enums import AssessmentKind, AssessmentStatus
 from careplan.models.episodes import DelayReason, HospitalStay
 from careplan.models.facts import Directory, PersonFacts
@@ -40,46 +38,11 @@ from careplan.models.plan import Action, CarePlan, PlanSignOff
 from careplan.models.rules import evaluate_all
 from careplan.models.thresholds import Thresholds
 from careplan.store.db import Store
+from careplan.store.fastload import builder, columns_sql, parse_date
 from careplan.store.flagcandidates import CLAUSES, candidates_sql
 from careplan.store.overrides import thresholds_in_force
 
 E = TypeVar("E", bound=Entity)
-
-_parse_date = functools.lru_cache(maxsize=65536)(date.fromisoformat)
-
-
-def _converters(cls: type[Entity]) -> dict[str, Callable[[Any], Any]]:
-    """How each stored column becomes its field's type (text to date, enum...)."""
-    out: dict[str, Callable[[Any], Any]] = {}
-    for spec in field_specs(cls):
-        kind = spec.kind
-        if spec.is_tuple:
-            out[spec.name] = lambda v: tuple(json.loads(v))
-        elif kind is date:
-            out[spec.name] = _parse_date
-        elif kind is datetime:
-            out[spec.name] = datetime.fromisoformat
-        elif kind is bool:
-            out[spec.name] = bool
-        elif isinstance(kind, type) and issubclass(kind, Enum):
-            out[spec.name] = {m.value: m for m in kind}.__getitem__
-    return out
-
-
-_BUILDERS: dict[type[Entity], Callable[[Sequence[Any]], Any]] = {}
-
-
-def _builder(cls: type[E]) -> Callable[[Sequence[Any]], E]:
-    """The trusted constructor for ``cls`` (made once per class)."""
-    build = _BUILDERS.get(cls)
-    if build is None:
-        build = _BUILDERS[cls] = trusted_builder(cls, _converters(cls))
-    return build
-
-
-def _cols(cls: type[Entity], alias: str) -> str:
-    return ", ".join(f"{alias}.{spec.name}" for spec in field_specs(cls))
-
 
 @dataclass(frozen=True, slots=True)
 class Query:
@@ -115,73 +78,73 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
         "((s.kind = 'accepted' AND s.as_lead = 1) OR s.kind = 'panel decision'))"
     )
     return [
-        Query("agencies", Agency, f"SELECT {_cols(Agency, 'a')} FROM agencies a", ()),
+        Query("agencies", Agency, f"SELECT {columns_sql(Agency, 'a')} FROM agencies a", ()),
         Query("professionals", Professional,
-              f"SELECT {_cols(Professional, 'p')} FROM professionals p", ()),
+              f"SELECT {columns_sql(Professional, 'p')} FROM professionals p", ()),
         Query("persons", Person,
-              f"SELECT {_cols(Person, 'p')} FROM persons p WHERE p.id IN ({sel})", sp),
+              f"SELECT {columns_sql(Person, 'p')} FROM persons p WHERE p.id IN ({sel})", sp),
         Query("plans", CarePlan,
-              f"SELECT {_cols(CarePlan, 'c')} FROM care_plans c "
+              f"SELECT {columns_sql(CarePlan, 'c')} FROM care_plans c "
               f"WHERE c.status != 'closed' AND c.person_id IN ({sel})", sp),
         # Ended lead professionals stay in: "no coordinator since the last one left".
         Query("team", CareTeamMember,
-              f"SELECT {_cols(CareTeamMember, 'm')} FROM care_team_members m "
+              f"SELECT {columns_sql(CareTeamMember, 'm')} FROM care_team_members m "
               f"WHERE m.person_id IN ({sel}) AND m.start_date <= ? "
               "AND (m.end_date IS NULL OR m.end_date >= ? OR m.is_lead = 1)", (*sp, t, t)),
         Query("consents", Consent,
-              f"SELECT {_cols(Consent, 'c')} FROM consents c "
+              f"SELECT {columns_sql(Consent, 'c')} FROM consents c "
               f"WHERE c.person_id IN ({sel}) AND c.recorded_on <= ?", (*sp, t)),
         Query("assessments", Assessment,
-              f"SELECT {_cols(Assessment, 'a')} FROM assessments a "
+              f"SELECT {columns_sql(Assessment, 'a')} FROM assessments a "
               f"WHERE a.person_id IN ({sel}) AND a.kind = ? AND a.status = ?",
               (*sp, AssessmentKind.CARE_ACT_ADULT.value, AssessmentStatus.COMPLETED.value)),
         # Open actions of plans in force, and any action a proposed handoff names.
         Query("actions", Action,
-              f"SELECT {_cols(Action, 'a')}, c.person_id, substr(a.created_at, 1, 10) "
+              f"SELECT {columns_sql(Action, 'a')}, c.person_id, substr(a.created_at, 1, 10) "
               "FROM actions a JOIN care_plans c ON c.id = a.plan_id "
               f"WHERE c.person_id IN ({sel}) AND ((c.status IN {_IN_FORCE} "
               f"AND a.status NOT IN {_OPEN_ACTION}) OR a.id IN (SELECT h.action_id FROM "
               "handoffs h WHERE h.status = 'proposed'))", sp),
         Query("signoffs", PlanSignOff,
-              f"SELECT {_cols(PlanSignOff, 's')}, c.person_id FROM plan_signoffs s "
+              f"SELECT {columns_sql(PlanSignOff, 's')}, c.person_id FROM plan_signoffs s "
               "JOIN care_plans c ON c.id = s.plan_id AND c.plan_version = s.plan_version "
               f"WHERE c.person_id IN ({sel}) AND c.status IN {_IN_FORCE} "
               "AND substr(s.signed_at, 1, 10) <= ?", (*sp, t)),
         Query("handoffs", Handoff,
-              f"SELECT {_cols(Handoff, 'h')} FROM handoffs h WHERE h.person_id IN ({sel}) "
+              f"SELECT {columns_sql(Handoff, 'h')} FROM handoffs h WHERE h.person_id IN ({sel}) "
               "AND (h.status = 'proposed' OR h.action_id IS NOT NULL)", sp),
         Query("referrals", Referral,
-              f"SELECT {_cols(Referral, 'r')} FROM referrals r WHERE {unsettled}",
+              f"SELECT {columns_sql(Referral, 'r')} FROM referrals r WHERE {unsettled}",
               (*sp, t, t)),
         Query("referral_events", ReferralEvent,
-              f"SELECT {_cols(ReferralEvent, 'e')}, r.person_id FROM referral_events e "
+              f"SELECT {columns_sql(ReferralEvent, 'e')}, r.person_id FROM referral_events e "
               f"JOIN referrals r ON r.id = e.referral_id WHERE {unsettled} "
               "ORDER BY e.occurred_on, e.rowid", (*sp, t, t)),
         # Conditions matter only to tell a dual-diagnosis referral dispute.
         Query("conditions", Condition,
-              f"SELECT {_cols(Condition, 'c')} FROM conditions c "
+              f"SELECT {columns_sql(Condition, 'c')} FROM conditions c "
               f"WHERE c.person_id IN ({sel}) AND c.clinical_status = 'active' "
               "AND c.person_id IN (SELECT person_id FROM referrals)", sp),
         Query("stays", HospitalStay,
-              f"SELECT {_cols(HospitalStay, 's')} FROM hospital_stays s "
+              f"SELECT {columns_sql(HospitalStay, 's')} FROM hospital_stays s "
               f"WHERE s.person_id IN ({sel}) AND s.discharged_on IS NULL "
               "AND s.discharge_ready_on < ?", (*sp, t)),
         Query("delay_reasons", DelayReason,
-              f"SELECT {_cols(DelayReason, 'd')}, s.person_id FROM delay_reasons d "
+              f"SELECT {columns_sql(DelayReason, 'd')}, s.person_id FROM delay_reasons d "
               "JOIN hospital_stays s ON s.id = d.stay_id "
               f"WHERE s.person_id IN ({sel}) AND s.discharged_on IS NULL "
               "AND s.discharge_ready_on < ?", (*sp, t)),
         # Money: costs of actions not cancelled in open plans (a completed action's cost
         # still counts against a personal budget), their funders and actions.
         Query("action_costs", ActionCost,
-              f"SELECT {_cols(ActionCost, 'k')}, c.person_id {_COSTED.format(sel=sel)}", sp),
+              f"SELECT {columns_sql(ActionCost, 'k')}, c.person_id {_COSTED.format(sel=sel)}", sp),
         Query("action_funders", ActionFunder,
-              f"SELECT {_cols(ActionFunder, 'f')}, c.person_id FROM action_funders f "
+              f"SELECT {columns_sql(ActionFunder, 'f')}, c.person_id FROM action_funders f "
               f"JOIN action_costs k ON k.id = f.cost_id {_COSTED_JOIN.format(sel=sel)}", sp),
         Query("costed_actions", Action,
-              f"SELECT {_cols(Action, 'a')}, c.person_id {_COSTED.format(sel=sel)}", sp),
+              f"SELECT {columns_sql(Action, 'a')}, c.person_id {_COSTED.format(sel=sel)}", sp),
         Query("personal_budgets", PersonalBudget,
-              f"SELECT {_cols(PersonalBudget, 'b')} FROM personal_budgets b "
+              f"SELECT {columns_sql(PersonalBudget, 'b')} FROM personal_budgets b "
               f"WHERE b.person_id IN ({sel})", sp),
     ]
 
@@ -195,19 +158,19 @@ def load_facts(
     rows: dict[str, list[Any]] = {
         q.name: conn.execute(q.sql, q.params).fetchall() for q in queries(today, person_ids)
     }
-    build_agency = _builder(Agency)
-    build_pro = _builder(Professional)
+    build_agency = builder(Agency)
+    build_pro = builder(Professional)
     directory = Directory(
         agencies={a.id: a for a in map(build_agency, rows["agencies"])},
         professionals={p.id: p for p in map(build_pro, rows["professionals"])},
     )
     people: dict[str, PersonFacts] = {}
-    for person in map(_builder(Person), rows["persons"]):
+    for person in map(builder(Person), rows["persons"]):
         people[person.id] = PersonFacts(person=person, directory=directory)
 
     def group(name: str, cls: type[Entity], key: int, attr: str) -> None:
         """Append each row's object to ``facts.<attr>`` of the person in column ``key``."""
-        build = _builder(cls)
+        build = builder(cls)
         get = people.get
         for row in rows[name]:
             facts = get(row[key])
@@ -228,13 +191,13 @@ def load_facts(
     group("stays", HospitalStay, at(HospitalStay, "person_id"), "stays")
     group("signoffs", PlanSignOff, len(field_specs(PlanSignOff)), "signoffs")
 
-    build_action = _builder(Action)
+    build_action = builder(Action)
     for row in rows["actions"]:
         facts = people.get(row[extra])
         if facts is not None:
             action = build_action(row)
             facts.actions.append(action)
-            facts.action_recorded_on[action.id] = _parse_date(row[extra + 1])
+            facts.action_recorded_on[action.id] = parse_date(row[extra + 1])
     _group_by_parent(people, rows["referral_events"], ReferralEvent, "referral_id",
                      "referral_events")
     _group_by_parent(people, rows["delay_reasons"], DelayReason, "stay_id", "delay_reasons")
@@ -245,21 +208,21 @@ def load_facts(
 def _group_money(people: dict[str, PersonFacts], rows: dict[str, list[Any]]) -> None:
     """Costs, funders (by cost), costed actions (by id) and personal budgets."""
     get = people.get
-    build_cost = _builder(ActionCost)
+    build_cost = builder(ActionCost)
     for row in rows["action_costs"]:
         facts = get(row[-1])
         if facts is not None:
             facts.action_costs.append(build_cost(row))
     _group_by_parent(people, rows["action_funders"], ActionFunder, "cost_id",
                      "action_funders")
-    build_action = _builder(Action)
+    build_action = builder(Action)
     for row in rows["costed_actions"]:
         facts = get(row[-1])
         if facts is not None:
             action = build_action(row)
             facts.costed_actions[action.id] = action
     owner = [s.name for s in field_specs(PersonalBudget)].index("person_id")
-    build_budget = _builder(PersonalBudget)
+    build_budget = builder(PersonalBudget)
     for row in rows["personal_budgets"]:
         facts = get(row[owner])
         if facts is not None:
@@ -271,7 +234,7 @@ def _group_by_parent(
     parent_field: str, attr: str,
 ) -> None:
     """Rows keyed by their parent (referral, stay), the person's id in the last column."""
-    build = _builder(cls)
+    build = builder(cls)
     parent = [s.name for s in field_specs(cls)].index(parent_field)
     for row in rows:
         facts = people.get(row[-1])
