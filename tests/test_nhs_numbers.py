@@ -78,3 +78,58 @@ def test_check_digit_matches_library() -> None:
 def test_format_334() -> None:
     assert nhs.format_334("9434765919") == "943 476 5919"
     assert nhs.format_334("unknown") == "unknown"
+
+
+def _section_b() -> list[tuple[str, str]]:
+    """(input text, what the source says) for every quoted row of section B. The rows
+    whose input is an integer (``1234567890 (int)``) are about another library's API
+    taking numbers, which ours does not."""
+    rows = []
+    in_b = False
+    for line in FIXTURE.read_text().splitlines():
+        if line.startswith("## SECTION B"):
+            in_b = True
+            continue
+        if in_b and line.startswith('"'):
+            quoted, expectation, *_ = line.split("\t")
+            rows.append((quoted[1:-1], expectation))
+    return rows
+
+
+SPELLINGS = _section_b()
+
+
+def test_section_b_was_read() -> None:
+    assert len(SPELLINGS) >= 25
+
+
+@pytest.mark.parametrize(("text", "expectation"), SPELLINGS)
+def test_spelling_vectors(text: str, expectation: str) -> None:
+    """Our rule is the strict one: ten digits or 3-3-4 with one kind of single separator,
+    then Modulus 11. A shape a source accepts gives its digits (or a Modulus 11 refusal
+    of exactly those digits); a shape it rejects is refused as not ten digits."""
+    said = expectation.split(" -> ")[-1]
+    if expectation.startswith("format ->"):
+        assert nhs.format_334(text) == said.strip('"')
+    elif said.startswith('"'):
+        digits = said.split('"')[1]
+        if not digits:
+            with pytest.raises(ValueError, match="is not ten digits"):
+                nhs.normalise(text)
+        elif nhs.check_digit(digits[:9]) == int(digits[9]):
+            assert nhs.normalise(text) == digits
+        else:
+            with pytest.raises(ValueError, match=f"{nhs.format_334(digits)} fails"):
+                nhs.normalise(text)
+    elif said.startswith("valid") or said.startswith("normalise -> valid"):
+        assert nhs.is_valid(text)
+    else:  # "invalid ...", and the lenient spelling that the strict rule refuses
+        assert said.startswith("invalid") or ":strict -> invalid" in expectation
+        assert not nhs.is_valid(text)
+
+
+@pytest.mark.parametrize("text", ["٩٤٣٤٧٦٥٩١٩", "９４３４７６５９１９", "٩٤٣ ٤٧٦ ٥٩١٩"])
+def test_digits_of_other_scripts_are_refused(text: str) -> None:
+    # int() reads these as 9434765919: accepted, they would be a second spelling of it.
+    with pytest.raises(ValueError, match="is not ten digits"):
+        nhs.normalise(text)

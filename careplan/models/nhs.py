@@ -7,7 +7,9 @@ import re
 from nhs_number.validate import calculate_checksum
 
 # Accepted spellings: ten digits, or 3-3-4 groups split by single spaces or hyphens.
-_SHAPE = re.compile(r"^(\d{10}|\d{3}([ -])\d{3}\2\d{4})$")
+# ASCII: without it \d also takes other scripts' digits ("٩٤٣..."), which would be
+# stored as a second spelling of a number already on record.
+_SHAPE = re.compile(r"^(\d{10}|\d{3}([ -])\d{3}\2\d{4})$", re.ASCII)
 
 
 def normalise(text: str) -> str:
