@@ -59,15 +59,17 @@ class SortKey(StrEnum):
     REVIEW = "review due"
 
 
+# NULLS LAST (SQLite 3.30+) rather than "x IS NULL, x": a correlated subquery written
+# twice is run twice per person, which doubled the time of these sorts.
 _ORDER: dict[SortKey, str] = {
     SortKey.NAME: "p.family_name {d}, p.given_name {d}",
     # Youngest first when ascending by age means latest birth date first.
     SortKey.AGE: "p.birth_date {r}",
-    SortKey.NHS_NUMBER: "p.nhs_number IS NULL, p.nhs_number {d}",
-    SortKey.LEAD: f"{_LEAD_NAME} IS NULL, {_LEAD_NAME} {{d}}",
+    SortKey.NHS_NUMBER: "p.nhs_number {d} NULLS LAST",
+    SortKey.LEAD: f"{_LEAD_NAME} {{d}} NULLS LAST",
     SortKey.AGENCIES: f"{_AGENCY_COUNT} {{d}}",
-    SortKey.TRANSITION: f"{_NEXT_TRANSITION} IS NULL, {_NEXT_TRANSITION} {{d}}",
-    SortKey.REVIEW: f"{_REVIEW_DUE} IS NULL, {_REVIEW_DUE} {{d}}",
+    SortKey.TRANSITION: f"{_NEXT_TRANSITION} {{d}} NULLS LAST",
+    SortKey.REVIEW: f"{_REVIEW_DUE} {{d}} NULLS LAST",
 }
 
 
