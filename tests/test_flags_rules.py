@@ -439,3 +439,24 @@ def test_closing_the_plan_clears_every_flag() -> None:
         FlagCode.DISCHARGE_DELAYED}
     facts.plans = [plan_of(facts).evolve(status="closed", closed_on=D(2025, 3, 11))]
     assert flags_of(facts) == []
+
+
+def test_a_decline_and_redirect_by_one_team_on_one_day_is_one_refusal() -> None:
+    """Declined and sent on to another team the same day is one refusal: escalation
+    waits for a second team's (or a later) decline."""
+    facts = world()
+    sent = D(2025, 3, 3)
+    _referral(facts, sent, [("sent", sent, CMHT), ("declined", D(2025, 3, 4), CMHT),
+                            ("redirected", D(2025, 3, 4), CMHT, {"to_team_id": LDT.id})])
+    flag = flags_of(facts, D(2025, 3, 20), FlagCode.REFERRAL_DISPUTE)[0]
+    assert flag.evidence["escalation_due"] is None and "second decline" not in flag.message
+    assert flag.severity is Severity.WARNING and "5 working days" in flag.message
+    # The team to which it was redirected declines too: escalation is due 5 working days
+    # after that second refusal.
+    ref = facts.referrals[0]
+    facts.referral_events[ref.id].append(ReferralEvent(
+        referral_id=ref.id, kind="declined", occurred_on=D(2025, 3, 6), team_id=LDT.id,
+        reason="Not for us"))
+    flag = flags_of(facts, D(2025, 3, 7), FlagCode.REFERRAL_DISPUTE)[0]
+    assert flag.evidence["escalation_due"] == "2025-03-13"
+    assert "5 working days after the second decline" in flag.message

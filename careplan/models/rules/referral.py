@@ -32,6 +32,9 @@ class _Chain:
 
     steps: list[dict[str, Any]] = field(default_factory=list)
     declines: list[ReferralEvent] = field(default_factory=list)
+    #: Declines and redirects, a team's decline and its redirect of the same day counted
+    #: once: "declined, and sent to the drug and alcohol service" is one refusal.
+    refusals: list[ReferralEvent] = field(default_factory=list)
     two_teams_on: date | None = None
     returned_on: date | None = None
     accepted: bool = False
@@ -53,6 +56,9 @@ def _read_chain(facts: PersonFacts, events: list[ReferralEvent]) -> _Chain:
                 chain.returned_on = e.occurred_on
         elif e.kind in (K.DECLINED, K.REDIRECTED):
             chain.declines.append(e)
+            last = chain.refusals[-1] if chain.refusals else None
+            if last is None or (last.team_id, last.occurred_on) != (e.team_id, e.occurred_on):
+                chain.refusals.append(e)
             if e.team_id:
                 decliners.add(e.team_id)
             if len(decliners) >= 2 and chain.two_teams_on is None:
@@ -122,8 +128,8 @@ def _dispute(facts: PersonFacts, ctx: Context, referral: Referral) -> Flag | Non
     since = min(starts)
 
     escalation_due = None
-    if len(chain.declines) >= 2:
-        escalation_due = ctx.calendar.add(chain.declines[1].occurred_on,
+    if len(chain.refusals) >= 2:
+        escalation_due = ctx.calendar.add(chain.refusals[1].occurred_on,
                                           t.referral_escalation_working_days)
     directory = facts.directory
     team_domains = {
@@ -151,6 +157,9 @@ def _dispute(facts: PersonFacts, ctx: Context, referral: Referral) -> Flag | Non
         if chain.returned_on is not None:
             what += f", coming back to a team that had already declined it on " \
                     f"{day(chain.returned_on)}"
+        elif chain.two_teams_on is None:  # flagged only because time ran out: say so
+            what += (f"; no team accepted it within {t.referral_accept_working_days} "
+                     f"working days (by {day(accept_by)})")
     else:
         what += (f" has not been accepted by any team within "
                  f"{t.referral_accept_working_days} working days (by {day(accept_by)})")
