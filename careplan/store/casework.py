@@ -85,7 +85,12 @@ def rewrite_plan_item(store: Store, values: PlanItem, expected: PlanItem,
 
 def sign_plan(store: Store, plan: CarePlan, professional: Professional,
               at: datetime) -> PlanSignOff:
-    """Sign the plan's current version for the professional's agency."""
+    """Sign the plan's current version for the professional's agency.
+
+    Raises:
+        StaleWriteError: the plan changed since ``plan`` was read.
+        InputError: the agency has already signed this version.
+    """
     with store.atomic():
         current = get(store, CarePlan, plan.id)
         if current.version != plan.version:
@@ -105,6 +110,12 @@ def sign_plan(store: Store, plan: CarePlan, professional: Professional,
 
 
 def propose_handoff(store: Store, handoff: Handoff, actor: str) -> Handoff:
+    """Record a new proposed handoff.
+
+    Raises:
+        InputError: a handoff of the same action (or of the coordination) of this
+            person is already waiting for an answer.
+    """
     with store.atomic():
         open_ = [h for h in find(store, Handoff, person_id=handoff.person_id,
                                  status=HandoffStatus.PROPOSED)
@@ -198,6 +209,7 @@ _STATUS = {
 
 
 def send_referral(store: Store, referral: Referral, to_team_id: str, actor: str) -> Referral:
+    """Record a new referral and its first step: sent to ``to_team_id``."""
     with store.atomic():
         saved = add(store, referral, actor)
         add(store, ReferralEvent(referral_id=saved.id, kind=ReferralEventKind.SENT,

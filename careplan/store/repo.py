@@ -235,6 +235,11 @@ def update(store: Store, entity: E, actor: str) -> E:
 
 
 def get(store: Store, cls: type[E], entity_id: str) -> E:
+    """The record of type ``cls`` with this id.
+
+    Raises:
+        NotFoundError: there is none.
+    """
     rows = store.query(f"SELECT * FROM {cls.TABLE} WHERE id = ?", (entity_id,))
     if not rows:
         raise NotFoundError(f"There is no {cls.NOUN} with id {entity_id} in this store.")
