@@ -79,3 +79,15 @@ def test_cross_field_rules() -> None:
     with pytest.raises(ValueError, match="to team: is required"):
         ReferralEvent(referral_id="r", kind="redirected",  # type: ignore[arg-type]
                       occurred_on=date(2025, 1, 1), team_id="t")
+
+
+@pytest.mark.parametrize("text", ["²", "--5", "1²", "5-", "٣"])
+def test_whole_numbers_given_as_text_are_refused_by_name(text: str) -> None:
+    with pytest.raises(ValueError, match=f"^plan version: expected int, got {text!r}$"):
+        CarePlan(person_id="p", created_on="2025-01-01", plan_version=text)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "number"), [(" 3 ", 3), ("007", 7), ("12", 12)])
+def test_whole_numbers_given_as_text_are_read(text: str, number: int) -> None:
+    plan = CarePlan(person_id="p", created_on="2025-01-01", plan_version=text)  # type: ignore[arg-type]
+    assert plan.plan_version == number

@@ -115,8 +115,11 @@ def _coerce_one(spec: FieldSpec, value: Any) -> Any:
             raise ValueError(f"{name}: {value!r} is not one of {allowed}") from None
     if kind is bool and value in (0, 1):
         return bool(value)
-    if kind is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+    if kind is int and isinstance(value, str):
+        text = value.strip()
+        # ASCII digits only: "²" is a digit to str.isdigit but not to int().
+        if text.removeprefix("-").isascii() and text.removeprefix("-").isdigit():
+            return int(text)
     raise ValueError(f"{name}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
 
 
