@@ -110,7 +110,8 @@ class Case:
         self.plan = CarePlan(id=self.ids(), person_id=self.person.id, status=status,
                              plan_version=version, created_on=created,
                              activated_on=None if status is PlanStatus.DRAFT else activated,
-                             review_date=review, closed_on=closed)
+                             review_date=review, closed_on=closed,
+                             version_since=activated if version > 1 else None)
         self.items.append(self.plan)
         return self.plan
 

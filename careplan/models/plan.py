@@ -23,18 +23,31 @@ class CarePlan(Entity):
     activated_on: date | None = None
     review_date: date | None = None
     closed_on: date | None = None
+    #: The day the current version began (a signed plan that changes gets a new version);
+    #: None while version 1 runs from ``activated_on``.
+    version_since: date | None = None
 
     def validate(self) -> None:
         if self.plan_version < 1:
             raise ValueError(f"plan version: must be 1 or more, got {self.plan_version}")
         not_before(self.activated_on, self.created_on, "activated_on", "created_on")
         not_before(self.closed_on, self.created_on, "closed_on", "created_on")
+        not_before(self.version_since, self.created_on, "version_since", "created_on")
         if self.status is PlanStatus.CLOSED and self.closed_on is None:
             raise ValueError("closed on: is required when the plan is closed")
 
     @property
     def is_open(self) -> bool:
         return self.status is not PlanStatus.CLOSED
+
+    @property
+    def current_version_start(self) -> date | None:
+        """When the version in force began: its own start, or the plan's activation."""
+        if self.activated_on is None:
+            return None
+        if self.version_since is None:
+            return self.activated_on
+        return max(self.activated_on, self.version_since)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -49,7 +49,9 @@ def _signed(store: Store, plan: CarePlan) -> bool:
 def _bump_if_signed(store: Store, plan_id: str, actor: str) -> None:
     plan = get(store, CarePlan, plan_id)
     if _signed(store, plan):
-        update(store, plan.evolve(plan_version=plan.plan_version + 1), actor)
+        # The new version's agencies have their own 14 days to sign, from today.
+        update(store, plan.evolve(plan_version=plan.plan_version + 1,
+                                  version_since=store.clock().date()), actor)
 
 
 def save_plan_item(store: Store, item: PlanItem, actor: str) -> PlanItem:

@@ -96,7 +96,9 @@ def _unsigned(today: date, t: Thresholds) -> tuple[str, tuple[Any, ...]]:
     sign_by_before = (today - timedelta(days=t.signoff_days)).isoformat()
     return (f"SELECT c.person_id FROM care_plans c JOIN care_team_members m "
             "ON m.person_id = c.person_id JOIN professionals p ON p.id = m.professional_id "
-            f"WHERE c.status IN {_IN_FORCE} AND c.activated_on < ? AND {_ACTIVE_MEMBER} "
+            f"WHERE c.status IN {_IN_FORCE} "
+            "AND max(c.activated_on, coalesce(c.version_since, c.activated_on)) < ? "
+            f"AND {_ACTIVE_MEMBER} "
             "AND NOT EXISTS (SELECT 1 FROM plan_signoffs s WHERE s.plan_id = c.id "
             "AND s.plan_version = c.plan_version AND +s.agency_id = p.agency_id "
             "AND substr(s.signed_at, 1, 10) <= :today)", (sign_by_before,))

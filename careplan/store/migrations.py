@@ -48,11 +48,18 @@ CREATE TABLE rule_overrides (
 );
 """
 
+#: Migration 4: the day the plan's current version began, so an agency's 14 days to sign
+#: run from the new version, not from the plan's first activation.
+_VERSION_SINCE = """
+ALTER TABLE care_plans ADD COLUMN version_since TEXT;
+"""
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 MIGRATIONS: list[Migration] = [
     _script(schema_v1.SQL),
     _script(_RULE_OVERRIDES),
     _script(schema_funding.SQL),  # 3: funding streams, costs, personal and joint budgets
+    _script(_VERSION_SINCE),  # 4: when the plan's current version began
 ]
 
 

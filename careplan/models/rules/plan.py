@@ -102,9 +102,10 @@ def plan_unsigned(facts: PersonFacts, ctx: Context) -> list[Flag]:
     days = ctx.thresholds.signoff_days
     out = []
     for plan in plans_in_force(facts):
-        if plan.activated_on is None:
+        started = plan.current_version_start
+        if started is None:
             continue
-        sign_by = plan.activated_on + timedelta(days=days)
+        sign_by = started + timedelta(days=days)
         if today <= sign_by:
             continue
         signed = {
@@ -119,13 +120,13 @@ def plan_unsigned(facts: PersonFacts, ctx: Context) -> list[Flag]:
                 continue
             message = (
                 f"Plan not signed: {agency.name} ({', '.join(sorted(members))} in the care "
-                f"team) has not signed version {plan.plan_version} of the care plan, active "
-                f"since {day(plan.activated_on)}; every agency should sign within "
+                f"team) has not signed version {plan.plan_version} of the care plan, in force "
+                f"since {day(started)}; every agency should sign within "
                 f"{days} days, by {day(sign_by)}."
             )
             evidence = {"plan_id": plan.id, "plan_version": plan.plan_version,
                         "agency": agency.name, "team_members": sorted(members),
-                        "activated_on": plan.activated_on.isoformat(),
+                        "version_since": started.isoformat(),
                         "sign_by": sign_by.isoformat()}
             out.append(flag(facts, FlagCode.PLAN_UNSIGNED, Severity.WARNING,
                             (SubjectType.AGENCY, agency_id), sign_by + _ONE_DAY, None,
