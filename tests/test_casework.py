@@ -133,3 +133,35 @@ def test_a_bulk_write_with_too_few_event_ids_writes_nothing(store: Store) -> Non
     with pytest.raises(ValueError, match="shorter|longer"):
         add_many(store, entities, "importer", event_ids=["only-one"])
     assert content_digest(store) == digest and audit.count(store) == 0
+
+
+def test_accepted_coordination_keeps_who_led_when(store_path: Path) -> None:
+    from careplan.export import audit_data
+    from careplan.export.records import load
+    from careplan.models import CareTeamMember
+
+    store = Store.open(store_path)
+    got = _filled(store)
+    plan = got["CarePlan"]
+    assert isinstance(plan, CarePlan)
+    sw = next(p for p in find(store, Professional) if p.name == "Sam Green")
+    dr = next(p for p in find(store, Professional) if p.name == "Dr Asha Patel")
+    add(store, CareTeamMember(person_id=plan.person_id, professional_id=dr.id, role="GP",
+                              start_date=date(2025, 1, 1)), "setup")
+    handoff = cw.propose_handoff(store, Handoff(
+        person_id=plan.person_id, subject=HandoffSubject.COORDINATION,
+        from_professional_id=sw.id, from_agency_id=sw.agency_id, to_professional_id=dr.id,
+        to_agency_id=dr.agency_id, proposed_at=AT, answer_by=date(2025, 3, 5)), "sw")
+    cw.answer_handoff(store, handoff, True, AT, "dr")
+
+    team = find(store, CareTeamMember, person_id=plan.person_id)
+    leads = sorted((m.start_date, m.end_date, m.professional_id) for m in team if m.is_lead)
+    assert leads == [(date(2025, 1, 1), date(2025, 3, 2), sw.id),
+                     (date(2025, 3, 3), None, dr.id)]
+    active = [m for m in team if m.active_on(date(2025, 3, 3))]
+    assert sorted(m.professional_id for m in active) == sorted([sw.id, dr.id])
+    report = audit_data.audit(load(store), date(2025, 1, 1), date(2025, 3, 31),
+                              date(2025, 3, 31))
+    assert report.gaps == []
+    store.close()
+    assert_whole(store_path)

@@ -8,7 +8,7 @@ the records they concern together (an accepted handoff moves the action's owner)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from careplan.models import (
@@ -170,19 +170,31 @@ def withdraw_handoff(store: Store, handoff: Handoff, actor: str) -> Handoff:
 
 
 def _move_lead(store: Store, handoff: Handoff, day: date, actor: str) -> None:
-    team = find(store, CareTeamMember, person_id=handoff.person_id)
-    receiver = None
-    for member in team:
-        if member.is_lead and member.professional_id != handoff.to_professional_id:
-            update(store, member.evolve(is_lead=False), actor)
-        if member.professional_id == handoff.to_professional_id and member.active_on(day):
-            receiver = member
-    if receiver is None:
+    """Coordination passes on ``day``. Lead periods are kept as history: a membership
+    that began earlier is ended the day before and continued by a new one from ``day``,
+    so the handoff audit sees who led when, with no false gap or overlap."""
+    for member in find(store, CareTeamMember, person_id=handoff.person_id):
+        if not member.active_on(day):
+            continue
+        receiving = member.professional_id == handoff.to_professional_id
+        if member.is_lead == receiving:
+            if receiving:
+                return  # already the lead
+            continue
+        if member.start_date < day:
+            update(store, member.evolve(end_date=day - timedelta(days=1)), actor)
+            add(store, CareTeamMember(person_id=member.person_id,
+                                      professional_id=member.professional_id,
+                                      role=member.role, start_date=day,
+                                      end_date=member.end_date, is_lead=receiving), actor)
+        else:
+            update(store, member.evolve(is_lead=receiving), actor)
+    on_team = any(m.professional_id == handoff.to_professional_id and m.active_on(day)
+                  for m in find(store, CareTeamMember, person_id=handoff.person_id))
+    if not on_team:
         pro = get(store, Professional, handoff.to_professional_id)
         add(store, CareTeamMember(person_id=handoff.person_id, professional_id=pro.id,
                                   role=pro.role, start_date=day, is_lead=True), actor)
-    elif not receiver.is_lead:
-        update(store, receiver.evolve(is_lead=True), actor)
 
 
 # -- referrals ---------------------------------------------------------------------------
