@@ -45,7 +45,14 @@ WHY_START = (
     "(about 0.1 s). Plan (careplan/ui, whose owners are changing it now): import the "
     "workspace only when a person is opened, order the caseload in the worker that "
     "sorts it, and show the window before the store is read.")
-WHY_MEMORY = "see the details below."
+WHY_MEMORY = (
+    "the flags of the whole caseload are found in a worker that reads every candidate "
+    "person's rows into objects at once (careplan/ui/flagsource.py over careplan.store."
+    "flagdata): the peak grows with the persons flagged, not with what is on screen. "
+    "Each connection (the window's, the flags worker's, each sort worker's) may also hold "
+    "a 64 MB page cache. Plan (careplan/ui, whose owners are changing it now): find the "
+    "flags in chunks of persons and keep only the per-person summaries, and give worker "
+    "connections a small page cache.")
 
 
 def _env(home: Path) -> dict[str, str]:
