@@ -65,12 +65,12 @@ def _cached(kind: str, persons: int, key: str, build: Callable[[Path], None]) ->
 
 
 def build_demo_file(path: Path, persons: int) -> float:
-    """Build the demo of ``persons`` into a new file; return the seconds it took."""
-    from careplan.store.demo import build_demo
+    """Build the demo of ``persons`` into a new file the way ``careplan demo`` does;
+    return the seconds it took."""
+    from careplan.store.demo_file import build_demo_file as build
 
     started = time.perf_counter()
-    with Store.open(path) as store:
-        build_demo(store, persons=persons, seed=SEED, today=TODAY)
+    build(path, persons=persons, seed=SEED, today=TODAY)
     return time.perf_counter() - started
 
 
