@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from careplan import __version__
-from careplan.commands import COMMANDS, paths
-from careplan.commands.common import UserError
+from careplan.commands.errors import UserError
 
 log = logging.getLogger("careplan")
 
@@ -31,30 +30,63 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+class _NotJustTheApp(Exception):
+    """The command line asks for more than the desktop app (see _app_only)."""
+
+
+class _AppParser(argparse.ArgumentParser):
+    """The options of ``careplan`` without a subcommand; any mistake defers to the full
+    parser, which reports it."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _NotJustTheApp(message)
+
+
+def _add_app_options(parser: argparse.ArgumentParser, store_help: str) -> None:
+    parser.add_argument("--version", action="version", version=f"careplan {__version__}")
+    parser.add_argument("--db", metavar="PATH", help=store_help)
+    parser.add_argument("--as", dest="actor", metavar="PROFESSIONAL",
+                        help="who you are: a professional's name or id in the store")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from careplan.commands import modules, paths
+
     parser = _Parser(
         prog="careplan",
         description="One shared care plan across health and social care.",
     )
-    parser.add_argument("--version", action="version", version=f"careplan {__version__}")
     # Subcommands declare --db (and --as) again with default=SUPPRESS: a subparser's
     # default would otherwise overwrite a --db given before the subcommand's name.
-    parser.add_argument(
-        "--db", metavar="PATH", help=f"the store to open (default: {paths.default_store()})"
-    )
-    parser.add_argument("--as", dest="actor", metavar="PROFESSIONAL",
-                        help="who you are: a professional's name or id in the store")
+    _add_app_options(parser, f"the store to open (default: {paths.default_store()})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in COMMANDS:
+    for command in modules():
         command.register(sub)
     return parser
+
+
+def _app_only(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The parsed options when the command line only starts the desktop app
+    (``careplan [--db PATH] [--as WHO]``), else None. Building every subcommand's parser
+    imports every command (a tenth of the app's start), so the app does without."""
+    parser = _AppParser(prog="careplan", add_help=False)
+    _add_app_options(parser, argparse.SUPPRESS)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except _NotJustTheApp:
+        return None
+    if rest:  # a subcommand, --help or an unknown option: the full parser handles it
+        return None
+    args.command = None
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _app_only(argv)
+    if args is None:
+        args = build_parser().parse_args(argv)
     try:
         if args.command is None:
             # The desktop app; imported here so headless commands never load Qt.
@@ -74,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception:
+        from careplan.commands import paths
+
         log_file = paths.log_file()
         logging.getLogger("careplan").addHandler(logging.FileHandler(log_file))
         log.exception("Unexpected error running %s", " ".join(sys.argv))

@@ -3,9 +3,14 @@ adds sets ``handler`` to a function taking the parsed args and returning an exit
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
-from careplan.commands import backup, demo, export, flags, importer, info, rules
+#: The subcommand modules; order here is the order in ``careplan --help``. Imported only
+#: when a parser for them is built: the desktop app starts without them.
+NAMES = ("backup", "demo", "export", "flags", "importer", "info", "rules")
 
-#: Order here is the order in ``careplan --help``.
-COMMANDS: list[ModuleType] = [backup, demo, export, flags, importer, info, rules]
+
+def modules() -> list[ModuleType]:
+    """Every subcommand module, imported."""
+    return [importlib.import_module(f"careplan.commands.{name}") for name in NAMES]

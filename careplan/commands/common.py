@@ -9,14 +9,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from careplan.commands.errors import UserError as UserError  # re-exported for the commands
 from careplan.models import Professional, nhs
 from careplan.store import InputError, NotAStoreError, Store, StoreError, backup, find
 from careplan.store.repo import get
-
-
-class UserError(Exception):
-    """A mistake by the person at the keyboard: reported as one sentence, exit 2."""
-
 
 #: Dates a command accepts. The rules count years and weeks either side of "today";
 #: near year 1 or 9999 that runs off the calendar, and no care record lives there.

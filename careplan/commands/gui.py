@@ -12,8 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from careplan.commands import paths
-from careplan.commands.common import UserError, resolve_actor
+from careplan.commands.errors import UserError
 
 DEMO_PERSONS = 200
 DEMO_SEED = 1
@@ -65,11 +64,13 @@ def run(args: argparse.Namespace) -> int:
         if not path.exists():
             raise UserError(f"--db: there is no store at {path}.")
     else:
+        from careplan.commands import paths
+
         path = paths.default_store()
         ensure_default_store(path)
     actor = None
     if getattr(args, "actor", None):
-        from careplan.commands.common import open_store
+        from careplan.commands.common import open_store, resolve_actor
 
         with open_store(str(path)) as store:
             actor = resolve_actor(store, args.actor)

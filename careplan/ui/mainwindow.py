@@ -60,6 +60,8 @@ class MainWindow(QMainWindow):
         #: Agencies and professionals, read once per store and shared by the workspaces.
         self.directory: Directory | None = None
         self.jobs: list[workers.Job] = []
+        #: PersonWorkspace once a person was opened (only open_person adds one to the tabs).
+        self._workspace_type: type[QWidget] | None = None
         self.undo_group = QUndoGroup(self)
         self.setWindowTitle(self.tr("CarePlan"))
         self.setAccessibleName(self.tr("CarePlan"))
@@ -363,22 +365,25 @@ class MainWindow(QMainWindow):
     # -- tabs ------------------------------------------------------------------------------
 
     def workspaces(self) -> list[Any]:
-        from careplan.ui.workspace import PersonWorkspace
-
+        kind = self._workspace_type
+        if kind is None:
+            return []
         return [w for i in range(self.tabs.count())
-                if isinstance(w := self.tabs.widget(i), PersonWorkspace)]
+                if isinstance(w := self.tabs.widget(i), kind)]
 
     def current_workspace(self) -> Any:
-        from careplan.ui.workspace import PersonWorkspace
-
+        kind = self._workspace_type
         widget = self.tabs.currentWidget() if self.store else None
-        return widget if isinstance(widget, PersonWorkspace) else None
+        return widget if kind is not None and isinstance(widget, kind) else None
 
     def open_person(self, person_id: str) -> Any:
         """Show the person's workspace (re-using an open tab)."""
+        # The workspace and its tabs are imported with the first person opened: at start
+        # they would cost about a quarter of the start-up time.
         from careplan.ui.workspace import PersonWorkspace
 
         assert self.store is not None
+        self._workspace_type = PersonWorkspace
         for ws in self.workspaces():
             if ws.person_id == person_id:
                 self.tabs.setCurrentWidget(ws)
