@@ -39,6 +39,10 @@ from careplan.ui.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def _import_workspace() -> None:
+    import careplan.ui.workspace  # noqa: F401
+
+
 class MainWindow(QMainWindow):
     """One open store at a time; persons open in tabs beside the caseload."""
 
@@ -250,6 +254,9 @@ class MainWindow(QMainWindow):
         self.store_opened.emit(text)
         self.start_flags()
         self.caseload.search.setFocus()
+        # Once the window is painted, import the workspace so the first person opened
+        # does not wait for it (it is left out of the start for speed).
+        QTimer.singleShot(0, self, _import_workspace)
         return True
 
     def _close_store(self) -> None:
