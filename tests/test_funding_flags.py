@@ -3,10 +3,12 @@ store's bulk loader (candidates and every person give the same flags)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from careplan.models import (
     Action,
@@ -18,11 +20,12 @@ from careplan.models import (
     Person,
     Professional,
 )
+from careplan.models.budgets import FundedCost, personal_budget_position
 from careplan.models.flags import Flag, FlagCode, Severity
 from careplan.models.funding import ActionCost, ActionFunder, FundingStream, PersonalBudget
 from careplan.models.thresholds import default_thresholds
 from careplan.store import Store, add
-from careplan.store.flagdata import caseload_flags
+from careplan.store.flagdata import candidates, caseload_flags
 from careplan.store.funding import save_funding
 
 SINCE = date(2026, 3, 2)  # a Monday, no bank holiday for weeks either side
@@ -178,3 +181,59 @@ def test_budget_overcommitted_period_boundaries(store: Store, today: date,
     assert len(found) == int(flagged)
     if found:
         assert found[0].since <= today
+
+
+_FREQUENCIES = st.sampled_from(["one-off", "weekly", "monthly"])
+#: Costs of every frequency through a personal budget, some ending, some shared.
+_COSTS = st.lists(st.tuples(
+    _FREQUENCIES,
+    # Start, days after 1 April 2026: whole weeks before it, and months' 30th and 31st.
+    st.sampled_from([-60, -56, -7, -1, 0, 60, 152, 213, 305])
+    | st.integers(min_value=-60, max_value=400),
+    st.none() | st.integers(min_value=0, max_value=500),  # end, days after the start
+    st.integers(min_value=1, max_value=90_000),  # unit cost in pence
+    st.sampled_from([10_000, 7_500, 3_333, 1]),  # the personal budget's share
+), min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(costs=_COSTS, delta=st.integers(min_value=-2, max_value=2),
+       today=st.integers(min_value=-5, max_value=400).map(lambda n: FY + timedelta(days=n)),
+       # The budget's end: none (a year), a month's last day (30 June, 28 February), any.
+       ends=st.none() | st.sampled_from([90, 333, 364])
+       | st.integers(min_value=28, max_value=700))
+def test_budget_candidates_never_miss_an_overcommitted_budget(
+    costs: list[tuple[str, int, int | None, int, int]], delta: int, today: date,
+    ends: int | None,
+) -> None:
+    """The candidate query's committed sum matches the rule's to the penny per funder:
+    a budget a penny over is picked, one comfortably within is left out."""
+    with Store.open(":memory:") as store:
+        w = _world(store)
+        pb = PersonalBudget(person_id=w.person.id, allocation_pence=0, taken_as="direct payment",
+                            stream_ids=(w.council.id,), start_date=FY,
+                            end_date=None if ends is None else FY + timedelta(days=ends))
+        saved: list[tuple[ActionCost, list[ActionFunder]]] = []
+        for frequency, start, length, unit, share in costs:
+            first = FY + timedelta(days=start)
+            action = add(store, Action(plan_id=w.action.plan_id, description="Day centre",
+                                       owner_professional_id=w.action.owner_professional_id,
+                                       owner_agency_id=w.asc.id), "t")
+            cost = ActionCost(action_id=action.id, unit_cost_pence=unit, frequency=frequency,
+                              start_date=first, funding_status="agreed",
+                              end_date=None if length is None else first + timedelta(length))
+            funders = [ActionFunder(cost_id=cost.id, stream_id=w.council.id, share_bp=share,
+                                    personal_budget_id=pb.id)]
+            if share < 10_000:
+                funders.append(ActionFunder(cost_id=cost.id, stream_id=w.chc.id,
+                                            share_bp=10_000 - share))
+            saved.append((cost, funders))
+        lines = [FundedCost(c, tuple(f), w.person.id) for c, f in saved]
+        committed = personal_budget_position(pb, lines).committed
+        pb = add(store, replace(pb, allocation_pence=max(0, committed + delta)), "t")
+        for cost, funders in saved:
+            save_funding(store, cost, funders, "t")
+        found = _flags(store, today, FlagCode.BUDGET_OVERCOMMITTED)
+        assert bool(found) == (pb.active_on(today) and committed > pb.allocation_pence)
+        if pb.allocation_pence >= committed + len(costs):  # beyond a penny per funder
+            assert w.person.id not in candidates(store, today, default_thresholds())

@@ -121,10 +121,39 @@ def _funding(today: date, t: Thresholds) -> tuple[str, tuple[Any, ...]]:
             "AND k.disputed_since < ? AND a.status != 'cancelled'", (latest,))
 
 
+#: Occurrences of cost ``k`` between ``lo`` and ``hi`` (the overlap of the budget's period,
+#: which starts on ``first``, and the cost's dates): ``costing.occurrences`` exactly, in SQL.
+#: A monthly cost falls on its start's day, or on the last day of a shorter month.
+_OCCURRENCES = """CASE WHEN lo > hi THEN 0
+  WHEN fr = 'one-off' THEN ks >= first
+  WHEN fr = 'weekly' THEN CAST(julianday(hi) - julianday(ks) AS INTEGER) / 7
+    - (CAST(julianday(lo) - julianday(ks) AS INTEGER) + 6) / 7 + 1
+  WHEN fr = 'monthly' THEN max(0, (substr(hi, 1, 4) - substr(lo, 1, 4)) * 12
+    + substr(hi, 6, 2) - substr(lo, 6, 2) + 1
+    - (substr(ks, 9, 2) + 0 < substr(lo, 9, 2) + 0)
+    - (substr(ks, 9, 2) + 0 > substr(hi, 9, 2) + 0 AND substr(date(hi, '+1 day'), 9, 2) != '01'))
+  ELSE julianday(hi) - julianday(lo) + 1 END"""
+
+
 def _budget(today: date, t: Thresholds) -> tuple[str, tuple[Any, ...]]:
-    return ("SELECT b.person_id FROM personal_budgets b WHERE b.start_date <= :today "
-            "AND (b.end_date IS NULL OR b.end_date >= :today) AND EXISTS (SELECT 1 FROM "
-            "action_funders f WHERE f.personal_budget_id = b.id)", ())
+    # A budget in its period whose funded costs may come to more than its allocation.
+    # Each funder's part is its share rounded down, plus at most the one penny that
+    # ``costing.split`` may add, so the sum here is never less than the rule's.
+    last = "coalesce(b.end_date, date(b.start_date, '+1 year', '-1 day'))"
+    lines = (
+        "SELECT b.id AS bid, b.person_id, b.allocation_pence AS alloc, f.share_bp AS share, "
+        "k.unit_cost_pence AS unit, k.frequency AS fr, k.start_date AS ks, "
+        f"b.start_date AS first, max(b.start_date, k.start_date) AS lo, min({last}, "
+        "coalesce(k.end_date, '9999-12-31')) AS hi FROM personal_budgets b "
+        "JOIN action_funders f ON f.personal_budget_id = b.id "
+        "JOIN action_costs k ON k.id = f.cost_id JOIN actions a ON a.id = k.action_id "
+        f"WHERE b.start_date <= :today AND {last} >= :today AND a.status != 'cancelled'"
+    )
+    charged = (f"SELECT bid, person_id, alloc, share, unit * ({_OCCURRENCES}) AS pence "
+               f"FROM ({lines})")
+    return ("SELECT person_id FROM (SELECT person_id, alloc, "
+            "sum(pence * share / 10000 + (pence > 0)) AS most "
+            f"FROM ({charged}) GROUP BY bid) WHERE most > alloc", ())
 
 
 #: One clause per flag code; a new rule must add its own.
