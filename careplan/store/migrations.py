@@ -54,12 +54,24 @@ _VERSION_SINCE = """
 ALTER TABLE care_plans ADD COLUMN version_since TEXT;
 """
 
+#: Migration 5: covering indexes for the flags' candidate query, which checks every
+#: active care team member for an agency's consent and its sign-off of the plan in force;
+#: with these it reads the indexes alone, never the rows.
+_FLAG_INDEXES = """
+CREATE INDEX idx_care_team_members_person_cover
+    ON care_team_members(person_id, professional_id, start_date, end_date, is_lead);
+CREATE INDEX idx_consents_person_cover ON consents(person_id, agency_id, status, recorded_on);
+CREATE INDEX idx_plan_signoffs_plan_cover
+    ON plan_signoffs(plan_id, plan_version, agency_id, signed_at);
+"""
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 MIGRATIONS: list[Migration] = [
     _script(schema_v1.SQL),
     _script(_RULE_OVERRIDES),
     _script(schema_funding.SQL),  # 3: funding streams, costs, personal and joint budgets
     _script(_VERSION_SINCE),  # 4: when the plan's current version began
+    _script(_FLAG_INDEXES),  # 5: covering indexes for the flags' candidates
 ]
 
 
