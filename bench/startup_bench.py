@@ -34,17 +34,16 @@ RUNS = 7
 START = "cold start to the main window shown"
 MEMORY = "peak memory of the app in use"
 WHY_START = (
-    "the bare window is Python plus Qt (about 0.2 s of CPU); the app adds, in CPU time "
-    "on this machine: the person workspace package, imported while the main window is "
-    "built (MainWindow._update_enabled asks current_workspace(), which imports "
-    "careplan.ui.workspace and every tab: about 0.13 s); the domain model classes (about "
-    "0.06 s); the command-line parser with every subcommand (about 0.05 s); and opening "
-    "the store, whose caseload order is one SQL query over every person (0.04 s at 1,000, "
-    "0.15 s at 50,000). Already removed here: pandas and numpy, which sqlite_utils "
-    "imported at every start (about 0.8 s), sqlite_utils itself and the demo generator "
-    "(about 0.1 s). Plan (careplan/ui, whose owners are changing it now): import the "
-    "workspace only when a person is opened, order the caseload in the worker that "
-    "sorts it, and show the window before the store is read.")
+    "the bare window is Python plus Qt (about 0.2 s of CPU). Already removed from the "
+    "start: pandas and numpy, which sqlite_utils imported (about 0.8 s), sqlite_utils "
+    "itself, the demo generator, every subcommand's parser, and the person workspace "
+    "(imported once the window is shown). What remains, in CPU time on this machine: "
+    "the domain model classes (about 55 ms, needed to set who you are at open), the "
+    "caseload order query on the main thread with the flags worker starting beside it "
+    "(tens of ms, more at 50,000 persons), and Qt classes any real window touches (about "
+    "30 ms); the bare start itself varied from 0.13 to 0.21 s between runs. Plan: import the "
+    "store and domain behind the first paint, and start the caseload query in a worker "
+    "from careplan.commands.gui so it overlaps the imports.")
 WHY_MEMORY = (
     "the flags of the whole caseload are found in a worker that reads every candidate "
     "person's rows into objects at once (careplan/ui/flagsource.py over careplan.store."
