@@ -24,8 +24,7 @@ from tests.factories import one_of_each
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 _FHIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fhir"
-PATIENT = (_FHIR if _FHIR.exists() else Path("/work/shared/fixtures/fhir")) / "hl7" \
-    / "Patient-f201.json"
+PATIENT = _FHIR / "hl7" / "Patient-f201.json"  # shared/ lies beside the checkout
 
 
 def _digest(path: Path) -> str:

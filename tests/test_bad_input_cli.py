@@ -26,8 +26,7 @@ from careplan.store.digest import content_digest
 from tests.factories import one_of_each
 
 _FHIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fhir"
-PATIENT = (_FHIR if _FHIR.exists() else Path("/work/shared/fixtures/fhir")) / "hl7" \
-    / "Patient-f201.json"
+PATIENT = _FHIR / "hl7" / "Patient-f201.json"  # shared/ lies beside the checkout
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[tuple[list[str], list[str]]]:

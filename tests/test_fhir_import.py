@@ -20,9 +20,8 @@ from careplan.export.fhir_read import ImportRefused, read_document
 from careplan.models import Person
 from careplan.store import Store, find
 
+# The shared fixtures lie beside the project checkout.
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fhir"
-if not FIXTURES.exists():  # the fixtures live beside the project checkout
-    FIXTURES = Path("/work/shared/fixtures/fhir")
 ALL_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.name != "SOURCES.md")
 JSON_FILES = [p for p in ALL_FILES if p.suffix == ".json"]
 
