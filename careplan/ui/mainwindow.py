@@ -39,6 +39,10 @@ from careplan.ui.settings import Settings
 log = logging.getLogger(__name__)
 
 
+#: How long after a store opens its flags are started (the window paints first).
+AFTER_FIRST_PAINT_MS = 150
+
+
 def _import_workspace() -> None:
     import careplan.ui.workspace  # noqa: F401
 
@@ -252,12 +256,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(self.tr("Opened %s") % text, 5000)
         self._update_enabled()
         self.store_opened.emit(text)
-        self.start_flags()
         self.caseload.search.setFocus()
-        # Once the window is painted, import the workspace so the first person opened
-        # does not wait for it (it is left out of the start for speed).
-        QTimer.singleShot(0, self, _import_workspace)
+        # Work the first paint does not need waits until the window is on screen: the
+        # flags worker would otherwise take the interpreter's lock from the painting, and
+        # the workspace is imported so the first person opened does not wait for it.
+        QTimer.singleShot(AFTER_FIRST_PAINT_MS, self, lambda s=store: self._after_open(s))
         return True
+
+    def _after_open(self, store: Store) -> None:
+        if self.store is not store:  # another store was opened meanwhile
+            return
+        self.start_flags()
+        _import_workspace()
 
     def _close_store(self) -> None:
         self.cancel_jobs()
