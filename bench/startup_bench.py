@@ -39,9 +39,10 @@ WHY_START = (
     "itself, the demo generator, every subcommand's parser, and the person workspace "
     "(imported once the window is shown). What remains, in CPU time on this machine: "
     "the domain model classes (about 55 ms, needed to set who you are at open), the "
-    "caseload order query on the main thread with the flags worker starting beside it "
-    "(tens of ms, more at 50,000 persons), and Qt classes any real window touches (about "
-    "30 ms); the bare start itself varied from 0.13 to 0.21 s between runs. Plan: import the "
+    "caseload order query on the main thread (tens of ms, more at 50,000 persons; "
+    "the flags worker now starts after the first paint), and Qt classes any real "
+    "window touches (about 30 ms); the bare start itself varied from 0.13 to 0.23 s "
+    "between runs. Plan: import the "
     "store and domain behind the first paint, and start the caseload query in a worker "
     "from careplan.commands.gui so it overlaps the imports.")
 WHY_MEMORY = (
