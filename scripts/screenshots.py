@@ -110,10 +110,8 @@ def main() -> int:
         window.tabs.setCurrentWidget(teen)
         window.act_conference.trigger()
         mode = teen.conference
-        if mode.attendees.count() > 1:
-            from PySide6.QtCore import Qt
-
-            mode.attendees.item(1).setCheckState(Qt.CheckState.Checked)
+        if mode.attendee_model.rowCount() > 1:
+            mode.attendee_model.set_present(1, True)
         mode.others.setText("Mother, Advocate")
         mode.decision.setText("Start the Care Act assessment before the 18th birthday")
         mode._add_decision()

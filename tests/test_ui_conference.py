@@ -13,7 +13,8 @@ from careplan.store import Store, find
 from careplan.ui.mainwindow import MainWindow
 
 
-def test_hold_a_case_conference(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hold_a_case_conference(qtbot, qtmodeltester,  # type: ignore[no-untyped-def]
+                                tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     store = Store.open(path)
     world = ui_world.build(store)
@@ -28,14 +29,15 @@ def test_hold_a_case_conference(qtbot, tmp_path: Path) -> None:  # type: ignore[
     mode = ws.conference
     assert mode is not None and ws.stack.currentWidget() is mode
     assert "Handoff to Nina Clarke waiting" in mode.agenda.toPlainText()
-    mode.attendees.item(1).setCheckState(Qt.CheckState.Checked)
+    qtmodeltester.check(mode.attendee_model)
+    mode.attendee_model.set_present(1, True)
     mode.others.setText("Mother, Advocate")
     qtbot.keyClicks(mode.decision, "Start the Care Act assessment now")
     qtbot.keyClick(mode.decision, Qt.Key.Key_Return)
     qtbot.keyClicks(mode.action_text, "Visit the college with Jordan")
     mode.owner.setCurrentIndex(mode.owner.findData(world.sam_social))
     qtbot.keyClick(mode.action_text, Qt.Key.Key_Return)
-    assert mode.captured.count() == 2
+    assert mode.captured_model.rowCount() == 2
     win.act_conference.trigger()  # F11 again: leave and save
     assert ws.conference is None and ws.stack.currentWidget() is ws.normal
 

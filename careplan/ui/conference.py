@@ -12,15 +12,20 @@ import html
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QStringListModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QListView,
     QMessageBox,
     QPushButton,
     QTextBrowser,
@@ -34,6 +39,7 @@ from careplan.models.referral_chain import bounce_chain
 from careplan.store import casework as cw
 from careplan.ui import text
 from careplan.ui.settings import CONFERENCE_POINT_SIZE, Settings
+from careplan.ui.tablemodel import Index
 
 if TYPE_CHECKING:
     from careplan.ui.workspace import PersonWorkspace
@@ -64,6 +70,59 @@ def agenda_for(ws: PersonWorkspace) -> list[str]:
     return items
 
 
+class AttendeesModel(QAbstractListModel):
+    """The care team as a list to tick: who is at the case conference."""
+
+    def __init__(self, rows: list[tuple[str, str]], present: set[str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows = rows  # (label, professional id)
+        self._present = set(present)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        label, pid = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return label
+        if role == Qt.ItemDataRole.CheckStateRole:
+            present = pid in self._present
+            return Qt.CheckState.Checked if present else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.UserRole:
+            return pid
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsUserCheckable)
+
+    def setData(self, index: Index, value: object,
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.CheckStateRole or not index.isValid():
+            return False
+        pid = self._rows[index.row()][1]
+        checked = Qt.CheckState(value) == Qt.CheckState.Checked
+        if checked:
+            self._present.add(pid)
+        else:
+            self._present.discard(pid)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        return True
+
+    def set_present(self, row: int, present: bool) -> None:
+        state = Qt.CheckState.Checked if present else Qt.CheckState.Unchecked
+        self.setData(self.index(row), state, Qt.ItemDataRole.CheckStateRole)
+
+    def present_ids(self) -> list[str]:
+        """Ticked professionals, in the team's order."""
+        return [pid for _, pid in self._rows if pid in self._present]
+
+
 class ConferenceMode(QWidget):
     finished = Signal()
 
@@ -86,7 +145,9 @@ class ConferenceMode(QWidget):
         self.agenda.setAccessibleName(tr("Agenda"))
         self.plan = QTextBrowser()
         self.plan.setAccessibleName(tr("The plan's open actions"))
-        self.attendees = QListWidget()
+        self.attendee_model = AttendeesModel([], set(), self)
+        self.attendees = QListView()
+        self.attendees.setModel(self.attendee_model)
         self.attendees.setAccessibleName(tr("Who is here (Space ticks)"))
         self.others = QLineEdit()
         self.others.setPlaceholderText(tr("Others here, e.g. Mother, Advocate"))
@@ -103,7 +164,10 @@ class ConferenceMode(QWidget):
         self.owner.setAccessibleName(tr("Owner of the new action"))
         # Names only (agency in the tooltip), and never cut short at projector sizes.
         self.owner.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.captured = QListWidget()
+        self.captured_model = QStringListModel(self)
+        self.captured = QListView()
+        self.captured.setModel(self.captured_model)
+        self.captured.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.captured.setAccessibleName(tr("Decisions and actions agreed so far"))
         for lst in (self.attendees, self.captured):
             lst.setWordWrap(True)
@@ -142,13 +206,10 @@ class ConferenceMode(QWidget):
         return label
 
     def start(self) -> None:
-        for label, pid in self.ws.team_choices()[1:]:
-            item = QListWidgetItem(label)
-            item.setData(Qt.ItemDataRole.UserRole, pid)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            is_me = self.ws.actor is not None and pid == self.ws.actor.id
-            item.setCheckState(Qt.CheckState.Checked if is_me else Qt.CheckState.Unchecked)
-            self.attendees.addItem(item)
+        team = [(label, str(pid)) for label, pid in self.ws.team_choices()[1:]]
+        me = {self.ws.actor.id} if self.ws.actor is not None else set()
+        self.attendee_model = AttendeesModel(team, me, self)
+        self.attendees.setModel(self.attendee_model)
         d = self.ws.pf.directory
         for label, pid in self.ws.team_choices():
             pro = d.professionals.get(pid or "")
@@ -184,7 +245,7 @@ class ConferenceMode(QWidget):
         words = self.decision.text().strip()
         if words:
             self.decisions.append(words)
-            self.captured.addItem(self.tr("Decision: %s") % words)
+            self._capture(self.tr("Decision: %s") % words)
             self.decision.clear()
 
     def _add_action(self) -> None:
@@ -201,14 +262,15 @@ class ConferenceMode(QWidget):
             plan_id=plan.id, description=words, owner_professional_id=pro.id if pro else None,
             owner_agency_id=pro.agency_id if pro else None,
             due_date=self.ws.today + timedelta(days=14)))
-        self.captured.addItem(self.tr("Action: %s — %s") % (
+        self._capture(self.tr("Action: %s — %s") % (
             words, pro.name if pro else self.tr("unowned")))
         self.action_text.clear()
 
+    def _capture(self, line: str) -> None:
+        self.captured_model.setStringList([*self.captured_model.stringList(), line])
+
     def attendee_ids(self) -> list[str]:
-        return [str(self.attendees.item(i).data(Qt.ItemDataRole.UserRole))
-                for i in range(self.attendees.count())
-                if self.attendees.item(i).checkState() == Qt.CheckState.Checked]
+        return self.attendee_model.present_ids()
 
     def finish(self) -> bool:
         """Save the record and leave the mode; False if the user chose to stay."""
