@@ -127,18 +127,10 @@ class BudgetsView(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        runner = getattr(self.window_, "run_job", None)
-        fn = lambda j: compute(self.path, self.today, j)  # noqa: E731
-
-        def listen(job: workers.Job) -> None:
-            job.finished.connect(self.show_report)
-            job.failed.connect(lambda msg: self.status.setText(
-                self.tr("The budgets could not be added up: %s") % msg))
-
-        if runner:
-            runner(self.tr("Budgets"), fn, listen)
-        else:
-            workers.start(fn, self, connect=listen)
+        workers.start_in_window(
+            self.window_, self, self.tr("Budgets"),
+            lambda j: compute(self.path, self.today, j), self.show_report,
+            lambda msg: self.status.setText(self.tr("The budgets could not be added up: %s") % msg))
 
     def show_report(self, r: FundingReport) -> None:
         self.report = r

@@ -96,18 +96,11 @@ class Dashboard(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        runner = getattr(self.window_, "run_job", None)
-        fn = lambda j: compute(self.path, self.today, j)  # noqa: E731
-
-        def listen(job: workers.Job) -> None:
-            job.finished.connect(self.show_data)
-            job.failed.connect(lambda msg: self.status.setText(
+        workers.start_in_window(
+            self.window_, self, self.tr("Dashboard"),
+            lambda j: compute(self.path, self.today, j), self.show_data,
+            lambda msg: self.status.setText(
                 self.tr("The dashboard could not be computed: %s") % msg))
-
-        if runner:
-            runner(self.tr("Dashboard"), fn, listen)
-        else:
-            workers.start(fn, self, connect=listen)
 
     def show_data(self, data: DashboardData) -> None:
         self.data = data

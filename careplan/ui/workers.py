@@ -97,3 +97,21 @@ def start(fn: Callable[[Job], Any], parent: QObject | None = None,
         connect(job)
     (pool or QThreadPool.globalInstance()).start(_Runner(job, fn))
     return job
+
+
+def start_in_window(window: QObject | None, owner: QObject, label: str,
+                    fn: Callable[[Job], Any], done: Callable[[Any], Any],
+                    failed: Callable[[str], Any]) -> None:
+    """Run ``fn`` through the main window's ``run_job`` (progress and Cancel in its status
+    bar) when there is one, else in the pool on its own; ``done`` gets the result and
+    ``failed`` the message."""
+
+    def listen(job: Job) -> None:
+        job.finished.connect(done)
+        job.failed.connect(failed)
+
+    runner = getattr(window, "run_job", None)
+    if runner is not None:
+        runner(label, fn, listen)
+    else:
+        start(fn, owner, connect=listen)
