@@ -32,14 +32,17 @@ class Directory:
 
     agencies: Mapping[str, Agency]
     professionals: Mapping[str, Professional]
+    #: What a missing id reads as: flag messages name it; screens leave a blank.
+    unknown_agency: str = "an unknown agency"
+    unknown_professional: str = "an unknown professional"
 
     def agency_name(self, agency_id: str | None) -> str:
         agency = self.agencies.get(agency_id or "")
-        return agency.name if agency else "an unknown agency"
+        return agency.name if agency else self.unknown_agency
 
     def professional_name(self, professional_id: str | None) -> str:
         pro = self.professionals.get(professional_id or "")
-        return pro.name if pro else "an unknown professional"
+        return pro.name if pro else self.unknown_professional
 
     def agency_of(self, professional_id: str) -> Agency | None:
         pro = self.professionals.get(professional_id)

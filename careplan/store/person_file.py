@@ -25,32 +25,20 @@ from careplan.models import (
     ReferralEvent,
 )
 from careplan.models.base import Entity
+from careplan.models.facts import Directory
 from careplan.store.audit import _event as event_from_row
 from careplan.store.db import Store
 from careplan.store.repo import find, get
 from careplan.store.rows import from_row
 
 
-@dataclass(frozen=True, slots=True)
-class Directory:
-    """All agencies and professionals of a store (small next to the persons)."""
-
-    agencies: dict[str, Agency]
-    professionals: dict[str, Professional]
-
-    def agency_name(self, agency_id: str | None) -> str:
-        agency = self.agencies.get(agency_id or "")
-        return agency.name if agency else ""
-
-    def professional_name(self, professional_id: str | None) -> str:
-        pro = self.professionals.get(professional_id or "")
-        return pro.name if pro else ""
-
-
 def load_directory(store: Store) -> Directory:
+    """All agencies and professionals of a store (small next to the persons); a missing
+    id shows as a blank on screen."""
     return Directory(
         agencies={a.id: a for a in find(store, Agency, order_by="name")},
         professionals={p.id: p for p in find(store, Professional, order_by="name")},
+        unknown_agency="", unknown_professional="",
     )
 
 

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from careplan.models import Agency, Professional
+from careplan.models.facts import Directory
 from careplan.store import NotFoundError, Store, StoreError, get
 from careplan.store import caseload as q
-from careplan.store.person_file import Directory, load_directory
+from careplan.store.person_file import load_directory
 from careplan.ui import settings as keys
 from careplan.ui import workers
 from careplan.ui.caseload_model import CaseloadModel

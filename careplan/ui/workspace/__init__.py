@@ -19,11 +19,11 @@ from PySide6.QtWidgets import QMessageBox, QStackedWidget, QTabWidget, QVBoxLayo
 
 from careplan.models import Action, AuditEvent, Entity, Handoff, Professional, Referral
 from careplan.models.enums import HandoffSubject, NeedDomain, ReferralEventKind
+from careplan.models.facts import Directory
 from careplan.models.referral_chain import PANEL, bounce_chain
 from careplan.store import InputError, NotFoundError, StaleWriteError, Store, StoreError
 from careplan.store import casework as cw
 from careplan.store.person_file import (
-    Directory,
     PersonFile,
     load_directory,
     load_person_file,

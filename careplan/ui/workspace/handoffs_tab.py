@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from careplan.models import Handoff
 from careplan.models.enums import HandoffStatus, HandoffSubject
-from careplan.store.person_file import Directory
+from careplan.models.facts import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace.tab_base import WorkspaceTab

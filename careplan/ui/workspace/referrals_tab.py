@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
 
 from careplan.models import Referral, ReferralEvent
 from careplan.models.enums import ReferralEventKind, ReferralStatus
+from careplan.models.facts import Directory
 from careplan.models.referral_chain import BounceChain, bounce_chain
-from careplan.store.person_file import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace.chain_view import BounceChainView

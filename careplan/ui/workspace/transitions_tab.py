@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from careplan.models import DelayReason, HospitalStay
 from careplan.models.dates import age_on, nth_birthday, school_year_start
-from careplan.store.person_file import Directory
+from careplan.models.facts import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace.tab_base import WorkspaceTab
