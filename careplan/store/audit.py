@@ -107,7 +107,8 @@ def record_created(
     return len(params)
 
 
-def _event(row: dict[str, Any]) -> AuditEvent:
+def event_from_row(row: dict[str, Any]) -> AuditEvent:
+    """An audit event from its row in ``audit_events``."""
     return AuditEvent(
         id=row["id"],
         store_id=row["store_id"],
@@ -130,7 +131,7 @@ def events_for(store: Store, entity: str, entity_id: str) -> list[AuditEvent]:
         "SELECT * FROM audit_events WHERE entity = ? AND entity_id = ? ORDER BY seq",
         (entity, entity_id),
     )
-    return [_event(r) for r in rows]
+    return [event_from_row(r) for r in rows]
 
 
 def events(store: Store, limit: int | None = None) -> list[AuditEvent]:
@@ -138,7 +139,7 @@ def events(store: Store, limit: int | None = None) -> list[AuditEvent]:
     sql = "SELECT * FROM audit_events ORDER BY seq DESC"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return [_event(r) for r in store.query(sql)]
+    return [event_from_row(r) for r in store.query(sql)]
 
 
 def count(store: Store) -> int:

@@ -26,7 +26,7 @@ from careplan.models import (
 )
 from careplan.models.base import Entity
 from careplan.models.facts import Directory
-from careplan.store.audit import _event as event_from_row
+from careplan.store.audit import event_from_row
 from careplan.store.db import Store
 from careplan.store.repo import find, get
 from careplan.store.rows import from_row
