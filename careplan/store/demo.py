@@ -71,6 +71,16 @@ def _prepared_chunks(demo: Demo, parallel: bool) -> Iterator[tuple[repo.Prepared
         yield from pool.map(_prepare_in_worker, parts)
 
 
+def worth_processes(demo: Demo) -> bool:
+    """Whether to make chunks in forked worker processes: only for big demos, and only
+    with no other thread running (forking a process with threads, a Qt app's, is unsafe)."""
+    return (
+        demo.chunk_count >= PARALLEL_FROM_CHUNKS
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
 def build_demo(
     store: Store,
     *,
@@ -97,11 +107,7 @@ def build_demo(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     if parallel is None:
-        parallel = (
-            demo.chunk_count >= PARALLEL_FROM_CHUNKS
-            and threading.active_count() == 1
-            and "fork" in multiprocessing.get_all_start_methods()
-        )
+        parallel = worth_processes(demo)
 
     written = 0
     old_id = store.store_id

@@ -16,7 +16,6 @@ import os
 import shutil
 import sqlite3
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
@@ -139,11 +138,7 @@ def build_demo_file(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     if parallel is None:
-        parallel = (
-            demo.chunk_count >= demo_store.PARALLEL_FROM_CHUNKS
-            and threading.active_count() == 1
-            and "fork" in multiprocessing.get_all_start_methods()
-        )
+        parallel = demo_store.worth_processes(demo)
     partial = path.with_name(path.name + ".partial")
     folder = Path(tempfile.mkdtemp(prefix=".demo-", dir=path.parent))
     _remove(partial)
