@@ -143,3 +143,70 @@ def opener(path: str, start_at: float, out: Connection) -> None:
             out.send(("ok", store.store_id))
     except Exception as exc:
         out.send(("error", "".join(traceback.format_exception(exc))))
+
+
+class AppLayout:
+    """The desktop app's connections in one process: the window's own, a worker thread
+    that opens and closes a connection per task (caseload sorts, flags), and a long
+    reader (a big export) that keeps one open. Every one of them is a real Store."""
+
+    def __init__(self, path: str) -> None:
+        import threading
+
+        self.path = path
+        self.window = Store.open(path, create=False)
+        self._stop = threading.Event()
+        self.reads = 0
+        self.threads = [threading.Thread(target=self._tasks, daemon=True),
+                        threading.Thread(target=self._long_reader, daemon=True)]
+        for thread in self.threads:
+            thread.start()
+
+    def _tasks(self) -> None:
+        while not self._stop.is_set():
+            store = Store.open(self.path, create=False)
+            try:
+                store.query("SELECT count(*) AS n FROM persons")
+                self.reads += 1
+            finally:
+                store.close()
+            time.sleep(0.005)
+
+    def _long_reader(self) -> None:
+        store = Store.open(self.path, create=False)
+        try:
+            while not self._stop.is_set():
+                store.query("SELECT count(*) AS n FROM needs")
+                self.reads += 1
+                time.sleep(0.01)
+        finally:
+            store.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self.threads:
+            thread.join(10)
+        self.window.close()
+
+
+def app_like_writer(path: str, commands: Connection, out: Connection) -> None:
+    """Hold the store as the app does; on each ``"save"`` from ``commands``, save a need
+    through the window's connection and report ``("saved", id, description)`` once it
+    has committed. Runs until killed."""
+    try:
+        app = AppLayout(path)
+        plan = find(app.window, CarePlan)[0].id
+        out.send(("ready",))
+        n = 0
+        while True:
+            if commands.recv() == "save":
+                n += 1
+                text = f"saved while others looked {n}"
+                need = add(app.window, Need(plan_id=plan, description=text, domain="other"),
+                           "app")
+                out.send(("saved", need.id, text))
+    except EOFError:
+        pass
+    except Exception:
+        out.send(("error", traceback.format_exc()))
+        raise

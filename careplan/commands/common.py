@@ -63,7 +63,9 @@ def open_store(path: str | None, *, create: bool = False,
     if not create and not Path(path).exists():
         raise UserError(f"--db: there is no store at {path}.")
     try:
-        store = Store.open(path, create=create)
+        # Checked before any command reads or writes: a damaged store answers nothing and
+        # takes no write (SQLite alone notices only the pages a command happens to read).
+        store = Store.open(path, create=create, check=True)
     except NotAStoreError as exc:
         raise UserError(damaged(path, exc)) from None
     except StoreError as exc:
@@ -87,11 +89,11 @@ def open_store(path: str | None, *, create: bool = False,
         store.close()
 
 
-def damaged(path: str, exc: Exception) -> str:
+def damaged(path: str, problem: Exception | str) -> str:
     """A damaged store or a file that is not one: say so, and offer the newest backup."""
-    text = str(exc).rstrip(".")
-    if isinstance(exc, sqlite3.DatabaseError):
-        text = f"{path} is damaged ({exc})"
+    text = str(problem).rstrip(".")
+    if isinstance(problem, sqlite3.DatabaseError):
+        text = f"{path} is damaged ({problem})"
     newest, hint = backup.recovery_hint(path)
     if newest is None:
         return f"{text}. {hint}"

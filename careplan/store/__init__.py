@@ -2,6 +2,7 @@
 
 from careplan.store.db import Store
 from careplan.store.errors import (
+    DamagedStoreError,
     InputError,
     NotAStoreError,
     NotFoundError,
@@ -11,6 +12,7 @@ from careplan.store.errors import (
 from careplan.store.repo import add, add_many, find, get, update
 
 __all__ = [
+    "DamagedStoreError",
     "InputError",
     "NotAStoreError",
     "NotFoundError",

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from careplan.store import migrations
-from careplan.store.errors import NotAStoreError, StoreError
+from careplan.store import files, migrations
+from careplan.store.errors import DamagedStoreError, NotAStoreError, StoreError
+from careplan.store.health import Health, run_check
 
 
 @contextlib.contextmanager
@@ -47,7 +48,6 @@ def _sqlite_utils() -> Any:
         import sqlite_utils
     return sqlite_utils
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 #: Each attempt waits up to BUSY_TIMEOUT_MS for another process's write to finish (a big
 #: import can hold the lock longer than one timeout); then the save is refused politely.
@@ -89,31 +89,84 @@ class Store:
         #: Wall clock for audit times; tests may replace it.
         self.clock: Callable[[], datetime] = utc_now
         self._store_id: str | None = None
+        #: Opened with ``read_only`` (a damaged store): every write is refused.
+        self.read_only = False
+        #: When set, writes wait for its verdict on damage (see careplan.store.health).
+        self.health: Health | None = None
 
     # -- opening -------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True) -> Store:
+    def open(cls, path: str | Path, *, create: bool = True, read_only: bool = False,
+             check: bool = False) -> Store:
         """Open (and upgrade) the store at ``path``; create it if allowed.
+
+        A store is recognised through SQLite, read-only, before anything is changed in
+        the file: another program's database is never switched to WAL or given tables.
+        An older store is backed up (``backups/``) before its schema is upgraded.
+        ``read_only`` opens without upgrading or changing anything (for a damaged
+        store): every write is then refused. ``check`` runs SQLite's quick check first
+        (seconds for the largest stores; the desktop app checks in the background).
 
         Raises:
             StoreError: the file is missing (and ``create`` is false), unreadable or
                 read-only where it must be written.
-            NotAStoreError: the file is not a CarePlan store.
+            NotAStoreError: the file is empty, damaged or not a CarePlan store.
+            DamagedStoreError: ``check`` found damage.
         """
         text = str(path)
-        if text != ":memory:":
-            _check_file(Path(text), create)
+        if text == ":memory:":
+            return cls._open_connection(sqlite3.connect(text), text, in_memory=True)
+        file = Path(text)
+        if files.check_path(file, create=create and not read_only):
+            files.create(file, _build_new)
+        if read_only:
+            return cls._open_read_only(file, text)
+        _recognise(file, text, check=check)
         try:
             conn = sqlite3.connect(text, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.DatabaseError as exc:
             raise _as_store_error(exc, text) from exc
+        return cls._open_connection(conn, text, in_memory=False)
+
+    @classmethod
+    def _open_connection(cls, conn: sqlite3.Connection, text: str, *,
+                         in_memory: bool) -> Store:
         try:
-            _configure(conn, in_memory=text == ":memory:")
-            _check_is_store(conn, text)
+            _configure(conn, in_memory=in_memory)
+            _check_is_store(conn, text, allow_empty=in_memory)
+            if not in_memory and migrations.current_version(conn) < \
+                    migrations.latest_version():
+                _backup_before_upgrade(conn, Path(text))
             migrations.upgrade(conn)
             store = cls(conn, text)
             store._ensure_identity()
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise _as_store_error(exc, text) from exc
+            raise
+        return store
+
+    @classmethod
+    def _open_read_only(cls, file: Path, text: str) -> Store:
+        try:
+            conn = sqlite3.connect(files.read_only_uri(file), uri=True,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.DatabaseError as exc:
+            raise _as_store_error(exc, text) from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _check_is_store(conn, text, allow_empty=False)
+            version = migrations.current_version(conn)
+            if version != migrations.latest_version():
+                raise StoreError(
+                    f"{text} has schema {version} and this CarePlan reads schema "
+                    f"{migrations.latest_version()}; it cannot be opened read-only.")
+            store = cls(conn, text)
+            store.read_only = True
+            if store.meta("store_id") is None:
+                raise NotAStoreError(f"{text} is not a CarePlan store (it has no store id).")
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.DatabaseError):
@@ -181,12 +234,17 @@ class Store:
     def atomic(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE takes the write lock up front, so a
         second process waits on the busy timeout instead of failing mid-transaction).
-        Nested use becomes a savepoint."""
+        Nested use becomes a savepoint.
+
+        Raises:
+            StoreError: the store was opened read-only (nothing is attempted).
+        """
         conn = self.conn
         if conn.in_transaction:
             with _savepoint(conn):
                 yield conn
             return
+        self._check_writable()
         for attempt in range(1, BEGIN_ATTEMPTS + 1):
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -214,6 +272,21 @@ class Store:
                 conn.execute("ROLLBACK")
             raise _as_store_error(exc, self.path) from exc
 
+    def _check_writable(self) -> None:
+        """Refuse a write, before attempting it, into a store that is read-only or damaged."""
+        if self.health is not None and not self.read_only:
+            verdict = self.health.wait()
+            if verdict is None:
+                raise StoreError(f"{self.path} is still being checked for damage; nothing "
+                                 "was saved; try again in a moment.")
+            if not verdict.ok:
+                self.read_only = True
+                raise StoreError(f"{verdict.sentence(self.path)}; it is open read-only and "
+                                 "nothing was saved.")
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only (it may be damaged); "
+                             "nothing was saved.")
+
     def query(
         self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
     ) -> list[dict[str, Any]]:
@@ -223,7 +296,13 @@ class Store:
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def integrity_check(self) -> str:
-        return ", ".join(str(r[0]) for r in self.conn.execute("PRAGMA integrity_check"))
+        """SQLite's full check ("ok", or what is wrong): every page, index against table."""
+        return _pragma_check(self.conn, "integrity_check")
+
+    def quick_check(self) -> str:
+        """SQLite's quick check ("ok", or what is wrong): the file's structure, without
+        matching indexes to their tables; a few seconds for the largest stores."""
+        return _pragma_check(self.conn, "quick_check")
 
     def table_counts(self) -> dict[str, int]:
         names = [
@@ -233,7 +312,7 @@ class Store:
                 "AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]
-        return {n: int(self.conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0])
+        return {n: int(self.conn.execute(f"SELECT count(*) FROM {quote_name(n)}").fetchone()[0])
                 for n in names}
 
 
@@ -265,36 +344,91 @@ def _use_wal(conn: sqlite3.Connection) -> None:
         raise StoreError(f"Could not switch the store to WAL journaling (got {mode}).")
 
 
-def _check_file(path: Path, create: bool) -> None:
-    if path.is_dir():
-        raise StoreError(f"{path} is a folder, not a store file.")
-    if not path.exists():
-        if not create:
-            raise StoreError(f"There is no store at {path}.")
-        if not path.parent.exists():
-            raise StoreError(f"The folder {path.parent} does not exist.")
-        return
+def quote_name(name: str) -> str:
+    """An SQL identifier, quoted (a table name may hold any character, ``"`` included)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _pragma_check(conn: sqlite3.Connection, pragma: str) -> str:
+    return ", ".join(str(r[0]) for r in conn.execute(f"PRAGMA {pragma}"))
+
+
+def _build_new(conn: sqlite3.Connection) -> None:
+    """A new store's content, written into its temporary file (see files.create)."""
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrations.upgrade(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    for key, value in (("store_id", str(uuid.uuid4())), ("created_at", utc_now().isoformat())):
+        conn.execute("INSERT INTO store_meta(key, value) VALUES (?, ?)", (key, value))
+    conn.execute("COMMIT")
+
+
+def _recognise(file: Path, text: str, *, check: bool) -> None:
+    """Check, through a read-only connection, that ``file`` is a CarePlan store (and,
+    with ``check``, not damaged) before a writing connection changes anything in it
+    (its journal mode, its schema).
+
+    Raises:
+        NotAStoreError: not SQLite, damaged, another program's database, or empty.
+        DamagedStoreError: ``check`` found damage.
+        StoreError: the file cannot be opened.
+    """
     try:
-        with path.open("rb") as fh:
-            head = fh.read(16)
-    except OSError as exc:
-        raise StoreError(f"{path} cannot be read ({exc.strerror}).") from exc
-    if head and head != _SQLITE_MAGIC:
-        raise NotAStoreError(f"{path} is not a CarePlan store (it is not an SQLite database).")
+        conn = sqlite3.connect(files.read_only_uri(file), uri=True,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.DatabaseError as exc:
+        raise _as_store_error(exc, text) from exc
+    try:
+        _check_is_store(conn, text, allow_empty=False)
+        if check and not (verdict := run_check(conn)).ok:
+            raise DamagedStoreError(verdict.sentence(text) + "; nothing was changed in it")
+    except sqlite3.DatabaseError as exc:
+        if _is_busy(exc):
+            return  # being written by another process: the writing connection waits
+        raise _as_store_error(exc, text) from exc
+    finally:
+        conn.close()
 
 
-def _check_is_store(conn: sqlite3.Connection, path: str) -> None:
-    # One statement, so one snapshot: another process may be creating the store meanwhile.
-    version, tables = conn.execute(
+def _check_is_store(conn: sqlite3.Connection, path: str, *, allow_empty: bool) -> None:
+    # One statement, so one snapshot.
+    version, tables, meta = conn.execute(
         "SELECT (SELECT user_version FROM pragma_user_version), "
-        "(SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%')"
+        "(SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'), "
+        "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'store_meta')"
     ).fetchone()
-    if version > 0:
+    if version > 0 and meta:
         return
-    if tables:
+    if tables or version > 0:
         raise NotAStoreError(
-            f"{path} is an SQLite database but not a CarePlan store (it has other tables)."
+            f"{path} is an SQLite database but not a CarePlan store (it has other tables); "
+            "nothing was changed in it"
         )
+    if not allow_empty:
+        raise NotAStoreError(f"{path} is an empty SQLite database, not a CarePlan store; "
+                             "nothing was written to it")
+
+
+def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> None:
+    """Copy a store whose schema is about to be upgraded, so that an upgrade gone wrong
+    (or a newer CarePlan met by an older one) never costs the caseload. The copy is kept
+    out of the automatic rotation.
+
+    Raises:
+        StoreError: the copy could not be made; the store is then not upgraded.
+    """
+    from careplan.store import backup  # only here: most opens need no upgrade
+
+    version = migrations.current_version(conn)
+    stamp = utc_now().strftime("%Y%m%d-%H%M%S")
+    folder = backup.backup_dir(path)
+    dest = folder / f"{path.stem}-before-schema-{version + 1}-{stamp}-{uuid.uuid4().hex[:8]}.db"
+    try:
+        folder.mkdir(exist_ok=True)
+        backup.copy_database(conn, dest)
+    except (OSError, sqlite3.Error, StoreError) as exc:
+        raise StoreError(f"{path} needs its schema upgraded, and could not be backed up "
+                         f"first ({exc}); nothing was changed.") from exc
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -307,8 +441,11 @@ def _is_environment(exc: sqlite3.Error) -> bool:
 
 def _as_store_error(exc: sqlite3.DatabaseError, path: str) -> StoreError:
     text = str(exc)
-    if "file is not a database" in text or "malformed" in text:
-        return NotAStoreError(f"{path} is damaged or is not a CarePlan store ({text}).")
+    if "file is not a database" in text:
+        return NotAStoreError(f"{path} is not a CarePlan store (it is not an SQLite database, "
+                              "or its first page is damaged); nothing was changed in it.")
+    if "malformed" in text:
+        return NotAStoreError(f"{path} is damaged ({text}).")
     if "readonly" in text or "read-only" in text:
         return StoreError(f"{path} is read-only; nothing was changed.")
     if "locked" in text or "busy" in text:

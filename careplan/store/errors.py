@@ -11,6 +11,10 @@ class NotAStoreError(StoreError):
     """The file exists but is not a CarePlan store."""
 
 
+class DamagedStoreError(NotAStoreError):
+    """SQLite's check found the store damaged; nothing was changed in it."""
+
+
 class StaleWriteError(StoreError):
     """The record changed since it was read; nothing was written."""
 

@@ -20,12 +20,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTabWidget,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from careplan.models import Agency, Professional
 from careplan.models.facts import Directory
-from careplan.store import NotFoundError, Store, StoreError, get
+from careplan.store import NotAStoreError, NotFoundError, Store, StoreError, backup, get
 from careplan.store import caseload as q
 from careplan.store.person_file import load_directory
 from careplan.ui import settings as keys
@@ -36,6 +37,7 @@ from careplan.ui.exports import ExportActions
 from careplan.ui.flagsource import load_flag_summaries
 from careplan.ui.identity import ChooseProfessionalDialog, describe
 from careplan.ui.settings import Settings
+from careplan.ui.store_health import HealthWatch
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,12 @@ class MainWindow(QMainWindow):
         self.tabs.setTabsClosable(True)
         self.tabs.tabCloseRequested.connect(self.close_tab)
         self.tabs.currentChanged.connect(self._tab_changed)
+        self.health = HealthWatch(self)
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.health.banner)
+        body.addWidget(self.tabs, 1)
         self.empty = QLabel(self.tr("Open a store with File ▸ Open store… (Ctrl+O)."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCentralWidget(self.empty)
@@ -232,15 +240,26 @@ class MainWindow(QMainWindow):
         text = str(path)
         if not self.close_all_persons():
             return False
+        damage: str | None = None
         try:
             store = Store.open(text, create=create)
+        except NotAStoreError as exc:
+            # Damaged past opening for writing: open it to read, if SQLite still can.
+            try:
+                store = Store.open(text, read_only=True)
+            except StoreError:
+                QMessageBox.warning(self, self.tr("Cannot open the store"),
+                                    f"{str(exc).rstrip('.')}. {backup.recovery_hint(text)[1]}")
+                return False
+            damage = str(exc)
         except StoreError as exc:
             QMessageBox.warning(self, self.tr("Cannot open the store"), str(exc))
             if not Path(text).exists():
                 self.settings.remove_recent_store(text)
             return False
-        self._close_store()
+        self.close_store()
         self.store = store
+        self.health.watch(store, damage)
         self.settings.add_recent_store(text)
         self.model = CaseloadModel(store, self.today(), self)
         self.caseload = CaseloadPanel(self.model)
@@ -250,7 +269,7 @@ class MainWindow(QMainWindow):
             self.caseload.table.horizontalHeader().restoreState(QByteArray(header_state))
         self.tabs.insertTab(0, self.caseload, self.tr("Caseload"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
-        self.setCentralWidget(self.tabs)
+        self.setCentralWidget(self.body)
         self.model.set_query(q.CaseloadQuery())
         self._restore_identity()
         self.setWindowTitle(self.tr("CarePlan — %s") % Path(text).name)
@@ -270,7 +289,8 @@ class MainWindow(QMainWindow):
         self.start_flags()
         _import_workspace()
 
-    def _close_store(self) -> None:
+    def close_store(self) -> None:
+        self.health.stop()
         self.cancel_jobs()
         if self.caseload is not None:
             self.settings.set(keys.CASELOAD_HEADER,
@@ -510,6 +530,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.settings.set(keys.WINDOW_GEOMETRY, bytes(self.saveGeometry().data()))
-        self._close_store()
+        self.close_store()
         self.settings.sync()
         event.accept()

@@ -99,6 +99,15 @@ def start(fn: Callable[[Job], Any], parent: QObject | None = None,
     return job
 
 
+def wait_for_all(*pools: QThreadPool, msecs: int = 30_000) -> bool:
+    """Wait for every task of the global pool (and ``pools``) to end: each task's own
+    store connection is closed then. False if one is still running after ``msecs``."""
+    done = True
+    for pool in (QThreadPool.globalInstance(), *pools):
+        done = pool.waitForDone(msecs) and done
+    return done
+
+
 def start_in_window(window: QObject | None, owner: QObject, label: str,
                     fn: Callable[[Job], Any], done: Callable[[Any], Any],
                     failed: Callable[[str], Any]) -> None:
