@@ -99,8 +99,9 @@ class Health:
     def verdict(self) -> Verdict | None:
         return self._verdict
 
-    def wait(self, timeout: float = VERDICT_WAIT_S) -> Verdict | None:
-        self._given.wait(timeout)
+    def wait(self, timeout: float | None = None) -> Verdict | None:
+        """The verdict, waiting for it (``VERDICT_WAIT_S`` unless told); None if none came."""
+        self._given.wait(VERDICT_WAIT_S if timeout is None else timeout)
         return self._verdict
 
 
