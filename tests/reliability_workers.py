@@ -53,7 +53,9 @@ def crash_writer(path: str, seed: int, out: Connection) -> None:
     address)``, ``("batch", table, tag, ids)``; ``("ready",)`` once writing starts.
     """
     try:
-        store = Store.open(path, create=True)
+        Store.open(path, create=True).close()
+        app = AppLayout(path)  # the window's connection, workers' and a long reader's
+        store = app.window
         rng = random.Random(seed)
         plans, persons = _seed_records(store)
         out.send(("ready",))
@@ -94,7 +96,8 @@ def editor(path: str, name: str, start_at: float, seconds: float, seed: int,
     result: dict[str, Any] = {"name": name, "saved": [], "conflicts": 0, "conflict_messages": 0,
                               "added": [], "errors": []}
     try:
-        store = Store.open(path, create=False)
+        app = AppLayout(path)  # as a window would hold it: several connections, threads
+        store = app.window
         rng = random.Random(seed)
         needs = [n.id for n in find(store, Need) if n.description.startswith("shared")]
         plan = find(store, CarePlan)[0].id
@@ -119,10 +122,32 @@ def editor(path: str, name: str, start_at: float, seconds: float, seed: int,
                     result["conflict_messages"] += 1
             except Exception as exc:  # anything else would reach the person: a failure
                 result["errors"].append(f"{type(exc).__name__}: {exc}")
-        store.close()
+        result["reads"] = app.reads
+        app.stop()
     except Exception:
         result["errors"].append(traceback.format_exc())
     out.send(result)
+
+
+def peeker(path: str, out: Connection) -> None:
+    """Open and close the store over and over, as other programs do (``careplan info``,
+    ``careplan flags``, a plain SQLite client), until killed; report each round."""
+    import sqlite3
+    from pathlib import Path
+
+    rounds = 0
+    while True:
+        if Path(path).exists():
+            try:
+                Store.open(path, create=False).close()
+                plain = sqlite3.connect(path, timeout=10)
+                plain.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                plain.close()
+                rounds += 1
+                out.send(("peeked", rounds))
+            except Exception as exc:  # a store being created, or busy: try again
+                out.send(("peek-failed", f"{type(exc).__name__}: {exc}"))
+        time.sleep(0.01)
 
 
 def lock_holder(path: str, seconds: float, out: Connection) -> None:

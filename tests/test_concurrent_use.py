@@ -37,7 +37,13 @@ def _store(path: Path) -> None:
 
 
 def _edit_together(path: Path, seconds: float) -> list[dict[str, Any]]:
+    """Two windows (each holding the store as the app does: several connections and
+    worker threads) edit at once, while a third process opens and closes the store."""
     ctx = workers.context()
+    peeks, peek_send = ctx.Pipe(duplex=False)
+    peeker = ctx.Process(target=workers.peeker, args=(str(path), peek_send), daemon=True)
+    peeker.start()
+    peek_send.close()
     start_at = time.time() + 1.0  # both children open the store before the clock starts
     pipes, children = [], []
     for k, name in enumerate(("window-a", "window-b")):
@@ -54,6 +60,15 @@ def _edit_together(path: Path, seconds: float) -> list[dict[str, Any]]:
         results.append(receive.recv())
         child.join(10)
         assert child.exitcode == 0
+    peeker.kill()
+    peeker.join(10)
+    rounds = 0
+    while True:
+        try:
+            rounds += peeks.recv()[0] == "peeked"
+        except EOFError:
+            break
+    results[0]["peeks"] = rounds
     return results
 
 
@@ -88,7 +103,10 @@ def _check(path: Path, results: list[dict[str, Any]]) -> dict[str, int]:
         "conflicts": sum(r["conflicts"] for r in results),
         "added": sum(len(r["added"]) for r in results),
         "events": whole["events"],
+        "reads": sum(r["reads"] for r in results),
+        "peeks": results[0]["peeks"],
     }
+    assert figures["reads"] > 0 and figures["peeks"] > 0, "the app layout was not exercised"
     assert all(r["saved"] for r in results), "each window saved something"
     assert figures["conflicts"] > 0, "the two windows never collided: the test proved nothing"
     return figures

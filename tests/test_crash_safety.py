@@ -1,5 +1,10 @@
 """Crash safety: a process writing through the store API is killed (SIGKILL) at random
-moments; afterwards the store opens, is whole, and holds every write it reported."""
+moments; afterwards the store opens, is whole, and holds every write it reported.
+
+The writer holds the store as the desktop app does (the window's connection, a worker
+thread opening one per task, a long reader), and a second process opens and closes the
+store all the while, as ``careplan info`` or a plain SQLite client would: with one
+connection per process the trials could not see locks lost inside a process."""
 
 from __future__ import annotations
 
@@ -41,6 +46,10 @@ def _run_and_kill(path: Path, seed: int, fresh: bool) -> list[tuple[Any, ...]]:
     child = ctx.Process(target=workers.crash_writer, args=(str(path), seed, send), daemon=True)
     child.start()
     send.close()
+    peeks, peek_send = ctx.Pipe(duplex=False)
+    peeker = ctx.Process(target=workers.peeker, args=(str(path), peek_send), daemon=True)
+    peeker.start()
+    peek_send.close()
     messages: list[tuple[Any, ...]] = []
     if fresh:
         # A new store: the kill may land while it is being created or migrated.
@@ -55,6 +64,13 @@ def _run_and_kill(path: Path, seed: int, fresh: bool) -> list[tuple[Any, ...]]:
             messages.append(receive.recv())
     child.kill()
     child.join(10)
+    peeker.kill()
+    peeker.join(10)
+    while True:
+        try:
+            messages.append(peeks.recv())
+        except EOFError:
+            break
     while True:  # whatever was sent before the kill
         try:
             messages.append(receive.recv())
@@ -102,7 +118,7 @@ def _check_reported(path: Path, messages: list[tuple[Any, ...]]) -> int:
 
 
 def _trials(base: Path, tmp: Path, trials: int, first_seed: int) -> dict[str, int]:
-    totals = {"trials": 0, "reported": 0, "verified": 0, "rows": 0}
+    totals = {"trials": 0, "reported": 0, "verified": 0, "rows": 0, "peeks": 0}
     for seed in range(first_seed, first_seed + trials):
         fresh = seed % 5 == 0  # every fifth trial starts from no store at all
         path = tmp / f"trial-{seed}.db"
@@ -114,6 +130,7 @@ def _trials(base: Path, tmp: Path, trials: int, first_seed: int) -> dict[str, in
         whole = assert_whole(path)
         totals["verified"] += _check_reported(path, messages)
         totals["reported"] += sum(1 for m in messages if m[0] in ("add", "update", "batch"))
+        totals["peeks"] += sum(1 for m in messages if m[0] == "peeked")
         totals["rows"] += whole["rows"]
         totals["trials"] += 1
         for suffix in ("", "-wal", "-shm"):
@@ -126,6 +143,7 @@ def test_killed_writer_leaves_a_whole_store(base_store: Path, tmp_path: Path) ->
     print(f"crash safety: {totals}")
     assert totals["trials"] >= TRIALS - TRIALS // 5  # fresh trials may die before the file
     assert totals["verified"] == totals["reported"] > TRIALS  # the writers did write
+    assert totals["peeks"] > TRIALS  # and other processes opened the store meanwhile
 
 
 @pytest.mark.slow
@@ -134,3 +152,4 @@ def test_killed_writer_soak(base_store: Path, tmp_path: Path) -> None:
     print(f"crash safety soak: {totals}")
     assert totals["trials"] >= SOAK_TRIALS - SOAK_TRIALS // 5
     assert totals["verified"] == totals["reported"] > SOAK_TRIALS
+    assert totals["peeks"] > SOAK_TRIALS
