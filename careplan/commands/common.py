@@ -51,12 +51,14 @@ def parse_nhs(text: str, option: str = "--nhs") -> str:
 
 
 @contextlib.contextmanager
-def open_store(path: str | None, *, create: bool = False,
-               write: bool = False) -> Iterator[Store]:
+def open_store(path: str | None, *, create: bool = False, write: bool = False,
+               check: bool = True) -> Iterator[Store]:
     """Open ``--db``; mistakes about the file become UserError.
 
-    A store opened to write in (``create`` or ``write``) is first given an automatic
-    backup (careplan.store.backup: at most hourly, only when it changed).
+    The store is checked for damage first (``check``; only the desktop app, which checks
+    in the background, goes without). A store opened to write in (``create`` or
+    ``write``) is then given an automatic backup (careplan.store.backup: at most hourly,
+    only when it changed).
     """
     if not path:
         raise UserError("--db: name a store file, e.g. --db careplan.db.")
@@ -65,7 +67,7 @@ def open_store(path: str | None, *, create: bool = False,
     try:
         # Checked before any command reads or writes: a damaged store answers nothing and
         # takes no write (SQLite alone notices only the pages a command happens to read).
-        store = Store.open(path, create=create, check=True)
+        store = Store.open(path, create=create, check=check)
     except NotAStoreError as exc:
         raise UserError(damaged(path, exc)) from None
     except StoreError as exc:

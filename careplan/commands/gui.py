@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "actor", None):
         from careplan.commands.common import open_store, resolve_actor
 
-        with open_store(str(path)) as store:
+        # The window checks the store for damage in the background; not here too.
+        with open_store(str(path), check=False) as store:
             actor = resolve_actor(store, args.actor)
     try:
         from careplan.ui import app
