@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from careplan.commands.common import UserError, open_store
+from careplan.export import outfile
 from careplan.store import backup
 
 
@@ -42,6 +43,11 @@ def run_backup(args: argparse.Namespace) -> int:
         for item in found:
             print(f"{item.taken_at:%Y-%m-%d %H:%M:%S} UTC  {item.path}")
         return 0
+    if args.out:
+        try:  # before the store is opened: never the store, its WAL or SHM, or a device
+            outfile.check(args.out, db, new_file=True)
+        except outfile.OutRefused as exc:
+            raise UserError(f"{exc}.") from None
     with open_store(db) as store:
         if args.out:
             backup.backup_to(store.conn, Path(args.out))

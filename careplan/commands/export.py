@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from careplan.commands.common import UserError, open_store, parse_date, parse_nhs, resolve_actor
+from careplan.export import outfile
 from careplan.models import Agency, CaseConference, Person, nhs
 from careplan.store import Store, StoreError, find, get
 from careplan.store.repo import actor_name
@@ -92,25 +93,28 @@ def agency_by_name(store: Store, text: str) -> Agency:
                     "give the full name.")
 
 
-def check_out(text: str) -> Path:
-    """``--out``, checked before any work is done: a file in a folder that exists.
+def check_out(args: argparse.Namespace) -> Path:
+    """``--out``, checked before any work is done (careplan.export.outfile): a file in a
+    folder that exists, and never the store itself, its WAL or SHM, a backup, another
+    SQLite database, a folder, a device, a pipe, a socket or a symbolic link.
 
     Raises:
-        UserError: ``text`` names a folder, or its folder does not exist.
+        UserError: naming ``--out`` and what is wrong with it.
     """
-    path = Path(text)
-    if path.is_dir():
-        raise UserError(f"--out: {text} is a folder; name a file in it.")
-    if not path.parent.is_dir():
-        raise UserError(f"--out: the folder {path.parent} does not exist.")
-    return path
+    try:
+        return outfile.check(args.out, getattr(args, "db", None))
+    except outfile.OutRefused as exc:
+        raise UserError(f"{exc}.") from None
 
 
 @contextlib.contextmanager
 def writing(path: str) -> Iterator[None]:
-    """Turn trouble writing ``--out`` (no permission, disk full) into one sentence."""
+    """Turn trouble writing ``--out`` (no permission, disk full, the file changed into
+    something that must not be replaced) into one sentence."""
     try:
         yield
+    except outfile.OutRefused as exc:
+        raise UserError(f"{exc}.") from None
     except OSError as exc:
         raise UserError(f"--out: cannot write {path} ({exc.strerror or exc}).") from None
 
@@ -124,7 +128,7 @@ def run_plan(args: argparse.Namespace) -> int:
     from careplan.export.plan_pdf import plan_pdf
 
     today = parse_date(args.today, "--today")
-    check_out(args.out)
+    check_out(args)
     with open_store(getattr(args, "db", None)) as store:
         person = person_by_nhs(store, args.nhs)
         with writing(args.out):
@@ -141,7 +145,7 @@ def run_audit(args: argparse.Namespace) -> int:
     start = parse_date(args.start, "--from") if args.start else end - timedelta(days=90)
     if start > end:
         raise UserError(f"--from: {start.isoformat()} is after --to {end.isoformat()}.")
-    check_out(args.out)
+    check_out(args)
     with open_store(getattr(args, "db", None)) as store:
         agency = agency_by_name(store, args.agency) if args.agency else None
         with writing(args.out):
@@ -154,7 +158,7 @@ def run_audit(args: argparse.Namespace) -> int:
 def run_minutes(args: argparse.Namespace) -> int:
     from careplan.export.minutes_pdf import minutes_pdf
 
-    check_out(args.out)
+    check_out(args)
     with open_store(getattr(args, "db", None)) as store:
         try:
             get(store, CaseConference, args.conference)
@@ -170,7 +174,7 @@ def run_table(args: argparse.Namespace) -> int:
     from careplan.export.tables import write_table
 
     today = parse_date(args.today, "--today")
-    check_out(args.out)
+    check_out(args)
     with open_store(getattr(args, "db", None)) as store, writing(args.out):
         try:
             n = write_table(store, args.name, args.out, today)
@@ -182,7 +186,7 @@ def run_table(args: argparse.Namespace) -> int:
 def run_fhir(args: argparse.Namespace) -> int:
     from careplan.export.fhir_export import export_fhir
 
-    check_out(args.out)
+    check_out(args)
     with open_store(getattr(args, "db", None)) as store:
         ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
         with writing(args.out):
@@ -196,7 +200,7 @@ def run_funding(args: argparse.Namespace) -> int:
     from careplan.export.funding_xlsx import write_funding
 
     today = parse_date(args.today, "--today")
-    check_out(args.out)
+    check_out(args)
     with open_store(getattr(args, "db", None)) as store:
         place = None
         if args.neighbourhood:

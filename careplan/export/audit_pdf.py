@@ -8,6 +8,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from careplan.export import outfile
 from careplan.export import pdf_common as pc
 from careplan.export.audit_data import Audit, audit
 from careplan.export.records import Records, load
@@ -114,6 +115,7 @@ def audit_pdf(store: Store, out: str | Path, *, start: date, end: date, today: d
               printed_by: str, agency_id: str | None = None,
               printed_at: datetime | None = None) -> Path:
     """Write the handoff audit for ``start``..``end`` (optionally one agency) to ``out``."""
+    outfile.check(out, store.path)
     rec = load(store)
     a = audit(rec, start, end, today, agency_id)
     scope = rec.agency_name(agency_id) if agency_id else "all agencies"

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from fhir.resources.R4B import get_fhir_model_class
 
 from careplan.export import fhir_codes as fc
+from careplan.export import outfile
 from careplan.export.records import Records, load
 from careplan.models import (
     Action,
@@ -549,15 +550,17 @@ def build_bundle(rec: Records, *, only_referenced: bool = False,
 
 def export_fhir(store: Store, out: str | Path, person_ids: Iterable[str] | None = None,
                 progress: Callable[[int, int], None] | None = None) -> ExportResult:
-    """Write the Bundle for ``person_ids`` (the whole store when None) to ``out``."""
+    """Write the Bundle for ``person_ids`` (the whole store when None) to ``out``
+    (written whole or not at all)."""
+    path = outfile.check(out, store.path)
     rec = load(store, person_ids)
     bundle = build_bundle(rec, only_referenced=person_ids is not None, progress=progress)
-    path = Path(out)
-    tmp = path.with_name(path.name + ".part")
     # One entry per line: diffable and greppable, and json's fast C encoder (indent=
     # falls back to the pure-Python one, four times slower on a 1,000-person store).
     head = json.dumps({k: v for k, v in bundle.items() if k != "entry"}, ensure_ascii=False)
-    lines = ",\n".join(json.dumps(e, ensure_ascii=False) for e in bundle["entry"])
-    tmp.write_text(f'{head[:-1]}, "entry": [\n{lines}\n]}}\n', encoding="utf-8")
-    tmp.replace(path)
+    with outfile.replacing(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
+        fh.write(f'{head[:-1]}, "entry": [\n')
+        for i, entry in enumerate(bundle["entry"]):
+            fh.write(("" if i == 0 else ",\n") + json.dumps(entry, ensure_ascii=False))
+        fh.write("\n]}\n")
     return ExportResult(path, len(bundle["entry"]), len(rec.persons))

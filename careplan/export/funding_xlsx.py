@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from careplan.export import outfile
 from careplan.export.funding_data import FundingReport, funding_report, share
 from careplan.models.funding import CareType
 from careplan.store import Store
@@ -82,27 +83,22 @@ def sheets(r: FundingReport) -> dict[str, pd.DataFrame]:
 def funding_xlsx(r: FundingReport, out: str | Path) -> Path:
     """Write the report ``r`` to ``out`` as a workbook (written whole or not at all)."""
     path = Path(out)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, df in sheets(r).items():
-                df.to_excel(writer, index=False, sheet_name=name)
-                sheet = writer.sheets[name]
-                sheet.freeze_panes = "A2"
-                for i, col in enumerate(df.columns, 1):
-                    letter = sheet.cell(1, i).column_letter
-                    width = max([len(str(col)), *(len(str(v)) for v in df[col].head(200))])
-                    sheet.column_dimensions[letter].width = min(60, width + 2)
-                    if col in MONEY:
-                        for row in range(2, len(df) + 2):
-                            sheet.cell(row, i).number_format = MONEY_FORMAT
-                if name == "Summary":
-                    for row, value in enumerate(df["value"], 2):
-                        if isinstance(value, Decimal):
-                            sheet.cell(row, 2).number_format = MONEY_FORMAT
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with outfile.replacing(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name, df in sheets(r).items():
+            df.to_excel(writer, index=False, sheet_name=name)
+            sheet = writer.sheets[name]
+            sheet.freeze_panes = "A2"
+            for i, col in enumerate(df.columns, 1):
+                letter = sheet.cell(1, i).column_letter
+                width = max([len(str(col)), *(len(str(v)) for v in df[col].head(200))])
+                sheet.column_dimensions[letter].width = min(60, width + 2)
+                if col in MONEY:
+                    for row in range(2, len(df) + 2):
+                        sheet.cell(row, i).number_format = MONEY_FORMAT
+            if name == "Summary":
+                for row, value in enumerate(df["value"], 2):
+                    if isinstance(value, Decimal):
+                        sheet.cell(row, 2).number_format = MONEY_FORMAT
     return path
 
 
@@ -117,6 +113,7 @@ def write_funding(store: Store, out: str | Path, today: date, *, printed_by: str
     suffix = Path(out).suffix.lower()
     if suffix not in (".pdf", ".xlsx"):
         raise ValueError(f"--out: {Path(out).name} must end in .pdf or .xlsx")
+    outfile.check(out, store.path)
     report = funding_report(store, today, neighbourhood)
     if suffix == ".pdf":
         from careplan.export.funding_pdf import funding_pdf

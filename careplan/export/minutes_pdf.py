@@ -8,6 +8,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from careplan.export import outfile
 from careplan.export import pdf_common as pc
 from careplan.export.plan_pdf import current_plan, subject_line
 from careplan.export.records import load
@@ -19,6 +20,7 @@ from careplan.store import Store, get
 def minutes_pdf(store: Store, conference_id: str, out: str | Path, *, printed_by: str,
                 printed_at: datetime | None = None) -> Path:
     """Write the minutes of one case conference to ``out``."""
+    outfile.check(out, store.path)
     conf = get(store, CaseConference, conference_id)
     rec = load(store, [conf.person_id])
     person = rec.persons[0]

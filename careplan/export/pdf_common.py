@@ -26,6 +26,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from careplan.export import outfile
+
 PAGE_W, PAGE_H = A4
 MARGIN = 16 * mm
 INK = colors.HexColor("#1d2733")
@@ -199,17 +201,14 @@ def _numbered_canvas(running: Running) -> type[Canvas]:
 def build(path: str | Path, story: list[Flowable], running: Running) -> Path:
     """Lay out ``story`` into an A4 PDF at ``path`` (written whole or not at all)."""
     out = Path(path)
-    tmp = out.with_name(out.name + ".part")
-    doc = SimpleDocTemplate(
-        str(tmp), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
-        topMargin=17 * mm, bottomMargin=20 * mm, title=f"{running.title}: {running.subject}",
-        author=running.printed_by, subject=running.title, creator="CarePlan",
-    )
-    try:
+    with outfile.replacing(out) as tmp:
+        doc = SimpleDocTemplate(
+            str(tmp), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
+            topMargin=17 * mm, bottomMargin=20 * mm,
+            title=f"{running.title}: {running.subject}",
+            author=running.printed_by, subject=running.title, creator="CarePlan",
+        )
         doc.build(story, canvasmaker=_numbered_canvas(running))
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from careplan.export import outfile
 from careplan.export import pdf_common as pc
 from careplan.export.flags import open_flags
 from careplan.export.plan_costs import cost_summary
@@ -182,6 +183,7 @@ def _signoffs(rec: Records, person: Person, plan: CarePlan, today: date) -> list
 def plan_pdf(store: Store, person_id: str, out: str | Path, *, printed_by: str,
              today: date, printed_at: datetime | None = None) -> Path:
     """Write the joint care plan of ``person_id`` to ``out``."""
+    outfile.check(out, store.path)
     rec = load(store, [person_id])
     person = rec.persons[0]
     plan = current_plan(rec, person)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from careplan.export import outfile
 from careplan.export.flags import open_flags
 from careplan.export.records import Records, load
 from careplan.models import nhs
@@ -170,9 +171,9 @@ def write_table(store: Store, name: str, out: str | Path, today: date) -> int:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"--out: {path.name} must end in .csv or .xlsx")
+    outfile.check(path, store.path)
     df = frame(store, name, today)
-    tmp = path.with_name(path.name + ".part")
-    try:
+    with outfile.replacing(path) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
@@ -186,7 +187,4 @@ def write_table(store: Store, name: str, out: str | Path, today: date) -> int:
                     width = max([len(str(col)), *(len(str(v)) for v in df[col].head(200))])
                     sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(
                         60, width + 2)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return len(df)

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
+from careplan.export.outfile import OutRefused
 from careplan.store import InputError, Store, StoreError
 from careplan.ui import workers
 
@@ -34,7 +35,7 @@ def refusals() -> tuple[type[Exception], ...]:
     """Errors that are the user's input or the disk's state, never a bug."""
     from careplan.export.fhir_read import ImportRefused
 
-    return ImportRefused, InputError, StoreError, OSError
+    return ImportRefused, OutRefused, InputError, StoreError, OSError
 
 
 def in_store(path: str, fn: Callable[[Store, workers.Job], Any]) -> Callable[[workers.Job], Any]:
@@ -55,6 +56,8 @@ def in_store(path: str, fn: Callable[[Store, workers.Job], Any]) -> Callable[[wo
 
 
 def _sentence(exc: Exception) -> str:
+    if isinstance(exc, OutRefused):
+        return f"Nothing was written: {exc.reason}."
     if isinstance(exc, OSError) and exc.filename:
         return f"Could not write or read {exc.filename}: {exc.strerror or exc}."
     text = str(exc).strip() or type(exc).__name__

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
+from careplan.export import outfile
 from careplan.store import Store
 from careplan.ui import settings as keys
 from careplan.ui import workers
@@ -122,9 +123,18 @@ class ExportActions(QObject):
         return path
 
     def _where(self, title: str, name: str, filters: str) -> str:
+        """The file to write, or "" when none was chosen or the one chosen must never be
+        replaced (the open store, its WAL or a backup, a device...: careplan.export.outfile);
+        that is said in a message before any work starts."""
         path = self.ask_save(title, _safe(name), filters)
-        if path:
-            self.window.settings.set(keys.EXPORT_FOLDER, str(Path(path).parent))
+        if not path:
+            return ""
+        store = self.window.store
+        reason = outfile.refusal(path, store.path if store is not None else None)
+        if reason is not None:
+            QMessageBox.warning(self.window, title, self.tr("Nothing was written: %s.") % reason)
+            return ""
+        self.window.settings.set(keys.EXPORT_FOLDER, str(Path(path).parent))
         return path
 
     # -- running --------------------------------------------------------------------
