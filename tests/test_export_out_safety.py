@@ -141,6 +141,15 @@ def _symlink(w: World) -> str:
     return str(link)
 
 
+def _symlink_to_a_file(w: World) -> str:
+    """Refused too, rather than replaced by a file or followed: say which file you mean."""
+    (w.tmp / "elsewhere").mkdir()
+    (w.tmp / "elsewhere" / f"real{w.ending}").write_bytes(b"an earlier export")
+    link = w.tmp / f"alias{w.ending}"
+    link.symlink_to(w.tmp / "elsewhere" / f"real{w.ending}")
+    return str(link)
+
+
 def _backup(w: World) -> str:
     folder = backup_dir(w.db)
     folder.mkdir(exist_ok=True)
@@ -214,7 +223,8 @@ def _socket(w: World) -> str:
 TARGETS: dict[str, Callable[[World], str]] = {
     "store": _store, "store-wal": _wal, "store-shm": _shm, "dot-slash": _dot,
     "dot-dot": _dotdot, "relative-up": _relative_up, "hard-link": _hard_link,
-    "symlink-to-store": _symlink, "backup": _backup, "new-file-in-backups": _new_in_backups,
+    "symlink-to-store": _symlink, "symlink-to-a-file": _symlink_to_a_file, "backup": _backup,
+    "new-file-in-backups": _new_in_backups,
     "another-database": _other_database, "folder": _folder, "device": _device,
     "symlink-to-dev-full": _link_to_dev_full, "fifo": _fifo, "socket": _socket,
 }

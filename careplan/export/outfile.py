@@ -152,7 +152,7 @@ def _finish(tmp: Path, path: Path) -> None:
     if old is not None:
         with contextlib.suppress(OSError):
             os.chmod(tmp, stat.S_IMODE(old.st_mode))
-    fd = os.open(tmp, os.O_RDONLY)
+    fd = os.open(tmp, os.O_RDWR)  # read-only is not enough to flush on every system
     try:
         os.fsync(fd)
     finally:
