@@ -85,7 +85,7 @@ def set_override(store: Store, key: str, value: str | int, actor: str) -> int:
 
 def clear_override(store: Store, key: str, actor: str) -> None:
     """Go back to the default for ``key``; the audit event records the value removed
-    (its "after" carries ``value: null``).
+    (its "after" carries ``value: null`` and ``deleted: true``, as every removal's does).
 
     Raises:
         InputError: the key is unknown.
@@ -100,6 +100,7 @@ def clear_override(store: Store, key: str, actor: str) -> None:
         before = _row(store, key)
         if before is None:
             raise NotFoundError(f"{key}: this store has no override; the default is in force.")
-        after = {"key": key, "value": None, "version": int(before["version"]) + 1}
+        after = {"key": key, "value": None, "version": int(before["version"]) + 1,
+                 "deleted": True}
         store.conn.execute("DELETE FROM rule_overrides WHERE key = ?", (key,))
         audit.record(store, ENTITY, key, before, after, actor, now)
