@@ -153,6 +153,10 @@ class Importer:
         self._exists_cache: dict[tuple[str, str], bool] = {}
         self.used: set[str] = set()
         self.professional_agency: dict[str, str] = {}
+        #: Identifiers of what this import adds, so a lookup by identifier is one dict
+        #: access rather than a walk through everything read so far.
+        self._by_nhs: dict[str, str] = {}
+        self._by_ods: dict[str, str] = {}
 
     # -- references ------------------------------------------------------------------
 
@@ -191,15 +195,13 @@ class Importer:
         if not value:
             return None
         if want == "Organization" and system == fc.ODS_CODE:
-            for e in self.entities.values():
-                if isinstance(e, Agency) and e.ods_code == value:
-                    return e.id
+            if value in self._by_ods:
+                return self._by_ods[value]
             rows = self.store.query("SELECT id FROM agencies WHERE ods_code = ?", (value,))
             return str(rows[0]["id"]) if rows else None
         if want == "Patient" and system == fc.NHS_NUMBER:
-            for e in self.entities.values():
-                if isinstance(e, Person) and e.nhs_number == value:
-                    return e.id
+            if value in self._by_nhs:
+                return self._by_nhs[value]
             rows = self.store.query("SELECT id FROM persons WHERE nhs_number = ?", (value,))
             return str(rows[0]["id"]) if rows else None
         return None
@@ -236,6 +238,10 @@ class Importer:
             return
         self.entities[entity.id] = entity
         self.report.imported[entity.NOUN] += 1
+        if isinstance(entity, Person) and entity.nhs_number:
+            self._by_nhs.setdefault(entity.nhs_number, entity.id)
+        elif isinstance(entity, Agency) and entity.ods_code:
+            self._by_ods.setdefault(entity.ods_code, entity.id)
 
     def of_type(self, rtype: str) -> list[Located]:
         return [loc for loc in self.index.all if loc.rtype == rtype]
