@@ -23,8 +23,11 @@ from careplan.models import nhs
 from careplan.store import Store
 
 SMALL, LARGE = 100, 1_000
-#: Organisations the patients' GP references name by ODS code, not by literal reference.
-PRACTICES = 20
+#: Organisations the patients' GP references name by ODS code, not by literal reference:
+#: the first half already in the store, the second half in the file with the patients.
+PRACTICES = 40
+STORED = range(PRACTICES // 2)
+IN_FILE = range(PRACTICES // 2, PRACTICES)
 
 
 def nhs_numbers(start: int) -> Iterator[str]:
@@ -38,14 +41,14 @@ def nhs_numbers(start: int) -> Iterator[str]:
             yield nine + str(check)
 
 
-def bundle(persons: int, first_number: int = 400_000_000, prefix: str = "p"
-           ) -> dict[str, Any]:
+def bundle(persons: int, first_number: int = 400_000_000, prefix: str = "p",
+           practices: range = IN_FILE) -> dict[str, Any]:
     """Practices, then ``persons`` Patients with an NHS number and a GP named by ODS code."""
     entries: list[dict[str, Any]] = [
         {"fullUrl": f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
          "resource": {"resourceType": "Organization", "id": f"gp{n}", "name": f"Practice {n}",
                       "identifier": [{"system": fc.ODS_CODE, "value": f"Y{n:05d}"}]}}
-        for n in range(PRACTICES)]
+        for n in practices]
     numbers = nhs_numbers(first_number)
     for n in range(persons):
         entries.append({"fullUrl": f"urn:{prefix}:{n}", "resource": {
@@ -86,10 +89,14 @@ def per_patient(tmp_path: Path, persons: int) -> tuple[float, float]:
     """Work per patient of importing ``persons`` new patients into a store that already
     holds others (so lookups in the store are exercised, not only the file)."""
     with Store.open(tmp_path / f"store-{persons}.db") as store:
-        import_read(store, read_document(bundle(50, 300_000_000, "old")))
+        import_read(store, read_document(bundle(50, 300_000_000, "old", STORED)))
+        no_gp = "SELECT count(*) AS n FROM persons WHERE gp_practice_id IS NULL"
+        before = store.query(no_gp)[0]["n"]
         read: ReadResult = read_document(bundle(persons))
         calls, statements = counted(store, lambda: import_read(store, read))
         assert store.table_counts()["persons"] == 50 + persons
+        assert store.query(no_gp)[0]["n"] == before, "each GP practice is found, in the " \
+                                                     "file or the store"
     return calls / persons, statements / persons
 
 

@@ -157,6 +157,7 @@ class Importer:
         #: access rather than a walk through everything read so far.
         self._by_nhs: dict[str, str] = {}
         self._by_ods: dict[str, str] = {}
+        self._stored_ids: dict[tuple[str, str], str | None] = {}
 
     # -- references ------------------------------------------------------------------
 
@@ -197,14 +198,21 @@ class Importer:
         if want == "Organization" and system == fc.ODS_CODE:
             if value in self._by_ods:
                 return self._by_ods[value]
-            rows = self.store.query("SELECT id FROM agencies WHERE ods_code = ?", (value,))
-            return str(rows[0]["id"]) if rows else None
+            return self._stored_by("agencies", "ods_code", value)
         if want == "Patient" and system == fc.NHS_NUMBER:
             if value in self._by_nhs:
                 return self._by_nhs[value]
-            rows = self.store.query("SELECT id FROM persons WHERE nhs_number = ?", (value,))
-            return str(rows[0]["id"]) if rows else None
+            return self._stored_by("persons", "nhs_number", value)
         return None
+
+    def _stored_by(self, table: str, column: str, value: str) -> str | None:
+        """The stored record with this identifier, asked once per value (agencies have
+        no index on their ODS code, and a thousand patients share a few practices)."""
+        key = (column, value)
+        if key not in self._stored_ids:
+            rows = self.store.query(f"SELECT id FROM {table} WHERE {column} = ?", (value,))
+            self._stored_ids[key] = str(rows[0]["id"]) if rows else None
+        return self._stored_ids[key]
 
     # -- adding ----------------------------------------------------------------------
 
