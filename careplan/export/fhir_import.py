@@ -168,8 +168,13 @@ class Importer:
             self._exists_cache[key] = row.fetchone() is not None
         return self._exists_cache[key]
 
-    def resolve(self, reference: Any, scope: Located, want: str, what: str) -> str | None:
-        """The entity id a reference points at (a ``want`` type), or None (reported)."""
+    def resolve(self, reference: Any, scope: Located, want: str, what: str,
+                follow: bool = True) -> str | None:
+        """The entity id a reference points at (a ``want`` type), or None (reported).
+
+        A PractitionerRole where a Practitioner is wanted stands for its practitioner:
+        one step on (``follow``), never more, so roles pointing at roles cannot loop.
+        """
         if not isinstance(reference, dict):
             return None
         text = reference.get("reference")
@@ -177,8 +182,9 @@ class Importer:
             return self._by_identifier(reference, want)
         loc = self.index.find(text, scope.key)
         if loc is not None:
-            if loc.rtype == "PractitionerRole" and want == "Practitioner":
-                return self.resolve(loc.resource.get("practitioner"), loc, want, what)
+            if loc.rtype == "PractitionerRole" and want == "Practitioner" and follow:
+                return self.resolve(loc.resource.get("practitioner"), loc, want, what,
+                                    follow=False)
             if loc.rtype == want and loc.key in self.eid:
                 return self.eid[loc.key]
         else:

@@ -1,20 +1,25 @@
 """Read FHIR R4 JSON for import: a Bundle or a single resource, or a one-sentence refusal.
 
 Refusals (``ImportRefused``) name the resource and the field: malformed or truncated
-JSON, XML, a resourceType FHIR R4 does not have, STU3 (or other non-R4) content, and
-resources that break the R4 structure. Resources the importer does not map are counted
-as skipped without being validated, so a 50 MB Synthea bundle costs only what maps.
+JSON (NaN, Infinity and numbers too long to read included), XML, a resourceType FHIR R4
+does not have, STU3 (or other non-R4) content, resources that break the R4 structure, and
+resources nested deeper than any real FHIR (``MAX_DEPTH``: the R4 models validate by
+recursion, so a deeper one would overflow the stack instead of being refused). Resources
+the importer does not map are counted as skipped without being validated, so a 50 MB
+Synthea bundle costs only what maps.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 
 BUNDLE_TYPES = ("collection", "transaction", "batch", "document", "searchset")
@@ -29,6 +34,15 @@ _OTHER_VERSION_FIELDS = {"assertedDate", "definition", "context", "animal", "bas
                          "subjectType", "instantiatesCanonical", "period"}
 
 
+#: Deepest JSON nesting taken inside one resource. Real resources nest a dozen levels
+#: (a Questionnaire's items within items, extensions within extensions); the R4 models
+#: run out of Python stack at about 120 nested extensions (240 levels of JSON).
+MAX_DEPTH = 64
+#: FHIR R4 ids are 1 to 64 characters (the R4B models check the characters only).
+MAX_ID = 64
+_SHOWN = 60
+
+
 class ImportRefused(ValueError):
     """The file cannot be imported; the message is one sentence for the user."""
 
@@ -39,6 +53,10 @@ class Entry:
 
     resource: dict[str, Any]
     full_url: str = ""
+    #: Where it is, for refusals: ``Bundle entry 3 (Patient/p1)``.
+    where: str = ""
+    #: Its literal references outside ``contained``: (top-level field, reference).
+    refs: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -49,10 +67,52 @@ class ReadResult:
     bundle_type: str = ""
 
 
+def shorten(text: str, limit: int = _SHOWN) -> str:
+    """Text short enough to quote in a sentence."""
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
 def _label(resource: dict[str, Any]) -> str:
     rtype = resource.get("resourceType", "resource")
     rid = resource.get("id")
-    return f"{rtype}/{rid}" if isinstance(rid, str) and rid else str(rtype)
+    text = f"{rtype}/{rid}" if isinstance(rid, str) and rid else str(rtype)
+    return shorten(text)
+
+
+_JSON_NAMES = {list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "true or false", type(None): "null"}
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words (``an array``, not ``list``)."""
+    return _JSON_NAMES.get(type(value), "an object")
+
+
+def scan(resource: dict[str, Any], where: str) -> list[tuple[str, str]]:
+    """The literal references of a resource outside ``contained``, as (top-level field,
+    reference); refuse it when it nests deeper than ``MAX_DEPTH``.
+
+    A loop with its own stack, not recursion: the point is to stop what would overflow.
+    """
+    refs: list[tuple[str, str]] = []
+    stack: list[tuple[Any, int, str]] = [
+        (v, 1, k) for k, v in resource.items() if type(v) is dict or type(v) is list]
+    push, pop = stack.append, stack.pop
+    while stack:
+        node, depth, top = pop()
+        if depth > MAX_DEPTH:
+            raise ImportRefused(f"{where}: field {shorten(top)!r} nests more than "
+                                f"{MAX_DEPTH} levels deep, deeper than any FHIR resource.")
+        if type(node) is dict:
+            ref = node.get("reference")
+            if type(ref) is str and top != "contained":
+                refs.append((top, ref))
+            node = node.values()
+        depth += 1
+        for v in node:  # (json.loads makes plain dicts and lists, never subclasses)
+            if type(v) is dict or type(v) is list:
+                push((v, depth, top))
+    return refs
 
 
 def _refuse_other_version(resource: dict[str, Any], where: str) -> None:
@@ -74,10 +134,11 @@ def _sentence(where: str, exc: ValidationError) -> str:
         hint = (" (it exists in FHIR STU3; only FHIR R4 is imported)"
                 if name in _OTHER_VERSION_FIELDS else "")
         return f"{where}: field {loc!r} is not part of FHIR R4{hint}."
-    msg = str(err["msg"]).rstrip(".")
+    msg = shorten(str(err["msg"]).rstrip("."), 4 * _SHOWN)
     value = err.get("input")
-    shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
-    return f"{where}: field {loc!r} is not valid R4: {msg}{shown}."
+    shown = (f" (got {shorten(repr(value))})" if isinstance(value, str | int | float | bool)
+             else "")
+    return f"{where}: field {shorten(loc)!r} is not valid R4: {msg}{shown}."
 
 
 def validate_resource(resource: dict[str, Any], where: str | None = None) -> None:
@@ -89,24 +150,35 @@ def validate_resource(resource: dict[str, Any], where: str | None = None) -> Non
         model = get_fhir_model_class(str(rtype))
     except (KeyError, ValueError, TypeError):
         raise ImportRefused(f"{label}: resourceType {rtype!r} is not a FHIR R4 resource.") from None
+    rid = resource.get("id")
+    if isinstance(rid, str) and len(rid) > MAX_ID:
+        raise ImportRefused(f"{label}: field 'id' is {len(rid):,} characters long; FHIR R4 "
+                            f"ids are at most {MAX_ID}.")
     try:
         model.model_validate(resource)
     except ValidationError as exc:
         raise ImportRefused(_sentence(label, exc)) from None
+    except RecursionError:  # scan() keeps resources shallower than this: a last guard
+        raise ImportRefused(f"{label}: nests too deeply to be checked.") from None
 
 
 def _check_type(resource: Any, where: str) -> str:
     if not isinstance(resource, dict):
-        raise ImportRefused(f"{where}: expected a JSON object, found {type(resource).__name__}.")
+        raise ImportRefused(f"{where}: expected a JSON object (a FHIR resource), found "
+                            f"{json_kind(resource)}.")
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or not rtype:
         raise ImportRefused(f"{where}: field 'resourceType' is missing, so it is not a FHIR "
                             "resource.")
     try:
-        get_fhir_model_class(rtype)
+        model = get_fhir_model_class(rtype)
     except (KeyError, ValueError):
+        model = None
+    # The models include data types (Extension, HumanName) and the abstract bases.
+    if model is None or not issubclass(model, Resource) or rtype in (
+            "Resource", "DomainResource"):
         raise ImportRefused(
-            f"{where}: resourceType {rtype!r} is not a FHIR R4 resource.") from None
+            f"{where}: resourceType {shorten(rtype)!r} is not a FHIR R4 resource.")
     return rtype
 
 
@@ -117,14 +189,63 @@ def parse_text(text: str, name: str = "the file") -> Any:
     if not stripped:
         raise ImportRefused(f"{name} is empty; expected FHIR R4 JSON.")
     try:
-        return json.loads(stripped)
+        return json.loads(stripped, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ImportRefused(
             f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "it may be truncated."
         ) from None
+    except _NotJSON as exc:
+        found = re.search(r"[\[:,]\s*(-?Infinity|NaN)\b", stripped)
+        at = _position(stripped, found.start(1) if found else None)
+        raise ImportRefused(f"{name} is not valid JSON: {exc}{at} is not a number JSON "
+                            "allows.") from None
     except RecursionError:
-        raise ImportRefused(f"{name} nests JSON too deeply to be FHIR.") from None
+        at = _position(stripped, _deep_at(stripped))
+        raise ImportRefused(f"{name} nests JSON more than {_DEEP} levels deep{at}, too deeply "
+                            "to be FHIR." if at else
+                            f"{name} nests JSON too deeply to be FHIR.") from None
+    except ValueError:  # Python refuses to read an integer of more than 4,300 digits
+        long = re.search(r"\d{4000,}", stripped)
+        at = _position(stripped, long.start() if long else None)
+        raise ImportRefused(f"{name} holds a number thousands of digits long{at}; no FHIR "
+                            "value is that long.") from None
+
+
+_DEEP = 500
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _deep_at(text: str, limit: int = _DEEP) -> int | None:
+    """Where brackets first nest deeper than ``limit`` (only after json gave up)."""
+    depth = 0
+    for token in _TOKEN.finditer(text):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+            if depth > limit:
+                return token.start()
+        elif mark in "]}":
+            depth -= 1
+    return None
+
+
+class _NotJSON(ValueError):
+    """NaN, Infinity or -Infinity met while reading."""
+
+
+def _no_constant(constant: str) -> Any:
+    """``json`` takes NaN, Infinity and -Infinity, which are not JSON (RFC 8259)."""
+    raise _NotJSON(constant)
+
+
+def _position(text: str, at: int | None) -> str:
+    """`` (line 3, column 7)`` for an offset into ``text``; empty without one."""
+    if at is None:
+        return ""
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    return f" (line {line}, column {column})"
 
 
 def read_document(doc: Any) -> ReadResult:
@@ -133,16 +254,19 @@ def read_document(doc: Any) -> ReadResult:
     result = ReadResult()
     if rtype != "Bundle":
         if rtype in MAPPED:
+            label = _label(doc)
+            refs = scan(doc, label)
             validate_resource(doc)
-            result.entries.append(Entry(doc))
+            result.entries.append(Entry(doc, where=label, refs=refs))
         else:
             result.skipped[rtype] = 1
         return result
     _refuse_other_version(doc, _label(doc))
     btype = doc.get("type")
     if btype not in BUNDLE_TYPES:
+        shown = "missing" if btype is None else shorten(repr(btype))
         raise ImportRefused(
-            f"{_label(doc)}: field 'type' is {btype!r}; a bundle of type "
+            f"{_label(doc)}: field 'type' is {shown}; a bundle of type "
             f"{', '.join(BUNDLE_TYPES)} is imported."
         )
     result.bundle_type = str(btype)
@@ -151,6 +275,7 @@ def read_document(doc: Any) -> ReadResult:
         raise ImportRefused(f"{_label(doc)}: field 'entry' must be a list.")
     shell = {**doc, "entry": [{k: v for k, v in e.items() if k != "resource"}
                               for e in entries if isinstance(e, dict)]}
+    scan(shell, _label(doc))
     validate_resource(shell, _label(doc))
     for i, entry in enumerate(entries):
         where = f"Bundle entry {i + 1}"
@@ -162,8 +287,9 @@ def read_document(doc: Any) -> ReadResult:
         inner = _check_type(res, where)
         label = f"{where} ({_label(res)})"
         if inner in MAPPED:
+            refs = scan(res, label)
             validate_resource(res, label)
-            result.entries.append(Entry(res, str(entry.get("fullUrl", ""))))
+            result.entries.append(Entry(res, str(entry.get("fullUrl", "")), label, refs))
         elif inner == "Bundle":
             result.skipped["Bundle"] = result.skipped.get("Bundle", 0) + 1
         else:
@@ -180,8 +306,9 @@ def read_file(path: str | Path) -> ReadResult:
         raise ImportRefused(f"{p} cannot be read ({exc.strerror}).") from None
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ImportRefused(f"{p.name} is not UTF-8 text, so it is not FHIR JSON.") from None
+    except UnicodeDecodeError as exc:
+        raise ImportRefused(f"{p.name} is not UTF-8 text (byte {exc.start + 1:,} is not "
+                            "valid UTF-8), so it is not FHIR JSON.") from None
     return read_document(parse_text(text, p.name))
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from careplan.export.fhir_read import Entry
+from careplan.export.fhir_read import Entry, ImportRefused, scan, shorten
 
 _NS = uuid.UUID("0b6f7a52-54a4-4c1e-9a7c-4a1f2f65d0a3")
 TABLES = {
@@ -44,36 +44,79 @@ class Located:
     key: str
     rtype: str
     resource: dict[str, Any]
+    #: Where it is in the file, for refusals: ``Bundle entry 3 (Patient/p1)``.
+    where: str = ""
 
 
 class Index:
-    """Every resource of the file by each address a reference may use for it."""
+    """Every resource of the file by each address a reference may use for it.
+
+    Refuses (``ImportRefused``) what would make a reference mean two things or lead in
+    circles: two different resources with one fullUrl or one ``Type/id``, a resource
+    that refers to itself, and a PractitionerRole whose practitioner is not a
+    Practitioner (the one reference the importer follows on to another).
+    """
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.by_address: dict[str, Located] = {}
         self.all: list[Located] = []
         self._contained: dict[str, list[Located]] = {}
+        refs: list[tuple[Located, str, str]] = []
         for n, entry in enumerate(entries):
             res = entry.resource
             rtype = res["resourceType"]
             rid = res.get("id") or entry.full_url.rsplit("/", 1)[-1] or f"entry-{n}"
-            loc = Located(f"{rtype}/{rid}", rtype, res)
-            self.all.append(loc)
-            self._add(loc.key, loc)
+            loc = Located(f"{rtype}/{rid}", rtype, res, entry.where or f"{rtype}/{rid}")
+            first = self._add(loc.key, loc, "are two different resources called")
             if entry.full_url:
-                self._add(entry.full_url, loc)
+                self._add(entry.full_url, loc, "have the same fullUrl", first)
                 tail = "/".join(entry.full_url.rstrip("/").split("/")[-2:])
                 if tail.startswith(rtype + "/"):
-                    self._add(tail, loc)
+                    self.by_address.setdefault(tail, first)
+            if first is not loc:
+                continue  # the same resource given twice: taken once, found by either
+            self.all.append(loc)
+            refs += [(loc, top, ref) for top, ref in entry.refs]
             for inner in res.get("contained", []) or []:
                 cid = inner.get("id")
                 if cid:
-                    inner_loc = Located(f"{loc.key}#{cid}", inner["resourceType"], inner)
-                    self._add(inner_loc.key, inner_loc)
+                    inner_loc = Located(f"{loc.key}#{cid}", inner["resourceType"], inner,
+                                        f"{loc.where} contained {shorten(cid)!r}")
+                    self._add(inner_loc.key, inner_loc,
+                              "are two different contained resources called")
                     self._contained.setdefault(loc.key, []).append(inner_loc)
+                    refs += [(inner_loc, top, ref) for top, ref in scan(inner, inner_loc.where)]
+        for loc, top, ref in refs:
+            # An absolute URL counts only as the resource's own fullUrl: by its tail alone,
+            # http://elsewhere/Patient/p1 may be another server's record of the patient.
+            target = self.by_address.get(ref) if "://" in ref else self.find(ref, loc.key)
+            if target is loc:
+                raise ImportRefused(f"{loc.where}: field {shorten(top)!r} refers to the "
+                                    "resource itself.")
+        for loc in self.all + [c for cs in self._contained.values() for c in cs]:
+            if loc.rtype == "PractitionerRole":
+                self._check_role(loc)
 
-    def _add(self, address: str, loc: Located) -> None:
-        self.by_address.setdefault(address, loc)
+    def _add(self, address: str, loc: Located, clash: str,
+             file: Located | None = None) -> Located:
+        """File ``loc`` (or ``file``, an earlier copy of it) under ``address``; return what
+        is filed there. The same resource twice is harmless: the first copy stays. Two
+        different resources under one address are refused."""
+        there = self.by_address.setdefault(address, file or loc)
+        if there is not (file or loc) and there.resource != loc.resource:
+            raise ImportRefused(f"{there.where} and {loc.where} {clash} "
+                                f"{shorten(address)!r}; a reference to it would be ambiguous.")
+        return there
+
+    def _check_role(self, role: Located) -> None:
+        """Its practitioner, when in the file, must be a Practitioner: the importer goes
+        on from a role to its practitioner, so a role pointing at a role would chain."""
+        text = (role.resource.get("practitioner") or {}).get("reference")
+        target = self.find(text, role.key) if isinstance(text, str) else None
+        if target is not None and target.rtype != "Practitioner":
+            raise ImportRefused(f"{role.where}: field 'practitioner' refers to "
+                                f"{shorten(target.key)!r}, a {target.rtype}; it must refer "
+                                "to a Practitioner.")
 
     def find(self, reference: str, scope: str) -> Located | None:
         """The resource a reference string points at, if it is in the file."""
