@@ -45,6 +45,8 @@ def team(member: str) -> dict[str, Any]:
             "period": {"start": "2024-01-01"}, "participant": [{"member": {"reference": member}}]}
 
 
+UUID = "6f1c2e4a-8b3d-4c5e-9f7a-1b2c3d4e5f60"
+OURS = "https://careplan.example.org/fhir/StructureDefinition/"
 DOCTOR = {"resourceType": "Practitioner", "id": "d1", "name": [{"text": "Dr Okafor"}]}
 
 
@@ -138,6 +140,10 @@ HOSTILE: dict[str, tuple[Callable[[], Doc], str]] = {
     "invalid UTF-8": (lambda: bundle(patient()).encode().replace(b"Khan", b"K\xffhan"),
                       "is not UTF-8 text (byte"),
     "UTF-16": (lambda: bundle(patient()).encode("utf-16"), "is not UTF-8 text"),
+    "a patient and an organisation with one UUID": (
+        lambda: bundle({"resourceType": "Organization", "id": UUID, "name": "Practice"},
+                       patient(UUID)),
+        f"Bundle entry 2 (Patient/{UUID}): its id is already the id of an agency in the file"),
     "a data type as a resource": (
         lambda: bundle({"resourceType": "Extension", "url": "http://example.org/e"}),
         "Bundle entry 1: resourceType 'Extension' is not a FHIR R4 resource"),
@@ -202,3 +208,47 @@ def test_legitimate_cycles_and_duplicates_still_import(
     assert "1 condition, 1 person" in out
     with Store.open(db, create=False) as store:
         assert len(find(store, Person)) == 2
+
+
+def test_a_reference_of_one_type_to_another_types_uuid_is_unresolved(
+        db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A UUID id is kept as the record's id, so ``Organization/<a patient's UUID>`` once
+    filled a GP practice with a person's id, and the write failed on SQLite's foreign key
+    ("persons: FOREIGN KEY constraint failed", a created store left behind)."""
+    other = "7f1c2e4a-8b3d-4c5e-9f7a-1b2c3d4e5f61"
+    doc = bundle(patient(UUID), patient(other, generalPractitioner=[
+        {"reference": f"Organization/{UUID}"}]))
+    assert run_import(tmp_path, db, doc) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "Imported: 2 person." in out and f"general practitioner: Organization/{UUID}" in out
+    with Store.open(db, create=False) as store:
+        assert [p.gp_practice_id for p in find(store, Person) if p.id == other] == [None]
+
+
+def test_values_the_domain_refuses_in_our_extensions_are_warnings_not_tracebacks(
+        db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A plan sign-off whose version is text, a delay reason that is a number: the record
+    they belong to is imported, they are skipped with a warning naming them (as any record
+    the domain refuses is), and the rest of the file imports."""
+    org = {"resourceType": "Organization", "id": "o1", "name": "Leeds General"}
+    plan = {"resourceType": "CarePlan", "id": "cp", "status": "active", "intent": "plan",
+            "subject": {"reference": "Patient/p1"}, "created": "2024-01-01",
+            "extension": [{"url": OURS + "plan-sign-off", "extension": [
+                {"url": "agency", "valueReference": {"reference": "Organization/o1"}},
+                {"url": "signedBy", "valueReference": {"reference": "Practitioner/d1"}},
+                {"url": "signedAt", "valueDateTime": "2024-01-02T10:00:00Z"},
+                {"url": "planVersion", "valueString": "two"}]}]}
+    stay = {"resourceType": "Encounter", "id": "e1", "status": "finished",
+            "class": {"code": "IMP"}, "subject": {"reference": "Patient/p1"},
+            "serviceProvider": {"reference": "Organization/o1"},
+            "period": {"start": "2024-01-01"},
+            "extension": [{"url": OURS + "discharge-delay-reason", "extension": [
+                {"url": "ownerAgency", "valueReference": {"reference": "Organization/o1"}},
+                {"url": "recorded", "valueDate": "2024-01-03"},
+                {"url": "reason", "valueInteger": 5}]}]}
+    assert run_import(tmp_path, db, bundle(patient(), org, DOCTOR, plan, stay)) == 0, \
+        capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "1 care plan" in out and "1 hospital stay" in out
+    assert "CarePlan/cp sign-off not imported: plan version: expected int" in out
+    assert "Encounter/e1 delay reason not imported: reason: expected str" in out

@@ -17,10 +17,10 @@ from typing import Any
 
 from careplan.export import fhir_codes as fc
 from careplan.export.fhir_export import LONDON
-from careplan.export.fhir_read import ReadResult, read_file
+from careplan.export.fhir_read import ImportRefused, ReadResult, read_file
 from careplan.export.fhir_refs import TABLES, Index, Located, entity_id, ref_key
 from careplan.models import ENTITY_TYPES, Agency, Entity, Person
-from careplan.models.enums import AgencyKind, Sector
+from careplan.models.enums import AgencyKind, NeedDomain, Sector
 from careplan.store import Store, add_many
 
 #: Placeholder for practitioners whose organisation the file does not say.
@@ -107,6 +107,12 @@ def enum_from_slug(kind: type[Any], code: str | None) -> Any:
     return None
 
 
+def need_domain(concepts: Any) -> NeedDomain:
+    """The care domain of a need or referral from our local coding (OTHER without it)."""
+    found = enum_from_slug(NeedDomain, local_code(concepts, fc.cs("need-domain")))
+    return found if found is not None else NeedDomain.OTHER
+
+
 def extension(res: dict[str, Any], name: str) -> list[dict[str, Any]]:
     url = fc.ext(name)
     return [e for e in res.get("extension", []) or [] if e.get("url") == url]
@@ -136,6 +142,10 @@ def concept_text(concept: Any) -> str:
         if c.get("display"):
             return str(c["display"])
     return ""
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 class Importer:
@@ -191,7 +201,10 @@ class Importer:
             key = ref_key(text)
             if key and key.startswith(want + "/") and want in TABLES:
                 eid = entity_id(key)
-                if eid in self.entities or self._in_store(TABLES[want], eid):
+                found = self.entities.get(eid)
+                # A UUID id is kept as it is, so another type's record may carry it.
+                if (found is not None and TABLES[want] == found.TABLE) or self._in_store(
+                        TABLES[want], eid):
                     return eid
         self.report.unresolved.append(f"{scope.key} {what}: {text}")
         return None
@@ -228,7 +241,11 @@ class Importer:
         eid = entity_id(loc.key)
         if loc.key in self.eid:
             return self.eid[loc.key]
-        if eid in self.entities:
+        other = self.entities.get(eid)
+        if other is not None and table is not None and table != other.TABLE:
+            raise ImportRefused(f"{loc.where}: its id is already the id of {_a(other.NOUN)} "
+                                "in the file; each record needs its own id.")
+        if other is not None:
             self.eid[loc.key] = eid
             return eid
         if table and self._in_store(table, eid):
@@ -246,8 +263,23 @@ class Importer:
         self.eid[loc.key] = entity.id
         return entity.id
 
+    def make(self, where: str, cls: type[Entity], **fields: Any) -> str | None:
+        """Build a record that belongs to another (a plan's need, a stay's delay) and
+        put it; a value the domain refuses skips it with a warning, as ``add`` does."""
+        try:
+            entity = cls(**fields)
+        except ValueError as exc:
+            self.report.warn(f"{where} not imported: {exc}.")
+            return None
+        self.put(entity)
+        return entity.id
+
     def put(self, entity: Entity) -> None:
-        if entity.id in self.entities or self._in_store(entity.TABLE, entity.id):
+        other = self.entities.get(entity.id)
+        if other is not None and type(other) is not type(entity):
+            raise ImportRefused(f"The file gives the id {entity.id} to both {other.NOUN} "
+                                f"and {entity.NOUN} records; each record needs its own id.")
+        if other is not None or self._in_store(entity.TABLE, entity.id):
             self.report.already[entity.NOUN] += 1
             return
         self.entities[entity.id] = entity

@@ -17,10 +17,12 @@ from careplan.export.fhir_import import (
     ext_value,
     extension,
     local_code,
+    need_domain,
     parse_date,
     parse_datetime,
     sub_values,
 )
+from careplan.export.fhir_map_events import consent, encounter, handoff, referral
 from careplan.export.fhir_refs import Located, entity_id
 from careplan.models import (
     Action,
@@ -28,33 +30,20 @@ from careplan.models import (
     CarePlan,
     CareTeamMember,
     Condition,
-    Consent,
-    DelayReason,
-    Handoff,
-    HospitalStay,
     Need,
     Outcome,
     Person,
     PlanSignOff,
     Professional,
-    Referral,
-    ReferralEvent,
     nhs,
 )
 from careplan.models.enums import (
     AgencyKind,
     ClientGroup,
     ClinicalStatus,
-    ConsentStatus,
-    DeclineReason,
-    DischargePathway,
-    HandoffStatus,
-    HandoffSubject,
     NeedDomain,
     OutcomeStatus,
     PlanStatus,
-    ReferralEventKind,
-    ReferralStatus,
     Role,
     Sector,
     Verification,
@@ -63,11 +52,6 @@ from careplan.models.enums import (
 _SECTOR_BY_ORG_TYPE = {"prov": Sector.HEALTH, "dept": Sector.HEALTH, "team": Sector.HEALTH,
                        "govt": Sector.SOCIAL_CARE, "cg": Sector.VOLUNTARY,
                        "reli": Sector.VOLUNTARY}
-
-
-def _domain(concepts: Any) -> NeedDomain:
-    found = enum_from_slug(NeedDomain, local_code(concepts, fc.cs("need-domain")))
-    return found if found is not None else NeedDomain.OTHER
 
 
 def organization(imp: Importer, loc: Located) -> None:
@@ -249,7 +233,7 @@ def condition(imp: Importer, loc: Located) -> None:
         verification = local_code(res.get("verificationStatus"), fc.CONDITION_VERIFICATION)
         return Condition(
             id=eid, person_id=person, name=concept_text(code) or snomed or "(no name)",
-            domain=_domain(res.get("category", [])),
+            domain=need_domain(res.get("category", [])),
             clinical_status=ClinicalStatus.ACTIVE if clinical in (
                 None, "active", "recurrence", "relapse") else ClinicalStatus.RESOLVED,
             verification=Verification.PROVISIONAL if verification in (
@@ -266,9 +250,10 @@ def _signoffs(imp: Importer, loc: Located, plan_id: str) -> None:
         by = imp.resolve(v.get("signedBy"), loc, "Practitioner", "signed by")
         at = parse_datetime(v.get("signedAt"))
         if agency and by and at and v.get("planVersion"):
-            imp.put(PlanSignOff(id=ext.get("id") or entity_id(f"{loc.key}#signoff-{agency}"),
-                                plan_id=plan_id, agency_id=agency,
-                                plan_version=v["planVersion"], signed_by=by, signed_at=at))
+            imp.make(f"{loc.key} sign-off", PlanSignOff,
+                     id=ext.get("id") or entity_id(f"{loc.key}#signoff-{agency}"),
+                     plan_id=plan_id, agency_id=agency, plan_version=v["planVersion"],
+                     signed_by=by, signed_at=at)
 
 
 def care_plan(imp: Importer, loc: Located) -> None:
@@ -318,9 +303,9 @@ def care_plan(imp: Importer, loc: Located) -> None:
         need_id = entity_id(found.key) if _is_need(found.resource) else entity_id(
             f"{loc.key}#need-{i}")
         imp.used.add(found.key)
-        if text:
-            imp.put(Need(id=need_id, plan_id=plan_id, description=text,
-                         domain=_domain(found.resource.get("category", []))))
+        if text and imp.make(f"{loc.key} need {i + 1}", Need, id=need_id, plan_id=plan_id,
+                             description=text,
+                             domain=need_domain(found.resource.get("category", []))):
             need_of[found.key] = need_id
         if not _is_need(found.resource):
             condition(imp, found)
@@ -352,8 +337,8 @@ def _goal(imp: Importer, loc: Located, plan_id: str, need_of: dict[str, str]) ->
     target = next((parse_date(t.get("dueDate")) for t in res.get("target", []) or []
                    if t.get("dueDate")), None)
     description = concept_text(res.get("description")) or "(no description)"
-    imp.put(Outcome(id=entity_id(loc.key), plan_id=plan_id, need_id=need,
-                    description=description, target_date=target, achievement=status))
+    imp.make(loc.key, Outcome, id=entity_id(loc.key), plan_id=plan_id, need_id=need,
+             description=description, target_date=target, achievement=status)
 
 
 def _activity(imp: Importer, loc: Located, plan_id: str, i: int, activity: dict[str, Any],
@@ -380,183 +365,11 @@ def _activity(imp: Importer, loc: Located, plan_id: str, i: int, activity: dict[
         need = need_of.get(found.key) if found else None
     due = parse_date((detail.get("scheduledPeriod") or {}).get("end"))
     status = fc.ACTION_STATUS_IN.get(detail.get("status", ""))
-    imp.put(Action(id=activity.get("id") or entity_id(f"{loc.key}#activity-{i}"),
-                   plan_id=plan_id, need_id=need, description=str(text),
-                   owner_professional_id=owner, owner_agency_id=agency, due_date=due,
-                   status=status or fc.ACTION_STATUS_IN["not-started"]))
-
-
-def handoff(imp: Importer, loc: Located, kind: str) -> None:
-    res = loc.resource
-    person = imp.resolve(res.get("for"), loc, "Patient", "for")
-    frm = imp.resolve(res.get("requester"), loc, "Practitioner", "requester")
-    to = imp.resolve(res.get("owner"), loc, "Practitioner", "owner")
-    from_agency = imp.resolve(ext_value(res, "from-agency", "valueReference"), loc,
-                              "Organization", "from agency")
-    to_agency = imp.resolve(ext_value(res, "to-agency", "valueReference"), loc,
-                            "Organization", "to agency")
-    action = ext_value(res, "care-plan-activity", "valueString")
-    if action and action not in imp.entities and not imp._in_store("actions", action):
-        imp.report.unresolved.append(f"{loc.key} care plan activity: {action}")
-        action = None
-    proposed = parse_datetime(res.get("authoredOn"))
-    answer_by = parse_date(((res.get("restriction") or {}).get("period") or {}).get("end"))
-    if not (person and frm and to and from_agency and to_agency and proposed and answer_by):
-        imp.report.warn(f"{loc.key}: a handoff needs its person, both professionals and "
-                        "agencies, and its dates; skipped.")
-        return
-
-    def build(eid: str) -> Handoff:
-        return Handoff(id=eid, person_id=person, subject=HandoffSubject(kind), action_id=action,
-                       from_professional_id=frm, from_agency_id=from_agency,
-                       to_professional_id=to, to_agency_id=to_agency, proposed_at=proposed,
-                       answer_by=answer_by,
-                       status=fc.HANDOFF_STATUS_IN.get(res.get("status", ""),
-                                                       HandoffStatus.PROPOSED),
-                       answered_at=parse_datetime(res.get("lastModified")),
-                       reason=(res.get("statusReason") or {}).get("text", ""))
-
-    imp.add(loc, build)
-
-
-def referral(imp: Importer, loc: Located, task: Located | None) -> None:
-    res = loc.resource
-    person = imp.resolve(res.get("subject"), loc, "Patient", "subject")
-    requester = res.get("requester") or {}
-    if "Organization" in str(requester.get("reference", "")):
-        from_agency = imp.resolve(requester, loc, "Organization", "requester")
-    else:
-        prof = imp.resolve(requester, loc, "Practitioner", "requester")
-        entity = imp.entities.get(prof or "")
-        from_agency = entity.agency_id if isinstance(entity, Professional) else None
-    sent = parse_date(res.get("authoredOn"))
-    summary = concept_text(res.get("code")) or "; ".join(
-        concept_text(c) for c in res.get("category", []) or [] if concept_text(c))
-    if not (person and from_agency and sent and summary):
-        imp.report.warn(f"{loc.key}: a referral needs its person, the referring agency, a "
-                        "sent date and a summary; skipped.")
-        return
-    status = None
-    if task is not None:
-        status = enum_from_slug(ReferralStatus, local_code(task.resource.get("businessStatus"),
-                                                           fc.cs("referral-status")))
-        status = status or fc.REFERRAL_TASK_STATUS_IN.get(task.resource.get("status", ""))
-    status = status or fc.REFERRAL_REQUEST_STATUS_IN.get(res.get("status", ""),
-                                                         ReferralStatus.SENT)
-    need = None
-    for r in res.get("reasonReference", []) or []:
-        found = imp.index.find(str(r.get("reference", "")), loc.key)
-        key = found.key if found else None
-        need = entity_id(key) if key and entity_id(key) in imp.entities and isinstance(
-            imp.entities[entity_id(key)], Need) else need
-    interim = imp.resolve(ext_value(res, "interim-owner", "valueReference"), loc,
-                          "Practitioner", "interim owner") if extension(
-        res, "interim-owner") else None
-
-    def build(eid: str) -> Referral:
-        return Referral(id=eid, person_id=person, need_id=need,
-                        domain=_domain(res.get("category", [])), summary=summary,
-                        from_agency_id=from_agency, sent_on=sent, status=status,
-                        interim_owner_id=interim)
-
-    rid = imp.add(loc, build, "referrals")
-    if rid is None or rid not in imp.entities or task is None:
-        return
-    for ext in extension(task.resource, "referral-step"):
-        v = sub_values(ext)
-        kind = enum_from_slug(ReferralEventKind, local_code(v.get("kind"),
-                                                            fc.cs("referral-step")))
-        occurred = parse_date(v.get("occurred"))
-        if kind is None or occurred is None:
-            continue
-
-        def org(name: str, v: dict[str, Any] = v) -> str | None:
-            return imp.resolve(v[name], task, "Organization", name) if name in v else None
-
-        try:
-            imp.put(ReferralEvent(
-                id=ext.get("id") or entity_id(f"{task.key}#{occurred}-{kind}"),
-                referral_id=rid, kind=kind, occurred_on=occurred, team_id=org("team"),
-                to_team_id=org("toTeam"),
-                by_professional_id=imp.resolve(v["by"], task, "Practitioner", "by")
-                if "by" in v else None,
-                reason=v.get("reason", ""),
-                reason_code=enum_from_slug(DeclineReason, local_code(
-                    v.get("reasonCode"), fc.cs("decline-reason"))),
-                as_lead=bool(v.get("asLead", False))))
-        except ValueError as exc:
-            imp.report.warn(f"{task.key} referral step not imported: {exc}.")
-
-
-def encounter(imp: Importer, loc: Located) -> None:
-    res = loc.resource
-    cls = res.get("class") or {}
-    if cls.get("code") not in ("IMP", "ACUTE", "NONAC"):
-        imp.report.skipped["Encounter (not an inpatient stay)"] += 1
-        return
-    person = imp.resolve(res.get("subject"), loc, "Patient", "subject")
-    hospital = imp.resolve(res.get("serviceProvider"), loc, "Organization", "service provider")
-    period = res.get("period") or {}
-    admitted = parse_date(period.get("start"))
-    if not (person and hospital and admitted):
-        imp.report.warn(f"{loc.key}: a hospital stay needs its person, hospital and "
-                        "admission date; skipped.")
-        return
-    pathway_code = local_code((res.get("hospitalization") or {}).get("dischargeDisposition"),
-                              fc.cs("discharge-pathway"))
-
-    def build(eid: str) -> HospitalStay:
-        return HospitalStay(
-            id=eid, person_id=person, hospital_id=hospital, admitted_on=admitted,
-            discharge_ready_on=parse_date(ext_value(res, "discharge-ready-date", "valueDate")),
-            discharged_on=parse_date(period.get("end")),
-            pathway=DischargePathway(int(pathway_code)) if pathway_code else None)
-
-    stay = imp.add(loc, build, "hospital_stays")
-    if stay is None or stay not in imp.entities:
-        return
-    for ext in extension(res, "discharge-delay-reason"):
-        v = sub_values(ext)
-        owner = imp.resolve(v.get("ownerAgency"), loc, "Organization", "delay owner")
-        recorded = parse_date(v.get("recorded"))
-        if owner and recorded and v.get("reason"):
-            imp.put(DelayReason(id=ext.get("id") or entity_id(f"{loc.key}#delay-{recorded}"),
-                                stay_id=stay, reason=v["reason"], owner_agency_id=owner,
-                                recorded_on=recorded))
-
-
-def consent(imp: Importer, loc: Located) -> None:
-    res = loc.resource
-    person = imp.resolve(res.get("patient"), loc, "Patient", "patient")
-    provision = res.get("provision") or {}
-    agency = None
-    for actor in provision.get("actor", []) or []:
-        agency = agency or imp.resolve(actor.get("reference"), loc, "Organization", "actor")
-    for org in res.get("organization", []) or []:
-        agency = agency or imp.resolve(org, loc, "Organization", "organization")
-    recorder = ext_value(res, "recorded-by", "valueReference")
-    by = imp.resolve(recorder, loc, "Practitioner", "recorded by") if recorder else None
-    if by is None:
-        by = imp.actor if imp.actor in imp.entities or imp._in_store(
-            "professionals", imp.actor) else None
-    recorded = parse_date(res.get("dateTime"))
-    if not (person and agency and by and recorded):
-        imp.report.warn(f"{loc.key}: a consent needs its person, the agency it concerns, "
-                        "who recorded it (or --as) and a date; skipped.")
-        return
-    status = enum_from_slug(ConsentStatus, local_code(
-        ext_value(res, "consent-status", "valueCoding"), fc.cs("consent-status")))
-    if status is None:
-        permit = provision.get("type", "permit") == "permit"
-        status = ConsentStatus.GIVEN if permit and res.get("status") == "active" else (
-            ConsentStatus.WITHDRAWN if res.get("status") == "inactive" else ConsentStatus.REFUSED)
-    rule = res.get("policyRule") or {}
-
-    def build(eid: str) -> Consent:
-        return Consent(id=eid, person_id=person, agency_id=agency, status=status,
-                       recorded_on=recorded, recorded_by=by, legal_basis=rule.get("text", ""))
-
-    imp.add(loc, build)
+    imp.make(f"{loc.key} activity {i + 1}", Action,
+             id=activity.get("id") or entity_id(f"{loc.key}#activity-{i}"),
+             plan_id=plan_id, need_id=need, description=str(text),
+             owner_professional_id=owner, owner_agency_id=agency, due_date=due,
+             status=status or fc.ACTION_STATUS_IN["not-started"])
 
 
 def map_all(imp: Importer) -> None:
