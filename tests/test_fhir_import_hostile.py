@@ -144,6 +144,8 @@ HOSTILE: dict[str, tuple[Callable[[], Doc], str]] = {
         lambda: bundle({"resourceType": "Organization", "id": UUID, "name": "Practice"},
                        patient(UUID)),
         f"Bundle entry 2 (Patient/{UUID}): its id is already the id of an agency in the file"),
+    "a resourceType that is a number": (
+        lambda: bundle({"resourceType": 5}), "Bundle entry 1: field 'resourceType' is a number"),
     "a data type as a resource": (
         lambda: bundle({"resourceType": "Extension", "url": "http://example.org/e"}),
         "Bundle entry 1: resourceType 'Extension' is not a FHIR R4 resource"),

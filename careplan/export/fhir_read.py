@@ -168,7 +168,8 @@ def _check_type(resource: Any, where: str) -> str:
                             f"{json_kind(resource)}.")
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or not rtype:
-        raise ImportRefused(f"{where}: field 'resourceType' is missing, so it is not a FHIR "
+        what = "missing" if rtype is None or rtype == "" else json_kind(rtype)
+        raise ImportRefused(f"{where}: field 'resourceType' is {what}, so it is not a FHIR "
                             "resource.")
     try:
         model = get_fhir_model_class(rtype)
