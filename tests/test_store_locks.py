@@ -145,3 +145,19 @@ def test_info_counts_a_table_whose_name_holds_a_quote(tmp_path: Path) -> None:
     done = _careplan("info", "--db", str(path), "--json")
     assert done.returncode == 0, done.stderr
     assert '"odd \\"name": 1' in done.stdout
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal"])
+def test_importing_the_store_itself_is_refused_before_it_is_read(tmp_path: Path,
+                                                                 suffix: str) -> None:
+    """``import fhir`` reads its FILE with a plain handle while the store is open: the
+    store (or its WAL) as FILE would drop SQLite's locks, so it is refused first."""
+    path = _filled(tmp_path / "store.db")
+    holder = Store.open(path, create=False)  # keeps the WAL in being
+    holder.conn.execute("SELECT 1").fetchone()
+    try:
+        done = _careplan("import", "fhir", "--db", str(path), f"{path}{suffix}")
+    finally:
+        holder.close()
+    assert done.returncode == 2, done.stderr
+    assert "is the store itself" in done.stderr and "Traceback" not in done.stderr

@@ -29,6 +29,11 @@ def run(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     if not Path(args.file).is_file():
         raise UserError(f"FILE: there is no file {args.file}.")
+    if db and _is_store_file(Path(args.file), Path(db)):
+        # Reading it would also open a plain handle on the open store, whose closing
+        # drops SQLite's locks (see careplan.store.files).
+        raise UserError(f"FILE: {args.file} is the store itself (or its journal), not a "
+                        "FHIR file; nothing was imported.")
     created = db is not None and not Path(db).exists()
     try:
         with open_store(db, create=True) as store:
@@ -43,3 +48,19 @@ def run(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     return 0
+
+
+def _is_store_file(file: Path, db: Path) -> bool:
+    """Whether ``file`` is the store at ``db`` or its WAL/SHM (compared by identity)."""
+    try:
+        target = file.stat()
+    except OSError:
+        return False
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            mine = Path(f"{db}{suffix}").stat()
+        except OSError:
+            continue
+        if (mine.st_dev, mine.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
