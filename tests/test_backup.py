@@ -59,7 +59,9 @@ def test_nothing_to_back_up_in_memory_or_in_a_new_store(store_path: Path) -> Non
 
 def test_backup_is_a_checked_copy_beside_the_store(filled: Path) -> None:
     result = bk.auto_backup(filled, now=T0)
-    assert result.path == filled.parent / "backups" / "store-20261122-090000.db"
+    with Store.open(filled, create=False) as store:
+        short = store.store_id.replace("-", "")[:8]
+    assert result.path == filled.parent / "backups" / f"store-20261122-090000-{short}.db"
     assert bk.verify_backup(result.path).persons == 1
     assert _digest(result.path) == _digest(filled)
     assert not list(result.path.parent.glob("*.partial"))
@@ -74,19 +76,22 @@ def test_backups_are_skipped_when_recent_or_unchanged(filled: Path) -> None:
     assert same.path is None and "not changed" in same.reason
     _change(filled, "1 Changed Road")
     assert bk.auto_backup(filled, now=T0 + timedelta(hours=2)).path is not None
-    assert len(bk.list_backups(filled)) == 2
+    # the same day: only its newest backup is kept (see test_backup_rotation.py)
+    assert [b.taken_at for b in bk.list_backups(filled)] == [T0 + timedelta(hours=2)]
 
 
-def test_only_the_newest_seven_are_kept(filled: Path) -> None:
-    digests = []
-    for hour in range(10):
+def test_older_generations_are_kept_by_day(filled: Path) -> None:
+    """Within a day only its newest backup stays; each earlier day keeps its own newest
+    (tests/test_backup_rotation.py has the whole policy)."""
+    digests = {}
+    for hour in (0, 5, 24, 26, 30):
         _change(filled, f"{hour} Rotating Road")
         made = bk.auto_backup(filled, now=T0 + timedelta(hours=hour))
         assert made.path is not None
-        digests.append(_digest(made.path))
+        digests[hour] = _digest(made.path)
     kept = bk.list_backups(filled)
-    assert [b.taken_at for b in kept] == [T0 + timedelta(hours=h) for h in range(9, 2, -1)]
-    assert [_digest(b.path) for b in kept] == digests[:2:-1]
+    assert [b.taken_at for b in kept] == [T0 + timedelta(hours=30), T0 + timedelta(hours=5)]
+    assert [_digest(b.path) for b in kept] == [digests[30], digests[5]]
 
 
 def test_a_backup_holds_only_committed_work(filled: Path) -> None:

@@ -7,6 +7,7 @@ write in it (see careplan.store.backup); these commands are for doing it by hand
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ def register(sub: Any) -> None:
                    help="the store to replace")
     r.add_argument("--from", dest="source", metavar="FILE", required=True,
                    help="the backup to restore")
+    r.add_argument("--other-store", action="store_true",
+                   help="restore it even though it is a backup of another store")
     r.set_defaults(handler=run_restore)
 
 
@@ -37,11 +40,7 @@ def run_backup(args: argparse.Namespace) -> int:
     if args.list:
         if not db:
             raise UserError("--db: name a store file, e.g. --db careplan.db.")
-        found = backup.list_backups(db)
-        if not found:
-            print(f"No automatic backups of {db} in {backup.backup_dir(db)}.")
-        for item in found:
-            print(f"{item.taken_at:%Y-%m-%d %H:%M:%S} UTC  {item.path}")
+        _list(db)
         return 0
     if args.out:
         try:  # before the store is opened: never the store, its WAL or SHM, or a device
@@ -62,14 +61,46 @@ def run_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list(db: str) -> None:
+    """This store's automatic backups (with how many persons each holds, so the one with
+    the caseload is easy to find), then its safety copies, then a word about backups of
+    other stores with the same name in the folder."""
+    folder = backup.backup_dir(db)
+    found = backup.list_backups(db)
+    if not found:
+        print(f"No automatic backups of {db} in {folder}.")
+    for item in found:
+        print(f"{item.taken_at:%Y-%m-%d %H:%M:%S} UTC  {backup.describe(item.path):>13}  "
+              f"{item.path}")
+    safety = backup.list_safety_copies(db)
+    if safety:
+        print("Kept from before a restore (never removed automatically):")
+        for path in safety:
+            print(f"  {path}")
+    others = len(backup.list_backups(db, every_store=True)) - len(found)
+    if others > 0:
+        print(f"{others} more in {folder} are backups of another store with the same "
+              "name, not shown.")
+
+
 def run_restore(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     if not db:
         raise UserError("--db: name the store to restore, e.g. --db careplan.db.")
+    current = backup.store_id_of(db)
     try:
-        verified, safety = backup.restore(db, args.source)
+        verified, safety = backup.restore(db, args.source, other_store=args.other_store)
+    except backup.OtherStoreError as exc:
+        raise UserError(f"Not restored: {exc} (give --other-store to restore it "
+                        "anyway).") from None
     except backup.BackupError as exc:
+        if exc.concerns is not None:  # the path itself is wrong: name its option
+            option = "--db" if exc.concerns == "store" else "--from"
+            raise UserError(f"{option}: {exc}") from None
         raise UserError(f"Not restored: {exc}") from None
+    if current is not None and current != verified.store_id:
+        sys.stderr.write(f"careplan: warning: {db} (store {current}) now holds a backup of "
+                         f"another store ({verified.store_id}), as --other-store asked.\n")
     print(f"Restored {db} from {args.source} (schema {verified.schema_version}, "
           f"{verified.persons:,} persons).")
     if safety is not None:

@@ -1,28 +1,55 @@
-"""Backups of a store: rotating automatic copies, one-off copies, and a verified restore.
+"""Backups of a store: automatic copies kept in generations, one-off copies, and finding
+the backup to restore from (restoring itself is in careplan.store.restore).
 
-Where: a ``backups`` folder beside the store file (``<folder>/backups/<name>-<UTC
-time>.db``). Beside the store rather than under the user's data folder so that a store
-on a shared or removable drive keeps its backups with it, and so that whoever finds a
-damaged store finds its backups next to it.
+Where: a ``backups`` folder beside the store file. Beside the store rather than under the
+user's data folder so that a store on a shared or removable drive keeps its backups with
+it, and so that whoever finds a damaged store finds its backups next to it.
+
+Names: ``<stem>-<YYYYMMDD-HHMMSS UTC>-<id>.db``, where ``<id>`` is the first eight
+characters of the store's id (``store_meta.store_id``), so that two stores with the same
+stem in one folder (``care.db`` and ``care.sqlite``, or a store deleted and made anew)
+never share a rotation. Backups named the older way, ``<stem>-<YYYYMMDD-HHMMSS>.db``,
+are still recognised: whose they are is read from their ``store_meta`` through SQLite.
+When the store's own id cannot be read (it is missing or damaged), the backups of every
+store with that stem are listed, since any of them may be what is wanted; rotation then
+deletes nothing.
 
 Every copy is made with SQLite's online backup API (consistent even while another
 window is writing), written under a temporary name, checked with ``PRAGMA quick_check``
-and only then renamed into place: a backup in the folder is always whole.
+and only then given its name, which it never takes from an existing file: a backup in
+the folder is always whole.
+
+Which automatic backups are kept (:func:`retained`), counting UTC calendar days, ISO
+weeks and calendar months that have at least one backup of this store, not the days
+on the clock (so a store left alone for a month keeps its history):
+
+- the newest backup of each of the 7 most recent days with a backup,
+- the newest backup of each of the 4 most recent weeks with a backup,
+- the newest backup of each of the 6 most recent months with a backup,
+- and, whatever its age, the newest backup that passes its check and has persons in it:
+  a store emptied by mistake and then backed up many times still keeps the last copy of
+  the caseload.
+
+So at most 7 + 4 + 6 + 1 = 18 are kept; the newest is always among them (it is the
+newest of its day). Safety copies made before a restore (``<stem>-before-restore-...``)
+are never removed automatically.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import logging
 import os
 import re
-import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from careplan.store import migrations
@@ -31,24 +58,40 @@ from careplan.store.errors import NotAStoreError, StoreError
 log = logging.getLogger(__name__)
 
 BACKUP_DIR = "backups"
-#: How many automatic backups of one store are kept (the newest).
-KEEP = 7
 #: An automatic backup is skipped when the newest one is younger than this.
 MIN_AGE = timedelta(hours=1)
 _STAMP = "%Y%m%d-%H%M%S"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Characters of the store id kept in a backup's name.
+SHORT_ID = 8
 
 
 class BackupError(StoreError):
-    """A backup could not be made, or a file offered for restore is not a sound store."""
+    """A backup could not be made or restored, or a file offered for restore is unsound.
+
+    ``concerns`` says which file the sentence is about when it is the file's path that
+    is wrong (a folder, a device, missing, read-only): ``"store"`` or ``"backup"``; the
+    command line then names its option.
+    """
+
+    def __init__(self, message: str,
+                 concerns: Literal["store", "backup"] | None = None) -> None:
+        super().__init__(message)
+        self.concerns = concerns
+
+
+class OtherStoreError(BackupError):
+    """The backup offered for restore was taken from another store than the one it
+    would replace."""
 
 
 @dataclass(frozen=True, slots=True)
 class Backup:
-    """One automatic backup of a store."""
+    """One automatic backup of a store. ``store_id`` is the short id (eight characters)
+    of the store it was taken from, when known."""
 
     path: Path
     taken_at: datetime
+    store_id: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +103,105 @@ class Verified:
     persons: int
 
 
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How many generations of automatic backups are kept (see the module docstring)."""
+
+    days: int = 7
+    weeks: int = 4
+    months: int = 6
+
+
+RETENTION = Retention()
+
+
 def backup_dir(store_path: str | Path) -> Path:
     return Path(store_path).parent / BACKUP_DIR
 
 
+def short_id(store_id: str) -> str:
+    """The part of a store id that goes into a backup's name: its first eight hex digits
+    (a store id is a UUID), or a digest of any other id."""
+    head = store_id.replace("-", "").lower()[:SHORT_ID]
+    if re.fullmatch(rf"[0-9a-f]{{{SHORT_ID}}}", head):
+        return head
+    return hashlib.sha256(store_id.encode()).hexdigest()[:SHORT_ID]
+
+
 def _pattern(store_path: Path) -> re.Pattern[str]:
-    return re.compile(rf"{re.escape(store_path.stem)}-(\d{{8}}-\d{{6}})\.db")
+    return re.compile(rf"{re.escape(store_path.stem)}-(\d{{8}}-\d{{6}})"
+                      rf"(?:-([0-9a-f]{{{SHORT_ID}}}))?\.db")
 
 
-def list_backups(store_path: str | Path) -> list[Backup]:
-    """The automatic backups of the store at ``store_path``, newest first."""
+def _backup_name(store_path: Path, now: datetime, store_id: str | None) -> str:
+    tail = f"-{short_id(store_id)}" if store_id else ""
+    return f"{store_path.stem}-{now.astimezone(UTC).strftime(_STAMP)}{tail}.db"
+
+
+# -- reading a store or a backup through SQLite ----------------------------------------
+
+
+def connect_file(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        return sqlite3.connect(uri, uri=True, timeout=10)
+    return sqlite3.connect(str(path), timeout=10)
+
+
+def store_id_of(path: str | Path) -> str | None:
+    """The store id recorded in a store or backup file, or None when it cannot be read.
+
+    Read through a read-only SQLite connection, never a plain file handle: this may run
+    while the desktop app has the same file open, and closing a plain handle on it would
+    drop the app's locks.
+    """
+    file = Path(path)
+    try:
+        if not file.is_file() or file.stat().st_size == 0:
+            return None
+        with contextlib.closing(connect_file(file, read_only=True)) as conn:
+            row = conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'"
+                               ).fetchone()
+    except (OSError, sqlite3.Error):
+        return None
+    return None if row is None else str(row[0])
+
+
+# -- listing -------------------------------------------------------------------------------
+
+
+def list_backups(store_path: str | Path, *, every_store: bool = False) -> list[Backup]:
+    """The automatic backups of the store at ``store_path``, newest first.
+
+    Only this store's (by store id), unless ``every_store`` or the store's id cannot be
+    read: then the backups of every store with this stem.
+    """
     path = Path(store_path)
+    return _backups(path, None if every_store else store_id_of(path))
+
+
+def _backups(path: Path, store_id: str | None) -> list[Backup]:
     folder = backup_dir(path)
     if not folder.is_dir():
         return []
     pattern = _pattern(path)
+    mine = short_id(store_id) if store_id else None
     found = []
     for entry in folder.iterdir():
         match = pattern.fullmatch(entry.name)
-        if match and entry.is_file():
-            taken = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
-            found.append(Backup(entry, taken))
-    return sorted(found, key=lambda b: b.taken_at, reverse=True)
+        if not match or not entry.is_file():
+            continue
+        owner = match.group(2)
+        if owner is None:  # named the older way: ask the file itself
+            full = store_id_of(entry)
+            owner = short_id(full) if full else None
+            if mine is not None and full != store_id:
+                continue  # another store's, or unreadable: not provably this store's
+        elif mine is not None and owner != mine:
+            continue
+        taken = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
+        found.append(Backup(entry, taken, owner))
+    return sorted(found, key=lambda b: (b.taken_at, b.path.name), reverse=True)
 
 
 def newest_backup(store_path: str | Path) -> Backup | None:
@@ -89,17 +209,83 @@ def newest_backup(store_path: str | Path) -> Backup | None:
     return backups[0] if backups else None
 
 
+def list_safety_copies(store_path: str | Path) -> list[Path]:
+    """Copies of the store taken before a restore (never removed automatically), newest
+    first by name."""
+    folder = backup_dir(store_path)
+    if not folder.is_dir():
+        return []
+    stem = Path(store_path).stem
+    found = [p for p in folder.glob(f"{glob_escape(stem)}-before-restore-*.db") if p.is_file()]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+# -- which backups are kept ----------------------------------------------------------------
+
+
+def retained(backups: Sequence[Backup], policy: Retention = RETENTION,
+             protected: Backup | None = None) -> list[Backup]:
+    """The backups rotation keeps (newest first): the newest of each of the most recent
+    ``policy.days`` days, ``weeks`` ISO weeks and ``months`` months that have a backup,
+    plus ``protected``. Pure: decides from the times alone."""
+    ordered = sorted(backups, key=lambda b: (b.taken_at, b.path.name), reverse=True)
+    keep: list[Backup] = [protected] if protected is not None else []
+    if ordered:
+        keep.append(ordered[0])
+    tiers: list[tuple[int, Callable[[datetime], Hashable]]] = [
+        (policy.days, lambda t: t.date()),
+        (policy.weeks, lambda t: tuple(t.isocalendar())[:2]),
+        (policy.months, lambda t: (t.year, t.month)),
+    ]
+    for count, period in tiers:
+        seen: set[Hashable] = set()
+        for item in ordered:  # newest first: the first seen of a period is its newest
+            key = period(item.taken_at.astimezone(UTC))
+            if key in seen:
+                continue
+            if len(seen) == count:
+                break
+            seen.add(key)
+            keep.append(item)
+    unique = {b.path: b for b in keep}
+    return sorted(unique.values(), key=lambda b: (b.taken_at, b.path.name), reverse=True)
+
+
+def _rotate(path: Path, store_id: str, policy: Retention,
+            fresh: tuple[Path, int] | None) -> None:
+    """Delete this store's backups that :func:`retained` does not keep. ``fresh`` is the
+    backup just made and its number of persons (already checked while it was made)."""
+    mine = _backups(path, store_id)
+    protected = None
+    for item in mine:  # newest first; usually the fresh one answers at once
+        if fresh is not None and item.path == fresh[0]:
+            persons: int | None = fresh[1]
+        else:
+            found = _sound(item.path)
+            persons = found.persons if found and found.store_id == store_id else None
+        if persons:
+            protected = item
+            break
+    keep = {b.path for b in retained(mine, policy, protected)}
+    for old in mine:
+        if old.path in keep:
+            continue
+        try:
+            old.path.unlink()
+        except OSError as exc:
+            log.warning("Could not remove the old backup %s: %s", old.path, exc)
+
+
 # -- making copies ---------------------------------------------------------------------
 
 
-def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-    if read_only:
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-        return sqlite3.connect(uri, uri=True, timeout=10)
-    return sqlite3.connect(str(path), timeout=10)
-
-
 def _fsync(path: Path) -> None:
+    # Only ever on a file of our own making that no SQLite connection has open (a copy
+    # just closed, or a folder): closing this descriptor drops no one's locks.
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -107,14 +293,40 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def place_new(tmp: Path, dest: Path) -> None:
+    """Give the finished file ``tmp`` the name ``dest``, which must not exist yet.
+
+    A hard link fails when the name is taken, in one step, so no existing file is ever
+    replaced. Filesystems without hard links (FAT on a USB stick) get the name claimed
+    with an exclusive create first, and then the file renamed over that empty claim.
+
+    Raises:
+        FileExistsError: ``dest`` exists (``tmp`` is left as it was).
+    """
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV,
+                             errno.EMLINK, errno.ENOSYS):
+            raise
+        os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.replace(tmp, dest)
+        return
+    tmp.unlink()
+
+
 def copy_database(source: sqlite3.Connection, dest: Path, *, check: bool = True) -> None:
     """Copy an open database to ``dest`` (a new file) through the online backup API.
 
     The copy is one self-contained file (rollback journal, no ``-wal``), checked with
-    ``quick_check`` when ``check`` is set, and appears under its name only when whole.
+    ``quick_check`` when ``check`` is set, and appears under its name only when whole;
+    an existing ``dest`` is never replaced.
 
     Raises:
         BackupError: the copy failed its check.
+        FileExistsError: ``dest`` exists (it is left as it was).
         sqlite3.Error, OSError: the copy could not be written (disk full, no access).
     """
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
@@ -130,16 +342,11 @@ def copy_database(source: sqlite3.Connection, dest: Path, *, check: bool = True)
         if result != "ok":
             raise BackupError(f"The copy of the store failed its check ({result}).")
         _fsync(tmp)
-        os.replace(tmp, dest)
+        place_new(tmp, dest)
         with contextlib.suppress(OSError):  # not every platform can fsync a folder
             _fsync(dest.parent)
-    except BaseException:
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
-
-
-def _stamp(now: datetime) -> str:
-    return now.astimezone(UTC).strftime(_STAMP)
 
 
 def _marker(conn: sqlite3.Connection) -> tuple[int, int, int]:
@@ -159,9 +366,10 @@ class AutoBackup:
     reason: str
 
 
-def auto_backup(store_path: str | Path, *, now: datetime | None = None, keep: int = KEEP,
-                min_age: timedelta = MIN_AGE, force: bool = False) -> AutoBackup:
-    """Back up a store that is being opened for writing, then keep only the newest ``keep``.
+def auto_backup(store_path: str | Path, *, now: datetime | None = None,
+                policy: Retention = RETENTION, min_age: timedelta = MIN_AGE,
+                force: bool = False) -> AutoBackup:
+    """Back up a store that is being opened for writing, then rotate its backups.
 
     Skipped (cheaply) for ``:memory:``, a store with nothing in it yet, when the newest
     backup is younger than ``min_age``, or when the store has not changed since it (unless
@@ -173,32 +381,58 @@ def auto_backup(store_path: str | Path, *, now: datetime | None = None, keep: in
         return AutoBackup(None, "an in-memory store is not backed up")
     path = Path(store_path)
     now = now or datetime.now(UTC)
-    newest = newest_backup(path)
-    if not force and newest is not None and timedelta(0) <= now - newest.taken_at < min_age:
-        return AutoBackup(None, f"the newest backup is less than {min_age} old")
+    if not path.is_file():
+        return AutoBackup(None, "there is no store file")
     try:
-        with contextlib.closing(_connect(path)) as conn:
+        with contextlib.closing(connect_file(path)) as conn:
+            row = conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'"
+                               ).fetchone()
+            store_id = None if row is None else str(row[0])
+            mine = _backups(path, store_id)
+            newest = mine[0] if mine else None
+            if not force and newest is not None and \
+                    timedelta(0) <= now - newest.taken_at < min_age:
+                return AutoBackup(None, f"the newest backup is less than {min_age} old")
             marker = _marker(conn)
             if marker[1] == 0:
                 return AutoBackup(None, "the store is empty")
             if not force and newest is not None and _unchanged(newest.path, marker):
                 return AutoBackup(None, "the store has not changed since the newest backup")
-            dest = backup_dir(path) / f"{path.stem}-{_stamp(now)}.db"
+            dest = backup_dir(path) / _backup_name(path, now, store_id)
             if dest.exists():
                 return AutoBackup(None, "a backup was taken this second")
             dest.parent.mkdir(exist_ok=True)
             _remove_stale_partials(dest.parent, path.stem)
-            copy_database(conn, dest)
+            try:
+                copy_database(conn, dest)
+            except FileExistsError:  # another process took one this very second
+                return AutoBackup(None, "a backup was taken this second")
+        persons = _persons(dest)
     except (OSError, sqlite3.Error, StoreError) as exc:
         log.warning("Could not back up %s: %s", path, exc)
         return AutoBackup(None, f"the backup failed ({exc})")
-    _rotate(path, keep)
+    if store_id is not None:  # whose backups are whose is unknown otherwise: keep all
+        _rotate(path, store_id, policy, (dest, persons))
     return AutoBackup(dest, "backed up")
+
+
+def _persons(backup: Path) -> int:
+    with contextlib.closing(connect_file(backup, read_only=True)) as conn:
+        return int(conn.execute("SELECT count(*) FROM persons").fetchone()[0])
+
+
+def describe(backup: Path) -> str:
+    """How many persons a backup holds, for listing it (not a check of the whole file)."""
+    try:
+        count = _persons(backup)
+    except sqlite3.Error:
+        return "unreadable"
+    return "1 person" if count == 1 else f"{count:,} persons"
 
 
 def _remove_stale_partials(folder: Path, stem: str) -> None:
     """Half-made copies left by a crash (a day old: a younger one may be in progress)."""
-    for stale in folder.glob(f".{stem}-*.partial"):
+    for stale in folder.glob(f".{glob_escape(stem)}-*.partial"):
         with contextlib.suppress(OSError):
             if time.time() - stale.stat().st_mtime > 86_400:
                 stale.unlink()
@@ -206,18 +440,10 @@ def _remove_stale_partials(folder: Path, stem: str) -> None:
 
 def _unchanged(backup: Path, marker: tuple[int, int, int]) -> bool:
     try:
-        with contextlib.closing(_connect(backup, read_only=True)) as conn:
+        with contextlib.closing(connect_file(backup, read_only=True)) as conn:
             return _marker(conn) == marker
     except sqlite3.Error:
         return False  # an unreadable backup does not count as a copy of anything
-
-
-def _rotate(store_path: Path, keep: int) -> None:
-    for old in list_backups(store_path)[keep:]:
-        try:
-            old.path.unlink()
-        except OSError as exc:
-            log.warning("Could not remove the old backup %s: %s", old.path, exc)
 
 
 def backup_to(conn: sqlite3.Connection, dest: Path) -> None:
@@ -228,45 +454,62 @@ def backup_to(conn: sqlite3.Connection, dest: Path) -> None:
         raise BackupError(f"The folder {dest.parent} does not exist.")
     try:
         copy_database(conn, dest)
+    except FileExistsError:
+        raise BackupError(f"{dest} already exists; choose a new file name.") from None
     except (OSError, sqlite3.Error) as exc:
-        raise BackupError(f"Could not write the backup {dest} ({_reason(exc)}); "
+        raise BackupError(f"Could not write the backup {dest} ({reason(exc)}); "
                           "the store was not changed.") from exc
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     return str(exc)
 
 
-# -- checking and restoring -----------------------------------------------------------
+# -- checking ------------------------------------------------------------------------------
 
 
-def _head(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(16)
+def check_backup_path(file: Path) -> None:
+    """The file offered as a backup is a readable, non-empty regular file.
+
+    Raises:
+        BackupError: one sentence saying what it is instead.
+    """
+    try:
+        if file.is_dir():
+            raise BackupError(f"{file} is a folder, not a backup file.", "backup")
+        if not file.exists():
+            raise BackupError(f"There is no file {file}.", "backup")
+        if not file.is_file():
+            raise BackupError(f"{file} is not a file but a device or a pipe, so it "
+                              "cannot be a backup.", "backup")
+        if file.stat().st_size == 0:
+            raise BackupError(f"{file} is empty, so it is not a CarePlan backup.", "backup")
+    except OSError as exc:
+        raise BackupError(f"{file} cannot be read ({reason(exc)}).", "backup") from exc
+    if not os.access(file, os.R_OK):
+        raise BackupError(f"{file} cannot be read (permission denied).", "backup")
 
 
 def verify_backup(path: str | Path) -> Verified:
-    """Check a file offered for restore: whole, a CarePlan store, not from a newer version.
+    """Check a file offered for restore in full: whole, a CarePlan store, not from a
+    newer version. Read only through SQLite (see ``store_id_of``).
 
     Raises:
         BackupError: with a sentence saying what is wrong.
     """
     file = Path(path)
-    if not file.is_file():
-        raise BackupError(f"There is no file {file}.")
+    check_backup_path(file)
+    return _inspect(file, "integrity_check")
+
+
+def _inspect(file: Path, check: str) -> Verified:
     try:
-        head = _head(file)
-    except OSError as exc:
-        raise BackupError(f"{file} cannot be read ({_reason(exc)}).") from exc
-    if head != _SQLITE_MAGIC:
-        raise BackupError(f"{file} is not a CarePlan backup (it is not an SQLite database).")
-    try:
-        with contextlib.closing(_connect(file, read_only=True)) as conn:
-            check = ", ".join(str(r[0]) for r in conn.execute("PRAGMA integrity_check"))
-            if check != "ok":
-                raise BackupError(f"{file} is damaged (integrity check: {check[:200]}).")
+        with contextlib.closing(connect_file(file, read_only=True)) as conn:
+            result = ", ".join(str(r[0]) for r in conn.execute(f"PRAGMA {check}"))
+            if result != "ok":
+                raise BackupError(f"{file} is damaged (integrity check: {result[:200]}).")
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             if version == 0 or not {"store_meta", "persons", "audit_events"} <= tables:
@@ -280,130 +523,88 @@ def verify_backup(path: str | Path) -> Verified:
                 raise BackupError(f"{file} is an SQLite database but not a CarePlan store.")
             persons = int(conn.execute("SELECT count(*) FROM persons").fetchone()[0])
     except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise BackupError(f"{file} is not a CarePlan backup (it is not an SQLite "
+                              "database).") from exc
         raise BackupError(f"{file} is damaged or is not a CarePlan store ({exc}).") from exc
     return Verified(version, str(row[0]), persons)
 
 
-def restore(store_path: str | Path, backup: str | Path,
-            now: datetime | None = None) -> tuple[Verified, Path | None]:
-    """Replace the store with a verified backup; return what it holds and the safety copy.
-
-    The store as it was (even if damaged) is first copied to
-    ``backups/<name>-before-restore-<time>.db`` (never rotated away); the backup is
-    then copied beside the store and renamed over it in one step, so a crash leaves
-    either the old store or the restored one, never a mixture.
-
-    Raises:
-        BackupError: the backup is not sound, or the store is open elsewhere, or the
-            file at ``store_path`` is not a store and has no backups (it is not replaced).
-    """
-    target, source = Path(store_path), Path(backup)
-    verified = verify_backup(source)
-    if target.exists() and target.samefile(source):
-        raise BackupError(f"{source} is the store itself; choose a backup to restore from.")
-    if not target.parent.is_dir():
-        raise BackupError(f"The folder {target.parent} does not exist.")
-    now = now or datetime.now(UTC)
-    safety: Path | None = None
-    with _exclusive(target) as state:
-        foreign = state == "other" or (state == "damaged" and _head(target) != _SQLITE_MAGIC)
-        if foreign and not list_backups(target):
-            raise BackupError(f"{target} is not a CarePlan store and has no backups; "
-                              "it was not replaced.")
-        try:
-            if state != "none":
-                safety = backup_dir(target) / f"{target.stem}-before-restore-{_stamp(now)}.db"
-                safety.parent.mkdir(exist_ok=True)
-                _raw_copy(target, safety, with_wal=state == "damaged")
-            tmp = target.with_name(f".{target.name}.restoring")
-            with contextlib.closing(_connect(source, read_only=True)) as src:
-                copy_database(src, tmp, check=False)  # verified above, in full
-        except (OSError, sqlite3.Error) as exc:
-            raise BackupError(f"Could not restore {target} ({_reason(exc)}); "
-                              "the store was not changed.") from exc
-        for suffix in ("-wal", "-shm"):  # a journal of the old file must not meet the new
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
-        os.replace(tmp, target)
-        with contextlib.suppress(OSError):
-            _fsync(target.parent)
-    return verified, safety
-
-
-@contextlib.contextmanager
-def _exclusive(target: Path) -> Iterator[str]:
-    """Hold the store exclusively while it is replaced; yield what it is: ``"store"``,
-    ``"other"`` (an SQLite database, not a store), ``"damaged"`` (SQLite cannot read it)
-    or ``"none"`` (missing or empty).
-
-    Leaving WAL mode needs every other connection closed, so it doubles as the check that
-    no other window or program has the store open. It also folds the ``-wal`` file into
-    the main file, so the safety copy is one file.
-    """
-    if not target.exists() or target.stat().st_size == 0:
-        yield "none"
-        return
-    busy = BackupError(f"{target} is open in another window or program; close it there "
-                       "and restore again.")
-    conn = sqlite3.connect(str(target), timeout=2, isolation_level=None)
+def _sound(file: Path) -> Verified | None:
+    """What a backup holds if it passes ``quick_check`` and is a store this version
+    understands; None otherwise."""
     try:
-        try:
-            mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-            conn.execute("BEGIN EXCLUSIVE")
-            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            state = "store" if {"store_meta", "audit_events"} <= names else "other"
-        except sqlite3.OperationalError as exc:
-            if _is_locked(exc):
-                raise busy from exc
-            state = "damaged"
-        except sqlite3.DatabaseError:
-            state = "damaged"  # not SQLite, or damaged: copied byte for byte instead
-        else:
-            if str(mode).lower() != "delete":
-                raise busy
-        yield state
-    finally:
-        conn.close()
+        return _inspect(file, "quick_check")
+    except (BackupError, OSError):
+        return None
 
 
-def _is_locked(exc: sqlite3.Error) -> bool:
-    return str(getattr(exc, "sqlite_errorname", "")).startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
-
-
-def _raw_copy(source: Path, dest: Path, *, with_wal: bool) -> None:
-    """Byte-for-byte copy (the store may be damaged, so SQLite cannot be asked to copy it)."""
-    tmp = dest.with_name(f".{dest.name}.partial")
-    shutil.copyfile(source, tmp)
-    _fsync(tmp)
-    os.replace(tmp, dest)
-    wal = Path(f"{source}-wal")
-    if with_wal and wal.exists():
-        shutil.copyfile(wal, f"{dest}-wal")
+def newest_good_backup(store_path: str | Path) -> Backup | None:
+    """The backup to offer for restoring this store: the newest of its backups that
+    passes ``quick_check``, is this store's and has a schema this version understands;
+    and, when any such backup has persons in it, the newest that has."""
+    path = Path(store_path)
+    store_id = store_id_of(path)
+    fallback = None
+    for item in _backups(path, store_id):
+        found = _sound(item.path)
+        if found is None or (store_id is not None and found.store_id != store_id):
+            continue
+        if found.persons:
+            return item
+        fallback = fallback or item
+    return fallback
 
 
 def recovery_hint(store_path: str | Path) -> tuple[Backup | None, str]:
-    """The newest backup of a store, and a sentence naming it (or saying there is none)."""
-    newest = newest_backup(store_path)
-    if newest is None:
-        return None, f"No backup of it was found in {backup_dir(store_path)}."
-    taken = newest.taken_at.strftime("%Y-%m-%d %H:%M UTC")
-    return newest, f"The newest backup is {newest.path} (taken {taken})."
+    """The backup to restore a store from (:func:`newest_good_backup`), and a sentence
+    naming it (or saying there is none)."""
+    good = newest_good_backup(store_path)
+    every = list_backups(store_path)
+    folder = backup_dir(store_path)
+    if good is None:
+        if not every:
+            return None, f"No backup of it was found in {folder}."
+        return None, (f"None of its {len(every)} backups in {folder} passes its check, so "
+                      "none can be restored.")
+    taken = good.taken_at.strftime("%Y-%m-%d %H:%M UTC")
+    newer = sum(1 for b in every if b.taken_at > good.taken_at)
+    if not newer:
+        return good, f"The newest backup is {good.path} (taken {taken})."
+    return good, (f"The newest good backup is {good.path} (taken {taken}; the {newer} "
+                  "newer ones are damaged or hold no persons).")
+
+
+def restore(store_path: str | Path, backup: str | Path, now: datetime | None = None, *,
+            other_store: bool = False) -> tuple[Verified, Path | None]:
+    """Replace the store with a verified backup (see careplan.store.restore.restore)."""
+    from careplan.store import restore as restoring  # it builds on this module
+
+    return restoring.restore(store_path, backup, now, other_store=other_store)
 
 
 __all__ = [
-    "KEEP",
     "MIN_AGE",
+    "RETENTION",
     "AutoBackup",
     "Backup",
     "BackupError",
     "NotAStoreError",
+    "OtherStoreError",
+    "Retention",
     "Verified",
     "auto_backup",
     "backup_dir",
     "backup_to",
     "copy_database",
+    "describe",
     "list_backups",
+    "list_safety_copies",
     "newest_backup",
+    "newest_good_backup",
     "recovery_hint",
     "restore",
+    "retained",
+    "store_id_of",
     "verify_backup",
 ]
