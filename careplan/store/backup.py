@@ -571,8 +571,9 @@ def recovery_hint(store_path: str | Path) -> tuple[Backup | None, str]:
     newer = sum(1 for b in every if b.taken_at > good.taken_at)
     if not newer:
         return good, f"The newest backup is {good.path} (taken {taken})."
-    return good, (f"The newest good backup is {good.path} (taken {taken}; the {newer} "
-                  "newer ones are damaged or hold no persons).")
+    others = ("the newer one is damaged or holds no persons" if newer == 1 else
+              f"the {newer} newer ones are damaged or hold no persons")
+    return good, f"The newest good backup is {good.path} (taken {taken}; {others})."
 
 
 def restore(store_path: str | Path, backup: str | Path, now: datetime | None = None, *,

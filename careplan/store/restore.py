@@ -4,29 +4,34 @@ was in a safety copy first.
 Holding the store while it is replaced. Nobody else may have it open: a write made by
 another window after the safety copy would land in a file about to be unlinked.
 
-- A store SQLite can read is held by SQLite itself. One connection leaves WAL mode,
-  which SQLite allows only when no other connection (in any process) has the store open:
-  that is the check that no window or program is using it. It then takes an EXCLUSIVE
-  lock in exclusive locking mode, so it keeps the lock after its transaction ends (the
-  backup API refuses a source in a write transaction), and the safety copy is made
-  through that same connection with the backup API (which copies pages as they are,
-  damaged ones included). No plain file handle is opened on the store meanwhile:
-  closing one would drop that connection's locks (SQLite's "How To Corrupt An SQLite
-  Database File", 2.2).
+- First, before this process opens any SQLite connection to the store, the locks SQLite
+  takes are tried by hand on one descriptor each: the pending, reserved and shared bytes
+  of the file, and the lock bytes of the ``-shm`` file, whose "open" byte every WAL
+  connection holds shared for as long as it has the store open. Any of them held by
+  another process means the store is in use. SQLite's own check below sees only locks
+  on the main file, and those a process can lose by closing any plain handle on the file
+  (as opening a second connection did in the desktop app); the ``-shm`` lock survives.
+- A store SQLite can read is then held by SQLite itself. One connection leaves WAL mode
+  (refused while another connection holds a lock) and takes an EXCLUSIVE lock in
+  exclusive locking mode, so it keeps the lock after its transaction ends (the backup API
+  refuses a source in a write transaction); the safety copy is made through that same
+  connection with the backup API, which copies pages as they are, damaged ones included.
+  No plain file handle is opened on the store meanwhile: closing one would drop that
+  connection's locks (SQLite's "How To Corrupt An SQLite Database File", 2.2).
 - A store SQLite cannot read (damaged header or schema, or not SQLite at all) must be
-  copied byte for byte. The SQLite connection is closed first, and the store is then held
-  by hand: one descriptor on it, open from the lock to the final rename, takes the POSIX
-  locks SQLite itself takes (the pending, reserved and shared bytes of the file, and the
-  lock bytes of the ``-shm`` file, whose "open" byte every WAL connection holds while it
-  has the store open). Another process's SQLite sees an exclusive lock and gives up with
-  "busy"; a window that still has the store open is seen by its ``-shm`` lock. With no
-  SQLite connection to the file left in this process, closing that descriptor drops only
-  the locks it took itself. (Reading through a descriptor beside a live connection was
-  the alternative; it is not safe: whenever that descriptor is closed, the connection's
-  locks go with it.)
+  copied byte for byte. The SQLite connection is closed first, and the store is held by
+  hand: the same locks as in the first step, now kept, on one descriptor that stays open
+  from the lock to the final rename and through which the copy is read. Another
+  process's SQLite sees an exclusive lock and gives up with "busy". With no SQLite
+  connection to the file left in this process, closing that descriptor drops only the
+  locks it took itself. (Reading through a descriptor beside a live connection was the
+  alternative; it is not safe: whenever that descriptor closes, the connection's locks
+  go with it.)
 
-A caller in the desktop app closes its own connections to the store before restoring:
-locks held by this same process are invisible to these checks.
+So ``restore`` must be called while this process has no connection to the store open
+(the command line has none; the desktop app closes its store first): POSIX locks are the
+process's, so one of its own connections is invisible to these checks and would lose its
+locks when the descriptors close.
 """
 
 from __future__ import annotations
@@ -181,6 +186,8 @@ def _exclusive(target: Path) -> Iterator[_Held]:
     if not target.exists() or (target.stat().st_size == 0 and not _sidecars(target)):
         yield _Held("none")
         return
+    with _locked_by_hand(target):
+        pass  # only asks: raises if another process holds any of SQLite's locks
     conn = sqlite3.connect(str(target), timeout=2, isolation_level=None)
     try:
         state, store_id = _hold(conn, target)
