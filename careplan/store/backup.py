@@ -5,10 +5,13 @@ Where: a ``backups`` folder beside the store file. Beside the store rather than 
 user's data folder so that a store on a shared or removable drive keeps its backups with
 it, and so that whoever finds a damaged store finds its backups next to it.
 
-Names: ``<stem>-<YYYYMMDD-HHMMSS UTC>-<id>.db``, where ``<id>`` is the first eight
-characters of the store's id (``store_meta.store_id``), so that two stores with the same
-stem in one folder (``care.db`` and ``care.sqlite``, or a store deleted and made anew)
-never share a rotation. Backups named the older way, ``<stem>-<YYYYMMDD-HHMMSS>.db``,
+Names: ``<stem>-<YYYYMMDD-HHMMSS UTC>-<id>.db``, where ``<id>`` is the first eight hex
+digits of the store's id (``store_meta.store_id``, a UUID; a digest of any other id), so
+that two stores with the same stem in one folder (``care.db`` and ``care.sqlite``, or a
+store deleted and made anew) never share a rotation. The name is what listing and
+rotation go by (no file need be opened); whether a backup really is this store's is
+checked from its ``store_meta`` before it is offered for a restore, and a restore
+compares the full ids. Backups named the older way, ``<stem>-<YYYYMMDD-HHMMSS>.db``,
 are still recognised: whose they are is read from their ``store_meta`` through SQLite.
 When the store's own id cannot be read (it is missing or damaged), the backups of every
 store with that stem are listed, since any of them may be what is wanted; rotation then
@@ -31,17 +34,16 @@ on the clock (so a store left alone for a month keeps its history):
   the caseload.
 
 So at most 7 + 4 + 6 + 1 = 18 are kept; the newest is always among them (it is the
-newest of its day). Safety copies made before a restore (``<stem>-before-restore-...``)
+newest of its day). Within a day only the newest backup stays: the price of keeping six
+months within that bound. Safety copies made before a restore (``<stem>-before-restore-...``)
 are never removed automatically.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import logging
-import os
 import re
 import sqlite3
 import time
@@ -49,10 +51,18 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
-from urllib.parse import quote
 
-from careplan.store import migrations
+from careplan.store.backup_files import (
+    BackupError,
+    OtherStoreError,
+    Verified,
+    connect_file,
+    copy_database,
+    reason,
+    sound,
+    store_id_of,
+    verify_backup,
+)
 from careplan.store.errors import NotAStoreError, StoreError
 
 log = logging.getLogger(__name__)
@@ -65,25 +75,6 @@ _STAMP = "%Y%m%d-%H%M%S"
 SHORT_ID = 8
 
 
-class BackupError(StoreError):
-    """A backup could not be made or restored, or a file offered for restore is unsound.
-
-    ``concerns`` says which file the sentence is about when it is the file's path that
-    is wrong (a folder, a device, missing, read-only): ``"store"`` or ``"backup"``; the
-    command line then names its option.
-    """
-
-    def __init__(self, message: str,
-                 concerns: Literal["store", "backup"] | None = None) -> None:
-        super().__init__(message)
-        self.concerns = concerns
-
-
-class OtherStoreError(BackupError):
-    """The backup offered for restore was taken from another store than the one it
-    would replace."""
-
-
 @dataclass(frozen=True, slots=True)
 class Backup:
     """One automatic backup of a store. ``store_id`` is the short id (eight characters)
@@ -92,15 +83,6 @@ class Backup:
     path: Path
     taken_at: datetime
     store_id: str | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Verified:
-    """What a sound backup file holds."""
-
-    schema_version: int
-    store_id: str
-    persons: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,35 +118,6 @@ def _pattern(store_path: Path) -> re.Pattern[str]:
 def _backup_name(store_path: Path, now: datetime, store_id: str | None) -> str:
     tail = f"-{short_id(store_id)}" if store_id else ""
     return f"{store_path.stem}-{now.astimezone(UTC).strftime(_STAMP)}{tail}.db"
-
-
-# -- reading a store or a backup through SQLite ----------------------------------------
-
-
-def connect_file(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-    if read_only:
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-        return sqlite3.connect(uri, uri=True, timeout=10)
-    return sqlite3.connect(str(path), timeout=10)
-
-
-def store_id_of(path: str | Path) -> str | None:
-    """The store id recorded in a store or backup file, or None when it cannot be read.
-
-    Read through a read-only SQLite connection, never a plain file handle: this may run
-    while the desktop app has the same file open, and closing a plain handle on it would
-    drop the app's locks.
-    """
-    file = Path(path)
-    try:
-        if not file.is_file() or file.stat().st_size == 0:
-            return None
-        with contextlib.closing(connect_file(file, read_only=True)) as conn:
-            row = conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'"
-                               ).fetchone()
-    except (OSError, sqlite3.Error):
-        return None
-    return None if row is None else str(row[0])
 
 
 # -- listing -------------------------------------------------------------------------------
@@ -265,7 +218,7 @@ def _rotate(path: Path, store_id: str, policy: Retention,
         if fresh is not None and item.path == fresh[0]:
             persons: int | None = fresh[1]
         else:
-            found = _sound(item.path)
+            found = sound(item.path)
             persons = found.persons if found and found.store_id == store_id else None
         if persons:
             protected = item
@@ -278,75 +231,6 @@ def _rotate(path: Path, store_id: str, policy: Retention,
             old.path.unlink()
         except OSError as exc:
             log.warning("Could not remove the old backup %s: %s", old.path, exc)
-
-
-# -- making copies ---------------------------------------------------------------------
-
-
-def _fsync(path: Path) -> None:
-    # Only ever on a file of our own making that no SQLite connection has open (a copy
-    # just closed, or a folder): closing this descriptor drops no one's locks.
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def place_new(tmp: Path, dest: Path) -> None:
-    """Give the finished file ``tmp`` the name ``dest``, which must not exist yet.
-
-    A hard link fails when the name is taken, in one step, so no existing file is ever
-    replaced. Filesystems without hard links (FAT on a USB stick) get the name claimed
-    with an exclusive create first, and then the file renamed over that empty claim.
-
-    Raises:
-        FileExistsError: ``dest`` exists (``tmp`` is left as it was).
-    """
-    try:
-        os.link(tmp, dest)
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV,
-                             errno.EMLINK, errno.ENOSYS):
-            raise
-        os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        os.replace(tmp, dest)
-        return
-    tmp.unlink()
-
-
-def copy_database(source: sqlite3.Connection, dest: Path, *, check: bool = True) -> None:
-    """Copy an open database to ``dest`` (a new file) through the online backup API.
-
-    The copy is one self-contained file (rollback journal, no ``-wal``), checked with
-    ``quick_check`` when ``check`` is set, and appears under its name only when whole;
-    an existing ``dest`` is never replaced.
-
-    Raises:
-        BackupError: the copy failed its check.
-        FileExistsError: ``dest`` exists (it is left as it was).
-        sqlite3.Error, OSError: the copy could not be written (disk full, no access).
-    """
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
-    tmp.unlink(missing_ok=True)
-    try:
-        out = sqlite3.connect(str(tmp))
-        try:
-            source.backup(out)
-            out.execute("PRAGMA journal_mode = DELETE")
-            result = out.execute("PRAGMA quick_check").fetchone()[0] if check else "ok"
-        finally:
-            out.close()
-        if result != "ok":
-            raise BackupError(f"The copy of the store failed its check ({result}).")
-        _fsync(tmp)
-        place_new(tmp, dest)
-        with contextlib.suppress(OSError):  # not every platform can fsync a folder
-            _fsync(dest.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _marker(conn: sqlite3.Connection) -> tuple[int, int, int]:
@@ -461,84 +345,6 @@ def backup_to(conn: sqlite3.Connection, dest: Path) -> None:
                           "the store was not changed.") from exc
 
 
-def reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return str(exc)
-
-
-# -- checking ------------------------------------------------------------------------------
-
-
-def check_backup_path(file: Path) -> None:
-    """The file offered as a backup is a readable, non-empty regular file.
-
-    Raises:
-        BackupError: one sentence saying what it is instead.
-    """
-    try:
-        if file.is_dir():
-            raise BackupError(f"{file} is a folder, not a backup file.", "backup")
-        if not file.exists():
-            raise BackupError(f"There is no file {file}.", "backup")
-        if not file.is_file():
-            raise BackupError(f"{file} is not a file but a device or a pipe, so it "
-                              "cannot be a backup.", "backup")
-        if file.stat().st_size == 0:
-            raise BackupError(f"{file} is empty, so it is not a CarePlan backup.", "backup")
-    except OSError as exc:
-        raise BackupError(f"{file} cannot be read ({reason(exc)}).", "backup") from exc
-    if not os.access(file, os.R_OK):
-        raise BackupError(f"{file} cannot be read (permission denied).", "backup")
-
-
-def verify_backup(path: str | Path) -> Verified:
-    """Check a file offered for restore in full: whole, a CarePlan store, not from a
-    newer version. Read only through SQLite (see ``store_id_of``).
-
-    Raises:
-        BackupError: with a sentence saying what is wrong.
-    """
-    file = Path(path)
-    check_backup_path(file)
-    return _inspect(file, "integrity_check")
-
-
-def _inspect(file: Path, check: str) -> Verified:
-    try:
-        with contextlib.closing(connect_file(file, read_only=True)) as conn:
-            result = ", ".join(str(r[0]) for r in conn.execute(f"PRAGMA {check}"))
-            if result != "ok":
-                raise BackupError(f"{file} is damaged (integrity check: {result[:200]}).")
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if version == 0 or not {"store_meta", "persons", "audit_events"} <= tables:
-                raise BackupError(f"{file} is an SQLite database but not a CarePlan store.")
-            if version > migrations.latest_version():
-                raise BackupError(
-                    f"{file} was written by a newer CarePlan (schema {version}); this "
-                    f"version understands up to schema {migrations.latest_version()}.")
-            row = conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'").fetchone()
-            if row is None:
-                raise BackupError(f"{file} is an SQLite database but not a CarePlan store.")
-            persons = int(conn.execute("SELECT count(*) FROM persons").fetchone()[0])
-    except sqlite3.DatabaseError as exc:
-        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
-            raise BackupError(f"{file} is not a CarePlan backup (it is not an SQLite "
-                              "database).") from exc
-        raise BackupError(f"{file} is damaged or is not a CarePlan store ({exc}).") from exc
-    return Verified(version, str(row[0]), persons)
-
-
-def _sound(file: Path) -> Verified | None:
-    """What a backup holds if it passes ``quick_check`` and is a store this version
-    understands; None otherwise."""
-    try:
-        return _inspect(file, "quick_check")
-    except (BackupError, OSError):
-        return None
-
-
 def newest_good_backup(store_path: str | Path) -> Backup | None:
     """The backup to offer for restoring this store: the newest of its backups that
     passes ``quick_check``, is this store's and has a schema this version understands;
@@ -547,7 +353,7 @@ def newest_good_backup(store_path: str | Path) -> Backup | None:
     store_id = store_id_of(path)
     fallback = None
     for item in _backups(path, store_id):
-        found = _sound(item.path)
+        found = sound(item.path)
         if found is None or (store_id is not None and found.store_id != store_id):
             continue
         if found.persons:

@@ -48,14 +48,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from careplan.store.backup import (
+from careplan.store.backup import backup_dir, list_backups
+from careplan.store.backup_files import (
     BackupError,
     OtherStoreError,
     Verified,
-    backup_dir,
     connect_file,
     copy_database,
-    list_backups,
     place_new,
     reason,
     store_id_of,
