@@ -301,16 +301,18 @@ def _probe(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _other_process(script: str, store: Path) -> Iterator[subprocess.Popen[str]]:
-    """Another process running ``script`` on the store, ready when this yields; told to
-    finish (and checked to finish well) afterwards."""
+def _other_process(script: str, store: Path, *,
+                   finish: bool = True) -> Iterator[subprocess.Popen[str]]:
+    """Another process running ``script`` on the store, ready when this yields; then told
+    to finish its write (and checked to finish well), or stopped when not ``finish``."""
     child = subprocess.Popen([sys.executable, "-c", script, str(store)], cwd=ROOT,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
         yield child
-        out, _ = child.communicate("go\n", timeout=60)
-        assert out.strip() == "wrote" and child.returncode == 0
+        if finish:
+            out, _ = child.communicate("go\n", timeout=60)
+            assert out.strip() == "wrote" and child.returncode == 0
     finally:
         if child.poll() is None:
             child.kill()
@@ -337,19 +339,13 @@ def test_a_damaged_store_still_open_in_the_desktop_app_is_not_replaced(
         filled: Path, made: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """SQLite cannot read a damaged store, so it cannot tell whether someone has it open;
     the locks the app holds on its -shm file can."""
-    child = subprocess.Popen([sys.executable, "-c", _DESKTOP, str(filled)], cwd=ROOT,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    with _other_process(_DESKTOP, filled, finish=False):
         with filled.open("r+b") as fh:  # no connection to it in this process
             fh.write(os.urandom(8192))
         garbled = filled.read_bytes()
         assert main(["restore", "--db", str(filled), "--from", str(made)]) == 2
         assert "is open in another window or program" in capsys.readouterr().err
         assert filled.read_bytes() == garbled and not _safety(filled)
-    finally:
-        child.kill()
-        child.wait()
 
 
 @pytest.mark.parametrize("spoil", ["none", "garbage"])
@@ -404,3 +400,29 @@ def test_listing_and_offering_backups_keep_the_apps_locks(filled: Path, made: Pa
         assert bk.store_id_of(filled) == window.store_id
         assert _probe(filled) == "locked"
         window.conn.execute("ROLLBACK")
+
+
+# -- a store cut to nothing -----------------------------------------------------------------
+
+
+def test_the_wal_of_a_store_cut_to_nothing_is_kept_beside_the_safety_copy(
+        filled: Path, made: Path) -> None:
+    """A store file truncated to 0 bytes may have its work in the -wal still: the restore
+    keeps it (SQLite, opening an empty file, would delete that -wal)."""
+    filled.write_bytes(b"")
+    wal = Path(f"{filled}-wal")
+    wal.write_bytes(b"frames of committed work" * 100)
+    _, safety = bk.restore(filled, made)
+    assert safety is not None and safety.read_bytes() == b""
+    assert Path(f"{safety}-wal").read_bytes() == b"frames of committed work" * 100
+    assert not wal.exists() and _digest(filled) == _digest(made)
+
+
+def test_a_store_cut_to_nothing_while_the_app_has_it_open_is_not_replaced(
+        filled: Path, made: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with _other_process(_DESKTOP, filled, finish=False):
+        with filled.open("r+b") as fh:  # no connection to it in this process
+            fh.truncate(0)
+        assert main(["restore", "--db", str(filled), "--from", str(made)]) == 2
+        assert "is open in another window or program" in capsys.readouterr().err
+        assert filled.stat().st_size == 0 and not _safety(filled)

@@ -42,6 +42,7 @@ are never removed automatically.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import logging
 import re
@@ -169,12 +170,8 @@ def list_safety_copies(store_path: str | Path) -> list[Path]:
     if not folder.is_dir():
         return []
     stem = Path(store_path).stem
-    found = [p for p in folder.glob(f"{glob_escape(stem)}-before-restore-*.db") if p.is_file()]
+    found = [p for p in folder.glob(f"{glob.escape(stem)}-before-restore-*.db") if p.is_file()]
     return sorted(found, key=lambda p: p.name, reverse=True)
-
-
-def glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 # -- which backups are kept ----------------------------------------------------------------
@@ -226,6 +223,9 @@ def _rotate(path: Path, store_id: str, policy: Retention,
     keep = {b.path for b in retained(mine, policy, protected)}
     for old in mine:
         if old.path in keep:
+            continue
+        owner = store_id_of(old.path)  # the name's eight digits could be another's too
+        if owner is not None and owner != store_id:
             continue
         try:
             old.path.unlink()
@@ -316,7 +316,7 @@ def describe(backup: Path) -> str:
 
 def _remove_stale_partials(folder: Path, stem: str) -> None:
     """Half-made copies left by a crash (a day old: a younger one may be in progress)."""
-    for stale in folder.glob(f".{glob_escape(stem)}-*.partial"):
+    for stale in folder.glob(f".{glob.escape(stem)}-*.partial"):
         with contextlib.suppress(OSError):
             if time.time() - stale.stat().st_mtime > 86_400:
                 stale.unlink()

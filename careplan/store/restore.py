@@ -182,8 +182,14 @@ def _exclusive(target: Path) -> Iterator[_Held]:
     Raises:
         BackupError: another window or program has the store open.
     """
-    if not target.exists() or (target.stat().st_size == 0 and not _sidecars(target)):
+    if not target.exists():
         yield _Held("none")
+        return
+    if target.stat().st_size == 0:
+        # Never opened with SQLite: it deletes the -wal of an empty database file, and the
+        # -wal of a store cut to nothing may be all that is left of its work.
+        with _locked_by_hand(target) as fd:
+            yield _Held("damaged" if _sidecars(target) else "none", fd=fd)
         return
     with _locked_by_hand(target):
         pass  # only asks: raises if another process holds any of SQLite's locks
@@ -288,27 +294,26 @@ def _keep_as_it_was(held: _Held, target: Path, now: datetime) -> Path | None:
         try:
             if held.conn is not None:
                 copy_database(held.conn, dest, check=False)
-            else:
+            else:  # SQLite cannot read it: byte for byte, through the holding descriptor
                 assert held.fd is not None
-                _raw_copy(held.fd, target, dest)
+                _copy_fd(held.fd, dest)
         except FileExistsError:
             continue
+        _copy_sidecars(target, dest)
         return dest
     raise AssertionError("unreachable")
 
 
-def _raw_copy(fd: int, target: Path, dest: Path) -> None:
-    """Byte-for-byte copy of a store SQLite cannot read, through the one descriptor that
-    holds it, with its ``-wal`` and ``-journal`` (which may hold committed work) beside
-    the copy under the copy's name, where SQLite will find them if it is ever opened."""
-    _copy_fd(fd, dest)
-    for suffix in _SIDECARS:
-        side = Path(f"{target}{suffix}")
-        if not side.exists():
-            continue
-        side_fd = os.open(side, os.O_RDONLY)  # no SQLite connection to it exists here
+def _copy_sidecars(target: Path, dest: Path) -> None:
+    """The store's ``-wal`` and ``-journal`` if any are left (SQLite folds a WAL it can
+    read into the store when it leaves WAL mode; one it cannot read stays), which may hold
+    committed work: kept beside the copy under the copy's name, where SQLite finds them
+    if it is ever opened. SQLite takes no locks on these files, so reading them through
+    a descriptor of their own drops none."""
+    for side in _sidecars(target):
+        side_fd = os.open(side, os.O_RDONLY)
         try:
-            _copy_fd(side_fd, Path(f"{dest}{suffix}"))
+            _copy_fd(side_fd, Path(f"{dest}{side.name.removeprefix(target.name)}"))
         finally:
             os.close(side_fd)
 
