@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from careplan.cli import main
 from careplan.models import Agency, Person
 from careplan.store import Store, add, find, update
 from careplan.store import backup as bk
@@ -276,3 +277,22 @@ def test_a_damaged_store_is_offered_its_own_newest_good_backup(filled: Path) -> 
     assert newer is not None
     filled.write_bytes(b"not a database at all" * 100)
     assert bk.newest_good_backup(filled) == bk.Backup(newer, T0 + timedelta(hours=2))
+
+
+def test_the_listing_shows_this_stores_backups_and_safety_copies(
+        filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    made = bk.auto_backup(filled, now=T0).path
+    assert made is not None
+    _, safety = bk.restore(filled, made, now=T0 + timedelta(hours=1))
+    twin = filled.with_suffix(".sqlite")
+    with Store.open(twin) as store:
+        add(store, Agency(name="Twin", sector="housing"), "me")
+    theirs = bk.auto_backup(twin, now=T0 + timedelta(hours=2)).path
+    assert main(["backup", "--db", str(filled), "--list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"2026-11-22 09:00:00 UTC       1 person  {made}"
+    assert out[1:3] == ["Kept from before a restore (never removed automatically):",
+                        f"  {safety}"]
+    assert out[3] == (f"Not shown: 1 backup in {bk.backup_dir(filled)} of another store "
+                      "with the same name.")
+    assert all(str(theirs) not in line for line in out)

@@ -79,8 +79,8 @@ def _list(db: str) -> None:
             print(f"  {path}")
     others = len(backup.list_backups(db, every_store=True)) - len(found)
     if others > 0:
-        print(f"{others} more in {folder} are backups of another store with the same "
-              "name, not shown.")
+        print(f"Not shown: {others} backup{'s' if others > 1 else ''} in {folder} of "
+              "another store with the same name.")
 
 
 def run_restore(args: argparse.Namespace) -> int:
@@ -91,8 +91,8 @@ def run_restore(args: argparse.Namespace) -> int:
     try:
         verified, safety = backup.restore(db, args.source, other_store=args.other_store)
     except backup.OtherStoreError as exc:
-        raise UserError(f"Not restored: {exc} (give --other-store to restore it "
-                        "anyway).") from None
+        raise UserError(f"Not restored: {exc}; give --other-store to restore it "
+                        "anyway.") from None
     except backup.BackupError as exc:
         if exc.concerns is not None:  # the path itself is wrong: name its option
             option = "--db" if exc.concerns == "store" else "--from"
