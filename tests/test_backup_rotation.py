@@ -60,7 +60,14 @@ _times = st.lists(
 @given(times=_times, data=st.data())
 def test_rotation_keeps_generations_and_the_protected_copy(times, data) -> None:
     backups = _as_backups(times)
-    protected = data.draw(st.none() | st.sampled_from(backups))
+    # each backup: its persons, or None when it fails its check
+    counts = data.draw(st.lists(st.none() | st.integers(0, 3), min_size=len(backups),
+                                max_size=len(backups)))
+    persons = dict(zip((b.path for b in backups), counts, strict=True))
+    with_persons = [b for b in backups if persons[b.path]]
+    protected = bk.protected(backups, lambda b: persons[b.path])
+    assert protected == (max(with_persons, key=lambda b: b.taken_at) if with_persons
+                         else None)
     kept = bk.retained(backups, POLICY, protected)
     paths = {b.path for b in kept}
     assert paths <= {b.path for b in backups}
@@ -68,7 +75,7 @@ def test_rotation_keeps_generations_and_the_protected_copy(times, data) -> None:
     assert len(paths - ({protected.path} if protected else set())) <= BOUND
     assert len(paths) <= BOUND + 1
     assert max(backups, key=lambda b: b.taken_at).path in paths  # the newest, always
-    if protected is not None:
+    if protected is not None:  # the newest sound backup with persons, always
         assert protected.path in paths
     assert paths == _expected(backups, protected)  # daily, weekly, monthly coverage
     assert [b.taken_at for b in kept] == sorted((b.taken_at for b in kept), reverse=True)

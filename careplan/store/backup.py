@@ -205,22 +205,30 @@ def retained(backups: Sequence[Backup], policy: Retention = RETENTION,
     return sorted(unique.values(), key=lambda b: (b.taken_at, b.path.name), reverse=True)
 
 
+def protected(backups: Sequence[Backup],
+              persons: Callable[[Backup], int | None]) -> Backup | None:
+    """The backup rotation must keep whatever its age: the newest whose ``persons`` (None
+    when it fails its check) is above zero. Asks newest first and stops at the answer, as
+    asking means checking the file."""
+    for item in sorted(backups, key=lambda b: (b.taken_at, b.path.name), reverse=True):
+        if persons(item):
+            return item
+    return None
+
+
 def _rotate(path: Path, store_id: str, policy: Retention,
             fresh: tuple[Path, int] | None) -> None:
     """Delete this store's backups that :func:`retained` does not keep. ``fresh`` is the
     backup just made and its number of persons (already checked while it was made)."""
     mine = _backups(path, store_id)
-    protected = None
-    for item in mine:  # newest first; usually the fresh one answers at once
+
+    def persons(item: Backup) -> int | None:
         if fresh is not None and item.path == fresh[0]:
-            persons: int | None = fresh[1]
-        else:
-            found = sound(item.path)
-            persons = found.persons if found and found.store_id == store_id else None
-        if persons:
-            protected = item
-            break
-    keep = {b.path for b in retained(mine, policy, protected)}
+            return fresh[1]  # usually the answer, at once
+        found = sound(item.path)
+        return found.persons if found and found.store_id == store_id else None
+
+    keep = {b.path for b in retained(mine, policy, protected(mine, persons))}
     for old in mine:
         if old.path in keep:
             continue
@@ -409,6 +417,7 @@ __all__ = [
     "list_safety_copies",
     "newest_backup",
     "newest_good_backup",
+    "protected",
     "recovery_hint",
     "restore",
     "retained",
