@@ -8,6 +8,7 @@ rule it broke, so bad input never becomes a domain object.
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 import time
 import types
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, ClassVar, TypeVar, Union
+
+from careplan.models.limits import TextLimit, limit_for
 
 E = TypeVar("E", bound="Entity")
 
@@ -54,6 +57,10 @@ class FieldSpec:
     kind: type[Any]
     optional: bool
     is_tuple: bool = False
+    #: How long a text field (or each item of a list of text) may be: see models.limits.
+    text: TextLimit | None = None
+    #: ``text.chars``, or 0 for a field that is not text (read for every field built).
+    max_chars: int = 0
 
 
 _SPECS: dict[type[Any], tuple[FieldSpec, ...]] = {}
@@ -68,17 +75,28 @@ def _unwrap(hint: Any) -> tuple[Any, bool]:
 
 
 def field_specs(cls: type[Any]) -> tuple[FieldSpec, ...]:
-    """The checked fields of an entity class, computed once per class."""
+    """The checked fields of an entity class, computed once per class.
+
+    Raises:
+        TypeError: a text field has no limit in careplan.models.limits (a new field must
+            be given one there).
+    """
     specs = _SPECS.get(cls)
     if specs is None:
         hints = typing.get_type_hints(cls)
         out = []
         for f in dataclasses.fields(cls):
             hint, optional = _unwrap(hints[f.name])
-            if typing.get_origin(hint) is tuple:
-                out.append(FieldSpec(f.name, typing.get_args(hint)[0], optional, True))
-            else:
-                out.append(FieldSpec(f.name, hint, optional))
+            is_tuple = typing.get_origin(hint) is tuple
+            kind = typing.get_args(hint)[0] if is_tuple else hint
+            text = None
+            if kind is str:
+                text = limit_for(f.name)
+                if text is None:
+                    raise TypeError(f"{cls.__name__}.{f.name}: every text field needs a "
+                                    "limit in careplan/models/limits.py")
+            out.append(FieldSpec(f.name, kind, optional, is_tuple, text,
+                                 text.chars if text else 0))
         specs = _SPECS[cls] = tuple(out)
     return specs
 
@@ -86,6 +104,36 @@ def field_specs(cls: type[Any]) -> tuple[FieldSpec, ...]:
 def label(name: str) -> str:
     """A field name as a person would say it: ``birth_date`` -> ``birth date``."""
     return name.replace("_", " ")
+
+
+#: Control characters: C0 (NUL to US), DEL and C1.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: The same without tab, line feed and carriage return, which multi-line text may hold.
+_CONTROL_NOT_BREAK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BREAKS = {"\t": "a tab", "\n": "a line break", "\r": "a line break"}
+
+
+def check_text(limit: TextLimit, value: str, where: str) -> None:
+    """Refuse text longer than ``limit`` or holding a control character it does not allow.
+
+    Raises:
+        ValueError: naming ``where`` (the field as a person says it), the limit and what
+            the value holds.
+    """
+    if len(value) > limit.chars:
+        raise ValueError(f"{where}: at most {limit.chars:,} characters "
+                         f"(this one has {len(value):,})")
+    if value.isprintable():  # the usual case, checked in C
+        return
+    bad = (_CONTROL_NOT_BREAK if limit.multiline else _CONTROL).search(value)
+    if bad is None:
+        return  # only allowed breaks, or characters such as a no-break space
+    char, at = bad.group(), bad.start() + 1
+    if char in _BREAKS:
+        raise ValueError(f"{where}: must be one line ({_BREAKS[char]} at character {at:,})")
+    raise ValueError(f"{where}: control character U+{ord(char):04X} at character {at:,} "
+                     "(text may not hold control characters"
+                     + (" other than tabs and line breaks)" if limit.multiline else ")"))
 
 
 def _coerce_one(spec: FieldSpec, value: Any) -> Any:
@@ -138,7 +186,11 @@ class Entity:
         for spec in field_specs(type(self)):
             value = getattr(self, spec.name)
             if value.__class__ is spec.kind and not spec.is_tuple:
-                continue  # the common case, kept cheap: demo and import build millions
+                # The common case, kept cheap: demo and import build millions.
+                limit = spec.max_chars
+                if limit and (len(value) > limit or not value.isprintable()):
+                    check_text(spec.text, value, label(spec.name))  # type: ignore[arg-type]
+                continue
             if value is None:
                 if not spec.optional:
                     raise ValueError(f"{label(spec.name)}: is required")
@@ -147,9 +199,14 @@ class Entity:
                 if isinstance(value, str) or not isinstance(value, tuple | list):
                     raise ValueError(f"{label(spec.name)}: expected a list, got {value!r}")
                 items = tuple(_coerce_one(spec, v) for v in value)
+                if spec.text is not None:
+                    for i, item in enumerate(items, 1):
+                        check_text(spec.text, item, f"{label(spec.name)}, item {i}")
                 object.__setattr__(self, spec.name, items)
                 continue
             coerced = _coerce_one(spec, value)
+            if spec.text is not None:  # text of a str subclass
+                check_text(spec.text, coerced, label(spec.name))
             if coerced is not value:
                 object.__setattr__(self, spec.name, coerced)
         self.validate()
