@@ -8,6 +8,7 @@ exactly at the limit is accepted. Rows an older store already holds stay readabl
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from careplan.cli import main
 from careplan.models import ENTITY_TYPES, Entity, Person, limits
 from careplan.models.base import FieldSpec, field_specs, label
 from careplan.store import Store, add_many, get
@@ -152,3 +154,25 @@ def test_an_older_store_with_over_long_text_is_still_readable(tmp_path: Path) ->
             old.evolve(family_name="Byron")
         fixed = old.evolve(given_name="Ada", what_matters="line break")
         assert fixed.given_name == "Ada"
+
+
+def test_fhir_import_of_an_over_long_name_is_refused_naming_the_field(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The domain's limit comes through the importer's own refusal of a resource."""
+    patient = {"resourceType": "Patient", "id": "long1",
+               "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number",
+                               "value": "9434765919"}],
+               "name": [{"family": "Khan", "given": ["A" * 10_485_760]}],
+               "birthDate": "1960-03-13"}
+    source = tmp_path / "patient.json"
+    source.write_text(json.dumps(patient), encoding="utf-8")
+    db = tmp_path / "imported.db"
+    assert main(["import", "fhir", str(source), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert [line for line in out.splitlines() if "long1" in line] == [
+        "  - Patient/long1 not imported: given name: at most 200 characters "
+        "(this one has 10,485,760)."]
+    assert "Imported: nothing." in out
+    with Store.open(db) as store:
+        for table in ("persons", "audit_events"):
+            assert store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0

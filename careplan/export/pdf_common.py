@@ -1,5 +1,10 @@
 """What every printed page shares: A4 layout, styles, running header and footer,
-"page x of y", and tables that split across pages with their header repeated."""
+"page x of y", and tables that split across pages with their header repeated.
+
+Every text printed goes through ``clip``: at most ``MAX_TEXT`` characters of one text
+are laid out, with a visible mark for the rest. Laying out a megabyte of text (a name
+from an old store, written before careplan.models.limits) took reportlab minutes.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -27,9 +33,21 @@ from reportlab.platypus import (
 )
 
 from careplan.export import outfile
+from careplan.models import limits
 
 PAGE_W, PAGE_H = A4
 MARGIN = 16 * mm
+TOP_MARGIN = 17 * mm
+BOTTOM_MARGIN = 20 * mm
+#: The height a table row can use on a page: the frame less its 6 pt padding each side.
+FRAME_H = PAGE_H - TOP_MARGIN - BOTTOM_MARGIN - 12
+#: The most characters of one text a page shows: the most any field may hold plus room
+#: for what a print adds around it (a number, quotes, a date and a team's name), so every
+#: field the domain accepts prints whole. Longer text is cut with a mark: text an older
+#: store holds, or a flag's message quoting several long reasons at once.
+MAX_TEXT = limits.LONGEST + 2_000
+#: The most characters of the subject in the running header (one line on every page).
+HEADER_TEXT = 90
 INK = colors.HexColor("#1d2733")
 NHS_BLUE = colors.HexColor("#005eb8")
 MUTED = colors.HexColor("#5c6670")
@@ -73,9 +91,22 @@ def styles() -> StyleSheet1:
 S = styles()
 
 
+def clip(text: str, most: int = MAX_TEXT) -> str:
+    """``text``, or its first ``most`` characters and a mark saying how many more."""
+    if len(text) <= most:
+        return text
+    return f"{text[:most]}… [truncated: {len(text) - most:,} more characters]"
+
+
+def short(text: str, most: int) -> str:
+    """``text`` cut to ``most`` characters with an ellipsis (for one-line places)."""
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
 def p(text: Any, style: str = "cell") -> Paragraph:
-    """A paragraph of plain text (escaped), so cells wrap and text stays selectable."""
-    return Paragraph(escape(str(text)) if text not in (None, "") else "", S[style])
+    """A paragraph of plain text (escaped, clipped), so cells wrap and text stays
+    selectable."""
+    return Paragraph(escape(clip(str(text))) if text not in (None, "") else "", S[style])
 
 
 def rich(markup: str, style: str = "body") -> Paragraph:
@@ -84,7 +115,27 @@ def rich(markup: str, style: str = "body") -> Paragraph:
 
 
 def e(text: Any) -> str:
-    return escape(str(text))
+    """Text escaped (and clipped) for ``rich`` markup."""
+    return escape(clip(str(text)))
+
+
+class _Table(Table):
+    """A table whose rows move whole to the next page, except a row taller than a whole
+    page (pages of text in one cell), which is split inside it: reportlab would
+    otherwise give up on the whole document (LayoutError)."""
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        self.splitInRow = 0  # parts split off a giant row come back here as tables too
+        parts: list[Flowable] = super().split(availWidth, availHeight)
+        if parts:
+            return parts
+        heights: list[float] = getattr(self, "_rowHeights", None) or []
+        head = sum(heights[:self.repeatRows])
+        first = heights[self.repeatRows] if len(heights) > self.repeatRows else 0.0
+        if head + first <= FRAME_H:
+            return []  # it fits on the next page: move it there, as usual
+        self.splitInRow = 1
+        return list(super().split(availWidth, availHeight))
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
@@ -99,7 +150,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence
     for i, row in enumerate(rows):
         style_name = "cellwarn" if i in marked else "cell"
         data.append([c if isinstance(c, Flowable) else p(c, style_name) for c in row])
-    t = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
+    t = _Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     style: list[tuple[Any, ...]] = [
         ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, NHS_BLUE),
@@ -121,7 +172,7 @@ def facts(pairs: Sequence[tuple[str, Any]], widths: tuple[float, float] = (38 * 
           ) -> Table:
     """A two-column label/value block."""
     rows = [[p(k, "head"), v if isinstance(v, Flowable) else p(v, "body")] for k, v in pairs]
-    t = Table(rows, colWidths=list(widths), hAlign="LEFT")
+    t = _Table(rows, colWidths=list(widths), hAlign="LEFT")
     t.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
@@ -177,7 +228,8 @@ def _numbered_canvas(running: Running) -> type[Canvas]:
             self.drawString(MARGIN, top, r.title)
             self.setFillColor(INK)
             self.setFont("Helvetica", 8.5)
-            self.drawRightString(PAGE_W - MARGIN, top, r.subject)
+            room = PAGE_W - 2 * MARGIN - stringWidth(r.title, "Helvetica-Bold", 8.5) - 6 * mm
+            self.drawRightString(PAGE_W - MARGIN, top, fit(r.subject, "Helvetica", 8.5, room))
             self.setStrokeColor(RULE)
             self.setLineWidth(0.5)
             self.line(MARGIN, top - 2.5 * mm, PAGE_W - MARGIN, top - 2.5 * mm)
@@ -198,14 +250,22 @@ def _numbered_canvas(running: Running) -> type[Canvas]:
     return NumberedCanvas
 
 
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """``text`` cut with an ellipsis to fit ``width`` points on one line."""
+    text = short(text, HEADER_TEXT)
+    while len(text) > 1 and stringWidth(text, font, size) > width:
+        text = text[:-2] + "…"
+    return text
+
+
 def build(path: str | Path, story: list[Flowable], running: Running) -> Path:
     """Lay out ``story`` into an A4 PDF at ``path`` (written whole or not at all)."""
     out = Path(path)
     with outfile.replacing(out) as tmp:
         doc = SimpleDocTemplate(
             str(tmp), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
-            topMargin=17 * mm, bottomMargin=20 * mm,
-            title=f"{running.title}: {running.subject}",
+            topMargin=TOP_MARGIN, bottomMargin=BOTTOM_MARGIN,
+            title=short(f"{running.title}: {running.subject}", 200),
             author=running.printed_by, subject=running.title, creator="CarePlan",
         )
         doc.build(story, canvasmaker=_numbered_canvas(running))

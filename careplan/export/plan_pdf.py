@@ -34,7 +34,8 @@ def current_plan(rec: Records, person: Person) -> CarePlan | None:
 def subject_line(person: Person, plan: CarePlan | None) -> str:
     number = nhs.format_334(person.nhs_number) if person.nhs_number else "no NHS number"
     version = f"plan version {plan.plan_version}" if plan else "no plan"
-    return f"{person.name} · NHS {number} · {version}"
+    # The header has one line: a long name is cut so the NHS number still shows.
+    return f"{pc.short(person.name, 50)} · NHS {number} · {version}"
 
 
 def _person_block(rec: Records, person: Person, plan: CarePlan | None,
