@@ -81,6 +81,45 @@ def _app_only(argv: Sequence[str] | None) -> argparse.Namespace | None:
     return args
 
 
+#: Each option's name and what to give, for an option given as empty text (by its dest).
+_BLANK: dict[str, tuple[str, str]] = {
+    "db": ("--db", "name a store file, e.g. --db careplan.db"),
+    "actor": ("--as", "give a professional's name or id, or leave --as out"),
+    "nhs": ("--nhs", "give an NHS number"),
+    "agency": ("--agency", "give an agency's name, or leave --agency out for every agency"),
+    "neighbourhood": ("--neighbourhood", "give a neighbourhood's name, or leave "
+                      "--neighbourhood out for everyone"),
+    "code": ("--code", "give a flag code, or leave --code out for every flag"),
+    "severity": ("--severity", "give info, warning or critical"),
+    "today": ("--today", "give a date as YYYY-MM-DD, or leave --today out for today"),
+    "start": ("--from", "give a date as YYYY-MM-DD"),
+    "end": ("--to", "give a date as YYYY-MM-DD"),
+    "conference": ("--conference", "give a case conference id"),
+    "out": ("--out", "name the file to write"),
+    "source": ("--from", "name the backup file to restore"),
+    "file": ("FILE", "name the file to import"),
+    "set_values": ("--set", "give KEY=VALUE, e.g. discharge.critical_days=5"),
+    "reset": ("--reset", "give the key of a threshold"),
+}
+
+
+def refuse_blank(args: argparse.Namespace) -> None:
+    """Refuse any option given as empty (or blank) text, naming it.
+
+    Most commands test an option's truth, so empty text would read as no option at all:
+    ``careplan flags --nhs ""`` printed everyone's flags, ``--agency ""`` audited every
+    agency and ``--as ""`` printed as the computer's user.
+
+    Raises:
+        UserError: one sentence naming the option and what to give.
+    """
+    for dest, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and not v.strip() for v in values):
+            option, hint = _BLANK.get(dest, (f"--{dest.replace('_', '-')}", "give a value"))
+            raise UserError(f"{option}: is empty; {hint}.")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -88,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args is None:
         args = build_parser().parse_args(argv)
     try:
+        refuse_blank(args)
         if args.command is None:
             # The desktop app; imported here so headless commands never load Qt.
             gui = importlib.import_module("careplan.commands.gui")
