@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
@@ -31,7 +32,24 @@ _worker_demo: Demo | None = None
 
 def _init_worker(persons: int, seed: int, today: date) -> None:
     global _worker_demo
+    exit_with_parent()
     _worker_demo = Demo(persons, seed, today)
+
+
+def exit_with_parent() -> None:
+    """In a worker process: exit as soon as the process that started it is gone.
+
+    A pool's workers outlive a demo that is killed (SIGKILL, out of memory) for ever,
+    each waiting for work that will never come; this watch ends them within a second.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="careplan-demo-parent", daemon=True).start()
 
 
 def _event_ids(demo: Demo, part: int, count: int) -> list[str]:

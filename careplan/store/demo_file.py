@@ -4,8 +4,15 @@ Worker processes make each chunk's records and stage them, with their audit even
 a small index-free SQLite file; this process copies each staged chunk into the store
 with ``INSERT ... SELECT`` (SQLite's own loop: no Python per row). The store is built
 as ``NAME.partial`` without a rollback journal (a failure discards the file, so none is
-needed) and renamed to ``NAME`` only when complete: the file appears whole or not at all.
-The content is the same as ``build_demo`` into an empty store gives.
+needed) and given its name ``NAME`` only when complete: the file appears whole or not
+at all. The content is the same as ``build_demo`` into an empty store gives.
+
+Everything a build makes lives in one work folder beside the new store, named for the
+builder (``.careplan-demo-HOST-PID-XXXXXXXX``). A build that fails removes it; one that
+is killed (SIGKILL, out of memory, power cut) cannot, so every build first removes the
+work folders whose builder is no longer running on this computer. The finished store
+is linked to its name, which fails if the name exists: a file made meanwhile (say a
+store another process has open) is never replaced.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 import shutil
+import socket
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -29,11 +38,16 @@ from careplan.store.db import Store
 from careplan.store.errors import InputError, StoreError
 from careplan.store.rows import columns
 
+#: The start of a build's work folder name (then the host, the builder's process id and
+#: a random part).
+WORK_PREFIX = ".careplan-demo-"
+
 _worker: tuple[Demo, Path] | None = None
 
 
 def _init_worker(persons: int, seed: int, today: date, folder: str) -> None:
     global _worker
+    demo_store.exit_with_parent()
     _worker = (Demo(persons, seed, today), Path(folder))
 
 
@@ -129,7 +143,8 @@ def build_demo_file(
     """Create a new demo store at ``path``; return the number of records written.
 
     Raises:
-        InputError: ``path`` exists already, or ``persons`` is too small.
+        InputError: ``path`` exists already (or was made while the demo was built: it is
+            left as it is), or ``persons`` is too small.
     """
     if path.exists():
         raise InputError(f"demo: {path} exists already; the demo makes a new store file")
@@ -139,18 +154,55 @@ def build_demo_file(
         raise InputError(str(exc)) from None
     if parallel is None:
         parallel = demo_store.worth_processes(demo)
-    partial = path.with_name(path.name + ".partial")
-    folder = Path(tempfile.mkdtemp(prefix=".demo-", dir=path.parent))
-    _remove(partial)
+    remove_leftovers(path.parent)
+    folder = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{_host()}-{os.getpid()}-",
+                                   dir=path.parent))
     try:
+        partial = folder / f"{path.name}.partial"
         written = _build(partial, folder, demo, parallel, progress)
         _publish(partial, path)
-    except BaseException:
-        _remove(partial)
-        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return written
+
+
+def _host() -> str:
+    """This computer's name as it goes in a work folder's name (letters, digits, dots)."""
+    return re.sub(r"[^A-Za-z0-9.]", "", socket.gethostname())[:64] or "host"
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove the work folders in ``folder`` of demo builds that were killed: those made
+    on this computer by a process that is no longer running. Return what was removed.
+
+    Builds still running, and folders made on other computers (a shared folder), are
+    left alone. Where a process cannot be asked whether it runs (not POSIX), nothing is
+    removed.
+    """
+    removed: list[Path] = []
+    if os.name != "posix":
+        return removed
+    host = _host()
+    for entry in folder.glob(f"{WORK_PREFIX}*"):
+        parts = entry.name.removeprefix(WORK_PREFIX).rsplit("-", 2)
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid() or _running(pid):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, say: it exists
+        return True
+    return True
 
 
 def _build(partial: Path, folder: Path, demo: Demo, parallel: bool,
@@ -177,21 +229,31 @@ def _build(partial: Path, folder: Path, demo: Demo, parallel: bool,
 
 
 def _publish(partial: Path, path: Path) -> None:
-    """Make the finished file durable, then give it its name in one rename."""
+    """Make the finished file durable (its store is closed by now), then give it its
+    name in one step that never replaces a file.
+
+    Raises:
+        InputError: ``path`` was made while the demo was built.
+    """
     fd = os.open(partial, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(partial, path)
+    made_meanwhile = InputError(
+        f"demo: {path} was made while the demo was being built; it was left as it is "
+        "and the demo was not kept (choose a new file name)")
+    try:
+        os.link(partial, path)  # fails if the name exists, unlike a rename over it
+    except FileExistsError:
+        raise made_meanwhile from None
+    except OSError:  # a file system without hard links
+        if os.path.lexists(path):
+            raise made_meanwhile from None
+        os.rename(partial, path)  # Windows refuses an existing name; elsewhere a moment
     with contextlib.suppress(OSError):  # not every platform can fsync a folder
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-
-
-def _remove(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
