@@ -178,8 +178,8 @@ def test_the_demo_refuses_a_store_that_holds_records(tmp_path: Path,
     inode = path.stat().st_ino
     assert main(["demo", "--db", str(path), "--persons", str(MIN_PERSONS)]) == 2
     err = capsys.readouterr().err
-    assert err == ("careplan: demo: the store already holds 1 persons; the demo needs an "
-                   "empty store.\n")
+    assert err == ("careplan: demo: the store already holds 1 person; the demo fills only "
+                   "an empty store and never replaces one (choose a new file name).\n")
     assert path.stat().st_ino == inode
     with Store.open(path, create=False) as store:
         assert content_digest(store) == before

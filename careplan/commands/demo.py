@@ -23,7 +23,9 @@ MAX_DAYS_AHEAD = 3 * 365
 
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="create a demo store for one neighbourhood")
-    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the new store file")
+    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                   help="the new store file (an existing store is filled only if it is "
+                        "empty, never replaced)")
     p.add_argument("--persons", type=int, default=200, metavar="N",
                    help=f"how many persons (at least {MIN_PERSONS}; default 200)")
     p.add_argument("--seed", type=int, default=1, metavar="S",

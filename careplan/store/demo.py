@@ -118,7 +118,9 @@ def build_demo(
     existing = store.conn.execute("SELECT count(*) FROM persons").fetchone()[0]
     if existing:
         raise InputError(
-            f"demo: the store already holds {existing:,} persons; the demo needs an empty store"
+            f"demo: the store already holds {existing:,} "
+            f"{'person' if existing == 1 else 'persons'}; the demo fills only an empty store "
+            "and never replaces one (choose a new file name)"
         )
     try:
         demo = Demo(persons, seed, today or date.today())
