@@ -77,11 +77,12 @@ def test_a_new_text_field_without_a_limit_is_a_programming_error() -> None:
         Unlimited(nickname="Jo")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(field=st.sampled_from(TEXT_FIELDS), data=st.data())
+@pytest.mark.parametrize(("cls", "spec"), TEXT_FIELDS,
+                         ids=[f"{c.__name__}.{s.name}" for c, s in TEXT_FIELDS])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
 def test_over_long_text_is_refused_naming_the_field_and_at_limit_text_is_accepted(
-        field: tuple[type[Entity], FieldSpec], data: st.DataObject) -> None:
-    cls, spec = field
+        cls: type[Entity], spec: FieldSpec, data: st.DataObject) -> None:
     assert spec.text is not None
     base = BASE[cls]
     limit = spec.text.chars
