@@ -71,6 +71,7 @@ def test_plan_audit_and_minutes_of_enormous_text_finish_with_a_mark(tmp_path: Pa
         sample = build(store)
     assert sample.conference is not None
     ld = sample.agencies["ld"].id  # in the referral's steps and at the case conference
+    manager = sample.profs["mgr"].id  # who prints (--as), named on every page
     _sql(db,
          ("UPDATE persons SET given_name = ?, what_matters = ? WHERE nhs_number = ?",
           ("J" * TEN_MB, "M" * MB, NHS)),
@@ -79,20 +80,25 @@ def test_plan_audit_and_minutes_of_enormous_text_finish_with_a_mark(tmp_path: Pa
          ("UPDATE agencies SET name = name || ? WHERE id = ?", ("Z" * 30_000, ld)),
          ("UPDATE case_conferences SET decisions = ?",
           (json.dumps([_words(MB), "D" * MB]),)),
-         ("UPDATE referral_events SET reason = ? WHERE reason != ''", (_words(MB),)))
+         ("UPDATE referral_events SET reason = ? WHERE reason != ''", (_words(MB),)),
+         ("UPDATE professionals SET name = ? WHERE id = ?", ("S" * MB, manager)))
     plan, audit, minutes = (tmp_path / f"{n}.pdf" for n in ("plan", "audit", "minutes"))
     common = ("--db", str(db), "--today", TODAY.isoformat())
 
-    _export("plan-pdf", *common, "--nhs", NHS, "--out", str(plan))
-    pages = [re.sub(r"\s+", " ", p.extract_text()) for p in PdfReader(plan).pages]
+    _export("plan-pdf", *common, "--nhs", NHS, "--out", str(plan), "--as", manager)
+    reader = PdfReader(plan)
+    assert reader.metadata is not None and len(reader.metadata.author or "") <= 200
+    pages = [re.sub(r"\s+", " ", p.extract_text()) for p in reader.pages]
     whole = " ".join(pages)
     # The name (10,485,760 + " Khan") is cut at 12,000 characters, with the count.
     assert f"[truncated: {TEN_MB + 5 - CUT:,} more characters]" in whole
     assert f"[truncated: {MB + 2 - CUT:,} more characters]" in whole  # what matters, quoted
     assert f"[truncated: {MB - CUT:,} more characters]" in whole  # an action
     assert "J" * 50 in whole and "M" * 50 in whole
-    for page in pages:  # the running header still shows whose plan it is
+    for page in pages:  # the running header still shows whose plan it is; one line each
         assert f"NHS {nhs.format_334(NHS)} · plan version 3" in page
+        assert re.search(r"Printed by S{20,}… on \d\d \w{3} \d{4}", page)
+        assert len(page) < 20_000
 
     _export("handoff-audit", *common, "--from", "2024-01-01", "--out", str(audit))
     text = _text(audit)

@@ -238,8 +238,8 @@ def _numbered_canvas(running: Running) -> type[Canvas]:
             self.setFont("Helvetica", 7.5)
             self.setFillColor(MUTED)
             stamp = r.printed_at.strftime("%d %b %Y %H:%M")
-            self.drawString(MARGIN, bottom + 3.5 * mm,
-                            f"Printed by {r.printed_by} on {stamp}")
+            by = fit(r.printed_by, "Helvetica", 7.5, (PAGE_W - 2 * MARGIN) / 2)
+            self.drawString(MARGIN, bottom + 3.5 * mm, f"Printed by {by} on {stamp}")
             self.drawRightString(PAGE_W - MARGIN, bottom + 3.5 * mm,
                                  f"Page {self.getPageNumber()} of {total}")
             self.setFont("Helvetica-Bold", 6.8)
@@ -266,7 +266,7 @@ def build(path: str | Path, story: list[Flowable], running: Running) -> Path:
             str(tmp), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
             topMargin=TOP_MARGIN, bottomMargin=BOTTOM_MARGIN,
             title=short(f"{running.title}: {running.subject}", 200),
-            author=running.printed_by, subject=running.title, creator="CarePlan",
+            author=short(running.printed_by, 200), subject=running.title, creator="CarePlan",
         )
         doc.build(story, canvasmaker=_numbered_canvas(running))
     return out
