@@ -37,7 +37,8 @@ def register(sub: Any) -> None:
 
 def _new_file(path: Path, args: argparse.Namespace, today: date,
               progress: Callable[[int, int], None]) -> int:
-    """A new store file: built aside by worker processes, then renamed into place."""
+    """A new store file: built aside by worker processes, then given its name (never
+    over a file made meanwhile)."""
     from careplan.store import InputError, StoreError
     from careplan.store.demo_file import build_demo_file
 
