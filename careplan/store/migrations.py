@@ -65,6 +65,14 @@ CREATE INDEX idx_plan_signoffs_plan_cover
     ON plan_signoffs(plan_id, plan_version, agency_id, signed_at);
 """
 
+#: Migration 6: a person's History tab asks for the audit events of the rows in their file
+#: (``person_history``: ``entity_id IN (...) ORDER BY seq DESC``). The index of schema 1
+#: leads with ``entity``, which that query does not name, so it read the whole audit log
+#: (160 ms a person at 50,000 persons and a million events; 0.04 ms with this index).
+_AUDIT_BY_ROW = """
+CREATE INDEX idx_audit_entity_id ON audit_events(entity_id, seq);
+"""
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 MIGRATIONS: list[Migration] = [
     _script(schema_v1.SQL),
@@ -72,6 +80,7 @@ MIGRATIONS: list[Migration] = [
     _script(schema_funding.SQL),  # 3: funding streams, costs, personal and joint budgets
     _script(_VERSION_SINCE),  # 4: when the plan's current version began
     _script(_FLAG_INDEXES),  # 5: covering indexes for the flags' candidates
+    _script(_AUDIT_BY_ROW),  # 6: a row's audit events by its id, for the History tab
 ]
 
 

@@ -121,7 +121,10 @@ def load_person_file(store: Store, person_id: str,
 
 
 def person_history(store: Store, pf: PersonFile, limit: int = 500) -> list[AuditEvent]:
-    """The person's audit trail, newest first: who changed what, when."""
+    """The person's audit trail, newest first: who changed what, when.
+
+    Read through ``idx_audit_entity_id`` (migration 6), one index search per row id:
+    the cost follows the person's rows, not the size of the audit log."""
     ids = pf.row_ids()
     events: list[AuditEvent] = []
     # Chunked: SQLite limits the number of ? in one statement.
