@@ -1,34 +1,34 @@
-"""The person's open flags for printing, from the flags engine when it is installed.
+"""The persons' open flags for printing, from the flags engine.
 
-The engine (``careplan.store.flagdata``) may be absent in a build; printing must still
-work, so its absence is reported on the page instead of failing the export.
+The engine is part of every copy of CarePlan and is imported plainly: a print that
+cannot check the flags fails (a bug, logged with its traceback) rather than coming out
+as a plan with no flags, which reads as a plan with nothing wrong.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
-from types import ModuleType
-from typing import Any
 
-from careplan.store import Store
+from careplan.models.flags import Flag
+from careplan.store import Store, StoreError, flagdata
 
 
-def _engine() -> ModuleType | None:
+class FlagsEngineError(RuntimeError):
+    """The flags engine failed: a bug in CarePlan, never the user's input. (A ValueError
+    or OSError from inside the engine must not read as a bad option or a bad --out.)"""
+
+
+def open_flags(store: Store, person_ids: list[str], today: date) -> list[Flag]:
+    """The persons' flags on ``today``, worst first.
+
+    Raises:
+        FlagsEngineError: the engine failed (the cause is chained to it).
+        StoreError: the store itself could not be read (its state, not a bug).
+    """
     try:
-        return importlib.import_module("careplan.store.flagdata")
-    except ImportError:
-        return None
-
-
-def engine_available() -> bool:
-    return getattr(_engine(), "caseload_flags", None) is not None
-
-
-def open_flags(store: Store, person_ids: list[str], today: date) -> list[Any] | None:
-    """The persons' flags on ``today``, worst first; None when no engine is installed."""
-    engine = _engine()
-    find = getattr(engine, "caseload_flags", None) if engine is not None else None
-    if find is None:
-        return None
-    return list(find(store, today, person_ids=person_ids))
+        return flagdata.caseload_flags(store, today, person_ids=person_ids)
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise FlagsEngineError(
+            f"the flags could not be checked ({type(exc).__name__}: {exc})") from exc

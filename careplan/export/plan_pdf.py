@@ -89,9 +89,6 @@ def _team(rec: Records, person: Person, today: date) -> list[Flowable]:
 
 def _flags(store: Store, person: Person, today: date) -> list[Flowable]:
     flags = open_flags(store, [person.id], today)
-    if flags is None:
-        return pc.section("Open flags", pc.p(
-            "Flags could not be checked: this copy of CarePlan has no flags engine.", "small"))
     if not flags:
         return pc.section("Open flags", pc.p(f"No open flags on {_d(today)}.", "body"))
     rows = [[f.severity.value, f.code.value, _d(f.since), f.message] for f in flags]

@@ -62,6 +62,15 @@ class CaseloadPanel(QWidget):
             self.severity.addItem(self.tr("At least %s") % sev, sev)
         self.count = QLabel()
         self.count.setAccessibleName(self.tr("Number of persons shown"))
+        #: Shown when the flags check failed: an empty Flags column must not read as
+        #: "nobody is flagged".
+        self.flags_problem = QLabel()
+        self.flags_problem.setAccessibleName(self.tr("Flags could not be checked"))
+        self.flags_problem.setWordWrap(True)
+        self.flags_problem.setStyleSheet(
+            f"QLabel {{ color: white; background: {SEVERITY_COLOURS['critical']};"
+            " padding: 4px 8px; font-weight: bold; }")
+        self.flags_problem.hide()
 
         bar = QHBoxLayout()
         find_label = QLabel(self.tr("&Find:"))
@@ -108,6 +117,7 @@ class CaseloadPanel(QWidget):
         self.table.doubleClicked.connect(self._activated)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.flags_problem)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
 
@@ -141,7 +151,25 @@ class CaseloadPanel(QWidget):
             self.flag_code.addItem(code, code)
         self.flag_code.setCurrentIndex(max(0, self.flag_code.findData(current)))
         self.flag_code.blockSignals(False)
+        self.flags_problem.hide()
+        self.flag_code.setEnabled(True)
+        self.severity.setEnabled(True)
         self.model.set_flags(flags)
+
+    def flags_not_checked(self, reason: str) -> None:
+        """The flags check failed: say so above the table, and offer no filter by flag
+        (it would show nobody, as if nobody were flagged)."""
+        self.flags_problem.setText(self.tr(
+            "Flags could not be checked (%s): this is an error in CarePlan, logged for "
+            "support. The Flags column is empty because of it, not because nobody is "
+            "flagged.") % reason)
+        self.flags_problem.show()
+        self._flags = {}
+        self.model.set_flags({})
+        self.flag_code.setCurrentIndex(0)
+        self.severity.setCurrentIndex(0)
+        self.flag_code.setEnabled(False)
+        self.severity.setEnabled(False)
 
     def apply_filters(self) -> None:
         self._debounce.stop()

@@ -73,6 +73,17 @@ def summarise(flags: Iterable[Any]) -> FlagSummary:
     return FlagSummary(tuple(counts.items()), tuple(items))
 
 
+#: The code shown in place of a person's flags when the check failed.
+NOT_CHECKED = "flags not checked"
+
+
+def not_checked(reason: str) -> FlagSummary:
+    """A person's flags when the check failed: a badge saying so, never "No flags"."""
+    why = (f"The flags could not be checked ({reason}). This is an error in CarePlan, "
+           "logged for support; until it is fixed, no flag is shown for anyone.")
+    return FlagSummary((), (("warning", NOT_CHECKED, why),))
+
+
 def summarise_by_person(flags: Iterable[Any]) -> dict[str, FlagSummary]:
     by_person: dict[str, list[Any]] = {}
     for flag in flags:

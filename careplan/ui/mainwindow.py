@@ -35,6 +35,7 @@ from careplan.ui.caseload_model import CaseloadModel
 from careplan.ui.caseload_view import CaseloadPanel
 from careplan.ui.exports import ExportActions
 from careplan.ui.flagsource import load_flag_summaries
+from careplan.ui.flagview import not_checked
 from careplan.ui.identity import ChooseProfessionalDialog, describe
 from careplan.ui.settings import Settings
 from careplan.ui.store_health import HealthWatch
@@ -68,6 +69,8 @@ class MainWindow(QMainWindow):
         self.model: CaseloadModel | None = None
         self.caseload: CaseloadPanel | None = None
         self.flags: dict[str, Any] = {}
+        #: Why the last flags check failed; None when it did not.
+        self.flags_error: str | None = None
         #: Agencies and professionals, read once per store and shared by the workspaces.
         self.directory: Directory | None = None
         self.jobs: list[workers.Job] = []
@@ -304,7 +307,7 @@ class MainWindow(QMainWindow):
             self.store.close()
         self.store = self.model = self.caseload = self.directory = None
         self.actor = self.actor_agency = None
-        self.flags = {}
+        self.flags, self.flags_error = {}, None
 
     # -- who you are ------------------------------------------------------------------------
 
@@ -350,16 +353,36 @@ class MainWindow(QMainWindow):
         if self.store is None or self.store.path == ":memory:":
             return
         path, today = self.store.path, self.today()
+
+        def connect(job: workers.Job) -> None:
+            job.finished.connect(self._flags_ready)
+            job.failed.connect(self._flags_failed)
+
         self.run_job(self.tr("Checking flags"), lambda j: load_flag_summaries(path, today, j),
-                     lambda job: job.finished.connect(self._flags_ready))
+                     connect)
 
     def _flags_ready(self, flags: Any) -> None:
-        self.flags = dict(flags or {})
+        self.flags, self.flags_error = dict(flags or {}), None
         if self.caseload is not None:
             self.caseload.set_flags(self.flags)
         for ws in self.workspaces():
             ws.set_flags(self.flags.get(ws.person_id))
         self.flags_loaded.emit()
+
+    def _flags_failed(self, message: str) -> None:
+        """A failed check must not look like "no flags": the caseload and every person
+        opened say the flags could not be checked (the status bar says so too)."""
+        self.flags, self.flags_error = {}, message
+        if self.caseload is not None:
+            self.caseload.flags_not_checked(message)
+        for ws in self.workspaces():
+            ws.set_flags(self.person_flags(ws.person_id))
+
+    def person_flags(self, person_id: str) -> Any:
+        """The person's flag summary, or one saying the check failed."""
+        if self.flags_error is not None:
+            return not_checked(self.flags_error)
+        return self.flags.get(person_id)
 
     def run_job(self, label: str, fn: Callable[[workers.Job], Any],
                 connect: Callable[[workers.Job], Any] | None = None) -> workers.Job:
@@ -428,7 +451,7 @@ class MainWindow(QMainWindow):
                 return ws
         ws = PersonWorkspace(self.store, person_id, self.today(), self.actor,
                              self.directory_now())
-        ws.set_flags(self.flags.get(person_id))
+        ws.set_flags(self.person_flags(person_id))
         ws.changed.connect(self._store_changed)
         ws.minutes_requested.connect(self.exports.export_minutes)
         self.undo_group.addStack(ws.undo_stack)
