@@ -35,11 +35,11 @@ from careplan.models.people import (
     Professional,
 )
 from careplan.models.plan import Action, CarePlan, PlanSignOff
-from careplan.models.rules import evaluate_all
+from careplan.models.rules import CANDIDATES, evaluate_all
 from careplan.models.thresholds import Thresholds
 from careplan.store.db import Store
 from careplan.store.fastload import builder, columns_sql, parse_date
-from careplan.store.flagcandidates import CLAUSES, candidates_sql
+from careplan.store.flagcandidates import candidates_sql
 from careplan.store.overrides import thresholds_in_force
 
 E = TypeVar("E", bound=Entity)
@@ -242,15 +242,16 @@ def _group_by_parent(
             getattr(facts, attr).setdefault(row[parent], []).append(build(row))
 
 
-#: Clauses run on a second connection, in parallel with the others: SQLite lets go of
-#: the GIL while it works, and the sign-off clause is the largest share of the time.
-_SIDE_CLAUSES = (FlagCode.PLAN_UNSIGNED,)
+#: Rules whose candidate queries run on a second connection, in parallel with the others:
+#: SQLite lets go of the GIL while it works, and the sign-off query is the largest share
+#: of the time.
+_SIDE_QUERIES = (FlagCode.PLAN_UNSIGNED,)
 
 
 def candidates(store: Store, today: date, thresholds: Thresholds) -> list[str]:
     """Ids of the persons with an open plan whom some rule might flag today, sorted."""
-    side = [c for c in _SIDE_CLAUSES if c in CLAUSES]
-    main = [c for c in CLAUSES if c not in side]
+    side = [c for c in _SIDE_QUERIES if c in CANDIDATES]
+    main = [c for c in CANDIDATES if c not in side]
     if store.path == ":memory:" or not side:
         sql, params = candidates_sql(today, thresholds)
         return sorted(str(r[0]) for r in store.conn.execute(sql, params))

@@ -2,6 +2,10 @@
 
 Every rule takes ``(facts, ctx)`` and returns a list of flags. Flags are raised only for
 a person with an open care plan: closing the plan closes the case, and its flags.
+
+Beside each rule, in its module, is the SQL text that picks the persons it might flag
+(:class:`Candidates`); ``store.flagcandidates`` runs those queries, so that only the
+persons found are read and put through the rules.
 """
 
 from __future__ import annotations
@@ -11,7 +15,16 @@ from datetime import date
 
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode
-from careplan.models.rules.common import Context
+from careplan.models.rules import (
+    consent,
+    discharge,
+    funding,
+    ownership,
+    plan,
+    referral,
+    transition,
+)
+from careplan.models.rules.common import Candidates, Context
 from careplan.models.rules.consent import consent_missing
 from careplan.models.rules.discharge import discharge_delayed
 from careplan.models.rules.funding import budget_overcommitted, funding_disputed
@@ -38,6 +51,21 @@ RULES: dict[FlagCode, Rule] = {
     FlagCode.FUNDING_DISPUTED: funding_disputed,
     FlagCode.BUDGET_OVERCOMMITTED: budget_overcommitted,
 }
+
+#: Each code and the query for the persons its rule might flag (from the rule's module).
+CANDIDATES: dict[FlagCode, Candidates] = {c.code: c for c in (
+    ownership.HANDOFF_UNACKNOWLEDGED,
+    ownership.ACTION_UNOWNED,
+    plan.COORDINATOR_MISSING,
+    transition.TRANSITION_18,
+    discharge.DISCHARGE_DELAYED,
+    referral.REFERRAL_DISPUTE,
+    plan.REVIEW_OVERDUE,
+    plan.PLAN_UNSIGNED,
+    consent.CONSENT_MISSING,
+    funding.FUNDING_DISPUTED,
+    funding.BUDGET_OVERCOMMITTED,
+)}
 
 
 def evaluate(
@@ -72,7 +100,9 @@ def evaluate_all(
 
 
 __all__ = [
+    "CANDIDATES",
     "RULES",
+    "Candidates",
     "Context",
     "Rule",
     "action_unowned",

@@ -1,8 +1,9 @@
-"""What every rule shares: the evaluation context, plan and team helpers, wording."""
+"""What every rule shares: the evaluation context, each rule's candidate query, plan and
+team helpers, wording."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,6 +18,33 @@ from careplan.models.workdays import ENGLAND_AND_WALES, WorkingDays
 
 #: Plans that are agreed and in use (a draft is still being written).
 IN_FORCE = (PlanStatus.ACTIVE, PlanStatus.UNDER_REVIEW)
+
+#: The same statuses as an SQL list, for the candidate queries.
+IN_FORCE_SQL = "(" + ", ".join(f"'{status.value}'" for status in IN_FORCE) + ")"
+
+#: SQL for "care team member ``m`` is active on :today" (``CareTeamMember.active_on``).
+ACTIVE_MEMBER_SQL = "m.start_date <= :today AND (m.end_date IS NULL OR m.end_date >= :today)"
+
+
+def _no_params(today: date, thresholds: Thresholds) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The SQL that picks every person a rule *might* flag today: never fewer than the
+    rule flags (more is fine: the rule stays the one judge), so that only those persons
+    are read and put through the rules. It is defined beside its rule, so that the two
+    change together.
+
+    Text only (models never touch the database): ``store.flagcandidates`` runs it. ``sql``
+    selects person ids; it may use ``:today`` and each name ``params`` returns, which
+    derives those values from today and the thresholds as the rule does.
+    """
+
+    code: FlagCode
+    sql: str
+    params: Callable[[date, Thresholds], dict[str, Any]] = _no_params
 
 
 @dataclass(frozen=True, slots=True)

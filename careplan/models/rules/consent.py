@@ -14,6 +14,8 @@ from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
 from careplan.models.people import Consent
 from careplan.models.rules.common import (
+    ACTIVE_MEMBER_SQL,
+    Candidates,
     Context,
     current_plan,
     day,
@@ -27,6 +29,22 @@ from careplan.models.rules.common import (
 _ALLOWS = (ConsentStatus.GIVEN, ConsentStatus.LEGAL_BASIS)
 _SAME_DAY_ORDER = {ConsentStatus.GIVEN: 0, ConsentStatus.LEGAL_BASIS: 0,
                    ConsentStatus.REFUSED: 1, ConsentStatus.WITHDRAWN: 1}
+
+#: Candidates for ``consent_missing``: an active team member whose agency has no consent
+#: allowing sharing (``_ALLOWS``) recorded by today, or any refusal or withdrawal recorded
+#: by today (the latest record decides, so a person with one is checked by the rule).
+#: No threshold: consent has no grace period.
+CONSENT_MISSING_SQL = (
+    "SELECT m.person_id FROM care_team_members m JOIN professionals p "
+    f"ON p.id = m.professional_id WHERE {ACTIVE_MEMBER_SQL} AND "
+    "NOT EXISTS (SELECT 1 FROM consents k WHERE k.person_id = m.person_id "
+    "AND +k.agency_id = p.agency_id AND k.status IN "
+    f"({', '.join(repr(s.value) for s in _ALLOWS)}) AND k.recorded_on <= :today) "
+    "UNION SELECT person_id FROM consents WHERE status IN "
+    f"({', '.join(repr(s.value) for s in _SAME_DAY_ORDER if s not in _ALLOWS)}) "
+    "AND recorded_on <= :today"
+)
+CONSENT_MISSING = Candidates(FlagCode.CONSENT_MISSING, CONSENT_MISSING_SQL)
 
 
 def consent_missing(facts: PersonFacts, ctx: Context) -> list[Flag]:

@@ -6,7 +6,16 @@ from datetime import timedelta
 
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
-from careplan.models.rules.common import Context, current_plan, day, flag, plural
+from careplan.models.rules.common import Candidates, Context, current_plan, day, flag, plural
+
+#: Candidates for ``discharge_delayed``: a stay not discharged and past its discharge
+#: ready date. The rule waits ``discharge.warning_days`` of delay (at least 1, so this
+#: superset needs no threshold).
+DISCHARGE_DELAYED_SQL = (
+    "SELECT person_id FROM hospital_stays WHERE discharged_on IS NULL "
+    "AND discharge_ready_on < :today"
+)
+DISCHARGE_DELAYED = Candidates(FlagCode.DISCHARGE_DELAYED, DISCHARGE_DELAYED_SQL)
 
 
 def discharge_delayed(facts: PersonFacts, ctx: Context) -> list[Flag]:

@@ -10,14 +10,24 @@ flagged when the actions it funds commit more than its allocation over its perio
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from careplan.models.budgets import FundedCost, personal_budget_position
 from careplan.models.costing import full_year_rate, pounds
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
 from careplan.models.funding import ActionCost, FundingStatus, percent
-from careplan.models.rules.common import Context, current_plan, day, flag, names, plural
+from careplan.models.rules.common import (
+    Candidates,
+    Context,
+    current_plan,
+    day,
+    flag,
+    names,
+    plural,
+)
 from careplan.models.rules.discharge import discharge_delayed
+from careplan.models.thresholds import Thresholds
 
 _ONE_DAY = timedelta(days=1)
 
@@ -31,6 +41,26 @@ def _price(cost: ActionCost) -> str:
 
 def _open_plan_ids(facts: PersonFacts) -> set[str]:
     return {p.id for p in facts.plans if p.is_open}
+
+
+#: Candidates for ``funding_disputed``: a cost of an action not cancelled, disputed since
+#: before :disputed_before. More than ``funding.dispute_working_days`` working days
+#: disputed means more than that many calendar days, so the bound is calendar days.
+FUNDING_DISPUTED_SQL = (
+    "SELECT c.person_id FROM action_costs k JOIN actions a ON a.id = k.action_id "
+    "JOIN care_plans c ON c.id = a.plan_id "
+    f"WHERE k.funding_status = '{FundingStatus.DISPUTED.value}' "
+    "AND k.disputed_since < :disputed_before AND a.status != 'cancelled'"
+)
+
+
+def _disputed_params(today: date, t: Thresholds) -> dict[str, Any]:
+    latest = today - timedelta(days=t.funding_dispute_working_days)
+    return {"disputed_before": latest.isoformat()}
+
+
+FUNDING_DISPUTED = Candidates(FlagCode.FUNDING_DISPUTED, FUNDING_DISPUTED_SQL,
+                              _disputed_params)
 
 
 def funding_disputed(facts: PersonFacts, ctx: Context) -> list[Flag]:
@@ -105,6 +135,43 @@ def _lines(facts: PersonFacts) -> list[FundedCost]:
         out.append(FundedCost(cost, tuple(facts.action_funders.get(cost.id, ())),
                               facts.person.id))
     return out
+
+
+#: Occurrences of cost ``k`` between ``lo`` and ``hi`` (the overlap of the budget's period,
+#: which starts on ``first``, and the cost's dates): ``costing.occurrences`` exactly, in SQL.
+#: A monthly cost falls on its start's day, or on the last day of a shorter month.
+_OCCURRENCES_SQL = """CASE WHEN lo > hi THEN 0
+  WHEN fr = 'one-off' THEN ks >= first
+  WHEN fr = 'weekly' THEN CAST(julianday(hi) - julianday(ks) AS INTEGER) / 7
+    - (CAST(julianday(lo) - julianday(ks) AS INTEGER) + 6) / 7 + 1
+  WHEN fr = 'monthly' THEN max(0, (substr(hi, 1, 4) - substr(lo, 1, 4)) * 12
+    + substr(hi, 6, 2) - substr(lo, 6, 2) + 1
+    - (substr(ks, 9, 2) + 0 < substr(lo, 9, 2) + 0)
+    - (substr(ks, 9, 2) + 0 > substr(hi, 9, 2) + 0 AND substr(date(hi, '+1 day'), 9, 2) != '01'))
+  ELSE julianday(hi) - julianday(lo) + 1 END"""
+
+#: The last day of budget ``b``'s period (``PersonalBudget.last_day``), in SQL.
+_LAST_DAY_SQL = "coalesce(b.end_date, date(b.start_date, '+1 year', '-1 day'))"
+
+#: Candidates for ``budget_overcommitted``: a budget in its period whose funded costs may
+#: come to more than its allocation. Each funder's part is its share rounded down, plus
+#: at most the one penny that ``costing.split`` may add, so the sum here is never less
+#: than the rule's. No threshold: ``budget.critical_percent`` only raises the severity.
+BUDGET_OVERCOMMITTED_SQL = (
+    "SELECT person_id FROM (SELECT person_id, alloc, "
+    "sum(pence * share / 10000 + (pence > 0)) AS most FROM ("
+    f"SELECT bid, person_id, alloc, share, unit * ({_OCCURRENCES_SQL}) AS pence FROM ("
+    "SELECT b.id AS bid, b.person_id, b.allocation_pence AS alloc, f.share_bp AS share, "
+    "k.unit_cost_pence AS unit, k.frequency AS fr, k.start_date AS ks, "
+    f"b.start_date AS first, max(b.start_date, k.start_date) AS lo, min({_LAST_DAY_SQL}, "
+    "coalesce(k.end_date, '9999-12-31')) AS hi FROM personal_budgets b "
+    "CROSS JOIN action_funders f ON f.personal_budget_id = b.id "
+    "JOIN action_costs k ON k.id = f.cost_id JOIN actions a ON a.id = k.action_id "
+    f"WHERE b.start_date <= :today AND {_LAST_DAY_SQL} >= :today "
+    "AND a.status != 'cancelled'"
+    ")) GROUP BY bid) WHERE most > alloc"
+)
+BUDGET_OVERCOMMITTED = Candidates(FlagCode.BUDGET_OVERCOMMITTED, BUDGET_OVERCOMMITTED_SQL)
 
 
 def budget_overcommitted(facts: PersonFacts, ctx: Context) -> list[Flag]:

@@ -10,6 +10,8 @@ from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
 from careplan.models.handoffs import Handoff
 from careplan.models.plan import Action
 from careplan.models.rules.common import (
+    IN_FORCE_SQL,
+    Candidates,
     Context,
     current_plan,
     day,
@@ -20,6 +22,31 @@ from careplan.models.rules.common import (
 )
 
 _ONE_DAY = timedelta(days=1)
+
+#: Candidates for ``handoff_unacknowledged``: a proposed handoff past its answer-by date
+#: (the rule's critical point, ``handoff.critical_multiple``, only raises the severity).
+HANDOFF_UNACKNOWLEDGED_SQL = (
+    f"SELECT person_id FROM handoffs WHERE status = '{HandoffStatus.PROPOSED.value}' "
+    "AND answer_by < :today"
+)
+HANDOFF_UNACKNOWLEDGED = Candidates(FlagCode.HANDOFF_UNACKNOWLEDGED,
+                                    HANDOFF_UNACKNOWLEDGED_SQL)
+
+#: An open action of a plan in force (``Action.is_open``), in SQL.
+_OPEN_ACTION_SQL = (f"c.status IN {IN_FORCE_SQL} "
+                    "AND a.status NOT IN ('completed', 'cancelled')")
+
+#: Candidates for ``action_unowned``: an open action of a plan in force with no owner, or
+#: with a declined handoff (the rule then checks nobody has taken it since). No threshold:
+#: ``action.critical_within_days`` only raises the severity.
+ACTION_UNOWNED_SQL = (
+    "SELECT c.person_id FROM actions a JOIN care_plans c ON c.id = a.plan_id "
+    f"WHERE {_OPEN_ACTION_SQL} AND a.owner_professional_id IS NULL "
+    "UNION SELECT c.person_id FROM handoffs h JOIN actions a ON a.id = h.action_id "
+    "JOIN care_plans c ON c.id = a.plan_id "
+    f"WHERE h.status = '{HandoffStatus.DECLINED.value}' AND {_OPEN_ACTION_SQL}"
+)
+ACTION_UNOWNED = Candidates(FlagCode.ACTION_UNOWNED, ACTION_UNOWNED_SQL)
 
 
 def default_answer_by(proposed: date, ctx: Context) -> date:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from careplan.models.enums import PlanStatus
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
 from careplan.models.plan import CarePlan
 from careplan.models.rules.common import (
+    ACTIVE_MEMBER_SQL,
+    IN_FORCE_SQL,
+    Candidates,
     Context,
     active_team,
     day,
@@ -18,12 +22,23 @@ from careplan.models.rules.common import (
     team_agencies,
     team_agency_ids,
 )
+from careplan.models.thresholds import Thresholds
 
 _ONE_DAY = timedelta(days=1)
 
 
 def _activated(plan: CarePlan) -> date:
     return plan.activated_on or plan.created_on
+
+
+#: Candidates for ``coordinator_missing``: a plan in force whose team has no lead active
+#: today. No threshold: the flag is critical at once.
+COORDINATOR_MISSING_SQL = (
+    f"SELECT c.person_id FROM care_plans c WHERE c.status IN {IN_FORCE_SQL} "
+    "AND NOT EXISTS (SELECT 1 FROM care_team_members m WHERE "
+    f"m.person_id = c.person_id AND m.is_lead = 1 AND {ACTIVE_MEMBER_SQL})"
+)
+COORDINATOR_MISSING = Candidates(FlagCode.COORDINATOR_MISSING, COORDINATOR_MISSING_SQL)
 
 
 def coordinator_missing(facts: PersonFacts, ctx: Context) -> list[Flag]:
@@ -65,6 +80,23 @@ def review_due(plan: CarePlan, ctx: Context) -> tuple[date, bool]:
     return _activated(plan) + weeks, True
 
 
+#: Candidates for ``review_overdue``: an active plan past its review date, or with none
+#: set, past the default first review (:func:`review_due`: ``review.first_review_weeks``
+#: after activation, passed as :first_review).
+REVIEW_OVERDUE_SQL = (
+    f"SELECT person_id FROM care_plans WHERE status = '{PlanStatus.ACTIVE.value}' "
+    "AND coalesce(review_date, date(coalesce(activated_on, created_on), :first_review)) "
+    "< :today"
+)
+
+
+def _review_params(today: date, t: Thresholds) -> dict[str, Any]:
+    return {"first_review": f"+{t.review_first_review_weeks * 7} days"}
+
+
+REVIEW_OVERDUE = Candidates(FlagCode.REVIEW_OVERDUE, REVIEW_OVERDUE_SQL, _review_params)
+
+
 def review_overdue(facts: PersonFacts, ctx: Context) -> list[Flag]:
     """Flag an active plan whose review date has passed: warning. A plan under review
     is not flagged: the review is under way."""
@@ -93,6 +125,30 @@ def review_overdue(facts: PersonFacts, ctx: Context) -> list[Flag]:
                         (SubjectType.CARE_PLAN, plan.id), due_on + _ONE_DAY, None, message,
                         evidence))
     return out
+
+
+#: Candidates for ``plan_unsigned``: a plan in force whose current version began more
+#: than ``signoff.days`` ago (before :sign_by_before) and an active team member whose
+#: agency has not signed that version by today. Plans first (CROSS JOIN keeps the
+#: order): each one's members and sign-offs are then read from covering indexes
+#: (migration 5).
+PLAN_UNSIGNED_SQL = (
+    "SELECT c.person_id FROM care_plans c CROSS JOIN care_team_members m "
+    "ON m.person_id = c.person_id JOIN professionals p ON p.id = m.professional_id "
+    f"WHERE c.status IN {IN_FORCE_SQL} "
+    "AND max(c.activated_on, coalesce(c.version_since, c.activated_on)) < :sign_by_before "
+    f"AND {ACTIVE_MEMBER_SQL} "
+    "AND NOT EXISTS (SELECT 1 FROM plan_signoffs s WHERE s.plan_id = c.id "
+    "AND s.plan_version = c.plan_version AND +s.agency_id = p.agency_id "
+    "AND substr(s.signed_at, 1, 10) <= :today)"
+)
+
+
+def _unsigned_params(today: date, t: Thresholds) -> dict[str, Any]:
+    return {"sign_by_before": (today - timedelta(days=t.signoff_days)).isoformat()}
+
+
+PLAN_UNSIGNED = Candidates(FlagCode.PLAN_UNSIGNED, PLAN_UNSIGNED_SQL, _unsigned_params)
 
 
 def plan_unsigned(facts: PersonFacts, ctx: Context) -> list[Flag]:

@@ -16,7 +16,16 @@ from careplan.models.enums import ClinicalStatus, DeclineReason, ReferralEventKi
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
 from careplan.models.handoffs import Referral, ReferralEvent
-from careplan.models.rules.common import Context, current_plan, day, flag, iso, names, plural
+from careplan.models.rules.common import (
+    Candidates,
+    Context,
+    current_plan,
+    day,
+    flag,
+    iso,
+    names,
+    plural,
+)
 
 K = ReferralEventKind
 
@@ -87,6 +96,18 @@ def _bounce_text(facts: PersonFacts, declines: list[ReferralEvent]) -> str:
         else:
             parts.append(f"declined by {who} on {day(e.occurred_on)}")
     return names(parts)
+
+
+#: Candidates for ``referral_dispute``: a referral sent by today that no event up to
+#: today settles (:func:`settles`: accepted as lead, or a panel decision). Whether it
+#: bounced or waited more than ``referral.accept_working_days`` is the rule's to judge.
+REFERRAL_DISPUTE_SQL = (
+    "SELECT r.person_id FROM referrals r WHERE r.sent_on <= :today AND NOT EXISTS "
+    "(SELECT 1 FROM referral_events s WHERE s.referral_id = r.id "
+    f"AND s.occurred_on <= :today AND ((s.kind = '{K.ACCEPTED.value}' AND s.as_lead = 1) "
+    f"OR s.kind = '{K.PANEL_DECISION.value}'))"
+)
+REFERRAL_DISPUTE = Candidates(FlagCode.REFERRAL_DISPUTE, REFERRAL_DISPUTE_SQL)
 
 
 def referral_dispute(facts: PersonFacts, ctx: Context) -> list[Flag]:

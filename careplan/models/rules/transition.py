@@ -2,11 +2,61 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 from careplan.models.dates import nth_birthday, school_year_start
-from careplan.models.enums import AssessmentKind, AssessmentStatus
+from careplan.models.enums import AssessmentKind, AssessmentStatus, ClientGroup
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
-from careplan.models.rules.common import Context, active_team, current_plan, day, flag, iso
+from careplan.models.rules.common import (
+    ACTIVE_MEMBER_SQL,
+    Candidates,
+    Context,
+    active_team,
+    current_plan,
+    day,
+    flag,
+    iso,
+)
+from careplan.models.thresholds import Thresholds
+
+#: Candidates for ``transition_18``: born in the window of ages the rule flags, and not
+#: both cleared (an adult-services member in the active team and a completed Care Act
+#: adult assessment). The window's bounds come from the thresholds, in
+#: :func:`_transition_params`.
+TRANSITION_18_SQL = (
+    "SELECT x.id FROM persons x WHERE x.birth_date > :born_after "
+    "AND x.birth_date <= :born_by AND NOT (EXISTS (SELECT 1 FROM care_team_members m "
+    "JOIN professionals p ON p.id = m.professional_id JOIN agencies a ON a.id = p.agency_id "
+    f"WHERE m.person_id = x.id AND a.client_group = '{ClientGroup.ADULTS.value}' "
+    f"AND {ACTIVE_MEMBER_SQL}) "
+    "AND EXISTS (SELECT 1 FROM assessments s WHERE s.person_id = x.id "
+    f"AND s.kind = :adult_assessment AND s.status = '{AssessmentStatus.COMPLETED.value}' "
+    "AND s.completed_on <= :today))"
+)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return date(day.year - years, 2, 28)
+
+
+def _transition_params(today: date, t: Thresholds) -> dict[str, Any]:
+    """Flagged from the start of Year 9 (``transition.planning_age``) until the
+    ``transition.stop_age`` birthday. Year 9 starts at the latest on the planning_age
+    birthday and at the earliest a school year before it; a few days' margin either way
+    keeps the window a superset."""
+    latest_birth = _years_before(school_year_start(today) + timedelta(days=366),
+                                 t.transition_planning_age)
+    earliest_birth = _years_before(today, t.transition_stop_age) - timedelta(days=2)
+    return {"born_after": earliest_birth.isoformat(), "born_by": latest_birth.isoformat(),
+            "adult_assessment": AssessmentKind.CARE_ACT_ADULT.value}
+
+
+TRANSITION_18 = Candidates(FlagCode.TRANSITION_18, TRANSITION_18_SQL, _transition_params)
 
 
 def transition_18(facts: PersonFacts, ctx: Context) -> list[Flag]:
