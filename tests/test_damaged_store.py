@@ -126,7 +126,7 @@ def test_an_older_store_is_backed_up_before_its_schema_is_upgraded(
         add(store, Agency(name="Old Practice", sector="health"), "setup")
         store_id = store.store_id
     with sqlite3.connect(path) as conn:  # as it was before the last migration
-        for name in re.findall(r"CREATE INDEX (\w+)", migrations._FLAG_INDEXES):
+        for name in re.findall(r"CREATE INDEX (\w+)", migrations._AUDIT_BY_ROW):
             conn.execute(f"DROP INDEX {name}")
         conn.execute(f"PRAGMA user_version = {latest_version() - 1}")
     conn.close()
