@@ -171,7 +171,7 @@ class Importer:
 
     # -- references ------------------------------------------------------------------
 
-    def _in_store(self, table: str, eid: str) -> bool:
+    def in_store(self, table: str, eid: str) -> bool:
         key = (table, eid)
         if key not in self._exists_cache:
             row = self.store.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (eid,))
@@ -189,7 +189,7 @@ class Importer:
             return None
         text = reference.get("reference")
         if not isinstance(text, str):
-            return self._by_identifier(reference, want)
+            return self.by_identifier(reference, want)
         loc = self.index.find(text, scope.key)
         if loc is not None:
             if loc.rtype == "PractitionerRole" and want == "Practitioner" and follow:
@@ -203,13 +203,13 @@ class Importer:
                 eid = entity_id(key)
                 found = self.entities.get(eid)
                 # A UUID id is kept as it is, so another type's record may carry it.
-                if (found is not None and TABLES[want] == found.TABLE) or self._in_store(
+                if (found is not None and TABLES[want] == found.TABLE) or self.in_store(
                         TABLES[want], eid):
                     return eid
         self.report.unresolved.append(f"{scope.key} {what}: {text}")
         return None
 
-    def _by_identifier(self, reference: dict[str, Any], want: str) -> str | None:
+    def by_identifier(self, reference: dict[str, Any], want: str) -> str | None:
         ident = reference.get("identifier") or {}
         value, system = ident.get("value"), ident.get("system")
         if not value:
@@ -248,7 +248,7 @@ class Importer:
         if other is not None:
             self.eid[loc.key] = eid
             return eid
-        if table and self._in_store(table, eid):
+        if table and self.in_store(table, eid):
             self.report.already[loc.rtype] += 1
             self.eid[loc.key] = eid
             return eid
@@ -279,7 +279,7 @@ class Importer:
         if other is not None and type(other) is not type(entity):
             raise ImportRefused(f"The file gives the id {entity.id} to both {other.NOUN} "
                                 f"and {entity.NOUN} records; each record needs its own id.")
-        if other is not None or self._in_store(entity.TABLE, entity.id):
+        if other is not None or self.in_store(entity.TABLE, entity.id):
             self.report.already[entity.NOUN] += 1
             return
         self.entities[entity.id] = entity
@@ -293,7 +293,7 @@ class Importer:
         return [loc for loc in self.index.all if loc.rtype == rtype]
 
     def unknown_agency(self) -> str:
-        if UNKNOWN_AGENCY_ID not in self.entities and not self._in_store(
+        if UNKNOWN_AGENCY_ID not in self.entities and not self.in_store(
                 "agencies", UNKNOWN_AGENCY_ID):
             self.put(Agency(id=UNKNOWN_AGENCY_ID, name="Organisation not stated (FHIR import)",
                             sector=Sector.HEALTH, kind=AgencyKind.OTHER))

@@ -139,7 +139,7 @@ def patient(imp: Importer, loc: Located) -> None:
         elif system == fc.LOCAL_AUTHORITY_ID and value:
             la_id = value
     if number:
-        existing = imp._by_identifier(
+        existing = imp.by_identifier(
             {"identifier": {"system": fc.NHS_NUMBER, "value": number}}, "Patient")
         if existing and existing != entity_id(loc.key):
             imp.report.already["Patient"] += 1

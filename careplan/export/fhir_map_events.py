@@ -52,7 +52,7 @@ def handoff(imp: Importer, loc: Located, kind: str) -> None:
     to_agency = imp.resolve(ext_value(res, "to-agency", "valueReference"), loc,
                             "Organization", "to agency")
     action = ext_value(res, "care-plan-activity", "valueString")
-    if action and action not in imp.entities and not imp._in_store("actions", action):
+    if action and action not in imp.entities and not imp.in_store("actions", action):
         imp.report.unresolved.append(f"{loc.key} care plan activity: {action}")
         action = None
     proposed = parse_datetime(res.get("authoredOn"))
@@ -194,7 +194,7 @@ def consent(imp: Importer, loc: Located) -> None:
     recorder = ext_value(res, "recorded-by", "valueReference")
     by = imp.resolve(recorder, loc, "Practitioner", "recorded by") if recorder else None
     if by is None:
-        by = imp.actor if imp.actor in imp.entities or imp._in_store(
+        by = imp.actor if imp.actor in imp.entities or imp.in_store(
             "professionals", imp.actor) else None
     recorded = parse_date(res.get("dateTime"))
     if not (person and agency and by and recorded):

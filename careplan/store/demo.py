@@ -64,21 +64,21 @@ def _event_ids(demo: Demo, part: int, count: int) -> list[str]:
     return [uuid7(start + i, rng.getrandbits(74)) for i in range(count)]
 
 
-def _prepare_part(demo: Demo, part: int) -> tuple[repo.Prepared, list[str]]:
+def prepare_part(demo: Demo, part: int) -> tuple[repo.Prepared, list[str]]:
     prepared = repo.prepare(demo.head() if part == 0 else demo.chunk(part - 1))
     return prepared, _event_ids(demo, part, len(prepared.audit))
 
 
 def _prepare_in_worker(part: int) -> tuple[repo.Prepared, list[str]]:
     assert _worker_demo is not None
-    return _prepare_part(_worker_demo, part)
+    return prepare_part(_worker_demo, part)
 
 
 def _prepared_chunks(demo: Demo, parallel: bool) -> Iterator[tuple[repo.Prepared, list[str]]]:
     parts = range(1, demo.chunk_count + 1)
     if not parallel:
         for part in parts:
-            yield _prepare_part(demo, part)
+            yield prepare_part(demo, part)
         return
     # Fork is only safe with no other threads (a Qt app has some): callers with threads
     # get the serial path (see build_demo).
@@ -130,18 +130,17 @@ def build_demo(
         parallel = worth_processes(demo)
 
     written = 0
-    old_id = store.store_id
     try:
         with store.atomic():
             # A deterministic identity, so the same seed gives the same store.
             store.set_meta("store_id", demo.store_id)
-            head, head_ids = _prepare_part(demo, 0)
+            head, head_ids = prepare_part(demo, 0)
             written += repo.write_prepared(store, head, DEMO_ACTOR, head_ids)
             for done, (chunk, ids) in enumerate(_prepared_chunks(demo, parallel), start=1):
                 written += repo.write_prepared(store, chunk, DEMO_ACTOR, ids)
                 if progress is not None:
                     progress(done, demo.chunk_count)
     except BaseException:
-        store._store_id = old_id  # the identity change was rolled back with the rest
+        store.reread_identity()  # the identity change was rolled back with the rest
         raise
     return written

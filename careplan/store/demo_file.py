@@ -53,7 +53,7 @@ def _init_worker(persons: int, seed: int, today: date, folder: str) -> None:
 
 def _stage(demo: Demo, folder: Path, part: int) -> tuple[str, int]:
     """Write part ``part`` of the demo to its own staging file; return (path, events)."""
-    prepared, event_ids = demo_store._prepare_part(demo, part)
+    prepared, event_ids = demo_store.prepare_part(demo, part)
     path = folder / f"part-{part:05d}.db"
     conn = sqlite3.connect(path)
     try:
@@ -215,7 +215,7 @@ def _build(partial: Path, folder: Path, demo: Demo, parallel: bool,
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -262144")
         store.set_meta("store_id", demo.store_id)
-        head, head_ids = demo_store._prepare_part(demo, 0)
+        head, head_ids = demo_store.prepare_part(demo, 0)
         written = repo.write_prepared(store, head, demo_store.DEMO_ACTOR, head_ids)
         for done, (staged, events) in enumerate(_staged(demo, folder, parallel), start=1):
             _copy_part(store, staged, events, tables)
