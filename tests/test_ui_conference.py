@@ -6,7 +6,7 @@ from pathlib import Path
 
 import ui_world
 from PySide6.QtCore import Qt
-from ui_helpers import file_settings
+from ui_helpers import file_settings, settle
 
 from careplan.models import Action, CaseConference
 from careplan.store import Store, find
@@ -38,7 +38,8 @@ def test_hold_a_case_conference(qtbot, qtmodeltester,  # type: ignore[no-untyped
     mode.owner.setCurrentIndex(mode.owner.findData(world.sam_social))
     qtbot.keyClick(mode.action_text, Qt.Key.Key_Return)
     assert mode.captured_model.rowCount() == 2
-    win.act_conference.trigger()  # F11 again: leave and save
+    win.act_conference.trigger()  # F11 again: save, and leave once saved
+    settle(win)
     assert ws.conference is None and ws.stack.currentWidget() is ws.normal
 
     check = Store.open(path)

@@ -31,6 +31,16 @@ def _spoil(path: Path, seed: int) -> None:
         fh.write(rng.randbytes(4096))
 
 
+def _save(win: MainWindow, record: Agency) -> Exception | None:
+    """Save through the window's writer, as every edit does; the refusal, or None."""
+    outcome: list[Exception | None] = []
+    assert win.edits.runner is not None
+    win.edits.runner.submit("Add agency", lambda s: add(s, record, "me"),
+                            done=lambda _: outcome.append(None), failed=outcome.append)
+    assert win.edits.runner.flush()
+    return outcome[0]
+
+
 @pytest.fixture
 def damaged(tmp_path: Path) -> tuple[Path, str]:
     """A store with a good backup, then damaged where SQLite can still open it."""
@@ -60,8 +70,8 @@ def test_a_damaged_store_opens_read_only_with_a_banner_and_restores(
     assert banner.restore_button.isVisible()
     assert "(damaged, read-only)" in win.windowTitle()
     assert win.store is not None and win.store.read_only
-    with pytest.raises(StoreError, match="read-only"):
-        add(win.store, Agency(name="Not saved", sector="health"), "me")
+    refused = _save(win, Agency(name="Not saved", sector="health"))
+    assert isinstance(refused, StoreError) and "is damaged" in str(refused)
 
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: QMessageBox.StandardButton.Yes)
@@ -72,7 +82,7 @@ def test_a_damaged_store_opens_read_only_with_a_banner_and_restores(
                     and win.store.health.verdict is not None, timeout=20_000)
     assert win.store.health.verdict is not None and win.store.health.verdict.ok
     assert content_digest(win.store) == digest
-    add(win.store, Agency(name="Saved again", sector="health"), "me")
+    assert _save(win, Agency(name="Saved again", sector="health")) is None
     assert "damaged" not in win.windowTitle()
     kept = [b for b in (tmp_path / "backups").iterdir() if "before-restore" in b.name]
     assert len(kept) == 1, "the damaged store was not kept aside"
@@ -91,5 +101,5 @@ def test_a_sound_store_shows_no_banner_and_takes_writes(
     assert win.store is not None and win.store.health is not None
     qtbot.waitUntil(lambda: win.store.health.verdict is not None, timeout=20_000)
     assert win.store.health.verdict.ok and not win.health.banner.isVisible()
-    add(win.store, Agency(name="Saved", sector="health"), "me")
+    assert _save(win, Agency(name="Saved", sector="health")) is None
     win.close()

@@ -8,7 +8,7 @@ import pytest
 import ui_world
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemDelegate, QDialog, QLineEdit, QMessageBox
-from ui_helpers import file_settings, when_modal
+from ui_helpers import file_settings, settle, when_modal
 
 from careplan.models import Action, CarePlan, Handoff, PlanSignOff, Referral, ReferralEvent
 from careplan.models.enums import (
@@ -57,11 +57,16 @@ def test_edit_action_status_inline_then_undo_and_redo(qtbot, setup) -> None:  # 
     editor.setCurrentIndex(editor.findData("in progress"))
     view.commitData(editor)
     view.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+    assert model.record(_action_row(ws, world.teen_action)).status is \
+        ActionStatus.IN_PROGRESS  # shown at once, while the writer saves it
+    settle(win)
     assert get(other, Action, world.teen_action).status is ActionStatus.IN_PROGRESS
     assert events_for(other, "actions", world.teen_action)[-1].actor == world.sam_social
     win.act_undo.trigger()
+    settle(win)
     assert get(other, Action, world.teen_action).status is ActionStatus.NOT_STARTED
     win.act_redo.trigger()
+    settle(win)
     assert get(other, Action, world.teen_action).status is ActionStatus.IN_PROGRESS
     assert len(events_for(other, "actions", world.teen_action)) == 4  # created + 3 writes
 
@@ -87,6 +92,7 @@ def test_stale_write_is_reported_and_reloaded(qtbot, setup) -> None:  # type: ig
     when_modal(lambda box: (seen.append(box.text()), box.accept()))
     index = ws.plan_tab.action_model.index(_action_row(ws, world.teen_action), 0)
     ws.plan_tab.action_model.setData(index, "My edit")
+    settle(win)
     qtbot.waitUntil(lambda: bool(seen))
     assert "changed by Dr Asha Shah" in seen[0]
     assert get(other, Action, world.teen_action).description == "Changed in another window"
@@ -102,20 +108,25 @@ def test_sign_version_then_edit_makes_a_new_version(qtbot, setup) -> None:  # ty
     ws = win.open_person(world.teen)
     when_modal(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
     qtbot.mouseClick(ws.plan_tab.sign_button, Qt.MouseButton.LeftButton)
+    settle(win)
     signed = find(other, PlanSignOff, plan_id=world.teen_plan)
     assert [(s.agency_id, s.plan_version) for s in signed] == [(world.children, 1)]
     assert not ws.plan_tab.sign_button.isEnabled()
     index = ws.plan_tab.action_model.index(_action_row(ws, world.teen_action), 0)
     ws.plan_tab.action_model.setData(index, "Care Act assessment by May")
+    settle(win)
     assert get(other, CarePlan, world.teen_plan).plan_version == 2
     qtbot.waitUntil(ws.plan_tab.sign_button.isEnabled)
     assert ws.plan_tab.sign_button.text() == "&Sign version 2"
 
 
-def test_add_action_then_undo_cancels_it(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+def test_add_action_then_undo_removes_it(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    """Undoing an addition removes the record, as for every kind of record; the audit
+    trail keeps its creation and its removal."""
     win, world, other = setup
     ws = win.open_person(world.teen)
     qtbot.mouseClick(ws.plan_tab.add_action, Qt.MouseButton.LeftButton)
+    settle(win)  # saved, then its description opens for typing
     editors = ws.plan_tab.actions_view.findChildren(QLineEdit)
     assert len(editors) == 1
     editor = editors[0]
@@ -125,13 +136,17 @@ def test_add_action_then_undo_cancels_it(qtbot, setup) -> None:  # type: ignore[
     def descriptions() -> dict[str, Action]:
         return {a.description: a for a in find(other, Action, plan_id=world.teen_plan)}
 
-    qtbot.waitUntil(lambda: "Book the transition review" in descriptions())
+    qtbot.waitUntil(lambda: ws.undo_stack.count() == 2)
+    settle(win)
     actions = descriptions()
     added = actions["Book the transition review"]
     assert added.owner_professional_id == world.sam_social
     win.act_undo.trigger()  # the description change
     win.act_undo.trigger()  # the addition
-    assert get(other, Action, added.id).status is ActionStatus.CANCELLED
+    settle(win)
+    assert added.id not in {a.id for a in find(other, Action, plan_id=world.teen_plan)}
+    assert [bool(e.after.get("deleted")) for e in events_for(other, "actions", added.id)] \
+        == [False, False, False, True]
 
 
 def _fill_step(choice: object = None, reason: str = "") -> None:
@@ -158,6 +173,7 @@ def test_propose_and_accept_a_handoff(qtbot, setup) -> None:  # type: ignore[no-
     assert "1 handoff is waiting" in ws.handoffs_tab.waiting.text()
     _fill_step(reason="Not adult social care until the assessment is done")
     qtbot.mouseClick(ws.handoffs_tab.decline, Qt.MouseButton.LeftButton)
+    settle(win)
     assert get(other, Handoff, world.handoff).status is HandoffStatus.DECLINED
 
     win.set_actor(world.sam_social)
@@ -165,6 +181,7 @@ def test_propose_and_accept_a_handoff(qtbot, setup) -> None:  # type: ignore[no-
     ws.plan_tab.actions_view.selectRow(_action_row(ws, world.teen_action))
     _fill_step(choice=world.dr_shah, reason="GP to lead the health check")
     qtbot.mouseClick(ws.plan_tab.hand_over, Qt.MouseButton.LeftButton)
+    settle(win)
     proposed = [h for h in find(other, Handoff, person_id=world.teen)
                 if h.status is HandoffStatus.PROPOSED]
     assert len(proposed) == 1 and proposed[0].to_professional_id == world.dr_shah
@@ -173,6 +190,7 @@ def test_propose_and_accept_a_handoff(qtbot, setup) -> None:  # type: ignore[no-
     win.set_actor(world.dr_shah)
     ws.handoffs_tab.view.selectRow(0)
     qtbot.mouseClick(ws.handoffs_tab.accept, Qt.MouseButton.LeftButton)
+    settle(win)
     assert get(other, Handoff, proposed[0].id).status is HandoffStatus.ACCEPTED
     action = get(other, Action, world.teen_action)
     assert (action.owner_professional_id, action.owner_agency_id) == (world.dr_shah, world.gp)
@@ -189,8 +207,10 @@ def test_decline_and_redirect_a_referral_until_it_is_a_dispute(qtbot, setup) -> 
     win.set_actor(world.carl_cpn)
     _fill_step(reason="The learning disability is the primary need")
     qtbot.mouseClick(tab.buttons[ReferralEventKind.DECLINED], Qt.MouseButton.LeftButton)
+    settle(win)
     _fill_step(choice=world.ld_team, reason="Back to the LD team")
     qtbot.mouseClick(tab.buttons[ReferralEventKind.REDIRECTED], Qt.MouseButton.LeftButton)
+    settle(win)
     referral = get(other, Referral, world.dual_referral)
     assert referral.status is ReferralStatus.REDIRECTED
     chain = bounce_chain(find(other, ReferralEvent, referral_id=world.dual_referral))

@@ -27,3 +27,11 @@ def when_modal(fill: Callable[[QWidget], None], tries: int = 1500) -> None:
 def file_settings(folder: Path) -> Settings:
     """Settings kept in a file of the test's own, never the user's."""
     return Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
+
+
+def settle(window: object) -> None:
+    """Wait until every edit the window handed to its writer is saved and its changes
+    reached the views (edits run off the GUI thread)."""
+    runner = window.edits.runner  # type: ignore[attr-defined]
+    if runner is not None:
+        assert runner.flush(), "an edit did not finish"

@@ -64,7 +64,12 @@ class Changes:
     @property
     def flags_may_change(self) -> bool:
         """Whether any flag may differ now (every table the rules read counts)."""
-        return not self.empty
+        return not self.empty or self.everyone
+
+    @staticmethod
+    def of_everything() -> Changes:
+        """Changes too many to list (an import): every view shows everything again."""
+        return Changes(everyone=True)
 
     def touches(self, person_id: str) -> bool:
         return self.everyone or person_id in self.person_ids

@@ -93,6 +93,8 @@ class Store:
         self.read_only = False
         #: When set, writes wait for its verdict on damage (see careplan.store.health).
         self.health: Health | None = None
+        #: When set, this connection only reads (the desktop window's): a write is a bug.
+        self.reads_only: str | None = None
 
     # -- opening -------------------------------------------------------------------
 
@@ -213,6 +215,10 @@ class Store:
         if key == "store_id":
             self._store_id = value
 
+    def reread_identity(self) -> None:
+        """Forget the cached store id (a transaction that changed it was rolled back)."""
+        self._store_id = None
+
     def _ensure_identity(self) -> None:
         if self.meta("store_id") is not None:
             return
@@ -273,7 +279,14 @@ class Store:
             raise _as_store_error(exc, self.path) from exc
 
     def _check_writable(self) -> None:
-        """Refuse a write, before attempting it, into a store that is read-only or damaged."""
+        """Refuse a write, before attempting it, into a store that is read-only or damaged.
+
+        Raises:
+            StoreError: read-only or damaged.
+            RuntimeError: a write on a connection that only reads (a bug).
+        """
+        if self.reads_only is not None:
+            raise RuntimeError(f"A write was attempted where {self.reads_only}.")
         if self.health is not None and not self.read_only:
             verdict = self.health.wait()
             if verdict is None:

@@ -14,7 +14,7 @@ model reports ``busy``. A newer sort or query makes an older result stale: it is
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -99,6 +99,19 @@ class CaseloadModel(QAbstractTableModel):
     def refresh(self) -> None:
         """Re-read everything, e.g. after an edit elsewhere."""
         self.set_query(self._query)
+
+    def refresh_persons(self, person_ids: Collection[str]) -> None:
+        """Read these persons' rows again (after their records changed); the order and
+        who is shown stay until the query runs again."""
+        if not person_ids or not self._keys:
+            return
+        keys = {k for pid in person_ids if (k := q.key_of(self._store, pid)) is not None}
+        rows = [i for i, key in enumerate(self._keys) if key in keys]
+        for block_no in {row // self.BLOCK for row in rows}:
+            self._blocks.pop(block_no, None)
+        last = self.columnCount() - 1
+        for row in rows:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, last))
 
     def set_flags(self, flags: Mapping[str, FlagSummary]) -> None:
         """Flag summaries per person id, computed by a worker."""

@@ -273,7 +273,8 @@ class ConferenceMode(QWidget):
         return self.attendee_model.present_ids()
 
     def finish(self) -> bool:
-        """Save the record and leave the mode; False if the user chose to stay."""
+        """Save the record and leave the mode once it is saved; False if the user chose
+        to stay."""
         self._add_decision()
         self._add_action()
         others = tuple(x.strip() for x in self.others.text().split(",") if x.strip())
@@ -291,8 +292,10 @@ class ConferenceMode(QWidget):
             chair_id=ws.actor.id if ws.actor else None, attendee_ids=tuple(self.attendee_ids()),
             other_attendees=others, agenda=tuple(agenda_for(ws)),
             decisions=tuple(self.decisions), ended_at=max(ws.now(), self.started_at))
-        saved = ws.act(lambda: cw.save_conference(ws.store, conference, ws.pf.plan,
-                                                  self.new_actions, ws.actor_id()))
-        if saved:
-            self.finished.emit()
-        return saved
+        plan, actions, actor = ws.pf.plan, list(self.new_actions), ws.actor_id()
+        # The mode closes once the record is saved; if it is refused, it stays open with
+        # everything captured, and says why.
+        ws.submit(self.tr("Record the case conference"),
+                  lambda s: cw.save_conference(s, conference, plan, actions, actor),
+                  done=lambda _: self.finished.emit())
+        return True

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from careplan.export import outfile
 from careplan.store import Store
+from careplan.store.changes import Changes
 from careplan.ui import settings as keys
 from careplan.ui import workers
 from careplan.ui.export_dialogs import AuditDialog
@@ -303,7 +304,9 @@ class ExportActions(QObject):
         box.setInformativeText("\n".join(lines[:2]))
         box.setDetailedText("\n".join(lines))
         box.open()
-        self.window.refresh()
+        runner = self.window.edits.runner
+        if runner is not None:  # the import wrote in its own worker: every view follows
+            runner.broadcast(Changes.of_everything())
 
 
 def _safe(name: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -33,6 +33,7 @@ from careplan.ui import settings as keys
 from careplan.ui import workers
 from careplan.ui.caseload_model import CaseloadModel
 from careplan.ui.caseload_view import CaseloadPanel
+from careplan.ui.changes_view import EditsView
 from careplan.ui.exports import ExportActions
 from careplan.ui.flagsource import load_flag_summaries
 from careplan.ui.flagview import not_checked
@@ -76,7 +77,8 @@ class MainWindow(QMainWindow):
         self.jobs: list[workers.Job] = []
         #: PersonWorkspace once a person was opened (only open_person adds one to the tabs).
         self._workspace_type: type[QWidget] | None = None
-        self.undo_group = QUndoGroup(self)
+        self.edits = EditsView(self)
+        self.undo_group = self.edits.undo_group
         self.setWindowTitle(self.tr("CarePlan"))
         self.setAccessibleName(self.tr("CarePlan"))
 
@@ -138,10 +140,7 @@ class MainWindow(QMainWindow):
                                         tr("Read the store again"))
         self.act_close_tab = self._action(tr("Close &person"), self.close_current_tab,
                                           QKeySequence.StandardKey.Close)
-        self.act_undo = self.undo_group.createUndoAction(self, tr("&Undo"))
-        self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
-        self.act_redo = self.undo_group.createRedoAction(self, tr("&Redo"))
-        self.act_redo.setShortcut(QKeySequence.StandardKey.Redo)
+        self.act_undo, self.act_redo = self.edits.act_undo, self.edits.act_redo
 
         bar = self.menuBar()
         file_menu = bar.addMenu(tr("&File"))
@@ -263,6 +262,7 @@ class MainWindow(QMainWindow):
         self.close_store()
         self.store = store
         self.health.watch(store, damage)
+        self.edits.start(store)
         self.settings.add_recent_store(text)
         self.model = CaseloadModel(store, self.today(), self)
         self.caseload = CaseloadPanel(self.model)
@@ -293,6 +293,7 @@ class MainWindow(QMainWindow):
         _import_workspace()
 
     def close_store(self) -> None:
+        self.edits.stop()  # saves on their way finish first
         self.health.stop()
         self.cancel_jobs()
         if self.caseload is not None:
@@ -355,13 +356,14 @@ class MainWindow(QMainWindow):
         path, today = self.store.path, self.today()
 
         def connect(job: workers.Job) -> None:
-            job.finished.connect(self._flags_ready)
+            job.finished.connect(self.flags_ready)
             job.failed.connect(self._flags_failed)
 
         self.run_job(self.tr("Checking flags"), lambda j: load_flag_summaries(path, today, j),
                      connect)
 
-    def _flags_ready(self, flags: Any) -> None:
+    def flags_ready(self, flags: Any) -> None:
+        """Flag summaries per person: the caseload and open workspaces show them."""
         self.flags, self.flags_error = dict(flags or {}), None
         if self.caseload is not None:
             self.caseload.set_flags(self.flags)
@@ -450,9 +452,8 @@ class MainWindow(QMainWindow):
                 self.tabs.setCurrentWidget(ws)
                 return ws
         ws = PersonWorkspace(self.store, person_id, self.today(), self.actor,
-                             self.directory_now())
+                             self.directory_now(), edits=self.edits)
         ws.set_flags(self.person_flags(person_id))
-        ws.changed.connect(self._store_changed)
         ws.minutes_requested.connect(self.exports.export_minutes)
         self.undo_group.addStack(ws.undo_stack)
         index = self.tabs.addTab(ws, ws.title())
@@ -467,9 +468,9 @@ class MainWindow(QMainWindow):
             self.directory = load_directory(self.store)
         return self.directory
 
-    def _store_changed(self) -> None:
-        if self.model is not None:
-            self.model.refresh()
+    def actor_id(self) -> str:
+        """Who is editing, as the audit log records them."""
+        return self.actor.id if self.actor else "unknown"
 
     def _tab_changed(self, index: int) -> None:
         ws = self.current_workspace()

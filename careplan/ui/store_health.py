@@ -150,6 +150,8 @@ class HealthWatch(QObject):
     def _show(self, store: Store, sentence: str, good: backup.Backup | None, *,
               searching: bool = False) -> None:
         store.read_only = True
+        if store.health is not None:  # the writer's connection shares this verdict
+            store.health.give(health.Verdict(False, sentence, full=False))
         self.banner.show_damage(store.path, sentence, good, searching=searching)
         self.window.setWindowTitle(self.tr("CarePlan — %s (damaged, read-only)")
                                    % Path(store.path).name)

@@ -1,8 +1,9 @@
 """A small table model over a list of domain records, with optional inline editing.
 
 Edits never change a record in place: ``setData`` builds the changed record (domain
-validation runs in its constructor) and hands old and new to ``on_edit``, which pushes
-an undo command that writes through the store and reloads.
+validation runs in its constructor) and hands old and new to ``on_edit``, which submits
+the write; the row shows the new record until the stored one arrives with the edit's
+changes.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         super().__init__(parent)
         self.columns = list(columns)
         self.records: list[T] = []
-        self.on_edit: Callable[[T, T, str], None] | None = None
+        #: Takes an edit (old, new, column header); False if it was refused at once.
+        self.on_edit: Callable[[T, T, str], bool] | None = None
         self.on_error: Callable[[str], None] | None = None
 
     def set_records(self, records: Sequence[T]) -> None:
@@ -124,6 +126,11 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
             return False
         if new == old:
             return False
-        if self.on_edit is not None:
-            self.on_edit(old, new, col.header)
+        if self.on_edit is not None and not self.on_edit(old, new, col.header):
+            return False
+        # Shown at once; the stored record replaces it when the edit's changes arrive
+        # (or the old one, if the store refuses it).
+        self.records[index.row()] = new
+        self.dataChanged.emit(self.index(index.row(), 0),
+                              self.index(index.row(), len(self.columns) - 1))
         return True

@@ -1,28 +1,28 @@
 """One person's workspace: header with flags, and the Plan … History tabs.
 
-Every change goes through a store function in one transaction with its audit event.
-Plan edits are undoable commands; handoffs, referral steps and sign-offs are deliberate
-acts confirmed in a dialog. A refused edit says why in one sentence and writes nothing;
-an edit of a record someone changed meanwhile says so and reloads.
+A thin container: each tab owns its dialogs and writes through the workspace's narrow
+interface (:meth:`PersonWorkspace.submit`, :meth:`PersonWorkspace.ask`), which hands
+the write to the window's one writer as an undoable operation. Views refresh from the
+Changes that come back (:meth:`PersonWorkspace.apply_changes`), whoever made them. A
+refused edit says why in one sentence and writes nothing; an edit of a record someone
+changed meanwhile says so and reloads.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QMessageBox, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
-from careplan.models import Action, AuditEvent, Entity, Handoff, Professional, Referral
-from careplan.models.enums import HandoffSubject, NeedDomain, ReferralEventKind
+from careplan.models import AuditEvent, Professional
 from careplan.models.facts import Directory
-from careplan.models.referral_chain import PANEL, bounce_chain
-from careplan.store import InputError, NotFoundError, StaleWriteError, Store, StoreError
-from careplan.store import casework as cw
+from careplan.store import NotFoundError, Store
+from careplan.store.changes import Changes, Done
 from careplan.store.person_file import (
     PersonFile,
     load_directory,
@@ -30,9 +30,8 @@ from careplan.store.person_file import (
     person_history,
 )
 from careplan.ui.flagview import FlagSummary
-from careplan.ui.workspace.commands import AddAction, EditPlanItem
 from careplan.ui.workspace.conferences_tab import ConferencesTab
-from careplan.ui.workspace.dialogs import StepDialog, default_answer_by
+from careplan.ui.workspace.forms import RecordForm
 from careplan.ui.workspace.funding_tab import FundingTab
 from careplan.ui.workspace.handoffs_tab import HandoffsTab
 from careplan.ui.workspace.header import PersonHeader
@@ -46,15 +45,14 @@ log = logging.getLogger(__name__)
 
 
 class PersonWorkspace(QWidget):
-    """Shows one person; ``changed`` fires after every write that succeeded."""
+    """Shows one person; its tabs write through :meth:`submit` and :meth:`ask`."""
 
-    changed = Signal()
     #: The user asked for the minutes of this case conference (its id) as a PDF.
     minutes_requested = Signal(str)
 
     def __init__(self, store: Store, person_id: str, today: date,
                  actor: Professional | None, directory: Directory | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, edits: Any = None) -> None:
         super().__init__(parent)
         self.store = store
         self.person_id = person_id
@@ -64,6 +62,9 @@ class PersonWorkspace(QWidget):
         self._directory = directory
         self.pf: PersonFile = load_person_file(store, person_id, self._dir())
         self.undo_stack = QUndoStack(self)
+        #: The window's edits (its writer); None in a workspace opened only to read.
+        self.edits = edits
+        self._stale_tabs: set[QWidget] = set()
         self.conference: Any = None
 
         self.header = PersonHeader()
@@ -86,7 +87,6 @@ class PersonWorkspace(QWidget):
                            (self.funding_tab, self.tr("F&unding")),
                            (self.history_tab, self.tr("Histor&y"))):
             self.tabs.addTab(tab, label)
-        self._stale_tabs: set[QWidget] = set()
         self.tabs.currentChanged.connect(self._tab_shown)
         self.normal = QWidget()
         normal_layout = QVBoxLayout(self.normal)
@@ -120,11 +120,14 @@ class PersonWorkspace(QWidget):
             return
         self._show_file()
 
-    def _show_file(self) -> None:
+    def _show_file(self, changes: Changes | None = None) -> None:
         self.header.show_person(self.pf, self.today, self.flags)
         # Only the visible tab is filled now; the others when first shown (fast open).
-        self._stale_tabs = {w for i in range(self.tabs.count())
-                            if (w := self.tabs.widget(i)) is not None}
+        # After an edit, only the tabs that show what it changed.
+        for i in range(self.tabs.count()):
+            tab = self.tabs.widget(i)
+            if tab is not None and (changes is None or tab.shows(changes)):  # type: ignore[attr-defined]
+                self._stale_tabs.add(tab)
         self._tab_shown(self.tabs.currentIndex())
         if self.conference is not None:
             self.conference.show_file()
@@ -134,6 +137,10 @@ class PersonWorkspace(QWidget):
         if tab in self._stale_tabs:
             self._stale_tabs.discard(tab)
             tab.show_file()  # type: ignore[attr-defined]
+
+    def show_tab(self, tab: QWidget) -> None:
+        """Bring one of this workspace's tabs to the front."""
+        self.tabs.setCurrentWidget(tab)
 
     def chosen_conference_id(self) -> str | None:
         """The case conference chosen in its tab, or the latest one if it was never shown."""
@@ -165,6 +172,8 @@ class PersonWorkspace(QWidget):
         return out
 
     # -- writing -------------------------------------------------------------------------
+    # The narrow interface the tabs write through: they own their dialogs; every write
+    # goes to the window's writer as an operation, and comes back as Changes.
 
     def actor_id(self) -> str:
         return self.actor.id if self.actor else "unknown"
@@ -172,226 +181,62 @@ class PersonWorkspace(QWidget):
     def refused(self, message: str) -> None:
         QMessageBox.warning(self, self.tr("Not saved"), message[:1].upper() + message[1:])
 
-    def _need_actor(self) -> bool:
+    def require_actor(self) -> bool:
+        """Whether someone is chosen to act as; says how to choose when nobody is."""
         if self.actor is None:
             self.refused(self.tr("Choose who you are first (File ▸ Who am I…); every change "
                                  "is recorded under a professional's name."))
             return False
         return True
 
-    def _after_write(self, error: Exception | None) -> None:
-        if error is None:
-            self.reload()
-            self.changed.emit()
-        elif isinstance(error, StaleWriteError | NotFoundError):
-            QMessageBox.warning(self, self.tr("Changed by someone else"), str(error))
-            self.reload()
-        elif isinstance(error, ValueError | StoreError):
-            self.refused(str(error))
-            self.reload()
-        else:
-            log.error("Unexpected error while saving", exc_info=error)
-            self.refused(self.tr("An unexpected error stopped the save; it was logged."))
-            self.reload()
+    def submit(self, label: str, write: Callable[[Store], Any], *,
+               done: Callable[[Done[Any]], Any] | None = None,
+               failed: Callable[[Exception], Any] | None = None) -> None:
+        """Hand ``write`` to the window's writer as an undoable edit called ``label``.
 
-    def act(self, fn: Callable[[], Any]) -> bool:
-        """Run one store write; report refusals plainly; reload either way."""
+        Views (this one included) refresh from the Changes it makes; ``done`` gets its
+        result, ``failed`` a refusal (by default said in a message, then reloaded).
+        """
+        if self.edits is None or self.edits.runner is None:
+            raise RuntimeError("this workspace was opened without a writer")
+        self.edits.runner.submit(label, write, stack=self.undo_stack, done=done,
+                                 failed=failed or self.edits.show_failure, owner=self)
+
+    def ask(self, form: RecordForm, label: str,
+            write_for: Callable[[Any], Callable[[Store], Any]],
+            done: Callable[[Done[Any]], Any] | None = None) -> bool:
+        """Show ``form``; on OK save what it built as ``label``. The form stays open with
+        the user's entries until the store has taken them, and says why if it will not."""
+
+        def save(built: Any, saved: Callable[[], None],
+                 refused: Callable[[Exception], None]) -> None:
+            def ok(result: Done[Any]) -> None:
+                saved()
+                if done is not None:
+                    done(result)
+
+            self.submit(label, write_for(built), done=ok, failed=refused)
+
+        form.saving(save)
+        form.finish()
+        return bool(form.exec())
+
+    def apply_changes(self, changes: Changes, directory: Directory | None = None) -> None:
+        """Show what ``changes`` (this person's) did: the file is read again; the header
+        and the tabs showing those records are refreshed, selections kept."""
+        if directory is not None:
+            self._directory = directory
         try:
-            fn()
-        except (ValueError, InputError, StoreError) as exc:
-            self._after_write(exc)
-            return False
-        except Exception as exc:
-            self._after_write(exc)
-            return False
-        self._after_write(None)
-        return True
-
-    def edit_plan_item(self, old: Entity, new: Entity, what: str) -> None:
-        """Called from a model's setData: write now, but reload (which resets the
-        models) and report only once the view has closed its editor."""
-        if not self._need_actor():
+            self.pf = load_person_file(self.store, self.person_id, self._dir())
+        except NotFoundError:
+            QMessageBox.warning(self, self.tr("Person not found"),
+                                self.tr("This person is no longer in the store."))
             return
-        cmd: EditPlanItem[Any] = EditPlanItem(
-            self.store, self.actor_id, old, new,
-            self.tr("Change %s of %s") % (what.lower(), old.NOUN), self._after_write)
-        try:
-            cmd.apply_first()
-        except Exception as exc:
-            QTimer.singleShot(0, self, lambda e=exc: self._after_write(e))
-            return
-        self.undo_stack.push(cmd)
-        QTimer.singleShot(0, self, lambda: self._after_write(None))
-
-    def add_action(self) -> None:
-        if not self._need_actor():
-            return
-        plan = self.pf.plan
-        if plan is None:
-            self.refused(self.tr("action: this person has no care plan yet"))
-            return
-        assert self.actor is not None
-        in_team = any(pid == self.actor.id for _, pid in self.team_choices())
-        action = Action(plan_id=plan.id, description=self.tr("New action — describe it"),
-                        owner_professional_id=self.actor.id if in_team else None,
-                        owner_agency_id=self.actor.agency_id if in_team else None,
-                        due_date=self.today + timedelta(days=14))
-        cmd = AddAction(self.store, self.actor_id, action, self.tr("Add action"),
-                        self._after_write)
-        try:
-            cmd.apply_first()
-        except Exception as exc:
-            self._after_write(exc)
-            return
-        self.undo_stack.push(cmd)
-        self._after_write(None)
-        self.tabs.setCurrentWidget(self.plan_tab)
-        view, model = self.plan_tab.actions_view, self.plan_tab.action_model
-        for row, record in enumerate(model.records):
-            if record.id == action.id:
-                view.setCurrentIndex(model.index(row, 0))
-                view.edit(model.index(row, 0))
-
-    def sign_plan(self) -> None:
-        plan = self.pf.plan
-        if plan is None or not self._need_actor():
-            return
-        assert self.actor is not None
-        agency = self.pf.directory.agency_name(self.actor.agency_id)
-        answer = QMessageBox.question(
-            self, self.tr("Sign the plan"),
-            self.tr("Sign version %d of %s's plan for %s?") % (
-                plan.plan_version, self.pf.person.name, agency))
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        actor = self.actor
-        self.act(lambda: cw.sign_plan(self.store, plan, actor, self.now()))
+        self._show_file(changes)
 
     def now(self) -> datetime:
         """The time of day now, on the workspace's "today" (injectable for tests)."""
         return datetime.combine(self.today, datetime.now().time().replace(microsecond=0))
-
-    def propose_handoff(self, action: Action | None) -> None:
-        if not self._need_actor():
-            return
-        assert self.actor is not None
-        d = self.pf.directory
-        giver = self.actor
-        if action is not None and action.owner_professional_id in d.professionals:
-            giver = d.professionals[str(action.owner_professional_id)]
-        choices = [(f"{p.name} — {p.role.value}, {d.agency_name(p.agency_id)}", p.id)
-                   for p in d.professionals.values() if p.id != giver.id]
-        what = (self.tr("the action “%s”") % action.description if action
-                else self.tr("coordinating %s (lead professional)") % self.pf.person.name)
-        dialog = StepDialog(
-            self.tr("Propose a handoff"),
-            self.tr("Hand over %s from %s. The receiver accepts or declines; until then "
-                    "%s stays responsible.") % (what, giver.name, giver.name),
-            self, choice_label=self.tr("&To:"), choices=choices,
-            date_label=self.tr("&Answer by:"), default_date=default_answer_by(self.today),
-            text_label=self.tr("&Note:"))
-        if not dialog.exec():
-            return
-        receiver = d.professionals.get(str(dialog.chosen()))
-        if receiver is None:
-            return
-        day = dialog.day() or self.today
-
-        def write() -> None:
-            handoff = Handoff(
-                person_id=self.person_id,
-                subject=HandoffSubject.ACTION if action else HandoffSubject.COORDINATION,
-                action_id=action.id if action else None, from_professional_id=giver.id,
-                from_agency_id=giver.agency_id, to_professional_id=receiver.id,
-                to_agency_id=receiver.agency_id, proposed_at=self.now(), answer_by=day,
-                reason=dialog.reason())
-            cw.propose_handoff(self.store, handoff, self.actor_id())
-
-        if self.act(write):
-            self.tabs.setCurrentWidget(self.handoffs_tab)
-
-    def answer_handoff(self, handoff: Handoff, accept: bool) -> None:
-        if not self._need_actor():
-            return
-        reason = ""
-        if not accept:
-            dialog = StepDialog(self.tr("Decline the handoff"), self.tr(
-                "Say why, so the team can find the right person."), self,
-                text_label=self.tr("&Reason:"), text_required=True)
-            if not dialog.exec():
-                return
-            reason = dialog.reason()
-        self.act(lambda: cw.answer_handoff(self.store, handoff, accept, self.now(),
-                                           self.actor_id(), reason))
-
-    def withdraw_handoff(self, handoff: Handoff) -> None:
-        if self._need_actor():
-            self.act(lambda: cw.withdraw_handoff(self.store, handoff, self.actor_id()))
-
-    def _teams(self, exclude: str | None = None) -> list[tuple[str, str]]:
-        return [(a.name, a.id) for a in self.pf.directory.agencies.values() if a.id != exclude]
-
-    def send_referral(self) -> None:
-        if not self._need_actor():
-            return
-        assert self.actor is not None
-        dialog = StepDialog(
-            self.tr("Send a referral"), self.tr("Ask another team to take on a need."), self,
-            choice_label=self.tr("&To team:"), choices=self._teams(self.actor.agency_id),
-            domain=True, text_label=self.tr("&Summary:"), text_required=True)
-        if not dialog.exec():
-            return
-        actor = self.actor
-        domain = dialog.need_domain() or NeedDomain.OTHER
-        referral = Referral(person_id=self.person_id, domain=domain, summary=dialog.reason(),
-                            from_agency_id=actor.agency_id, sent_on=self.today)
-        self.act(lambda: cw.send_referral(self.store, referral, str(dialog.chosen()),
-                                          actor.id))
-
-    def referral_step(self, referral: Referral, kind: ReferralEventKind) -> None:
-        if not self._need_actor():
-            return
-        chain = bounce_chain(self.pf.referral_events.get(referral.id, []))
-        holder = chain.holdings[-1].holder if chain.holdings else None
-        team = holder if holder and holder != PANEL else None
-        holder_name = self.pf.directory.agency_name(team) or self.tr("the panel")
-        tr = self.tr
-        step: cw.ReferralStep | None = None
-        if kind is ReferralEventKind.ACCEPTED:
-            step = cw.ReferralStep(kind, self.today, team_id=team)
-        elif kind is ReferralEventKind.DECLINED:
-            dialog = StepDialog(tr("Decline the referral"), tr(
-                "%s declines this referral. Say why: declines are counted, and a referral "
-                "declined by two teams becomes a dispute.") % holder_name, self,
-                reason_codes=True, text_label=tr("&Reason:"), text_required=True)
-            if dialog.exec():
-                step = cw.ReferralStep(kind, self.today, team_id=team, reason=dialog.reason(),
-                                       reason_code=dialog.reason_code())
-        elif kind is ReferralEventKind.REDIRECTED:
-            dialog = StepDialog(tr("Redirect the referral"), tr(
-                "Send the referral from %s to another team.") % holder_name, self,
-                choice_label=tr("&To team:"), choices=self._teams(team),
-                text_label=tr("&Why:"))
-            if dialog.exec():
-                step = cw.ReferralStep(kind, self.today, team_id=team,
-                                       to_team_id=str(dialog.chosen()), reason=dialog.reason())
-        elif kind is ReferralEventKind.ESCALATED:
-            dialog = StepDialog(tr("Escalate to a panel"), tr(
-                "Ask the panel to decide which team leads."), self,
-                text_label=tr("&Why:"), text_required=True)
-            if dialog.exec():
-                step = cw.ReferralStep(kind, self.today, team_id=team, reason=dialog.reason())
-        elif kind is ReferralEventKind.PANEL_DECISION:
-            dialog = StepDialog(tr("Record the panel's decision"), tr(
-                "Which team leads, as the panel decided."), self,
-                choice_label=tr("&Lead team:"), choices=self._teams(),
-                text_label=tr("&Decision:"), text_required=True)
-            if dialog.exec():
-                step = cw.ReferralStep(kind, self.today, team_id=str(dialog.chosen()),
-                                       reason=dialog.reason())
-        if step is not None:
-            chosen = step
-            self.act(lambda: cw.referral_step(self.store, referral, chosen, self.actor_id()))
 
     # -- case conference mode ----------------------------------------------------------------
 
@@ -399,7 +244,7 @@ class PersonWorkspace(QWidget):
         from careplan.ui.conference import ConferenceMode
 
         if self.conference is None:
-            if not self._need_actor():
+            if not self.require_actor():
                 return
             self.conference = ConferenceMode(self)
             self.conference.finished.connect(self._conference_closed)
@@ -419,7 +264,12 @@ class PersonWorkspace(QWidget):
         self.reload()
 
     def confirm_close(self) -> bool:
-        """Leaving with a conference in progress saves it first (nothing is lost)."""
+        """Leaving with a conference in progress saves it first (nothing is lost): the
+        tab closes only once the record is saved."""
         if self.conference is not None:
-            return bool(self.conference.finish())
+            if not self.conference.finish():
+                return False
+            if self.edits is not None and self.edits.runner is not None:
+                self.edits.runner.flush()
+            return self.conference is None
         return True

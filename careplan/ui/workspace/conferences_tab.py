@@ -13,6 +13,8 @@ from careplan.ui.workspace.tables import record_table
 
 
 class ConferencesTab(WorkspaceTab):
+    SHOWS = frozenset({"actions", "case_conferences", "professionals"})
+
     def build(self) -> None:
         ws = self.ws
         tr = self.tr

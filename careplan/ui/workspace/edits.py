@@ -1,13 +1,14 @@
 """Adding needs and outcomes, care team membership, the lead professional and consent.
 
 Each edit asks in a :class:`RecordForm` (the record's validation names the field, and
-the form stays open), then pushes a :class:`StoreCommand` whose do and undo are store
-functions. Undoing an addition removes the record (the audit trail keeps both events).
+the form stays open until the store has taken it), then saves through the workspace's
+writer as an undoable operation. Undoing any edit puts back every row it wrote;
+undoing an addition removes the record (the audit trail keeps both events).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from careplan.models import CareTeamMember, Consent, Need, Outcome
 from careplan.models.enums import ConsentStatus, NeedDomain, Role
@@ -15,31 +16,9 @@ from careplan.store import team
 from careplan.store.casework import save_plan_item
 from careplan.ui import text
 from careplan.ui.workspace.forms import RecordForm
-from careplan.ui.workspace.store_command import StoreCommand
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from careplan.ui.workspace import PersonWorkspace
-
-
-def push(ws: PersonWorkspace, label: str, do: Callable[[], Any], undo: Callable[[], Any],
-         first: Callable[[], Any] | None = None) -> bool:
-    """Do it through the store now; on success put it on the workspace's undo stack."""
-    command = StoreCommand(label, do, undo, ws._after_write, first)
-    try:
-        command.apply_first()
-    except Exception as exc:  # refusals are shown plainly, bugs logged: see _after_write
-        ws._after_write(exc)
-        return False
-    ws.undo_stack.push(command)
-    ws._after_write(None)
-    return True
-
-
-def _ask(ws: PersonWorkspace, form: RecordForm) -> Any:
-    form.finish()
-    return form.built if form.exec() else None
 
 
 # -- the plan ------------------------------------------------------------------------------
@@ -47,7 +26,7 @@ def _ask(ws: PersonWorkspace, form: RecordForm) -> Any:
 
 def add_need(ws: PersonWorkspace) -> bool:
     plan = ws.pf.plan
-    if not ws._need_actor():
+    if not ws.require_actor():
         return False
     if plan is None:
         ws.refused(ws.tr("need: this person has no care plan yet"))
@@ -60,17 +39,13 @@ def add_need(ws: PersonWorkspace) -> bool:
     form.add_text("description", tr("&Need:"), hint=tr("e.g. Help to manage money"))
     form.add_choice("domain", tr("&Domain:"), [(d.value, d) for d in NeedDomain],
                     NeedDomain.SOCIAL_CARE)
-    need = _ask(ws, form)
-    if need is None:
-        return False
-    store, actor = ws.store, ws.actor_id
-    return push(ws, tr("Add need"), lambda: save_plan_item(store, need, actor()),
-                lambda: team.remove_added(store, need, actor()))
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Add need"), lambda need: lambda s: save_plan_item(s, need, actor))
 
 
 def add_outcome(ws: PersonWorkspace) -> bool:
     plan = ws.pf.plan
-    if not ws._need_actor():
+    if not ws.require_actor():
         return False
     if plan is None:
         ws.refused(ws.tr("outcome: this person has no care plan yet"))
@@ -90,23 +65,16 @@ def add_outcome(ws: PersonWorkspace) -> bool:
     form.add_choice("need", tr("For &need:"), [(tr("— none —"), None)]
                     + [(n.description, n.id) for n in ws.pf.needs])
     form.add_text("target", tr("&Target date:"), hint=tr("optional, e.g. 1 Sep 2025"))
-    outcome = _ask(ws, form)
-    if outcome is None:
-        return False
-    store, actor = ws.store, ws.actor_id
-    return push(ws, tr("Add outcome"), lambda: save_plan_item(store, outcome, actor()),
-                lambda: team.remove_added(store, outcome, actor()))
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Add outcome"),
+                  lambda outcome: lambda s: save_plan_item(s, outcome, actor))
 
 
 # -- the care team -------------------------------------------------------------------------
 
 
-def _lead_id(ws: PersonWorkspace) -> str | None:
-    return next((m.id for m in ws.pf.team if m.is_lead), None)
-
-
 def add_member(ws: PersonWorkspace) -> bool:
-    if not ws._need_actor():
+    if not ws.require_actor():
         return False
     tr, d = ws.tr, ws.pf.directory
     present = {m.professional_id for m in ws.pf.team if m.active_on(ws.today)}
@@ -129,21 +97,16 @@ def add_member(ws: PersonWorkspace) -> bool:
     form.add_date("start", tr("&From:"), ws.today)
     form.add_choice("lead", tr("&Lead professional:"),
                     [(tr("no"), False), (tr("yes — the care coordinator from now on"), True)])
-    member = _ask(ws, form)
-    if member is None:
-        return False
-    store, actor, lead = ws.store, ws.actor_id, _lead_id(ws)
-    name = d.professional_name(member.professional_id)
-    return push(ws, tr("Add %s to the care team") % name,
-                lambda: team.add_member(store, member, actor()),
-                lambda: team.undo_add_member(store, member, lead, actor()))
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Add to the care team"),
+                  lambda member: lambda s: team.add_member(s, member, actor))
 
 
 def end_membership(ws: PersonWorkspace, member: CareTeamMember | None) -> bool:
     if member is None:
         ws.refused(ws.tr("care team member: choose whose membership ends first"))
         return False
-    if not ws._need_actor():
+    if not ws.require_actor():
         return False
     tr = ws.tr
     name = ws.pf.directory.professional_name(member.professional_id)
@@ -152,35 +115,29 @@ def end_membership(ws: PersonWorkspace, member: CareTeamMember | None) -> bool:
         % (name, ws.pf.person.name),
         lambda f: member.evolve(end_date=f.day("end")), ws)
     form.add_date("end", tr("&Last day:"), ws.today)
-    ended = _ask(ws, form)
-    if ended is None:
-        return False
-    store, actor, day = ws.store, ws.actor_id, ended.end_date
-    return push(ws, tr("End %s's membership") % name,
-                lambda: team.rewrite(store, ended, member, actor()),
-                lambda: team.rewrite(store, member, ended, actor()),
-                first=lambda: team.end_membership(store, member, day, actor()))
+    actor = ws.actor_id()
+    return ws.ask(form, tr("End %s's membership") % name,
+                  lambda ended: lambda s: team.end_membership(s, member, ended.end_date, actor))
 
 
 def make_lead(ws: PersonWorkspace, member: CareTeamMember | None) -> bool:
     if member is None:
         ws.refused(ws.tr("lead professional: choose a member of the care team first"))
         return False
-    if not ws._need_actor() or member.is_lead:
+    if not ws.require_actor() or member.is_lead:
         return False
-    store, actor, person = ws.store, ws.actor_id, ws.person_id
-    previous = _lead_id(ws)
+    actor, person = ws.actor_id(), ws.person_id
     name = ws.pf.directory.professional_name(member.professional_id)
-    return push(ws, ws.tr("Make %s the lead professional") % name,
-                lambda: team.set_lead(store, person, member.id, actor()),
-                lambda: team.set_lead(store, person, previous, actor()))
+    ws.submit(ws.tr("Make %s the lead professional") % name,
+              lambda s: team.set_lead(s, person, member.id, actor))
+    return True
 
 
 # -- consent -----------------------------------------------------------------------------
 
 
 def record_consent(ws: PersonWorkspace) -> bool:
-    if not ws._need_actor():
+    if not ws.require_actor():
         return False
     assert ws.actor is not None
     tr, d, actor_pro = ws.tr, ws.pf.directory, ws.actor
@@ -202,10 +159,6 @@ def record_consent(ws: PersonWorkspace) -> bool:
     form.add_text("basis", tr("Legal &basis:"),
                   hint=tr("needed for “legal basis”, e.g. Care Act 2014 s.42"))
     form.add_date("recorded", tr("&Recorded on:"), ws.today)
-    consent = _ask(ws, form)
-    if consent is None:
-        return False
-    store, actor = ws.store, ws.actor_id
-    return push(ws, tr("Record consent for %s") % d.agency_name(consent.agency_id),
-                lambda: team.record_consent(store, consent, actor()),
-                lambda: team.remove_added(store, consent, actor()))
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Record consent to share"),
+                  lambda consent: lambda s: team.record_consent(s, consent, actor))

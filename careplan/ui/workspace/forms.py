@@ -1,12 +1,15 @@
 """A small form that builds a domain record, and refuses to close while it is invalid.
 
 ``build`` turns the form's values into the record; the record's own validation (or
-``build``) raises ValueError naming the field, which is shown in the form; nothing is
-written until the form is accepted.
+``build``) raises ValueError naming the field, which is shown in the form. With a
+``save`` step (see :meth:`RecordForm.saving`) the form stays open, with everything the
+user typed, until the store has taken the record; a refusal (a lock held too long,
+someone else's change) is shown in the form instead of closing it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -22,6 +25,11 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QWidget,
 )
+
+log = logging.getLogger(__name__)
+
+#: Hands the built record to the store: (record, on saved, on refused).
+Save = Callable[[Any, Callable[[], None], Callable[[Exception], None]], None]
 
 
 class RecordForm(QDialog):
@@ -47,6 +55,8 @@ class RecordForm(QDialog):
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.check)
         self.buttons.rejected.connect(self.reject)
+        self._save: Save | None = None
+        self.is_saving = False
 
     def _row(self, name: str, label: str, widget: QWidget) -> None:
         widget.setAccessibleName(label.replace("&", "").rstrip(":"))
@@ -96,12 +106,45 @@ class RecordForm(QDialog):
         q = widget.date()
         return date(q.year(), q.month(), q.day())
 
+    def saving(self, save: Save) -> None:
+        """Save the built record through ``save`` before closing (see the module)."""
+        self._save = save
+
     def check(self) -> None:
-        """Build the record; on a ValueError show it (naming the field) and stay open."""
+        """Build the record; on a ValueError show it (naming the field) and stay open.
+        Then save it, if a save step was given, and close once it is saved."""
+        if self.is_saving:
+            return
         try:
             self.built = self.build(self)
         except ValueError as exc:
-            message = str(exc)
-            self.error.setText(message[:1].upper() + message[1:])
+            self._say(str(exc))
             return
+        if self._save is None:
+            self.accept()
+            return
+        self.is_saving = True
+        self.buttons.setEnabled(False)
+        self.error.setText(self.tr("Saving…"))
+        self._save(self.built, self._saved, self._not_saved)
+
+    def _saved(self) -> None:
+        self.is_saving = False
         self.accept()
+
+    def _not_saved(self, error: Exception) -> None:
+        self.is_saving = False
+        self.buttons.setEnabled(True)
+        if isinstance(error, ValueError | OSError) or type(error).__module__.startswith(
+                "careplan.store"):
+            self._say(str(error))
+        else:
+            log.error("Unexpected error while saving", exc_info=error)
+            self._say(self.tr("An unexpected error stopped the save; it was logged."))
+
+    def _say(self, message: str) -> None:
+        self.error.setText(message[:1].upper() + message[1:])
+
+    def reject(self) -> None:
+        if not self.is_saving:  # the save decides: closing now would hide its outcome
+            super().reject()

@@ -62,6 +62,10 @@ def _unit(r: CostRow) -> str:
 
 
 class FundingTab(WorkspaceTab):
+    SHOWS = frozenset({
+        "action_costs", "action_funders", "actions", "agencies", "budget_contributions",
+        "funding_streams", "joint_budgets", "personal_budgets"})
+
     def build(self) -> None:
         tr = self.tr
         self.costs = RecordTableModel[CostRow]([

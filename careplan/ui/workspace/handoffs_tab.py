@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from careplan.models import Handoff
+from careplan.models import Action, Handoff
 from careplan.models.enums import HandoffStatus, HandoffSubject
 from careplan.models.facts import Directory
+from careplan.store import casework as cw
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace.dialogs import StepDialog, default_answer_by
 from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
 
 class HandoffsTab(WorkspaceTab):
+    SHOWS = frozenset({"handoffs", "actions", "professionals", "agencies"})
+
     def build(self) -> None:
         ws = self.ws
         tr = self.tr
@@ -41,7 +45,7 @@ class HandoffsTab(WorkspaceTab):
         self.view = record_table(self.model, tr("Handoffs"), stretch=0)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
         self.propose = QPushButton(tr("&Propose handing over coordination…"))
-        self.propose.clicked.connect(lambda: ws.propose_handoff(None))
+        self.propose.clicked.connect(lambda: self.propose_handoff(None))
         self.accept = QPushButton(tr("&Accept"))
         self.accept.clicked.connect(lambda: self._answer(True))
         self.decline = QPushButton(tr("&Decline…"))
@@ -83,15 +87,68 @@ class HandoffsTab(WorkspaceTab):
         self.decline.setEnabled(waiting)
         self.withdraw.setEnabled(waiting)
 
+    # -- acts -----------------------------------------------------------------------------
+
+    def propose_handoff(self, action: Action | None) -> None:
+        """Propose handing over ``action`` (None: coordinating the person) to someone."""
+        ws = self.ws
+        if not ws.require_actor():
+            return
+        assert ws.actor is not None
+        d = ws.pf.directory
+        giver = ws.actor
+        if action is not None and action.owner_professional_id in d.professionals:
+            giver = d.professionals[str(action.owner_professional_id)]
+        choices = [(f"{p.name} — {p.role.value}, {d.agency_name(p.agency_id)}", p.id)
+                   for p in d.professionals.values() if p.id != giver.id]
+        what = (self.tr("the action “%s”") % action.description if action
+                else self.tr("coordinating %s (lead professional)") % ws.pf.person.name)
+        dialog = StepDialog(
+            self.tr("Propose a handoff"),
+            self.tr("Hand over %s from %s. The receiver accepts or declines; until then "
+                    "%s stays responsible.") % (what, giver.name, giver.name),
+            self, choice_label=self.tr("&To:"), choices=choices,
+            date_label=self.tr("&Answer by:"), default_date=default_answer_by(ws.today),
+            text_label=self.tr("&Note:"))
+        if not dialog.exec():
+            return
+        receiver = d.professionals.get(str(dialog.chosen()))
+        if receiver is None:
+            return
+        handoff = Handoff(
+            person_id=ws.person_id,
+            subject=HandoffSubject.ACTION if action else HandoffSubject.COORDINATION,
+            action_id=action.id if action else None, from_professional_id=giver.id,
+            from_agency_id=giver.agency_id, to_professional_id=receiver.id,
+            to_agency_id=receiver.agency_id, proposed_at=ws.now(),
+            answer_by=dialog.day() or ws.today, reason=dialog.reason())
+        actor = ws.actor_id()
+        ws.submit(self.tr("Propose a handoff to %s") % receiver.name,
+                  lambda s: cw.propose_handoff(s, handoff, actor),
+                  done=lambda _: ws.show_tab(self))
+
     def _answer(self, accept: bool) -> None:
-        h = self.current()
-        if h is not None:
-            self.ws.answer_handoff(h, accept)
+        h, ws = self.current(), self.ws
+        if h is None or not ws.require_actor():
+            return
+        reason = ""
+        if not accept:
+            dialog = StepDialog(self.tr("Decline the handoff"), self.tr(
+                "Say why, so the team can find the right person."), self,
+                text_label=self.tr("&Reason:"), text_required=True)
+            if not dialog.exec():
+                return
+            reason = dialog.reason()
+        at, actor = ws.now(), ws.actor_id()
+        ws.submit(self.tr("Accept the handoff") if accept else self.tr("Decline the handoff"),
+                  lambda s: cw.answer_handoff(s, h, accept, at, actor, reason))
 
     def _withdraw(self) -> None:
-        h = self.current()
-        if h is not None:
-            self.ws.withdraw_handoff(h)
+        h, ws = self.current(), self.ws
+        if h is not None and ws.require_actor():
+            actor = ws.actor_id()
+            ws.submit(self.tr("Withdraw the handoff"),
+                      lambda s: cw.withdraw_handoff(s, h, actor))
 
     def fill(self) -> None:
         records = self.ws.pf.handoffs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -10,6 +11,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -18,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from careplan.models import Action, Need, Outcome
 from careplan.models.enums import ActionStatus, OutcomeStatus
+from careplan.store import casework as cw
+from careplan.store.casework import PlanItem, save_plan_item
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace import edits
@@ -26,6 +30,9 @@ from careplan.ui.workspace.tables import record_table
 
 
 class PlanTab(WorkspaceTab):
+    SHOWS = frozenset({"persons", "care_plans", "needs", "outcomes", "actions",
+                       "plan_signoffs", "care_team_members", "professionals", "agencies"})
+
     def build(self) -> None:
         ws = self.ws
         tr = self.tr
@@ -34,7 +41,7 @@ class PlanTab(WorkspaceTab):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setAccessibleName(tr("Plan version, status and sign-offs"))
         self.sign_button = QPushButton(tr("&Sign this version"))
-        self.sign_button.clicked.connect(ws.sign_plan)
+        self.sign_button.clicked.connect(self.sign)
         self.matters = QLabel()
         self.matters.setWordWrap(True)
         self.matters.setAccessibleName(tr("What matters to me"))
@@ -74,17 +81,17 @@ class PlanTab(WorkspaceTab):
                    edit=lambda a, v: a.evolve(status=v)),
         ], self)
         for model in (self.need_model, self.outcome_model, self.action_model):
-            model.on_edit = ws.edit_plan_item
+            model.on_edit = self._edited
             model.on_error = ws.refused
         self.needs_view = record_table(self.need_model, tr("Needs"))
         self.outcomes_view = record_table(self.outcome_model, tr("Outcomes"))
         self.actions_view = record_table(self.action_model, tr("Actions"))
 
         self.add_action = QPushButton(tr("&Add action"))
-        self.add_action.clicked.connect(ws.add_action)
+        self.add_action.clicked.connect(self.new_action)
         self.hand_over = QPushButton(tr("&Hand over action…"))
         self.hand_over.clicked.connect(self._hand_over)
-        QShortcut(QKeySequence("Ins"), self.actions_view, ws.add_action)
+        QShortcut(QKeySequence("Ins"), self.actions_view, self.new_action)
 
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
@@ -127,7 +134,64 @@ class PlanTab(WorkspaceTab):
         if not index.isValid():
             self.ws.refused(self.tr("action: choose the action to hand over first"))
             return
-        self.ws.propose_handoff(self.action_model.record(index.row()))
+        self.ws.handoffs_tab.propose_handoff(self.action_model.record(index.row()))
+
+    # -- edits ---------------------------------------------------------------------------
+
+    def _edited(self, old: PlanItem, new: PlanItem, what: str) -> bool:
+        """A cell changed in one of the tables: save the record (undoable)."""
+        if not self.ws.require_actor():
+            return False
+        actor = self.ws.actor_id()
+        self.ws.submit(self.tr("Change %s of %s") % (what.lower(), old.NOUN),
+                       lambda s: save_plan_item(s, new, actor))
+        return True
+
+    def new_action(self) -> None:
+        """Add an action owned by whoever adds it (when in the team), due in 14 days, and
+        open its description for typing once it is saved."""
+        ws = self.ws
+        if not ws.require_actor():
+            return
+        plan = ws.pf.plan
+        if plan is None:
+            ws.refused(self.tr("action: this person has no care plan yet"))
+            return
+        assert ws.actor is not None
+        in_team = any(pid == ws.actor.id for _, pid in ws.team_choices())
+        action = Action(plan_id=plan.id, description=self.tr("New action — describe it"),
+                        owner_professional_id=ws.actor.id if in_team else None,
+                        owner_agency_id=ws.actor.agency_id if in_team else None,
+                        due_date=ws.today + timedelta(days=14))
+        actor = ws.actor_id()
+        ws.submit(self.tr("Add action"), lambda s: save_plan_item(s, action, actor),
+                  done=lambda _: self._start_typing(action.id))
+
+    def _start_typing(self, action_id: str) -> None:
+        self.ws.show_tab(self)
+        view, model = self.actions_view, self.action_model
+        for row, record in enumerate(model.records):
+            if record.id == action_id:
+                view.setCurrentIndex(model.index(row, 0))
+                view.edit(model.index(row, 0))
+
+    def sign(self) -> None:
+        """Sign the plan's current version for the signer's agency, once confirmed."""
+        ws = self.ws
+        plan = ws.pf.plan
+        if plan is None or not ws.require_actor():
+            return
+        assert ws.actor is not None
+        agency = ws.pf.directory.agency_name(ws.actor.agency_id)
+        answer = QMessageBox.question(
+            self, self.tr("Sign the plan"),
+            self.tr("Sign version %d of %s's plan for %s?") % (
+                plan.plan_version, ws.pf.person.name, agency))
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        actor, at = ws.actor, ws.now()
+        ws.submit(self.tr("Sign version %d of the plan") % plan.plan_version,
+                  lambda s: cw.sign_plan(s, plan, actor, at))
 
     def _size_sections(self) -> None:
         """Needs and outcomes get the height of their rows; actions get the rest."""

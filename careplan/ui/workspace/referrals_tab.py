@@ -13,12 +13,14 @@ from PySide6.QtWidgets import (
 )
 
 from careplan.models import Referral, ReferralEvent
-from careplan.models.enums import ReferralEventKind, ReferralStatus
+from careplan.models.enums import NeedDomain, ReferralEventKind, ReferralStatus
 from careplan.models.facts import Directory
-from careplan.models.referral_chain import BounceChain, bounce_chain
+from careplan.models.referral_chain import PANEL, BounceChain, bounce_chain
+from careplan.store import casework as cw
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace.chain_view import BounceChainView
+from careplan.ui.workspace.dialogs import StepDialog
 from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
@@ -27,6 +29,8 @@ _OPEN = (ReferralStatus.SENT, ReferralStatus.DECLINED, ReferralStatus.REDIRECTED
 
 
 class ReferralsTab(WorkspaceTab):
+    SHOWS = frozenset({"agencies", "professionals", "referral_events", "referrals"})
+
     def build(self) -> None:
         ws = self.ws
         tr = self.tr
@@ -65,7 +69,7 @@ class ReferralsTab(WorkspaceTab):
         self.buttons: dict[ReferralEventKind, QPushButton] = {}
         row = QHBoxLayout()
         send = QPushButton(tr("Se&nd referral…"))
-        send.clicked.connect(ws.send_referral)
+        send.clicked.connect(self.send)
         row.addWidget(send)
         for kind, label in ((ReferralEventKind.ACCEPTED, tr("&Accept")),
                             (ReferralEventKind.DECLINED, tr("&Decline…")),
@@ -99,10 +103,83 @@ class ReferralsTab(WorkspaceTab):
         index = self.list_view.currentIndex()
         return self.referrals.record(index.row()) if index.isValid() else None
 
+    # -- acts -----------------------------------------------------------------------------
+
+    def _teams(self, exclude: str | None = None) -> list[tuple[str, str]]:
+        return [(a.name, a.id) for a in self.ws.pf.directory.agencies.values()
+                if a.id != exclude]
+
+    def send(self) -> None:
+        """Send a referral from the actor's agency to another team."""
+        ws, tr = self.ws, self.tr
+        if not ws.require_actor():
+            return
+        assert ws.actor is not None
+        dialog = StepDialog(
+            tr("Send a referral"), tr("Ask another team to take on a need."), self,
+            choice_label=tr("&To team:"), choices=self._teams(ws.actor.agency_id),
+            domain=True, text_label=tr("&Summary:"), text_required=True)
+        if not dialog.exec():
+            return
+        actor = ws.actor
+        referral = Referral(person_id=ws.person_id,
+                            domain=dialog.need_domain() or NeedDomain.OTHER,
+                            summary=dialog.reason(), from_agency_id=actor.agency_id,
+                            sent_on=ws.today)
+        to_team = str(dialog.chosen())
+        ws.submit(tr("Send a referral to %s") % ws.pf.directory.agency_name(to_team),
+                  lambda s: cw.send_referral(s, referral, to_team, actor.id))
+
     def _step(self, kind: ReferralEventKind) -> None:
-        referral = self.current()
-        if referral is not None:
-            self.ws.referral_step(referral, kind)
+        """Take one step of the current referral, asking what the step needs."""
+        referral, ws = self.current(), self.ws
+        if referral is None or not ws.require_actor():
+            return
+        step = self._ask_step(referral, kind)
+        if step is not None:
+            actor = ws.actor_id()
+            ws.submit(self.tr("Referral: %s") % kind.value,
+                      lambda s: cw.referral_step(s, referral, step, actor))
+
+    def _ask_step(self, referral: Referral, kind: ReferralEventKind) -> cw.ReferralStep | None:
+        ws, tr = self.ws, self.tr
+        chain = bounce_chain(ws.pf.referral_events.get(referral.id, []))
+        holder = chain.holdings[-1].holder if chain.holdings else None
+        team = holder if holder and holder != PANEL else None
+        holder_name = ws.pf.directory.agency_name(team) or tr("the panel")
+        if kind is ReferralEventKind.ACCEPTED:
+            return cw.ReferralStep(kind, ws.today, team_id=team)
+        if kind is ReferralEventKind.DECLINED:
+            dialog = StepDialog(tr("Decline the referral"), tr(
+                "%s declines this referral. Say why: declines are counted, and a referral "
+                "declined by two teams becomes a dispute.") % holder_name, self,
+                reason_codes=True, text_label=tr("&Reason:"), text_required=True)
+            if dialog.exec():
+                return cw.ReferralStep(kind, ws.today, team_id=team, reason=dialog.reason(),
+                                       reason_code=dialog.reason_code())
+        elif kind is ReferralEventKind.REDIRECTED:
+            dialog = StepDialog(tr("Redirect the referral"), tr(
+                "Send the referral from %s to another team.") % holder_name, self,
+                choice_label=tr("&To team:"), choices=self._teams(team),
+                text_label=tr("&Why:"))
+            if dialog.exec():
+                return cw.ReferralStep(kind, ws.today, team_id=team,
+                                       to_team_id=str(dialog.chosen()), reason=dialog.reason())
+        elif kind is ReferralEventKind.ESCALATED:
+            dialog = StepDialog(tr("Escalate to a panel"), tr(
+                "Ask the panel to decide which team leads."), self,
+                text_label=tr("&Why:"), text_required=True)
+            if dialog.exec():
+                return cw.ReferralStep(kind, ws.today, team_id=team, reason=dialog.reason())
+        elif kind is ReferralEventKind.PANEL_DECISION:
+            dialog = StepDialog(tr("Record the panel's decision"), tr(
+                "Which team leads, as the panel decided."), self,
+                choice_label=tr("&Lead team:"), choices=self._teams(),
+                text_label=tr("&Decision:"), text_required=True)
+            if dialog.exec():
+                return cw.ReferralStep(kind, ws.today, team_id=str(dialog.chosen()),
+                                       reason=dialog.reason())
+        return None
 
     def _show_current(self) -> None:
         referral = self.current()

@@ -14,6 +14,8 @@ from careplan.ui.workspace.tables import record_table
 
 
 class TeamTab(WorkspaceTab):
+    SHOWS = frozenset({"agencies", "care_team_members", "consents", "persons", "professionals"})
+
     def build(self) -> None:
         ws = self.ws
         tr = self.tr

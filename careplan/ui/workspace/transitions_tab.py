@@ -89,6 +89,10 @@ class AgeLine(QWidget):
 
 
 class TransitionsTab(WorkspaceTab):
+    SHOWS = frozenset({
+        "agencies", "assessments", "care_team_members", "conditions", "delay_reasons",
+        "hospital_stays", "persons", "professionals"})
+
     def build(self) -> None:
         ws = self.ws
         tr = self.tr
