@@ -152,11 +152,7 @@ class Store:
 
     @classmethod
     def _open_read_only(cls, file: Path, text: str) -> Store:
-        try:
-            conn = sqlite3.connect(files.read_only_uri(file), uri=True,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
-        except sqlite3.DatabaseError as exc:
-            raise _as_store_error(exc, text) from exc
+        conn = _connect_read_only(file, text)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             _check_is_store(conn, text, allow_empty=False)
@@ -376,6 +372,15 @@ def _build_new(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
+def _connect_read_only(file: Path, text: str) -> sqlite3.Connection:
+    """A connection that can only read ``file`` (and never creates it)."""
+    try:
+        return sqlite3.connect(files.read_only_uri(file), uri=True,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.DatabaseError as exc:
+        raise _as_store_error(exc, text) from exc
+
+
 def _recognise(file: Path, text: str, *, check: bool) -> None:
     """Check, through a read-only connection, that ``file`` is a CarePlan store (and,
     with ``check``, not damaged) before a writing connection changes anything in it
@@ -386,11 +391,7 @@ def _recognise(file: Path, text: str, *, check: bool) -> None:
         DamagedStoreError: ``check`` found damage.
         StoreError: the file cannot be opened.
     """
-    try:
-        conn = sqlite3.connect(files.read_only_uri(file), uri=True,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.DatabaseError as exc:
-        raise _as_store_error(exc, text) from exc
+    conn = _connect_read_only(file, text)
     try:
         _check_is_store(conn, text, allow_empty=False)
         if check and not (verdict := run_check(conn)).ok:
