@@ -1,9 +1,9 @@
 #!/bin/sh
 # Install the Debian libraries Qt, Xvfb and the PDF tests need, and only the missing ones.
 set -eu
-PKGS="libgl1 libegl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 \
-libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 \
-libxcb-render-util0 libxcb-shape0 libxcb-xkb1 xvfb xauth poppler-utils"
+# The list is package data (the desktop app names the same packages when Qt cannot start).
+LIST="$(dirname "$0")/../careplan/resources/debian-packages.txt"
+PKGS=$(grep -v '^[[:space:]]*#' "$LIST")
 
 if ! command -v dpkg >/dev/null 2>&1; then
     echo "sysdeps: not a Debian system; make sure Qt's xcb libraries, Xvfb and poppler-utils are installed." >&2

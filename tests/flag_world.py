@@ -20,7 +20,7 @@ from careplan.models import (
 from careplan.models.facts import Directory, PersonFacts
 from careplan.models.flags import Flag, FlagCode
 from careplan.models.rules import evaluate
-from careplan.models.thresholds import default_thresholds
+from careplan.store.overrides import default_thresholds
 
 TODAY = date(2025, 3, 12)  # a Wednesday
 

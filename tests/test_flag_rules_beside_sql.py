@@ -22,9 +22,9 @@ import pytest
 import careplan.models.rules as rules
 from careplan.models.flags import FlagCode
 from careplan.models.rules import CANDIDATES, RULES, Candidates
-from careplan.models.thresholds import default_thresholds
 from careplan.store import Store
 from careplan.store.flagcandidates import candidates_sql
+from careplan.store.overrides import default_thresholds
 
 DAYS = (date(2025, 3, 10), date(2024, 2, 29), date(2025, 9, 1))
 PLACEHOLDER = re.compile(r"(?<![\w:]):([a-z_]\w*)")

@@ -21,7 +21,7 @@ from careplan.models import (
 from careplan.models.flags import FlagCode, Severity, SubjectType
 from careplan.models.rules.common import Context
 from careplan.models.rules.ownership import default_answer_by
-from careplan.models.thresholds import default_thresholds
+from careplan.store.overrides import default_thresholds
 from tests.flag_world import (
     ASC,
     CMHT,

@@ -22,12 +22,12 @@ from careplan.models import (
 )
 from careplan.models.flags import FlagCode, Severity
 from careplan.models.rules import evaluate_all
-from careplan.models.thresholds import default_thresholds
 from careplan.store import InputError, Store, add, add_many, audit, find, update
 from careplan.store.demo import build_demo
 from careplan.store.flagdata import caseload_flags, load_facts
 from careplan.store.overrides import (
     clear_override,
+    default_thresholds,
     read_overrides,
     set_override,
     thresholds_in_force,

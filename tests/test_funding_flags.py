@@ -23,10 +23,10 @@ from careplan.models import (
 from careplan.models.budgets import FundedCost, personal_budget_position
 from careplan.models.flags import Flag, FlagCode, Severity
 from careplan.models.funding import ActionCost, ActionFunder, FundingStream, PersonalBudget
-from careplan.models.thresholds import default_thresholds
 from careplan.store import Store, add
 from careplan.store.flagdata import candidates, caseload_flags
 from careplan.store.funding import save_funding
+from careplan.store.overrides import default_thresholds
 
 SINCE = date(2026, 3, 2)  # a Monday, no bank holiday for weeks either side
 FY = date(2026, 4, 1)

@@ -16,18 +16,14 @@ from careplan.commands.errors import UserError
 
 DEMO_PERSONS = 200
 DEMO_SEED = 1
-SYSDEPS = Path(__file__).resolve().parents[2] / "scripts" / "sysdeps.sh"
 
 
 def apt_line() -> str:
-    """The apt-get line scripts/sysdeps.sh would run for Qt's system libraries."""
-    packages = ""
-    try:
-        script = SYSDEPS.read_text(encoding="utf-8")
-        start = script.index('PKGS="') + len('PKGS="')
-        packages = " ".join(script[start:script.index('"', start)].replace("\\\n", " ").split())
-    except (OSError, ValueError):
-        packages = "libgl1 libegl1 libxkbcommon-x11-0 libxcb-cursor0"
+    """The apt-get line for Qt's system libraries: the packages listed in the package
+    data file careplan/resources/debian-packages.txt, which scripts/sysdeps.sh installs."""
+    from careplan import resources
+
+    packages = " ".join(resources.debian_packages())
     return f"sudo apt-get update && sudo apt-get install --no-install-recommends {packages}"
 
 

@@ -13,8 +13,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "rules",
         help="the rules' thresholds in force (defaults and this store's overrides)",
-        description="Print the thresholds the flag rules use: the default from "
-                    "resources/rules.toml and this store's override, if any.",
+        description="Print the thresholds the flag rules use: the default shipped with "
+                    "CarePlan (careplan/resources/rules.toml) and this store's override, "
+                    "if any.",
     )
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -36,8 +37,12 @@ def _pairs(values: list[str]) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from careplan.models.thresholds import default_thresholds
-    from careplan.store.overrides import clear_override, read_overrides, set_override
+    from careplan.store.overrides import (
+        clear_override,
+        default_thresholds,
+        read_overrides,
+        set_override,
+    )
 
     changes = _pairs(args.set_values or [])
     resets = args.reset or []

@@ -35,7 +35,7 @@ from careplan.models.episodes import DelayReason, HospitalStay
 from careplan.models.handoffs import Handoff, Referral, ReferralEvent
 from careplan.models.nhs import check_digit
 from careplan.models.people import Person
-from careplan.models.resources import load_toml
+from careplan.resources import load_toml
 
 MIN_PERSONS = len(SCENARIOS)
 CHUNK = 500  # persons per batch handed to the store

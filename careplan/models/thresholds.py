@@ -1,20 +1,18 @@
-"""The rules' thresholds: defaults from ``resources/rules.toml``, overridable per store.
+"""The rules' thresholds: defaults from ``careplan/resources/rules.toml``, overridable per
+store.
 
 Keys are ``section.name`` as written in the file (``discharge.critical_days``); the
-typed :class:`Thresholds` holds them as ``section_name`` attributes.
+typed :class:`Thresholds` holds them as ``section_name`` attributes. This module reads
+no file: it is given the file's parsed tables (``careplan.store.overrides`` reads the
+defaults shipped in the package).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-
-#: The repository's resources folder (the package is installed editable).
-RULES_FILE = Path(__file__).resolve().parents[2] / "resources" / "rules.toml"
+from typing import Any
 
 #: The largest value a threshold may take. The rules add these many days, weeks, months,
 #: working days or years to dates; beyond ten years no threshold means anything, and far
@@ -28,7 +26,8 @@ MAX_MULTIPLE = 10
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Every number the rules use. Build with :func:`default_thresholds`."""
+    """Every number the rules use. Build with :func:`thresholds_from_tables` (the
+    defaults: ``careplan.store.overrides.default_thresholds``)."""
 
     transition_planning_age: int
     transition_warning_age: int
@@ -119,15 +118,14 @@ def parse_value(key: str, value: str | int) -> int:
 _ATTRS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Thresholds))
 
 
-def load_thresholds(path: Path | str = RULES_FILE) -> Thresholds:
-    """Read thresholds from a rules file (every key must be present, none unknown).
+def thresholds_from_tables(data: Mapping[str, Any], source: str = "rules.toml") -> Thresholds:
+    """Thresholds from a rules file's parsed tables (``{section: {name: value}}``, as
+    ``tomllib`` gives them); every key must be present, none unknown.
 
     Raises:
-        ValueError: naming the key that is missing, unknown or not a whole number.
-        OSError: the file cannot be read.
+        ValueError: naming the key that is missing, unknown or not a whole number
+            (``source`` names the file the tables came from).
     """
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)
     values: dict[str, int] = {}
     for section, entries in data.items():
         if not isinstance(entries, dict):
@@ -137,11 +135,5 @@ def load_thresholds(path: Path | str = RULES_FILE) -> Thresholds:
             values[attr_of(key)] = parse_value(key, value)
     missing = [key_of(a) for a in _ATTRS if a not in values]
     if missing:
-        raise ValueError(f"{path}: missing thresholds {', '.join(missing)}")
+        raise ValueError(f"{source}: missing thresholds {', '.join(missing)}")
     return Thresholds(**values)
-
-
-@functools.cache
-def default_thresholds() -> Thresholds:
-    """The defaults shipped in ``resources/rules.toml`` (read once)."""
-    return load_thresholds()

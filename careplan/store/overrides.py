@@ -1,25 +1,45 @@
 """A store's own values for the rules' thresholds, each change audited.
 
-Defaults live in ``resources/rules.toml``; a row in ``rule_overrides`` replaces one of
-them for this store. Keys are ``section.name`` (``discharge.critical_days``).
+Defaults live in ``careplan/resources/rules.toml`` (shipped in the package); a row in
+``rule_overrides`` replaces one of them for this store. Keys are ``section.name``
+(``discharge.critical_days``).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from careplan import resources
 from careplan.models.thresholds import (
     Thresholds,
     attr_of,
-    default_thresholds,
     key_of,
     parse_value,
+    thresholds_from_tables,
 )
 from careplan.store import audit
 from careplan.store.db import Store
 from careplan.store.errors import InputError, NotFoundError
 
 ENTITY = "rule_overrides"
+#: The package data file with the default thresholds.
+RULES = "rules.toml"
+
+
+@functools.cache
+def default_thresholds() -> Thresholds:
+    """The defaults shipped in ``careplan/resources/rules.toml`` (read once).
+
+    Raises:
+        careplan.resources.ResourceError: the file is missing, damaged or holds a bad
+            value: a broken installation, never the user's mistake (as a ValueError it
+            would read as one).
+    """
+    try:
+        return thresholds_from_tables(resources.load_toml(RULES), RULES)
+    except ValueError as exc:
+        raise resources.ResourceError(f"CarePlan's data file {RULES} is damaged: {exc}") from exc
 
 
 def read_overrides(store: Store) -> dict[str, str]:
