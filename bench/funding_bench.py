@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from careplan.demo import generator as demo_module
+from careplan.demo.build import build_demo
 from careplan.export.funding_data import funding_report
 from careplan.export.funding_xlsx import write_funding
-from careplan.models import demo as demo_module
 from careplan.store import Store
-from careplan.store.demo import build_demo
 from careplan.store.funding import load_book
 
 TODAY = date(2026, 11, 22)

@@ -30,7 +30,7 @@ BUSY = ("Busy", "Benchmark", 200, 50)
 #: The person whose joint plan is printed (issue 5: 300 actions).
 PRINTED = ("Printed", "Benchmark", 300, 0)
 #: What a demo store depends on: a change to any of these files builds it again.
-DEMO_SOURCES = ("careplan/models/demo*.py", "careplan/store/demo.py",
+DEMO_SOURCES = ("careplan/demo/*.py", "careplan/resources/demo_names.toml",
                 "careplan/store/migrations.py", "careplan/store/schema_*.py")
 
 
@@ -67,7 +67,7 @@ def _cached(kind: str, persons: int, key: str, build: Callable[[Path], None]) ->
 def build_demo_file(path: Path, persons: int) -> float:
     """Build the demo of ``persons`` into a new file the way ``careplan demo`` does;
     return the seconds it took."""
-    from careplan.store.demo_file import build_demo_file as build
+    from careplan.demo.build_file import build_demo_file as build
 
     started = time.perf_counter()
     build(path, persons=persons, seed=SEED, today=TODAY)

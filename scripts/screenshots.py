@@ -18,10 +18,10 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
+from careplan.demo.build import build_demo
 from careplan.models import Professional
 from careplan.models.enums import Role
 from careplan.store import Store, find
-from careplan.store.demo import build_demo
 from careplan.ui.app import application
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.settings import Settings

@@ -1,4 +1,10 @@
-"""Layers point down only: a small AST check over every module of careplan/."""
+"""Layers point down only: a small AST check over every module of careplan/.
+
+ui -> export -> store -> models, with the demo (careplan/demo: the generator and its
+writers) above the store and below the commands and ui, and careplan/resources (the
+data files shipped in the package and their readers) importing nothing else of CarePlan.
+careplan/models reads no files: it is given parsed data.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +16,28 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "careplan"
 
 #: layer -> top-level modules it must never import.
+#: The modules that find or read files: models may import none of them.
+FILE_READING = {"pathlib", "importlib", "io", "os", "shutil", "glob", "tempfile", "tomllib"}
+
+#: layer -> top-level modules it must never import.
 FORBIDDEN: dict[str, set[str]] = {
-    "models": {"PySide6", "sqlite3", "sqlite_utils"},
+    "models": {"PySide6", "sqlite3", "sqlite_utils"} | FILE_READING,
+    "resources": {"PySide6", "sqlite3", "sqlite_utils"},
     "store": {"PySide6"},
+    "demo": {"PySide6"},
     "ui": {"sqlite3", "sqlite_utils"},
     "export": {"PySide6", "sqlite3", "sqlite_utils"},
 }
 
-#: layer -> the careplan layers above it, which it must never import (ui -> export ->
-#: store -> models; commands sit on top of them all).
+#: layer -> the careplan layers it must never import: those above it (ui -> export ->
+#: store -> models; the demo above the store, beside export, below ui; commands on top
+#: of them all), and for resources every other layer.
 ABOVE: dict[str, set[str]] = {
-    "models": {"store", "export", "ui", "commands", "cli"},
-    "store": {"export", "ui", "commands", "cli"},
-    "export": {"ui", "commands", "cli"},
+    "models": {"resources", "store", "demo", "export", "ui", "commands", "cli"},
+    "resources": {"models", "store", "demo", "export", "ui", "commands", "cli"},
+    "store": {"demo", "export", "ui", "commands", "cli"},
+    "demo": {"export", "ui", "commands", "cli"},
+    "export": {"demo", "ui", "commands", "cli"},
     "ui": {"commands", "cli"},
 }
 
@@ -93,6 +108,52 @@ def test_layers_never_import_the_layers_above(layer: str) -> None:
         for path in sorted((PACKAGE / layer).rglob("*.py"))
         for name in sorted(careplan_layers(path) & ABOVE[layer])
     ]
+    assert not breaches, "; ".join(breaches)
+
+
+#: Calls that open or read a file (``open(...)``, ``path.read_text()``, ...).
+_FILE_CALLS = {"open", "read_text", "read_bytes", "write_text", "write_bytes"}
+
+
+def file_calls(path: Path) -> list[str]:
+    """``line: name`` of every call in ``path`` that opens or reads a file, and of every
+    use of ``__file__`` (finding files beside the source)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        name = ""
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else (
+                func.attr if isinstance(func, ast.Attribute) else "")
+            name = name if name in _FILE_CALLS else ""
+        elif isinstance(node, ast.Name) and node.id == "__file__":
+            name = "__file__"
+        if name:
+            found.append(f"{node.lineno}: {name}")
+    return found
+
+
+def test_file_calls_sees_open_reads_and_dunder_file(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f(p):\n    open(p)\n    return p.read_text(), __file__\n"
+                      "def is_open(self):\n    return self.is_open()\n", encoding="utf-8")
+    assert file_calls(sample) == ["2: open", "3: read_text", "3: __file__"]
+
+
+def test_models_read_no_files() -> None:
+    """Models are given parsed data (careplan.resources and the store read the files)."""
+    breaches = [f"{path.relative_to(PACKAGE.parent)}:{call}"
+                for path in sorted((PACKAGE / "models").rglob("*.py"))
+                for call in file_calls(path)]
+    assert not breaches, "; ".join(breaches)
+
+
+def test_nothing_finds_files_beside_the_source() -> None:
+    """Data is package data read with importlib.resources: no module looks for files
+    relative to its own source (which a wheel installed elsewhere does not have)."""
+    breaches = [f"{path.relative_to(PACKAGE.parent)}:{call}"
+                for path in sorted(PACKAGE.rglob("*.py"))
+                for call in file_calls(path) if call.endswith("__file__")]
     assert not breaches, "; ".join(breaches)
 
 

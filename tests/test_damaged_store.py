@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from careplan.cli import main
+from careplan.demo.build import build_demo
 from careplan.models import Agency
 from careplan.store import DamagedStoreError, NotAStoreError, Store, StoreError, add, migrations
 from careplan.store import health as hl
-from careplan.store.demo import build_demo
 from careplan.store.migrations import latest_version
 
 TRIALS = 20

@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
+from careplan.demo.build import build_demo
 from careplan.models import Agency, Person, Professional
 from careplan.models.enums import AgencyKind, Sector
 from careplan.store import InputError, Store, find
 from careplan.store import audit as audit_log
-from careplan.store.demo import build_demo
 from careplan.store.digest import content_digest
 
 TODAY = date(2026, 11, 22)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from careplan.demo.build import build_demo
+from careplan.demo.build_file import build_demo_file
 from careplan.store import InputError, Store
-from careplan.store.demo import build_demo
-from careplan.store.demo_file import build_demo_file
 from careplan.store.digest import content_digest
 
 TODAY = date(2026, 11, 22)

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from careplan.demo.build import build_demo
 from careplan.export.plan_pdf import plan_pdf
 from careplan.models import Person
 from careplan.models.budgets import personal_budget_position
 from careplan.models.flags import FlagCode, Severity
 from careplan.models.funding import Arrangement, FundingStatus
 from careplan.store import Store, find
-from careplan.store.demo import build_demo
 from careplan.store.flagdata import caseload_flags
 from careplan.store.funding import load_book
 

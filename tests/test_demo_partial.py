@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from careplan.cli import main
+from careplan.demo.build_file import WORK_PREFIX, _host, build_demo_file, remove_leftovers
+from careplan.demo.generator import CHUNK, MIN_PERSONS
 from careplan.models import Agency, Person, Sector
-from careplan.models.demo import CHUNK, MIN_PERSONS
 from careplan.store import InputError, Store, add, find
-from careplan.store.demo_file import WORK_PREFIX, _host, build_demo_file, remove_leftovers
 from careplan.store.digest import content_digest
 
 TODAY = date(2025, 3, 10)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from careplan.demo.build import build_demo
 from careplan.models import (
     Assessment,
     CarePlan,
@@ -23,7 +24,6 @@ from careplan.models import (
 from careplan.models.flags import FlagCode, Severity
 from careplan.models.rules import evaluate_all
 from careplan.store import InputError, Store, add, add_many, audit, find, update
-from careplan.store.demo import build_demo
 from careplan.store.flagdata import caseload_flags, load_facts
 from careplan.store.overrides import (
     clear_override,

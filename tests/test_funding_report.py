@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from careplan.cli import main
+from careplan.demo.build import build_demo
 from careplan.export.funding_data import funding_report
 from careplan.export.funding_xlsx import write_funding
 from careplan.models import Action, Agency, CarePlan, Person, Professional
@@ -29,7 +30,6 @@ from careplan.models.funding import (
     JointBudget,
 )
 from careplan.store import Store, add
-from careplan.store.demo import build_demo
 from careplan.store.funding import save_funding
 
 TODAY = date(2026, 11, 22)

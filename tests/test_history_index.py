@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from careplan.demo.build import build_demo
+from careplan.demo.generator import MIN_PERSONS
 from careplan.models import Person
-from careplan.models.demo import MIN_PERSONS
 from careplan.store import Store, find, migrations
-from careplan.store.demo import build_demo
 from careplan.store.person_file import load_person_file, person_history
 
 INDEX = "idx_audit_entity_id"

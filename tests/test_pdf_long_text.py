@@ -21,10 +21,10 @@ from pathlib import Path
 from export_sample import NHS, TODAY, build
 from pypdf import PdfReader
 
+from careplan.demo.build import build_demo
+from careplan.demo.generator import MIN_PERSONS
 from careplan.models import Action, CaseConference, Person, ReferralEvent, nhs
-from careplan.models.demo import MIN_PERSONS
 from careplan.store import Store, find, get, update
-from careplan.store.demo import build_demo
 
 #: Seconds one print may take before the test fails; each takes a second or two.
 TIMEOUT = 120

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from careplan.cli import main
+from careplan.demo.build import build_demo
 from careplan.models.flags import FlagCode
 from careplan.store import Store
-from careplan.store.demo import build_demo
 
 TODAY = "2025-03-12"
 KEYS = ["code", "severity", "person_id", "nhs_number", "person_name", "subject_type",

@@ -14,9 +14,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from careplan.models.demo import MIN_PERSONS
+from careplan.demo.build import build_demo
+from careplan.demo.generator import MIN_PERSONS
 from careplan.store import Store
-from careplan.store.demo import build_demo
 
 HEAVY = ("pandas", "numpy", "reportlab", "fhir", "pydantic", "sqlite_utils", "openpyxl")
 #: Parts of the app itself a start does without: the person workspace (imported when a

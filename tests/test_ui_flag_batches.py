@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from careplan.store.demo_file import build_demo_file
+from careplan.demo.build_file import build_demo_file
 from careplan.ui import flagsource
 from careplan.ui.workers import Job
 

@@ -10,10 +10,10 @@ from PySide6.QtCharts import QHorizontalBarSeries, QPieSeries
 from PySide6.QtCore import Qt
 from ui_helpers import file_settings
 
+from careplan.demo.build import build_demo
 from careplan.models import Person
 from careplan.models.costing import pounds
 from careplan.store import Store, find
-from careplan.store.demo import build_demo
 from careplan.ui.budgets import BudgetsView
 from careplan.ui.mainwindow import MainWindow
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from careplan.commands.common import UserError, open_store, parse_date
-from careplan.models.demo import MIN_PERSONS
+from careplan.demo.generator import MIN_PERSONS
 
 #: A demo this big takes several minutes; beyond it a typo (an extra zero or three)
 #: would run for hours.
@@ -39,8 +39,8 @@ def _new_file(path: Path, args: argparse.Namespace, today: date,
               progress: Callable[[int, int], None]) -> int:
     """A new store file: built aside by worker processes, then given its name (never
     over a file made meanwhile)."""
+    from careplan.demo.build_file import build_demo_file
     from careplan.store import InputError, StoreError
-    from careplan.store.demo_file import build_demo_file
 
     if not path.parent.is_dir():
         raise UserError(f"--db: the folder {path.parent} does not exist.")
@@ -55,7 +55,7 @@ def _new_file(path: Path, args: argparse.Namespace, today: date,
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: the generator (worker processes and all) would slow every start.
-    from careplan.store.demo import build_demo
+    from careplan.demo.build import build_demo
 
     today = parse_date(args.today, "--today")
     if args.persons < MIN_PERSONS:

@@ -44,7 +44,7 @@ def ensure_default_store(path: Path) -> None:
     store = Store.open(path, create=True)
     try:
         try:
-            from careplan.store import demo
+            from careplan.demo import build as demo
         except ImportError:  # no demo generator in this build: start with an empty store
             return
         sys.stderr.write(f"careplan: first start, creating a demo store at {path}.\n")

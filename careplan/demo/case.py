@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from careplan.demo.world import Ids
 from careplan.models.base import Entity
-from careplan.models.demo_world import Ids
 from careplan.models.enums import (
     ActionStatus,
     AssessmentKind,

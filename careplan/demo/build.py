@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
+from careplan.demo.generator import Demo
 from careplan.models.base import uuid7
-from careplan.models.demo import Demo
 from careplan.store import repo
 from careplan.store.db import Store
 from careplan.store.errors import InputError

@@ -12,7 +12,7 @@ from careplan.models.enums import AgencyKind, ClientGroup, NeedDomain, Role, Sec
 from careplan.models.people import Agency, Professional
 
 if TYPE_CHECKING:
-    from careplan.models.demo_funding import FundingWorld
+    from careplan.demo.funding import FundingWorld
 
 
 class Ids:
@@ -86,7 +86,7 @@ class World:
 
     agencies: dict[str, Agency] = field(default_factory=dict)
     staff: dict[str, list[Professional]] = field(default_factory=dict)
-    #: Streams and joint budgets (see demo_funding), once built.
+    #: Streams and joint budgets (see careplan.demo.funding), once built.
     funding: FundingWorld | None = None
 
     def pro(self, key: str, role: Role | None = None, index: int = 0) -> Professional:

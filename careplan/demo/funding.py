@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from careplan.demo.case import Case, add_working_days
+from careplan.demo.world import Ids, World
 from careplan.models.base import Entity
 from careplan.models.costing import cost_between, financial_year
-from careplan.models.demo_case import Case, add_working_days
-from careplan.models.demo_world import Ids, World
 from careplan.models.enums import ActionStatus, AgencyKind, ClientGroup, Role, Sector
 from careplan.models.funding import (
     USUAL_PRINCIPLE as USUAL,

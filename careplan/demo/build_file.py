@@ -30,9 +30,9 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
+from careplan.demo import build as demo_store
+from careplan.demo.generator import Demo
 from careplan.models import BY_TABLE
-from careplan.models.demo import Demo
-from careplan.store import demo as demo_store
 from careplan.store import repo
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StoreError

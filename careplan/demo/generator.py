@@ -13,11 +13,11 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
+from careplan.demo.case import Case, add_working_days, at
+from careplan.demo.funding import build_funding, money_for
+from careplan.demo.scenarios import SCENARIOS
+from careplan.demo.world import Ids, World, build_world
 from careplan.models.base import Entity
-from careplan.models.demo_case import Case, add_working_days, at
-from careplan.models.demo_funding import build_funding, money_for
-from careplan.models.demo_scenarios import SCENARIOS
-from careplan.models.demo_world import Ids, World, build_world
 from careplan.models.enums import (
     ActionStatus,
     AssessmentKind,

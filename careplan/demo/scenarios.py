@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from careplan.demo.case import Case, add_working_days, at
+from careplan.demo.world import Ids, World
 from careplan.models.costing import financial_year
-from careplan.models.demo_case import Case, add_working_days, at
-from careplan.models.demo_world import Ids, World
 from careplan.models.enums import (
     ActionStatus,
     AssessmentKind,
