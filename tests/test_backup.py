@@ -23,8 +23,7 @@ from careplan.store.migrations import latest_version
 from tests.factories import one_of_each
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-_FHIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fhir"
-PATIENT = _FHIR / "hl7" / "Patient-f201.json"  # shared/ lies beside the checkout
+PATIENT = Path(__file__).resolve().parent / "fixtures" / "fhir" / "hl7" / "Patient-f201.json"
 
 
 def _digest(path: Path) -> str:

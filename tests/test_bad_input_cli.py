@@ -25,8 +25,7 @@ from careplan.store import Store, add
 from careplan.store.digest import content_digest
 from tests.factories import one_of_each
 
-_FHIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fhir"
-PATIENT = _FHIR / "hl7" / "Patient-f201.json"  # shared/ lies beside the checkout
+PATIENT = Path(__file__).resolve().parent / "fixtures" / "fhir" / "hl7" / "Patient-f201.json"
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[tuple[list[str], list[str]]]:

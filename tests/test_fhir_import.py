@@ -20,9 +20,9 @@ from careplan.export.fhir_read import ImportRefused, read_document
 from careplan.models import Person
 from careplan.store import Store, find
 
-# The shared fixtures lie beside the project checkout.
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fhir"
-ALL_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.name != "SOURCES.md")
+# Material from others, in the repository (tests/fixtures/SOURCES.md names each file's origin).
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "fhir"
+ALL_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
 JSON_FILES = [p for p in ALL_FILES if p.suffix == ".json"]
 
 

@@ -1,4 +1,4 @@
-"""NHS numbers: every vector in the shared fixtures, and the 3-3-4 display."""
+"""NHS numbers: every vector in tests/fixtures/nhsnumbers.txt, and the 3-3-4 display."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from careplan.models import nhs
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "nhsnumbers.txt"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "nhsnumbers.txt"
 
 
 def _section_a() -> list[tuple[str, bool, str]]:
