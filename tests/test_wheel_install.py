@@ -1,7 +1,8 @@
 """A wheel of CarePlan installs into a fresh virtual environment outside the checkout and
 works from another folder: ``careplan demo``, ``careplan flags``, a plan PDF, the rules'
 thresholds, the first start's demo store and the apt-get hint all read the package's
-own data. A wheel missing a data file reports a bug, not a store it cannot write.
+own data. A wheel whose data file is missing or damaged reports a bug, not a store it
+cannot write.
 
 The wheel is built from a copy of the files git tracks (what a clone has), with this
 environment's build backend and no download. Installing PySide6 and the other
@@ -153,27 +154,36 @@ def test_first_start_and_the_apt_hint_from_the_wheel(installed: Installed) -> No
     assert "libxcb-cursor0" in line and "xvfb" in line
 
 
-@pytest.mark.parametrize("name,argv", [
-    ("demo_names.toml", ("demo", "--db", "new.db", "--persons", "20")),
-    ("rules.toml", ("flags", "--db", "x.db", "--today", TODAY)),
+@pytest.mark.parametrize("name,content,argv,says", [
+    ("demo_names.toml", None, ("demo", "--db", "new.db", "--persons", "20"),
+     "is missing from the installed package"),
+    ("rules.toml", None, ("flags", "--db", "x.db", "--today", TODAY),
+     "is missing from the installed package"),
+    ("rules.toml", "[discharge]\nwarning_days = 3\n", ("rules", "--db", "x.db"),
+     "is damaged: rules.toml: missing thresholds transition.planning_age"),
+    ("rules.toml", "[discharge\n", ("flags", "--db", "x.db"), "is damaged"),
 ])
-def test_a_missing_data_file_is_reported_as_a_bug(installed: Installed, name: str,
-                                                  argv: tuple[str, ...]) -> None:
+def test_a_missing_or_damaged_data_file_is_reported_as_a_bug(
+        installed: Installed, name: str, content: str | None, argv: tuple[str, ...],
+        says: str) -> None:
     """Before, a wheel without its data said ``--db: cannot write new.db (No such file or
     directory)``, exit status 2, blaming the store for the package's missing file."""
     if not (installed.work / "x.db").exists():
         assert installed.careplan("demo", "--db", "x.db", "--persons", "20").returncode == 0
     data = installed.site / "careplan" / "resources" / name
-    hidden = data.with_name(name + ".away")
-    data.rename(hidden)
+    kept = data.read_bytes()
+    data.unlink()
+    if content is not None:
+        data.write_text(content, encoding="utf-8")
     try:
         before = sorted(p.name for p in installed.work.iterdir())
         failed = installed.careplan(*argv)
+        after = sorted(p.name for p in installed.work.iterdir())
     finally:
-        hidden.rename(data)
+        data.write_bytes(kept)
     assert failed.returncode == 1
     assert "cannot write" not in failed.stderr
-    assert f"CarePlan's data file {name} is missing from the installed package" in failed.stderr
+    assert f"careplan.resources.ResourceError: CarePlan's data file {name} {says}" \
+        in failed.stderr
     assert "an unexpected error occurred (a bug)" in failed.stderr
-    assert sorted(p.name for p in installed.work.iterdir()) == before  # nothing written
-    assert data.exists()
+    assert after == before  # nothing written

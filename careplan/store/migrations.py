@@ -36,7 +36,7 @@ def _split(sql: str) -> list[str]:
 
 
 #: Migration 2: a store's own values for the rules' thresholds (defaults live in
-#: resources/rules.toml). Changes are audited like any other row.
+#: careplan/resources/rules.toml). Changes are audited like any other row.
 _RULE_OVERRIDES = """
 CREATE TABLE rule_overrides (
     key TEXT PRIMARY KEY,
