@@ -27,10 +27,12 @@ from careplan.models import (
     Person,
     PersonalBudget,
     PlanSignOff,
+    PlanVersion,
     Professional,
     Referral,
     ReferralEvent,
 )
+from careplan.models.plan_versions import signed_content, to_snapshot
 
 
 def one_of_each() -> list[Entity]:
@@ -64,6 +66,9 @@ def one_of_each() -> list[Entity]:
                     due_date=date(2025, 2, 10), conference_id=conference.id)
     signoff = PlanSignOff(plan_id=plan.id, agency_id=asc.id, plan_version=1,
                           signed_by=sw.id, signed_at=datetime(2025, 1, 6, 9, 30))
+    issued = PlanVersion(plan_id=plan.id, number=1, issued_at=datetime(2025, 1, 5, 9),
+                         issued_by=sw.id, snapshot=to_snapshot(signed_content(
+                             person.what_matters, [need], [outcome], [action])))
     handoff = Handoff(person_id=person.id, subject="action", action_id=action.id,
                       from_professional_id=sw.id, from_agency_id=asc.id,
                       to_professional_id=dr.id, to_agency_id=gp.id,
@@ -96,5 +101,5 @@ def one_of_each() -> list[Entity]:
     funder = ActionFunder(cost_id=cost.id, stream_id=council.id, share_bp=10_000,
                           personal_budget_id=budget.id)
     return [gp, asc, hosp, dr, sw, person, member, consent, condition, assessment, plan, need,
-            outcome, conference, action, signoff, handoff, referral, event, stay, delay,
+            outcome, conference, action, signoff, issued, handoff, referral, event, stay, delay,
             pool, put_in, council, pooled, cost, budget, funder]

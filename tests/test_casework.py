@@ -27,6 +27,7 @@ from careplan.store import casework as cw
 from careplan.store.digest import content_digest
 from careplan.store.funding import save_funding
 from careplan.store.overrides import clear_override, set_override
+from careplan.store.plan_versions import issue_version
 from tests.factories import one_of_each
 from tests.store_checks import assert_whole
 
@@ -51,12 +52,15 @@ def test_every_casework_write_leaves_a_whole_audit_trail(store_path: Path) -> No
         sw, dr = (sw, dr) if sw.name == "Sam Green" else (dr, sw)
         asc = next(a for a in find(store, Agency) if a.name == "Adult Social Care")
 
-        # Plan edits: the signed version 1 becomes version 2; then the GP practice signs.
+        # Plan edits go into the draft of version 2, issued explicitly; the GP practice
+        # then signs it (version 1's signature stays).
         need = find(store, Need)[0]
         cw.save_plan_item(store, need.evolve(description="Personal care, mornings"), "sw")
         new = cw.save_plan_item(store, Action(plan_id=plan.id, description="Order a hoist"),
                                 "sw")
         cw.rewrite_plan_item(store, new.evolve(description="Order a ceiling hoist"), new, "sw")
+        assert get(store, CarePlan, plan.id).plan_version == 1
+        issue_version(store, get(store, CarePlan, plan.id), "sw", AT)
         plan = get(store, CarePlan, plan.id)
         assert plan.plan_version == 2
         cw.sign_plan(store, plan, dr, AT)

@@ -18,12 +18,14 @@ from careplan.models import (
     Handoff,
     HospitalStay,
     Person,
+    PlanSignOff,
     Referral,
     ReferralEvent,
 )
 from careplan.models.flags import FlagCode, Severity
-from careplan.models.rules import evaluate_all
+from careplan.models.rules import CANDIDATES, evaluate_all
 from careplan.store import InputError, Store, add, add_many, audit, find, update
+from careplan.store.flagcandidates import candidates_sql
 from careplan.store.flagdata import caseload_flags, load_facts
 from careplan.store.overrides import (
     clear_override,
@@ -32,7 +34,7 @@ from careplan.store.overrides import (
     set_override,
     thresholds_in_force,
 )
-from tests.flag_world import AGENCIES, CMHT, DR, GP, LDT, PROS, SW
+from tests.flag_world import AGENCIES, CMHT, CPN, DR, GP, LDT, PROS, SW
 
 TODAY = date(2025, 3, 12)
 D = date
@@ -59,17 +61,28 @@ def worlds(draw):  # type: ignore[no-untyped-def]
                     birth_date=draw(st.dates(D(2005, 1, 1), D(2012, 12, 31))
                                     | st.just(D(1950, 5, 1))))
     created = D(2024, 12, 1)
+    version = draw(st.integers(1, 2))
     plan = CarePlan(person_id=person.id, status=draw(st.sampled_from(
         ["draft", "active", "under review"])), created_on=created,
         activated_on=created + timedelta(days=draw(st.integers(0, 90))),
-        review_date=draw(st.none() | day))
+        review_date=draw(st.none() | day), plan_version=version,
+        version_since=draw(st.none() | day) if version > 1 else None)
     records: list = [person, plan]  # type: ignore[type-arg]
-    for pro in (DR, SW):
+    for pro in (DR, SW, CPN):
         if draw(st.booleans()):
+            # Members who were there from the start, or joined lately (plan-unsigned
+            # counts an agency's days from its joining when that is later).
+            start = draw(st.just(D(2024, 12, 1)) | day)
+            end = draw(st.none() | day)
             records.append(CareTeamMember(
                 person_id=person.id, professional_id=pro.id, role=pro.role,
-                start_date=D(2024, 12, 1), is_lead=draw(st.booleans()),
-                end_date=draw(st.none() | day)))
+                start_date=start, is_lead=draw(st.booleans()),
+                end_date=end if end is None or end >= start else None))
+            if draw(st.booleans()):
+                records.append(PlanSignOff(
+                    plan_id=plan.id, agency_id=pro.agency_id,
+                    plan_version=draw(st.integers(1, version)), signed_by=pro.id,
+                    signed_at=datetime.combine(draw(day), datetime.min.time())))
             if draw(st.booleans()):
                 records.append(Consent(person_id=person.id, agency_id=pro.agency_id,
                                        status=draw(st.sampled_from(
@@ -131,6 +144,20 @@ def test_flags_are_a_function_of_store_content_today_and_thresholds(records, tod
     assert found == full_load_flags(first, today)
     person = records[0]
     assert found == _json(caseload_flags(first, today, person_ids=[person.id]))
+
+
+@SETTINGS
+@given(worlds(), day)
+def test_each_rules_own_candidates_hold_every_person_it_flags(records, today) -> None:  # type: ignore[no-untyped-def]
+    """Rule by rule: in the union above, another rule's candidates may hide one rule's
+    missing person (here, a late joiner without consent is a candidate anyway)."""
+    store = _store(records)
+    thresholds = thresholds_in_force(store)
+    flagged = Counter(f["code"] for f in full_load_flags(store, today))
+    for code in CANDIDATES:
+        sql, params = candidates_sql(today, thresholds, [code])
+        found = [r[0] for r in store.conn.execute(sql, params)]
+        assert bool(found) >= bool(flagged[code.value]), code
 
 
 @SETTINGS

@@ -103,7 +103,7 @@ def test_stale_write_is_reported_and_reloaded(qtbot, setup) -> None:  # type: ig
     assert win.undo_group.activeStack().count() == 0
 
 
-def test_sign_version_then_edit_makes_a_new_version(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+def test_sign_version_then_edit_makes_a_draft_of_the_next(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
     ws = win.open_person(world.teen)
     when_modal(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
@@ -115,9 +115,12 @@ def test_sign_version_then_edit_makes_a_new_version(qtbot, setup) -> None:  # ty
     index = ws.plan_tab.action_model.index(_action_row(ws, world.teen_action), 0)
     ws.plan_tab.action_model.setData(index, "Care Act assessment by May")
     settle(win)
-    assert get(other, CarePlan, world.teen_plan).plan_version == 2
-    qtbot.waitUntil(ws.plan_tab.sign_button.isEnabled)
-    assert ws.plan_tab.sign_button.text() == "&Sign version 2"
+    # Version 1 stays in force with its signature; the change waits in the draft.
+    assert get(other, CarePlan, world.teen_plan).plan_version == 1
+    assert len(find(other, PlanSignOff, plan_id=world.teen_plan)) == 1
+    qtbot.waitUntil(ws.plan_tab.issue_button.isEnabled)
+    assert ws.plan_tab.issue_button.text() == "&Issue version 2 for sign-off…"
+    assert ws.plan_tab.sign_button.text() == "Signed for your agency"
 
 
 def test_add_action_then_undo_removes_it(qtbot, setup) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from careplan.models.people import (
     Person,
     Professional,
 )
-from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanSignOff
+from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanSignOff, PlanVersion
 
 #: Every stored entity type, parents before children (the order rows are written in).
 ENTITY_TYPES: tuple[type[Entity], ...] = (
@@ -39,6 +39,7 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     CaseConference,
     Action,
     PlanSignOff,
+    PlanVersion,
     Handoff,
     Referral,
     ReferralEvent,
@@ -80,6 +81,7 @@ __all__ = [
     "Person",
     "PersonalBudget",
     "PlanSignOff",
+    "PlanVersion",
     "Professional",
     "Referral",
     "ReferralEvent",

@@ -21,6 +21,11 @@ class                     limit      fields
                                      case conference agenda items and decisions
 ========================  =========  =======================================================
 
+One field is not text people type: ``snapshot`` of a plan version holds one item of
+the signed plan per entry, as JSON (ASCII, every break escaped); ``SNAPSHOT_ITEM``
+leaves room for a description at the ``FREE_TEXT`` limit written as escapes. It is never
+printed or exported as it is, so ``LONGEST`` does not count it.
+
 Limits count characters (Python ``len``), not bytes. One-line fields also refuse
 every control character (a tab or line break in a name breaks one-line displays: the
 printed header, the flags list, CSV); multi-line fields (``ADDRESS``, ``FREE_TEXT``)
@@ -52,6 +57,7 @@ EMAIL = TextLimit(254)
 LINE = TextLimit(500)
 ADDRESS = TextLimit(500, multiline=True)
 FREE_TEXT = TextLimit(10_000, multiline=True)
+SNAPSHOT_ITEM = TextLimit(200_000)
 
 #: The longest text any field may hold (exporters size their safety cut-off on it).
 LONGEST = max(NAME.chars, CODE.chars, EMAIL.chars, LINE.chars, ADDRESS.chars, FREE_TEXT.chars)
@@ -66,6 +72,7 @@ BY_FIELD: dict[str, TextLimit] = {
     "neighbourhood": NAME,
     "recorded_by": NAME,
     "signed_by": NAME,
+    "issued_by": NAME,
     "other_attendees": NAME,
     # codes and identifiers
     "nhs_number": CODE,
@@ -85,6 +92,8 @@ BY_FIELD: dict[str, TextLimit] = {
     "note": FREE_TEXT,
     "agenda": FREE_TEXT,
     "decisions": FREE_TEXT,
+    # the signed content of a plan version, one JSON item per entry
+    "snapshot": SNAPSHOT_ITEM,
 }
 
 

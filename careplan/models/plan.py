@@ -1,4 +1,10 @@
-"""The one shared care plan: needs, outcomes, actions and sign-offs."""
+"""The one shared care plan: needs, outcomes, actions, its issued versions and sign-offs.
+
+Versions (see careplan.models.plan_versions for the rules): ``CarePlan.plan_version`` is
+the version in force, the last one issued; each issued version may keep a
+:class:`PlanVersion` row with a snapshot of what the agencies sign. Progress (an action's
+status, an outcome's achievement) is not part of it, so it never makes a new version.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from careplan.models.enums import ActionStatus, NeedDomain, OutcomeStatus, PlanS
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CarePlan(Entity):
-    """A person's shared plan; ``plan_version`` rises when a signed plan changes."""
+    """A person's shared plan; ``plan_version`` is the version in force (the last issued)."""
 
     TABLE = "care_plans"
     NOUN = "care plan"
@@ -23,8 +29,8 @@ class CarePlan(Entity):
     activated_on: date | None = None
     review_date: date | None = None
     closed_on: date | None = None
-    #: The day the current version began (a signed plan that changes gets a new version);
-    #: None while version 1 runs from ``activated_on``.
+    #: The day the version in force was issued (its agencies' 14 days to sign run from
+    #: then); None while version 1 runs from ``activated_on``.
     version_since: date | None = None
 
     def validate(self) -> None:
@@ -123,3 +129,27 @@ class PlanSignOff(Entity):
         require_text(self.signed_by, "signed_by")
         if self.plan_version < 1:
             raise ValueError(f"plan version: must be 1 or more, got {self.plan_version}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanVersion(Entity):
+    """One issued version of a plan: when, by whom, and what the agencies sign.
+
+    ``snapshot`` holds the signed content, one JSON object per item (what matters to
+    the person, each need, outcome and action): see careplan.models.plan_versions. A
+    row with no ``issued_by`` records a version issued before versions were kept (its
+    content as it stood when the plan was first changed after that).
+    """
+
+    TABLE = "plan_versions"
+    NOUN = "plan version"
+
+    plan_id: str
+    number: int
+    issued_at: datetime | None = None
+    issued_by: str | None = None
+    snapshot: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        if self.number < 1:
+            raise ValueError(f"number: must be 1 or more, got {self.number}")

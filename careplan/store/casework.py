@@ -1,8 +1,13 @@
 """The deliberate acts of casework, each one transaction with its audit events.
 
-Plan edits bump the plan's version when the version being changed was already signed,
-so sign-offs always refer to the text the agency saw. Handoff and referral steps change
-the records they concern together (an accepted handoff moves the action's owner).
+Plan edits change the plan's records and nothing else: the version in force and its
+signatures stay as they were (careplan.models.plan_versions). A change to what the
+agencies sign goes into the draft of the next version, which is issued explicitly
+(careplan.store.plan_versions.issue_version); before the first such change the version
+in force has its snapshot recorded, in the same operation. Progress (an action's status,
+an outcome's achievement) is no change to what was signed. Handoff and referral steps
+change the records they concern together (an accepted handoff moves the action's owner,
+a change the draft then lists).
 """
 
 from __future__ import annotations
@@ -32,34 +37,35 @@ from careplan.models.enums import (
     ReferralEventKind,
     ReferralStatus,
 )
+from careplan.models.plan_versions import same_terms
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StaleWriteError
+from careplan.store.plan_versions import record_in_force
 from careplan.store.repo import actor_name, add, find, get, update
 
 E = TypeVar("E", bound=Entity)
 PlanItem = TypeVar("PlanItem", Need, Outcome, Action)
 
 
-def _signed(store: Store, plan: CarePlan) -> bool:
-    return bool(store.conn.execute(
-        "SELECT 1 FROM plan_signoffs WHERE plan_id = ? AND plan_version = ?",
-        (plan.id, plan.plan_version)).fetchone())
-
-
-def _bump_if_signed(store: Store, plan_id: str, actor: str) -> None:
-    plan = get(store, CarePlan, plan_id)
-    if _signed(store, plan):
-        # The new version's agencies have their own 14 days to sign, from today.
-        update(store, plan.evolve(plan_version=plan.plan_version + 1,
-                                  version_since=store.clock().date()), actor)
+def _changes_terms(store: Store, item: PlanItem) -> bool:
+    """Whether saving ``item`` changes what the agencies sign (an addition does)."""
+    if item.version == 0:
+        return True
+    stored = store.conn.execute(f"SELECT 1 FROM {item.TABLE} WHERE id = ?",
+                                (item.id,)).fetchone()
+    return stored is None or not same_terms(get(store, type(item), item.id), item)
 
 
 def save_plan_item(store: Store, item: PlanItem, actor: str) -> PlanItem:
-    """Add (version 0) or update a need, outcome or action of a plan."""
+    """Add (version 0) or update a need, outcome or action of a plan.
+
+    Never touches the plan's version or its signatures: progress is just saved; a
+    change to what was signed lands in the draft of the next version (the version in
+    force has its snapshot recorded first, when it has none yet)."""
     with store.atomic():
+        if _changes_terms(store, item):
+            record_in_force(store, item.plan_id, actor)
         saved = add(store, item, actor) if item.version == 0 else update(store, item, actor)
-        if saved is not item:
-            _bump_if_signed(store, item.plan_id, actor)
     return saved
 
 
@@ -87,7 +93,8 @@ def rewrite_plan_item(store: Store, values: PlanItem, expected: PlanItem,
 
 def sign_plan(store: Store, plan: CarePlan, professional: Professional,
               at: datetime) -> PlanSignOff:
-    """Sign the plan's current version for the professional's agency.
+    """Sign the version in force for the professional's agency (a draft of the next
+    version, if any, is not part of it: it is signed once issued).
 
     Raises:
         StaleWriteError: the plan changed since ``plan`` was read.
@@ -151,6 +158,7 @@ def answer_handoff(store: Store, handoff: Handoff, accept: bool, at: datetime,
                                              reason=reason.strip()), actor)
         if accept and handoff.subject is HandoffSubject.ACTION and handoff.action_id:
             action = get(store, Action, handoff.action_id)
+            record_in_force(store, action.plan_id, actor)  # who does it: a signed term
             update(store, action.evolve(owner_professional_id=handoff.to_professional_id,
                                         owner_agency_id=handoff.to_agency_id), actor)
         elif accept:
@@ -262,9 +270,9 @@ def save_conference(store: Store, conference: CaseConference, plan: CarePlan | N
     if actions and plan is None:
         raise InputError("actions: this person has no care plan to add agreed actions to")
     with store.atomic():
+        if actions and plan is not None:
+            record_in_force(store, plan.id, actor)  # the agreed actions join the draft
         saved = add(store, conference, actor)
         for action in actions:
             add(store, action.evolve(conference_id=saved.id), actor)
-        if actions and plan is not None:
-            _bump_if_signed(store, plan.id, actor)
     return saved

@@ -73,6 +73,39 @@ _AUDIT_BY_ROW = """
 CREATE INDEX idx_audit_entity_id ON audit_events(entity_id, seq);
 """
 
+#: Migration 8 (7 until the accounts' migration is merged before it): each issued version
+#: of a plan, with a snapshot of what the agencies sign (careplan.models.plan_versions).
+#: Nothing is derived here: a plan's ``plan_version`` stays the version in force, with
+#: its signatures; its snapshot is recorded, through an audited operation, just before
+#: the plan's signed content first changes (careplan.store.plan_versions). Undoing an
+#: edit may remove a version row the edit recorded, but never one a later version or
+#: (once explicitly issued) a signature depends on: the trigger refuses, and the undo
+#: with it.
+_PLAN_VERSIONS = """
+CREATE TABLE plan_versions (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    plan_id TEXT NOT NULL REFERENCES care_plans(id),
+    number INTEGER NOT NULL,
+    issued_at TEXT,
+    issued_by TEXT,
+    snapshot TEXT NOT NULL
+);
+CREATE UNIQUE INDEX idx_plan_versions_plan_number ON plan_versions(plan_id, number);
+CREATE TRIGGER plan_versions_kept BEFORE DELETE ON plan_versions
+WHEN EXISTS (SELECT 1 FROM plan_versions v WHERE v.plan_id = OLD.plan_id
+             AND v.number > OLD.number)
+  OR (OLD.issued_by IS NOT NULL AND EXISTS (SELECT 1 FROM plan_signoffs s
+      WHERE s.plan_id = OLD.plan_id AND s.plan_version = OLD.number))
+BEGIN
+    SELECT RAISE(ABORT, 'plan version: a later version or a signature depends on it');
+END;
+"""
+_plan_versions = _script(_PLAN_VERSIONS)
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 MIGRATIONS: list[Migration] = [
     _script(schema_v1.SQL),
@@ -81,7 +114,11 @@ MIGRATIONS: list[Migration] = [
     _script(_VERSION_SINCE),  # 4: when the plan's current version began
     _script(_FLAG_INDEXES),  # 5: covering indexes for the flags' candidates
     _script(_AUDIT_BY_ROW),  # 6: a row's audit events by its id, for the History tab
+    _plan_versions,  # 8 after the accounts' 7: plan versions and their snapshots
 ]
+
+#: The schema version that added plan versions (found, not written: it follows the list).
+PLAN_VERSIONS_SCHEMA = MIGRATIONS.index(_plan_versions) + 1
 
 
 def latest_version() -> int:

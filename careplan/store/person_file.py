@@ -20,6 +20,7 @@ from careplan.models import (
     Outcome,
     Person,
     PlanSignOff,
+    PlanVersion,
     Professional,
     Referral,
     ReferralEvent,
@@ -57,6 +58,8 @@ class PersonFile:
     outcomes: list[Outcome] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     signoffs: list[PlanSignOff] = field(default_factory=list)
+    #: The plan's recorded versions, oldest first (careplan.models.plan_versions).
+    versions: list[PlanVersion] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
     referrals: list[Referral] = field(default_factory=list)
     referral_events: dict[str, list[ReferralEvent]] = field(default_factory=dict)
@@ -69,7 +72,7 @@ class PersonFile:
         groups: list[list[Entity]] = [
             [self.person], list(self.team), list(self.consents), list(self.conditions),
             list(self.plans), list(self.needs), list(self.outcomes), list(self.actions),
-            list(self.signoffs), list(self.handoffs), list(self.referrals),
+            list(self.signoffs), list(self.versions), list(self.handoffs), list(self.referrals),
             list(self.stays), list(self.conferences),
         ]
         ids = [e.id for group in groups for e in group]
@@ -105,6 +108,7 @@ def load_person_file(store: Store, person_id: str,
         pf.outcomes = find(store, Outcome, plan_id=plan_id)
         pf.actions = find(store, Action, order_by="due_date", plan_id=plan_id)
         pf.signoffs = find(store, PlanSignOff, order_by="signed_at", plan_id=plan_id)
+        pf.versions = find(store, PlanVersion, order_by="number", plan_id=plan_id)
     pf.handoffs = find(store, Handoff, order_by="-proposed_at", person_id=person_id)
     pf.referrals = find(store, Referral, order_by="-sent_on", person_id=person_id)
     for event in _many(store, ReferralEvent, "referral_id", [r.id for r in pf.referrals],

@@ -17,6 +17,7 @@ from careplan.models.rules.common import (
     active_team,
     day,
     flag,
+    joined_on,
     plans_in_force,
     plural,
     team_agencies,
@@ -127,17 +128,20 @@ def review_overdue(facts: PersonFacts, ctx: Context) -> list[Flag]:
     return out
 
 
-#: Candidates for ``plan_unsigned``: a plan in force whose current version began more
-#: than ``signoff.days`` ago (before :sign_by_before) and an active team member whose
-#: agency has not signed that version by today. Plans first (CROSS JOIN keeps the
-#: order): each one's members and sign-offs are then read from covering indexes
+#: Candidates for ``plan_unsigned``: a plan in force whose version in force began more
+#: than ``signoff.days`` ago (before :sign_by_before) and an active team member who
+#: joined before then too, whose agency has not signed that version by today. (An
+#: agency's days run from the later of the version's start and the day it joined, the
+#: start of its earliest active member: some active member of it started before
+#: :sign_by_before exactly when that day is before it.) Plans first (CROSS JOIN keeps
+#: the order): each one's members and sign-offs are then read from covering indexes
 #: (migration 5).
 PLAN_UNSIGNED_SQL = (
     "SELECT c.person_id FROM care_plans c CROSS JOIN care_team_members m "
     "ON m.person_id = c.person_id JOIN professionals p ON p.id = m.professional_id "
     f"WHERE c.status IN {IN_FORCE_SQL} "
     "AND max(c.activated_on, coalesce(c.version_since, c.activated_on)) < :sign_by_before "
-    f"AND {ACTIVE_MEMBER_SQL} "
+    f"AND {ACTIVE_MEMBER_SQL} AND m.start_date < :sign_by_before "
     "AND NOT EXISTS (SELECT 1 FROM plan_signoffs s WHERE s.plan_id = c.id "
     "AND s.plan_version = c.plan_version AND +s.agency_id = p.agency_id "
     "AND substr(s.signed_at, 1, 10) <= :today)"
@@ -152,17 +156,15 @@ PLAN_UNSIGNED = Candidates(FlagCode.PLAN_UNSIGNED, PLAN_UNSIGNED_SQL, _unsigned_
 
 
 def plan_unsigned(facts: PersonFacts, ctx: Context) -> list[Flag]:
-    """Flag each agency of the active care team that has not signed the plan's current
-    version ``signoff.days`` after the plan became active: warning."""
+    """Flag each agency of the active care team that has not signed the version in
+    force ``signoff.days`` after it began, or after the agency joined the care team if
+    that was later (its earliest active member's start): warning."""
     today = ctx.today
     days = ctx.thresholds.signoff_days
     out = []
     for plan in plans_in_force(facts):
         started = plan.current_version_start
-        if started is None:
-            continue
-        sign_by = started + timedelta(days=days)
-        if today <= sign_by:
+        if started is None or today <= started + timedelta(days=days):
             continue
         signed = {
             s.agency_id for s in facts.signoffs
@@ -174,15 +176,24 @@ def plan_unsigned(facts: PersonFacts, ctx: Context) -> list[Flag]:
         for agency_id, (agency, members) in team_agencies(facts, today).items():
             if agency_id in signed:
                 continue
+            joined = joined_on(facts, agency_id, today)
+            sign_by = max(started, joined) + timedelta(days=days)
+            if today <= sign_by:
+                continue
+            if joined > started:
+                due = (f"{agency.name} joined the care team on {day(joined)}; it should "
+                       f"sign within {days} days of joining, by {day(sign_by)}.")
+            else:
+                due = f"every agency should sign within {days} days, by {day(sign_by)}."
             message = (
                 f"Plan not signed: {agency.name} ({', '.join(sorted(members))} in the care "
                 f"team) has not signed version {plan.plan_version} of the care plan, in force "
-                f"since {day(started)}; every agency should sign within "
-                f"{days} days, by {day(sign_by)}."
+                f"since {day(started)}; {due}"
             )
             evidence = {"plan_id": plan.id, "plan_version": plan.plan_version,
                         "agency": agency.name, "team_members": sorted(members),
                         "version_since": started.isoformat(),
+                        "joined_on": joined.isoformat(),
                         "sign_by": sign_by.isoformat()}
             out.append(flag(facts, FlagCode.PLAN_UNSIGNED, Severity.WARNING,
                             (SubjectType.AGENCY, agency_id), sign_by + _ONE_DAY, None,

@@ -1,4 +1,12 @@
-"""The Plan tab: what matters to the person, needs, outcomes and actions, sign-offs."""
+"""The Plan tab: what matters to the person, needs, outcomes and actions, sign-offs.
+
+The tables show the plan as its records are now. Above them: the version in force (the
+last issued) and who has signed it; the draft of the next version, if the plan's signed
+content has changed since (careplan.models.plan_versions), with its changes listed; and
+what the version in force changed from the one before. Progress (an action's status, an
+outcome's achievement) is saved as it is, touching neither version nor signatures.
+"Issue version N+1 for sign-off…" issues the draft once its changes are confirmed.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +28,19 @@ from PySide6.QtWidgets import (
 
 from careplan.models import Action, Need, Outcome
 from careplan.models.enums import ActionStatus, OutcomeStatus
+from careplan.models.plan_versions import (
+    NEED,
+    Namer,
+    PlanChange,
+    VersionState,
+    describe,
+    make_namer,
+    signed_content,
+    version_state,
+)
 from careplan.store import casework as cw
 from careplan.store.casework import PlanItem, save_plan_item
+from careplan.store.plan_versions import issue_version
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace import edits
@@ -31,7 +50,10 @@ from careplan.ui.workspace.tables import record_table
 
 class PlanTab(WorkspaceTab):
     SHOWS = frozenset({"persons", "care_plans", "needs", "outcomes", "actions",
-                       "plan_signoffs", "care_team_members", "professionals", "agencies"})
+                       "plan_signoffs", "plan_versions", "care_team_members",
+                       "professionals", "agencies"})
+    #: Changes listed on the tab before "and N more" (the issue dialog lists them all).
+    LISTED = 8
 
     def build(self) -> None:
         ws = self.ws
@@ -42,18 +64,26 @@ class PlanTab(WorkspaceTab):
         self.summary.setAccessibleName(tr("Plan version, status and sign-offs"))
         self.sign_button = QPushButton(tr("&Sign this version"))
         self.sign_button.clicked.connect(self.sign)
+        self.issue_button = QPushButton(tr("&Issue the draft for sign-off…"))
+        self.issue_button.clicked.connect(self.issue)
+        self.versions = QLabel()
+        self.versions.setWordWrap(True)
+        self.versions.setTextFormat(Qt.TextFormat.RichText)
+        self.versions.setAccessibleName(tr("Changes not yet issued, and what the version "
+                                           "in force changed"))
+        self.state: VersionState | None = None
         self.matters = QLabel()
         self.matters.setWordWrap(True)
         self.matters.setAccessibleName(tr("What matters to me"))
 
         self.need_model = RecordTableModel[Need]([
             Column(tr("Need"), lambda n: n.description,
-                   edit=lambda n, v: n.evolve(description=str(v))),
+                   edit=lambda n, v: n.evolve(description=str(v)), tooltip=self._draft_note),
             Column(tr("Domain"), lambda n: n.domain.value),
         ], self)
         self.outcome_model = RecordTableModel[Outcome]([
             Column(tr("Outcome, in the person's words"), lambda o: o.description,
-                   edit=lambda o, v: o.evolve(description=str(v))),
+                   edit=lambda o, v: o.evolve(description=str(v)), tooltip=self._draft_note),
             Column(tr("Target date"), lambda o: text.fmt_date(o.target_date),
                    raw=lambda o: text.fmt_date(o.target_date),
                    edit=lambda o, v: o.evolve(
@@ -65,7 +95,7 @@ class PlanTab(WorkspaceTab):
         ], self)
         self.action_model = RecordTableModel[Action]([
             Column(tr("Action"), lambda a: a.description,
-                   edit=lambda a, v: a.evolve(description=str(v))),
+                   edit=lambda a, v: a.evolve(description=str(v)), tooltip=self._draft_note),
             Column(tr("Owner"), self._owner_text, raw=lambda a: a.owner_professional_id,
                    choices=lambda a: self.ws.team_choices(), edit=self._set_owner,
                    alert=lambda a: a.is_open and not a.owner_professional_id,
@@ -94,8 +124,15 @@ class PlanTab(WorkspaceTab):
         QShortcut(QKeySequence("Ins"), self.actions_view, self.new_action)
 
         top = QHBoxLayout()
-        top.addWidget(self.summary, 1)
-        top.addWidget(self.sign_button, 0, Qt.AlignmentFlag.AlignTop)
+        texts = QVBoxLayout()
+        texts.addWidget(self.summary)
+        texts.addWidget(self.versions)
+        top.addLayout(texts, 1)
+        acts = QVBoxLayout()
+        acts.addWidget(self.sign_button)
+        acts.addWidget(self.issue_button)
+        acts.addStretch(1)
+        top.addLayout(acts, 0)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_action)
         buttons.addWidget(self.hand_over)
@@ -183,15 +220,90 @@ class PlanTab(WorkspaceTab):
             return
         assert ws.actor is not None
         agency = ws.pf.directory.agency_name(ws.actor.agency_id)
-        answer = QMessageBox.question(
-            self, self.tr("Sign the plan"),
-            self.tr("Sign version %d of %s's plan for %s?") % (
-                plan.plan_version, ws.pf.person.name, agency))
+        question = self.tr("Sign version %d of %s's plan for %s?") % (
+            plan.plan_version, ws.pf.person.name, agency)
+        if self.state is not None and self.state.draft:
+            question += "\n\n" + self.tr(
+                "The plan has changes not yet issued (the draft of version %d); they are "
+                "not part of what you sign.") % self.state.draft_number
+        answer = QMessageBox.question(self, self.tr("Sign the plan"), question)
         if answer != QMessageBox.StandardButton.Yes:
             return
         actor, at = ws.actor, ws.now()
         ws.submit(self.tr("Sign version %d of the plan") % plan.plan_version,
                   lambda s: cw.sign_plan(s, plan, actor, at))
+
+    def issue(self) -> None:
+        """Issue the draft as the next version, once its changes are confirmed."""
+        ws = self.ws
+        plan, state = ws.pf.plan, self.state
+        if plan is None or state is None or not ws.require_actor():
+            return
+        if not state.draft:
+            ws.refused(self.tr("plan: nothing the agencies sign has changed since version "
+                               "%d, so there is no new version to issue") % state.number)
+            return
+        changes = [describe(c, self._namer(state)) for c in state.draft]
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Issue a new version"),
+                          self.tr("Issue version %d of %s's plan for sign-off?") % (
+                              state.draft_number, ws.pf.person.name),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                          self)
+        shown = changes[:15]
+        more = len(changes) - len(shown)
+        box.setInformativeText(
+            self.tr("It replaces version %d, and each agency in the care team is asked to "
+                    "sign it. Signatures on version %d are kept.") % (
+                        state.number, state.number)
+            + "\n\n" + self.tr("Changes from version %d:") % state.number + "\n"
+            + "\n".join(f"• {c}" for c in shown)
+            + ("\n" + self.tr("… and %d more (Show Details)") % more if more else ""))
+        box.setDetailedText("\n".join(changes))
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        if box.exec() != QMessageBox.StandardButton.Yes:
+            return
+        actor, at, expected = ws.actor_id(), ws.now(), state.draft
+        ws.submit(self.tr("Issue version %d of the plan") % state.draft_number,
+                  lambda s: issue_version(s, plan, actor, at, expected))
+
+    def _namer(self, state: VersionState) -> Namer:
+        pf = self.ws.pf
+        needs = {i.id: i.label for i in state.in_force if i.kind == NEED}
+        needs.update({n.id: n.description for n in pf.needs})
+        return make_namer(pf.directory.professional_name, pf.directory.agency_name,
+                          lambda need_id: needs.get(need_id, ""), text.fmt_date)
+
+    def _draft_note(self, record: PlanItem) -> str:
+        state = self.state
+        if state is None:
+            return ""
+        change = next((c for c in state.draft if c.id == record.id), None)
+        if change is None:
+            return ""
+        return self.tr("Not yet issued: %s (draft of version %d)") % (
+            describe(change, self._namer(state)), state.draft_number)
+
+    def _versions_text(self, state: VersionState) -> str:
+        tr = self.tr
+        name = self._namer(state)
+
+        def listed(changes: tuple[PlanChange, ...]) -> str:
+            items = "".join(f"<li>{html.escape(describe(c, name))}</li>"
+                            for c in changes[:self.LISTED])
+            more = len(changes) - self.LISTED
+            return f"<ul style='margin:0'>{items}</ul>" + (
+                tr("… and %d more") % more if more > 0 else "")
+
+        if state.draft:
+            out = (tr("<b>Draft of version %d</b>: %s not yet issued for sign-off; version "
+                      "%d stays in force until it is.") % (
+                state.draft_number, _count(len(state.draft)), state.number) + listed(state.draft))
+        else:
+            out = tr("No changes since version %d was issued.") % state.number
+        if state.since_previous:
+            out += (tr("<b>What version %d changed</b> from version %d:") % (
+                state.number, state.number - 1) + listed(state.since_previous))
+        return out
 
     def _size_sections(self) -> None:
         """Needs and outcomes get the height of their rows; actions get the rest."""
@@ -207,6 +319,11 @@ class PlanTab(WorkspaceTab):
 
     def fill(self) -> None:
         pf, tr = self.ws.pf, self.tr
+        plan = pf.plan
+        # First: the tables' tooltips say which records the draft changes.
+        state = self.state = None if plan is None else version_state(
+            plan, pf.versions, signed_content(pf.person.what_matters, pf.needs,
+                                              pf.outcomes, pf.actions))
         matters = html.escape(pf.person.what_matters) or tr("not recorded yet")
         self.matters.setText(tr("<b>What matters to me:</b> %s") % matters)
         self.need_model.set_records(pf.needs)
@@ -214,12 +331,13 @@ class PlanTab(WorkspaceTab):
         self.action_model.set_records(sorted(
             pf.actions, key=lambda a: (not a.is_open, a.due_date is None, a.due_date or 0)))
         self._size_sections()
-        plan = pf.plan
         for button in (self.add_need, self.add_outcome, self.add_action):
             button.setEnabled(plan is not None)
-        if plan is None:
+        if plan is None or state is None:
             self.summary.setText(tr("No care plan yet."))
+            self.versions.setText("")
             self.sign_button.setEnabled(False)
+            self.issue_button.setEnabled(False)
             return
         signed = [s for s in pf.signoffs if s.plan_version == plan.plan_version]
         signed_agencies = {s.agency_id for s in signed}
@@ -235,15 +353,26 @@ class PlanTab(WorkspaceTab):
         review_text = text.fmt_date(review) or tr("not set")
         if review and review < self.ws.today:
             review_text = f"<span style='color:#b3261e'><b>{review_text}</b></span>"
+        started = plan.current_version_start
+        since = tr("in force since %s") % text.fmt_date(started) if started \
+            else tr("not in force yet")
         self.summary.setText(
-            tr("<b>Plan version %d</b> · %s · review due %s<br>Signed for this version: %s")
-            % (plan.plan_version, plan.status.value, review_text, signed_text)
+            tr("<b>Plan version %d</b> %s · %s · review due %s<br>Signed for version %d: %s")
+            % (plan.plan_version, since, plan.status.value, review_text, plan.plan_version,
+               signed_text)
             + ("<br>" + tr("Not yet signed by: %s") % ", ".join(unsigned) if unsigned else ""))
+        self.versions.setText(self._versions_text(state))
         actor = self.ws.actor
         mine = actor is not None and actor.agency_id in signed_agencies
         self.sign_button.setEnabled(actor is not None and not mine)
         self.sign_button.setText(
             tr("Signed for your agency") if mine else tr("&Sign version %d") % plan.plan_version)
+        self.issue_button.setEnabled(actor is not None and plan.is_open and bool(state.draft))
+        self.issue_button.setText(tr("&Issue version %d for sign-off…") % state.draft_number)
+
+
+def _count(n: int) -> str:
+    return "1 change" if n == 1 else f"{n} changes"
 
 
 def _row(*buttons: QPushButton) -> QHBoxLayout:
