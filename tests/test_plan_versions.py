@@ -5,15 +5,18 @@ state before an edit, signatures included; an older store upgrades with its vers
 from __future__ import annotations
 
 import dataclasses
+import re
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from careplan.export.fhir_export import export_fhir
 from careplan.export.fhir_import import import_fhir
+from careplan.export.plan_pdf import plan_pdf
 from careplan.models import (
     Action,
     CarePlan,
@@ -373,3 +376,37 @@ def test_snapshots_round_trip_any_text() -> None:
     assert from_snapshot(stored) == content
     with pytest.raises(ValueError, match="snapshot, item 1: not a signed plan item"):
         from_snapshot(["{not json"])
+
+
+# -- the joint plan PDF ---------------------------------------------------------------------
+
+
+def _pdf_text(store: Store, person_id: str, path: Path) -> str:
+    out = plan_pdf(store, person_id, path, printed_by="Sue Marsh", today=TODAY,
+                   printed_at=datetime(2025, 3, 12, 9))
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(out).pages))
+
+
+def test_the_plan_pdf_prints_the_version_in_force_and_the_changes_not_yet_issued(
+        store_path: Path, tmp_path: Path) -> None:
+    with Store.open(store_path) as store:
+        s = _signed(store)
+        text = _pdf_text(store, s.plan.person_id, tmp_path / "before.pdf")
+        assert "Changes not yet issued: none. The plan is as version 1 was issued." in text
+        cw.save_plan_item(store, s.action.evolve(description="Start home care, twice daily",
+                                                 status=ActionStatus.IN_PROGRESS), "sw")
+        text = _pdf_text(store, s.plan.person_id, tmp_path / "draft.pdf")
+        body = text[text.index("Needs, outcomes and actions"):text.index("Version 1 and")]
+        # The body is version 1 as signed, with today's progress.
+        assert "Start home care Sam Green" in body and "twice daily" not in body
+        assert "in progress" in body
+        assert ("Changes not yet issued (the draft of version 2): 1. They are not part of "
+                "the version signed below.") in text
+        assert ("1. Action “Start home care” now reads “Start home care, twice daily”"
+                in text)
+        issue_version(store, get(store, CarePlan, s.plan.id), SW.id, AT)
+        text = _pdf_text(store, s.plan.person_id, tmp_path / "issued.pdf")
+        assert "plan version 2" in text
+        assert "Version 2 was issued for sign-off on 10 Mar 2025 by Sam Green." in text
+        assert "What version 2 changed from version 1" in text
+        assert "Start home care, twice daily Sam Green" in text

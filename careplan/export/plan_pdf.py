@@ -1,4 +1,10 @@
-"""The joint care plan for one person, as a PDF every agency in the team can sign."""
+"""The joint care plan for one person, as a PDF every agency in the team can sign.
+
+It prints the version in force (careplan.models.plan_versions): what matters, needs,
+outcomes and actions as they were issued, with today's progress (status, achievement);
+then the changes not yet issued (the draft of the next version, or none) and what the
+version in force changed from the one before; then who has signed it.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +20,20 @@ from careplan.export import pdf_common as pc
 from careplan.export.flags import open_flags
 from careplan.export.plan_costs import cost_summary
 from careplan.export.records import Records, load
-from careplan.models import Action, CarePlan, Person, PlanSignOff, nhs
+from careplan.models import Action, CarePlan, Need, Outcome, Person, PlanSignOff, PlanVersion, nhs
 from careplan.models.dates import age_on
-from careplan.store import Store
+from careplan.models.plan_versions import (
+    NEED,
+    Namer,
+    PlanChange,
+    VersionState,
+    as_signed,
+    describe,
+    make_namer,
+    signed_content,
+    version_state,
+)
+from careplan.store import Store, find
 
 
 def _d(day: date | None) -> str:
@@ -39,7 +56,7 @@ def subject_line(person: Person, plan: CarePlan | None) -> str:
 
 
 def _person_block(rec: Records, person: Person, plan: CarePlan | None,
-                  today: date) -> list[Flowable]:
+                  today: date, what_matters: str) -> list[Flowable]:
     number = nhs.format_334(person.nhs_number) if person.nhs_number else "not recorded"
     pairs: list[tuple[str, Any]] = [
         ("NHS number", number),
@@ -51,7 +68,9 @@ def _person_block(rec: Records, person: Person, plan: CarePlan | None,
         pairs.append(("Local authority id", person.local_authority_id))
     if plan is not None:
         pairs += [
-            ("Plan", f"version {plan.plan_version}, {plan.status.value}"),
+            ("Plan", f"version {plan.plan_version}"
+             + (f", in force since {_d(plan.current_version_start)}"
+                if plan.current_version_start else "") + f", {plan.status.value}"),
             ("Dates", f"created {_d(plan.created_on)}"
              + (f", active from {_d(plan.activated_on)}" if plan.activated_on else "")
              + (f", review due {_d(plan.review_date)}" if plan.review_date else "")
@@ -59,8 +78,8 @@ def _person_block(rec: Records, person: Person, plan: CarePlan | None,
         ]
     out: list[Flowable] = [pc.p("Joint care plan", "title"),
                            pc.p(person.name, "subtitle"), pc.facts(pairs)]
-    if person.what_matters:
-        out += [pc.p("What matters to me", "h3"), pc.p(f"“{person.what_matters}”", "quote")]
+    if what_matters:
+        out += [pc.p("What matters to me", "h3"), pc.p(f"“{what_matters}”", "quote")]
     return out
 
 
@@ -113,11 +132,9 @@ def _action_rows(rec: Records, actions: list[Action], today: date
     return rows, warn
 
 
-def _plan_body(rec: Records, plan: CarePlan, today: date) -> list[Flowable]:
+def _plan_body(rec: Records, needs: list[Need], outcomes: list[Outcome],
+               actions: list[Action], today: date) -> list[Flowable]:
     out: list[Flowable] = []
-    needs = rec.needs.get(plan.id, [])
-    outcomes = rec.outcomes.get(plan.id, [])
-    actions = rec.actions.get(plan.id, [])
     widths = [72 * mm, 30 * mm, 38 * mm, 20 * mm, 18 * mm]
     header = ["Action", "Owner", "Agency", "Due", "Status"]
     groups: list[tuple[str | None, str]] = [
@@ -141,6 +158,41 @@ def _plan_body(rec: Records, plan: CarePlan, today: date) -> list[Flowable]:
     if not groups:
         out.append(pc.p("The plan has no needs or actions yet.", "warn"))
     return pc.section("Needs, outcomes and actions", *out) if out else []
+
+
+def _namer(rec: Records, state: VersionState, needs: list[Need]) -> Namer:
+    names = {i.id: i.label for i in state.in_force if i.kind == NEED}
+    names.update({n.id: n.description for n in needs})
+    return make_namer(rec.professional_name, rec.agency_name,
+                      lambda need_id: names.get(need_id, ""), _d)
+
+
+def _listed(changes: tuple[PlanChange, ...], name: Namer) -> list[Flowable]:
+    return [pc.rich(f"{n}. {pc.e(describe(c, name, width=120))}")
+            for n, c in enumerate(changes, 1)]
+
+
+def _versions(rec: Records, plan: CarePlan, state: VersionState,
+              needs: list[Need]) -> list[Flowable]:
+    name = _namer(rec, state, needs)
+    n = state.number
+    issued = ""
+    if state.issued_at is not None:
+        by = rec.professional_name(state.issued_by) or state.issued_by or ""
+        issued = f"Version {n} was issued for sign-off on {_d(state.issued_at)}" + (
+            f" by {by}." if by else ".")
+    out: list[Flowable] = [pc.p(issued, "body")] if issued else []
+    if state.draft:
+        out += [pc.p(f"Changes not yet issued (the draft of version {state.draft_number}): "
+                     f"{len(state.draft)}. They are not part of the version signed below.",
+                     "h3"), *_listed(state.draft, name)]
+    else:
+        out.append(pc.p(f"Changes not yet issued: none. The plan is as version {n} was "
+                        "issued.", "body"))
+    if state.since_previous:
+        out += [pc.p(f"What version {n} changed from version {n - 1}", "h3"),
+                *_listed(state.since_previous, name)]
+    return pc.section(f"Version {n} and its changes", *out)
 
 
 def _signoffs(rec: Records, person: Person, plan: CarePlan, today: date) -> list[Flowable]:
@@ -185,14 +237,25 @@ def plan_pdf(store: Store, person_id: str, out: str | Path, *, printed_by: str,
     rec = load(store, [person_id])
     person = rec.persons[0]
     plan = current_plan(rec, person)
-    story: list[Flowable] = [*_person_block(rec, person, plan, today), *_team(rec, person, today),
-                             *_flags(store, person, today)]
     if plan is None:
-        story.append(pc.p("No care plan has been started for this person.", "warn"))
+        story: list[Flowable] = [
+            *_person_block(rec, person, plan, today, person.what_matters),
+            *_team(rec, person, today), *_flags(store, person, today),
+            pc.p("No care plan has been started for this person.", "warn")]
     else:
-        story += [*_plan_body(rec, plan, today),
-                  *cost_summary(store, person.id, plan.id, today),
-                  *_signoffs(rec, person, plan, today)]
+        needs = rec.needs.get(plan.id, [])
+        outcomes = rec.outcomes.get(plan.id, [])
+        actions = rec.actions.get(plan.id, [])
+        state = version_state(plan, find(store, PlanVersion, plan_id=plan.id),
+                              signed_content(person.what_matters, needs, outcomes, actions))
+        matters, in_needs, in_outcomes, in_actions = as_signed(state, plan.id, needs,
+                                                                outcomes, actions)
+        story = [*_person_block(rec, person, plan, today, matters),
+                 *_team(rec, person, today), *_flags(store, person, today),
+                 *_plan_body(rec, in_needs, in_outcomes, in_actions, today),
+                 *_versions(rec, plan, state, needs),
+                 *cost_summary(store, person.id, plan.id, today),
+                 *_signoffs(rec, person, plan, today)]
     running = pc.Running("Joint care plan", subject_line(person, plan), printed_by,
                          printed_at or datetime.now())
     return pc.build(out, story, running)
