@@ -69,8 +69,11 @@ class Signed:
     action: Action
 
 
-def _signed(store: Store) -> Signed:
+def _signed(store: Store, status: str = "active") -> Signed:
     facts = world()
+    if status == "draft":  # being written: not active, signed by nobody
+        facts.plans = [facts.plans[0].evolve(status=status, activated_on=None)]
+        facts.signoffs = []
     person = facts.person.evolve(what_matters="I want to stay in my own home.")
     plan = facts.plans[0]
     need = Need(plan_id=plan.id, description="Personal care", domain="social care")
@@ -193,6 +196,21 @@ def test_agreed_actions_and_accepted_handoffs_join_the_draft(store: Store) -> No
     assert _signatures(store, s.plan.id) == sorted([(GP.id, 1), (ASC.id, 1)])
     assert sorted((c.change, c.label) for c in state(store, plan).draft) == [
         ("added", "Respite week"), ("changed", "Start home care")]
+
+
+def test_a_draft_plan_nobody_has_signed_is_changed_in_place(store: Store) -> None:
+    """Nothing is in force yet: changes are part of version 1 until an agency signs it."""
+    s = _signed(store, "draft")
+    plan = s.plan
+    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), "sw")
+    assert find(store, PlanVersion) == []
+    assert state(store, plan).draft == ()
+    with pytest.raises(InputError, match="nothing the agencies sign has changed"):
+        issue_version(store, plan, SW.id, AT)
+    cw.sign_plan(store, plan, DR, AT)  # once signed, version 1 is kept as it was signed
+    cw.save_plan_item(store, get(store, Need, s.need.id).evolve(description="Evenings"),
+                      "sw")
+    assert [c.label for c in state(store, plan).draft] == ["Personal care, mornings"]
 
 
 # -- issuing ---------------------------------------------------------------------------------

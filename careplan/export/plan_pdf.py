@@ -28,6 +28,7 @@ from careplan.models.plan_versions import (
     PlanChange,
     VersionState,
     as_signed,
+    being_written,
     describe,
     make_namer,
     signed_content,
@@ -182,7 +183,10 @@ def _versions(rec: Records, plan: CarePlan, state: VersionState,
         issued = f"Version {n} was issued for sign-off on {_d(state.issued_at)}" + (
             f" by {by}." if by else ".")
     out: list[Flowable] = [pc.p(issued, "body")] if issued else []
-    if state.draft:
+    if not state.recorded and being_written(plan, rec.signoffs.get(plan.id, [])):
+        out.append(pc.p(f"Version {n} is still being written (a draft plan no agency has "
+                        "signed): changes are part of it until an agency signs it.", "body"))
+    elif state.draft:
         out += [pc.p(f"Changes not yet issued (the draft of version {state.draft_number}): "
                      f"{len(state.draft)}. They are not part of the version signed below.",
                      "h3"), *_listed(state.draft, name)]

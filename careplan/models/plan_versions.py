@@ -20,6 +20,9 @@ The rules:
 - A version in force with no snapshot (a store from before versions were kept, a plan
   imported or written in bulk) is the plan as it is now: the store records that
   snapshot just before the plan's signed content first changes.
+- A plan still being written (status draft, its version signed by no agency) has
+  nothing in force to keep: changes are part of its version until an agency signs it
+  (or it is issued).
 
 Pure functions: the store records and reads snapshots (careplan.store.plan_versions),
 the Plan tab and the joint plan PDF show what these functions find.
@@ -35,8 +38,8 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from careplan.models.enums import NeedDomain
-from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanVersion
+from careplan.models.enums import NeedDomain, PlanStatus
+from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanSignOff, PlanVersion
 
 WHAT_MATTERS = "what matters"
 NEED = "need"
@@ -302,6 +305,13 @@ class VersionState:
         return self.number + 1
 
 
+def being_written(plan: CarePlan, signoffs: Iterable[PlanSignOff]) -> bool:
+    """Whether ``plan`` is still being written: a draft plan whose version no agency
+    has signed (``signoffs``: the plan's, of any version)."""
+    return plan.status is PlanStatus.DRAFT and not any(
+        s.plan_id == plan.id and s.plan_version == plan.plan_version for s in signoffs)
+
+
 def _content(row: PlanVersion | None) -> Content | None:
     if row is None:
         return None
@@ -381,7 +391,7 @@ def as_signed(state: VersionState, plan_id: str, needs: Sequence[Need],
 
 __all__ = [
     "ACTION", "KINDS", "NEED", "OUTCOME", "PROGRESS_FIELDS", "SIGNED_FIELDS", "WHAT_MATTERS",
-    "Content", "Namer", "PlanChange", "SignedItem", "VersionState", "as_signed", "compare",
-    "describe", "from_snapshot", "item_of", "make_namer", "plain_namer", "quote",
-    "same_terms", "signed_content", "to_snapshot", "version_state",
+    "Content", "Namer", "PlanChange", "SignedItem", "VersionState", "as_signed",
+    "being_written", "compare", "describe", "from_snapshot", "item_of", "make_namer",
+    "plain_namer", "quote", "same_terms", "signed_content", "to_snapshot", "version_state",
 ]

@@ -5,7 +5,9 @@ The rules are careplan.models.plan_versions'. Here:
 - :func:`record_in_force` keeps the snapshot of the version in force before its signed
   content is first changed (a plan from before versions were kept, imported or written
   in bulk has none yet). Every write of signed content calls it first, in the same
-  operation, so undoing that write removes the snapshot with it.
+  operation, so undoing that write removes the snapshot with it. A plan still being
+  written (status draft, its version signed by nobody) is changed in place: nothing
+  is in force yet, so there is nothing to keep.
 - :func:`issue_version` is the explicit act that turns the draft into the next
   version: the snapshot of the plan as it is, the plan's ``plan_version`` and
   ``version_since`` moved on, in one operation (undoing it puts version N back in force,
@@ -18,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from careplan.models import Action, CarePlan, Need, Outcome, Person, PlanVersion
+from careplan.models import Action, CarePlan, Need, Outcome, Person, PlanSignOff, PlanVersion
 from careplan.models.plan_versions import (
     Content,
     PlanChange,
     VersionState,
+    being_written,
     signed_content,
     to_snapshot,
     version_state,
@@ -53,7 +56,9 @@ def state(store: Store, plan: CarePlan) -> VersionState:
 
 def record_in_force(store: Store, plan_id: str, actor: str) -> PlanVersion | None:
     """Record the snapshot of the version in force, if it has none yet: call before any
-    write that changes the plan's signed content. Returns the row it added, if any."""
+    write that changes the plan's signed content. Returns the row it added, if any
+    (none either for a plan still being written: careplan.models.plan_versions.
+    being_written)."""
     plans = find(store, CarePlan, id=plan_id)
     if not plans:
         return None  # the write that follows names the missing plan
@@ -61,7 +66,8 @@ def record_in_force(store: Store, plan_id: str, actor: str) -> PlanVersion | Non
     found = store.conn.execute(
         "SELECT 1 FROM plan_versions WHERE plan_id = ? AND number = ?",
         (plan_id, plan.plan_version)).fetchone()
-    if found:
+    if found or being_written(plan, find(store, PlanSignOff, plan_id=plan.id,
+                                         plan_version=plan.plan_version)):
         return None
     return add(store, PlanVersion(plan_id=plan_id, number=plan.plan_version,
                                   snapshot=to_snapshot(current_content(store, plan))), actor)

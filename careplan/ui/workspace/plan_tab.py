@@ -33,6 +33,7 @@ from careplan.models.plan_versions import (
     Namer,
     PlanChange,
     VersionState,
+    being_written,
     describe,
     make_namer,
     signed_content,
@@ -283,9 +284,12 @@ class PlanTab(WorkspaceTab):
         return self.tr("Not yet issued: %s (draft of version %d)") % (
             describe(change, self._namer(state)), state.draft_number)
 
-    def _versions_text(self, state: VersionState) -> str:
+    def _versions_text(self, state: VersionState, writing: bool) -> str:
         tr = self.tr
         name = self._namer(state)
+        if writing:
+            return tr("Version %d is still being written: changes are part of it until an "
+                      "agency signs it.") % state.number
 
         def listed(changes: tuple[PlanChange, ...]) -> str:
             items = "".join(f"<li>{html.escape(describe(c, name))}</li>"
@@ -361,7 +365,8 @@ class PlanTab(WorkspaceTab):
             % (plan.plan_version, since, plan.status.value, review_text, plan.plan_version,
                signed_text)
             + ("<br>" + tr("Not yet signed by: %s") % ", ".join(unsigned) if unsigned else ""))
-        self.versions.setText(self._versions_text(state))
+        writing = not state.recorded and being_written(plan, pf.signoffs)
+        self.versions.setText(self._versions_text(state, writing))
         actor = self.ws.actor
         mine = actor is not None and actor.agency_id in signed_agencies
         self.sign_button.setEnabled(actor is not None and not mine)
