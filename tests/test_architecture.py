@@ -9,6 +9,7 @@ careplan/models reads no files: it is given parsed data.
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,14 @@ def test_layers_exist() -> None:
     """Guard against the check passing vacuously because a folder moved."""
     for layer in sorted(FORBIDDEN.keys() | ABOVE.keys()):
         assert list((PACKAGE / layer).glob("*.py")), layer
+
+
+def test_the_store_uses_sqlite3_without_sqlite_utils() -> None:
+    """sqlite-utils was weighed and removed (docs/decisions.md): neither declared nor
+    imported, so nothing writes around ``Store.atomic`` and its audit events."""
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = [d for d in pyproject["project"]["dependencies"]
+                if d.lower().replace("_", "-").startswith("sqlite-utils")]
+    importers = [str(path.relative_to(PACKAGE.parent)) for path in sorted(PACKAGE.rglob("*.py"))
+                 if "sqlite_utils" in imported_roots(path)]
+    assert (declared, importers) == ([], [])

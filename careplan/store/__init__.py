@@ -1,4 +1,4 @@
-"""The SQLite store (through sqlite-utils): schema, migrations, load/save, audit log."""
+"""The SQLite store, on sqlite3 directly: schema, migrations, load/save, audit log."""
 
 from careplan.store.db import Store
 from careplan.store.errors import (

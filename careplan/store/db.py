@@ -4,49 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from careplan.store import files, migrations
 from careplan.store.errors import DamagedStoreError, NotAStoreError, StoreError
 from careplan.store.health import Health, run_check
-
-
-@contextlib.contextmanager
-def _without(*names: str) -> Iterator[None]:
-    """Make importing ``names`` fail for a moment (a ``None`` in sys.modules)."""
-    hidden = [name for name in names if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        for name in hidden:
-            if name in sys.modules and sys.modules[name] is None:
-                del sys.modules[name]
-
-
-if TYPE_CHECKING:
-    import sqlite_utils
-
-
-def _sqlite_utils() -> Any:
-    """sqlite_utils, imported on first use.
-
-    Not at startup: with its dependencies it costs about a tenth of a second, and it
-    imports pandas and numpy when they are installed (most of a second, more than all of
-    Qt) only to accept DataFrames and numpy numbers, which the store never passes. Those
-    two are hidden from it so the desktop app starts fast (bench/startup_bench.py); later
-    imports of pandas, by the exports that use it, work as usual.
-    """
-    with _without("pandas", "numpy"):
-        import sqlite_utils
-    return sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 #: Each attempt waits up to BUSY_TIMEOUT_MS for another process's write to finish (a big
@@ -60,7 +27,7 @@ _ENVIRONMENT_ERRORS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_BUSY", "SQLITE_
 
 @contextlib.contextmanager
 def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
-    """A nested transaction (as sqlite_utils' ``atomic`` makes one)."""
+    """A nested transaction: a savepoint inside the open one."""
     name = f"careplan_{uuid.uuid4().hex}"
     conn.execute(f"SAVEPOINT {name}")
     try:
@@ -85,7 +52,6 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
-        self._db: sqlite_utils.Database | None = None
         #: Wall clock for audit times; tests may replace it.
         self.clock: Callable[[], datetime] = utc_now
         self._store_id: str | None = None
@@ -174,13 +140,6 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
-
-    @property
-    def db(self) -> sqlite_utils.Database:
-        """The connection as a ``sqlite_utils.Database`` (made on first use)."""
-        if self._db is None:
-            self._db = _sqlite_utils().Database(self.conn, execute_plugins=False)
-        return self._db
 
     def __enter__(self) -> Store:
         return self
