@@ -12,7 +12,7 @@ class                     limit      fields
                                      streams; neighbourhood; who recorded a consent;
                                      people at a case conference who are not professionals
 ``CODE``                  100        ids (UUID text is 36), NHS number, ODS and SNOMED
-                                     codes, local authority id, phone number
+                                     codes, local authority id, phone number, user name
 ``EMAIL``                 254        e-mail address (the longest RFC 5321 allows)
 ``LINE``                  500        legal basis of a consent or a joint budget
 ``ADDRESS``               500        postal address (may run over several lines)
@@ -80,6 +80,7 @@ BY_FIELD: dict[str, TextLimit] = {
     "code": CODE,
     "phone": CODE,
     "disputed_by": CODE,
+    "username": CODE,
     # contact and legal lines
     "email": EMAIL,
     "legal_basis": LINE,

@@ -73,8 +73,49 @@ _AUDIT_BY_ROW = """
 CREATE INDEX idx_audit_entity_id ON audit_events(entity_id, seq);
 """
 
-#: Migration 8 (7 until the accounts' migration is merged before it): each issued version
-#: of a plan, with a snapshot of what the agencies sign (careplan.models.plan_versions).
+#: Migration 7: sign-in. ``accounts`` is audited like every record; the password hash
+#: lives apart in ``account_secrets``, written without audit events so that no event ever
+#: carries it (a change of password is audited on the account as ``password_changed_at``),
+#: with the count of consecutive failed sign-ins behind the lockout. ``sign_ins`` keeps
+#: every attempt, with its audit event, whatever its outcome.
+_ACCOUNTS = """
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    username TEXT NOT NULL UNIQUE,
+    professional_id TEXT UNIQUE REFERENCES professionals(id),
+    role TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    must_change_password INTEGER NOT NULL,
+    password_changed_at TEXT
+);
+CREATE TABLE account_secrets (
+    account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+    password_hash TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    failed_count INTEGER NOT NULL DEFAULT 0,
+    last_failed_at TEXT
+);
+CREATE TABLE sign_ins (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    username TEXT NOT NULL,
+    account_id TEXT REFERENCES accounts(id),
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX idx_sign_ins_username ON sign_ins(username, at);
+CREATE INDEX idx_sign_ins_account_id ON sign_ins(account_id, at);
+"""
+
+#: Migration 8: each issued version of a plan, with a snapshot of what the agencies sign
+#: (careplan.models.plan_versions).
 #: Nothing is derived here: a plan's ``plan_version`` stays the version in force, with
 #: its signatures; its snapshot is recorded, through an audited operation, just before
 #: the plan's signed content first changes (careplan.store.plan_versions). Undoing an
@@ -114,7 +155,8 @@ MIGRATIONS: list[Migration] = [
     _script(_VERSION_SINCE),  # 4: when the plan's current version began
     _script(_FLAG_INDEXES),  # 5: covering indexes for the flags' candidates
     _script(_AUDIT_BY_ROW),  # 6: a row's audit events by its id, for the History tab
-    _plan_versions,  # 8 after the accounts' 7: plan versions and their snapshots
+    _script(_ACCOUNTS),  # 7: accounts, their password hashes, sign-in attempts
+    _plan_versions,  # 8: plan versions and their snapshots
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from careplan.models import ENTITY_TYPES, nhs
+from careplan.models.accounts import ACCOUNT_ACTOR
 from careplan.models.base import Entity, label
 from careplan.store import audit
 from careplan.store.db import Store
@@ -266,8 +267,15 @@ def find(store: Store, cls: type[E], order_by: str = "", **equals: Any) -> list[
 
 
 def actor_name(store: Store, actor: str) -> str:
-    """The professional's name for an actor id, or the id itself (e.g. "demo")."""
-    row = store.conn.execute("SELECT name FROM professionals WHERE id = ?", (actor,)).fetchone()
+    """The professional's name for an actor id; an account's user name for
+    ``account:<id>`` (an administrator's account that belongs to no professional); else
+    the actor as it is (e.g. "demo")."""
+    if actor.startswith(ACCOUNT_ACTOR):
+        row = store.conn.execute("SELECT username FROM accounts WHERE id = ?",
+                                 (actor.removeprefix(ACCOUNT_ACTOR),)).fetchone()
+    else:
+        row = store.conn.execute("SELECT name FROM professionals WHERE id = ?",
+                                 (actor,)).fetchone()
     return actor if row is None else str(row[0])
 
 
