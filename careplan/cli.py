@@ -45,8 +45,8 @@ class _AppParser(argparse.ArgumentParser):
 def _add_app_options(parser: argparse.ArgumentParser, store_help: str) -> None:
     parser.add_argument("--version", action="version", version=f"careplan {__version__}")
     parser.add_argument("--db", metavar="PATH", help=store_help)
-    parser.add_argument("--as", dest="actor", metavar="PROFESSIONAL",
-                        help="who you are: a professional's name or id in the store")
+    # Gone (it let anyone act as anyone): refused in words for whoever still types it.
+    parser.add_argument("--as", dest="gone_as", help=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="careplan",
         description="One shared care plan across health and social care.",
     )
-    # Subcommands declare --db (and --as) again with default=SUPPRESS: a subparser's
-    # default would otherwise overwrite a --db given before the subcommand's name.
+    # Subcommands declare --db again with default=SUPPRESS: a subparser's default would
+    # otherwise overwrite a --db given before the subcommand's name. --user belongs to the
+    # subcommands that sign in (careplan.commands.common.add_user_option), not here.
     _add_app_options(parser, f"the store to open (default: {paths.default_store()})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in modules():
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _app_only(argv: Sequence[str] | None) -> argparse.Namespace | None:
     """The parsed options when the command line only starts the desktop app
-    (``careplan [--db PATH] [--as WHO]``), else None. Building every subcommand's parser
+    (``careplan [--db PATH]``), else None. Building every subcommand's parser
     imports every command (a tenth of the app's start), so the app does without."""
     parser = _AppParser(prog="careplan", add_help=False)
     _add_app_options(parser, argparse.SUPPRESS)
@@ -84,7 +85,10 @@ def _app_only(argv: Sequence[str] | None) -> argparse.Namespace | None:
 #: Each option's name and what to give, for an option given as empty text (by its dest).
 _BLANK: dict[str, tuple[str, str]] = {
     "db": ("--db", "name a store file, e.g. --db careplan.db"),
-    "actor": ("--as", "give a professional's name or id, or leave --as out"),
+    "user": ("--user", "give your account's user name"),
+    "username": ("NAME", "give a user name"),
+    "role": ("--role", "give practitioner, manager or administrator"),
+    "professional": ("--professional", "give a professional's name or id"),
     "nhs": ("--nhs", "give an NHS number"),
     "agency": ("--agency", "give an agency's name, or leave --agency out for every agency"),
     "neighbourhood": ("--neighbourhood", "give a neighbourhood's name, or leave "
@@ -108,7 +112,8 @@ def refuse_blank(args: argparse.Namespace) -> None:
 
     Most commands test an option's truth, so empty text would read as no option at all:
     ``careplan flags --nhs ""`` printed everyone's flags, ``--agency ""`` audited every
-    agency and ``--as ""`` printed as the computer's user.
+    agency and ``--as ""`` (an option since replaced by signing in) printed as the
+    computer's user.
 
     Raises:
         UserError: one sentence naming the option and what to give.
@@ -127,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args is None:
         args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "gone_as", None) is not None:
+            raise UserError("--as: is gone; the desktop app asks who you are, and commands "
+                            "sign in with --user NAME.")
         refuse_blank(args)
         if args.command is None:
             # The desktop app; imported here so headless commands never load Qt.

@@ -1,9 +1,9 @@
 """The real desktop app in a process of its own, taking orders on stdin (end-to-end tests).
 
 Run as ``python tests/app_driver.py STORE PROFESSIONAL_ID PERSON_ID``. It starts the app
-exactly as ``careplan --db STORE --as PROFESSIONAL_ID`` does (through careplan.cli.main:
-the automatic backup thread, the damage check, the flags worker, the caseload). The one
-addition is a window that reads lines on stdin:
+exactly as ``careplan --db STORE`` does (through careplan.cli.main: the automatic backup
+thread, the damage check, the flags worker, the caseload), and is the professional as if
+chosen in "Who are you?". The one addition is a window that reads lines on stdin:
 
 - ``add-need TEXT`` opens the person and adds a need through the Plan tab's real form;
   once the store has committed it prints ``saved NEED_ID``.
@@ -26,6 +26,7 @@ from careplan.ui import app as app_module  # noqa: E402
 from careplan.ui.mainwindow import MainWindow  # noqa: E402
 from careplan.ui.workspace.forms import RecordForm  # noqa: E402
 
+PROFESSIONAL_ID = sys.argv[2]
 PERSON_ID = sys.argv[3]
 
 
@@ -33,6 +34,7 @@ class DrivenWindow(MainWindow):
     def open_store(self, path, *, create=False):  # type: ignore[no-untyped-def]
         opened = super().open_store(path, create=create)
         if opened:
+            self.set_actor(PROFESSIONAL_ID)
             self.flags_loaded.connect(self._ready)
             self._orders = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read, self)
             self._orders.activated.connect(self._order)
@@ -73,4 +75,4 @@ def _say(line: str) -> None:
 
 if __name__ == "__main__":
     app_module.MainWindow = DrivenWindow  # type: ignore[misc]
-    sys.exit(cli.main(["--db", sys.argv[1], "--as", sys.argv[2]]))
+    sys.exit(cli.main(["--db", sys.argv[1]]))

@@ -8,7 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import sys  # noqa: E402
 import threading  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -55,3 +55,46 @@ def no_gui_thread_writes(monkeypatch: pytest.MonkeyPatch) -> None:
         real(self)
 
     monkeypatch.setattr(Store, "_check_writable", guarded)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with the product's parameters (64 MiB, 3 passes) costs a tenth of a second
+    or more per hash and per sign-in; hundreds of signed-in commands would add a minute
+    to the suite. Here alone, within the test process, hashing is made cheap
+    (``careplan.store.accounts.HASHER``); the product never reads a setting for it.
+    Hashes carry their parameters, so ``python -m careplan`` children still verify them
+    (and make them again with the product's parameters at the first sign-in).
+    tests/test_accounts.py checks the product's parameters in a process of its own."""
+    from argon2 import PasswordHasher
+
+    from careplan.store import accounts
+
+    monkeypatch.setattr(accounts, "HASHER",
+                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture(scope="session")
+def password_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file whose first line is the test accounts' password (tests/signin.py)."""
+    from signin import PASSWORD
+
+    path = tmp_path_factory.mktemp("secrets") / "password"
+    path.write_text(PASSWORD + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def signed_in(monkeypatch: pytest.MonkeyPatch, password_file: Path) -> Callable[..., list[str]]:
+    """``signed_in(db, username="admin", role="administrator", professional_id=None)``:
+    give the store that account (see tests/signin.py), point CAREPLAN_PASSWORD_FILE at
+    its password for this test, and return ``["--user", username]``."""
+    from signin import ADMIN, ensure_account
+
+    def sign(db: str | Path | Store, username: str = ADMIN, role: str = "administrator",
+             professional_id: str | None = None) -> list[str]:
+        account = ensure_account(db, username, role, professional_id)
+        monkeypatch.setenv("CAREPLAN_PASSWORD_FILE", str(password_file))
+        return ["--user", account.username]
+
+    return sign

@@ -1,7 +1,7 @@
 """End to end: the real desktop app saves while other programs read its store, and is
 killed; every save it confirmed is there afterwards.
 
-The app runs in a process of its own (tests/app_driver.py: ``careplan --db --as`` with a
+The app runs in a process of its own (tests/app_driver.py: ``careplan --db`` with a
 window that takes orders on stdin), offscreen, with all its connections: the window's,
 the damage check's, the flags worker's, the caseload's, the automatic backup's. Beside
 it, ``careplan flags`` and ``careplan info`` open and close the store, as a manager's
@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import ui_world
@@ -39,10 +40,12 @@ def _line(app: subprocess.Popen[str]) -> str:
     return line
 
 
-def test_app_saves_survive_other_programs_and_a_kill(tmp_path: Path) -> None:
+def test_app_saves_survive_other_programs_and_a_kill(
+        tmp_path: Path, signed_in: Callable[..., list[str]]) -> None:
     path = tmp_path / "team.db"
     with Store.open(path) as store:
         world = ui_world.build(store)
+    user = signed_in(path)  # sets CAREPLAN_PASSWORD_FILE, which env below carries
     env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "XDG_DATA_HOME": str(tmp_path / "data"), "QT_QPA_PLATFORM": "offscreen"}
     app = subprocess.Popen(
@@ -54,7 +57,7 @@ def test_app_saves_survive_other_programs_and_a_kill(tmp_path: Path) -> None:
         assert app.stdin is not None
         for n in range(1, 4):
             _careplan("flags", "--db", str(path), "--today", ui_world.TODAY.isoformat(),
-                      env=env)
+                      *user, env=env)
             _careplan("info", "--db", str(path), env=env)
             assert Path(f"{path}-wal").exists(), "another process deleted the app's WAL"
             text = f"Edit {n} made while others read the store"

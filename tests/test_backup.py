@@ -8,11 +8,12 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from signin import digest_without_sign_ins, ensure_account
 
 from careplan.cli import main
 from careplan.models import Agency, Need, Person
@@ -104,27 +105,33 @@ def test_a_backup_holds_only_committed_work(filled: Path) -> None:
 
 
 def test_the_command_line_backs_up_a_store_it_opens_to_write(
-        filled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        filled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        signed_in: Callable[..., list[str]]) -> None:
     junk = tmp_path / "bundle.json"
     junk.write_text("{not json")
+    user = signed_in(filled)
     before = _digest(filled)
-    assert main(["import", "fhir", str(junk), "--db", str(filled)]) == 2
+    assert main(["import", "fhir", str(junk), "--db", str(filled), *user]) == 2
     assert "Not imported" in capsys.readouterr().err
     (made,) = bk.list_backups(filled)
-    assert _digest(made.path) == before == _digest(filled)
+    assert _digest(made.path) == before  # taken before the sign-in was recorded
+    with Store.open(filled, create=False) as store, Store.open(made.path) as copy:
+        assert digest_without_sign_ins(store) == digest_without_sign_ins(copy)
     assert main(["info", "--db", str(filled)]) == 0  # reading takes no backup
     assert len(bk.list_backups(filled)) == 1
 
 
 def test_a_failed_backup_is_reported_and_harms_nothing(
-        filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        filled: Path, capsys: pytest.CaptureFixture[str],
+        signed_in: Callable[..., list[str]]) -> None:
     folder = bk.backup_dir(filled)
     folder.mkdir()
+    user = signed_in(filled)
     before = _digest(filled)
     with _unwritable(folder):
         result = bk.auto_backup(filled, now=T0)
         assert result.path is None and result.reason.startswith("the backup failed")
-        assert main(["import", "fhir", str(PATIENT), "--db", str(filled)]) == 0
+        assert main(["import", "fhir", str(PATIENT), "--db", str(filled), *user]) == 0
         err = capsys.readouterr().err
         assert f"careplan: warning: {filled} was not backed up" in err
     assert list(folder.iterdir()) == []
@@ -344,19 +351,22 @@ def _unwritable(path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def read_only(filled: Path) -> Iterator[Path]:
+    ensure_account(filled)  # tests/signin.py: to sign in to it, read-only
     with _unwritable(filled) as path:
         yield path
 
 
 def test_a_read_only_store_file_refuses_in_words(
-        read_only: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        read_only: Path, capsys: pytest.CaptureFixture[str],
+        signed_in: Callable[..., list[str]]) -> None:
     before = read_only.read_bytes()
     with Store.open(read_only, create=False) as store:
         digest = content_digest(store)
         with pytest.raises(StoreError, match="is read-only; nothing was changed"):
             add(store, Agency(name="Nowhere", sector="housing"), "me")
         assert content_digest(store) == digest
-    status = main(["import", "fhir", str(PATIENT), "--db", str(read_only)])
+    status = main(["import", "fhir", str(PATIENT), "--db", str(read_only),
+                   *signed_in(read_only)])
     err = capsys.readouterr().err
     assert status == 2 and "is read-only; nothing was changed" in err, err
     assert read_only.read_bytes() == before

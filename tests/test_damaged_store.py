@@ -12,6 +12,7 @@ import hashlib
 import random
 import shutil
 import sqlite3
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -72,11 +73,14 @@ def test_every_command_refuses_a_damaged_store_and_leaves_it_as_it_was(
     print(f"damaged stores: {reads} reads and {writes} writes refused, files unchanged")
 
 
-def test_the_sound_store_still_answers(sound: Path, tmp_path: Path) -> None:
+def test_the_sound_store_still_answers(sound: Path, tmp_path: Path,
+                                      signed_in: Callable[..., list[str]]) -> None:
     copy = tmp_path / "copy.db"
     shutil.copyfile(sound, copy)
-    assert main(["flags", "--db", str(copy), "--today", TODAY]) == 0
-    assert main(["rules", "--db", str(copy), "--set", "discharge.critical_days=5"]) == 0
+    user = signed_in(copy)
+    assert main(["flags", "--db", str(copy), "--today", TODAY, *user]) == 0
+    assert main(["rules", "--db", str(copy), "--set", "discharge.critical_days=5",
+                 *user]) == 0
 
 
 def test_open_with_check_raises_a_sentence(sound: Path, tmp_path: Path) -> None:
@@ -137,7 +141,7 @@ def _made_by_the_last_migration() -> list[tuple[str, str]]:
 
 def test_an_older_store_is_backed_up_before_its_schema_is_upgraded(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Even a read-only command (flags) upgrades the schema; it takes a copy first."""
+    """Even a read-only command (info) upgrades the schema; it takes a copy first."""
     path = tmp_path / "old.db"
     with Store.open(path) as store:
         add(store, Agency(name="Old Practice", sector="health"), "setup")
@@ -147,7 +151,7 @@ def test_an_older_store_is_backed_up_before_its_schema_is_upgraded(
             conn.execute(f"DROP {kind} IF EXISTS {name}")
         conn.execute(f"PRAGMA user_version = {latest_version() - 1}")
     conn.close()
-    assert main(["flags", "--db", str(path), "--today", TODAY]) == 0
+    assert main(["info", "--db", str(path)]) == 0
     copies = list((tmp_path / "backups").glob("old-before-schema-*.db"))
     assert len(copies) == 1
     with sqlite3.connect(f"file:{copies[0]}?mode=ro", uri=True) as conn:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from export_sample import NHS, build
+from signin import ensure_account
 
 from careplan.cli import build_parser, main
 from careplan.store import Store
@@ -51,26 +52,34 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
     db = work / "store.db"
     with Store.open(db) as store:
         sample = build(store)
+        ensure_account(store)
     assert sample.conference is not None
     (work / "patient.json").write_text(json.dumps({
         "resourceType": "Patient", "id": "p1", "name": [{"family": "Khan", "given": ["Ana"]}],
         "birthDate": "1960-03-13"}), encoding="utf-8")
     store_arg = ["--db", str(db)]
+    admin = [*store_arg, "--user", "admin"]
     valid = {
+        ("accounts", "add"): ["new.user", *admin, "--professional", "Sue Marsh"],
+        ("accounts", "list"): admin,
+        ("accounts", "deactivate"): ["admin", *admin],
+        ("accounts", "reactivate"): ["admin", *admin],
+        ("accounts", "reset"): ["admin", *admin],
+        ("accounts", "passwd"): admin,
         ("backup",): store_arg,
         ("restore",): [*store_arg, "--from", str(db)],
         ("demo",): ["--db", str(work / "new.db")],
-        ("export", "plan-pdf"): [*store_arg, "--nhs", NHS, "--out", str(work / "x.pdf")],
-        ("export", "handoff-audit"): [*store_arg, "--out", str(work / "x.pdf")],
-        ("export", "minutes"): [*store_arg, "--conference", sample.conference.id,
+        ("export", "plan-pdf"): [*admin, "--nhs", NHS, "--out", str(work / "x.pdf")],
+        ("export", "handoff-audit"): [*admin, "--out", str(work / "x.pdf")],
+        ("export", "minutes"): [*admin, "--conference", sample.conference.id,
                                 "--out", str(work / "x.pdf")],
-        ("export", "table"): ["caseload", *store_arg, "--out", str(work / "x.csv")],
-        ("export", "funding"): [*store_arg, "--out", str(work / "x.pdf")],
-        ("export", "fhir"): [*store_arg, "--out", str(work / "x.json")],
-        ("flags",): store_arg,
-        ("import", "fhir"): [str(work / "patient.json"), *store_arg],
+        ("export", "table"): ["caseload", *admin, "--out", str(work / "x.csv")],
+        ("export", "funding"): [*admin, "--out", str(work / "x.pdf")],
+        ("export", "fhir"): [*admin, "--out", str(work / "x.json")],
+        ("flags",): admin,
+        ("import", "fhir"): [str(work / "patient.json"), *admin],
         ("info",): store_arg,
-        ("rules",): store_arg,
+        ("rules",): [*admin, "--set", "discharge.critical_days=5"],
     }
     return work, valid
 
@@ -89,7 +98,7 @@ def _with_empty(valid: list[str], option: str, value: str) -> list[str]:
 
 def test_every_option_that_takes_text_is_covered() -> None:
     covered = {path for path, *_ in OPTIONS}
-    assert len(covered) == 13
+    assert len(covered) == 19
     assert len(OPTIONS) > 40
 
 
@@ -116,21 +125,23 @@ def test_an_empty_option_is_refused_naming_it(
 
 
 def test_flags_for_an_empty_nhs_number_prints_nobody_s_flags(
-        folder: Folder, capsys: pytest.CaptureFixture[str]) -> None:
+        folder: Folder, capsys: pytest.CaptureFixture[str], signed_in) -> None:  # type: ignore[no-untyped-def]
     work, _ = folder
-    assert main(["flags", "--db", str(work / "store.db"), "--nhs", ""]) == 2
+    user = signed_in(work / "store.db")
+    assert main(["flags", "--db", str(work / "store.db"), "--nhs", "", *user]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert err == "careplan: --nhs: is empty; give an NHS number.\n"
     # Left out, --nhs means everyone: that is what the empty value used to do.
-    assert main(["flags", "--db", str(work / "store.db")]) == 0
+    assert main(["flags", "--db", str(work / "store.db"), *user]) == 0
     assert "flag" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("argv", "said"), [
     (["--db", ""], "careplan: --db: is empty; name a store file, e.g. --db careplan.db.\n"),
-    (["--as", " "], "careplan: --as: is empty; give a professional's name or id, or leave "
-                    "--as out.\n"),
+    # --as (anyone acting as anyone) is gone: the app is not started with it either.
+    (["--as", "Sam Green"], "careplan: --as: is gone; the desktop app asks who you are, and "
+                            "commands sign in with --user NAME.\n"),
 ])
 def test_the_app_is_not_started_on_an_empty_store_or_name(
         argv: list[str], said: str, tmp_path: Path) -> None:

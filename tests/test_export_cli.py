@@ -4,6 +4,7 @@ one-sentence refusals."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -17,16 +18,22 @@ from careplan.store import Store, find
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> tuple[Path, str]:
+def db(tmp_path: Path, signed_in: Callable[..., list[str]]) -> tuple[Path, str]:
+    """The sample store, with Sue Marsh (a manager) signed in for every command."""
     path = tmp_path / "store.db"
     with Store.open(path) as store:
         sample = build(store)
     assert sample.conference is not None
+    USER[:] = signed_in(path, "sue.marsh", "manager", sample.profs["mgr"].id)
     return path, sample.conference.id
 
 
+#: ``--user`` of the signed-in account (set by the ``db`` fixture).
+USER: list[str] = []
+
+
 def run(*argv: str) -> int:
-    return main(list(argv))
+    return main([*argv, *USER])
 
 
 def test_every_export_command_writes_its_file(db: tuple[Path, str], tmp_path: Path,
@@ -34,7 +41,7 @@ def test_every_export_command_writes_its_file(db: tuple[Path, str], tmp_path: Pa
     path, conference = db
     d = str(path)
     assert run("export", "plan-pdf", "--db", d, "--nhs", "943 476 5919",
-               "--out", str(tmp_path / "plan.pdf"), "--as", "Sue Marsh",
+               "--out", str(tmp_path / "plan.pdf"),
                "--today", "2025-03-03") == 0
     assert "Printed by Sue Marsh" in PdfReader(tmp_path / "plan.pdf").pages[0].extract_text()
     assert run("export", "handoff-audit", "--db", d, "--out", str(tmp_path / "audit.pdf"),
@@ -52,12 +59,17 @@ def test_every_export_command_writes_its_file(db: tuple[Path, str], tmp_path: Pa
     assert out.count("Wrote ") == 5
 
 
-def test_import_creates_the_store_and_prints_a_summary(
-        db: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_into_a_new_store_prints_a_summary(
+        db: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        signed_in: Callable[..., list[str]]) -> None:
     bundle = tmp_path / "all.json"
     assert run("export", "fhir", "--db", str(db[0]), "--out", str(bundle)) == 0
     target = tmp_path / "new.db"
-    assert run("import", "fhir", str(bundle), "--db", str(target)) == 0
+    assert run("import", "fhir", str(bundle), "--db", str(target)) == 2
+    assert "there is no store at" in capsys.readouterr().err and not target.exists()
+    Store.open(target).close()
+    user = signed_in(target)
+    assert main(["import", "fhir", str(bundle), "--db", str(target), *user]) == 0
     out = capsys.readouterr().out
     assert "Imported: 9 action" in out and "Skipped (not mapped): nothing." in out
     with Store.open(target, create=False) as store:
@@ -84,15 +96,17 @@ def test_export_mistakes_exit_2_with_one_sentence(
     assert needle in err and err.count("\n") == 1
 
 
-def test_refused_import_exits_2_and_leaves_no_new_store(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refused_import_exits_2_and_changes_nothing(
+        db: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"resourceType": "Patient", "id": "x", "birthDate": "19', encoding="utf-8")
-    target = tmp_path / "new.db"
-    assert run("import", "fhir", str(bad), "--db", str(target)) == 2
+    with Store.open(db[0]) as store:
+        persons = len(find(store, Person))
+    assert run("import", "fhir", str(bad), "--db", str(db[0])) == 2
     err = capsys.readouterr().err
     assert "Not imported: bad.json is not valid JSON" in err and err.count("\n") == 1
-    assert not target.exists()
+    with Store.open(db[0]) as store:
+        assert len(find(store, Person)) == persons
 
 
 @pytest.mark.parametrize("argv", [

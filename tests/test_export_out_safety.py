@@ -5,6 +5,7 @@ old file byte for byte and no temporary file behind. ``careplan backup --out`` l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from export_sample import NHS, build
+from signin import digest_without_sign_ins, ensure_account
 
 import careplan.commands.export as export_command
 from careplan.cli import main
@@ -28,7 +30,6 @@ from careplan.export.plan_pdf import plan_pdf
 from careplan.export.tables import write_table
 from careplan.store import Store
 from careplan.store.backup import backup_dir
-from careplan.store.digest import content_digest
 
 #: Every export command, with what it needs besides --db and --out.
 KINDS: dict[str, Callable[[str], list[str]]] = {
@@ -57,6 +58,7 @@ class World:
         self.db = tmp / f"s{self.ending}"
         with Store.open(self.db) as store:
             sample = build(store)
+            ensure_account(store)
         assert sample.conference is not None
         self.conference = sample.conference.id
         self.person = sample.person.id
@@ -64,12 +66,19 @@ class World:
 
     def argv(self, out: str) -> list[str]:
         return ["export", *KINDS[self.kind](self.conference), "--db", str(self.db),
-                "--out", out]
+                "--out", out, "--user", "admin"]
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch, password_file: Path) -> None:
+    """The World's administrator signs in with the test password (tests/signin.py)."""
+    monkeypatch.setenv("CAREPLAN_PASSWORD_FILE", str(password_file))
 
 
 def digest(db: Path) -> str:
+    """The store's content; an export records its sign-in and changes nothing else."""
     with Store.open(db, create=False) as store:
-        return content_digest(store)
+        return digest_without_sign_ins(store)
 
 
 def signature(path: Path) -> Signature:
@@ -303,9 +312,12 @@ def test_the_export_functions_refuse_on_their_own(world: World, target: str) -> 
     ("table", "actions.csv"), ("table", "actions.xlsx"), ("funding", "funding.pdf"),
     ("funding", "funding.xlsx"), ("fhir", "bundle.json")])
 def test_a_failed_export_leaves_the_old_file_and_no_temporary(
-        tmp_path: Path, kind: str, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, kind: str, name: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The disk refuses mid-write (the file-size limit, as a full disk would): the export
-    stops with one sentence, the old file is byte for byte as it was, nothing is left."""
+    stops with one sentence, the old file is byte for byte as it was, nothing is left.
+    The limit holds while the export is written (``writing``), after the sign-in, which
+    writes to the store."""
     w = World(tmp_path, kind)
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / name
@@ -316,7 +328,18 @@ def test_a_failed_export_leaves_the_old_file_and_no_temporary(
     keep_open.execute("SELECT count(*) FROM sqlite_master").fetchone()
     limit = 600  # bytes: less than any of these exports, more than the old file
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    real_writing = export_command.writing
+
+    @contextlib.contextmanager
+    def limited(path: str) -> Iterator[None]:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+        try:
+            with real_writing(path):
+                yield
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+    monkeypatch.setattr(export_command, "writing", limited)
     try:
         code = main(w.argv(str(target)))
     finally:

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from signin import digest_without_sign_ins
 
 from careplan.cli import main
 from careplan.export.fhir_import import import_fhir
 from careplan.models import Person
 from careplan.store import Store, find
-from careplan.store.digest import content_digest
 
 Doc = str | bytes
 
@@ -152,20 +152,26 @@ HOSTILE: dict[str, tuple[Callable[[], Doc], str]] = {
 }
 
 
+#: ``--user`` of the store's administrator (set by the ``db`` fixture).
+USER: list[str] = []
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A store file holding one person already."""
+def db(tmp_path: Path, signed_in: Callable[..., list[str]]) -> Path:
+    """A store file holding one person already, and its administrator, signed in."""
     path = tmp_path / "store.db"
     seed = tmp_path / "seed.json"
     seed.write_text(bundle(patient("seed")), encoding="utf-8")
     with Store.open(path) as store:
         import_fhir(store, seed)
+    USER[:] = signed_in(path)
     return path
 
 
 def digest(path: Path) -> str:
+    """The store's content; a refused import records its sign-in and nothing else."""
     with Store.open(path, create=False) as store:
-        return content_digest(store)
+        return digest_without_sign_ins(store)
 
 
 def run_import(tmp_path: Path, db: Path, doc: Doc) -> int:
@@ -174,7 +180,7 @@ def run_import(tmp_path: Path, db: Path, doc: Doc) -> int:
         path.write_bytes(doc)
     else:
         path.write_text(doc, encoding="utf-8")
-    return main(["import", "fhir", str(path), "--db", str(db)])
+    return main(["import", "fhir", str(path), "--db", str(db), *USER])
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

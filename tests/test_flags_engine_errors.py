@@ -13,7 +13,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -140,12 +140,19 @@ def test_the_dashboard_says_the_flags_failed(  # type: ignore[no-untyped-def]
 
 # -- prints and exports on the command line -----------------------------------------------
 
+#: ``--user`` of the sample store's administrator (set by the ``sample`` fixture).
+USER: list[str] = []
+
+
 @pytest.fixture
-def sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A store to print from; the command line's log goes to the test's own file."""
+def sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           signed_in: Callable[..., list[str]]) -> Iterator[Path]:
+    """A store to print from, its administrator signed in (``USER``); the command line's
+    log goes to the test's own file."""
     path = tmp_path / "store.db"
     with Store.open(path) as store:
         build(store)
+    USER[:] = signed_in(path)
     log = tmp_path / "careplan.log"
     monkeypatch.setattr(paths, "log_file", lambda: log)
     logger = logging.getLogger("careplan")
@@ -168,7 +175,7 @@ def test_a_plan_is_not_printed_without_its_flags(
     monkeypatch.setattr(flagdata, "caseload_flags", _raise(RuntimeError("engine down")))
     out = tmp_path / "plan.pdf"
     assert main(["export", "plan-pdf", "--db", str(sample), "--nhs", NHS,
-                 "--out", str(out), "--today", "2025-03-03"]) == 1
+                 "--out", str(out), "--today", "2025-03-03", *USER]) == 1
     assert not out.exists()
     _bug_reported(tmp_path, capsys.readouterr().err, "engine down")
 
@@ -182,7 +189,7 @@ def test_an_engine_error_is_a_bug_not_the_users_mistake(
     monkeypatch.setattr(flagdata, "caseload_flags", _raise(error))
     out = tmp_path / "flags.csv"
     assert main(["export", "table", "flags", "--db", str(sample), "--out", str(out),
-                 "--today", "2025-03-03"]) == 1
+                 "--today", "2025-03-03", *USER]) == 1
     assert not out.exists()
     _bug_reported(tmp_path, capsys.readouterr().err, str(error))
 
@@ -207,13 +214,13 @@ def _run_broken(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
 def test_a_build_without_its_engine_prints_nothing(sample: Path, tmp_path: Path) -> None:
     out = tmp_path / "plan.pdf"
     result = _run_broken(tmp_path, "export", "plan-pdf", "--db", str(sample), "--nhs", NHS,
-                         "--out", str(out), "--today", "2025-03-03")
+                         "--out", str(out), "--today", "2025-03-03", *USER)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "a bug" in result.stderr and not out.exists()
     table = tmp_path / "flags.csv"
     result = _run_broken(tmp_path, "export", "table", "flags", "--db", str(sample),
-                         "--out", str(table))
+                         "--out", str(table), *USER)
     assert result.returncode == 1, result.stdout + result.stderr
     assert not table.exists()
-    result = _run_broken(tmp_path, "flags", "--db", str(sample))
+    result = _run_broken(tmp_path, "flags", "--db", str(sample), *USER)
     assert result.returncode == 1 and "No flags" not in result.stdout

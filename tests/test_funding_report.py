@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -189,12 +190,14 @@ def test_xlsx_reads_back_and_reconciles(demo_store: Store, tmp_path: Path) -> No
 
 
 def test_command_writes_and_refuses(demo_store: Store, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+                                    capsys: pytest.CaptureFixture[str],
+                                    signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "s.db"
     with Store.open(db) as s:
         build_demo(s, persons=30, seed=2, today=TODAY)
     out = tmp_path / "r.xlsx"
-    args = ["export", "funding", "--db", str(db), "--today", TODAY.isoformat()]
+    args = ["export", "funding", "--db", str(db), "--today", TODAY.isoformat(),
+            *signed_in(db)]
     assert main([*args, "--out", str(out), "--neighbourhood", "riverside"]) == 0
     assert out.exists()
     assert main([*args, "--out", str(tmp_path / "r.txt")]) == 2

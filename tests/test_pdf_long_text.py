@@ -15,6 +15,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -40,9 +41,15 @@ def _words(n: int) -> str:
 
 
 def _export(*argv: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "careplan", "export", *argv],
+    """``careplan export`` in a process of its own, signed in as ``USER`` (its password
+    file named in the environment the child inherits)."""
+    done = subprocess.run([sys.executable, "-m", "careplan", "export", *argv, *USER],
                           capture_output=True, text=True, timeout=TIMEOUT, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+#: ``--user`` of the account that prints (set by each test through ``signed_in``).
+USER: list[str] = []
 
 
 def _text(path: Path) -> str:
@@ -65,13 +72,15 @@ def _sql(path: Path, *statements: tuple[str, tuple[object, ...]]) -> None:
         conn.close()
 
 
-def test_plan_audit_and_minutes_of_enormous_text_finish_with_a_mark(tmp_path: Path) -> None:
+def test_plan_audit_and_minutes_of_enormous_text_finish_with_a_mark(
+        tmp_path: Path, signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "old.db"
     with Store.open(db) as store:
         sample = build(store)
     assert sample.conference is not None
     ld = sample.agencies["ld"].id  # in the referral's steps and at the case conference
-    manager = sample.profs["mgr"].id  # who prints (--as), named on every page
+    manager = sample.profs["mgr"].id  # who prints (signed in), named on every page
+    USER[:] = signed_in(db, "sue.marsh", "manager", manager)
     _sql(db,
          ("UPDATE persons SET given_name = ?, what_matters = ? WHERE nhs_number = ?",
           ("J" * TEN_MB, "M" * MB, NHS)),
@@ -85,7 +94,7 @@ def test_plan_audit_and_minutes_of_enormous_text_finish_with_a_mark(tmp_path: Pa
     plan, audit, minutes = (tmp_path / f"{n}.pdf" for n in ("plan", "audit", "minutes"))
     common = ("--db", str(db), "--today", TODAY.isoformat())
 
-    _export("plan-pdf", *common, "--nhs", NHS, "--out", str(plan), "--as", manager)
+    _export("plan-pdf", *common, "--nhs", NHS, "--out", str(plan))
     reader = PdfReader(plan)
     assert reader.metadata is not None and len(reader.metadata.author or "") <= 200
     pages = [re.sub(r"\s+", " ", p.extract_text()) for p in reader.pages]
@@ -114,10 +123,12 @@ def test_plan_audit_and_minutes_of_enormous_text_finish_with_a_mark(tmp_path: Pa
     assert "[truncated: 18,035 more characters]" in text  # the LD nurse's team
 
 
-def test_funding_report_of_enormous_text_finishes_with_a_mark(tmp_path: Path) -> None:
+def test_funding_report_of_enormous_text_finishes_with_a_mark(
+        tmp_path: Path, signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "demo.db"
     with Store.open(db) as store:
         build_demo(store, persons=MIN_PERSONS, seed=1, today=date(2025, 3, 10))
+    USER[:] = signed_in(db)
     _sql(db,
          ("UPDATE persons SET given_name = ? WHERE id = "
           "(SELECT person_id FROM personal_budgets ORDER BY id LIMIT 1)", ("P" * TEN_MB,)),
@@ -135,7 +146,8 @@ def test_funding_report_of_enormous_text_finishes_with_a_mark(tmp_path: Path) ->
     assert re.search(r"\[truncated: 10,47\d,\d{3} more characters\]", text)
 
 
-def test_the_longest_text_the_domain_accepts_prints_whole(tmp_path: Path) -> None:
+def test_the_longest_text_the_domain_accepts_prints_whole(
+        tmp_path: Path, signed_in: Callable[..., list[str]]) -> None:
     """Ten thousand characters in one table cell (taller than a page) and in a paragraph:
     the row is split across pages instead of failing the print, and nothing is cut."""
     db = tmp_path / "long.db"
@@ -152,6 +164,7 @@ def test_the_longest_text_the_domain_accepts_prints_whole(tmp_path: Path) -> Non
                "test")
         reason = next(e for e in find(store, ReferralEvent) if e.reason)
         update(store, reason.evolve(reason=one_word), "test")
+    USER[:] = signed_in(db)
     plan, audit, minutes = (tmp_path / f"{n}.pdf" for n in ("plan", "audit", "minutes"))
     _export("plan-pdf", "--db", str(db), "--today", TODAY.isoformat(), "--nhs", NHS,
             "--out", str(plan))

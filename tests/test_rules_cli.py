@@ -26,6 +26,15 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
+#: ``--user`` of the demo store's administrator (set for every test below).
+USER: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _signed_in_demo(demo_db: str, signed_in) -> None:  # type: ignore[no-untyped-def]
+    USER[:] = signed_in(demo_db)
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -33,7 +42,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def flags_json(capsys: pytest.CaptureFixture[str], db: str, *extra: str) -> list[dict]:  # type: ignore[type-arg]
-    code, out, err = run(capsys, "flags", "--db", db, "--today", TODAY, "--json", *extra)
+    code, out, err = run(capsys, "flags", "--db", db, "--today", TODAY, "--json", *extra,
+                         *USER)
     assert code == 0, err
     return json.loads(out)  # type: ignore[no-any-return]
 
@@ -49,7 +59,7 @@ def test_json_lists_every_code_with_the_agreed_keys(capsys, demo_db) -> None:  #
 
 
 def test_table_names_people_and_counts(capsys, demo_db) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = run(capsys, "flags", "--db", demo_db, "--today", TODAY)
+    code, out, _ = run(capsys, "flags", "--db", demo_db, "--today", TODAY, *USER)
     assert code == 0
     assert "CRITICAL" in out and "referral-dispute" in out and "Daniel Price" in out
     assert out.rstrip().endswith("info.") and "flags on 2025-03-12" in out
@@ -75,25 +85,27 @@ def test_filters_by_code_severity_and_person(capsys, demo_db) -> None:  # type: 
     (["--nhs", "943 476 5919"], "--nhs: no person with NHS number 943 476 5919"),
 ])
 def test_bad_options_are_one_sentence_and_exit_2(capsys, demo_db, argv, words) -> None:  # type: ignore[no-untyped-def]
-    code, out, err = run(capsys, "flags", "--db", demo_db, *argv)
+    code, out, err = run(capsys, "flags", "--db", demo_db, *argv, *USER)
     assert code == 2 and out == ""
     assert words in err and err.count("\n") == 1
 
 
-def test_rules_prints_defaults_and_overrides(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rules_prints_defaults_and_overrides(capsys, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     db = str(tmp_path / "s.db")
     Store.open(db).close()
     code, out, _ = run(capsys, "rules", "--db", db)
     assert code == 0 and "discharge.critical_days" in out and "(this store)" not in out
+    user = signed_in(db)
     code, out, _ = run(capsys, "rules", "--db", db, "--set", "discharge.critical_days=5",
-                       "--json")
+                       "--json", *user)
     row = next(r for r in json.loads(out) if r["key"] == "discharge.critical_days")
     assert row == {"key": "discharge.critical_days", "value": 5, "default": 7,
                    "overridden": True}
     code, out, _ = run(capsys, "rules", "--db", db)
     line = next(x for x in out.splitlines() if x.startswith("discharge.critical_days"))
     assert line.split()[1:3] == ["5", "7"] and "(this store)" in line
-    code, out, _ = run(capsys, "rules", "--db", db, "--reset", "discharge.critical_days")
+    code, out, _ = run(capsys, "rules", "--db", db, "--reset", "discharge.critical_days",
+                       *user)
     assert code == 0 and "(this store)" not in out
 
 
@@ -103,10 +115,10 @@ def test_rules_prints_defaults_and_overrides(capsys, tmp_path: Path) -> None:  #
     (["--set", "discharge.critical_days=0"], "must not be below"),
     (["--reset", "discharge.critical_days"], "this store has no override"),
 ])
-def test_bad_rule_changes_write_nothing(capsys, tmp_path, argv, words) -> None:  # type: ignore[no-untyped-def]
+def test_bad_rule_changes_write_nothing(capsys, tmp_path, argv, words, signed_in) -> None:  # type: ignore[no-untyped-def]
     db = str(tmp_path / "s.db")
     Store.open(db).close()
-    code, _, err = run(capsys, "rules", "--db", db, *argv)
+    code, _, err = run(capsys, "rules", "--db", db, *argv, *signed_in(db))
     assert code == 2 and words in err
     code, out, _ = run(capsys, "rules", "--db", db, "--json")
     assert not any(r["overridden"] for r in json.loads(out))

@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,11 @@ def _careplan(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120, check=False)
 
 
-def _others_look(path: Path) -> None:
-    """What other processes do to a store all day: read it and go away."""
+def _others_look(path: Path, user: list[str]) -> None:
+    """What other processes do to a store all day: read it (signed in, which writes the
+    sign-in) and go away."""
     for args in (("info", "--db", str(path)),
-                 ("flags", "--db", str(path), "--today", "2026-11-30")):
+                 ("flags", "--db", str(path), "--today", "2026-11-30", *user)):
         done = _careplan(*args)
         assert done.returncode == 0, done.stderr
     plain = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
@@ -61,13 +63,15 @@ def _start_app(path: Path) -> tuple[Any, Any, Any]:
     return child, commands_out, receive
 
 
-def test_the_wal_outlives_other_processes_and_killed_saves_are_kept(tmp_path: Path) -> None:
+def test_the_wal_outlives_other_processes_and_killed_saves_are_kept(
+        tmp_path: Path, signed_in: Callable[..., list[str]]) -> None:
     path = _filled(tmp_path / "store.db")
+    user = signed_in(path)
     child, commands, receive = _start_app(path)
     saved: list[tuple[str, str]] = []
     try:
         for _round in range(3):
-            _others_look(path)
+            _others_look(path, user)
             # While the app holds the store, its WAL must still be there.
             assert Path(f"{path}-wal").exists(), "another process deleted the app's WAL"
             commands.send("save")

@@ -17,7 +17,11 @@ from careplan.store import backup
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("backup", help="copy a store safely, even while it is in use")
+    p = sub.add_parser("backup", help="copy a store safely, even while it is in use",
+                       description="Copy a store safely, even while it is in use. No sign-in: "
+                                   "a backup is the whole file, guarded by who may read the "
+                                   "file, and must work even when a damaged store's accounts "
+                                   "cannot be read.")
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
     p.add_argument("--out", metavar="FILE",
                    help="the new backup file (default: a new automatic backup in "
@@ -25,7 +29,12 @@ def register(sub: Any) -> None:
     p.add_argument("--list", action="store_true", help="list the automatic backups instead")
     p.set_defaults(handler=run_backup)
 
-    r = sub.add_parser("restore", help="replace a store with a backup (checked first)")
+    r = sub.add_parser("restore", help="replace a store with a backup (checked first)",
+                       description="Replace a store with a backup, checked first; the store "
+                                   "as it was is kept. No sign-in: it replaces the whole "
+                                   "file, guarded by who may write the file, and must work "
+                                   "on a damaged store whose accounts cannot be read. The "
+                                   "restored store has the backup's accounts and passwords.")
     r.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
                    help="the store to replace")
     r.add_argument("--from", dest="source", metavar="FILE", required=True,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import getpass
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -11,7 +14,9 @@ from pathlib import Path
 
 from careplan.commands.errors import UserError as UserError  # re-exported for the commands
 from careplan.models import Professional, nhs
-from careplan.store import InputError, NotAStoreError, Store, StoreError, backup, find
+from careplan.models import accounts as account_rules
+from careplan.models.accounts import Account, AccountRole, SignInOutcome
+from careplan.store import InputError, NotAStoreError, Store, StoreError, accounts, backup, find
 from careplan.store.repo import get
 
 #: Dates a command accepts. The rules count years and weeks either side of "today";
@@ -102,23 +107,185 @@ def damaged(path: str, problem: Exception | str) -> str:
     return f"{text}. {hint} Restore it with: careplan restore --db {path} --from {newest.path}"
 
 
-def resolve_actor(store: Store, who: str | None) -> str:
-    """``--as``: a professional's id or exact name (any case).
-
-    Without ``--as`` the actor is ``"cli"``, which the audit log shows as it is.
+def professional_by_name(store: Store, who: str, option: str) -> Professional:
+    """A professional by id or exact name (any case).
 
     Raises:
-        UserError: no professional, or more than one, has that name.
+        UserError: naming ``option``: no professional, or more than one, has that name.
     """
-    if who:
+    try:
+        return get(store, Professional, who)
+    except StoreError:
+        matches = [p for p in find(store, Professional) if p.name.lower() == who.lower()]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise UserError(f"{option}: no professional called {who!r} in this store.") from None
+        raise UserError(f"{option}: {len(matches)} professionals are called {who!r}; "
+                        "give the id instead.") from None
+
+
+# -- signing in -----------------------------------------------------------------------------
+
+#: The file whose first line is the password of ``--user`` (for scripts).
+PASSWORD_FILE = "CAREPLAN_PASSWORD_FILE"
+#: The file whose first line is a new password (``accounts add``, ``reset``, ``passwd``).
+NEW_PASSWORD_FILE = "CAREPLAN_NEW_PASSWORD_FILE"
+
+USER_HELP = (f"your account's user name; the password is asked for on the terminal, or "
+             f"read from the first line of the file named by {PASSWORD_FILE} (never give it "
+             "on the command line)")
+
+
+def add_user_option(p: argparse.ArgumentParser, help: str = USER_HELP) -> None:
+    """``--user NAME``, for a command that signs in."""
+    p.add_argument("--user", metavar="NAME", help=help)
+
+
+def is_store_file(file: Path, db: str | None) -> bool:
+    """Whether ``file`` is the store at ``db`` or its WAL, SHM or journal (by identity).
+
+    Such a file must never be opened with a plain handle while the store is open:
+    closing that handle would drop SQLite's locks (see careplan.store.files).
+    """
+    if not db:
+        return False
+    try:
+        target = file.stat()
+    except OSError:
+        return False
+    for suffix in ("", "-wal", "-shm", "-journal"):
         try:
-            return get(store, Professional, who).id
-        except StoreError:
-            matches = [p for p in find(store, Professional) if p.name.lower() == who.lower()]
-            if len(matches) == 1:
-                return matches[0].id
-            if not matches:
-                raise UserError(f"--as: no professional called {who!r} in this store.") from None
-            raise UserError(f"--as: {len(matches)} professionals are called {who!r}; "
-                            "give the id instead.") from None
-    return "cli"
+            mine = Path(f"{db}{suffix}").stat()
+        except OSError:
+            continue
+        if (mine.st_dev, mine.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
+
+
+def _first_line(variable: str, db: str | None) -> str | None:
+    """The first line of the file named by the environment variable, or None when the
+    variable is not set. Its content is never shown, whatever goes wrong.
+
+    Raises:
+        UserError: the file cannot be read, is the store, or its first line is empty.
+    """
+    name = os.environ.get(variable)
+    if name is None:
+        return None
+    path = Path(name)
+    if is_store_file(path, db):
+        raise UserError(f"{variable}: {name} is the store itself (or its journal), not a "
+                        "password file.")
+    try:
+        # A pipe works too (a password manager's output: <(pass show careplan)).
+        with path.open("rb") as handle:
+            data = handle.readline(64 * 1024)
+    except FileNotFoundError:
+        raise UserError(f"{variable}: there is no file {name}.") from None
+    except OSError as exc:
+        raise UserError(f"{variable}: cannot read {name} ({exc.strerror or 'unreadable'})."
+                        ) from None
+    line = data.decode("utf-8", "surrogateescape").rstrip("\r\n")
+    if not line:
+        raise UserError(f"{variable}: the first line of {name} is empty; put the password "
+                        "there.")
+    return line
+
+
+def _on_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def read_password(user: str, db: str | None) -> str:
+    """The password of ``user``: from the file named by CAREPLAN_PASSWORD_FILE, else asked
+    for on the terminal (not echoed). Never from the command line.
+
+    Raises:
+        UserError: neither is there.
+    """
+    from_file = _first_line(PASSWORD_FILE, db)
+    if from_file is not None:
+        return from_file
+    if not _on_terminal():
+        raise UserError(f"No password for {user}: set {PASSWORD_FILE} to a file whose first "
+                        "line is the password, or run careplan on a terminal to be asked for "
+                        "it.")
+    return getpass.getpass(f"Password for {user}: ")
+
+
+def read_new_password(user: str, db: str | None) -> str:
+    """A new password for ``user``: from the file named by CAREPLAN_NEW_PASSWORD_FILE,
+    else asked for twice on the terminal. Checked against the policy before anything is
+    written.
+
+    Raises:
+        UserError: neither is there, the two typed differ, or it breaks the policy.
+    """
+    password = _first_line(NEW_PASSWORD_FILE, db)
+    if password is None:
+        if not _on_terminal():
+            raise UserError(f"No new password for {user}: set {NEW_PASSWORD_FILE} to a file "
+                            "whose first line is the password, or run careplan on a terminal "
+                            "to be asked for it.")
+        password = getpass.getpass(f"New password for {user} (at least "
+                                   f"{account_rules.PASSWORD_MIN} characters): ")
+        if getpass.getpass("The same again: ") != password:
+            raise UserError("The two passwords differ; nothing was changed.")
+    try:
+        account_rules.check_password(password, user)
+    except ValueError as exc:
+        raise UserError(f"{exc}; nothing was changed.") from None
+    return password
+
+
+def first_account(db: str) -> str:
+    """How to make a store's first account, its administrator."""
+    return f"careplan accounts add NAME --db {db}"
+
+
+def no_accounts(db: str) -> str:
+    """What a store without accounts says to a command that signs in."""
+    return f"{db} has no accounts yet; create its administrator first with: {first_account(db)}"
+
+
+def sign_in(store: Store, args: argparse.Namespace) -> Account:
+    """Sign in ``--user`` to the open store: the account, or one sentence why not.
+
+    Every attempt is recorded with its audit event (careplan.store.accounts).
+
+    Raises:
+        UserError: the store has no accounts, no ``--user``, no password to be had, or
+            the sign-in was refused (wrong password or user name, locked, deactivated,
+            the password must be changed first).
+    """
+    db = str(getattr(args, "db", None) or store.path)
+    if accounts.count(store) == 0:
+        raise UserError(no_accounts(db) + ".")
+    user = getattr(args, "user", None)
+    if not user:
+        raise UserError(f"--user: sign in with --user NAME (the password is asked for, or "
+                        f"read from the file named by {PASSWORD_FILE}).")
+    password = read_password(user, db)
+    try:
+        return accounts.authenticate(store, user, password)
+    except accounts.SignInError as exc:
+        if exc.outcome is SignInOutcome.MUST_CHANGE_PASSWORD:
+            raise UserError(f"{str(exc).rstrip('.')}, with: careplan accounts passwd --user "
+                            f"{account_rules.typed_username(user)} --db {db}.") from None
+        raise UserError(str(exc)) from None
+
+
+def require_administrator(account: Account, what: str) -> None:
+    """Refuse, naming who may, unless ``account`` is an administrator.
+
+    Raises:
+        UserError: ``account`` is a practitioner or manager.
+    """
+    if account.role is not AccountRole.ADMINISTRATOR:
+        raise UserError(f"Only an administrator may {what}; {account.username} is a "
+                        f"{account.role.value}.")

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from careplan.commands.common import UserError, open_store, parse_date, parse_nhs, resolve_actor
+from careplan.commands.common import (
+    UserError,
+    add_user_option,
+    open_store,
+    parse_date,
+    parse_nhs,
+    sign_in,
+)
 from careplan.export import outfile
 from careplan.models import Agency, CaseConference, Person, nhs
 from careplan.store import Store, StoreError, find, get
@@ -23,8 +29,7 @@ TABLE_NAMES = ("caseload", "flags", "handoffs", "referrals", "actions")
 def _common(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
     p.add_argument("--out", metavar="FILE", required=True, help=out_help)
-    p.add_argument("--as", dest="actor", metavar="PROFESSIONAL", default=argparse.SUPPRESS,
-                   help="who is printing (a professional's name or id)")
+    add_user_option(p)
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the date to report as of")
 
 
@@ -64,11 +69,9 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_fhir)
 
 
-def _printed_by(store: Store, args: argparse.Namespace) -> str:
-    who = getattr(args, "actor", None)
-    if who:
-        return actor_name(store, resolve_actor(store, who))
-    return getpass.getuser()
+def _signed_in(store: Store, args: argparse.Namespace) -> str:
+    """Sign in ``--user``; the name the printed page shows as who printed it."""
+    return actor_name(store, sign_in(store, args).actor)
 
 
 def person_by_nhs(store: Store, text: str) -> Person:
@@ -130,9 +133,10 @@ def run_plan(args: argparse.Namespace) -> int:
     today = parse_date(args.today, "--today")
     check_out(args)
     with open_store(getattr(args, "db", None)) as store:
+        printed_by = _signed_in(store, args)
         person = person_by_nhs(store, args.nhs)
         with writing(args.out):
-            plan_pdf(store, person.id, args.out, printed_by=_printed_by(store, args),
+            plan_pdf(store, person.id, args.out, printed_by=printed_by,
                      today=today)
     return _done(args.out, f"the joint care plan of {person.name}")
 
@@ -147,10 +151,11 @@ def run_audit(args: argparse.Namespace) -> int:
         raise UserError(f"--from: {start.isoformat()} is after --to {end.isoformat()}.")
     check_out(args)
     with open_store(getattr(args, "db", None)) as store:
+        printed_by = _signed_in(store, args)
         agency = agency_by_name(store, args.agency) if args.agency else None
         with writing(args.out):
             audit_pdf(store, args.out, start=start, end=end, today=today,
-                      printed_by=_printed_by(store, args),
+                      printed_by=printed_by,
                       agency_id=agency.id if agency else None)
     return _done(args.out, "the handoff audit")
 
@@ -160,13 +165,14 @@ def run_minutes(args: argparse.Namespace) -> int:
 
     check_out(args)
     with open_store(getattr(args, "db", None)) as store:
+        printed_by = _signed_in(store, args)
         try:
             get(store, CaseConference, args.conference)
         except StoreError:
             raise UserError(f"--conference: no case conference with id {args.conference} "
                             "in this store.") from None
         with writing(args.out):
-            minutes_pdf(store, args.conference, args.out, printed_by=_printed_by(store, args))
+            minutes_pdf(store, args.conference, args.out, printed_by=printed_by)
     return _done(args.out, "the case conference minutes")
 
 
@@ -175,11 +181,13 @@ def run_table(args: argparse.Namespace) -> int:
 
     today = parse_date(args.today, "--today")
     check_out(args)
-    with open_store(getattr(args, "db", None)) as store, writing(args.out):
-        try:
-            n = write_table(store, args.name, args.out, today)
-        except ValueError as exc:
-            raise UserError(f"{exc}.") from None
+    with open_store(getattr(args, "db", None)) as store:
+        _signed_in(store, args)
+        with writing(args.out):
+            try:
+                n = write_table(store, args.name, args.out, today)
+            except ValueError as exc:
+                raise UserError(f"{exc}.") from None
     return _done(args.out, f"{n:,} rows of {args.name}")
 
 
@@ -188,6 +196,7 @@ def run_fhir(args: argparse.Namespace) -> int:
 
     check_out(args)
     with open_store(getattr(args, "db", None)) as store:
+        _signed_in(store, args)
         ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
         with writing(args.out):
             result = export_fhir(store, args.out, ids)
@@ -202,6 +211,7 @@ def run_funding(args: argparse.Namespace) -> int:
     today = parse_date(args.today, "--today")
     check_out(args)
     with open_store(getattr(args, "db", None)) as store:
+        printed_by = _signed_in(store, args)
         place = None
         if args.neighbourhood:
             known = neighbourhoods(store)
@@ -214,7 +224,7 @@ def run_funding(args: argparse.Namespace) -> int:
         try:
             with writing(args.out):
                 report = write_funding(store, args.out, today,
-                                       printed_by=_printed_by(store, args), neighbourhood=place)
+                                       printed_by=printed_by, neighbourhood=place)
         except ValueError as exc:
             raise UserError(f"{exc}.") from None
     return _done(args.out, f"the funding report for {report.scope} "

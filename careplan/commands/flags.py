@@ -8,7 +8,14 @@ import shutil
 import textwrap
 from typing import Any
 
-from careplan.commands.common import UserError, open_store, parse_date, parse_nhs
+from careplan.commands.common import (
+    UserError,
+    add_user_option,
+    open_store,
+    parse_date,
+    parse_nhs,
+    sign_in,
+)
 from careplan.models import nhs
 from careplan.models.flags import Flag, FlagCode, Severity
 
@@ -20,6 +27,7 @@ def register(sub: Any) -> None:
         description="List the flags the rules raise for the caseload, worst first.",
     )
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
+    add_user_option(p)
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the day to judge (default: today)")
     p.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
     p.add_argument("--nhs", metavar="N", help="only this person (NHS number)")
@@ -63,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     worst = _severity(args.severity)
     number = parse_nhs(args.nhs) if args.nhs else None
     with open_store(args.db) as store:
+        sign_in(store, args)
         person_ids = None
         if number is not None:
             row = store.conn.execute(

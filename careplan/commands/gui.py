@@ -1,5 +1,9 @@
 """``careplan [--db PATH]``: open the desktop client.
 
+Who you are is chosen in the app ("Who are you?", remembered per store) until its
+sign-in screen comes; the command line takes no identity for it (``--as`` let anyone
+act as anyone and is gone).
+
 PySide6 is imported here, lazily, so headless subcommands start fast. On first start
 the default store does not exist yet: a demo store is created there so a new user sees
 a working neighbourhood at once.
@@ -64,13 +68,6 @@ def run(args: argparse.Namespace) -> int:
 
         path = paths.default_store()
         ensure_default_store(path)
-    actor = None
-    if getattr(args, "actor", None):
-        from careplan.commands.common import open_store, resolve_actor
-
-        # The window checks the store for damage in the background; not here too.
-        with open_store(str(path), check=False) as store:
-            actor = resolve_actor(store, args.actor)
     try:
         from careplan.ui import app
     except ImportError as exc:
@@ -78,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if not _platform_ok():
         raise _missing_libraries(RuntimeError("the xcb platform plugin could not be loaded"))
     _start_backup(path)
-    return app.run(path, actor=actor)
+    return app.run(path)
 
 
 def _start_backup(path: Path) -> None:

@@ -6,19 +6,28 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from careplan.commands.common import UserError, open_store, resolve_actor
+from careplan.commands.common import (
+    UserError,
+    add_user_option,
+    first_account,
+    is_store_file,
+    open_store,
+    sign_in,
+)
 
 
 def register(sub: Any) -> None:
     top = sub.add_parser("import", help="import records from other systems (FHIR R4)")
     kinds = top.add_subparsers(dest="import_kind", metavar="KIND", required=True,
                                parser_class=type(top))
-    p = kinds.add_parser("fhir", help="a FHIR R4 JSON Bundle or single resource")
+    p = kinds.add_parser("fhir", help="a FHIR R4 JSON Bundle or single resource",
+                         description="Import a FHIR R4 file into a store, signed in as "
+                                     "--user (the audit log records the import as yours).")
     p.add_argument("file", metavar="FILE", help="the JSON file to import")
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                   help="the store (created when it does not exist yet)")
-    p.add_argument("--as", dest="actor", metavar="PROFESSIONAL", default=argparse.SUPPRESS,
-                   help="who is importing (recorded in the audit log)")
+                   help="the store (it must exist: a new store begins with its "
+                        "administrator, careplan accounts add)")
+    add_user_option(p)
     p.set_defaults(handler=run)
 
 
@@ -29,38 +38,21 @@ def run(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     if not Path(args.file).is_file():
         raise UserError(f"FILE: there is no file {args.file}.")
-    if db and _is_store_file(Path(args.file), Path(db)):
+    if is_store_file(Path(args.file), db):
         # Reading it would also open a plain handle on the open store, whose closing
         # drops SQLite's locks (see careplan.store.files).
         raise UserError(f"FILE: {args.file} is the store itself (or its journal), not a "
                         "FHIR file; nothing was imported.")
-    created = db is not None and not Path(db).exists()
+    if db and not Path(db).exists():
+        raise UserError(f"--db: there is no store at {db}; create it and its administrator "
+                        f"first with: {first_account(db)}.")
     try:
-        with open_store(db, create=True) as store:
-            actor = resolve_actor(store, getattr(args, "actor", None))
-            report = import_fhir(store, args.file, actor if actor != "cli" else "import")
+        with open_store(db, write=True) as store:
+            account = sign_in(store, args)
+            report = import_fhir(store, args.file, account.actor)
     except ImportRefused as exc:
-        if created and db:
-            for suffix in ("", "-wal", "-shm"):
-                Path(db + suffix).unlink(missing_ok=True)
         raise UserError(f"Not imported: {str(exc).rstrip('.')}. Nothing was written.") from None
     print(f"Imported {args.file} into {db}.")
     for line in report.lines():
         print(line)
     return 0
-
-
-def _is_store_file(file: Path, db: Path) -> bool:
-    """Whether ``file`` is the store at ``db`` or its WAL/SHM (compared by identity)."""
-    try:
-        target = file.stat()
-    except OSError:
-        return False
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        try:
-            mine = Path(f"{db}{suffix}").stat()
-        except OSError:
-            continue
-        if (mine.st_dev, mine.st_ino) == (target.st_dev, target.st_ino):
-            return True
-    return False

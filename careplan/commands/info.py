@@ -10,7 +10,9 @@ from careplan.commands.common import open_store
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("info", help="schema version, integrity check and row counts of a store")
+    p = sub.add_parser("info", help="schema version, integrity check and row counts of a store",
+                       description="Schema version, integrity check and row counts of a "
+                                   "store. No sign-in: it shows no one's records.")
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=run)

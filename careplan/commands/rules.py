@@ -6,7 +6,13 @@ import argparse
 import json
 from typing import Any
 
-from careplan.commands.common import UserError, open_store, resolve_actor
+from careplan.commands.common import (
+    UserError,
+    add_user_option,
+    open_store,
+    require_administrator,
+    sign_in,
+)
 
 
 def register(sub: Any) -> None:
@@ -15,7 +21,9 @@ def register(sub: Any) -> None:
         help="the rules' thresholds in force (defaults and this store's overrides)",
         description="Print the thresholds the flag rules use: the default shipped with "
                     "CarePlan (careplan/resources/rules.toml) and this store's override, "
-                    "if any.",
+                    "if any. Listing them needs no sign-in (they hold no one's records); "
+                    "changing them (--set, --reset) is for an administrator, signed in "
+                    "with --user.",
     )
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -23,6 +31,9 @@ def register(sub: Any) -> None:
                    help="override a threshold for this store, e.g. discharge.critical_days=5")
     p.add_argument("--reset", metavar="KEY", action="append",
                    help="go back to the default for KEY")
+    add_user_option(p, help="an administrator's user name, to --set or --reset (the "
+                            "password is asked for, or read from the file named by "
+                            "CAREPLAN_PASSWORD_FILE)")
     p.set_defaults(handler=run)
 
 
@@ -48,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     resets = args.reset or []
     with open_store(args.db, write=bool(changes or resets)) as store:
         if changes or resets:
-            actor = resolve_actor(store, getattr(args, "actor", None))
+            account = sign_in(store, args)
+            require_administrator(account, "change the rules' thresholds")
+            actor = account.actor
             with store.atomic():  # all of them or none
                 for key in resets:
                     clear_override(store, key, actor)
