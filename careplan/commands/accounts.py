@@ -19,6 +19,7 @@ from careplan.commands.common import (
     PASSWORD_FILE,
     UserError,
     add_user_option,
+    back_up_before_writing,
     open_store,
     professional_by_name,
     read_new_password,
@@ -122,11 +123,12 @@ def run_add(args: argparse.Namespace) -> int:
             raise UserError(f"--professional: {db} is a new store with no professionals "
                             "yet; add its administrator without --professional.")
     password = read_new_password(name, db) if new_store else None
-    with open_store(db, create=new_store, write=True) as store:
+    with open_store(db, create=new_store) as store:
         first = accounts.count(store) == 0
         if first:
             _first_only(db, wanted)
         admin = None if first else sign_in(store, args)
+        back_up_before_writing(store)
         role = wanted or (AccountRole.ADMINISTRATOR if first else AccountRole.PRACTITIONER)
         professional = (professional_by_name(store, args.professional, "--professional")
                         if args.professional else None)
@@ -177,28 +179,33 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_deactivate(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
-    with open_store(db, write=True) as store:
-        account = accounts.deactivate(store, args.username, sign_in(store, args))
+    with open_store(db) as store:
+        admin = sign_in(store, args)
+        back_up_before_writing(store)
+        account = accounts.deactivate(store, args.username, admin)
     print(f"Deactivated {account.username} in {db}: it can no longer sign in.")
     return 0
 
 
 def run_reactivate(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
-    with open_store(db, write=True) as store:
-        account = accounts.reactivate(store, args.username, sign_in(store, args))
+    with open_store(db) as store:
+        admin = sign_in(store, args)
+        back_up_before_writing(store)
+        account = accounts.reactivate(store, args.username, admin)
     print(f"Reactivated {account.username} in {db}.")
     return 0
 
 
 def run_reset(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
-    with open_store(db, write=True) as store:
+    with open_store(db) as store:
         admin = sign_in(store, args)
         found = accounts.find_account(store, args.username)
         if found is None:
             raise UserError(f"NAME: there is no account {args.username!r} in {db}.")
         password = read_new_password(found.username, db)
+        back_up_before_writing(store)
         accounts.reset_password(store, found.username, password, admin)
     print(f"Reset the password of {found.username}: give it to them; it must be changed at "
           f"the next sign-in (careplan accounts passwd --user {found.username} --db {db}).")
@@ -206,8 +213,9 @@ def run_reset(args: argparse.Namespace) -> int:
 
 
 def run_passwd(args: argparse.Namespace) -> int:
+    # No automatic backup: a change of one's own password is not casework to keep a copy of.
     db = getattr(args, "db", None)
-    with open_store(db, write=True) as store:
+    with open_store(db) as store:
         user = args.user
         if accounts.count(store) == 0 or not user:
             sign_in(store, args)  # says what is missing

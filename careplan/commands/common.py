@@ -62,8 +62,8 @@ def open_store(path: str | None, *, create: bool = False, write: bool = False,
 
     The store is checked for damage first (``check``; only the desktop app, which checks
     in the background, goes without). A store opened to write in (``create`` or
-    ``write``) is then given an automatic backup (careplan.store.backup: at most hourly,
-    only when it changed).
+    ``write``) is then given an automatic backup (:func:`back_up_before_writing`); a
+    command that signs in opens without ``write`` and takes it once signed in.
     """
     if not path:
         raise UserError("--db: name a store file, e.g. --db careplan.db.")
@@ -79,10 +79,7 @@ def open_store(path: str | None, *, create: bool = False, write: bool = False,
         raise UserError(str(exc).rstrip(".") + ".") from None
     try:
         if create or write:
-            made = backup.auto_backup(path)
-            if made.path is None and made.reason.startswith("the backup failed"):
-                sys.stderr.write(f"careplan: warning: {path} was not backed up: "
-                                 f"{made.reason}.\n")
+            back_up_before_writing(store)
         yield store
     except NotAStoreError as exc:
         raise UserError(damaged(path, exc)) from None
@@ -94,6 +91,16 @@ def open_store(path: str | None, *, create: bool = False, write: bool = False,
         raise UserError(damaged(path, exc)) from None
     finally:
         store.close()
+
+
+def back_up_before_writing(store: Store) -> None:
+    """The automatic backup of a store about to be written in (careplan.store.backup: at
+    most hourly, only when it changed). A command that signs in takes it once signed in,
+    so a refused sign-in copies nothing."""
+    made = backup.auto_backup(store.path)
+    if made.path is None and made.reason.startswith("the backup failed"):
+        sys.stderr.write(f"careplan: warning: {store.path} was not backed up: "
+                         f"{made.reason}.\n")
 
 
 def damaged(path: str, problem: Exception | str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from careplan.commands.common import (
     UserError,
     add_user_option,
+    back_up_before_writing,
     first_account,
     is_store_file,
     open_store,
@@ -47,8 +48,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--db: there is no store at {db}; create it and its administrator "
                         f"first with: {first_account(db)}.")
     try:
-        with open_store(db, write=True) as store:
+        with open_store(db) as store:
             account = sign_in(store, args)
+            back_up_before_writing(store)
             report = import_fhir(store, args.file, account.actor)
     except ImportRefused as exc:
         raise UserError(f"Not imported: {str(exc).rstrip('.')}. Nothing was written.") from None

@@ -9,6 +9,7 @@ from typing import Any
 from careplan.commands.common import (
     UserError,
     add_user_option,
+    back_up_before_writing,
     open_store,
     require_administrator,
     sign_in,
@@ -57,10 +58,11 @@ def run(args: argparse.Namespace) -> int:
 
     changes = _pairs(args.set_values or [])
     resets = args.reset or []
-    with open_store(args.db, write=bool(changes or resets)) as store:
+    with open_store(args.db) as store:
         if changes or resets:
             account = sign_in(store, args)
             require_administrator(account, "change the rules' thresholds")
+            back_up_before_writing(store)
             actor = account.actor
             with store.atomic():  # all of them or none
                 for key in resets:

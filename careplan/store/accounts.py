@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -167,6 +167,16 @@ def _dummy_hash() -> str:
     if key not in _DUMMY:
         _DUMMY[key] = HASHER.hash(b"no account has this password")
     return _DUMMY[key]
+
+
+def _changed_at(account: Account, now: datetime) -> datetime:
+    """When the password changes: ``now``, but always later than the last change, so that
+    every change moves ``password_changed_at`` (times are kept to the second) and so is
+    an audit event, however quickly two changes follow each other."""
+    last = account.password_changed_at
+    if last is not None and now <= last:
+        return last + timedelta(seconds=1)
+    return now
 
 
 def _set_secret(store: Store, account_id: str, password_hash: str, at: datetime) -> None:
@@ -320,7 +330,8 @@ def reset_password(store: Store, username: str, new_password: str, actor: Accoun
         admin = _administrator(store, actor, "reset passwords")
         account = _account(store, username)
         now = store.clock()
-        update(store, account.evolve(must_change_password=True, password_changed_at=now),
+        update(store, account.evolve(must_change_password=True,
+                                     password_changed_at=_changed_at(account, now)),
                admin.actor)
         _set_secret(store, account.id, password_hash, now)
 
@@ -341,7 +352,7 @@ def change_password(store: Store, username: str, old: str, new: str,
     account = authenticate(store, name, old, now, changing_password=True)
     with store.atomic():
         current = get(store, Account, account.id)
-        changed = store.clock()
+        changed = _changed_at(current, store.clock())
         stored = update(store, current.evolve(must_change_password=False,
                                               password_changed_at=changed), current.actor)
         _set_secret(store, account.id, password_hash, changed)
