@@ -17,6 +17,7 @@ from signin import digest_without_sign_ins, ensure_account
 
 from careplan.cli import main
 from careplan.models import Agency, Need, Person
+from careplan.models.accounts import SignIn
 from careplan.store import Store, StoreError, add, add_many, find, update
 from careplan.store import backup as bk
 from careplan.store.digest import content_digest
@@ -113,10 +114,11 @@ def test_the_command_line_backs_up_a_store_it_opens_to_write(
     before = _digest(filled)
     assert main(["import", "fhir", str(junk), "--db", str(filled), *user]) == 2
     assert "Not imported" in capsys.readouterr().err
-    (made,) = bk.list_backups(filled)
-    assert _digest(made.path) == before  # taken before the sign-in was recorded
+    (made,) = bk.list_backups(filled)  # taken once signed in, before the import
+    assert _digest(made.path) == _digest(filled) != before  # the sign-in is in both
     with Store.open(filled, create=False) as store, Store.open(made.path) as copy:
-        assert digest_without_sign_ins(store) == digest_without_sign_ins(copy)
+        assert digest_without_sign_ins(copy) == digest_without_sign_ins(store)
+        assert [s.outcome.value for s in find(copy, SignIn)] == ["signed in"]
     assert main(["info", "--db", str(filled)]) == 0  # reading takes no backup
     assert len(bk.list_backups(filled)) == 1
 
