@@ -98,3 +98,23 @@ def signed_in(monkeypatch: pytest.MonkeyPatch, password_file: Path) -> Callable[
         return ["--user", account.username]
 
     return sign
+
+
+@pytest.fixture
+def demo_signed_in(monkeypatch: pytest.MonkeyPatch,
+                   tmp_path_factory: pytest.TempPathFactory) -> Callable[..., list[str]]:
+    """``demo_signed_in(db)``: sign in to a demo store as its administrator with the
+    demo's published password (careplan.demo.accounts); returns ``["--user", "admin"]``."""
+    from careplan.demo.accounts import ADMIN, DEMO_PASSWORD
+
+    path = tmp_path_factory.mktemp("demo-secret") / "password"
+    path.write_text(DEMO_PASSWORD + "\n", encoding="utf-8")
+
+    def sign(db: str | Path) -> list[str]:
+        with Store.open(db, create=False) as store:
+            assert store.conn.execute("SELECT 1 FROM accounts WHERE username = ?",
+                                      (ADMIN,)).fetchone(), f"{db} has no demo accounts"
+        monkeypatch.setenv("CAREPLAN_PASSWORD_FILE", str(path))
+        return ["--user", ADMIN]
+
+    return sign

@@ -69,11 +69,11 @@ def test_demo_into_a_filled_store_is_refused_and_changes_nothing(tmp_path: Path)
 @pytest.mark.parametrize("command", [["info"], ["flags", "--today", "2026-11-22"], ["rules"]])
 def test_db_before_the_subcommand_is_used(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           command: list[str],
-                                          signed_in: Callable[..., list[str]]) -> None:
+                                          demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "d.db"
     assert main(["demo", "--db", str(db), "--persons", "20", "--today", "2026-11-22"]) == 0
     if command[0] == "flags":
-        command = [*command, *signed_in(db)]
+        command = [*command, *demo_signed_in(db)]
     capsys.readouterr()
     assert main([*command, "--db", str(db)]) == 0
     after = capsys.readouterr().out
@@ -89,11 +89,11 @@ def test_db_before_the_subcommand_is_used(tmp_path: Path, capsys: pytest.Capture
 ])
 def test_out_of_range_numbers_and_dates_are_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
-        message: str, signed_in: Callable[..., list[str]]) -> None:
+        message: str, demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "d.db"
     if args[0] == "flags":
         assert main(["demo", "--db", str(db), "--persons", "20"]) == 0
-        args = [*args, *signed_in(db)]
+        args = [*args, *demo_signed_in(db)]
     assert main([args[0], "--db", str(tmp_path / "d.db"), *args[1:]]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -114,10 +114,10 @@ def test_a_demo_too_far_ahead_is_refused_and_the_furthest_day_works(
 
 
 def test_a_reader_that_goes_away_is_not_a_bug(
-        tmp_path: Path, signed_in: Callable[..., list[str]]) -> None:
+        tmp_path: Path, demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "d.db"
     assert run("demo", "--db", str(db), "--today", "2026-11-22").returncode == 0
-    user = signed_in(db)  # the password file's name goes to the child in its environment
+    user = demo_signed_in(db)  # the password file's name goes to the child in its environment
     # `careplan flags --json | head -c 0`: the reader has gone before the first write, and
     # the output is larger than one buffer, so it is written while the command runs.
     with subprocess.Popen([sys.executable, "-m", "careplan", "flags", "--json", "--db",

@@ -74,10 +74,10 @@ def test_every_command_refuses_a_damaged_store_and_leaves_it_as_it_was(
 
 
 def test_the_sound_store_still_answers(sound: Path, tmp_path: Path,
-                                      signed_in: Callable[..., list[str]]) -> None:
+                                      demo_signed_in: Callable[..., list[str]]) -> None:
     copy = tmp_path / "copy.db"
     shutil.copyfile(sound, copy)
-    user = signed_in(copy)
+    user = demo_signed_in(copy)
     assert main(["flags", "--db", str(copy), "--today", TODAY, *user]) == 0
     assert main(["rules", "--db", str(copy), "--set", "discharge.critical_days=5",
                  *user]) == 0

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from careplan.cli import main
+from careplan.demo.accounts import ADMIN, DEMO_PASSWORD
 from careplan.demo.build import build_demo
 from careplan.models import Agency, Person, Professional
-from careplan.models.enums import AgencyKind, Sector
-from careplan.store import InputError, Store, find
+from careplan.models.accounts import Account, AccountRole
+from careplan.models.enums import AgencyKind, Role, Sector
+from careplan.store import InputError, Store, accounts, find
 from careplan.store import audit as audit_log
 from careplan.store.digest import content_digest
 
@@ -48,7 +53,9 @@ def test_counts_and_an_audit_event_per_record() -> None:
     s = _demo()
     counts = s.table_counts()
     assert counts["persons"] == 120
-    rows = sum(n for t, n in counts.items() if t not in {"audit_events", "store_meta"})
+    # Password hashes have no audit events (no event may carry one).
+    rows = sum(n for t, n in counts.items()
+               if t not in {"audit_events", "store_meta", "account_secrets"})
     assert counts["audit_events"] == rows
     assert s.integrity_check() == "ok"
     assert not s.conn.execute("PRAGMA foreign_key_check").fetchall()
@@ -96,3 +103,52 @@ def test_demo_needs_an_empty_store() -> None:
 def test_too_few_persons_is_refused() -> None:
     with pytest.raises(InputError, match="persons: must be at least"):
         build_demo(Store.open(":memory:"), persons=3, today=TODAY)
+
+
+# -- the demo's accounts --------------------------------------------------------------------
+
+
+def test_every_demo_professional_has_an_account_with_the_one_demo_password() -> None:
+    s = _demo()
+    made = {a.professional_id: a for a in find(s, Account)}
+    professionals = find(s, Professional)
+    assert set(made) == {p.id for p in professionals} | {None}
+    admin = made[None]
+    assert (admin.username, admin.role) == (ADMIN, AccountRole.ADMINISTRATOR)
+    for pro in professionals:
+        account = made[pro.id]
+        first, last = pro.name.removeprefix("Dr ").lower().split()[-2:]
+        assert account.username.startswith(f"{first}.{last}".replace("'", ""))
+        assert account.role is (AccountRole.MANAGER if pro.role is Role.MANAGER
+                                else AccountRole.PRACTITIONER)
+        assert account.active and not account.must_change_password
+    # One hash, made once, for them all; the published password signs every one in.
+    assert s.conn.execute("SELECT count(DISTINCT password_hash) FROM account_secrets"
+                          ).fetchone()[0] == 1
+    for account in made.values():
+        assert accounts.authenticate(s, account.username, DEMO_PASSWORD).id == account.id
+
+
+def test_a_store_with_accounts_is_not_given_the_demo() -> None:
+    s = Store.open(":memory:")
+    accounts.add_account(s, "boss", "boss password 1", "administrator")
+    before = content_digest(s)
+    with pytest.raises(InputError, match="the store has accounts already"):
+        build_demo(s, persons=20, seed=1, today=TODAY)
+    assert content_digest(s) == before
+
+
+def test_careplan_demo_says_how_to_sign_in_and_that_works(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        demo_signed_in: Callable[..., list[str]]) -> None:
+    db = tmp_path / "demo.db"
+    assert main(["demo", "--db", str(db), "--persons", "20", "--today", "2026-11-22"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("Sign in as admin (the administrator) or as any demo "
+                             "professional by first.last (e.g. ")
+    assert out[1].endswith("a manager); every demo account's password is careplan-demo.")
+    assert out[2] == f"For example: careplan flags --db {db} --user admin"
+    example = out[1].split("(e.g. ")[1].split(",")[0]
+    user = demo_signed_in(db)
+    assert main(["flags", "--db", str(db), "--today", "2026-11-22", *user]) == 0
+    assert main(["flags", "--db", str(db), "--today", "2026-11-22", "--user", example]) == 0

@@ -191,13 +191,13 @@ def test_xlsx_reads_back_and_reconciles(demo_store: Store, tmp_path: Path) -> No
 
 def test_command_writes_and_refuses(demo_store: Store, tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str],
-                                    signed_in: Callable[..., list[str]]) -> None:
+                                    demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "s.db"
     with Store.open(db) as s:
         build_demo(s, persons=30, seed=2, today=TODAY)
     out = tmp_path / "r.xlsx"
     args = ["export", "funding", "--db", str(db), "--today", TODAY.isoformat(),
-            *signed_in(db)]
+            *demo_signed_in(db)]
     assert main([*args, "--out", str(out), "--neighbourhood", "riverside"]) == 0
     assert out.exists()
     assert main([*args, "--out", str(tmp_path / "r.txt")]) == 2

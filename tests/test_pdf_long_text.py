@@ -124,11 +124,11 @@ def test_plan_audit_and_minutes_of_enormous_text_finish_with_a_mark(
 
 
 def test_funding_report_of_enormous_text_finishes_with_a_mark(
-        tmp_path: Path, signed_in: Callable[..., list[str]]) -> None:
+        tmp_path: Path, demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "demo.db"
     with Store.open(db) as store:
         build_demo(store, persons=MIN_PERSONS, seed=1, today=date(2025, 3, 10))
-    USER[:] = signed_in(db)
+    USER[:] = demo_signed_in(db)
     _sql(db,
          ("UPDATE persons SET given_name = ? WHERE id = "
           "(SELECT person_id FROM personal_budgets ORDER BY id LIMIT 1)", ("P" * TEN_MB,)),

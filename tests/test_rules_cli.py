@@ -31,8 +31,8 @@ USER: list[str] = []
 
 
 @pytest.fixture(autouse=True)
-def _signed_in_demo(demo_db: str, signed_in) -> None:  # type: ignore[no-untyped-def]
-    USER[:] = signed_in(demo_db)
+def _signed_in_demo(demo_db: str, demo_signed_in) -> None:  # type: ignore[no-untyped-def]
+    USER[:] = demo_signed_in(demo_db)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -22,7 +22,11 @@ MAX_DAYS_AHEAD = 3 * 365
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="create a demo store for one neighbourhood")
+    p = sub.add_parser("demo", help="create a demo store for one neighbourhood",
+                       description="Create a demo store for one neighbourhood, with an "
+                                   "account for every demo professional (first.last), an "
+                                   "administrator (admin), and one published password for "
+                                   "them all: careplan-demo. Never put real records in it.")
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
                    help="the new store file (an existing store is filled only if it is "
                         "empty, never replaced)")
@@ -85,4 +89,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("\n")
     print(f"Demo store {args.db}: {args.persons:,} persons, {written:,} records, "
           f"in {time.perf_counter() - started:.1f} s.")
+    from careplan.demo.accounts import how_to_sign_in
+
+    with open_store(args.db, check=False) as store:
+        print(how_to_sign_in(store, str(args.db)))
     return 0

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
+from careplan.demo import accounts as demo_accounts
 from careplan.demo.generator import Demo
 from careplan.models.base import uuid7
 from careplan.store import repo
@@ -64,6 +65,15 @@ def _event_ids(demo: Demo, part: int, count: int) -> list[str]:
     return [uuid7(start + i, rng.getrandbits(74)) for i in range(count)]
 
 
+def write_accounts(store: Store, demo: Demo) -> int:
+    """The demo's accounts (careplan.demo.accounts), written last: their audit events
+    take the part after the last chunk on the id clock, so ids still sort in writing
+    order."""
+    count = demo_accounts.account_count(demo)
+    ids = _event_ids(demo, demo.chunk_count + 1, count)
+    return demo_accounts.add_demo_accounts(store, demo, DEMO_ACTOR, ids)
+
+
 def prepare_part(demo: Demo, part: int) -> tuple[repo.Prepared, list[str]]:
     prepared = repo.prepare(demo.head() if part == 0 else demo.chunk(part - 1))
     return prepared, _event_ids(demo, part, len(prepared.audit))
@@ -108,14 +118,19 @@ def build_demo(
     progress: Callable[[int, int], None] | None = None,
     parallel: bool | None = None,
 ) -> int:
-    """Fill an empty store with the demo; return the number of records written.
+    """Fill an empty store with the demo, its accounts included; return the number of
+    records written.
 
     All or nothing: on any error the store is left as it was.
 
     Raises:
-        InputError: the store already holds persons, or ``persons`` is too small.
+        InputError: the store already holds persons or accounts, or ``persons`` is too
+            small.
     """
     existing = store.conn.execute("SELECT count(*) FROM persons").fetchone()[0]
+    if not existing and store.conn.execute("SELECT 1 FROM accounts LIMIT 1").fetchone():
+        raise InputError("demo: the store has accounts already; the demo fills only an "
+                         "empty store and makes its own accounts (choose a new file name)")
     if existing:
         raise InputError(
             f"demo: the store already holds {existing:,} "
@@ -140,6 +155,7 @@ def build_demo(
                 written += repo.write_prepared(store, chunk, DEMO_ACTOR, ids)
                 if progress is not None:
                     progress(done, demo.chunk_count)
+            written += write_accounts(store, demo)
     except BaseException:
         store.reread_identity()  # the identity change was rolled back with the rest
         raise

@@ -223,6 +223,7 @@ def _build(partial: Path, folder: Path, demo: Demo, parallel: bool,
             written += events
             if progress is not None:
                 progress(done, demo.chunk_count)
+        written += demo_store.write_accounts(store, demo)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
     return written

@@ -199,7 +199,8 @@ def consent(imp: Importer, loc: Located) -> None:
     recorded = parse_date(res.get("dateTime"))
     if not (person and agency and by and recorded):
         imp.report.warn(f"{loc.key}: a consent needs its person, the agency it concerns, "
-                        "who recorded it (or --as) and a date; skipped.")
+                        "who recorded it (or an importing account's professional) and a date; "
+                        "skipped.")
         return
     status = enum_from_slug(ConsentStatus, local_code(
         ext_value(res, "consent-status", "valueCoding"), fc.cs("consent-status")))

@@ -16,11 +16,11 @@ same way, and read the same as a wrong password, so that trying names reveals no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, low_level
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from careplan.models.accounts import (
@@ -262,18 +262,34 @@ def add_account(store: Store, username: str, password: str, role: AccountRole | 
     return stored
 
 
+def published_hash(password: str, salt: bytes) -> str:
+    """The hash of a password that is published (the demo's), with the hasher's parameters
+    and a salt the caller chooses, so that the same demo makes the same store. Never for
+    a real password: its salt must be random (:func:`hash_password`)."""
+    return low_level.hash_secret(
+        _secret(password), salt, time_cost=HASHER.time_cost, memory_cost=HASHER.memory_cost,
+        parallelism=HASHER.parallelism, hash_len=HASHER.hash_len, type=HASHER.type,
+    ).decode("ascii")
+
+
 def add_accounts_with_hash(store: Store, accounts: Sequence[Account], password_hash: str,
-                           actor: str) -> int:
+                           actor: str, changed_at: datetime | None = None,
+                           event_ids: Iterable[str] | None = None) -> int:
     """Add many accounts that share one password, hashed once by the caller (the demo:
-    forty argon2 hashes would take seconds; one is a tenth of a second). Their audit
-    events are written as for any record; the hash goes to ``account_secrets`` only."""
-    now = store.clock()
+    an argon2 hash takes a tenth of a second, and a big demo has a thousand
+    professionals). Their audit events are written as for any record (``event_ids`` as
+    for ``repo.add_many``); the hash goes to ``account_secrets`` only.
+
+    Raises:
+        InputError: a user name or professional already has an account.
+    """
+    stamp = (changed_at or store.clock()).isoformat()
     with store.atomic():
-        n = add_many(store, accounts, actor)
+        n = add_many(store, accounts, actor, event_ids)
         store.conn.executemany(
             "INSERT INTO account_secrets (account_id, password_hash, changed_at, "
             "failed_count, last_failed_at) VALUES (?, ?, ?, 0, NULL)",
-            [(a.id, password_hash, now.isoformat()) for a in accounts])
+            [(a.id, password_hash, stamp) for a in accounts])
     return n
 
 
@@ -469,6 +485,7 @@ __all__ = [
     "hash_password",
     "list_accounts",
     "parse_role",
+    "published_hash",
     "reactivate",
     "reset_password",
 ]
