@@ -28,11 +28,14 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from careplan.demo.accounts import DEMO_PASSWORD
 from careplan.store.overrides import default_thresholds
 from tests.checkout_copy import ROOT, copy_tracked
 
 TODAY = "2026-11-30"
 #: The data files the program reads at run time.
+#: Signed in as the demo's administrator (its password file is named in the environment).
+ADMIN = ("--user", "admin")
 DATA = ("rules.toml", "demo_names.toml", "debian-packages.txt")
 
 
@@ -85,10 +88,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
         sysconfig.get_path("purelib") + "\n", encoding="utf-8")
     work = base / "elsewhere"
     work.mkdir()
+    # The demo's administrator signs in with the demo's published password.
+    secret = base / "demo-password"
+    secret.write_text(DEMO_PASSWORD + "\n", encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(base / "home"), "LANG": "C.UTF-8",
            "PYTHONNOUSERSITE": "1", "QT_QPA_PLATFORM": "offscreen",
            "XDG_DATA_HOME": str(base / "home" / "data"),
-           "XDG_STATE_HOME": str(base / "home" / "state")}
+           "XDG_STATE_HOME": str(base / "home" / "state"),
+           "CAREPLAN_PASSWORD_FILE": str(secret)}
     yield Installed(wheel, venv, site, work, env)
 
 
@@ -118,15 +125,17 @@ def test_demo_flags_rules_and_a_plan_pdf_from_another_folder(installed: Installe
     made = installed.careplan("demo", "--db", "x.db", "--persons", "20", "--today", TODAY)
     assert made.returncode == 0, made.stderr
     assert "Demo store x.db: 20 persons" in made.stdout
-    shown = installed.careplan("flags", "--db", "x.db", "--today", TODAY, "--json")
+    assert "every demo account's password is careplan-demo" in made.stdout
+    shown = installed.careplan("flags", "--db", "x.db", "--today", TODAY, "--json", *ADMIN)
     assert shown.returncode == 0, shown.stderr
     flags = json.loads(shown.stdout)
     assert flags and {"referral-dispute", "discharge-delayed"} <= {f["code"] for f in flags}
-    table = installed.careplan("flags", "--db", "x.db", "--today", TODAY)
+    table = installed.careplan("flags", "--db", "x.db", "--today", TODAY, *ADMIN)
     assert table.returncode == 0 and "CRITICAL" in table.stdout
     person = flags[0]
     printed = installed.careplan("export", "plan-pdf", "--db", "x.db", "--nhs",
-                                 person["nhs_number"], "--out", "y.pdf", "--today", TODAY)
+                                 person["nhs_number"], "--out", "y.pdf", "--today", TODAY,
+                                 *ADMIN)
     assert printed.returncode == 0, printed.stderr
     text = "".join(page.extract_text() for page in PdfReader(installed.work / "y.pdf").pages)
     assert person["person_name"] in text
@@ -157,11 +166,11 @@ def test_first_start_and_the_apt_hint_from_the_wheel(installed: Installed) -> No
 @pytest.mark.parametrize("name,content,argv,says", [
     ("demo_names.toml", None, ("demo", "--db", "new.db", "--persons", "20"),
      "is missing from the installed package"),
-    ("rules.toml", None, ("flags", "--db", "x.db", "--today", TODAY),
+    ("rules.toml", None, ("flags", "--db", "x.db", "--today", TODAY, "--user", "admin"),
      "is missing from the installed package"),
     ("rules.toml", "[discharge]\nwarning_days = 3\n", ("rules", "--db", "x.db"),
      "is damaged: rules.toml: missing thresholds transition.planning_age"),
-    ("rules.toml", "[discharge\n", ("flags", "--db", "x.db"), "is damaged"),
+    ("rules.toml", "[discharge\n", ("flags", "--db", "x.db", "--user", "admin"), "is damaged"),
 ])
 def test_a_missing_or_damaged_data_file_is_reported_as_a_bug(
         installed: Installed, name: str, content: str | None, argv: tuple[str, ...],
