@@ -122,4 +122,4 @@ def test_random_argv_is_done_or_refused_never_a_traceback(
 
 def test_every_subcommand_is_fuzzed() -> None:
     names = {path[0] for path, _ in COMMANDS}
-    assert {"backup", "restore", "info", "demo", "export", "import"} <= names
+    assert {"accounts", "backup", "restore", "info", "demo", "export", "import"} <= names
