@@ -167,6 +167,16 @@ def test_signing_in_is_recorded_with_its_audit_event_whatever_the_outcome(
         assert event.actor == (sue.id if row.account_id else acc.UNKNOWN_ACTOR)
 
 
+def test_a_sign_in_is_never_part_of_a_larger_transaction(
+        team: tuple[Store, Professional, Professional]) -> None:
+    """A refusal raises after the attempt is committed; inside an outer transaction the
+    raise would take the record of the attempt back with it."""
+    store, *_ = team
+    with pytest.raises(RuntimeError, match="a transaction of its own"), store.atomic():
+        acc.authenticate(store, "admin", "wrong", T0)
+    assert _outcomes(store) == []
+
+
 def test_five_failures_lock_for_a_minute_then_each_doubles_up_to_an_hour(
         team: tuple[Store, Professional, Professional]) -> None:
     store, *_ = team
@@ -320,7 +330,8 @@ def test_a_hash_made_with_other_parameters_is_made_again_at_sign_in(
         team: tuple[Store, Professional, Professional]) -> None:
     store, *_ = team
     older = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(ADMIN_PW)
-    store.conn.execute("UPDATE account_secrets SET password_hash = ?", (older,))
+    with store.atomic():
+        store.conn.execute("UPDATE account_secrets SET password_hash = ?", (older,))
     acc.authenticate(store, "admin", ADMIN_PW, T0)
     (now,) = store.conn.execute("SELECT password_hash FROM account_secrets").fetchone()
     assert now != older and not acc.HASHER.check_needs_rehash(now)

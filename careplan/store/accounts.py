@@ -419,7 +419,12 @@ def authenticate(store: Store, username: str, password: str, now: datetime | Non
     Raises:
         SignInError: wrong password or unknown user (the same sentence), locked,
             deactivated, or the password must be changed first.
+        RuntimeError: called inside a transaction (operations.run, store.atomic): the
+            refusal would roll back the record of the attempt with it. A bug.
     """
+    if store.conn.in_transaction:
+        raise RuntimeError("authenticate runs in a transaction of its own: a refused "
+                           "sign-in is recorded, then refused")
     at = now if now is not None else store.clock()
     typed = typed_username(username)
     account = find_account(store, typed)
