@@ -34,7 +34,7 @@ pytest: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 test: $(STAMP)
-	@sh scripts/sysdeps.sh
+	@sh scripts/sysdeps.sh --test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q

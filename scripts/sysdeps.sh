@@ -4,6 +4,10 @@ set -eu
 # The list is package data (the desktop app names the same packages when Qt cannot start).
 LIST="$(dirname "$0")/../careplan/resources/debian-packages.txt"
 PKGS=$(grep -v '^[[:space:]]*#' "$LIST")
+# --test: also what only the tests need (a PostgreSQL server for the team server's tests).
+if [ "${1:-}" = "--test" ]; then
+    PKGS="$PKGS $(grep -v '^[[:space:]]*#' "$(dirname "$0")/test-debian-packages.txt")"
+fi
 
 if ! command -v dpkg >/dev/null 2>&1; then
     echo "sysdeps: not a Debian system; make sure Qt's xcb libraries, Xvfb and poppler-utils are installed." >&2

@@ -118,3 +118,23 @@ def demo_signed_in(monkeypatch: pytest.MonkeyPatch,
         return ["--user", ADMIN]
 
     return sign
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A real PostgreSQL server on a free loopback port for the whole session (started on
+    first use; see tests/pg_server.py), in a folder of its own under /tmp that the
+    ``postgres`` user can reach (pytest's own temporary folders are private to root)."""
+    import shutil
+    import tempfile
+
+    from tests.pg_server import PgServer
+
+    folder = Path(tempfile.mkdtemp(prefix="careplan-pg-"))
+    folder.chmod(0o711)  # the postgres user may pass through to its own folder within
+    server = PgServer(folder / "server").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

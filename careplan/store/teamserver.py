@@ -1,0 +1,182 @@
+"""The team server: a PostgreSQL database holding the events of every store in a team.
+
+Laptops push the audit events they have and pull the ones they lack; the server only
+keeps them, in the order it received them. Its rules are in the database, not in the
+clients, so a client cannot break them:
+
+- ``careplan.events`` is append-only: clients get no INSERT, UPDATE or DELETE on it.
+- Clients push through ``careplan.push(events)``, a SECURITY DEFINER function that
+  records ``session_user`` (the database role the client signed in as) as each event's
+  author: a client cannot push as someone else. Pushing an event the server already has
+  does nothing, so a push cut short is simply pushed again.
+- Pushes take one advisory lock for their whole transaction, so server sequence numbers
+  become visible in order: a reader that asks for "everything after the last one I
+  saw" never skips an event whose number was handed out earlier but committed later.
+- Clients pull through ``careplan.pull(after, max_rows)``.
+
+Events are JSON objects; the server reads only their ``id``, ``store_id`` and
+``store_seq`` (see careplan.store.replication for what they hold).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from careplan.store.errors import StoreError
+
+#: The role every client login role is a member of: it may only call push and pull.
+CLIENT_ROLE = "careplan_client"
+#: Events pulled per round trip.
+PULL_BATCH = 5_000
+#: The key of the advisory lock that orders pushes (any fixed number).
+_ORDER_LOCK = 0x43617265506C616E  # "CarePlan"
+
+SCHEMA = f"""
+CREATE SCHEMA IF NOT EXISTS careplan;
+REVOKE ALL ON SCHEMA careplan FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS careplan.events (
+    server_seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id text NOT NULL UNIQUE,
+    origin text NOT NULL,
+    origin_seq bigint NOT NULL,
+    payload jsonb NOT NULL,
+    author name NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (origin, origin_seq)
+);
+REVOKE ALL ON careplan.events FROM PUBLIC;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{CLIENT_ROLE}') THEN
+        CREATE ROLE {CLIENT_ROLE} NOLOGIN;
+    END IF;
+END $$;
+CREATE OR REPLACE FUNCTION careplan.push(events jsonb) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
+DECLARE
+    added bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock({_ORDER_LOCK});
+    INSERT INTO careplan.events (event_id, origin, origin_seq, payload, author)
+    SELECT e ->> 'id', e ->> 'store_id', (e ->> 'store_seq')::bigint, e, session_user
+    FROM jsonb_array_elements(events) WITH ORDINALITY AS t(e, n)
+    ORDER BY n
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    RETURN added;
+END $$;
+CREATE OR REPLACE FUNCTION careplan.pull(after bigint, max_rows integer)
+RETURNS TABLE (server_seq bigint, payload jsonb, author name)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
+    SELECT e.server_seq, e.payload, e.author FROM careplan.events e
+    WHERE e.server_seq > after ORDER BY e.server_seq LIMIT max_rows
+$$;
+REVOKE ALL ON FUNCTION careplan.push(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION careplan.pull(bigint, integer) FROM PUBLIC;
+GRANT USAGE ON SCHEMA careplan TO {CLIENT_ROLE};
+GRANT EXECUTE ON FUNCTION careplan.push(jsonb) TO {CLIENT_ROLE};
+GRANT EXECUTE ON FUNCTION careplan.pull(bigint, integer) TO {CLIENT_ROLE};
+"""
+
+
+class ServerError(StoreError):
+    """The team server could not be reached, or refused; the sentence says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """An event as the server keeps it: its place in the server's order, the event as
+    pushed, and the database role that pushed it."""
+
+    server_seq: int
+    event: dict[str, Any]
+    author: str
+
+
+def connect(dsn: str) -> psycopg.Connection[Any]:
+    """A connection to the team server (the DSN in libpq's form; passwords belong in a
+    password file or PGPASSWORD, never on the command line).
+
+    Raises:
+        ServerError: the server cannot be reached or refused the sign-in.
+    """
+    try:
+        return psycopg.connect(dsn, connect_timeout=10, autocommit=False)
+    except psycopg.Error as exc:
+        raise ServerError(f"The team server cannot be reached ({_first_line(exc)}).") from exc
+
+
+def init_server(dsn: str) -> None:
+    """Create (or bring up to date) the server's schema; run as the database's owner.
+
+    Raises:
+        ServerError: the server refused (e.g. the role may not create a schema).
+    """
+    with connect(dsn) as conn:
+        try:
+            conn.execute(SCHEMA)
+            conn.commit()
+        except psycopg.Error as exc:
+            raise ServerError(f"The team server's schema could not be created "
+                              f"({_first_line(exc)}).") from exc
+
+
+def push(conn: psycopg.Connection[Any], events: Sequence[dict[str, Any]]) -> int:
+    """Push events in their order; return how many the server did not have yet.
+
+    Raises:
+        ServerError: the push was refused or the connection dropped (nothing of this
+            call is kept then; pushing again is safe).
+    """
+    if not events:
+        return 0
+    try:
+        row = conn.execute("SELECT careplan.push(%s::jsonb)", (json.dumps(list(events)),)
+                           ).fetchone()
+        conn.commit()
+    except psycopg.Error as exc:
+        _rollback(conn)
+        raise ServerError(f"The team server refused the events ({_first_line(exc)}).") \
+            from exc
+    return int(row[0]) if row else 0
+
+
+def pull(conn: psycopg.Connection[Any], after: int, limit: int = PULL_BATCH) -> list[Pulled]:
+    """Events the server holds after ``after`` (a server sequence), at most ``limit``.
+
+    Raises:
+        ServerError: the connection dropped.
+    """
+    try:
+        rows = conn.execute("SELECT * FROM careplan.pull(%s, %s)", (after, limit)).fetchall()
+        conn.commit()
+    except psycopg.Error as exc:
+        _rollback(conn)
+        raise ServerError(f"The team server did not answer ({_first_line(exc)}).") from exc
+    return [Pulled(int(seq), dict(payload), str(author)) for seq, payload, author in rows]
+
+
+def pull_all(conn: psycopg.Connection[Any], after: int) -> Iterable[Pulled]:
+    """Every event after ``after``, batch by batch."""
+    while batch := pull(conn, after):
+        yield from batch
+        after = batch[-1].server_seq
+
+
+def _rollback(conn: psycopg.Connection[Any]) -> None:
+    with contextlib.suppress(psycopg.Error):  # the connection is gone: nothing to undo
+        conn.rollback()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+__all__ = ["CLIENT_ROLE", "Pulled", "ServerError", "connect", "init_server", "pull",
+           "pull_all", "push"]
