@@ -148,6 +148,20 @@ END;
 _plan_versions = _script(_PLAN_VERSIONS)
 
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
+#: The other stores of the team this store exchanges change packs with: their names and
+#: public keys (careplan.store.packs). Trusting a store is audited like any change.
+_TRUSTED_STORES = """
+CREATE TABLE trusted_stores (
+    store_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    sign_public TEXT NOT NULL,
+    box_public TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    trusted_at TEXT NOT NULL,
+    trusted_by TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     _script(schema_v1.SQL),
     _script(_RULE_OVERRIDES),
@@ -157,6 +171,7 @@ MIGRATIONS: list[Migration] = [
     _script(_AUDIT_BY_ROW),  # 6: a row's audit events by its id, for the History tab
     _script(_ACCOUNTS),  # 7: accounts, their password hashes, sign-in attempts
     _plan_versions,  # 8: plan versions and their snapshots
+    _script(_TRUSTED_STORES),  # 9: the stores change packs are exchanged with
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).
