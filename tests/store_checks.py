@@ -60,3 +60,28 @@ def assert_whole(path: Path) -> dict[str, int]:
         )[0]
         assert seqs["n"] == seqs["top"] == seqs["distinct_seq"], seqs
         return {"rows": rows, "events": int(seqs["n"])}
+
+
+def as_of_schema(path: Path, version: int) -> None:
+    """Make the store at ``path`` look as CarePlan left it at schema ``version``: drop every
+    table, index and trigger a fresh store of that version does not have, and set its
+    version (columns added by later migrations stay; none of those is read back)."""
+    import sqlite3
+
+    from careplan.store import migrations
+
+    fresh = sqlite3.connect(":memory:")
+    for migration in migrations.MIGRATIONS[:version]:
+        migration(fresh)
+    wanted = {tuple(r) for r in fresh.execute("SELECT type, name FROM sqlite_master")}
+    fresh.close()
+    conn = sqlite3.connect(path)
+    later = [(kind, name) for kind, name in conn.execute(
+        "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+        "ORDER BY CASE type WHEN 'trigger' THEN 0 WHEN 'index' THEN 1 ELSE 2 END")
+        if (kind, name) not in wanted]
+    for kind, name in later:
+        conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
+    conn.execute(f"PRAGMA user_version = {int(version)}")
+    conn.commit()
+    conn.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,7 @@ from careplan.store import casework as cw
 from careplan.store.flagdata import caseload_flags
 from careplan.store.plan_versions import issue_version, state
 from tests.flag_world import AGENCIES, ASC, DR, GP, PROS, SW, world
-from tests.store_checks import assert_whole
+from tests.store_checks import as_of_schema, assert_whole
 
 TODAY = date(2025, 3, 12)
 AT = datetime(2025, 3, 10, 11)
@@ -338,10 +337,7 @@ def _older_store(path: Path) -> Signed:
                 add(store, PlanSignOff(plan_id=plan.id, agency_id=agency.id,
                                        plan_version=version, signed_by=pro.id,
                                        signed_at=datetime(2025, 2, 21 + version, 9)), "setup")
-    conn = sqlite3.connect(path)
-    conn.executescript("DROP TRIGGER plan_versions_kept; DROP TABLE plan_versions; "
-                       f"PRAGMA user_version = {migrations.PLAN_VERSIONS_SCHEMA - 1};")
-    conn.close()
+    as_of_schema(path, migrations.PLAN_VERSIONS_SCHEMA - 1)
     return dataclasses.replace(s, plan=plan)
 
 
