@@ -1,5 +1,6 @@
 """The data CarePlan reads at run time, shipped inside the package: the rules'
-thresholds (``rules.toml``), the demo's names (``demo_names.toml``) and the Debian
+thresholds (``rules.toml``), the demo's names (``demo_names.toml``), the value sets that
+give a coded condition its care domain (``condition_codes.toml``) and the Debian
 packages Qt needs (``debian-packages.txt``).
 
 Read through :mod:`importlib.resources`, so they are found wherever CarePlan is
@@ -54,10 +55,18 @@ def load_toml(name: str) -> dict[str, Any]:
         raise ResourceError(f"CarePlan's data file {name} is damaged: {exc}") from exc
 
 
+def condition_value_sets() -> dict[str, Any]:
+    """The parsed value sets of ``condition_codes.toml``: SNOMED CT concepts and ICD-10
+    ranges by care domain, with their sources (checked and used by
+    :class:`careplan.models.condition_codes.ConditionCodes`)."""
+    return load_toml("condition_codes.toml")
+
+
 def debian_packages() -> list[str]:
     """The Debian packages Qt, Xvfb and the PDF tests need (``debian-packages.txt``)."""
     return [line.strip() for line in read_text("debian-packages.txt").splitlines()
             if line.strip() and not line.lstrip().startswith("#")]
 
 
-__all__ = ["ResourceError", "debian_packages", "load_toml", "read_bytes", "read_text"]
+__all__ = ["ResourceError", "condition_value_sets", "debian_packages", "load_toml",
+           "read_bytes", "read_text"]
