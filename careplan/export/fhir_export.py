@@ -35,6 +35,7 @@ from careplan.models import (
     Professional,
     Referral,
 )
+from careplan.models.condition_codes import ICD_10, is_icd10
 from careplan.models.enums import ConsentStatus, ReferralEventKind
 from careplan.store import Store
 
@@ -196,7 +197,10 @@ def _domain_category(domain: str) -> dict[str, Any]:
 def condition(cond: Condition) -> Resource:
     code: dict[str, Any] = {"text": cond.name}
     if cond.code:
-        system = fc.SNOMED if cond.code.isdigit() else fc.cs("condition-code")
+        # The one code a condition keeps: SNOMED CT (digits), ICD-10 (a letter and two
+        # digits, as imported from ICD-10 coded records), else our local code.
+        system = fc.SNOMED if cond.code.isdigit() else (
+            ICD_10 if is_icd10(cond.code) else fc.cs("condition-code"))
         code["coding"] = [fc.coding(system, cond.code)]
     return _drop_empty({
         "resourceType": "Condition",

@@ -8,6 +8,8 @@ without it). The whole import is one transaction: on any error nothing is writte
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,12 +17,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from careplan import resources
 from careplan.export import fhir_codes as fc
 from careplan.export.fhir_export import LONDON
 from careplan.export.fhir_read import ImportRefused, ReadResult, read_file
 from careplan.export.fhir_refs import TABLES, Index, Located, entity_id, ref_key
-from careplan.models import ENTITY_TYPES, Agency, Entity, Person
+from careplan.models import ENTITY_TYPES, Agency, Entity, Person, Professional
+from careplan.models.condition_codes import ConditionCodes
 from careplan.models.enums import AgencyKind, NeedDomain, Sector
+from careplan.models.matching import Identity
 from careplan.store import Store, add_many
 
 #: Placeholder for practitioners whose organisation the file does not say.
@@ -62,10 +67,25 @@ class ImportReport:
         return out
 
 
+#: A leap second (``23:59:60``) is a valid FHIR time; Python's datetime has none.
+_LEAP_SECOND = re.compile(r"(?<=T\d\d:\d\d):60")
+
+
 def parse_date(value: Any) -> date | None:
-    """A FHIR date or dateTime as a date; partial dates (``1974``) give None."""
+    """A FHIR date or dateTime as a date in the UK; partial dates (``1974``) give None.
+
+    A dateTime is an instant: its date is the date in Europe/London at that instant, so
+    an Encounter ending ``2026-06-30T23:30:00Z`` (00:30 British Summer Time) ends on
+    1 July. A dateTime without a zone is not valid FHIR (R4 requires one with a time, and
+    the R4 check refuses it before mapping); were one met, it would be taken as UK local
+    time, the way CarePlan keeps its own times.
+    """
     if not isinstance(value, str) or len(value) < 10:
         return None
+    if len(value) > 10:
+        moment = parse_datetime(value)
+        if moment is not None:
+            return moment.date()
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
@@ -76,13 +96,30 @@ def parse_datetime(value: Any) -> datetime | None:
     """A FHIR dateTime as UK local wall-clock time without a zone (as the app keeps it)."""
     if not isinstance(value, str) or len(value) < 10:
         return None
+    text = _LEAP_SECOND.sub(":59", value.replace("Z", "+00:00"))
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(LONDON).replace(tzinfo=None)
     return parsed
+
+
+@functools.lru_cache(maxsize=1)
+def condition_codes() -> ConditionCodes:
+    """The value sets that give a coded condition its domain (resources/condition_codes)."""
+    return ConditionCodes.from_data(resources.condition_value_sets())
+
+
+#: What the import stores as the family name of a Patient that gives none.
+NO_NAME = "(not given)"
+
+
+def person_identity(person: Person) -> Identity:
+    """What the matching rule compares of a stored (or just built) person."""
+    family = [] if person.family_name == NO_NAME else [person.family_name]
+    return Identity.of(person.nhs_number, person.birth_date, family)
 
 
 def local_code(concepts: Any, system: str) -> str | None:
@@ -111,6 +148,14 @@ def need_domain(concepts: Any) -> NeedDomain:
     """The care domain of a need or referral from our local coding (OTHER without it)."""
     found = enum_from_slug(NeedDomain, local_code(concepts, fc.cs("need-domain")))
     return found if found is not None else NeedDomain.OTHER
+
+
+def codings(concept: Any) -> list[tuple[str, str]]:
+    """The (system, code) pairs of a CodeableConcept."""
+    if not isinstance(concept, dict):
+        return []
+    return [(str(c.get("system")), str(c.get("code"))) for c in concept.get("coding", []) or []
+            if isinstance(c, dict) and c.get("system") and c.get("code")]
 
 
 def extension(res: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -168,6 +213,18 @@ class Importer:
         self._by_nhs: dict[str, str] = {}
         self._by_ods: dict[str, str] = {}
         self._stored_ids: dict[tuple[str, str], str | None] = {}
+        #: Where each person of this import came from (``Bundle entry 2 (Patient/p1)``).
+        self.person_where: dict[str, str] = {}
+        #: Stored persons a Patient of this file was matched to (NHS number, date of
+        #: birth and family name agreeing): the only stored persons an identifier-only
+        #: reference may name.
+        self.matched_stored: set[str] = set()
+        #: Ids the file gives records inside resources (participants, activities,
+        #: referral steps...): two records with one id are refused.
+        self._given_ids: dict[str, str] = {}
+        self.codes = condition_codes()
+        #: Conditions coded in SNOMED CT or ICD-10 outside the value sets.
+        self.uncoded_conditions = 0
 
     # -- references ------------------------------------------------------------------
 
@@ -221,8 +278,58 @@ class Importer:
         if want == "Patient" and system == fc.NHS_NUMBER:
             if value in self._by_nhs:
                 return self._by_nhs[value]
-            return self._stored_by("persons", "nhs_number", value)
+            stored = self._stored_by("persons", "nhs_number", value)
+            # An NHS number alone never matches a stored person (careplan.models.matching):
+            # only one a Patient of this file was matched to, by NHS number, date of birth
+            # and family name.
+            return stored if stored in self.matched_stored else None
         return None
+
+    def person_by_nhs(self, number: str) -> str | None:
+        """The person of this import, else the stored person, with this NHS number."""
+        if number in self._by_nhs:
+            return self._by_nhs[number]
+        return self._stored_by("persons", "nhs_number", number)
+
+    def identity_of(self, person_id: str) -> Identity | None:
+        """What the matching rule compares of a person of this import or the store."""
+        entity = self.entities.get(person_id)
+        if isinstance(entity, Person):
+            return person_identity(entity)
+        row = self.store.conn.execute(
+            "SELECT nhs_number, birth_date, family_name FROM persons WHERE id = ?",
+            (person_id,)).fetchone()
+        if row is None:
+            return None
+        family = [] if row[2] == NO_NAME else [str(row[2])]
+        return Identity.of(row[0], date.fromisoformat(str(row[1])[:10]), family)
+
+    def ref_type(self, reference: Any, scope: Located) -> str | None:
+        """The resource type a reference points at: from the file when it is there (so
+        ``urn:uuid:`` references have one), else from its text or its ``type``."""
+        if not isinstance(reference, dict):
+            return None
+        text = reference.get("reference")
+        if isinstance(text, str):
+            found = self.index.find(text, scope.key)
+            if found is not None:
+                return found.rtype
+            key = ref_key(text)
+            if key is not None:
+                return key.split("/", 1)[0]
+        kind = reference.get("type")
+        return kind if isinstance(kind, str) else None
+
+    def agency_of(self, professional_id: str | None) -> str | None:
+        """The agency of a professional of this import or the store."""
+        if professional_id is None:
+            return None
+        entity = self.entities.get(professional_id)
+        if isinstance(entity, Professional):
+            return entity.agency_id
+        row = self.store.conn.execute("SELECT agency_id FROM professionals WHERE id = ?",
+                                      (professional_id,)).fetchone()
+        return str(row[0]) if row else None
 
     def _stored_by(self, table: str, column: str, value: str) -> str | None:
         """The stored record with this identifier, asked once per value (agencies have
@@ -263,18 +370,29 @@ class Importer:
         self.eid[loc.key] = entity.id
         return entity.id
 
-    def make(self, where: str, cls: type[Entity], **fields: Any) -> str | None:
+    def make(self, where: str, cls: type[Entity], given: str | None = None,
+             **fields: Any) -> str | None:
         """Build a record that belongs to another (a plan's need, a stay's delay) and
-        put it; a value the domain refuses skips it with a warning, as ``add`` does."""
+        put it; a value the domain refuses skips it with a warning, as ``add`` does.
+        ``given``: where the file gave the record's id itself (see :meth:`put`)."""
         try:
             entity = cls(**fields)
         except ValueError as exc:
             self.report.warn(f"{where} not imported: {exc}.")
             return None
-        self.put(entity)
+        self.put(entity, given)
         return entity.id
 
-    def put(self, entity: Entity) -> None:
+    def put(self, entity: Entity, given: str | None = None) -> None:
+        """Add ``entity`` to what the import writes (once: a record already put or stored
+        is counted as already there). ``given`` says where the file gave the entity's id
+        (``Task/t1 referral step 2``): two records of the file with one id are refused,
+        as two resources with one id are."""
+        if given is not None:
+            first = self._given_ids.setdefault(entity.id, given)
+            if first != given:
+                raise ImportRefused(f"{first} and {given} have the same id "
+                                    f"{entity.id!r}; each record needs its own id.")
         other = self.entities.get(entity.id)
         if other is not None and type(other) is not type(entity):
             raise ImportRefused(f"The file gives the id {entity.id} to both {other.NOUN} "
@@ -302,6 +420,12 @@ class Importer:
     # -- writing -----------------------------------------------------------------------
 
     def write(self) -> None:
+        if self.uncoded_conditions:
+            n = self.uncoded_conditions
+            self.report.warn(
+                f"{n} condition{'s' if n != 1 else ''} coded in SNOMED CT or ICD-10 outside "
+                "CarePlan's condition value sets: care domain 'other' (the value sets are "
+                "in careplan/resources/condition_codes.toml).")
         order = {cls: i for i, cls in enumerate(ENTITY_TYPES)}
         batch = sorted(self.entities.values(), key=lambda e: order[type(e)])
         with self.store.atomic():

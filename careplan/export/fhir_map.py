@@ -11,7 +11,9 @@ from typing import Any
 
 from careplan.export import fhir_codes as fc
 from careplan.export.fhir_import import (
+    NO_NAME,
     Importer,
+    codings,
     concept_text,
     enum_from_slug,
     ext_value,
@@ -23,6 +25,7 @@ from careplan.export.fhir_import import (
     sub_values,
 )
 from careplan.export.fhir_map_events import consent, encounter, handoff, referral
+from careplan.export.fhir_read import ImportRefused
 from careplan.export.fhir_refs import Located, entity_id
 from careplan.models import (
     Action,
@@ -37,6 +40,7 @@ from careplan.models import (
     Professional,
     nhs,
 )
+from careplan.models.condition_codes import ICD_10_SYSTEMS, SNOMED_CT
 from careplan.models.enums import (
     AgencyKind,
     ClientGroup,
@@ -48,6 +52,7 @@ from careplan.models.enums import (
     Sector,
     Verification,
 )
+from careplan.models.matching import Identity, disagreements, field_list
 
 _SECTOR_BY_ORG_TYPE = {"prov": Sector.HEALTH, "dept": Sector.HEALTH, "team": Sector.HEALTH,
                        "govt": Sector.SOCIAL_CARE, "cg": Sector.VOLUNTARY,
@@ -124,6 +129,49 @@ def practitioners(imp: Importer) -> None:
         imp.add(loc, build, "professionals")
 
 
+def _official_name(res: dict[str, Any]) -> tuple[str, str]:
+    """(given, family) of a Patient's official name (else its first), as stored."""
+    names = res.get("name", []) or []
+    name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+    given = " ".join(name.get("given") or []) or ""
+    family = name.get("family") or ""
+    if not family and name.get("text"):
+        *first, family = str(name["text"]).split()
+        given = given or " ".join(first)
+    return given, family
+
+
+def _family_names(res: dict[str, Any]) -> list[str]:
+    """Every family name a Patient gives (official, usual, previous, maiden...)."""
+    out = []
+    for name in res.get("name", []) or []:
+        if name.get("family"):
+            out.append(str(name["family"]))
+        elif str(name.get("text") or "").split():
+            out.append(str(name["text"]).split()[-1])
+    return out
+
+
+def _confirm(imp: Importer, loc: Located, person_id: str, incoming: Identity,
+             how: str) -> None:
+    """Refuse the file unless ``incoming`` is the person ``person_id`` by the matching
+    rule (careplan.models.matching): NHS number, date of birth and family name agree.
+    The refusal names the fields that do not agree, never their values."""
+    known = imp.identity_of(person_id)
+    if known is None:
+        return
+    fields = disagreements(known, incoming)
+    if not fields:
+        return
+    verb = "does" if len(fields) == 1 else "do"
+    other = imp.person_where.get(person_id)
+    if other is not None:
+        raise ImportRefused(f"{loc.where} {how} of {other}, but their {field_list(fields)} "
+                            f"{verb} not agree.")
+    raise ImportRefused(f"{loc.where}: {how} of a person already in the store, but its "
+                        f"{field_list(fields)} {verb} not agree with that person's record.")
+
+
 def patient(imp: Importer, loc: Located) -> None:
     res = loc.resource
     number, unverified, la_id = None, None, ""
@@ -138,13 +186,23 @@ def patient(imp: Importer, loc: Located) -> None:
             unverified = value
         elif system == fc.LOCAL_AUTHORITY_ID and value:
             la_id = value
+    incoming = Identity.of(number, parse_date(res.get("birthDate")), _family_names(res))
+    eid = entity_id(loc.key)
+    if imp.in_store("persons", eid):
+        # The same id as an earlier import's person: the same person only if the rule says so.
+        _confirm(imp, loc, eid, incoming, "its id is that")
+        imp.matched_stored.add(eid)
     if number:
-        existing = imp.by_identifier(
-            {"identifier": {"system": fc.NHS_NUMBER, "value": number}}, "Patient")
-        if existing and existing != entity_id(loc.key):
+        existing = imp.person_by_nhs(number)
+        if existing and existing != eid:
+            _confirm(imp, loc, existing, incoming, "has the NHS number" if
+                     existing in imp.person_where else "its NHS number is that")
+            if existing not in imp.entities:
+                imp.matched_stored.add(existing)
             imp.report.already["Patient"] += 1
             imp.report.warn(f"{loc.key}: NHS number {nhs.format_334(number)} is already "
-                            "recorded; linked to that person instead of adding another.")
+                            "recorded for the same person (date of birth and family name "
+                            "agree); linked to that person instead of adding another.")
             imp.eid[loc.key] = existing
             return
     if unverified and number is None:
@@ -153,13 +211,7 @@ def patient(imp: Importer, loc: Located) -> None:
         la_id = la_id or f"{fc.UNVERIFIED_NHS_PREFIX}{unverified}"
 
     def build(eid: str) -> Person | None:
-        names = res.get("name", []) or []
-        name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-        given = " ".join(name.get("given") or []) or ""
-        family = name.get("family") or ""
-        if not family and name.get("text"):
-            *first, family = str(name["text"]).split()
-            given = given or " ".join(first)
+        given, family = _official_name(res)
         birth = parse_date(res.get("birthDate"))
         if birth is None:
             raise ValueError("birth date: missing or not a full date")
@@ -168,16 +220,18 @@ def patient(imp: Importer, loc: Located) -> None:
             for a in res.get("address", []) or []), "")
         gp = None
         for g in res.get("generalPractitioner", []) or []:
-            if "Organization" in str(g.get("reference", "")) or g.get("type") == "Organization":
+            if imp.ref_type(g, loc) == "Organization":
                 gp = imp.resolve(g, loc, "Organization", "general practitioner")
         return Person(id=eid, given_name=given or "(not given)",
-                      family_name=family or "(not given)", birth_date=birth,
+                      family_name=family or NO_NAME, birth_date=birth,
                       nhs_number=number, local_authority_id=la_id, gp_practice_id=gp,
                       address=address,
                       neighbourhood=ext_value(res, "neighbourhood", "valueString") or "",
                       what_matters=ext_value(res, "what-matters-to-me", "valueString") or "")
 
-    imp.add(loc, build, "persons")
+    added = imp.add(loc, build, "persons")
+    if added is not None and isinstance(imp.entities.get(added), Person):
+        imp.person_where.setdefault(added, loc.where)
 
 
 def care_team(imp: Importer, loc: Located) -> None:
@@ -189,11 +243,9 @@ def care_team(imp: Importer, loc: Located) -> None:
     team_start = parse_date((res.get("period") or {}).get("start"))
     for i, part in enumerate(res.get("participant", []) or []):
         member = part.get("member") or {}
-        if "Patient" in str(member.get("reference", "")) or "RelatedPerson" in str(
-                member.get("reference", "")):
-            continue  # the person and family are not care team members here
-        if "Organization" in str(member.get("reference", "")):
-            continue
+        if imp.ref_type(member, loc) in ("Patient", "RelatedPerson", "Organization",
+                                         "CareTeam"):
+            continue  # the person, family and organisations are not members here
         prof = imp.resolve(member, loc, "Practitioner", f"participant {i + 1}")
         if prof is None:
             continue
@@ -206,17 +258,42 @@ def care_team(imp: Importer, loc: Located) -> None:
             imp.report.warn(f"{loc.key} participant {i + 1}: no start date; skipped.")
             continue
         try:
-            imp.put(CareTeamMember(
+            member_row = CareTeamMember(
                 id=part.get("id") or entity_id(f"{loc.key}#participant-{i}"),
                 person_id=person, professional_id=prof,
                 role=role or Role.OTHER, start_date=start,
-                end_date=parse_date(period.get("end")), is_lead=lead))
+                end_date=parse_date(period.get("end")), is_lead=lead)
         except ValueError as exc:
             imp.report.warn(f"{loc.key} participant {i + 1} not imported: {exc}.")
+            continue
+        imp.put(member_row, f"{loc.where} participant {i + 1}" if part.get("id") else None)
 
 
 def _is_need(res: dict[str, Any]) -> bool:
     return local_code(res.get("category", []), fc.cs("condition-kind")) == "care-need"
+
+
+def condition_domain(imp: Importer, res: dict[str, Any], count: bool = True) -> NeedDomain:
+    """A Condition's care domain: our own need-domain category when it has one (our
+    exports), else the value set its SNOMED CT or ICD-10 code falls in
+    (resources/condition_codes.toml), else OTHER (counted when it was coded)."""
+    local = local_code(res.get("category", []), fc.cs("need-domain"))
+    if local is not None:
+        return need_domain(res.get("category", []))
+    coded = codings(res.get("code"))
+    found = imp.codes.domain_of(coded)
+    if found is not None:
+        return found
+    if count and any(system == SNOMED_CT or system in ICD_10_SYSTEMS for system, _ in coded):
+        imp.uncoded_conditions += 1
+    return NeedDomain.OTHER
+
+
+def _stored_code(code: dict[str, Any]) -> str:
+    """The one code a Condition keeps: SNOMED CT, else ICD-10, else our local code."""
+    icd10 = next((c for s, c in codings(code) if s in ICD_10_SYSTEMS), None)
+    return (local_code(code, fc.SNOMED) or icd10 or local_code(code, fc.cs("condition-code"))
+            or "")
 
 
 def condition(imp: Importer, loc: Located) -> None:
@@ -228,12 +305,12 @@ def condition(imp: Importer, loc: Located) -> None:
 
     def build(eid: str) -> Condition:
         code = res.get("code") or {}
-        snomed = local_code(code, fc.SNOMED) or local_code(code, fc.cs("condition-code")) or ""
+        snomed = _stored_code(code)
         clinical = local_code(res.get("clinicalStatus"), fc.CONDITION_CLINICAL)
         verification = local_code(res.get("verificationStatus"), fc.CONDITION_VERIFICATION)
         return Condition(
             id=eid, person_id=person, name=concept_text(code) or snomed or "(no name)",
-            domain=need_domain(res.get("category", [])),
+            domain=condition_domain(imp, res),
             clinical_status=ClinicalStatus.ACTIVE if clinical in (
                 None, "active", "recurrence", "relapse") else ClinicalStatus.RESOLVED,
             verification=Verification.PROVISIONAL if verification in (
@@ -244,13 +321,14 @@ def condition(imp: Importer, loc: Located) -> None:
 
 
 def _signoffs(imp: Importer, loc: Located, plan_id: str) -> None:
-    for ext in extension(loc.resource, "plan-sign-off"):
+    for n, ext in enumerate(extension(loc.resource, "plan-sign-off")):
         v = sub_values(ext)
         agency = imp.resolve(v.get("agency"), loc, "Organization", "sign-off agency")
         by = imp.resolve(v.get("signedBy"), loc, "Practitioner", "signed by")
         at = parse_datetime(v.get("signedAt"))
         if agency and by and at and v.get("planVersion"):
             imp.make(f"{loc.key} sign-off", PlanSignOff,
+                     given=f"{loc.where} sign-off {n + 1}" if ext.get("id") else None,
                      id=ext.get("id") or entity_id(f"{loc.key}#signoff-{agency}"),
                      plan_id=plan_id, agency_id=agency, plan_version=v["planVersion"],
                      signed_by=by, signed_at=at)
@@ -303,9 +381,10 @@ def care_plan(imp: Importer, loc: Located) -> None:
         need_id = entity_id(found.key) if _is_need(found.resource) else entity_id(
             f"{loc.key}#need-{i}")
         imp.used.add(found.key)
+        domain = need_domain(found.resource.get("category", [])) if _is_need(
+            found.resource) else condition_domain(imp, found.resource, count=False)
         if text and imp.make(f"{loc.key} need {i + 1}", Need, id=need_id, plan_id=plan_id,
-                             description=text,
-                             domain=need_domain(found.resource.get("category", []))):
+                             description=text, domain=domain):
             need_of[found.key] = need_id
         if not _is_need(found.resource):
             condition(imp, found)
@@ -351,14 +430,13 @@ def _activity(imp: Importer, loc: Located, plan_id: str, i: int, activity: dict[
         return
     owner = agency = None
     for p in detail.get("performer", []) or []:
-        reference = str(p.get("reference", ""))
-        if "Organization" in reference:
+        kind = imp.ref_type(p, loc)
+        if kind == "Organization":
             agency = imp.resolve(p, loc, "Organization", "activity performer")
-        elif "Practitioner" in reference or reference.startswith("#"):
+        elif kind in ("Practitioner", "PractitionerRole"):
             owner = imp.resolve(p, loc, "Practitioner", "activity performer")
     if owner and agency is None:
-        prof = imp.entities.get(owner)
-        agency = prof.agency_id if isinstance(prof, Professional) else None
+        agency = imp.agency_of(owner)
     need = None
     for r in detail.get("reasonReference", []) or []:
         found = imp.index.find(str(r.get("reference", "")), loc.key)
@@ -366,6 +444,7 @@ def _activity(imp: Importer, loc: Located, plan_id: str, i: int, activity: dict[
     due = parse_date((detail.get("scheduledPeriod") or {}).get("end"))
     status = fc.ACTION_STATUS_IN.get(detail.get("status", ""))
     imp.make(f"{loc.key} activity {i + 1}", Action,
+             given=f"{loc.where} activity {i + 1}" if activity.get("id") else None,
              id=activity.get("id") or entity_id(f"{loc.key}#activity-{i}"),
              plan_id=plan_id, need_id=need, description=str(text),
              owner_professional_id=owner, owner_agency_id=agency, due_date=due,

@@ -5,6 +5,7 @@ Consent -> consent). People, teams and plans are in ``fhir_map``.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from careplan.export import fhir_codes as fc
@@ -27,7 +28,6 @@ from careplan.models import (
     Handoff,
     HospitalStay,
     Need,
-    Professional,
     Referral,
     ReferralEvent,
 )
@@ -75,16 +75,78 @@ def handoff(imp: Importer, loc: Located, kind: str) -> None:
     imp.add(loc, build)
 
 
+def _requesting_agency(imp: Importer, loc: Located, requester: Any) -> str | None:
+    """The agency a referral comes from: the requester's organisation. The requester may
+    be an Organization, a PractitionerRole (its organisation) or a Practitioner (their
+    agency), named by ``Type/id``, by ``urn:uuid:`` (its type is the resource's in the
+    file) or by identifier."""
+    kind = imp.ref_type(requester, loc)
+    if kind == "Organization":
+        return imp.resolve(requester, loc, "Organization", "requester")
+    if kind == "PractitionerRole":
+        text = requester.get("reference") if isinstance(requester, dict) else None
+        role = imp.index.find(text, loc.key) if isinstance(text, str) else None
+        if role is not None and role.resource.get("organization"):
+            found = imp.resolve(role.resource.get("organization"), role, "Organization",
+                                "organization")
+            if found is not None:
+                return found
+    return imp.agency_of(imp.resolve(requester, loc, "Practitioner", "requester"))
+
+
+def _team_of(imp: Importer, loc: Located, reference: Any) -> str | None:
+    """The team (agency) a Task's owner or a ServiceRequest's performer names."""
+    kind = imp.ref_type(reference, loc)
+    if kind == "Organization":
+        return imp.resolve(reference, loc, "Organization", "performer")
+    if kind in ("Practitioner", "PractitionerRole"):
+        return imp.agency_of(imp.resolve(reference, loc, "Practitioner", "performer"))
+    return None
+
+
+#: What a referral's FHIR status says happened, when the file gives no steps: the step
+#: that status stands for, so that the referral's history agrees with its status (in
+#: CarePlan a referral's status always follows from its steps). A completed request was
+#: taken on and done: accepted as lead. An accepted or in-progress Task was accepted.
+_STATUS_STEP: dict[ReferralStatus, bool] = {
+    ReferralStatus.RESOLVED: True,  # as lead
+    ReferralStatus.ACCEPTED: False,
+}
+
+
+def _status_step(imp: Importer, loc: Located, task: Located | None, rid: str,
+                 status: ReferralStatus, sent: date) -> None:
+    """Record the step a settled status stands for (see ``_STATUS_STEP``), by the team
+    the Task's owner or the request's performer names, on the latest date the file gives
+    for it (the Task's execution end or last change, the request's occurrence or last
+    update), never before the referral was sent."""
+    res = loc.resource
+    t = task.resource if task is not None else {}
+    team = _team_of(imp, task, t.get("owner")) if task is not None else None
+    for performer in res.get("performer", []) or []:
+        team = team or _team_of(imp, loc, performer)
+    when = [(t.get("executionPeriod") or {}).get("end"), t.get("lastModified"),
+            (res.get("occurrencePeriod") or {}).get("end"), res.get("occurrenceDateTime"),
+            (res.get("meta") or {}).get("lastUpdated")]
+    day = next((d for d in (parse_date(w) for w in when) if d is not None and d >= sent), sent)
+    fhir_status = t.get("status") if task is not None else res.get("status")
+    as_lead = _STATUS_STEP[status]
+    imp.put(ReferralEvent(id=entity_id(f"{loc.key}#status-{status.value}"), referral_id=rid,
+                          kind=ReferralEventKind.ACCEPTED, occurred_on=day, team_id=team,
+                          as_lead=as_lead,
+                          reason=f"from the referral's FHIR status {fhir_status!r}"))
+    imp.report.warn(f"{loc.key}: status {fhir_status!r} and no referral steps: recorded as "
+                    f"accepted{' as lead' if as_lead else ''} on {day.isoformat()}"
+                    f"{'' if team else ' by a team the file does not name'}.")
+
+
 def referral(imp: Importer, loc: Located, task: Located | None) -> None:
     res = loc.resource
+    if res.get("status") == "entered-in-error":
+        imp.report.skipped["ServiceRequest (entered in error)"] += 1
+        return
     person = imp.resolve(res.get("subject"), loc, "Patient", "subject")
-    requester = res.get("requester") or {}
-    if "Organization" in str(requester.get("reference", "")):
-        from_agency = imp.resolve(requester, loc, "Organization", "requester")
-    else:
-        prof = imp.resolve(requester, loc, "Practitioner", "requester")
-        entity = imp.entities.get(prof or "")
-        from_agency = entity.agency_id if isinstance(entity, Professional) else None
+    from_agency = _requesting_agency(imp, loc, res.get("requester") or {})
     sent = parse_date(res.get("authoredOn"))
     summary = concept_text(res.get("code")) or "; ".join(
         concept_text(c) for c in res.get("category", []) or [] if concept_text(c))
@@ -116,32 +178,46 @@ def referral(imp: Importer, loc: Located, task: Located | None) -> None:
                         interim_owner_id=interim)
 
     rid = imp.add(loc, build, "referrals")
-    if rid is None or rid not in imp.entities or task is None:
+    if rid is None or rid not in imp.entities:
         return
-    for ext in extension(task.resource, "referral-step"):
-        v = sub_values(ext)
-        kind = enum_from_slug(ReferralEventKind, local_code(v.get("kind"),
-                                                            fc.cs("referral-step")))
-        occurred = parse_date(v.get("occurred"))
-        if kind is None or occurred is None:
-            continue
+    steps = extension(task.resource, "referral-step") if task is not None else []
+    for n, ext in enumerate(steps):
+        assert task is not None
+        _step(imp, task, rid, n, ext)
+    if not steps and status in _STATUS_STEP:
+        _status_step(imp, loc, task, rid, status, sent)
 
-        def org(name: str, v: dict[str, Any] = v) -> str | None:
-            return imp.resolve(v[name], task, "Organization", name) if name in v else None
 
-        try:
-            imp.put(ReferralEvent(
-                id=ext.get("id") or entity_id(f"{task.key}#{occurred}-{kind}"),
-                referral_id=rid, kind=kind, occurred_on=occurred, team_id=org("team"),
-                to_team_id=org("toTeam"),
-                by_professional_id=imp.resolve(v["by"], task, "Practitioner", "by")
-                if "by" in v else None,
-                reason=v.get("reason", ""),
-                reason_code=enum_from_slug(DeclineReason, local_code(
-                    v.get("reasonCode"), fc.cs("decline-reason"))),
-                as_lead=bool(v.get("asLead", False))))
-        except ValueError as exc:
-            imp.report.warn(f"{task.key} referral step not imported: {exc}.")
+def _step(imp: Importer, task: Located, rid: str, n: int, ext: dict[str, Any]) -> None:
+    """One referral-step extension of a referral's Task. Without an id of its own a step
+    is known by its place in the Task: two steps of one kind on one day are two steps."""
+    v = sub_values(ext)
+    kind = enum_from_slug(ReferralEventKind, local_code(v.get("kind"),
+                                                        fc.cs("referral-step")))
+    occurred = parse_date(v.get("occurred"))
+    if kind is None or occurred is None:
+        imp.report.warn(f"{task.key} referral step {n + 1} not imported: it needs a kind "
+                        "and a date.")
+        return
+
+    def org(name: str) -> str | None:
+        return imp.resolve(v[name], task, "Organization", name) if name in v else None
+
+    try:
+        event = ReferralEvent(
+            id=ext.get("id") or entity_id(f"{task.key}#step-{n}"),
+            referral_id=rid, kind=kind, occurred_on=occurred, team_id=org("team"),
+            to_team_id=org("toTeam"),
+            by_professional_id=imp.resolve(v["by"], task, "Practitioner", "by")
+            if "by" in v else None,
+            reason=v.get("reason", ""),
+            reason_code=enum_from_slug(DeclineReason, local_code(
+                v.get("reasonCode"), fc.cs("decline-reason"))),
+            as_lead=bool(v.get("asLead", False)))
+    except ValueError as exc:
+        imp.report.warn(f"{task.key} referral step {n + 1} not imported: {exc}.")
+        return
+    imp.put(event, f"{task.where} referral step {n + 1}" if ext.get("id") else None)
 
 
 def encounter(imp: Importer, loc: Located) -> None:
@@ -171,13 +247,16 @@ def encounter(imp: Importer, loc: Located) -> None:
     stay = imp.add(loc, build, "hospital_stays")
     if stay is None or stay not in imp.entities:
         return
-    for ext in extension(res, "discharge-delay-reason"):
+    for n, ext in enumerate(extension(res, "discharge-delay-reason")):
         v = sub_values(ext)
         owner = imp.resolve(v.get("ownerAgency"), loc, "Organization", "delay owner")
         recorded = parse_date(v.get("recorded"))
         if owner and recorded and v.get("reason"):
+            # Without an id of its own, a reason is known by its place: two of one day
+            # are two reasons, not one.
             imp.make(f"{loc.key} delay reason", DelayReason,
-                     id=ext.get("id") or entity_id(f"{loc.key}#delay-{recorded}"),
+                     given=f"{loc.where} delay reason {n + 1}" if ext.get("id") else None,
+                     id=ext.get("id") or entity_id(f"{loc.key}#delay-{n}"),
                      stay_id=stay, reason=v["reason"], owner_agency_id=owner,
                      recorded_on=recorded)
 
