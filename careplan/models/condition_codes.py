@@ -28,6 +28,31 @@ _ICD = re.compile(r"^([A-Z])([0-9]{2})(?:\.?[0-9A-Z]{0,4})$", re.ASCII)
 _RANGE = re.compile(r"^([A-Z])([0-9]{2})-([A-Z])([0-9]{2})$", re.ASCII)
 
 
+_VERHOEFF_D = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
+    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6), (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
+    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
+    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4), (9, 8, 7, 6, 5, 4, 3, 2, 1, 0))
+_VERHOEFF_P = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
+    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2), (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
+    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
+    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8))
+
+
+def is_concept_id(code: str) -> bool:
+    """Whether ``code`` is a well-formed SNOMED CT concept id: 6 to 18 digits, a concept
+    partition (``00`` short form, ``10`` with a namespace, as UK extension ids have) and a
+    Verhoeff check digit (SNOMED CT Technical Implementation Guide, "SCTID")."""
+    if not _SCTID.match(code) or code[-3:-1] not in ("00", "10"):
+        return False
+    check = 0
+    for i, digit in enumerate(reversed(code)):
+        check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][int(digit)]]
+    return check == 0
+
+
 def icd10_category(code: str) -> tuple[str, int] | None:
     """``("F", 20)`` for ``F20``, ``F20.0``, ``f200``; None for what is not ICD-10."""
     found = _ICD.match(code.strip().upper())
@@ -80,8 +105,9 @@ def _snomed(set_id: str, values: Any) -> dict[str, str]:
                 isinstance(v, str) for v in item)):
             raise ValueError(f"value set {set_id}: snomed entry {item!r} is not [code, term]")
         code, term = item
-        if not _SCTID.match(code):
-            raise ValueError(f"value set {set_id}: {code!r} is not a SNOMED CT concept id")
+        if not is_concept_id(code):
+            raise ValueError(f"value set {set_id}: {code!r} is not a SNOMED CT concept id "
+                             "(its partition or check digit is wrong)")
         if code in out:
             raise ValueError(f"value set {set_id}: SNOMED CT {code} is listed twice")
         out[code] = term
@@ -180,5 +206,6 @@ __all__ = [
     "ConditionCodes",
     "ValueSet",
     "icd10_category",
+    "is_concept_id",
     "is_icd10",
 ]
