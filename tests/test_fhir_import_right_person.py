@@ -200,6 +200,9 @@ def test_an_nhs_number_alone_never_names_a_stored_person(store: Store, tmp_path:
     by_number = {"identifier": {"system": NHS, "value": "9434765919"}}
     report = import_fhir(store, write(tmp_path, bundle(hiv(by_number))))
     assert not report.imported
+    assert report.unresolved == [
+        "Condition/c-hiv subject: an NHS number alone does not match a stored person (the "
+        "date of birth and family name must agree too: give the Patient)"]
     assert not store.query("SELECT 1 FROM conditions")
 
 

@@ -36,7 +36,7 @@ TODAY = "2026-11-30"
 #: The data files the program reads at run time.
 #: Signed in as the demo's administrator (its password file is named in the environment).
 ADMIN = ("--user", "admin")
-DATA = ("rules.toml", "demo_names.toml", "debian-packages.txt")
+DATA = ("rules.toml", "demo_names.toml", "condition_codes.toml", "debian-packages.txt")
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta
 
 from careplan.demo.world import Ids
 from careplan.models.base import Entity
+from careplan.models.condition_codes import ConditionCodes
 from careplan.models.enums import (
     ActionStatus,
     AssessmentKind,
@@ -26,6 +28,43 @@ from careplan.models.people import (
     Professional,
 )
 from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanSignOff
+from careplan.resources import condition_value_sets
+
+#: The demo's diagnoses as a record carries them: the SNOMED CT concept of each. Its care
+#: domain comes from the value sets (resources/condition_codes.toml), as an imported
+#: record's does, so the demo's dual diagnoses are the ones real codes make.
+CONDITION_CODES: dict[str, str] = {
+    "Alcohol dependence": "66590003",
+    "Bipolar affective disorder": "13746004",
+    "Cerebral palsy": "128188000",
+    "COPD": "13645005",
+    "First episode psychosis": "1127191000000108",
+    "Fractured neck of femur": "5913000",
+    "Generalised anxiety disorder": "21897009",
+    "Heart failure": "84114007",
+    "Mild learning disability": "984661000000105",
+    "Moderate learning disability": "984671000000103",
+    "Multiple sclerosis (relapsing-remitting)": "426373005",
+    "Opioid dependence": "75544000",
+    "Osteoarthritis": "396275006",
+    "Post-traumatic stress disorder": "47505003",
+    "Recurrent depressive disorder": "191616006",
+    "Schizophrenia": "58214004",
+    "Stroke": "230690007",
+    "Type 2 diabetes": "44054006",
+    "Vascular dementia (early)": "429998004",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def condition_codes() -> ConditionCodes:
+    """The condition value sets, read once."""
+    return ConditionCodes.from_data(condition_value_sets())
+
+
+def condition_domain(name: str) -> NeedDomain:
+    """The care domain of a demo diagnosis: the value set its SNOMED CT code is in."""
+    return condition_codes().snomed_domain(CONDITION_CODES[name])
 
 
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -89,10 +128,12 @@ class Case:
                                  status=ConsentStatus.GIVEN, recorded_on=recorded_on,
                                  recorded_by=by.id))
 
-    def condition(self, name: str, domain: NeedDomain, onset: date | None = None,
+    def condition(self, name: str, onset: date | None = None,
                   status: ClinicalStatus = ClinicalStatus.ACTIVE) -> None:
-        self.add(Condition(id=self.ids(), person_id=self.person.id, name=name, domain=domain,
-                           clinical_status=status, onset_date=onset))
+        """A diagnosis coded in SNOMED CT (``CONDITION_CODES``), its domain from the code."""
+        self.add(Condition(id=self.ids(), person_id=self.person.id, name=name,
+                           domain=condition_domain(name), clinical_status=status,
+                           onset_date=onset, code=CONDITION_CODES[name]))
 
     def assessment(self, kind: AssessmentKind, requested: date,
                    completed: date | None = None) -> None:

@@ -221,7 +221,7 @@ class _Gen:
         for d in domains:
             names = _DOMAINS[d][1]
             if names:
-                c.condition(rng.choice(names), d, since - timedelta(days=rng.randint(0, 3000)))
+                c.condition(rng.choice(names), since - timedelta(days=rng.randint(0, 3000)))
         self._plan(c, domains, since, team_keys)
         self._episodes(c, age, team_keys)
         money_for(c, self.money, self.money_rng, today, age)

@@ -246,7 +246,15 @@ class Importer:
             return None
         text = reference.get("reference")
         if not isinstance(text, str):
-            return self.by_identifier(reference, want)
+            by_id = self.by_identifier(reference, want)
+            ident = reference.get("identifier") or {}
+            if (by_id is None and want == "Patient" and ident.get("system") == fc.NHS_NUMBER
+                    and self._stored_by("persons", "nhs_number", str(ident.get("value")))):
+                self.report.unresolved.append(
+                    f"{scope.key} {what}: an NHS number alone does not match a stored "
+                    "person (the date of birth and family name must agree too: give the "
+                    "Patient)")
+            return by_id
         loc = self.index.find(text, scope.key)
         if loc is not None:
             if loc.rtype == "PractitionerRole" and want == "Practitioner" and follow:
