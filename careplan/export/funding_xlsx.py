@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from careplan.export import outfile
+from careplan.export import cells, outfile
 from careplan.export.funding_data import FundingReport, funding_report, share
 from careplan.models.funding import CareType
 from careplan.store import Store
@@ -85,8 +85,9 @@ def funding_xlsx(r: FundingReport, out: str | Path) -> Path:
     path = Path(out)
     with outfile.replacing(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
         for name, df in sheets(r).items():
-            df.to_excel(writer, index=False, sheet_name=name)
+            cells.xlsx_frame(df).to_excel(writer, index=False, sheet_name=name)
             sheet = writer.sheets[name]
+            cells.fix_sheet(sheet)
             sheet.freeze_panes = "A2"
             for i, col in enumerate(df.columns, 1):
                 letter = sheet.cell(1, i).column_letter

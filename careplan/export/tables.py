@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from careplan.export import outfile
+from careplan.export import cells, outfile
 from careplan.export.flags import open_flags
 from careplan.export.records import Records, load
 from careplan.models import nhs
@@ -172,11 +172,12 @@ def write_table(store: Store, name: str, out: str | Path, today: date) -> int:
     df = frame(store, name, today)
     with outfile.replacing(path) as tmp:
         if suffix == ".csv":
-            df.to_csv(tmp, index=False, encoding="utf-8-sig")
+            cells.csv_frame(df).to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                df.to_excel(writer, index=False, sheet_name=name)
+                cells.xlsx_frame(df).to_excel(writer, index=False, sheet_name=name)
                 sheet = writer.sheets[name]
+                cells.fix_sheet(sheet)
                 sheet.freeze_panes = "A2"
                 if len(df.columns):
                     sheet.auto_filter.ref = sheet.dimensions
