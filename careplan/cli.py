@@ -45,6 +45,12 @@ class _AppParser(argparse.ArgumentParser):
 def _add_app_options(parser: argparse.ArgumentParser, store_help: str) -> None:
     parser.add_argument("--version", action="version", version=f"careplan {__version__}")
     parser.add_argument("--db", metavar="PATH", help=store_help)
+    # The desktop app's user name, filled in on its sign-in screen (its own dest: a
+    # subcommand's --user, from add_user_option, is that command's own).
+    parser.add_argument("--user", dest="app_user", metavar="NAME",
+                        help=argparse.SUPPRESS if store_help == argparse.SUPPRESS else
+                        "the desktop app: the user name its sign-in screen starts with (the "
+                        "password is typed there)")
     # Gone (it let anyone act as anyone): refused in words for whoever still types it.
     parser.add_argument("--as", dest="gone_as", help=argparse.SUPPRESS)
 
@@ -86,6 +92,7 @@ def _app_only(argv: Sequence[str] | None) -> argparse.Namespace | None:
 _BLANK: dict[str, tuple[str, str]] = {
     "db": ("--db", "name a store file, e.g. --db careplan.db"),
     "user": ("--user", "give your account's user name"),
+    "app_user": ("--user", "give your account's user name"),
     "username": ("NAME", "give a user name"),
     "role": ("--role", "give practitioner, manager or administrator"),
     "professional": ("--professional", "give a professional's name or id"),
@@ -133,7 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     try:
         if getattr(args, "gone_as", None) is not None:
-            raise UserError("--as: is gone; the desktop app asks who you are, and commands "
+            raise UserError("--as: is gone; the desktop app opens on its sign-in screen "
+                            "(careplan --user NAME fills in the user name), and commands "
                             "sign in with --user NAME.")
         refuse_blank(args)
         if args.command is None:

@@ -1,20 +1,22 @@
 """The real desktop app in a process of its own, taking orders on stdin (end-to-end tests).
 
-Run as ``python tests/app_driver.py STORE PROFESSIONAL_ID PERSON_ID``. It starts the app
-exactly as ``careplan --db STORE`` does (through careplan.cli.main: the automatic backup
-thread, the damage check, the flags worker, the caseload), and is the professional as if
-chosen in "Who are you?". The one addition is a window that reads lines on stdin:
+Run as ``python tests/app_driver.py STORE USERNAME PERSON_ID``. It starts the app exactly
+as ``careplan --db STORE --user USERNAME`` does (through careplan.cli.main: the automatic
+backup thread, the damage check, the flags worker, the caseload), and signs in on its
+sign-in screen with the password in the file named by CAREPLAN_PASSWORD_FILE, typed
+there and Enter pressed. The one addition is a window that reads lines on stdin:
 
 - ``add-need TEXT`` opens the person and adds a need through the Plan tab's real form;
   once the store has committed it prints ``saved NEED_ID``.
 
-It prints ``ready`` once the store is open and its flags are loaded.
+It prints ``ready`` once signed in and the store's flags are loaded.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
@@ -26,7 +28,7 @@ from careplan.ui import app as app_module  # noqa: E402
 from careplan.ui.mainwindow import MainWindow  # noqa: E402
 from careplan.ui.workspace.forms import RecordForm  # noqa: E402
 
-PROFESSIONAL_ID = sys.argv[2]
+USERNAME = sys.argv[2]
 PERSON_ID = sys.argv[3]
 
 
@@ -34,11 +36,18 @@ class DrivenWindow(MainWindow):
     def open_store(self, path, *, create=False):  # type: ignore[no-untyped-def]
         opened = super().open_store(path, create=create)
         if opened:
-            self.set_actor(PROFESSIONAL_ID)
             self.flags_loaded.connect(self._ready)
             self._orders = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read, self)
             self._orders.activated.connect(self._order)
+            QTimer.singleShot(0, self._sign_in)
         return opened
+
+    def _sign_in(self) -> None:
+        page = self.sign_in_page
+        assert page is not None and page.credentials.user.text() == USERNAME
+        secret = Path(os.environ["CAREPLAN_PASSWORD_FILE"]).read_text(encoding="utf-8")
+        page.credentials.password.setText(secret.splitlines()[0])
+        page.credentials.password.returnPressed.emit()
 
     def _ready(self) -> None:
         self.flags_loaded.disconnect(self._ready)
@@ -75,4 +84,4 @@ def _say(line: str) -> None:
 
 if __name__ == "__main__":
     app_module.MainWindow = DrivenWindow  # type: ignore[misc]
-    sys.exit(cli.main(["--db", sys.argv[1]]))
+    sys.exit(cli.main(["--db", sys.argv[1], "--user", USERNAME]))

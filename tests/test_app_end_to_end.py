@@ -1,8 +1,8 @@
 """End to end: the real desktop app saves while other programs read its store, and is
 killed; every save it confirmed is there afterwards.
 
-The app runs in a process of its own (tests/app_driver.py: ``careplan --db`` with a
-window that takes orders on stdin), offscreen, with all its connections: the window's,
+The app runs in a process of its own (tests/app_driver.py: ``careplan --db --user``,
+signed in on its sign-in screen, with a window that takes orders on stdin), offscreen, with all its connections: the window's,
 the damage check's, the flags worker's, the caseload's, the automatic backup's. Beside
 it, ``careplan flags`` and ``careplan info`` open and close the store, as a manager's
 script would. Before the store stopped opening plain file handles on itself, those
@@ -45,11 +45,12 @@ def test_app_saves_survive_other_programs_and_a_kill(
     path = tmp_path / "team.db"
     with Store.open(path) as store:
         world = ui_world.build(store)
-    user = signed_in(path)  # sets CAREPLAN_PASSWORD_FILE, which env below carries
+    # Sets CAREPLAN_PASSWORD_FILE, which env below carries: the app signs in with it.
+    user = signed_in(path, "sam.social", "practitioner", world.sam_social)
     env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "XDG_DATA_HOME": str(tmp_path / "data"), "QT_QPA_PLATFORM": "offscreen"}
     app = subprocess.Popen(
-        [sys.executable, str(DRIVER), str(path), world.sam_social, world.teen],
+        [sys.executable, str(DRIVER), str(path), user[1], world.teen],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     saved: list[tuple[str, str]] = []
     try:

@@ -141,8 +141,10 @@ def test_flags_for_an_empty_nhs_number_prints_nobody_s_flags(
 @pytest.mark.parametrize(("argv", "said"), [
     (["--db", ""], "careplan: --db: is empty; name a store file, e.g. --db careplan.db.\n"),
     # --as (anyone acting as anyone) is gone: the app is not started with it either.
-    (["--as", "Sam Green"], "careplan: --as: is gone; the desktop app asks who you are, and "
+    (["--as", "Sam Green"], "careplan: --as: is gone; the desktop app opens on its sign-in "
+                            "screen (careplan --user NAME fills in the user name), and "
                             "commands sign in with --user NAME.\n"),
+    (["--user", " "], "careplan: --user: is empty; give your account's user name.\n"),
 ])
 def test_the_app_is_not_started_on_an_empty_store_or_name(
         argv: list[str], said: str, tmp_path: Path) -> None:

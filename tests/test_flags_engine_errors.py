@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import ui_world
 from export_sample import NHS, build
-from ui_helpers import file_settings
+from ui_helpers import file_settings, sign_in
 
 import careplan.store as store_package
 from careplan.cli import main
@@ -54,10 +54,10 @@ def world_path(tmp_path: Path) -> tuple[Path, ui_world.World]:
 
 
 def _open(qtbot, tmp_path: Path, path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    assert win.open_store(path)
+    sign_in(qtbot, win, path)
     return win
 
 

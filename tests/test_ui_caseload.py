@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import ui_world
 from PySide6.QtCore import Qt
-from ui_helpers import file_settings
+from ui_helpers import file_settings, sign_in
 
 from careplan.store import Store
 from careplan.store import caseload as q
@@ -28,11 +28,10 @@ def world_path(tmp_path: Path) -> tuple[Path, ui_world.World]:
 @pytest.fixture
 def window(qtbot, tmp_path: Path, world_path):  # type: ignore[no-untyped-def]
     path, world = world_path
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    assert win.open_store(path)
-    assert win.set_actor(world.dr_shah)
+    sign_in(qtbot, win, path, world.dr_shah)
     return win
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import ui_world
 from PySide6.QtCore import Qt
-from ui_helpers import file_settings, settle
+from ui_helpers import file_settings, settle, sign_in
 
 from careplan.models import Action, CaseConference
 from careplan.store import Store, find
@@ -19,11 +19,10 @@ def test_hold_a_case_conference(qtbot, qtmodeltester,  # type: ignore[no-untyped
     store = Store.open(path)
     world = ui_world.build(store)
     store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    win.open_store(path)
-    win.set_actor(world.sam_social)
+    sign_in(qtbot, win, path, world.sam_social)
     ws = win.open_person(world.teen)
     win.act_conference.trigger()  # F11
     mode = ws.conference

@@ -1,9 +1,10 @@
 """The desktop app on a damaged store: read-only, a banner that says so, and a restore.
 
 The store opens at once; SQLite's check runs in the background. When it finds damage
-the store turns read-only (no write is attempted), and a banner above the tabs names
-the damage and offers the newest backup that passes its check; restoring it from there
-brings the store back, writable, without the banner.
+the store turns read-only (no write is attempted, a sign-in's record included), and a
+banner above the sign-in screen and the tabs names the damage and offers the newest
+backup that passes its check; restoring it from there brings the store back, writable,
+without the banner.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from pathlib import Path
 import pytest
 import ui_world
 from PySide6.QtWidgets import QMessageBox
-from ui_helpers import file_settings
+from signin import ADMIN, PASSWORD, ensure_account
+from ui_helpers import file_settings, sign_in
 
 from careplan.models import Agency
-from careplan.store import Store, StoreError, add
+from careplan.store import Store, add
 from careplan.store import backup as bk
 from careplan.store.digest import content_digest
 from careplan.ui.mainwindow import MainWindow
@@ -47,6 +49,7 @@ def damaged(tmp_path: Path) -> tuple[Path, str]:
     path = tmp_path / "team.db"
     with Store.open(path) as store:
         ui_world.build(store, extra_persons=300)
+        ensure_account(store, ADMIN)  # its administrator, in the backup too
         digest = content_digest(store)
     assert bk.auto_backup(path, force=True).path is not None
     _spoil(path, seed=7)
@@ -58,8 +61,7 @@ def test_a_damaged_store_opens_read_only_with_a_banner_and_restores(
         qtbot, damaged: tuple[Path, str], tmp_path: Path,  # type: ignore[no-untyped-def]
         monkeypatch: pytest.MonkeyPatch) -> None:
     path, digest = damaged
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY,
-                     ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
     assert win.open_store(path)
@@ -70,8 +72,16 @@ def test_a_damaged_store_opens_read_only_with_a_banner_and_restores(
     assert banner.restore_button.isVisible()
     assert "(damaged, read-only)" in win.windowTitle()
     assert win.store is not None and win.store.read_only
-    refused = _save(win, Agency(name="Not saved", sector="health"))
-    assert isinstance(refused, StoreError) and "is damaged" in str(refused)
+    # A sign-in is a write (its record): a damaged store refuses it, and says why.
+    page = win.sign_in_page
+    assert page is not None and banner.isVisible()  # the banner is above the sign-in screen
+    page.credentials.user.setText(ADMIN)
+    page.credentials.password.setText(PASSWORD)
+    page.credentials.go()
+    qtbot.waitUntil(lambda: not page.credentials.busy, timeout=20_000)
+    said = page.credentials.message.text()
+    assert "is damaged" in said and "no sign-in can be recorded" in said, said
+    assert win.account is None and win.model is None and win.edits.runner is None
 
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: QMessageBox.StandardButton.Yes)
@@ -82,6 +92,8 @@ def test_a_damaged_store_opens_read_only_with_a_banner_and_restores(
                     and win.store.health.verdict is not None, timeout=20_000)
     assert win.store.health.verdict is not None and win.store.health.verdict.ok
     assert content_digest(win.store) == digest
+    assert win.account is None  # the restored store is signed in to afresh
+    sign_in(qtbot, win)
     assert _save(win, Agency(name="Saved again", sector="health")) is None
     assert "damaged" not in win.windowTitle()
     kept = [b for b in (tmp_path / "backups").iterdir() if "before-restore" in b.name]
@@ -94,10 +106,9 @@ def test_a_sound_store_shows_no_banner_and_takes_writes(
     path = tmp_path / "sound.db"
     with Store.open(path) as store:
         ui_world.build(store)
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY,
-                     ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
-    assert win.open_store(path)
+    sign_in(qtbot, win, path)
     assert win.store is not None and win.store.health is not None
     qtbot.waitUntil(lambda: win.store.health.verdict is not None, timeout=20_000)
     assert win.store.health.verdict.ok and not win.health.banner.isVisible()

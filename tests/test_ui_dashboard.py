@@ -6,7 +6,7 @@ from pathlib import Path
 
 import ui_world
 from PySide6.QtCharts import QHorizontalBarSeries
-from ui_helpers import file_settings
+from ui_helpers import file_settings, sign_in
 
 from careplan.store import Store
 from careplan.ui.dashboard import Dashboard
@@ -18,10 +18,10 @@ def test_dashboard_charts_and_click_through(qtbot, tmp_path: Path) -> None:  # t
     store = Store.open(path)
     world = ui_world.build(store)
     store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    win.open_store(path)
+    sign_in(qtbot, win, path)
     win.show_dashboard()
     board = win.tabs.currentWidget()
     assert isinstance(board, Dashboard)

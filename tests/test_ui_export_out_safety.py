@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import ui_world
 from PySide6.QtWidgets import QWidget
-from ui_helpers import file_settings, when_modal
+from ui_helpers import file_settings, sign_in, when_modal
 
 import careplan.ui.exports as exports_module
 from careplan.export.plan_pdf import plan_pdf
@@ -48,11 +48,10 @@ def setup(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Se
     db = tmp_path / "store.db"
     with Store.open(db) as store:
         world = ui_world.build(store)
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    assert win.open_store(db)
-    win.set_actor(world.sam_social)
+    sign_in(qtbot, win, db, world.sam_social)
     win.exports.open_url = lambda url: None
     started: list[Any] = []
     real = exports_module.JobDialog

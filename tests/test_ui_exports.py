@@ -16,7 +16,7 @@ from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
 from PySide6.QtCore import QDate, QUrl
 from PySide6.QtWidgets import QMessageBox, QPushButton
-from ui_helpers import file_settings, when_modal
+from ui_helpers import file_settings, sign_in, when_modal
 
 from careplan.export.fhir_export import export_fhir
 from careplan.models import CaseConference, Person
@@ -41,11 +41,10 @@ def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
                                                                    "to join the team",)),
         None, [], world.sam_social)
     store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    assert win.open_store(path)
-    win.set_actor(world.sam_social)
+    sign_in(qtbot, win, path, world.sam_social)
     opened: list[QUrl] = []
     win.exports.open_url = opened.append
     out = tmp_path / "out"
@@ -165,6 +164,7 @@ def test_fhir_import_fills_a_new_store(qtbot, setup, tmp_path: Path) -> None:  #
         export_fhir(store, bundle)
         persons = len(find(store, Person))
     assert win.open_store(tmp_path / "empty.db", create=True)
+    sign_in(qtbot, win)  # its administrator, made on the sign-in screen
     assert win.model is not None and win.model.rowCount() == 0
     win.exports.ask_open = lambda title, filters: str(bundle)
     win.exports.fhir_import.trigger()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCharts import QHorizontalBarSeries, QPieSeries
 from PySide6.QtCore import Qt
-from ui_helpers import file_settings
+from ui_helpers import file_settings, sign_in
 
 from careplan.demo.build import build_demo
 from careplan.models import Person
@@ -30,10 +30,10 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def win(qtbot, tmp_path: Path, demo_path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
-    w = MainWindow(file_settings(tmp_path), today=lambda: TODAY, ask_identity=False)
+    w = MainWindow(file_settings(tmp_path), today=lambda: TODAY)
     qtbot.addWidget(w)
     w.show()
-    assert w.open_store(demo_path)
+    sign_in(qtbot, w, demo_path)
     return w
 
 

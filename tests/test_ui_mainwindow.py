@@ -1,16 +1,16 @@
-"""Start-up: stores (new, open, recent), who you are (remembered), typed settings."""
+"""Start-up: stores (new, open, recent), typed settings. Signing in: test_ui_sign_in.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import ui_world
-from ui_helpers import file_settings, when_modal
+from ui_helpers import file_settings, sign_in, when_modal
 
 from careplan.commands import gui
+from careplan.demo.published import is_demo
 from careplan.store import Store
 from careplan.ui import settings as keys
-from careplan.ui.identity import ChooseProfessionalDialog
 from careplan.ui.mainwindow import MainWindow
 
 
@@ -34,31 +34,6 @@ def test_settings_are_typed_with_defaults(tmp_path: Path) -> None:
     assert again.get(keys.CONFERENCE_POINT_SIZE) == 20
 
 
-def test_identity_is_chosen_then_remembered_per_store(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "a.db"
-    world = _store(path)
-    settings = file_settings(tmp_path)
-
-    def choose_nina(dialog: ChooseProfessionalDialog) -> None:
-        dialog.filter.setText("nina")
-        dialog.accept()
-
-    win = MainWindow(settings, today=lambda: ui_world.TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    when_modal(choose_nina)  # type: ignore[arg-type]
-    win.open_store(path)
-    qtbot.waitUntil(lambda: win.actor is not None)
-    assert win.actor.id == world.nina_nurse
-    assert "Nina Clarke" in win.act_identity.text()
-    win.close()
-
-    again = MainWindow(settings, today=lambda: ui_world.TODAY)
-    qtbot.addWidget(again)
-    again.open_store(path)
-    assert again.actor is not None and again.actor.id == world.nina_nurse
-
-
 def test_recent_stores_and_a_bad_file(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     first, second = tmp_path / "one.db", tmp_path / "two.db"
     _store(first)
@@ -66,7 +41,7 @@ def test_recent_stores_and_a_bad_file(qtbot, tmp_path: Path) -> None:  # type: i
     bad = tmp_path / "notes.db"
     bad.write_text("not a store")
     settings = file_settings(tmp_path)
-    win = MainWindow(settings, today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(settings, today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     assert win.open_store(first) and win.open_store(second)
     assert settings.recent_stores()[:2] == [str(second), str(first)]
@@ -81,9 +56,11 @@ def test_recent_stores_and_a_bad_file(qtbot, tmp_path: Path) -> None:  # type: i
 
 
 def test_new_store_starts_empty(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    win = MainWindow(file_settings(tmp_path), ask_identity=False)
+    win = MainWindow(file_settings(tmp_path))
     qtbot.addWidget(win)
     assert win.open_store(tmp_path / "new.db", create=True)
+    assert win.model is None  # nothing is read before someone signs in
+    sign_in(qtbot, win)  # its first account, the administrator, made on the screen
     assert win.model is not None and win.model.rowCount() == 0
 
 
@@ -96,5 +73,6 @@ def test_gui_command_helpers(tmp_path: Path) -> None:
     store = Store.open(target, create=False)
     try:
         assert store.schema_version >= 1
+        assert is_demo(store)  # its sign-in screen names the demo's accounts
     finally:
         store.close()

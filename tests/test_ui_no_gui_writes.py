@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import ui_world
-from ui_helpers import file_settings, settle
+from ui_helpers import file_settings, settle, sign_in
 
 from careplan.models import Agency
 from careplan.store import Store, add, find
@@ -19,9 +19,9 @@ def test_the_windows_connection_refuses_a_write_as_a_bug(qtbot, tmp_path: Path) 
     path = tmp_path / "store.db"
     with Store.open(path) as store:
         ui_world.build(store)
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
-    assert win.open_store(path)
+    sign_in(qtbot, win, path)
     assert win.store is not None
     with pytest.raises(RuntimeError, match="only reads; every edit goes through the writer"):
         add(win.store, Agency(name="Not here", sector="health"), "me")

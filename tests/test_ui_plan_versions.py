@@ -12,7 +12,7 @@ import pytest
 import ui_world
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from ui_helpers import file_settings, settle, when_modal
+from ui_helpers import file_settings, settle, sign_in, when_modal
 
 from careplan.models import Action, CarePlan, Need, PlanSignOff, Professional
 from careplan.models.enums import ActionStatus
@@ -36,11 +36,10 @@ def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
         sign_plan(store, get(store, CarePlan, world.teen_plan), get(store, Professional, pro),
                   datetime(2025, 3, 1, 9))
     store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    assert win.open_store(path)
-    win.set_actor(world.sam_social)
+    sign_in(qtbot, win, path, world.sam_social)
     other = Store.open(path)
     yield win, world, other
     other.close()

@@ -10,7 +10,7 @@ import pytest
 import ui_world
 from PySide6.QtCore import QDate, QEventLoop
 from PySide6.QtWidgets import QApplication
-from ui_helpers import file_settings, settle, when_modal
+from ui_helpers import file_settings, settle, sign_in, when_modal
 
 from careplan.models import CareTeamMember, Consent, Need, Outcome, Professional
 from careplan.models.enums import ConsentStatus, NeedDomain
@@ -27,11 +27,10 @@ def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
     store = Store.open(path)
     world = ui_world.build(store)
     store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    assert win.open_store(path)
-    win.set_actor(world.sam_social)
+    sign_in(qtbot, win, path, world.sam_social)
     other = Store.open(path)
     yield win, world, other
     other.close()

@@ -17,7 +17,7 @@ import pytest
 import ui_world
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QApplication
-from ui_helpers import file_settings, settle, when_modal
+from ui_helpers import file_settings, settle, sign_in, switch_user, when_modal
 
 from careplan.models import Assessment, CarePlan
 from careplan.models.enums import (
@@ -41,12 +41,11 @@ def setup(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: igno
     path = tmp_path / "store.db"
     with Store.open(path) as store:
         world = ui_world.build(store)
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
     with qtbot.waitSignal(win.flags_loaded, timeout=WAIT_MS):
-        assert win.open_store(path)
-    win.set_actor(world.sam_social)
+        sign_in(qtbot, win, path, world.sam_social)
 
     def no_f5() -> None:
         raise AssertionError("a view was refreshed by reading everything again")
@@ -126,9 +125,10 @@ def test_owning_an_action_in_the_plan_tab_ends_action_unowned(qtbot, setup) -> N
 
 def test_answering_in_the_handoffs_tab_ends_handoff_unacknowledged(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, _ = setup
+    with qtbot.waitSignal(win.flags_loaded, timeout=WAIT_MS):
+        switch_user(qtbot, win, world.nina_nurse)  # the handoff is addressed to her
     ws = win.open_person(world.teen)
     assert "handoff-unacknowledged" in _chips(ws)
-    win.set_actor(world.nina_nurse)
     ws.tabs.setCurrentWidget(ws.handoffs_tab)
     ws.handoffs_tab.view.selectRow(0)
     qtbot.mouseClick(ws.handoffs_tab.accept, Qt.MouseButton.LeftButton)

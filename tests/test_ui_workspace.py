@@ -8,7 +8,7 @@ import pytest
 import ui_world
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemDelegate, QDialog, QLineEdit, QMessageBox
-from ui_helpers import file_settings, settle, when_modal
+from ui_helpers import file_settings, settle, sign_in, switch_user, when_modal
 
 from careplan.models import Action, CarePlan, Handoff, PlanSignOff, Referral, ReferralEvent
 from careplan.models.enums import (
@@ -31,11 +31,10 @@ def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
     store = Store.open(path)
     world = ui_world.build(store)
     store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    assert win.open_store(path)
-    win.set_actor(world.sam_social)
+    sign_in(qtbot, win, path, world.sam_social)
     other = Store.open(path)  # a second connection, as another window would have
     yield win, world, other
     other.close()
@@ -166,12 +165,11 @@ def _fill_step(choice: object = None, reason: str = "") -> None:
 
 def test_propose_and_accept_a_handoff(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
-    ws = win.open_person(world.teen)
-    row = _action_row(ws, world.teen_action)
-    ws.plan_tab.actions_view.selectRow(row)
     # One handoff of this action is already waiting: answer it first (decline), then
-    # propose it again to the GP and have it accepted.
-    win.set_actor(world.nina_nurse)
+    # propose it again to the GP and have it accepted. Each answers as themselves.
+    switch_user(qtbot, win, world.nina_nurse)
+    ws = win.open_person(world.teen)
+    ws.plan_tab.actions_view.selectRow(_action_row(ws, world.teen_action))
     ws.tabs.setCurrentWidget(ws.handoffs_tab)
     assert "1 handoff is waiting" in ws.handoffs_tab.waiting.text()
     _fill_step(reason="Not adult social care until the assessment is done")
@@ -179,7 +177,8 @@ def test_propose_and_accept_a_handoff(qtbot, setup) -> None:  # type: ignore[no-
     settle(win)
     assert get(other, Handoff, world.handoff).status is HandoffStatus.DECLINED
 
-    win.set_actor(world.sam_social)
+    switch_user(qtbot, win, world.sam_social)
+    ws = win.open_person(world.teen)
     ws.tabs.setCurrentWidget(ws.plan_tab)
     ws.plan_tab.actions_view.selectRow(_action_row(ws, world.teen_action))
     _fill_step(choice=world.dr_shah, reason="GP to lead the health check")
@@ -190,7 +189,9 @@ def test_propose_and_accept_a_handoff(qtbot, setup) -> None:  # type: ignore[no-
     assert len(proposed) == 1 and proposed[0].to_professional_id == world.dr_shah
     assert ws.tabs.currentWidget() is ws.handoffs_tab
 
-    win.set_actor(world.dr_shah)
+    switch_user(qtbot, win, world.dr_shah)
+    ws = win.open_person(world.teen)
+    ws.tabs.setCurrentWidget(ws.handoffs_tab)
     ws.handoffs_tab.view.selectRow(0)
     qtbot.mouseClick(ws.handoffs_tab.accept, Qt.MouseButton.LeftButton)
     settle(win)
@@ -202,12 +203,12 @@ def test_propose_and_accept_a_handoff(qtbot, setup) -> None:  # type: ignore[no-
 
 def test_decline_and_redirect_a_referral_until_it_is_a_dispute(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
+    switch_user(qtbot, win, world.carl_cpn)
     ws = win.open_person(world.dual)
     tab = ws.referrals_tab
     ws.tabs.setCurrentWidget(tab)
     assert tab.current().id == world.dual_referral
     assert "In dispute for 52 days" in tab.caption.text()
-    win.set_actor(world.carl_cpn)
     _fill_step(reason="The learning disability is the primary need")
     qtbot.mouseClick(tab.buttons[ReferralEventKind.DECLINED], Qt.MouseButton.LeftButton)
     settle(win)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from careplan.ui.settings import Settings
@@ -35,3 +36,69 @@ def settle(window: object) -> None:
     runner = window.edits.runner  # type: ignore[attr-defined]
     if runner is not None:
         assert runner.flush(), "an edit did not finish"
+
+
+def account_for(path: str | Path, professional_id: str | None = None,
+                role: str = "practitioner") -> tuple[str, str]:
+    """The user name and password of the professional's account in the store at ``path``:
+    a demo account (the demo's password), else one made with the test password
+    (tests/signin.py) when they have none. The store's administrator ``admin`` (no
+    professional) when ``professional_id`` is None."""
+    from signin import ADMIN, PASSWORD, ensure_account
+
+    from careplan.demo.accounts import username_for
+    from careplan.demo.published import DEMO_PASSWORD, is_demo
+    from careplan.models import Professional
+    from careplan.models.accounts import Account
+    from careplan.store import Store, find, get
+
+    with Store.open(path, create=False) as store:
+        password = DEMO_PASSWORD if is_demo(store) else PASSWORD
+        if professional_id is None:
+            return ensure_account(store, ADMIN).username, password
+        mine = find(store, Account, professional_id=professional_id)
+        if mine:
+            return mine[0].username, password
+        name = username_for(get(store, Professional, professional_id).name)
+        return ensure_account(store, name, role, professional_id).username, PASSWORD
+
+
+def sign_in(qtbot: Any, window: Any, path: str | Path | None = None,
+            professional_id: str | None = None, *, role: str = "practitioner") -> None:
+    """Open ``path`` in ``window`` (when given) and sign in through its real sign-in
+    screen: the user name and the password typed, then Enter. As the professional's
+    account (see :func:`account_for`), or as the administrator when none is named."""
+    from careplan.ui.sign_in import Step
+
+    target = path if path is not None else window.store.path
+    page = window.sign_in_page
+    if path is None and page is not None and page.credentials.step is Step.FIRST:
+        from signin import ADMIN, PASSWORD
+
+        assert professional_id is None, "a new store's first account is its administrator"
+        username, password = ADMIN, PASSWORD
+    else:
+        username, password = account_for(target, professional_id, role)
+    if path is not None:
+        assert window.open_store(path)
+    page = window.sign_in_page
+    assert page is not None, "the window shows no sign-in screen"
+    credentials = page.credentials
+    credentials.user.setText(username)
+    if credentials.step is Step.FIRST:  # a new store: its administrator is made here
+        credentials.new_password.setText(password)
+        credentials.repeat.setText(password)
+        qtbot.keyClick(credentials.repeat, Qt.Key.Key_Return)
+    else:
+        credentials.password.setText(password)
+        qtbot.keyClick(credentials.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.account is not None, timeout=20_000)
+    assert window.account.username == username
+
+
+def switch_user(qtbot: Any, window: Any, professional_id: str | None) -> None:
+    """Sign out (the open persons close) and sign in again as another professional."""
+    path = window.store.path
+    account_for(path, professional_id)  # before the sign-in screen reads the store
+    assert window.sign_out(confirm=False)
+    sign_in(qtbot, window, None, professional_id)

@@ -1,8 +1,8 @@
-"""``careplan [--db PATH]``: open the desktop client.
+"""``careplan [--db PATH] [--user NAME]``: open the desktop client.
 
-Who you are is chosen in the app ("Who are you?", remembered per store) until its
-sign-in screen comes; the command line takes no identity for it (``--as`` let anyone
-act as anyone and is gone).
+The app opens on the store's sign-in screen (careplan.ui.sign_in): ``--user`` fills in
+the user name; the password is always typed there, never given on the command line.
+``--as``, which let anyone act as anyone, is gone.
 
 PySide6 is imported here, lazily, so headless subcommands start fast. On first start
 the default store does not exist yet: a demo store is created there so a new user sees
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if not _platform_ok():
         raise _missing_libraries(RuntimeError("the xcb platform plugin could not be loaded"))
     _start_backup(path)
-    return app.run(path)
+    return app.run(path, user=getattr(args, "app_user", None))
 
 
 def _start_backup(path: Path) -> None:

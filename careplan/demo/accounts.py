@@ -19,6 +19,7 @@ import unicodedata
 from datetime import UTC, datetime, time
 
 from careplan.demo.generator import Demo
+from careplan.demo.published import ADMIN, DEMO_PASSWORD, mark_as_demo
 from careplan.demo.world import Ids
 from careplan.models.accounts import USERNAME_MAX, Account, AccountRole
 from careplan.models.enums import Role
@@ -26,10 +27,6 @@ from careplan.store import accounts, find
 from careplan.store.db import Store
 from careplan.store.errors import InputError
 
-#: The one password of every demo account (README: "Demo store").
-DEMO_PASSWORD = "careplan-demo"
-#: The demo's administrator, who belongs to no professional.
-ADMIN = "admin"
 #: Where the accounts' ids start on the demo's id clock: before the money's, an hour
 #: before midnight of the demo's today.
 _ACCOUNTS_OFFSET_MS = 3_600_000
@@ -71,8 +68,8 @@ def demo_accounts(demo: Demo) -> list[Account]:
 
 
 def add_demo_accounts(store: Store, demo: Demo, actor: str, event_ids: list[str]) -> int:
-    """Write the demo's accounts (``event_ids``: one per account, deterministic); return
-    how many.
+    """Write the demo's accounts (``event_ids``: one per account, deterministic) and flag
+    the store as the demo's (careplan.demo.published); return how many.
 
     Raises:
         InputError: the store has accounts already.
@@ -84,8 +81,11 @@ def add_demo_accounts(store: Store, demo: Demo, actor: str, event_ids: list[str]
     salt = hashlib.sha256(f"careplan demo {demo.store_id}".encode()).digest()[:16]
     password_hash = accounts.published_hash(DEMO_PASSWORD, salt)
     since = datetime.combine(demo.today, time(), UTC)
-    return accounts.add_accounts_with_hash(store, made, password_hash, actor, since,
-                                           event_ids[:len(made)])
+    with store.atomic():
+        added = accounts.add_accounts_with_hash(store, made, password_hash, actor, since,
+                                                event_ids[:len(made)])
+        mark_as_demo(store)
+    return added
 
 
 def account_count(demo: Demo) -> int:
@@ -101,3 +101,6 @@ def how_to_sign_in(store: Store, db: str) -> str:
             f"{example}; every demo account's password is {DEMO_PASSWORD}.\n"
             f"For example: careplan flags --db {db} --user {ADMIN}")
 
+
+__all__ = ["ADMIN", "DEMO_PASSWORD", "account_count", "add_demo_accounts", "demo_accounts",
+           "how_to_sign_in", "username_for"]

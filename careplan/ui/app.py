@@ -27,11 +27,11 @@ def application() -> QApplication:
 
 
 def run(store_path: Path, today: Callable[[], date] = date.today,
-        actor: str | None = None) -> int:
-    """Open the window on ``store_path`` and run the event loop; return the exit status."""
+        user: str | None = None) -> int:
+    """Open the window on ``store_path`` (its sign-in screen, with ``user`` filled in)
+    and run the event loop; return the exit status."""
     app = application()
-    window = MainWindow(Settings(), today=today)
+    window = MainWindow(Settings(), today=today, user=user)
     window.show()
-    if window.open_store(store_path) and actor:
-        window.set_actor(actor)
+    window.open_store(store_path)
     return int(app.exec())

@@ -98,7 +98,8 @@ class ExportActions(QObject):
         return action
 
     def update_enabled(self) -> None:
-        store = self.window.store is not None
+        # Nothing is exported before someone has signed in to the store.
+        store = self.window.store is not None and self.window.account is not None
         person = self.window.current_workspace() is not None
         for action in (self.audit_pdf, self.funding, self.fhir_store, self.fhir_import,
                        *self.tables):

@@ -1,10 +1,18 @@
-"""The main window: store and identity, caseload, person tabs, dashboard, conference mode."""
+"""The main window: the store and who is signed in to it, caseload, person tabs, dashboard,
+conference mode.
+
+A store opens on its sign-in screen (careplan.ui.sign_in); its caseload, its writer and
+everything else that reads person data start only once someone has signed in
+(:meth:`MainWindow.complete_sign_in`). The session locks after a while without input
+(careplan.ui.session_lock); signing out closes the store and shows its sign-in screen
+again.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +26,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QStackedWidget,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -25,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from careplan.models import Agency, Professional
+from careplan.models.accounts import Account, AccountRole
 from careplan.models.facts import Directory
 from careplan.store import NotAStoreError, NotFoundError, Store, StoreError, backup, get
 from careplan.store import caseload as q
@@ -33,12 +43,13 @@ from careplan.ui import settings as keys
 from careplan.ui import workers
 from careplan.ui.caseload_model import CaseloadModel
 from careplan.ui.caseload_view import CaseloadPanel
-from careplan.ui.changes_view import EditsView
+from careplan.ui.changes_view import READS_ONLY, EditsView
 from careplan.ui.exports import ExportActions
 from careplan.ui.flagsource import load_flag_summaries
 from careplan.ui.flagview import not_checked
-from careplan.ui.identity import ChooseProfessionalDialog, describe
+from careplan.ui.session_lock import SessionLock
 from careplan.ui.settings import Settings
+from careplan.ui.sign_in import SignInPage, describe, sign_in_pool
 from careplan.ui.store_health import HealthWatch
 
 log = logging.getLogger(__name__)
@@ -55,16 +66,29 @@ def _import_workspace() -> None:
 class MainWindow(QMainWindow):
     """One open store at a time; persons open in tabs beside the caseload."""
 
+    #: The store's path, once someone signed in to it and its caseload is shown.
     store_opened = Signal(str)
     flags_loaded = Signal()
+    #: The account signed in (after the sign-in screen, or after a lock).
+    signed_in = Signal(object)
 
     def __init__(self, settings: Settings, today: Callable[[], date] = date.today,
-                 ask_identity: bool = True, parent: QWidget | None = None) -> None:
+                 now: Callable[[], datetime | None] = lambda: None, user: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        """``now``: the time of sign-in attempts (the lockout counts from it); None, the
+        default, is the store's own clock. ``user``: the user name the sign-in screen
+        starts with (``careplan --user NAME``), rather than the last one used."""
         super().__init__(parent)
         self.settings = settings
         self.today = today
-        self.ask_identity = ask_identity
+        self.now = now
+        self.user = user
         self.store: Store | None = None
+        #: The account signed in to the open store; None until someone has signed in.
+        self.account: Account | None = None
+        self.sign_in_page: SignInPage | None = None
+        #: The signed-in account's professional: None for an administrator's account that
+        #: belongs to no professional, which reads the store and changes nothing in it.
         self.actor: Professional | None = None
         self.actor_agency: Agency | None = None
         self.model: CaseloadModel | None = None
@@ -88,14 +112,21 @@ class MainWindow(QMainWindow):
         self.tabs.tabCloseRequested.connect(self.close_tab)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.health = HealthWatch(self)
+        self.lock = SessionLock(self)
+        # The open store's page: the damage banner above its sign-in screen, then its tabs.
+        self.stage = QStackedWidget()
+        self.stage.addWidget(self.tabs)
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.health.banner)
-        body.addWidget(self.tabs, 1)
+        body.addWidget(self.stage, 1)
         self.empty = QLabel(self.tr("Open a store with File ▸ Open store… (Ctrl+O)."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(self.empty)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.empty)
+        self.pages.addWidget(self.body)
+        self.setCentralWidget(self.pages)
         self._build_actions()
         self._build_status()
         geometry = settings.get(keys.WINDOW_GEOMETRY)
@@ -123,8 +154,13 @@ class MainWindow(QMainWindow):
                                     tr("Create an empty store file"))
         self.act_open = self._action(tr("&Open store…"), self.choose_store,
                                      QKeySequence.StandardKey.Open, tr("Open a store file"))
-        self.act_identity = self._action(tr("&Who am I…"), self.choose_identity, "Ctrl+I",
-                                         tr("Choose which professional you are"))
+        self.act_identity = self._action(tr("Not signed in"), self.show_caseload)
+        self.act_identity.setEnabled(False)
+        self.act_lock = self._action(tr("&Lock"), self.lock.lock, "Ctrl+L",
+                                     tr("Cover the screen until your password is typed again"))
+        self.act_sign_out = self._action(tr("Sign &out"), self.sign_out, None,
+                                         tr("Close the store so that someone else can sign "
+                                            "in"))
         self.act_quit = self._action(tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
         self.act_caseload = self._action(tr("&Caseload"), self.show_caseload, "Ctrl+1",
                                          tr("Back to the caseload"))
@@ -155,6 +191,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.exports.fhir_import)
         file_menu.addSeparator()
         file_menu.addAction(self.act_identity)
+        file_menu.addAction(self.act_lock)
+        file_menu.addAction(self.act_sign_out)
         file_menu.addSeparator()
         file_menu.addAction(self.act_close_tab)
         file_menu.addAction(self.act_quit)
@@ -180,9 +218,14 @@ class MainWindow(QMainWindow):
         spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
                              spacer.sizePolicy().verticalPolicy())
         tools.addWidget(spacer)
+        self.identity_menu = QMenu(self)
+        self.identity_menu.addAction(self.act_lock)
+        self.identity_menu.addAction(self.act_sign_out)
         self.identity_button = QToolButton()
-        self.identity_button.setDefaultAction(self.act_identity)
-        self.identity_button.setAccessibleName(tr("Who you are"))
+        self.identity_button.setText(tr("Not signed in"))
+        self.identity_button.setMenu(self.identity_menu)
+        self.identity_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.identity_button.setAccessibleName(tr("Who is signed in"))
         tools.addWidget(self.identity_button)
         self._update_enabled()
 
@@ -198,18 +241,23 @@ class MainWindow(QMainWindow):
             w.hide()
 
     def _update_enabled(self) -> None:
-        has_store = self.store is not None
-        for act in (self.act_identity, self.act_caseload, self.act_dashboard,
-                    self.act_budgets, self.act_refresh):
-            act.setEnabled(has_store)
+        signed_in = self.store is not None and self.account is not None
+        for act in (self.act_caseload, self.act_dashboard, self.act_budgets,
+                    self.act_refresh, self.act_lock, self.act_sign_out):
+            act.setEnabled(signed_in)
+        self.identity_button.setEnabled(signed_in)
         self.act_conference.setEnabled(self.current_workspace() is not None)
         self.act_close_tab.setEnabled(self.current_workspace() is not None)
         self.exports.update_enabled()
-        if self.actor is not None:
-            self.act_identity.setText(self.tr("You are %s") % self.actor.name)
-            self.identity_button.setToolTip(describe(self.actor, self.actor_agency))
+        if self.account is not None:
+            text = self.tr("Signed in as %s") % self.signed_in_name()
+            self.act_identity.setText(text)
+            self.identity_button.setText(text)
+            self.identity_button.setToolTip(self.signed_in_description())
         else:
-            self.act_identity.setText(self.tr("&Who am I…"))
+            self.act_identity.setText(self.tr("Not signed in"))
+            self.identity_button.setText(self.tr("Not signed in"))
+            self.identity_button.setToolTip("")
 
     # -- stores ------------------------------------------------------------------------
 
@@ -261,9 +309,55 @@ class MainWindow(QMainWindow):
             return False
         self.close_store()
         self.store = store
+        store.reads_only = READS_ONLY  # the window reads; sign-ins and edits write elsewhere
+        self.setWindowTitle(self.tr("CarePlan — %s") % Path(text).name)
         self.health.watch(store, damage)
-        self.edits.start(store)
         self.settings.add_recent_store(text)
+        self._show_sign_in()
+        self.pages.setCurrentWidget(self.body)
+        self._update_enabled()
+        return True
+
+    def _show_sign_in(self) -> None:
+        """The open store's sign-in screen, with the user name given on the command line,
+        else the last one signed in to this store with."""
+        assert self.store is not None
+        name = self.user or self.settings.last_user(self.store.store_id) or ""
+        page = SignInPage(self.store, self.now, username=name)
+        page.signed_in.connect(self.complete_sign_in)
+        self.sign_in_page = page
+        self.stage.addWidget(page)
+        self.stage.setCurrentWidget(page)
+        page.credentials.focus_first_empty()
+
+    def _drop_sign_in(self) -> None:
+        page, self.sign_in_page = self.sign_in_page, None
+        if page is not None:
+            page.credentials.clear()
+            self.stage.removeWidget(page)
+            page.deleteLater()
+
+    def complete_sign_in(self, account: Account) -> None:
+        """``account`` signed in to the open store (through careplan.store.accounts): its
+        professional becomes the actor, and the caseload, the writer and the session lock
+        start. An administrator's account that belongs to no professional reads
+        everything and changes nothing (every edit asks for a professional)."""
+        store = self.store
+        assert store is not None, "no store is open to sign in to"
+        if self.account is not None:
+            return
+        self.account = account
+        self.actor = self.actor_agency = None
+        if account.professional_id is not None:
+            try:
+                self.actor = get(store, Professional, account.professional_id)
+                self.actor_agency = get(store, Agency, self.actor.agency_id)
+            except NotFoundError:
+                log.warning("The account %s names a professional the store does not have",
+                            account.username)
+        self._drop_sign_in()
+        self.settings.remember_user(store.store_id, account.username)
+        self.edits.start(store)
         self.model = CaseloadModel(store, self.today(), self)
         self.caseload = CaseloadPanel(self.model)
         self.caseload.open_person.connect(self.open_person)
@@ -272,19 +366,21 @@ class MainWindow(QMainWindow):
             self.caseload.table.horizontalHeader().restoreState(QByteArray(header_state))
         self.tabs.insertTab(0, self.caseload, self.tr("Caseload"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
-        self.setCentralWidget(self.body)
+        self.stage.setCurrentWidget(self.tabs)
         self.model.set_query(q.CaseloadQuery())
-        self._restore_identity()
-        self.setWindowTitle(self.tr("CarePlan — %s") % Path(text).name)
-        self.statusBar().showMessage(self.tr("Opened %s") % text, 5000)
+        self.caseload.set_actor(self.actor.id if self.actor else None,
+                                self.actor.agency_id if self.actor else None)
+        self.statusBar().showMessage(self.tr("Signed in to %s as %s")
+                                     % (store.path, self.signed_in_name()), 5000)
         self._update_enabled()
-        self.store_opened.emit(text)
+        self.lock.start(account)
+        self.signed_in.emit(account)
+        self.store_opened.emit(store.path)
         self.caseload.search.setFocus()
         # Work the first paint does not need waits until the window is on screen: the
         # flags worker would otherwise take the interpreter's lock from the painting, and
         # the workspace is imported so the first person opened does not wait for it.
         QTimer.singleShot(AFTER_FIRST_PAINT_MS, self, lambda s=store: self._after_open(s))
-        return True
 
     def _after_open(self, store: Store) -> None:
         if self.store is not store:  # another store was opened meanwhile
@@ -293,9 +389,14 @@ class MainWindow(QMainWindow):
         _import_workspace()
 
     def close_store(self) -> None:
+        """Close the open store: what is on its way is saved first; whoever was signed in
+        is signed out."""
+        self.lock.stop()
         self.edits.stop()  # saves on their way finish first
         self.health.stop()
         self.cancel_jobs()
+        self._drop_sign_in()
+        sign_in_pool().waitForDone(30_000)  # a sign-in under way has its own connection
         if self.caseload is not None:
             self.settings.set(keys.CASELOAD_HEADER,
                               bytes(self.caseload.table.horizontalHeader().saveState().data()))
@@ -307,46 +408,46 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             self.store.close()
         self.store = self.model = self.caseload = self.directory = None
-        self.actor = self.actor_agency = None
+        self.account = self.actor = self.actor_agency = None
         self.flags, self.flags_error = {}, None
-
-    # -- who you are ------------------------------------------------------------------------
-
-    def _restore_identity(self) -> None:
-        assert self.store is not None
-        remembered = self.settings.identity(self.store.store_id)
-        if remembered and self.set_actor(remembered):
-            return
-        if self.ask_identity:
-            QTimer.singleShot(0, self, self.choose_identity)
-
-    def set_actor(self, professional_id: str) -> bool:
-        """Act as this professional from now on; False if the store has none such."""
-        assert self.store is not None
-        try:
-            self.actor = get(self.store, Professional, professional_id)
-            self.actor_agency = get(self.store, Agency, self.actor.agency_id)
-        except NotFoundError:
-            return False
-        self.settings.remember_identity(self.store.store_id, self.actor.id)
-        if self.caseload is not None:
-            self.caseload.set_actor(self.actor.id, self.actor.agency_id)
-        for ws in self.workspaces():
-            ws.set_actor(self.actor)
+        self.pages.setCurrentWidget(self.empty)
         self._update_enabled()
-        return True
 
-    def choose_identity(self) -> None:
-        if self.store is None:
-            return
-        dialog = ChooseProfessionalDialog(self.store, self.actor.id if self.actor else None,
-                                          self)
-        if dialog.list.model().rowCount() == 0:
-            QMessageBox.information(self, self.tr("No professionals yet"), self.tr(
-                "This store has no professionals yet, so you can read it but not change it."))
-            return
-        if dialog.exec() and dialog.chosen_id():
-            self.set_actor(str(dialog.chosen_id()))
+    # -- who is signed in --------------------------------------------------------------------
+
+    def signed_in_name(self) -> str:
+        """Who is signed in, as the window names them: the professional's name, else the
+        account's user name."""
+        if self.actor is not None:
+            return self.actor.name
+        return self.account.username if self.account is not None else ""
+
+    def signed_in_description(self) -> str:
+        account = self.account
+        if account is None:
+            return ""
+        if self.actor is not None:
+            return self.tr("%s (user name %s, %s)") % (
+                describe(self.actor, self.actor_agency), account.username, account.role.value)
+        if account.role is AccountRole.ADMINISTRATOR:
+            return self.tr("%s, the store's administrator: this account belongs to no "
+                           "professional, so it reads the store and changes nothing in it"
+                           ) % account.username
+        return account.username
+
+    def sign_out(self, _checked: bool = False, *, confirm: bool = True) -> bool:
+        """Close the store (saving what is on its way) and show its sign-in screen again,
+        for the next person. ``confirm``: ask open persons whether to close (not from the
+        lock, where the signed-in person is not at the keyboard)."""
+        if self.store is None or self.account is None:
+            return False
+        if confirm and not self.close_all_persons():
+            return False
+        path = self.store.path
+        self.close_store()
+        self.open_store(path)
+        self.statusBar().showMessage(self.tr("Signed out."), 5000)
+        return True
 
     # -- flags (background) -----------------------------------------------------------------
 
@@ -469,8 +570,11 @@ class MainWindow(QMainWindow):
         return self.directory
 
     def actor_id(self) -> str:
-        """Who is editing, as the audit log records them."""
-        return self.actor.id if self.actor else "unknown"
+        """Who is editing, as the audit log records them: the professional signed in, else
+        the account (an administrator's that belongs to no professional)."""
+        if self.actor is not None:
+            return self.actor.id
+        return self.account.actor if self.account is not None else "unknown"
 
     def _tab_changed(self, index: int) -> None:
         ws = self.current_workspace()
@@ -504,7 +608,7 @@ class MainWindow(QMainWindow):
     def show_dashboard(self) -> None:
         from careplan.ui.dashboard import Dashboard
 
-        if self.store is None:
+        if self.store is None or self.account is None:
             return
         for i in range(self.tabs.count()):
             if isinstance(self.tabs.widget(i), Dashboard):
@@ -518,7 +622,7 @@ class MainWindow(QMainWindow):
     def show_budgets(self) -> None:
         from careplan.ui.budgets import BudgetsView
 
-        if self.store is None:
+        if self.store is None or self.account is None:
             return
         for i in range(self.tabs.count()):
             if isinstance(self.tabs.widget(i), BudgetsView):

@@ -30,8 +30,12 @@ class Key(Generic[T]):
 
 #: Store file paths, most recent first.
 RECENT_STORES: Key[list[str]] = Key("stores/recent", list, [])
-#: Which professional the user is, per store id, as JSON ``{store_id: professional_id}``.
-IDENTITIES: Key[str] = Key("identity/by_store", str, "{}")
+#: The user name last signed in with, per store id, as JSON ``{store_id: user name}``
+#: (the sign-in screen fills it in; never a password).
+LAST_USERS: Key[str] = Key("sign_in/last_user_by_store", str, "{}")
+#: Seconds without input (keyboard, mouse, touch) before the session locks: the windows
+#: are covered and the password is asked again. 0 or less means the default.
+LOCK_AFTER_SECONDS: Key[int] = Key("session/lock_after_seconds", int, 600)
 WINDOW_GEOMETRY: Key[bytes] = Key("window/geometry", bytes, b"")
 WINDOW_STATE: Key[bytes] = Key("window/state", bytes, b"")
 CASELOAD_HEADER: Key[bytes] = Key("caseload/header", bytes, b"")
@@ -41,7 +45,7 @@ CONFERENCE_POINT_SIZE: Key[int] = Key("conference/point_size", int, 20)
 EXPORT_FOLDER: Key[str] = Key("export/folder", str, "")
 
 ALL_KEYS: tuple[Key[Any], ...] = (
-    RECENT_STORES, IDENTITIES, WINDOW_GEOMETRY, WINDOW_STATE, CASELOAD_HEADER,
+    RECENT_STORES, LAST_USERS, LOCK_AFTER_SECONDS, WINDOW_GEOMETRY, WINDOW_STATE, CASELOAD_HEADER,
     CONFERENCE_POINT_SIZE, EXPORT_FOLDER,
 )
 
@@ -82,16 +86,23 @@ class Settings:
     def remove_recent_store(self, path: str) -> None:
         self.set(RECENT_STORES, [p for p in self.recent_stores() if p != path])
 
-    def identity(self, store_id: str) -> str | None:
-        return _identities(self.get(IDENTITIES)).get(store_id)
+    def last_user(self, store_id: str) -> str | None:
+        """The user name last signed in to this store with, if any."""
+        return _by_store(self.get(LAST_USERS)).get(store_id)
 
-    def remember_identity(self, store_id: str, professional_id: str) -> None:
-        ids = _identities(self.get(IDENTITIES))
-        ids[store_id] = professional_id
-        self.set(IDENTITIES, json.dumps(ids, sort_keys=True))
+    def remember_user(self, store_id: str, username: str) -> None:
+        names = _by_store(self.get(LAST_USERS))
+        names[store_id] = username
+        self.set(LAST_USERS, json.dumps(names, sort_keys=True))
+
+    def lock_after_seconds(self) -> int:
+        """How long the session may go without input before it locks (see
+        :data:`LOCK_AFTER_SECONDS`)."""
+        seconds = self.get(LOCK_AFTER_SECONDS)
+        return seconds if seconds > 0 else LOCK_AFTER_SECONDS.default
 
 
-def _identities(text: str) -> dict[str, str]:
+def _by_store(text: str) -> dict[str, str]:
     try:
         value = json.loads(text)
     except ValueError:
