@@ -7,11 +7,12 @@ as a user starts it, on the day TODAY (the demo store's own day, not this machin
 store opened long after its day has every review overdue and every person flagged).
 The QApplication is made first (by the app's own ``application()``, which the app then
 reuses) only to queue the report on its event loop: it runs once the window is shown
-and the store is open, and paints the whole window before reporting.
-``python -m bench.app_probe use DB TODAY PERSON``: the same, then waits for the flags of the
-caseload, scrolls and sorts the caseload and opens PERSON, and reports the peak memory.
-``python -m bench.app_probe remember DB PROFESSIONAL STORE_ID``: remember who the user
-is for this store in the settings (as after a first start), so no dialog asks.
+with the store open on its sign-in screen, and paints the whole window before reporting.
+``python -m bench.app_probe use DB TODAY PERSON``: the same, then signs in on that screen
+(the demo's administrator, the demo's password, Enter), waits for the caseload and its
+flags, scrolls and sorts the caseload and opens PERSON, and reports the peak memory.
+``python -m bench.app_probe remember DB USERNAME STORE_ID``: remember the user name last
+signed in to this store with in the settings (as after a first start).
 
 Nothing but the standard library is imported before the app's own imports.
 """
@@ -83,8 +84,23 @@ def _wait(condition: Any, timeout: float = 300) -> None:
         time.sleep(0.005)
 
 
+def _sign_in(window: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from careplan.demo.published import ADMIN, DEMO_PASSWORD
+
+    form = window.sign_in_page.credentials
+    if not form.user.text():  # remembered from an earlier start, as a user's would be
+        form.user.setText(ADMIN)
+    form.password.setText(DEMO_PASSWORD)
+    QTest.keyClick(form.password, Qt.Key.Key_Return)
+    _wait(lambda: window.caseload is not None)
+
+
 def _use(window: Any, person_id: str) -> None:
     """What a manager does first with a big store: flags, scrolling, sorting, a person."""
+    _sign_in(window)
     _wait(lambda: not window.jobs)  # the flags of the whole caseload
     table = window.caseload.table
     bar = table.verticalScrollBar()
@@ -110,14 +126,14 @@ def app(db: str, today: str, person_id: str | None = None) -> int:
     qapp = ui_app.application()
     run, day = ui_app.run, date.fromisoformat(today)
 
-    def run_on_day(path: Any, today: Any = None, actor: str | None = None) -> int:
-        return run(path, today=lambda: day, actor=actor)
+    def run_on_day(path: Any, today: Any = None, user: str | None = None) -> int:
+        return run(path, today=lambda: day, user=user)
 
     ui_app.run = run_on_day  # type: ignore[assignment]
 
     def shown() -> None:
         window = _main_window()
-        _wait(lambda: window.caseload is not None)  # should the store be opened later
+        _wait(lambda: window.sign_in_page is not None)  # should the store be opened later
         _painted(window)
         if person_id is None:
             _report()
@@ -132,12 +148,12 @@ def app(db: str, today: str, person_id: str | None = None) -> int:
     return main(["--db", db])
 
 
-def remember(db: str, professional_id: str, store_id: str) -> int:
+def remember(db: str, username: str, store_id: str) -> int:
     from careplan.ui.settings import Settings
 
     del db  # named on the command line for the reader only
     settings = Settings()
-    settings.remember_identity(store_id, professional_id)
+    settings.remember_user(store_id, username)
     settings.sync()
     _report()
     return 0

@@ -19,7 +19,9 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
 from careplan.demo.build import build_demo
+from careplan.demo.published import DEMO_PASSWORD
 from careplan.models import Professional
+from careplan.models.accounts import Account
 from careplan.models.enums import Role
 from careplan.store import Store, find
 from careplan.ui.app import application
@@ -75,13 +77,24 @@ def main() -> int:
         build_demo(store, persons=200, seed=1, today=TODAY)
         coordinator = next(p for p in find(store, Professional, order_by="name")
                            if p.role is Role.SOCIAL_WORKER)
+        username = find(store, Account, professional_id=coordinator.id)[0].username
         store.close()
         settings = Settings(QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(settings, today=lambda: TODAY, ask_identity=False)
+        window = MainWindow(settings, today=lambda: TODAY)
         window.resize(*SIZE)
         window.show()
         window.open_store(path)
-        window.set_actor(coordinator.id)
+        # Signed in on the sign-in screen, as the coordinator, with the demo's password.
+        assert window.sign_in_page is not None
+        form = window.sign_in_page.credentials
+        form.user.setText(username)
+        form.password.setText(DEMO_PASSWORD)
+        form.password.setFocus()
+        window.sign_in_page.where.hide()  # the temporary folder's path
+        shoot(app, window, "sign-in")
+        form.go()
+        settle(app, lambda: window.account is not None, 30)
+        assert window.account is not None, form.message.text()
         settle(app, lambda: bool(window.flags), 30)
         assert window.caseload is not None
         from PySide6.QtCore import Qt

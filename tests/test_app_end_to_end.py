@@ -2,11 +2,12 @@
 killed; every save it confirmed is there afterwards.
 
 The app runs in a process of its own (tests/app_driver.py: ``careplan --db --user``,
-signed in on its sign-in screen, with a window that takes orders on stdin), offscreen, with all its connections: the window's,
-the damage check's, the flags worker's, the caseload's, the automatic backup's. Beside
-it, ``careplan flags`` and ``careplan info`` open and close the store, as a manager's
-script would. Before the store stopped opening plain file handles on itself, those
-commands deleted the app's WAL and the saves below were lost at the kill.
+signed in on its sign-in screen, with a window that takes orders on stdin), offscreen,
+with all its connections: the window's, the damage check's, the flags worker's, the
+caseload's, the automatic backup's. Beside it, ``careplan flags`` and ``careplan info``
+open and close the store, as a manager's script would. Before the store stopped opening
+plain file handles on itself, those commands deleted the app's WAL and the saves below
+were lost at the kill.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QToolTip,
@@ -93,26 +92,24 @@ class UnlockDialog(QDialog):
         self.setWindowTitle(tr("CarePlan is locked"))
         self.setWindowModality(Qt.WindowModality.ApplicationModal)
         self.setMinimumWidth(440)
-        intro = QLabel(tr("CarePlan was locked after a while without use. %s, type your "
-                          "password to carry on where you left off; nothing you typed is "
-                          "lost.") % who)
+        intro = QLabel(tr("CarePlan is locked and hides what was on screen. Signed in as "
+                          "%s: type your password to carry on where you left off; nothing "
+                          "typed is lost.\n\nSomeone else? Sign out: the store closes, "
+                          "without what is typed in open forms, so that you can sign in.")
+                       % who)
         intro.setWordWrap(True)
         self.credentials = Credentials(path, now, gate, username=account.username,
-                                       fixed_user=True)
+                                       fixed_user=True, action=tr("Unlock"))
         self.sign_out = QPushButton(tr("Sign &out"))
         self.sign_out.setAutoDefault(False)
         self.sign_out.setToolTip(tr("Save what is on its way, close the store and let "
                                     "someone else sign in (what is typed in open forms is "
                                     "not saved)"))
         self.sign_out.clicked.connect(self.sign_out_requested)
-        row = QHBoxLayout()
-        row.addWidget(self.sign_out)
-        row.addStretch(1)
+        self.credentials.buttons.insertWidget(0, self.sign_out)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.credentials)
-        layout.addLayout(row)
-        self.credentials.submit.setText(tr("Unlock"))
 
     def reject(self) -> None:
         """Escape does not unlock: only the password, or signing out."""
@@ -230,8 +227,7 @@ class SessionLock(QObject):
         dialog = self.dialog
         if dialog is None:
             return
-        dialog.show()
-        dialog.raise_()
+        dialog.show()  # a window shown is on top (raise() is not supported everywhere)
         dialog.activateWindow()
         dialog.credentials.focus_first_empty()
 

@@ -171,9 +171,12 @@ class Credentials(QWidget):
 
     def __init__(self, path: str, now: Callable[[], datetime | None],
                  gate: Health | None, *, username: str = "", fixed_user: bool = False,
-                 first: bool = False, parent: QWidget | None = None) -> None:
+                 first: bool = False, action: str = "", parent: QWidget | None = None
+                 ) -> None:
         super().__init__(parent)
         self.path = path
+        #: The button's text for a sign-in ("Sign in" unless told).
+        self.action = action or self.tr("Sign in")
         self.now = now
         self.gate = gate
         self.fixed_user = fixed_user
@@ -217,7 +220,7 @@ class Credentials(QWidget):
         self.form.addRow(tr("&Password:"), self.password)
         self.form.addRow(tr("&New password:"), self.new_password)
         self.form.addRow(tr("New password &again:"), self.repeat)
-        buttons = QHBoxLayout()
+        self.buttons = buttons = QHBoxLayout()
         buttons.addWidget(self.back)
         buttons.addStretch(1)
         buttons.addWidget(self.submit)
@@ -255,7 +258,7 @@ class Credentials(QWidget):
             self.submit.setText(tr("Create and sign in"))
         else:
             self.intro.setText("")
-            self.submit.setText(tr("Sign in"))
+            self.submit.setText(self.action)
         self.intro.setVisible(bool(self.intro.text()))
         self.focus_first_empty()
 
@@ -398,7 +401,7 @@ class SignInPage(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         title.setFont(font)
-        where = QLabel(store.path)
+        self.where = where = QLabel(store.path)
         where.setStyleSheet("color: palette(placeholder-text)")
         where.setWordWrap(True)
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -447,8 +450,9 @@ class SignInPage(QWidget):
         example = (tr(", for example %s") % tr(" or ").join(examples)) if examples else ""
         self.demo.setText(tr(
             "This is a demo store, with made-up people. Sign in as %s (the administrator) or "
-            "as any demo professional by first.last%s. Every demo account's password is %s; "
-            "it is published, so never keep real records here.")
+            "as any demo professional by first.last%s; type part of a name to see the user "
+            "names. Every demo account's password is %s: it is published, so never keep real "
+            "records here.")
             % (ADMIN, example, demo.password))
         self.demo.show()
         completer = QCompleter(QStringListModel(list(demo.usernames), self), self)
