@@ -84,6 +84,11 @@ def _unlock(qtbot: Any, win: MainWindow, password: str) -> str:
     return "" if not win.lock.locked else form.message.text()
 
 
+def _nudge(qtbot: Any, widget: QWidget) -> None:
+    """A key press, as someone at the keyboard makes (a click() in code is no input)."""
+    qtbot.keyClick(widget, Qt.Key.Key_Shift)
+
+
 def _in_form(fill: Callable[[RecordForm], None]) -> None:
     when_modal(fill)  # type: ignore[arg-type]
 
@@ -115,6 +120,7 @@ def test_idle_locks_every_window_and_an_open_form_keeps_its_text(
         form.check()  # saves what was typed before the lock
 
     _in_form(fill)
+    _nudge(qtbot, ws)
     ws.plan_tab.add_need.click()
     assert seen["covered"] == (True, True)
     assert seen["titles"] == (LOCKED_TITLE, LOCKED_TITLE)
@@ -192,6 +198,7 @@ def test_sign_out_from_the_lock_closes_the_store_and_its_forms(
         qtbot.mouseClick(_dialog(win).sign_out, Qt.MouseButton.LeftButton)
 
     _in_form(fill)
+    _nudge(qtbot, ws)
     ws.plan_tab.add_need.click()  # returns once the form was closed by the sign-out
     qtbot.waitUntil(lambda: win.account is None, timeout=WAIT_MS)
     assert win.sign_in_page is not None and win.sign_in_page.credentials.user.text() == \
