@@ -126,6 +126,10 @@ def test_each_refusal_is_one_sentence_on_screen_and_recorded(
     assert _try(qtbot, win, "nina.clarke", PASSWORD) == DEACTIVATED
     assert _try(qtbot, win, "sam.okafor", "") == "Type your password."
     assert win.account is None and win.model is None
+    field = _form(win).password  # nor is the password kept as a step to undo
+    field.setEchoMode(field.EchoMode.Normal)
+    field.undo()
+    assert field.text() == ""
     assert _attempts(path)[-3:] == [("sam.okafor", "wrong password"),
                                     ("nobody.here", "unknown user"),
                                     ("nina.clarke", "deactivated")]

@@ -152,6 +152,12 @@ def attempt(path: str, username: str, password: str, now: datetime | None,
     return Attempt(account=account, outcome=SignInOutcome.SIGNED_IN)
 
 
+def _wipe(field: QLineEdit) -> None:
+    """Empty a password field. ``setText`` also empties its undo history, where ``clear``
+    would keep the text as a step to undo."""
+    field.setText("")
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return f"{text[:1].upper()}{text[1:].rstrip('.')}."
@@ -285,7 +291,7 @@ class Credentials(QWidget):
     def _forget(self) -> None:
         self._old = None
         for field in (self.password, self.new_password, self.repeat):
-            field.clear()
+            _wipe(field)
 
     def clear(self) -> None:
         """Forget every password typed (the lock, a store closing)."""
@@ -308,7 +314,7 @@ class Credentials(QWidget):
         password, new = "", None
         if self.step is Step.SIGN_IN:
             password = self.password.text()
-            self.password.clear()
+            _wipe(self.password)
             if not password and self.user.hasFocus():  # Enter after the user name
                 self.message.clear()
                 self.password.setFocus()
@@ -319,8 +325,8 @@ class Credentials(QWidget):
                 return
         else:
             new, again = self.new_password.text(), self.repeat.text()
-            self.new_password.clear()
-            self.repeat.clear()
+            _wipe(self.new_password)
+            _wipe(self.repeat)
             if not new:
                 self.say(tr("Type the new password, then the same again."))
                 self.new_password.setFocus()
