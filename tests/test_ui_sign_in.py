@@ -31,6 +31,7 @@ from careplan.store import Store, accounts
 from careplan.ui import settings as keys
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.sign_in import Credentials, Step
+from careplan.ui.workers import Job
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 DEACTIVATED = refusal(SignInOutcome.DEACTIVATED)
@@ -130,6 +131,8 @@ def test_each_refusal_is_one_sentence_on_screen_and_recorded(
     field.setEchoMode(field.EchoMode.Normal)
     field.undo()
     assert field.text() == ""
+    # nor by a finished attempt's job, whose connection was given the password
+    qtbot.waitUntil(lambda: not _form(win).findChildren(Job), timeout=5_000)
     assert _attempts(path)[-3:] == [("sam.okafor", "wrong password"),
                                     ("nobody.here", "unknown user"),
                                     ("nina.clarke", "deactivated")]

@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
     #: The store's path, once someone signed in to it and its caseload is shown.
     store_opened = Signal(str)
     flags_loaded = Signal()
-    #: The account signed in (after the sign-in screen, or after a lock).
+    #: The account signed in on the sign-in screen (not emitted again by an unlock).
     signed_in = Signal(object)
 
     def __init__(self, settings: Settings, today: Callable[[], date] = date.today,

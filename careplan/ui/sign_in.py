@@ -358,9 +358,16 @@ class Credentials(QWidget):
             self.message.setStyleSheet("")
             self.message.setText(self.tr("Signing in…"))
 
-    def _answered(self, result: Attempt, password: str) -> None:
-        self._job = None
+    def _done_with_job(self) -> None:
+        """The attempt is over: its job goes, and with it the one reference to the
+        password it was given (the connection below holds it)."""
+        job, self._job = self._job, None
+        if job is not None:
+            job.deleteLater()
         self._set_busy(False)
+
+    def _answered(self, result: Attempt, password: str) -> None:
+        self._done_with_job()
         if result.account is not None:
             self._forget()
             self.message.clear()
@@ -380,8 +387,7 @@ class Credentials(QWidget):
         self.focus_first_empty()
 
     def _failed(self, message: str) -> None:
-        self._job = None
-        self._set_busy(False)
+        self._done_with_job()
         self._forget()
         if self.step is Step.CHANGE:
             self.show_step(Step.SIGN_IN)
