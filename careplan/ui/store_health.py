@@ -86,8 +86,8 @@ class DamageBanner(QFrame):
     def show_damage(self, store_path: str, sentence: str, good: backup.Backup | None, *,
                     searching: bool = False) -> None:
         lines = [self.tr("%s.") % sentence.rstrip("."),
-                 self.tr("It is open read-only: you can read and print, but nothing can be "
-                         "saved to it.")]
+                 self.tr("It is open read-only: nothing can be saved to it, and nobody "
+                         "can sign in to it (a sign-in is recorded in the store).")]
         self._backup = good.path if good is not None else None
         if good is not None:
             taken = good.taken_at.astimezone().strftime("%d %b %Y %H:%M")
