@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from careplan import __version__
+from careplan.commands import logs
 from careplan.commands.errors import UserError
 
 log = logging.getLogger("careplan")
@@ -134,7 +135,7 @@ def refuse_blank(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.install()
     args = _app_only(argv)
     if args is None:
         args = build_parser().parse_args(argv)
@@ -165,8 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from careplan.commands import paths
 
         log_file = paths.log_file()
-        logging.getLogger("careplan").addHandler(logging.FileHandler(log_file))
-        log.exception("Unexpected error running %s", " ".join(sys.argv))
+        logging.getLogger("careplan").addHandler(logs.file_handler(str(log_file)))
+        log.exception("Unexpected error running %s",
+                      logs.command_shape(argv if argv is not None else sys.argv[1:]))
         sys.stderr.write(
             f"careplan: an unexpected error occurred (a bug); details were logged to {log_file}.\n"
         )

@@ -391,7 +391,8 @@ class Credentials(QWidget):
         self._forget()
         if self.step is Step.CHANGE:
             self.show_step(Step.SIGN_IN)
-        log.error("A sign-in failed unexpectedly: %s", message)
+        # The worker logged its traceback; its message is not logged (it may hold data).
+        log.error("A sign-in failed unexpectedly")
         self.say(self.tr("The sign-in failed unexpectedly (it was logged); try again."))
 
 
