@@ -3,7 +3,9 @@
 ui -> export -> store -> models, with the demo (careplan/demo: the generator and its
 writers) above the store and below the commands and ui, and careplan/resources (the
 data files shipped in the package and their readers) importing nothing else of CarePlan.
-careplan/models reads no files: it is given parsed data.
+careplan/models reads no files: it is given parsed data. careplan/clock.py is the one
+place that reads the day from the clock (the date in Europe/London); models never read
+the clock at all: they are given ``today``.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ FORBIDDEN: dict[str, set[str]] = {
 #: store -> models; the demo above the store, beside export, below ui; commands on top
 #: of them all), and for resources every other layer.
 ABOVE: dict[str, set[str]] = {
-    "models": {"resources", "store", "demo", "export", "ui", "commands", "cli"},
-    "resources": {"models", "store", "demo", "export", "ui", "commands", "cli"},
+    "models": {"resources", "store", "demo", "export", "ui", "commands", "cli", "clock"},
+    "resources": {"models", "store", "demo", "export", "ui", "commands", "cli", "clock"},
     "store": {"demo", "export", "ui", "commands", "cli"},
     "demo": {"export", "ui", "commands", "cli"},
     "export": {"demo", "ui", "commands", "cli"},
@@ -173,3 +175,66 @@ def test_the_store_uses_sqlite3_without_sqlite_utils() -> None:
     importers = [str(path.relative_to(PACKAGE.parent)) for path in sorted(PACKAGE.rglob("*.py"))
                  if "sqlite_utils" in imported_roots(path)]
     assert (declared, importers) == ([], [])
+
+
+# -- the clock ------------------------------------------------------------------------
+
+#: Reads of the machine's own day or wall-clock time, which is the wrong day in England
+#: between 00:00 and 01:00 British Summer Time on a machine set to UTC.
+_MACHINE_DAY = {("date", "today"), ("datetime", "today"), ("datetime", "utcnow")}
+
+#: Modules that still read the machine's day, each named here until it asks
+#: careplan.clock (a test below fails once one no longer needs its place).
+MACHINE_DAY_LEFT = {
+    # Person.validate refuses a birth date after the machine's date: a sanity check in the
+    # models, which cannot ask careplan.clock; it belongs where records are written.
+    "careplan/models/people.py",
+    # The desktop app's window and workspace tabs take today from careplan.clock through
+    # ``careplan`` (commands/gui.py); these defaults and placeholders remain.
+    "careplan/ui/app.py",
+    "careplan/ui/mainwindow.py",
+    "careplan/ui/workspace/__init__.py",
+    "careplan/ui/workspace/chain_view.py",
+    "careplan/ui/workspace/dialogs.py",
+    "careplan/ui/workspace/transitions_tab.py",
+}
+
+
+def clock_reads(path: Path) -> list[str]:
+    """``line: date.today`` for every use of the machine's day in ``path``: ``date.today``,
+    ``datetime.today`` and ``datetime.utcnow`` (called or passed as a function), and
+    ``datetime.now()`` with no zone."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            pair = (node.value.id, node.attr)
+            if pair in _MACHINE_DAY:
+                found.append(f"{node.lineno}: {'.'.join(pair)}")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and isinstance(node.func.value, ast.Name) and node.func.value.id == "datetime"
+              and node.func.attr == "now" and not node.args and not node.keywords):
+            found.append(f"{node.lineno}: datetime.now()")
+    return found
+
+
+def test_clock_reads_sees_calls_references_and_zoneless_now(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f(today=date.today):\n    return date.today(), datetime.now(), "
+                      "datetime.now(UTC), datetime.utcnow()\n", encoding="utf-8")
+    assert sorted(clock_reads(sample)) == ["1: date.today", "2: date.today",
+                                           "2: datetime.now()", "2: datetime.utcnow"]
+
+
+def test_only_the_clock_module_reads_the_day() -> None:
+    """Today is the date in England (careplan.clock), never the machine's date."""
+    reads = {str(path.relative_to(PACKAGE.parent)): found
+             for path in sorted(PACKAGE.rglob("*.py")) if (found := clock_reads(path))}
+    breaches = [f"{name}:{line}" for name, found in reads.items() for line in found
+                if name not in MACHINE_DAY_LEFT]
+    assert not breaches, "; ".join(breaches)
+    assert set(reads) == MACHINE_DAY_LEFT, (
+        f"no longer reading the machine's day: {sorted(MACHINE_DAY_LEFT - set(reads))}")
+
+
+def test_the_clock_imports_nothing_of_careplan() -> None:
+    assert careplan_layers(PACKAGE / "clock.py") == set()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from careplan import clock
 from careplan.commands.errors import UserError as UserError  # re-exported for the commands
 from careplan.models import Professional, nhs
 from careplan.models import accounts as account_rules
@@ -26,13 +27,14 @@ LATEST_DATE = date(2199, 12, 31)
 
 
 def parse_date(text: str | None, option: str) -> date:
-    """A ``--today``-style option (YYYY-MM-DD); the real today when it is not given.
+    """A ``--today``-style option (YYYY-MM-DD); when it is not given, the real today in
+    England (Europe/London, :func:`careplan.clock.today`), whatever the machine's zone.
 
     Raises:
         UserError: the text is not a date, or is outside 1900 to 2199.
     """
     if text is None:
-        return date.today()
+        return clock.today()
     try:
         value = date.fromisoformat(text)
     except ValueError:

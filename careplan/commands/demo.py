@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from careplan import clock
 from careplan.commands.common import UserError, open_store, parse_date
 from careplan.demo.generator import MIN_PERSONS
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--persons: must be at least {MIN_PERSONS}, got {args.persons}.")
     if args.persons > MAX_PERSONS:
         raise UserError(f"--persons: must be at most {MAX_PERSONS:,}, got {args.persons:,}.")
-    latest = date.today() + timedelta(days=MAX_DAYS_AHEAD)
+    latest = clock.today() + timedelta(days=MAX_DAYS_AHEAD)
     if today > latest:
         raise UserError(f"--today: the demo can be built around a day up to "
                         f"{latest.isoformat()}, not {today.isoformat()} (its youngest people "

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
+from careplan import clock
 from careplan.commands.errors import UserError
 
 DEMO_PERSONS = 200
@@ -52,7 +52,7 @@ def ensure_default_store(path: Path) -> None:
         except ImportError:  # no demo generator in this build: start with an empty store
             return
         sys.stderr.write(f"careplan: first start, creating a demo store at {path}.\n")
-        demo.build_demo(store, persons=DEMO_PERSONS, seed=DEMO_SEED, today=date.today())
+        demo.build_demo(store, persons=DEMO_PERSONS, seed=DEMO_SEED, today=clock.today())
     finally:
         store.close()
 
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if not _platform_ok():
         raise _missing_libraries(RuntimeError("the xcb platform plugin could not be loaded"))
     _start_backup(path)
-    return app.run(path, user=getattr(args, "app_user", None))
+    return app.run(path, today=clock.today, user=getattr(args, "app_user", None))
 
 
 def _start_backup(path: Path) -> None:

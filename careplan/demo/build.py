@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
+from careplan import clock
 from careplan.demo import accounts as demo_accounts
 from careplan.demo.generator import Demo
 from careplan.models.base import uuid7
@@ -138,7 +139,7 @@ def build_demo(
             "and never replaces one (choose a new file name)"
         )
     try:
-        demo = Demo(persons, seed, today or date.today())
+        demo = Demo(persons, seed, today or clock.today())
     except ValueError as exc:
         raise InputError(str(exc)) from None
     if parallel is None:

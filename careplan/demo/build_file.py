@@ -30,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
+from careplan import clock
 from careplan.demo import build as demo_store
 from careplan.demo.generator import Demo
 from careplan.models import BY_TABLE
@@ -149,7 +150,7 @@ def build_demo_file(
     if path.exists():
         raise InputError(f"demo: {path} exists already; the demo makes a new store file")
     try:
-        demo = Demo(persons, seed, today or date.today())
+        demo = Demo(persons, seed, today or clock.today())
     except ValueError as exc:
         raise InputError(str(exc)) from None
     if parallel is None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from careplan import clock
 from careplan.export import outfile
 from careplan.export import pdf_common as pc
 from careplan.export.audit_data import Audit, audit
@@ -133,5 +134,5 @@ def audit_pdf(store: Store, out: str | Path, *, start: date, end: date, today: d
         *_summary(rec, a), *_qs188(a), *_gaps(a), *_disputes(a), *_handoff_table(rec, a),
     ]
     running = pc.Running("Handoff audit", f"{scope} · {period}", printed_by,
-                         printed_at or datetime.now())
+                         printed_at or clock.now())
     return pc.build(out, story, running)

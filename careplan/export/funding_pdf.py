@@ -8,6 +8,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from careplan import clock
 from careplan.export import pdf_common as pc
 from careplan.export.funding_data import FundingReport, share
 from careplan.models.costing import pounds, whole_pounds
@@ -130,5 +131,5 @@ def funding_pdf(r: FundingReport, out: str | Path, *, printed_by: str,
         *_personal(r),
     ]
     running = pc.Running("Neighbourhood funding report", f"{r.scope} · {r.period}", printed_by,
-                         printed_at or datetime.now())
+                         printed_at or clock.now())
     return pc.build(out, story, running)

@@ -8,6 +8,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from careplan import clock
 from careplan.export import outfile
 from careplan.export import pdf_common as pc
 from careplan.export.plan_pdf import current_plan, subject_line
@@ -68,5 +69,5 @@ def minutes_pdf(store: Store, conference_id: str, out: str | Path, *, printed_by
                                                    "case conference.", "body"))
     plan = current_plan(rec, person)
     running = pc.Running("Case conference minutes", subject_line(person, plan), printed_by,
-                         printed_at or datetime.now())
+                         printed_at or clock.now())
     return pc.build(out, story, running)

@@ -15,6 +15,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from careplan import clock
 from careplan.export import outfile
 from careplan.export import pdf_common as pc
 from careplan.export.flags import open_flags
@@ -261,5 +262,5 @@ def plan_pdf(store: Store, person_id: str, out: str | Path, *, printed_by: str,
                  *cost_summary(store, person.id, plan.id, today),
                  *_signoffs(rec, person, plan, today)]
     running = pc.Running("Joint care plan", subject_line(person, plan), printed_by,
-                         printed_at or datetime.now())
+                         printed_at or clock.now())
     return pc.build(out, story, running)
