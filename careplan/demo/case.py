@@ -28,6 +28,7 @@ from careplan.models.people import (
     Professional,
 )
 from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanSignOff
+from careplan.models.workdays import ENGLAND_AND_WALES
 from careplan.resources import condition_value_sets
 
 #: The demo's diagnoses as a record carries them: the SNOMED CT concept of each. Its care
@@ -72,12 +73,14 @@ def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
 
 
 def add_working_days(day: date, n: int) -> date:
-    """Weekend-skipping arithmetic, enough to place demo dates either side of a threshold."""
+    """``n`` working days after ``day`` (before it when ``n`` is negative), skipping
+    weekends and England and Wales bank holidays as the rules do (``WorkingDays``), so a
+    demo answer-by date is the one the rules would set."""
     step = 1 if n >= 0 else -1
     left = abs(n)
     while left:
         day += timedelta(days=step)
-        if day.weekday() < 5:
+        if ENGLAND_AND_WALES.is_working_day(day):
             left -= 1
     return day
 
@@ -143,7 +146,8 @@ class Case:
 
     def care_plan(self, created: date, *, status: PlanStatus = PlanStatus.ACTIVE,
                   version: int = 1, activated: date | None = None,
-                  review: date | None = None, closed: date | None = None) -> CarePlan:
+                  review: date | None = None, closed: date | None = None,
+                  reviewed: date | None = None) -> CarePlan:
         if status is not PlanStatus.DRAFT and activated is None:
             activated = created + timedelta(days=7)
         if review is None and activated is not None:
@@ -152,7 +156,8 @@ class Case:
                              plan_version=version, created_on=created,
                              activated_on=None if status is PlanStatus.DRAFT else activated,
                              review_date=review, closed_on=closed,
-                             version_since=activated if version > 1 else None)
+                             version_since=activated if version > 1 else None,
+                             reviewed_on=reviewed)
         self.items.append(self.plan)
         return self.plan
 

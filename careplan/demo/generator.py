@@ -255,16 +255,22 @@ class _Gen:
                   else PlanStatus.UNDER_REVIEW if roll < 0.98 else PlanStatus.CLOSED)
         created = since + timedelta(days=rng.randint(0, 30))
         activated = created + timedelta(days=rng.randint(3, 20))
-        # Reviews: 8 weeks after a new plan, then yearly; a few are overdue.
+        # Reviews: 8 weeks after a new plan, then yearly (each one done on its day, the
+        # next set a year on); a few are overdue.
         review = activated + timedelta(weeks=8)
+        reviewed = None
         while review < today:
-            review += timedelta(days=365)
+            reviewed, review = review, review + timedelta(days=365)
         if rng.random() < 0.03:
             review = today - timedelta(days=rng.randint(1, 60))
+            # Missed: a year after the last review, or the first review itself.
+            last = review - timedelta(days=365)
+            reviewed = last if last >= activated + timedelta(weeks=8) else None
         closed = today - timedelta(days=rng.randint(1, 30)) if status is PlanStatus.CLOSED else None
         version = 2 if rng.random() < 0.2 else 1
         c.care_plan(created, status=status, version=version, activated=activated,
-                    review=review, closed=max(closed, created) if closed else None)
+                    review=review, closed=max(closed, created) if closed else None,
+                    reviewed=reviewed if status is not PlanStatus.DRAFT else None)
         for d in domains:
             _, _, needs, words, actions = _DOMAINS[d]
             need = c.need(d, rng.choice(needs))

@@ -88,7 +88,8 @@ def turned_18(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
     c.member(w.pro("gp2", Role.GP), today - timedelta(days=3000))
     c.consents(today - timedelta(days=700), sw)
     c.condition("Cerebral palsy", today - timedelta(days=6000))
-    c.care_plan(today - timedelta(days=500), review=today + timedelta(days=100))
+    c.care_plan(today - timedelta(days=500), review=today + timedelta(days=100),
+                reviewed=today - timedelta(days=265))
     n = c.need(SC, "Personal care support each morning")
     c.outcome(n, "I want to get ready for work without my mum doing it.", None)
     c.action(n, "Agree adult social care package before children's package ends", sw,

@@ -27,3 +27,14 @@ def age_on(birth: date, today: date) -> int:
 def school_year_start(day: date) -> date:
     """1 September of the English school year (1 Sep - 31 Aug) containing ``day``."""
     return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole calendar months; a day the month lacks becomes its last
+    (31 January + 1 month = 28 or 29 February; 29 February + 12 months = 28 February),
+    so a deadline "within N months" never lands later than the month allows."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - date(year, month, 1)).days
+    return date(year, month, min(day.day, last))

@@ -133,9 +133,12 @@ class ReferralEventKind(StrEnum):
 
 
 class DeclineReason(StrEnum):
-    """Why a team declined; ``substance use`` feeds NICE QS188's audit measure."""
+    """Why a team declined. ``substance use`` (a mental health service refusing) and
+    ``severe mental illness`` (a substance misuse service refusing) are the refusals
+    NICE QS188 statement 2 rules out from age 14, and its process measures count."""
 
     SUBSTANCE_USE = "substance use"
+    SEVERE_MENTAL_ILLNESS = "severe mental illness"
     THRESHOLD_NOT_MET = "threshold not met"
     OTHER_TEAM = "other team should lead"
     OUT_OF_AREA = "out of area"

@@ -27,11 +27,18 @@ class HospitalStay(Entity):
         not_before(self.discharge_ready_on, self.admitted_on, "discharge_ready_on", "admitted_on")
         not_before(self.discharged_on, self.admitted_on, "discharged_on", "admitted_on")
 
+    def in_hospital_on(self, today: date) -> bool:
+        """Admitted by ``today`` and not discharged by then (a stay judged on a past day
+        was under way on it even if it has ended since)."""
+        return self.admitted_on <= today and (self.discharged_on is None
+                                              or self.discharged_on > today)
+
     def days_delayed(self, today: date) -> int:
-        """Days past the discharge ready date, up to discharge or ``today``."""
+        """Days past the discharge ready date, up to discharge or ``today``, whichever
+        came first."""
         if self.discharge_ready_on is None:
             return 0
-        end = self.discharged_on or today
+        end = today if self.discharged_on is None else min(self.discharged_on, today)
         return max(0, (end - self.discharge_ready_on).days)
 
 

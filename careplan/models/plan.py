@@ -32,6 +32,9 @@ class CarePlan(Entity):
     #: The day the version in force was issued (its agencies' 14 days to sign run from
     #: then); None while version 1 runs from ``activated_on``.
     version_since: date | None = None
+    #: The day the last review of the plan was completed (None: not reviewed since it
+    #: became active). The next review is due within 12 months of it at the latest.
+    reviewed_on: date | None = None
 
     def validate(self) -> None:
         if self.plan_version < 1:
@@ -39,6 +42,7 @@ class CarePlan(Entity):
         not_before(self.activated_on, self.created_on, "activated_on", "created_on")
         not_before(self.closed_on, self.created_on, "closed_on", "created_on")
         not_before(self.version_since, self.created_on, "version_since", "created_on")
+        not_before(self.reviewed_on, self.created_on, "reviewed_on", "created_on")
         if self.status is PlanStatus.CLOSED and self.closed_on is None:
             raise ValueError("closed on: is required when the plan is closed")
 

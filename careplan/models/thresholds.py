@@ -35,6 +35,8 @@ class Thresholds:
     transition_stop_age: int
     discharge_warning_days: int
     discharge_critical_days: int
+    discharge_no_ready_date_days: int
+    discharge_no_ready_date_critical_days: int
     referral_accept_working_days: int
     referral_escalation_working_days: int
     referral_substance_use_min_age: int
@@ -43,6 +45,7 @@ class Thresholds:
     action_critical_within_days: int
     review_first_review_weeks: int
     review_interval_months: int
+    review_critical_weeks: int
     signoff_days: int
     funding_dispute_working_days: int
     funding_critical_working_days: int
@@ -67,6 +70,13 @@ class Thresholds:
             raise ValueError("discharge.warning_days: must be 1 or more")
         if self.discharge_critical_days < self.discharge_warning_days:
             raise ValueError("discharge.critical_days: must not be below discharge.warning_days")
+        if self.discharge_no_ready_date_days < 1:
+            raise ValueError("discharge.no_ready_date_days: must be 1 or more")
+        if self.discharge_no_ready_date_critical_days < self.discharge_no_ready_date_days:
+            raise ValueError("discharge.no_ready_date_critical_days: must not be below "
+                             "discharge.no_ready_date_days")
+        if self.review_interval_months < 1:
+            raise ValueError("review.interval_months: must be 1 or more")
         if self.handoff_critical_multiple < 1:
             raise ValueError("handoff.critical_multiple: must be 1 or more")
         if self.funding_critical_working_days < self.funding_dispute_working_days:

@@ -37,15 +37,19 @@ def bind(candidates: Candidates, n: int, today: date,
 def candidates_sql(
     today: date, thresholds: Thresholds, codes: Iterable[FlagCode] | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """One query for the ids of persons with an open plan whom some rule might flag
-    (any rule, or one of ``codes``)."""
-    parts = []
+    """One query for the ids of persons whom some rule might flag (any rule, or one of
+    ``codes``): those of a rule that needs an open plan only if they have one."""
+    planned: list[str] = []
+    unplanned: list[str] = []
     params: dict[str, Any] = {"today": today.isoformat()}
     chosen = CANDIDATES.values() if codes is None else [CANDIDATES[c] for c in codes]
     for n, candidates in enumerate(chosen):
         sql, values = bind(candidates, n, today, thresholds)
-        parts.append(sql)
+        (planned if candidates.needs_open_plan else unplanned).append(sql)
         params.update(values)
-    union = "\nUNION ".join(parts)
-    return (f"SELECT DISTINCT person_id FROM care_plans WHERE status != 'closed' "
-            f"AND person_id IN ({union})", params)
+    parts = list(unplanned)
+    if planned:
+        union = "\nUNION ".join(planned)
+        parts.insert(0, "SELECT DISTINCT person_id FROM care_plans WHERE status != 'closed' "
+                        f"AND person_id IN ({union})")
+    return "\nUNION ".join(parts), params

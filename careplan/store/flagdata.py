@@ -36,6 +36,8 @@ from careplan.models.people import (
 )
 from careplan.models.plan import Action, CarePlan, PlanSignOff
 from careplan.models.rules import CANDIDATES, evaluate_all
+from careplan.models.rules.discharge import IN_HOSPITAL_SQL
+from careplan.models.rules.referral import OPEN_REFERRAL_SQL
 from careplan.models.thresholds import Thresholds
 from careplan.store.db import Store
 from careplan.store.fastload import builder, columns_sql, parse_date
@@ -54,7 +56,8 @@ class Query:
     params: tuple[Any, ...]
 
 
-_OPEN_PLANS = "SELECT person_id FROM care_plans WHERE status != 'closed'"
+#: Everyone: a referral or a hospital stay is flagged whether or not a plan is open.
+_EVERYONE = "SELECT id FROM persons"
 _IN_FORCE = "('active', 'under review')"
 _OPEN_ACTION = "('completed', 'cancelled')"
 _COSTED_JOIN = ("JOIN actions a ON a.id = k.action_id JOIN care_plans c ON c.id = a.plan_id "
@@ -63,20 +66,26 @@ _COSTED_JOIN = ("JOIN actions a ON a.id = k.action_id JOIN care_plans c ON c.id 
 _COSTED = "FROM action_costs k " + _COSTED_JOIN
 
 
+def _positional(sql: str, today: str) -> tuple[str, tuple[str, ...]]:
+    """A rule module's condition with ``:today`` as ``?`` placeholders, and their values
+    (the loader's queries bind by position)."""
+    return sql.replace(":today", "?"), (today,) * sql.count(":today")
+
+
 def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]:
-    """The reads behind :func:`load_facts`: the whole caseload (persons with an open
-    plan) or the given persons. The benchmark times the same SQL as plain reads."""
+    """The reads behind :func:`load_facts`: everyone, or the given persons. The benchmark
+    times the same SQL as plain reads."""
     sp: tuple[Any, ...] = ()
     if person_ids is None:
-        sel = _OPEN_PLANS
+        sel = _EVERYONE
     else:
         sel, sp = "SELECT value FROM json_each(?)", (json.dumps(list(person_ids)),)
     t = today.isoformat()
-    unsettled = (
-        f"r.person_id IN ({sel}) AND r.sent_on <= ? AND NOT EXISTS (SELECT 1 FROM "
-        "referral_events s WHERE s.referral_id = r.id AND s.occurred_on <= ? AND "
-        "((s.kind = 'accepted' AND s.as_lead = 1) OR s.kind = 'panel decision'))"
-    )
+    # Referrals the referral-dispute rule must read, and stays under way today: the same
+    # conditions as the rules' candidate queries, from the rules' modules.
+    open_referral, rp = _positional(OPEN_REFERRAL_SQL, t)
+    unsettled = f"r.person_id IN ({sel}) AND {open_referral}"
+    in_hospital, hp = _positional(IN_HOSPITAL_SQL, t)
     return [
         Query("agencies", Agency, f"SELECT {columns_sql(Agency, 'a')} FROM agencies a", ()),
         Query("professionals", Professional,
@@ -115,11 +124,11 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
               "AND (h.status = 'proposed' OR h.action_id IS NOT NULL)", sp),
         Query("referrals", Referral,
               f"SELECT {columns_sql(Referral, 'r')} FROM referrals r WHERE {unsettled}",
-              (*sp, t, t)),
+              (*sp, *rp)),
         Query("referral_events", ReferralEvent,
               f"SELECT {columns_sql(ReferralEvent, 'e')}, r.person_id FROM referral_events e "
               f"JOIN referrals r ON r.id = e.referral_id WHERE {unsettled} "
-              "ORDER BY e.occurred_on, e.rowid", (*sp, t, t)),
+              "ORDER BY e.occurred_on, e.rowid", (*sp, *rp)),
         # Conditions matter only to tell a dual-diagnosis referral dispute.
         Query("conditions", Condition,
               f"SELECT {columns_sql(Condition, 'c')} FROM conditions c "
@@ -127,13 +136,11 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
               "AND c.person_id IN (SELECT person_id FROM referrals)", sp),
         Query("stays", HospitalStay,
               f"SELECT {columns_sql(HospitalStay, 's')} FROM hospital_stays s "
-              f"WHERE s.person_id IN ({sel}) AND s.discharged_on IS NULL "
-              "AND s.discharge_ready_on < ?", (*sp, t)),
+              f"WHERE s.person_id IN ({sel}) AND {in_hospital}", (*sp, *hp)),
         Query("delay_reasons", DelayReason,
               f"SELECT {columns_sql(DelayReason, 'd')}, s.person_id FROM delay_reasons d "
               "JOIN hospital_stays s ON s.id = d.stay_id "
-              f"WHERE s.person_id IN ({sel}) AND s.discharged_on IS NULL "
-              "AND s.discharge_ready_on < ?", (*sp, t)),
+              f"WHERE s.person_id IN ({sel}) AND {in_hospital}", (*sp, *hp)),
         # Money: costs of actions not cancelled in open plans (a completed action's cost
         # still counts against a personal budget), their funders and actions.
         Query("action_costs", ActionCost,
@@ -152,8 +159,8 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
 def load_facts(
     store: Store, today: date, person_ids: Sequence[str] | None = None
 ) -> list[PersonFacts]:
-    """One :class:`PersonFacts` per selected person (default: everyone with an open
-    plan), in a fixed number of queries whatever the caseload's size."""
+    """One :class:`PersonFacts` per selected person (default: everyone), in a fixed
+    number of queries whatever the caseload's size."""
     conn = store.conn
     rows: dict[str, list[Any]] = {
         q.name: conn.execute(q.sql, q.params).fetchall() for q in queries(today, person_ids)
@@ -249,7 +256,7 @@ _SIDE_QUERIES = (FlagCode.PLAN_UNSIGNED,)
 
 
 def candidates(store: Store, today: date, thresholds: Thresholds) -> list[str]:
-    """Ids of the persons with an open plan whom some rule might flag today, sorted."""
+    """Ids of the persons whom some rule might flag today, sorted."""
     side = [c for c in _SIDE_QUERIES if c in CANDIDATES]
     main = [c for c in CANDIDATES if c not in side]
     if store.path == ":memory:" or not side:

@@ -147,6 +147,12 @@ END;
 """
 _plan_versions = _script(_PLAN_VERSIONS)
 
+#: Migration 9: the day a plan's last review was completed, so that the next review is
+#: due within 12 months of it (Care Act statutory guidance), whatever date it records.
+_REVIEWED_ON = """
+ALTER TABLE care_plans ADD COLUMN reviewed_on TEXT;
+"""
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 #: The other stores of the team this store exchanges change packs with: their names and
 #: public keys (careplan.store.packs). Trusting a store is audited like any change.
@@ -172,6 +178,7 @@ MIGRATIONS: list[Migration] = [
     _script(_ACCOUNTS),  # 7: accounts, their password hashes, sign-in attempts
     _plan_versions,  # 8: plan versions and their snapshots
     _script(_TRUSTED_STORES),  # 9: the stores change packs are exchanged with
+    _script(_REVIEWED_ON),  # 10: when a plan's last review was completed
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).

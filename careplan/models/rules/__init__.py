@@ -1,7 +1,9 @@
 """The rules that raise flags: pure functions of one person's facts, today and thresholds.
 
-Every rule takes ``(facts, ctx)`` and returns a list of flags. Flags are raised only for
-a person with an open care plan: closing the plan closes the case, and its flags.
+Every rule takes ``(facts, ctx)`` and returns a list of flags. Most flags are raised only
+for a person with an open care plan: closing the plan closes the case, and its flags. A
+situation open in itself is flagged whether or not a plan is open: a referral nobody has
+taken on (``referral-dispute``) and a hospital stay (``discharge-delayed``).
 
 Beside each rule, in its module, is the SQL text that picks the persons it might flag
 (:class:`Candidates`); ``store.flagcandidates`` runs those queries, so that only the
@@ -91,8 +93,6 @@ def evaluate_all(
     rules = list(RULES.values()) if codes is None else [RULES[c] for c in codes]
     out: list[Flag] = []
     for facts in people:
-        if not facts.plans:
-            continue
         for rule in rules:
             out.extend(rule(facts, ctx))
     out.sort(key=Flag.sort_key)

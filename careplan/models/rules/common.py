@@ -40,11 +40,15 @@ class Candidates:
     Text only (models never touch the database): ``store.flagcandidates`` runs it. ``sql``
     selects person ids; it may use ``:today`` and each name ``params`` returns, which
     derives those values from today and the thresholds as the rule does.
+    ``needs_open_plan``: the rule flags only persons with an open care plan, so the
+    candidates are kept to those; a rule about a situation open in itself (a referral, a
+    hospital stay) flags a person whose plan was closed too.
     """
 
     code: FlagCode
     sql: str
     params: Callable[[date, Thresholds], dict[str, Any]] = _no_params
+    needs_open_plan: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from careplan.models.rules.common import (
     names,
     plural,
 )
-from careplan.models.rules.discharge import discharge_delayed
+from careplan.models.rules.discharge import delayed_discharges
 from careplan.models.thresholds import Thresholds
 
 _ONE_DAY = timedelta(days=1)
@@ -83,7 +83,7 @@ def funding_disputed(facts: PersonFacts, ctx: Context) -> list[Flag]:
             continue
         critical_from = cal.add(since, t.funding_critical_working_days) + _ONE_DAY
         if delayed is None:
-            delayed = discharge_delayed(facts, ctx)
+            delayed = delayed_discharges(facts, ctx)
         critical = bool(delayed) or today >= critical_from
         working = cal.between(since, today)
         agencies = names(facts.directory.agency_name(a) for a in cost.disputed_by)

@@ -1,10 +1,16 @@
-"""``coordinator-missing``, ``review-overdue`` and ``plan-unsigned``: the plan itself."""
+"""``coordinator-missing``, ``review-overdue`` and ``plan-unsigned``: the plan itself.
+
+Sources: Care and Support Statutory Guidance (Care Act 2014), chapter 13, for reviews
+(a light-touch review 6 to 8 weeks after a new plan, then no later than every 12
+months); sign-off and coordinator rules are CarePlan defaults (``rules.toml``).
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
+from careplan.models.dates import add_months
 from careplan.models.enums import PlanStatus
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
@@ -30,6 +36,13 @@ _ONE_DAY = timedelta(days=1)
 
 def _activated(plan: CarePlan) -> date:
     return plan.activated_on or plan.created_on
+
+
+def last_agreed(plan: CarePlan, today: date) -> date:
+    """The last day up to ``today`` the plan was agreed or reviewed: its activation, the
+    start of the version in force or its last completed review, whichever is latest."""
+    since = [d for d in (plan.version_since, plan.reviewed_on) if d is not None and d <= today]
+    return max([_activated(plan), *since])
 
 
 #: Candidates for ``coordinator_missing``: a plan in force whose team has no lead active
@@ -72,59 +85,113 @@ def coordinator_missing(facts: PersonFacts, ctx: Context) -> list[Flag]:
     return out
 
 
-def review_due(plan: CarePlan, ctx: Context) -> tuple[date, bool]:
-    """The plan's review date and whether it is the default (first review N weeks after
-    the plan became active, Care Act statutory guidance)."""
+def _planned_review(plan: CarePlan, ctx: Context) -> tuple[date, bool]:
+    """The review date the plan records, or the default first review
+    (``review.first_review_weeks`` after the plan became active, Care Act statutory
+    guidance), and whether it is the default."""
     if plan.review_date is not None:
         return plan.review_date, False
     weeks = timedelta(weeks=ctx.thresholds.review_first_review_weeks)
     return _activated(plan) + weeks, True
 
 
-#: Candidates for ``review_overdue``: an active plan past its review date, or with none
-#: set, past the default first review (:func:`review_due`: ``review.first_review_weeks``
-#: after activation, passed as :first_review).
+def latest_review(plan: CarePlan, ctx: Context) -> date:
+    """The last day the plan may go unreviewed: ``review.interval_months`` after it was
+    last agreed (the start of the version in force, or the last completed review),
+    Care Act statutory guidance's "no later than every 12 months"."""
+    return add_months(last_agreed(plan, ctx.today),
+                      ctx.thresholds.review_interval_months)
+
+
+def review_due(plan: CarePlan, ctx: Context) -> tuple[date, str]:
+    """The day the plan's review is due and why: ``"planned"`` (the date it records),
+    ``"first"`` (the default first review) or ``"maximum"`` (12 months after it was last
+    agreed, the statutory maximum, when that is earlier). A plan under review has only
+    the maximum: the review it records is under way."""
+    latest = latest_review(plan, ctx)
+    if plan.status is PlanStatus.UNDER_REVIEW:
+        return latest, "maximum"
+    planned, default = _planned_review(plan, ctx)
+    if latest < planned:
+        return latest, "maximum"
+    return planned, "first" if default else "planned"
+
+
+#: Candidates for ``review_overdue``: a plan in force whose planned review (its review
+#: date, or with none the default first review :first_review after activation) has
+#: passed, or that was last agreed (:func:`latest_review`) before :agreed_before, i.e. more
+#: than ``review.interval_months`` ago (a few days' margin for the months' lengths).
 REVIEW_OVERDUE_SQL = (
-    f"SELECT person_id FROM care_plans WHERE status = '{PlanStatus.ACTIVE.value}' "
-    "AND coalesce(review_date, date(coalesce(activated_on, created_on), :first_review)) "
-    "< :today"
+    f"SELECT person_id FROM care_plans WHERE status IN {IN_FORCE_SQL} AND ("
+    "coalesce(review_date, date(coalesce(activated_on, created_on), :first_review)) "
+    "< :today OR max(coalesce(activated_on, created_on), "
+    "CASE WHEN version_since <= :today THEN version_since ELSE '' END, "
+    "CASE WHEN reviewed_on <= :today THEN reviewed_on ELSE '' END) < :agreed_before)"
 )
 
 
 def _review_params(today: date, t: Thresholds) -> dict[str, Any]:
-    return {"first_review": f"+{t.review_first_review_weeks * 7} days"}
+    # latest_review(agreed) < today  =>  agreed < add_months(today, -interval) + 4 days:
+    # adding months clamps a day the month lacks back by at most 3 days.
+    bound = add_months(today, -t.review_interval_months) + timedelta(days=4)
+    return {"first_review": f"+{t.review_first_review_weeks * 7} days",
+            "agreed_before": bound.isoformat()}
 
 
 REVIEW_OVERDUE = Candidates(FlagCode.REVIEW_OVERDUE, REVIEW_OVERDUE_SQL, _review_params)
 
 
 def review_overdue(facts: PersonFacts, ctx: Context) -> list[Flag]:
-    """Flag an active plan whose review date has passed: warning. A plan under review
-    is not flagged: the review is under way."""
+    """Flag a plan in force whose review is overdue (:func:`review_due`): warning the day
+    after it was due, critical ``review.critical_weeks`` after that. An active plan is
+    due at its planned review or 12 months after it was last agreed, whichever is
+    earlier; a plan under review, 12 months after it was last agreed."""
     today = ctx.today
     t = ctx.thresholds
     out = []
-    for plan in facts.plans:
-        if plan.status is not PlanStatus.ACTIVE:
+    for plan in plans_in_force(facts):
+        if _activated(plan) > today:
             continue
-        due_on, default = review_due(plan, ctx)
+        due_on, why = review_due(plan, ctx)
         if today <= due_on:
             continue
         late = (today - due_on).days
-        if default:
+        critical_from = due_on + timedelta(weeks=t.review_critical_weeks)
+        critical = today >= critical_from
+        agreed = last_agreed(plan, today)
+        if why == "first":
             basis = (f"the first review, {t.review_first_review_weeks} weeks after the plan "
                      f"became active on {day(_activated(plan))} (Care Act statutory guidance)")
-        else:
+        elif why == "planned":
             basis = "the review date set in the plan"
+        else:
+            under = ("it has been under review since, and " if plan.status
+                     is PlanStatus.UNDER_REVIEW else "")
+            basis = (f"{t.review_interval_months} months after it was last agreed or reviewed "
+                     f"on {day(agreed)}, the most the Care Act statutory guidance allows "
+                     f"between reviews; {under}"
+                     + (f"the review date it records, {day(plan.review_date)}, is later"
+                        if plan.review_date is not None and plan.review_date > due_on
+                        and plan.status is PlanStatus.ACTIVE
+                        else "no review has been completed since"))
+        when = "critical since" if critical else "critical from"
         message = (f"Review overdue: the care plan was due for review on {day(due_on)}, "
-                   f"{basis}, and is now {plural(late, 'day')} late; after a review the next "
-                   f"is due within {t.review_interval_months} months.")
-        evidence = {"plan_id": plan.id, "review_date": due_on.isoformat(),
-                    "default_review_date": default, "days_overdue": late,
-                    "activated_on": _activated(plan).isoformat()}
-        out.append(flag(facts, FlagCode.REVIEW_OVERDUE, Severity.WARNING,
-                        (SubjectType.CARE_PLAN, plan.id), due_on + _ONE_DAY, None, message,
-                        evidence))
+                   f"{basis}, and is now {plural(late, 'day')} late ({when} "
+                   f"{day(critical_from)}, {t.review_critical_weeks} weeks late).")
+        evidence = {"plan_id": plan.id, "plan_status": plan.status.value,
+                    "review_date": due_on.isoformat(),
+                    "recorded_review_date": None if plan.review_date is None
+                    else plan.review_date.isoformat(),
+                    "default_review_date": why == "first", "due_because": why,
+                    "days_overdue": late, "activated_on": _activated(plan).isoformat(),
+                    "last_agreed_on": agreed.isoformat(),
+                    "reviewed_on": None if plan.reviewed_on is None
+                    else plan.reviewed_on.isoformat(),
+                    "critical_from": critical_from.isoformat()}
+        out.append(flag(facts, FlagCode.REVIEW_OVERDUE,
+                        Severity.CRITICAL if critical else Severity.WARNING,
+                        (SubjectType.CARE_PLAN, plan.id), due_on + _ONE_DAY,
+                        None if critical else critical_from, message, evidence))
     return out
 
 
