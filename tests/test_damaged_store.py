@@ -122,7 +122,8 @@ def test_a_new_store_is_made_whole_or_not_at_all(tmp_path: Path) -> None:
 
 
 def _made_by_the_last_migration() -> list[tuple[str, str]]:
-    """The tables, indexes and triggers the last migration creates, tables first."""
+    """The tables, indexes and triggers the last migration creates, tables first, and
+    the columns it adds to tables already there (as ``("COLUMN", "table.column")``)."""
 
     def schema(upto: int) -> set[tuple[str, str]]:
         conn = sqlite3.connect(":memory:")
@@ -131,12 +132,28 @@ def _made_by_the_last_migration() -> list[tuple[str, str]]:
             migration(conn)
         found = {(str(k).upper(), str(n)) for k, n in conn.execute(
             "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+        found |= {("COLUMN", f"{t}.{c}") for (t,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%'").fetchall()
+            for (c,) in conn.execute(f"SELECT name FROM pragma_table_info('{t}')")}
         conn.close()
         return found
 
-    made = schema(latest_version()) - schema(latest_version() - 1)
+    before = schema(latest_version() - 1)
+    made = schema(latest_version()) - before
+    # Columns of a table the migration creates go with the table.
+    made = {(k, n) for k, n in made
+            if k != "COLUMN" or ("TABLE", n.split(".")[0]) in before}
     assert made, "the last migration creates nothing this test can take away"
     return sorted(made, key=lambda kn: (kn[0] != "TABLE", kn))
+
+
+def _undo(conn: sqlite3.Connection, kind: str, name: str) -> None:
+    if kind == "COLUMN":
+        table, column = name.split(".")
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    else:
+        conn.execute(f"DROP {kind} IF EXISTS {name}")
 
 
 def test_an_older_store_is_backed_up_before_its_schema_is_upgraded(
@@ -148,7 +165,7 @@ def test_an_older_store_is_backed_up_before_its_schema_is_upgraded(
         store_id = store.store_id
     with sqlite3.connect(path) as conn:  # as it was before the last migration
         for kind, name in _made_by_the_last_migration():
-            conn.execute(f"DROP {kind} IF EXISTS {name}")
+            _undo(conn, kind, name)
         conn.execute(f"PRAGMA user_version = {latest_version() - 1}")
     conn.close()
     assert main(["info", "--db", str(path)]) == 0
