@@ -22,6 +22,8 @@ from careplan.cli import main
 from careplan.commands.common import parse_date
 from careplan.demo.build import build_demo
 from careplan.models import (
+    Action,
+    ActionCost,
     CarePlan,
     DelayReason,
     Handoff,
@@ -341,6 +343,24 @@ def test_closing_the_plan_leaves_an_open_dispute_and_a_stay_flagged() -> None:
     facts.plans = []
     assert sorted(f.code for f in flags_of(facts, TODAY)) == [
         FlagCode.DISCHARGE_DELAYED, FlagCode.REFERRAL_DISPUTE]
+
+
+def test_a_stay_without_a_ready_date_does_not_count_as_a_delayed_discharge_for_funding(
+) -> None:
+    """A funding dispute is critical at once behind a discharge delayed past its ready
+    date (rules.toml, [funding]); a stay with no ready date has no delay to blame."""
+    facts = world()
+    action = Action(plan_id=plan_of(facts).id, description="Home care, four calls a day",
+                    owner_professional_id=SW.id, owner_agency_id=ASC.id)
+    cost = ActionCost(action_id=action.id, unit_cost_pence=58_800, frequency="weekly",
+                      start_date=D(2025, 3, 3), funding_status="disputed",
+                      disputed_since=D(2025, 3, 3), disputed_by=(ASC.id, GP.id))
+    facts.actions, facts.action_costs = [action], [cost]
+    facts.costed_actions = {action.id: action}
+    _stay(facts, D(2025, 3, 1))
+    (funding,) = flags_of(facts, TODAY, FlagCode.FUNDING_DISPUTED)
+    assert funding.severity is Severity.WARNING and not funding.evidence["discharge_delayed"]
+    assert severity(facts, FlagCode.DISCHARGE_DELAYED, TODAY) == [Severity.WARNING]
 
 
 # -- the same through a store and the command line -------------------------------------

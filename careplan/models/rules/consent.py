@@ -5,6 +5,10 @@ and "legal basis" allow sharing. No record at all is a warning. A refusal or a
 withdrawal as the latest record is critical: the team is working with an agency the
 person has said must not receive their information. On the same day a refusal or
 withdrawal counts as later than a consent, so doubt falls on the safe side.
+
+Sources: sharing a person's information with an agency needs their consent or a
+recorded legal basis (the sharing basis of DESIGN.md); no national threshold gives a
+grace period, so there is none.
 """
 
 from __future__ import annotations

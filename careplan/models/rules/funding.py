@@ -3,8 +3,14 @@
 A dispute over who pays is flagged once it has lasted more than
 ``funding.dispute_working_days`` working days, and is critical after
 ``funding.critical_working_days`` or at once when the person's discharge from hospital
-is delayed: the dispute may be what holds the discharge up. A personal budget is
-flagged when the actions it funds commit more than its allocation over its period.
+is delayed past its discharge ready date: the dispute may be what holds the discharge
+up. A personal budget is flagged when the actions it funds commit more than its
+allocation over its period.
+
+Sources: the National Framework for NHS Continuing Healthcare (2022) on settling
+disputes between agencies without delaying care, and Care Act 2014 s.26 with the Care
+and Support Statutory Guidance, chapter 11, on a sufficient personal budget; the
+thresholds are CarePlan defaults in ``rules.toml``, ``[funding]`` and ``[budget]``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""``handoff-unacknowledged`` and ``action-unowned``: responsibility that nobody holds."""
+"""``handoff-unacknowledged`` and ``action-unowned``: responsibility that nobody holds.
+
+Sources: no national standard sets these; the answer window and the critical points are
+CarePlan defaults (``rules.toml``, ``[handoff]`` and ``[action]``), counted in working
+days that skip weekends and England and Wales bank holidays.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""``transition-18``: turning 18 with no adult services lined up (NICE NG43 / QS140)."""
+"""``transition-18``: turning 18 with no adult services lined up (NICE NG43 / QS140).
+
+Sources: NICE NG43 and QS140 (planning from school Year 9, adult services involved well
+before the transfer), Care Act 2014 s.58-59 (a child's needs assessment before 18);
+the ages are in ``rules.toml``, ``[transition]``.
+"""
 
 from __future__ import annotations
 
