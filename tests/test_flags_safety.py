@@ -104,7 +104,8 @@ def test_an_acceptance_for_assessment_after_the_accept_by_date_settles_no_disput
     flag = disputes(facts, D(2025, 3, 13))[0]
     assert (flag.severity, flag.since, flag.due) == (Severity.WARNING, ACCEPT_BY + ONE,
                                                      D(2025, 3, 17))
-    assert "accepted it for assessment only, not as lead, on 12 March 2025" in flag.message
+    assert (f"accepted for assessment only, not as lead, by {CMHT.name} on 12 March 2025, "
+            "after its 5 working days (by 10 March 2025) to be accepted") in flag.message
     assert "no team has taken the lead" in flag.message
     # In time, it stops the clock (and settles no bounce).
     referral(facts, [("accepted", D(2025, 3, 7), CMHT)])
@@ -437,7 +438,7 @@ def test_careplan_flags_today_shows_a_closed_cases_dispute_and_stay(
     assert sorted((f["code"], f["severity"]) for f in flags) == [
         ("discharge-delayed", "warning"), ("referral-dispute", "warning")]
     dispute = next(f for f in flags if f["code"] == "referral-dispute")
-    assert "accepted it for assessment only" in dispute["message"]
+    assert "accepted for assessment only" in dispute["message"]
 
 
 # -- 7. today is the date in England -------------------------------------------------

@@ -165,15 +165,13 @@ def review_overdue(facts: PersonFacts, ctx: Context) -> list[Flag]:
         elif why == "planned":
             basis = "the review date set in the plan"
         else:
-            under = ("it has been under review since, and " if plan.status
-                     is PlanStatus.UNDER_REVIEW else "")
+            if plan.status is PlanStatus.UNDER_REVIEW:
+                note = "it is under review, and no review has been completed since"
+            else:
+                note = f"the review date it records, {day(plan.review_date or due_on)}, is later"
             basis = (f"{t.review_interval_months} months after it was last agreed or reviewed "
                      f"on {day(agreed)}, the most the Care Act statutory guidance allows "
-                     f"between reviews; {under}"
-                     + (f"the review date it records, {day(plan.review_date)}, is later"
-                        if plan.review_date is not None and plan.review_date > due_on
-                        and plan.status is PlanStatus.ACTIVE
-                        else "no review has been completed since"))
+                     f"between reviews ({note})")
         when = "critical since" if critical else "critical from"
         message = (f"Review overdue: the care plan was due for review on {day(due_on)}, "
                    f"{basis}, and is now {plural(late, 'day')} late ({when} "

@@ -314,11 +314,15 @@ def _dispute(facts: PersonFacts, ctx: Context, referral: Referral) -> Flag | Non
         late = [a for a in chain.acceptances if a.occurred_on > accept_by]
         in_time = [a for a in chain.acceptances if a.occurred_on <= accept_by]
         if not in_time and today > accept_by:
-            what += (f"; no team accepted it within {t.referral_accept_working_days} "
-                     f"working days (by {day(accept_by)})")
+            first = not chain.declines and chain.settled is None
+            window = f"{t.referral_accept_working_days} working days (by {day(accept_by)})"
             if late:
-                what += (f": {directory.agency_name(late[0].team_id)} accepted it for "
-                         f"assessment only, not as lead, on {day(late[0].occurred_on)}")
+                what += (f"{' was' if first else '; it was'} accepted for assessment only, "
+                         f"not as lead, by {directory.agency_name(late[0].team_id)} on "
+                         f"{day(late[0].occurred_on)}, after its {window} to be accepted")
+            else:
+                what += (" has not been accepted by any team within " if first
+                         else "; no team accepted it within ") + window
         what += f", and no team has taken the lead after {plural(days_open, 'day')}"
     if dual:
         what += f" although {facts.person.name} has active conditions in {names(shared)}"
