@@ -268,6 +268,9 @@ def test_overrides_are_stored_audited_and_used(store: Store) -> None:
     ("discharge.critical_days", "-1", "not a whole number"),
     ("discharge.critical_days", "0", "must not be below"),
     ("transition.critical_age", "30", "ages must rise"),
+    ("discharge.no_ready_date_days", "0", "must be 1 or more"),
+    ("discharge.no_ready_date_critical_days", "6", "must not be below"),
+    ("review.interval_months", "0", "must be 1 or more"),
 ])
 def test_bad_overrides_are_refused_and_nothing_written(store: Store, key: str, value: str,
                                                        words: str) -> None:
