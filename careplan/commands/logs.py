@@ -5,7 +5,8 @@ numbers or clinical text. Such data reaches a log in two ways, both closed here:
 
 - an exception's message (a ValueError saying what value it refused): a logged traceback
   keeps the exception's type and every frame (file, line, function, source line), and
-  withholds its message, for every exception in the chain;
+  withholds its message, for every exception in the chain (unless its class declares
+  ``message_is_safe_to_log``: our own sentences about the installation, never data);
 - the command line (``careplan flags --nhs 943 476 5919``): only its shape is logged,
   the subcommand and the options given, never their values.
 """
@@ -42,8 +43,9 @@ def safe_traceback(exc_type: type[BaseException] | None, exc: BaseException | No
             parts.append("\nDuring the handling of that, another exception occurred:\n\n")
         frames = traceback.format_tb(item.__traceback__)
         kind = type(item)
+        message = str(item) if getattr(kind, "message_is_safe_to_log", False) else WITHHELD
         parts.append("Traceback (most recent call last):\n" + "".join(frames)
-                     + f"{kind.__module__}.{kind.__qualname__}: {WITHHELD}\n")
+                     + f"{kind.__module__}.{kind.__qualname__}: {message}\n")
     return "".join(parts).rstrip("\n")
 
 

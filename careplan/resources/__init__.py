@@ -22,6 +22,9 @@ class ResourceError(RuntimeError):
     Deliberately not an OSError: callers turn an OSError about the store or an output
     file into a sentence for the user, which would blame the wrong file."""
 
+    #: Its message names a file of the package, never anyone's data: logs keep it.
+    message_is_safe_to_log = True
+
 
 def read_bytes(name: str) -> bytes:
     """The bytes of the data file ``name`` shipped in this package.
