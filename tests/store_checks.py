@@ -61,33 +61,3 @@ def assert_whole(path: Path) -> dict[str, int]:
         assert seqs["n"] == seqs["top"] == seqs["distinct_seq"], seqs
         return {"rows": rows, "events": int(seqs["n"])}
 
-
-def as_of_schema(path: Path, version: int) -> None:
-    """Make the store at ``path`` look as CarePlan left it at schema ``version``: drop every
-    table, index, trigger and column a fresh store of that version does not have, and set
-    its version."""
-    import sqlite3
-
-    from careplan.store import migrations
-
-    fresh = sqlite3.connect(":memory:")
-    for migration in migrations.MIGRATIONS[:version]:
-        migration(fresh)
-    wanted = {tuple(r) for r in fresh.execute("SELECT type, name FROM sqlite_master")}
-    columns = {t: {r[1] for r in fresh.execute(f'PRAGMA table_info("{t}")')}
-               for kind, t in wanted if kind == "table"}
-    fresh.close()
-    conn = sqlite3.connect(path)
-    later = [(kind, name) for kind, name in conn.execute(
-        "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-        "ORDER BY CASE type WHEN 'trigger' THEN 0 WHEN 'index' THEN 1 ELSE 2 END")
-        if (kind, name) not in wanted]
-    for kind, name in later:
-        conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
-    for table, known in columns.items():  # columns later migrations added
-        for column in [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]:
-            if column not in known:
-                conn.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
-    conn.execute(f"PRAGMA user_version = {int(version)}")
-    conn.commit()
-    conn.close()

@@ -21,9 +21,10 @@ import pytest
 from careplan.cli import main
 from careplan.demo.build import build_demo
 from careplan.models import Agency
-from careplan.store import DamagedStoreError, NotAStoreError, Store, StoreError, add, migrations
+from careplan.store import DamagedStoreError, NotAStoreError, Store, StoreError, add
 from careplan.store import health as hl
 from careplan.store.migrations import latest_version
+from tests.older_schema import made_by, take_back
 
 TRIALS = 20
 TODAY = "2026-11-30"
@@ -121,41 +122,6 @@ def test_a_new_store_is_made_whole_or_not_at_all(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def _made_by_the_last_migration() -> list[tuple[str, str]]:
-    """The tables, indexes and triggers the last migration creates, tables first, and
-    the columns it adds to tables already there (as ``("COLUMN", "table.column")``)."""
-
-    def schema(upto: int) -> set[tuple[str, str]]:
-        conn = sqlite3.connect(":memory:")
-        conn.isolation_level = None
-        for migration in migrations.MIGRATIONS[:upto]:
-            migration(conn)
-        found = {(str(k).upper(), str(n)) for k, n in conn.execute(
-            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
-        found |= {("COLUMN", f"{t}.{c}") for (t,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite_%'").fetchall()
-            for (c,) in conn.execute(f"SELECT name FROM pragma_table_info('{t}')")}
-        conn.close()
-        return found
-
-    before = schema(latest_version() - 1)
-    made = schema(latest_version()) - before
-    # Columns of a table the migration creates go with the table.
-    made = {(k, n) for k, n in made
-            if k != "COLUMN" or ("TABLE", n.split(".")[0]) in before}
-    assert made, "the last migration creates nothing this test can take away"
-    return sorted(made, key=lambda kn: (kn[0] != "TABLE", kn))
-
-
-def _undo(conn: sqlite3.Connection, kind: str, name: str) -> None:
-    if kind == "COLUMN":
-        table, column = name.split(".")
-        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    else:
-        conn.execute(f"DROP {kind} IF EXISTS {name}")
-
-
 def test_an_older_store_is_backed_up_before_its_schema_is_upgraded(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Even a read-only command (info) upgrades the schema; it takes a copy first."""
@@ -163,10 +129,10 @@ def test_an_older_store_is_backed_up_before_its_schema_is_upgraded(
     with Store.open(path) as store:
         add(store, Agency(name="Old Practice", sector="health"), "setup")
         store_id = store.store_id
+    made, added = made_by(latest_version())
+    assert made or added, "the last migration makes nothing this test can take away"
     with sqlite3.connect(path) as conn:  # as it was before the last migration
-        for kind, name in _made_by_the_last_migration():
-            _undo(conn, kind, name)
-        conn.execute(f"PRAGMA user_version = {latest_version() - 1}")
+        take_back(conn, latest_version() - 1)
     conn.close()
     assert main(["info", "--db", str(path)]) == 0
     copies = list((tmp_path / "backups").glob("old-before-schema-*.db"))

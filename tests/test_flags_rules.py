@@ -129,7 +129,7 @@ def test_answered_handoffs_raise_nothing() -> None:
         facts = world()
         extra = {"answered_at": datetime(2025, 3, 4, 9)} if status != "withdrawn" else {}
         _handoff(facts, datetime(2025, 3, 3, 9), D(2025, 3, 5), status=status,
-                 reason="Not ours" if status == "declined" else "", **extra)
+                 answer_reason="Not ours" if status == "declined" else "", **extra)
         assert flags_of(facts, code=FlagCode.HANDOFF_UNACKNOWLEDGED) == []
 
 
@@ -180,7 +180,8 @@ def test_declined_handoff_leaves_the_action_unowned_until_someone_takes_it() -> 
                        to_professional_id=SW.id, to_agency_id=ASC.id,
                        proposed_at=datetime(2025, 3, 3, 9), answer_by=D(2025, 3, 5),
                        status="declined", answered_at=datetime(2025, 3, 4, 15),
-                       reason="Not a social care task")
+                       reason="Social care arranges the equipment",
+                       answer_reason="Not a social care task")
     facts.handoffs = [declined]
     found = flags_of(facts, code=FlagCode.ACTION_UNOWNED)
     assert len(found) == 1 and found[0].since == D(2025, 3, 4)

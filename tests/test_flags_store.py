@@ -37,6 +37,7 @@ from careplan.store.overrides import (
     thresholds_in_force,
 )
 from tests.flag_world import AGENCIES, CMHT, CPN, DAS, DR, GP, LDT, PROS, SW
+from tests.signin import ensure_account
 
 TODAY = date(2025, 3, 12)
 D = date
@@ -247,16 +248,22 @@ def test_a_referral_accepted_as_lead_is_never_disputed(records, today, shift) ->
 # -- overrides ------------------------------------------------------------------------
 
 
-def test_overrides_are_stored_audited_and_used(store: Store) -> None:
+@pytest.fixture
+def admin(store: Store) -> str:
+    """The actor of the store's administrator: only administrators change thresholds."""
+    return ensure_account(store).actor
+
+
+def test_overrides_are_stored_audited_and_used(store: Store, admin: str) -> None:
     assert read_overrides(store) == {}
-    set_override(store, "discharge.critical_days", "3", "tester")
-    set_override(store, " discharge.critical_days ", 4, "tester")
+    set_override(store, "discharge.critical_days", "3", admin)
+    set_override(store, " discharge.critical_days ", 4, admin)
     assert read_overrides(store) == {"discharge.critical_days": "4"}
     assert thresholds_in_force(store).discharge_critical_days == 4
     events = audit.events_for(store, "rule_overrides", "discharge.critical_days")
     assert [(e.version_before, e.version_after) for e in events] == [(None, 1), (1, 2)]
     assert events[-1].before == {"key": "discharge.critical_days", "value": "3", "version": 1}
-    clear_override(store, "discharge.critical_days", "tester")
+    clear_override(store, "discharge.critical_days", admin)
     assert read_overrides(store) == {}
     assert thresholds_in_force(store) == default_thresholds()
     assert len(audit.events_for(store, "rule_overrides", "discharge.critical_days")) == 3
@@ -272,11 +279,11 @@ def test_overrides_are_stored_audited_and_used(store: Store) -> None:
     ("discharge.no_ready_date_critical_days", "6", "must not be below"),
     ("review.interval_months", "0", "must be 1 or more"),
 ])
-def test_bad_overrides_are_refused_and_nothing_written(store: Store, key: str, value: str,
-                                                       words: str) -> None:
+def test_bad_overrides_are_refused_and_nothing_written(store: Store, admin: str, key: str,
+                                                       value: str, words: str) -> None:
     before = audit.count(store)
     with pytest.raises(InputError, match=words):
-        set_override(store, key, value, "tester")
+        set_override(store, key, value, admin)
     assert read_overrides(store) == {} and audit.count(store) == before
 
 
@@ -286,10 +293,10 @@ def test_bad_overrides_are_refused_and_nothing_written(store: Store, key: str, v
     ("handoff.critical_multiple", "11", "must be at most 10"),
     ("review.interval_months", "²", "not a whole number"),
 ])
-def test_thresholds_beyond_any_use_are_refused(store: Store, key: str, value: str,
-                                               words: str) -> None:
+def test_thresholds_beyond_any_use_are_refused(store: Store, admin: str, key: str,
+                                               value: str, words: str) -> None:
     with pytest.raises(InputError, match=words):
-        set_override(store, key, value, "tester")
+        set_override(store, key, value, admin)
     assert read_overrides(store) == {}
 
 
@@ -299,21 +306,22 @@ def test_the_largest_thresholds_flag_without_error_on_the_furthest_days(
     from careplan.models.thresholds import MAX_AGE, MAX_MULTIPLE, MAX_VALUE
 
     build_demo(store, persons=30, seed=3, today=TODAY)
+    admin = ensure_account(store).actor  # the demo's administrator
     for key in reversed(default_thresholds().as_dict()):  # critical before warning
         if key.endswith("_age"):
             continue
         most = MAX_MULTIPLE if key.endswith("_multiple") else MAX_VALUE
-        set_override(store, key, most, "tester")
+        set_override(store, key, most, admin)
     for key, age in zip(("stop_age", "critical_age", "warning_age", "planning_age"),
                         range(MAX_AGE, MAX_AGE - 4, -1), strict=True):
-        set_override(store, f"transition.{key}", age, "tester")
-    set_override(store, "referral.substance_use_min_age", MAX_AGE, "tester")
+        set_override(store, f"transition.{key}", age, admin)
+    set_override(store, "referral.substance_use_min_age", MAX_AGE, admin)
     flags = caseload_flags(store, today)
     assert all(f.since <= today for f in flags)
     assert flags == caseload_flags(store, today)  # and the same again from warm caches
 
 
-def test_override_changes_the_flags(store: Store) -> None:
+def test_override_changes_the_flags(store: Store, admin: str) -> None:
     person = Person(given_name="Ada", family_name="Lovelace", birth_date=D(1950, 5, 1))
     plan = CarePlan(person_id=person.id, status="active", created_on=D(2025, 1, 1),
                     activated_on=D(2025, 1, 1), review_date=D(2025, 9, 1))
@@ -327,7 +335,7 @@ def test_override_changes_the_flags(store: Store) -> None:
     severities = [f.severity for f in caseload_flags(store, TODAY)
                   if f.code is FlagCode.DISCHARGE_DELAYED]
     assert severities == [Severity.WARNING]
-    set_override(store, "discharge.critical_days", 4, "tester")
+    set_override(store, "discharge.critical_days", 4, admin)
     severities = [f.severity for f in caseload_flags(store, TODAY)
                   if f.code is FlagCode.DISCHARGE_DELAYED]
     assert severities == [Severity.CRITICAL]

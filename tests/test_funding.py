@@ -269,7 +269,7 @@ def test_saving_shares_not_adding_up_writes_nothing(store: Store) -> None:
     funders = [ActionFunder(cost_id=cost.id, stream_id=s1.id, share_bp=5_000),
                ActionFunder(cost_id=cost.id, stream_id=s2.id, share_bp=4_000)]
     with pytest.raises(InputError, match="^shares: the funders' shares add up to 90%"):
-        save_funding(store, cost, funders, "t")
+        save_funding(store, cost, funders, str(action.owner_professional_id))
     assert content_digest(store) == before
 
 
@@ -278,11 +278,12 @@ def test_saving_and_replacing_funders(store: Store) -> None:
     cost = _cost("weekly", FY).evolve(action_id=action.id)
     f1 = ActionFunder(cost_id=cost.id, stream_id=s1.id, share_bp=5_000)
     f2 = ActionFunder(cost_id=cost.id, stream_id=s2.id, share_bp=5_000)
-    saved, _ = save_funding(store, cost, [f1, f2], "t")
+    saved, _ = save_funding(store, cost, [f1, f2], str(action.owner_professional_id))
     book = load_book(store)
     assert [len(line.funders) for line in book.lines] == [2]
     stored = {f.stream_id: f for f in book.lines[0].funders}
-    save_funding(store, saved, [stored[s1.id].evolve(share_bp=10_000)], "t")
+    save_funding(store, saved, [stored[s1.id].evolve(share_bp=10_000)],
+                 str(action.owner_professional_id))
     book = load_book(store)
     assert [(f.stream_id, f.share_bp) for f in book.lines[0].funders] == [(s1.id, 10_000)]
     gone = store.query("SELECT after FROM audit_events WHERE entity = 'action_funders' "
@@ -301,5 +302,5 @@ def test_personal_budget_of_another_person_is_refused(store: Store) -> None:
     with pytest.raises(InputError, match="^personal budget: it belongs to another person"):
         save_funding(store, cost, [ActionFunder(cost_id=cost.id, stream_id=s1.id,
                                                 share_bp=10_000, personal_budget_id=pb.id)],
-                     "t")
+                     str(action.owner_professional_id))
     assert content_digest(store) == before

@@ -69,6 +69,11 @@ def _world(store: Store) -> World:
     return World(person, action, asc, icb, council, chc, hosp)
 
 
+def _by(w: World) -> str:
+    """Who saves the funding: the action's owner (careplan.models.permissions)."""
+    return str(w.action.owner_professional_id)
+
+
 def _flags(store: Store, today: date, code: FlagCode) -> list[Flag]:
     t = default_thresholds()
     found = [f for f in caseload_flags(store, today, t) if f.code is code]
@@ -84,7 +89,7 @@ def _dispute(store: Store, w: World) -> None:
                       start_date=SINCE, funding_status="disputed", disputed_since=SINCE,
                       disputed_by=(w.asc.id, w.icb.id))
     save_funding(store, cost, [ActionFunder(cost_id=cost.id, stream_id=w.chc.id,
-                                            share_bp=10_000)], "t")
+                                            share_bp=10_000)], _by(w))
 
 
 @pytest.mark.parametrize("today,severity", [
@@ -131,7 +136,7 @@ def test_settled_or_cancelled_disputes_are_not_flagged(store: Store) -> None:
     cost = ActionCost(action_id=w.action.id, unit_cost_pence=100, frequency="weekly",
                       start_date=SINCE, funding_status="agreed")
     save_funding(store, cost, [ActionFunder(cost_id=cost.id, stream_id=w.chc.id,
-                                            share_bp=10_000)], "t")
+                                            share_bp=10_000)], _by(w))
     assert _flags(store, date(2026, 6, 1), FlagCode.FUNDING_DISPUTED) == []
 
 
@@ -144,7 +149,7 @@ def _budget(store: Store, w: World, allocation: int, committed: int) -> Personal
                       start_date=FY + timedelta(days=10), funding_status="agreed",
                       care_type="preventive")
     save_funding(store, cost, [ActionFunder(cost_id=cost.id, stream_id=w.council.id,
-                                            share_bp=10_000, personal_budget_id=pb.id)], "t")
+                                            share_bp=10_000, personal_budget_id=pb.id)], _by(w))
     return pb
 
 
@@ -232,7 +237,7 @@ def test_budget_candidates_never_miss_an_overcommitted_budget(
         committed = personal_budget_position(pb, lines).committed
         pb = add(store, replace(pb, allocation_pence=max(0, committed + delta)), "t")
         for cost, funders in saved:
-            save_funding(store, cost, funders, "t")
+            save_funding(store, cost, funders, _by(w))
         found = _flags(store, today, FlagCode.BUDGET_OVERCOMMITTED)
         assert bool(found) == (pb.active_on(today) and committed > pb.allocation_pence)
         if pb.allocation_pence >= committed + len(costs):  # beyond a penny per funder

@@ -128,7 +128,8 @@ def test_report_from_the_store_reconciles(raw: list[tuple], one_place: bool) -> 
                               end_date=None if days is None else start + timedelta(days=days))
             save_funding(store, cost, [
                 ActionFunder(cost_id=cost.id, stream_id=streams[k].id, share_bp=s)
-                for k, s in zip(picked, _shares(len(picked), cuts), strict=False)], "t")
+                for k, s in zip(picked, _shares(len(picked), cuts), strict=False)],
+                str(action.owner_professional_id))
         place = "Riverside" if one_place else None
         r = funding_report(store, TODAY, place)
         assert r.year.total == sum(line.this_year for line in r.lines)

@@ -31,6 +31,7 @@ from careplan.store.funding import save_funding
 from careplan.store.overrides import clear_override, set_override
 from careplan.store.team import add_member
 from tests.factories import one_of_each
+from tests.signin import ensure_account
 
 META = {"version", "created_at", "updated_at", "updated_by"}
 
@@ -60,6 +61,11 @@ def _person(store: Store) -> Person:
     return find(store, Person)[0]
 
 
+def _sam(store: Store) -> str:
+    """Sam Green: the lead professional, owner of the action."""
+    return next(p.id for p in find(store, Professional) if p.name == "Sam Green")
+
+
 def test_an_addition_says_what_and_whose_and_reverts_and_redoes(filled: Store) -> None:
     before = content(filled)
     plan = find(filled, CarePlan)[0]
@@ -81,10 +87,11 @@ def test_a_change_of_many_rows_is_one_operation_and_one_undo(filled: Store) -> N
     person = _person(filled)
     old = find(filled, CareTeamMember, person_id=person.id)[0]
     dr = next(p for p in find(filled, Professional) if p.name.startswith("Dr"))
+    manager = ensure_account(filled, "sam", "manager", _sam(filled)).actor
     before = content(filled)
     done = operations.run(filled, lambda s: add_member(s, CareTeamMember(
         person_id=person.id, professional_id=dr.id, role="GP",
-        start_date=date(2025, 3, 1), is_lead=True), "me"))
+        start_date=date(2025, 3, 1), is_lead=True), manager, reason="Mostly health needs"))
     assert {r.entity for r in done.changes.rows} == {"care_team_members"}
     assert done.changes.ids("care_team_members") == {old.id, done.value.id}
     assert not get(filled, CareTeamMember, old.id).is_lead
@@ -105,7 +112,7 @@ def test_a_removed_row_comes_back_on_undo(filled: Store) -> None:
     old = find(filled, ActionFunder)[0]
     new = ActionFunder(cost_id=cost.id, stream_id=old.stream_id, share_bp=10_000)
     before = content(filled)
-    done = operations.run(filled, lambda s: save_funding(s, cost, [new], "me"))
+    done = operations.run(filled, lambda s: save_funding(s, cost, [new], _sam(filled)))
     assert done.changes.ids("action_funders") == {old.id, new.id}
     assert person.id in done.changes.person_ids
     operations.revert(filled, done.changes, "me")
@@ -114,11 +121,12 @@ def test_a_removed_row_comes_back_on_undo(filled: Store) -> None:
 
 
 def test_a_shared_row_touches_everyone(filled: Store) -> None:
+    admin = ensure_account(filled).actor
     done = operations.run(filled, lambda s: set_override(s, "discharge.critical_days", 9,
-                                                         "me"))
+                                                         admin))
     assert done.changes.everyone and done.changes.touches("anyone at all")
     cleared = operations.run(filled, lambda s: clear_override(s, "discharge.critical_days",
-                                                              "me"))
+                                                              admin))
     assert cleared.changes.rows[0].deleted
     operations.revert(filled, cleared.changes, "me")
     assert filled.query("SELECT value FROM rule_overrides") == [{"value": "9"}]
@@ -130,6 +138,8 @@ def test_a_shared_row_touches_everyone(filled: Store) -> None:
 def test_signing_is_undone_with_its_signature(filled: Store) -> None:
     plan = find(filled, CarePlan)[0]
     dr = next(p for p in find(filled, Professional) if p.name.startswith("Dr"))
+    add(filled, CareTeamMember(person_id=plan.person_id, professional_id=dr.id, role="GP",
+                               start_date=date(2025, 1, 1)), "setup")  # the GP signs too
     before = content(filled)
     done = operations.run(filled, lambda s: sign_plan(s, plan, dr, datetime(2025, 3, 1, 9)))
     assert "plan_signoffs" in done.changes.entities
@@ -176,9 +186,8 @@ def test_a_refused_write_is_no_operation(filled: Store) -> None:
 def _edit(store: Store, kind: str, text: str, plan: str) -> Any:
     """A write of one kind, as a function of the store (what operations.run takes)."""
     if kind == "need":
-        need = find(store, Need)[0]
-        return lambda s: save_plan_item(s, need.evolve(description=text.strip() or "x"),
-                                        "me")
+        need, sam = find(store, Need)[0], _sam(store)
+        return lambda s: save_plan_item(s, need.evolve(description=text.strip() or "x"), sam)
     if kind == "person":
         person = find(store, Person)[0]
         return lambda s: update(s, person.evolve(address=text), "me")

@@ -30,8 +30,8 @@ def _store(facts=None) -> Store:  # type: ignore[no-untyped-def]
 def _issue_version_2(store: Store, plan_id: str) -> None:
     store.clock = lambda: datetime(ISSUED.year, ISSUED.month, ISSUED.day, 11, tzinfo=UTC)
     save_plan_item(store, Need(plan_id=plan_id, description="Night-time support",
-                               domain="social care"), "tester")
-    issue_version(store, get(store, CarePlan, plan_id), "tester",
+                               domain="social care"), DR.id)
+    issue_version(store, get(store, CarePlan, plan_id), DR.id,  # the lead professional
                   datetime(ISSUED.year, ISSUED.month, ISSUED.day, 11))
 
 
@@ -44,7 +44,7 @@ def test_an_issued_version_starts_its_own_fourteen_days() -> None:
     store = _store(facts)
     plan_id = plan_of(facts).id
     save_plan_item(store, Need(plan_id=plan_id, description="Night-time support",
-                               domain="social care"), "tester")
+                               domain="social care"), DR.id)
     assert get(store, CarePlan, plan_id).plan_version == 1  # a draft: version 1 in force
     assert _unsigned(store, date(2025, 6, 1)) == []
     _issue_version_2(store, plan_id)

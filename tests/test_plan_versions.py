@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,8 @@ from careplan.store import casework as cw
 from careplan.store.flagdata import caseload_flags
 from careplan.store.plan_versions import issue_version, state
 from tests.flag_world import AGENCIES, ASC, DR, GP, PROS, SW, world
-from tests.store_checks import as_of_schema, assert_whole
+from tests.older_schema import take_back
+from tests.store_checks import assert_whole
 
 TODAY = date(2025, 3, 12)
 AT = datetime(2025, 3, 10, 11)
@@ -118,8 +120,8 @@ def test_completing_an_action_keeps_the_version_and_every_signature(store: Store
     s = _signed(store)
     signed = _signatures(store, s.plan.id)
     assert signed == sorted([(GP.id, 1), (ASC.id, 1)])
-    cw.save_plan_item(store, s.action.evolve(status=ActionStatus.COMPLETED), "sw")
-    cw.save_plan_item(store, s.outcome.evolve(achievement=OutcomeStatus.ACHIEVED), "sw")
+    cw.save_plan_item(store, s.action.evolve(status=ActionStatus.COMPLETED), SW.id)
+    cw.save_plan_item(store, s.outcome.evolve(achievement=OutcomeStatus.ACHIEVED), SW.id)
     plan = get(store, CarePlan, s.plan.id)
     assert (plan.plan_version, plan.version_since) == (1, None)
     assert plan.version == s.plan.version  # the plan record itself was not written
@@ -143,7 +145,7 @@ def test_a_change_to_what_was_signed_makes_a_draft_and_version_1_stays_in_force(
         store: Store) -> None:
     s = _signed(store)
     cw.save_plan_item(store, s.action.evolve(due_date=date(2025, 4, 3),
-                                             status=ActionStatus.IN_PROGRESS), "sw")
+                                             status=ActionStatus.IN_PROGRESS), SW.id)
     plan = get(store, CarePlan, s.plan.id)
     assert plan.plan_version == 1 and plan.version == s.plan.version
     assert _signatures(store, s.plan.id) == sorted([(GP.id, 1), (ASC.id, 1)])
@@ -161,14 +163,14 @@ def test_a_change_to_what_was_signed_makes_a_draft_and_version_1_stays_in_force(
 
 def test_every_kind_of_signed_change_is_listed_in_the_draft(store: Store) -> None:
     s = _signed(store)
-    cw.save_plan_item(store, s.need.evolve(domain="physical health"), "sw")
-    cw.save_plan_item(store, s.outcome.evolve(target_date=date(2025, 7, 1)), "sw")
+    cw.save_plan_item(store, s.need.evolve(domain="physical health"), SW.id)
+    cw.save_plan_item(store, s.outcome.evolve(target_date=date(2025, 7, 1)), SW.id)
     cw.save_plan_item(store, s.action.evolve(owner_professional_id=DR.id,
-                                             owner_agency_id=GP.id), "sw")
+                                             owner_agency_id=GP.id), SW.id)
     cw.save_plan_item(store, Action(plan_id=s.plan.id, description="Weekly visits",
-                                    due_date=date(2025, 4, 1)), "sw")
+                                    due_date=date(2025, 4, 1)), SW.id)
     person = find(store, Person)[0]
-    update(store, person.evolve(what_matters="I want to stay home with my cat."), "sw")
+    update(store, person.evolve(what_matters="I want to stay home with my cat."), SW.id)
     found = state(store, get(store, CarePlan, s.plan.id))
     assert [describe(c) for c in found.draft] == [
         "What matters to the person now reads “I want to stay home with my cat.” "
@@ -184,11 +186,11 @@ def test_every_kind_of_signed_change_is_listed_in_the_draft(store: Store) -> Non
 def test_agreed_actions_and_accepted_handoffs_join_the_draft(store: Store) -> None:
     s = _signed(store)
     cw.save_conference(store, CaseConference(person_id=s.plan.person_id, held_at=AT),
-                       s.plan, [Action(plan_id=s.plan.id, description="Respite week")], "sw")
+                       s.plan, [Action(plan_id=s.plan.id, description="Respite week")], SW.id)
     handoff = cw.propose_handoff(store, Handoff(
         person_id=s.plan.person_id, subject="action", action_id=s.action.id,
         from_professional_id=SW.id, from_agency_id=ASC.id, to_professional_id=DR.id,
-        to_agency_id=GP.id, proposed_at=AT, answer_by=date(2025, 3, 14)), "sw")
+        to_agency_id=GP.id, proposed_at=AT, answer_by=date(2025, 3, 14)), SW.id)
     cw.answer_handoff(store, handoff, True, AT, DR.id)
     plan = get(store, CarePlan, s.plan.id)
     assert plan.plan_version == 1
@@ -201,14 +203,14 @@ def test_a_draft_plan_nobody_has_signed_is_changed_in_place(store: Store) -> Non
     """Nothing is in force yet: changes are part of version 1 until an agency signs it."""
     s = _signed(store, "draft")
     plan = s.plan
-    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), "sw")
+    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), SW.id)
     assert find(store, PlanVersion) == []
     assert state(store, plan).draft == ()
     with pytest.raises(InputError, match="nothing the agencies sign has changed"):
-        issue_version(store, plan, SW.id, AT)
+        issue_version(store, plan, DR.id, AT)
     cw.sign_plan(store, plan, DR, AT)  # once signed, version 1 is kept as it was signed
     cw.save_plan_item(store, get(store, Need, s.need.id).evolve(description="Evenings"),
-                      "sw")
+                      SW.id)
     assert [c.label for c in state(store, plan).draft] == ["Personal care, mornings"]
 
 
@@ -218,12 +220,12 @@ def test_a_draft_plan_nobody_has_signed_is_changed_in_place(store: Store) -> Non
 def test_issuing_the_draft_makes_version_2_and_keeps_version_1_signatures(
         store: Store) -> None:
     s = _signed(store)
-    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), "sw")
+    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), SW.id)
     draft = state(store, get(store, CarePlan, s.plan.id)).draft
-    issued = issue_version(store, get(store, CarePlan, s.plan.id), SW.id, AT, draft)
+    issued = issue_version(store, get(store, CarePlan, s.plan.id), DR.id, AT, draft)
     plan = get(store, CarePlan, s.plan.id)
     assert (plan.plan_version, plan.version_since) == (2, AT.date())
-    assert (issued.number, issued.issued_at, issued.issued_by) == (2, AT, SW.id)
+    assert (issued.number, issued.issued_at, issued.issued_by) == (2, AT, DR.id)
     found = state(store, plan)
     assert found.draft == () and found.since_previous == draft
     assert _signatures(store, s.plan.id) == sorted([(GP.id, 1), (ASC.id, 1)])
@@ -238,21 +240,21 @@ def test_issuing_is_refused_with_nothing_to_issue_or_a_changed_draft(store: Stor
     s = _signed(store)
     with pytest.raises(InputError, match="^plan: nothing the agencies sign has changed "
                                          "since version 1"):
-        issue_version(store, s.plan, SW.id, AT)
-    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), "sw")
+        issue_version(store, s.plan, DR.id, AT)
+    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), SW.id)
     shown = state(store, get(store, CarePlan, s.plan.id)).draft
-    cw.save_plan_item(store, get(store, Need, s.need.id).evolve(description="Evenings"), "dr")
+    cw.save_plan_item(store, get(store, Need, s.need.id).evolve(description="Evenings"), DR.id)
     before = _everything(store)
     with pytest.raises(StaleWriteError, match="not the ones you were shown"):
-        issue_version(store, get(store, CarePlan, s.plan.id), SW.id, AT, shown)
+        issue_version(store, get(store, CarePlan, s.plan.id), DR.id, AT, shown)
     old = get(store, CarePlan, s.plan.id)
-    update(store, old.evolve(review_date=date(2025, 7, 1)), "dr")
+    update(store, old.evolve(review_date=date(2025, 7, 1)), DR.id)
     with pytest.raises(StaleWriteError, match="changed after you opened it"):
-        issue_version(store, old, SW.id, AT)
+        issue_version(store, old, DR.id, AT)
     closed = update(store, get(store, CarePlan, s.plan.id).evolve(
-        status="closed", closed_on=date(2025, 3, 11)), "dr")
+        status="closed", closed_on=date(2025, 3, 11)), DR.id)
     with pytest.raises(InputError, match="^plan: it is closed"):
-        issue_version(store, closed, SW.id, AT)
+        issue_version(store, closed, DR.id, AT)
     after = _everything(store)
     assert after["plan_versions"] == before["plan_versions"]
 
@@ -272,8 +274,8 @@ def test_undoing_an_edit_gives_back_the_plan_and_its_signatures(store: Store,
         "signed content": s.need.evolve(description="Personal care, evenings"),
         "added action": Action(plan_id=s.plan.id, description="Weekly visits"),
     }[edit]
-    done = operations.run(store, lambda st: cw.save_plan_item(st, item, "sw"))
-    operations.revert(store, done.changes, "sw")
+    done = operations.run(store, lambda st: cw.save_plan_item(st, item, SW.id))
+    operations.revert(store, done.changes, SW.id)
     assert _everything(store) == before
     assert _signatures(store, s.plan.id) == sorted([(GP.id, 1), (ASC.id, 1)])
     assert state(store, get(store, CarePlan, s.plan.id)).draft == ()
@@ -283,12 +285,12 @@ def test_undoing_an_edit_gives_back_the_plan_and_its_signatures(store: Store,
 def test_undoing_an_issue_puts_the_signed_version_back_in_force(store_path: Path) -> None:
     with Store.open(store_path) as store:
         s = _signed(store)
-        cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), "sw")
+        cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), SW.id)
         with_draft = _everything(store)
         done = operations.run(store, lambda st: issue_version(
-            st, get(st, CarePlan, s.plan.id), SW.id, AT))
+            st, get(st, CarePlan, s.plan.id), DR.id, AT))
         assert get(store, CarePlan, s.plan.id).plan_version == 2
-        operations.revert(store, done.changes, "sw")
+        operations.revert(store, done.changes, SW.id)
         assert _everything(store) == with_draft
         plan = get(store, CarePlan, s.plan.id)
         assert plan.plan_version == 1 and len(state(store, plan).draft) == 1
@@ -298,13 +300,13 @@ def test_undoing_an_issue_puts_the_signed_version_back_in_force(store_path: Path
 
 def test_an_issue_an_agency_has_signed_is_not_undone(store: Store) -> None:
     s = _signed(store)
-    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), "sw")
+    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), SW.id)
     done = operations.run(store, lambda st: issue_version(
-        st, get(st, CarePlan, s.plan.id), SW.id, AT))
+        st, get(st, CarePlan, s.plan.id), DR.id, AT))
     cw.sign_plan(store, get(store, CarePlan, s.plan.id), DR, datetime(2025, 3, 11, 9))
     before = _everything(store)
     with pytest.raises(InputError, match="other records now refer to it"):
-        operations.revert(store, done.changes, "sw")
+        operations.revert(store, done.changes, SW.id)
     assert _everything(store) == before
 
 
@@ -313,11 +315,11 @@ def test_an_edit_a_later_version_was_issued_from_is_not_undone(store: Store) -> 
     without the record of what was signed."""
     s = _signed(store)
     done = operations.run(store, lambda st: cw.save_plan_item(
-        st, s.need.evolve(description="Personal care, mornings"), "sw"))
-    issue_version(store, get(store, CarePlan, s.plan.id), SW.id, AT)
+        st, s.need.evolve(description="Personal care, mornings"), SW.id))
+    issue_version(store, get(store, CarePlan, s.plan.id), DR.id, AT)
     before = _everything(store)
     with pytest.raises(InputError, match="other records now refer to it"):
-        operations.revert(store, done.changes, "sw")
+        operations.revert(store, done.changes, SW.id)
     assert _everything(store) == before
 
 
@@ -337,7 +339,9 @@ def _older_store(path: Path) -> Signed:
                 add(store, PlanSignOff(plan_id=plan.id, agency_id=agency.id,
                                        plan_version=version, signed_by=pro.id,
                                        signed_at=datetime(2025, 2, 21 + version, 9)), "setup")
-    as_of_schema(path, migrations.PLAN_VERSIONS_SCHEMA - 1)
+    conn = sqlite3.connect(path)
+    take_back(conn, migrations.PLAN_VERSIONS_SCHEMA - 1)
+    conn.close()
     return dataclasses.replace(s, plan=plan)
 
 
@@ -351,9 +355,9 @@ def test_an_older_store_keeps_its_version_in_force_and_signatures(store_path: Pa
         found = state(store, plan)
         assert (found.number, found.recorded, found.draft) == (3, False, ())
         # The first change records version 3 as it stood, then waits in the draft.
-        cw.save_plan_item(store, s.action.evolve(status=ActionStatus.COMPLETED), "sw")
+        cw.save_plan_item(store, s.action.evolve(status=ActionStatus.COMPLETED), SW.id)
         cw.save_plan_item(store, s.outcome.evolve(description="I want to wash alone."),
-                          "sw")
+                          SW.id)
         found = state(store, get(store, CarePlan, s.plan.id))
         assert (found.number, found.recorded) == (3, True)
         assert [c.label for c in found.draft] == ["I want to wash myself."]
@@ -368,8 +372,8 @@ def test_a_plan_survives_fhir_export_and_import_with_its_version_and_signatures(
     """Exported: the version in force and every signature. Not exported: the recorded
     versions; the imported plan's version in force is its content as imported."""
     s = _signed(store)
-    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), "sw")
-    issue_version(store, get(store, CarePlan, s.plan.id), SW.id, AT)
+    cw.save_plan_item(store, s.need.evolve(description="Personal care, mornings"), SW.id)
+    issue_version(store, get(store, CarePlan, s.plan.id), DR.id, AT)
     cw.sign_plan(store, get(store, CarePlan, s.plan.id), DR, datetime(2025, 3, 11, 9))
     out = tmp_path / "plan.json"
     export_fhir(store, out)
@@ -408,7 +412,7 @@ def test_the_plan_pdf_prints_the_version_in_force_and_the_changes_not_yet_issued
         text = _pdf_text(store, s.plan.person_id, tmp_path / "before.pdf")
         assert "Changes not yet issued: none. The plan is as version 1 was issued." in text
         cw.save_plan_item(store, s.action.evolve(description="Start home care, twice daily",
-                                                 status=ActionStatus.IN_PROGRESS), "sw")
+                                                 status=ActionStatus.IN_PROGRESS), SW.id)
         text = _pdf_text(store, s.plan.person_id, tmp_path / "draft.pdf")
         body = text[text.index("Needs, outcomes and actions"):text.index("Version 1 and")]
         # The body is version 1 as signed, with today's progress.
@@ -418,9 +422,9 @@ def test_the_plan_pdf_prints_the_version_in_force_and_the_changes_not_yet_issued
                 "the version signed below.") in text
         assert ("1. Action “Start home care” now reads “Start home care, twice daily”"
                 in text)
-        issue_version(store, get(store, CarePlan, s.plan.id), SW.id, AT)
+        issue_version(store, get(store, CarePlan, s.plan.id), DR.id, AT)
         text = _pdf_text(store, s.plan.person_id, tmp_path / "issued.pdf")
         assert "plan version 2" in text
-        assert "Version 2 was issued for sign-off on 10 Mar 2025 by Sam Green." in text
+        assert "Version 2 was issued for sign-off on 10 Mar 2025 by Dr Asha Patel." in text
         assert "What version 2 changed from version 1" in text
         assert "Start home care, twice daily Sam Green" in text

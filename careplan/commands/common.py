@@ -16,7 +16,8 @@ from careplan import clock
 from careplan.commands.errors import UserError as UserError  # re-exported for the commands
 from careplan.models import Professional, nhs
 from careplan.models import accounts as account_rules
-from careplan.models.accounts import Account, AccountRole, SignInOutcome
+from careplan.models.accounts import Account, SignInOutcome
+from careplan.models.permissions import Who, administer
 from careplan.store import InputError, NotAStoreError, Store, StoreError, accounts, backup, find
 from careplan.store.repo import get
 
@@ -295,6 +296,7 @@ def require_administrator(account: Account, what: str) -> None:
     Raises:
         UserError: ``account`` is a practitioner or manager.
     """
-    if account.role is not AccountRole.ADMINISTRATOR:
-        raise UserError(f"Only an administrator may {what}; {account.username} is a "
-                        f"{account.role.value}.")
+    decision = administer(Who(account.professional_id, None, account.role,
+                              account.username), what)
+    if not decision:
+        raise UserError(decision.reason)

@@ -304,6 +304,7 @@ class _Gen:
                 status=HandoffStatus.ACCEPTED if answered else HandoffStatus.PROPOSED,
                 answered_at=at(add_working_days(proposed, rng.randint(0, 3)), 17)
                 if answered else None,
+                answered_by=b.id if answered else None,
                 reason="Change of lead agency after review"))
         if age >= 18 and rng.random() < 0.03:
             domain = rng.choice([NeedDomain.MENTAL_HEALTH, NeedDomain.SUBSTANCE_USE,

@@ -320,7 +320,9 @@ def unowned_action(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
                   to_professional_id=wr.id, to_agency_id=wr.agency_id,
                   proposed_at=at(proposed, 11), answer_by=add_working_days(proposed, 2),
                   status=HandoffStatus.DECLINED, answered_at=at(add_working_days(proposed, 1), 15),
-                  reason="Housing applications are not a welfare rights service"))
+                  reason="The transfer form asks about benefits; welfare rights can help",
+                  answered_by=wr.id,
+                  answer_reason="Housing applications are not a welfare rights service"))
     return c
 
 

@@ -310,6 +310,9 @@ def handoff_task(h: Handoff, plan_of_action: dict[str, str]) -> Resource:
         {"url": fc.ext("from-agency"), "valueReference": ref("Organization", h.from_agency_id)},
         {"url": fc.ext("to-agency"), "valueReference": ref("Organization", h.to_agency_id)},
     ]
+    if h.answered_by:
+        exts.append({"url": fc.ext("answered-by"),
+                     "valueReference": ref("Practitioner", h.answered_by)})
     focus = None
     if h.action_id:
         exts.append({"url": fc.ext("care-plan-activity"), "valueString": h.action_id})
@@ -320,7 +323,7 @@ def handoff_task(h: Handoff, plan_of_action: dict[str, str]) -> Resource:
         "id": h.id,
         "extension": exts,
         "status": fc.HANDOFF_STATUS[h.status],
-        "statusReason": {"text": h.reason} if h.reason else None,
+        "statusReason": {"text": h.answer_reason} if h.answer_reason else None,
         "intent": "proposal",
         "code": {"coding": [fc.coding(fc.cs("task-kind"), f"handoff-{h.subject.value}",
                                       f"handoff of {h.subject.value}")]},
@@ -331,6 +334,8 @@ def handoff_task(h: Handoff, plan_of_action: dict[str, str]) -> Resource:
         "requester": ref("Practitioner", h.from_professional_id),
         "owner": ref("Practitioner", h.to_professional_id),
         "restriction": {"period": {"end": h.answer_by.isoformat()}},
+        "note": [{"authorReference": ref("Practitioner", h.from_professional_id),
+                  "time": fhir_datetime(h.proposed_at), "text": h.reason}] if h.reason else [],
     })
 
 

@@ -51,6 +51,10 @@ def handoff(imp: Importer, loc: Located, kind: str) -> None:
                               "Organization", "from agency")
     to_agency = imp.resolve(ext_value(res, "to-agency", "valueReference"), loc,
                             "Organization", "to agency")
+    answered_by = None
+    if ext_value(res, "answered-by", "valueReference") is not None:
+        answered_by = imp.resolve(ext_value(res, "answered-by", "valueReference"), loc,
+                                  "Practitioner", "answered by")
     action = ext_value(res, "care-plan-activity", "valueString")
     if action and action not in imp.entities and not imp.in_store("actions", action):
         imp.report.unresolved.append(f"{loc.key} care plan activity: {action}")
@@ -62,15 +66,16 @@ def handoff(imp: Importer, loc: Located, kind: str) -> None:
                         "agencies, and its dates; skipped.")
         return
 
+    status = fc.HANDOFF_STATUS_IN.get(res.get("status", ""), HandoffStatus.PROPOSED)
+    note, answer = _handoff_texts(res, status)
+
     def build(eid: str) -> Handoff:
         return Handoff(id=eid, person_id=person, subject=HandoffSubject(kind), action_id=action,
                        from_professional_id=frm, from_agency_id=from_agency,
                        to_professional_id=to, to_agency_id=to_agency, proposed_at=proposed,
                        answer_by=answer_by,
-                       status=fc.HANDOFF_STATUS_IN.get(res.get("status", ""),
-                                                       HandoffStatus.PROPOSED),
-                       answered_at=parse_datetime(res.get("lastModified")),
-                       reason=(res.get("statusReason") or {}).get("text", ""))
+                       status=status, answered_at=parse_datetime(res.get("lastModified")),
+                       reason=note, answered_by=answered_by, answer_reason=answer)
 
     imp.add(loc, build)
 
@@ -138,6 +143,17 @@ def _status_step(imp: Importer, loc: Located, task: Located | None, rid: str,
     imp.report.warn(f"{loc.key}: status {fhir_status!r} and no referral steps: recorded as "
                     f"accepted{' as lead' if as_lead else ''} on {day.isoformat()}"
                     f"{'' if team else ' by a team the file does not name'}.")
+
+def _handoff_texts(res: dict[str, Any], status: HandoffStatus) -> tuple[str, str]:
+    """The proposer's note (Task.note) and the answer's reason (Task.statusReason). A
+    Task written before the two were kept apart has statusReason alone: the answer's
+    reason once answered, else the proposer's note."""
+    notes = [n for n in res.get("note", []) or [] if isinstance(n, dict)]
+    note = str(notes[0].get("text") or "") if notes else ""
+    reason = str((res.get("statusReason") or {}).get("text", "") or "")
+    if not notes and status not in (HandoffStatus.ACCEPTED, HandoffStatus.DECLINED):
+        return reason, ""
+    return note, reason
 
 
 def referral(imp: Importer, loc: Located, task: Located | None) -> None:

@@ -18,7 +18,13 @@ from careplan.models.enums import (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Handoff(Entity):
-    """Responsibility for an action, or for coordinating the person, passing on."""
+    """Responsibility for an action, or for coordinating the person, passing on.
+
+    The record keeps both sides: the proposer (``from_professional_id``) with their note
+    (``reason``, never changed by the answer), and who answered (``answered_by``) with
+    their reason (``answer_reason``: required to decline). Handoffs answered before
+    migration 9 may have no ``answered_by``.
+    """
 
     TABLE = "handoffs"
     NOUN = "handoff"
@@ -34,7 +40,12 @@ class Handoff(Entity):
     answer_by: date
     status: HandoffStatus = HandoffStatus.PROPOSED
     answered_at: datetime | None = None
+    #: The proposer's note: why hand over.
     reason: str = ""
+    #: The professional who accepted or declined it.
+    answered_by: str | None = None
+    #: Why it was accepted or declined (required to decline).
+    answer_reason: str = ""
 
     def validate(self) -> None:
         if self.subject is HandoffSubject.ACTION and not self.action_id:
@@ -47,7 +58,7 @@ class Handoff(Entity):
         if answered and self.answered_at is None:
             raise ValueError(f"answered at: is required when the handoff is {self.status.value}")
         if self.status is HandoffStatus.DECLINED:
-            require_text(self.reason, "reason")
+            require_text(self.answer_reason, "answer_reason")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -73,6 +73,7 @@ BY_FIELD: dict[str, TextLimit] = {
     "recorded_by": NAME,
     "signed_by": NAME,
     "issued_by": NAME,
+    "answered_by": NAME,
     "other_attendees": NAME,
     # codes and identifiers
     "nhs_number": CODE,
@@ -89,6 +90,8 @@ BY_FIELD: dict[str, TextLimit] = {
     "what_matters": FREE_TEXT,
     "description": FREE_TEXT,
     "reason": FREE_TEXT,
+    "answer_reason": FREE_TEXT,
+    "lead_reason": FREE_TEXT,
     "summary": FREE_TEXT,
     "note": FREE_TEXT,
     "agenda": FREE_TEXT,

@@ -108,6 +108,9 @@ class CareTeamMember(Entity):
     start_date: date
     end_date: date | None = None
     is_lead: bool = False
+    #: Why a manager made this member the lead professional (careplan.store.team.set_lead);
+    #: empty when the lead came through a coordination handoff or from the start.
+    lead_reason: str = ""
 
     def validate(self) -> None:
         not_before(self.end_date, self.start_date, "end_date", "start_date")

@@ -4,6 +4,7 @@ from careplan.store.db import Store
 from careplan.store.errors import (
     DamagedStoreError,
     InputError,
+    NotAllowedError,
     NotAStoreError,
     NotFoundError,
     StaleWriteError,
@@ -14,6 +15,7 @@ from careplan.store.repo import add, add_many, find, get, update
 __all__ = [
     "DamagedStoreError",
     "InputError",
+    "NotAllowedError",
     "NotAStoreError",
     "NotFoundError",
     "StaleWriteError",

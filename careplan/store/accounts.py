@@ -35,8 +35,10 @@ from careplan.models.accounts import (
     refusal,
     typed_username,
 )
+from careplan.models.permissions import Who, administer
 from careplan.store.db import Store
-from careplan.store.errors import InputError, StoreError
+from careplan.store.errors import InputError, NotAllowedError, StoreError
+from careplan.store.permissions import require
 from careplan.store.repo import add, add_many, get, update
 from careplan.store.rows import from_row
 
@@ -57,10 +59,6 @@ class SignInError(StoreError):
         super().__init__(refusal(outcome, wait_seconds))
         self.outcome = outcome
         self.wait_seconds = wait_seconds
-
-
-class NotAllowedError(StoreError):
-    """The signed-in account may not do this; nothing was written."""
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -198,15 +196,14 @@ def _administrator(store: Store, actor: Account | None, what: str) -> Account:
         NotAllowedError: naming who may, and who the actor is.
     """
     if actor is None:
-        raise NotAllowedError(f"Only an administrator may {what}; sign in as one first.")
+        raise NotAllowedError(administer(None, what).reason)
     rows = store.query("SELECT * FROM accounts WHERE id = ?", (actor.id,))
     current = from_row(Account, rows[0]) if rows else None
     if current is None or not current.active:
         raise NotAllowedError(f"Only an administrator may {what}; the account "
                               f"{actor.username} is no longer active.")
-    if current.role is not AccountRole.ADMINISTRATOR:
-        raise NotAllowedError(f"Only an administrator may {what}; {current.username} is a "
-                              f"{current.role.value}.")
+    require(administer(Who(current.professional_id, None, current.role, current.username),
+                       what))
     return current
 
 

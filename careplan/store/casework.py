@@ -8,6 +8,10 @@ in force has its snapshot recorded, in the same operation. Progress (an action's
 an outcome's achievement) is no change to what was signed. Handoff and referral steps
 change the records they concern together (an accepted handoff moves the action's owner,
 a change the draft then lists).
+
+Each act is checked against the permission rules (careplan.models.permissions) before
+anything is written, against the records as stored: a refusal raises NotAllowedError
+naming who may, and writes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from careplan.models import (
     Referral,
     ReferralEvent,
 )
+from careplan.models import permissions as rules
 from careplan.models.base import Entity
 from careplan.models.enums import (
     DeclineReason,
@@ -38,8 +43,10 @@ from careplan.models.enums import (
     ReferralStatus,
 )
 from careplan.models.plan_versions import same_terms
+from careplan.models.referral_chain import bounce_chain
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StaleWriteError
+from careplan.store.permissions import names, person_of_plan, require, team_of, today, who
 from careplan.store.plan_versions import record_in_force
 from careplan.store.repo import actor_name, add, find, get, update
 
@@ -56,13 +63,38 @@ def _changes_terms(store: Store, item: PlanItem) -> bool:
     return stored is None or not same_terms(get(store, type(item), item.id), item)
 
 
+def _check_plan_item(store: Store, item: PlanItem, actor: str) -> None:
+    """An action as stored is changed by its owner, its agency or the lead (its status
+    alone: careplan.models.permissions.change_action_status); anything else of the plan
+    by a member of an agency on the care team."""
+    person = person_of_plan(store, item.plan_id)
+    if person is None:
+        return  # the write names the missing plan
+    team, w, n = team_of(store, person, today(store)), who(store, actor), names(store)
+    if isinstance(item, Action) and item.version != 0:
+        found = find(store, Action, id=item.id)
+        if found:
+            stored = found[0]
+            if stored.evolve(status=item.status, version=item.version) == item:
+                require(rules.change_action_status(w, stored, team, n))
+            else:
+                require(rules.change_action(w, stored, team, n))
+            return
+    require(rules.change_plan(w, team, n))
+
+
 def save_plan_item(store: Store, item: PlanItem, actor: str) -> PlanItem:
     """Add (version 0) or update a need, outcome or action of a plan.
 
     Never touches the plan's version or its signatures: progress is just saved; a
     change to what was signed lands in the draft of the next version (the version in
-    force has its snapshot recorded first, when it has none yet)."""
+    force has its snapshot recorded first, when it has none yet).
+
+    Raises:
+        NotAllowedError: the actor may not change this (careplan.models.permissions).
+    """
     with store.atomic():
+        _check_plan_item(store, item, actor)
         if _changes_terms(store, item):
             record_in_force(store, item.plan_id, actor)
         saved = add(store, item, actor) if item.version == 0 else update(store, item, actor)
@@ -94,13 +126,18 @@ def rewrite_plan_item(store: Store, values: PlanItem, expected: PlanItem,
 def sign_plan(store: Store, plan: CarePlan, professional: Professional,
               at: datetime) -> PlanSignOff:
     """Sign the version in force for the professional's agency (a draft of the next
-    version, if any, is not part of it: it is signed once issued).
+    version, if any, is not part of it: it is signed once issued). The professional
+    signs, and only for their own agency while it is on the care team on the day of
+    ``at``.
 
     Raises:
+        NotAllowedError: not the signer's agency, or not on the care team.
         StaleWriteError: the plan changed since ``plan`` was read.
         InputError: the agency has already signed this version.
     """
     with store.atomic():
+        require(rules.sign_plan(who(store, professional.id), professional.agency_id,
+                                team_of(store, plan.person_id, at.date()), names(store)))
         current = get(store, CarePlan, plan.id)
         if current.version != plan.version:
             raise StaleWriteError(
@@ -119,13 +156,22 @@ def sign_plan(store: Store, plan: CarePlan, professional: Professional,
 
 
 def propose_handoff(store: Store, handoff: Handoff, actor: str) -> Handoff:
-    """Record a new proposed handoff.
+    """Record a new proposed handoff, with the proposer's note as its ``reason``.
 
     Raises:
+        NotAllowedError: the actor may not hand this over (an action: its owner, its
+            agency or the lead; coordination: the lead or a manager on the team).
         InputError: a handoff of the same action (or of the coordination) of this
             person is already waiting for an answer.
     """
+    if handoff.status is not HandoffStatus.PROPOSED or handoff.answered_by \
+            or handoff.answer_reason:
+        raise InputError("handoff: a new handoff is proposed, not yet answered")
     with store.atomic():
+        found = find(store, Action, id=handoff.action_id) if handoff.action_id else []
+        require(rules.propose_handoff(
+            who(store, actor), handoff, found[0] if found else None,
+            team_of(store, handoff.person_id, handoff.proposed_at.date()), names(store)))
         open_ = [h for h in find(store, Handoff, person_id=handoff.person_id,
                                  status=HandoffStatus.PROPOSED)
                  if h.subject is handoff.subject and h.action_id == handoff.action_id]
@@ -141,11 +187,22 @@ def _check_waiting(handoff: Handoff) -> None:
                          "handoff can be answered or withdrawn")
 
 
+def _stored(store: Store, handoff: Handoff) -> Handoff:
+    """The handoff as stored, at the version the caller read (a later one: the update
+    refuses it as stale), so that only the answer's fields can change."""
+    return get(store, Handoff, handoff.id).evolve(version=handoff.version)
+
+
 def answer_handoff(store: Store, handoff: Handoff, accept: bool, at: datetime,
                    actor: str, reason: str = "") -> Handoff:
     """Accept (responsibility moves to the receiver) or decline with a reason.
 
+    The answer is recorded beside the proposal: who answered (``answered_by``) and why
+    (``answer_reason``); the proposer's note stays as it was.
+
     Raises:
+        NotAllowedError: the actor is neither the professional it is addressed to nor
+            a manager of the receiving agency.
         InputError: the handoff is no longer proposed, or a decline gives no reason.
         StaleWriteError: the handoff changed since ``handoff`` was read.
     """
@@ -154,8 +211,13 @@ def answer_handoff(store: Store, handoff: Handoff, accept: bool, at: datetime,
         raise InputError("reason: say why the handoff is declined")
     status = HandoffStatus.ACCEPTED if accept else HandoffStatus.DECLINED
     with store.atomic():
-        saved = update(store, handoff.evolve(status=status, answered_at=at,
-                                             reason=reason.strip()), actor)
+        stored = _stored(store, handoff)
+        w = who(store, actor)
+        require(rules.answer_handoff(w, stored, names(store)))
+        assert w is not None and w.professional_id is not None  # the rule says so
+        saved = update(store, stored.evolve(status=status, answered_at=at,
+                                            answered_by=w.professional_id,
+                                            answer_reason=reason.strip()), actor)
         if accept and handoff.subject is HandoffSubject.ACTION and handoff.action_id:
             action = get(store, Action, handoff.action_id)
             record_in_force(store, action.plan_id, actor)  # who does it: a signed term
@@ -170,11 +232,16 @@ def withdraw_handoff(store: Store, handoff: Handoff, actor: str) -> Handoff:
     """The proposer takes back a handoff nobody has answered yet.
 
     Raises:
+        NotAllowedError: the actor is neither the professional handing over nor a
+            manager of their agency.
         InputError: the handoff is no longer proposed.
         StaleWriteError: the handoff changed since ``handoff`` was read.
     """
     _check_waiting(handoff)
-    return update(store, handoff.evolve(status=HandoffStatus.WITHDRAWN), actor)
+    with store.atomic():
+        stored = _stored(store, handoff)
+        require(rules.withdraw_handoff(who(store, actor), stored, names(store)))
+        return update(store, stored.evolve(status=HandoffStatus.WITHDRAWN), actor)
 
 
 def _move_lead(store: Store, handoff: Handoff, day: date, actor: str) -> None:
@@ -196,7 +263,7 @@ def _move_lead(store: Store, handoff: Handoff, day: date, actor: str) -> None:
                                       role=member.role, start_date=day,
                                       end_date=member.end_date, is_lead=receiving), actor)
         else:
-            update(store, member.evolve(is_lead=receiving), actor)
+            update(store, member.evolve(is_lead=receiving, lead_reason=""), actor)
     on_team = any(m.professional_id == handoff.to_professional_id and m.active_on(day)
                   for m in find(store, CareTeamMember, person_id=handoff.person_id))
     if not on_team:
@@ -231,8 +298,13 @@ _STATUS = {
 
 
 def send_referral(store: Store, referral: Referral, to_team_id: str, actor: str) -> Referral:
-    """Record a new referral and its first step: sent to ``to_team_id``."""
+    """Record a new referral and its first step: sent to ``to_team_id``.
+
+    Raises:
+        NotAllowedError: the actor is not a member of the referring agency.
+    """
     with store.atomic():
+        require(rules.send_referral(who(store, actor), referral.from_agency_id, names(store)))
         saved = add(store, referral, actor)
         add(store, ReferralEvent(referral_id=saved.id, kind=ReferralEventKind.SENT,
                                  occurred_on=referral.sent_on, team_id=to_team_id,
@@ -242,10 +314,22 @@ def send_referral(store: Store, referral: Referral, to_team_id: str, actor: str)
 
 def referral_step(store: Store, referral: Referral, step: ReferralStep,
                   actor: str) -> Referral:
-    """Record a step and the referral's new status together."""
+    """Record a step and the referral's new status together.
+
+    Raises:
+        NotAllowedError: accepting, declining or redirecting by someone who is not a
+            member of the team holding the referral (or naming another team as the one
+            deciding); escalating or recording a panel's decision by someone who is not
+            a manager.
+        InputError: a decline without a reason.
+    """
     if step.kind is ReferralEventKind.DECLINED and not step.reason.strip():
         raise InputError("reason: say why the referral is declined")
     with store.atomic():
+        chain = bounce_chain(find(store, ReferralEvent, referral_id=referral.id))
+        holder = chain.holdings[-1].holder if chain.holdings else None
+        require(rules.referral_step(who(store, actor), step.kind, holder, names(store),
+                                    step.team_id))
         saved = update(store, referral.evolve(status=_STATUS[step.kind]), actor)
         add(store, ReferralEvent(
             referral_id=referral.id, kind=step.kind, occurred_on=step.day,
@@ -266,10 +350,17 @@ def _pro_or_none(store: Store, actor: str) -> str | None:
 
 def save_conference(store: Store, conference: CaseConference, plan: CarePlan | None,
                     actions: list[Action], actor: str) -> CaseConference:
-    """The conference record and the actions it agreed (which land in the plan)."""
+    """The conference record and the actions it agreed (which land in the plan).
+
+    Raises:
+        NotAllowedError: the actor is not a member of an agency on the care team.
+    """
     if actions and plan is None:
         raise InputError("actions: this person has no care plan to add agreed actions to")
     with store.atomic():
+        require(rules.record_conference(
+            who(store, actor), team_of(store, conference.person_id, conference.held_at.date()),
+            names(store)))
         if actions and plan is not None:
             record_in_force(store, plan.id, actor)  # the agreed actions join the draft
         saved = add(store, conference, actor)

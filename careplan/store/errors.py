@@ -23,5 +23,10 @@ class NotFoundError(StoreError):
     """No record with that id."""
 
 
+class NotAllowedError(StoreError):
+    """The person acting may not do this (careplan.models.permissions); nothing was
+    written. The message names who may."""
+
+
 class InputError(ValueError):
     """A user's input was refused; the message names the field and what is wrong."""

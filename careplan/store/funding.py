@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from careplan.models import Action, Person
+from careplan.models import permissions as rules
 from careplan.models.budgets import FundedCost
 from careplan.models.funding import (
     ActionCost,
@@ -28,6 +29,7 @@ from careplan.store import audit
 from careplan.store.db import Store
 from careplan.store.errors import InputError
 from careplan.store.fastload import build_rows, columns_sql
+from careplan.store.permissions import names, person_of_plan, require, team_of, today, who
 from careplan.store.repo import add, find, update
 from careplan.store.rows import to_row
 
@@ -40,6 +42,8 @@ def save_funding(store: Store, cost: ActionCost, funders: Sequence[ActionFunder]
     are matched to stored ones by id. Returns the cost and funders as stored.
 
     Raises:
+        NotAllowedError: the actor may not change the action (its owner, its agency or
+            the lead professional may): careplan.models.permissions.change_funding.
         InputError: the shares do not add up to 100%, a funder is for another cost,
             a stream or personal budget does not exist, or a personal budget belongs
             to someone else or does not combine the funder's stream.
@@ -52,6 +56,7 @@ def save_funding(store: Store, cost: ActionCost, funders: Sequence[ActionFunder]
         if f.cost_id != cost.id:
             raise InputError("funders: each funder must be for this action's cost")
     with store.atomic():
+        _check_actions(store, cost, actor)
         saved = add(store, cost, actor) if cost.version == 0 else update(store, cost, actor)
         _check_personal_budgets(store, saved, funders)
         stored = {f.id: f for f in find(store, ActionFunder, cost_id=cost.id)}
@@ -62,6 +67,21 @@ def save_funding(store: Store, cost: ActionCost, funders: Sequence[ActionFunder]
         out = [update(store, f, actor) if f.id in stored else add(store, f, actor)
                for f in funders]
     return saved, out
+
+
+def _check_actions(store: Store, cost: ActionCost, actor: str) -> None:
+    """The action the cost is for (and, for a stored cost moved to another action, the
+    one it was for) is one the actor may change."""
+    ids = {cost.action_id}
+    row = store.conn.execute("SELECT action_id FROM action_costs WHERE id = ?",
+                             (cost.id,)).fetchone()
+    if row is not None:
+        ids.add(str(row[0]))
+    w, n = who(store, actor), names(store)
+    for action in (a for action_id in sorted(ids) for a in find(store, Action, id=action_id)):
+        person = person_of_plan(store, action.plan_id)
+        if person is not None:
+            require(rules.change_funding(w, action, team_of(store, person, today(store)), n))
 
 
 def _check_personal_budgets(store: Store, cost: ActionCost,

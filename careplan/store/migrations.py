@@ -147,13 +147,44 @@ END;
 """
 _plan_versions = _script(_PLAN_VERSIONS)
 
-#: Migration 9: the day a plan's last review was completed, so that the next review is
+#: Migration 10: the day a plan's last review was completed, so that the next review is
 #: due within 12 months of it (Care Act statutory guidance), whatever date it records.
 _REVIEWED_ON = """
 ALTER TABLE care_plans ADD COLUMN reviewed_on TEXT;
 """
 
-#: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
+#: Migration 11: who may do what (careplan.models.permissions). A handoff keeps the
+#: proposer's note (``reason``) apart from who answered it (``answered_by``) and why
+#: (``answer_reason``); until now the answer wrote its reason over the note. A care team
+#: membership keeps why a manager made it the lead professional (``lead_reason``).
+#:
+#: Handoffs answered before this migration are split the same way on every copy of a
+#: store, from what the store already holds: where the audit trail has the answering
+#: event (status from proposed to accepted or declined), the answer's reason is the
+#: reason it left, the note is the reason it overwrote, and the answerer is its actor
+#: when that is a professional; otherwise (handoffs written answered, by the demo or an
+#: import) the reason was the answer's.
+_HANDOFF_ANSWERS = """
+ALTER TABLE handoffs ADD COLUMN answered_by TEXT REFERENCES professionals(id);
+ALTER TABLE handoffs ADD COLUMN answer_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE care_team_members ADD COLUMN lead_reason TEXT NOT NULL DEFAULT '';
+CREATE TEMP TABLE handoff_answers AS
+SELECT h.id AS id, e.actor AS actor, json_extract(e.before, '$.reason') AS note
+FROM handoffs h JOIN audit_events e ON e.seq = (
+    SELECT max(x.seq) FROM audit_events x
+    WHERE x.entity = 'handoffs' AND x.entity_id = h.id
+      AND json_extract(x.before, '$.status') = 'proposed'
+      AND json_extract(x.after, '$.status') IN ('accepted', 'declined'))
+WHERE h.status IN ('accepted', 'declined');
+UPDATE handoffs SET answer_reason = reason,
+    reason = coalesce((SELECT a.note FROM handoff_answers a WHERE a.id = handoffs.id), ''),
+    answered_by = (SELECT p.id FROM handoff_answers a JOIN professionals p ON p.id = a.actor
+                   WHERE a.id = handoffs.id)
+WHERE status IN ('accepted', 'declined');
+DROP TABLE handoff_answers;
+CREATE INDEX idx_handoffs_answered_by ON handoffs(answered_by);
+"""
+
 #: The other stores of the team this store exchanges change packs with: their names and
 #: public keys (careplan.store.packs). Trusting a store is audited like any change.
 _TRUSTED_STORES = """
@@ -168,6 +199,7 @@ CREATE TABLE trusted_stores (
 );
 """
 
+#: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 MIGRATIONS: list[Migration] = [
     _script(schema_v1.SQL),
     _script(_RULE_OVERRIDES),
@@ -179,6 +211,7 @@ MIGRATIONS: list[Migration] = [
     _plan_versions,  # 8: plan versions and their snapshots
     _script(_TRUSTED_STORES),  # 9: the stores change packs are exchanged with
     _script(_REVIEWED_ON),  # 10: when a plan's last review was completed
+    _script(_HANDOFF_ANSWERS),  # 11: who answered a handoff and why; why a lead was made
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).

@@ -11,6 +11,7 @@ import functools
 from typing import Any
 
 from careplan import resources
+from careplan.models.permissions import administer
 from careplan.models.thresholds import (
     Thresholds,
     attr_of,
@@ -21,6 +22,10 @@ from careplan.models.thresholds import (
 from careplan.store import audit
 from careplan.store.db import Store
 from careplan.store.errors import InputError, NotFoundError
+from careplan.store.permissions import require, who
+
+#: What changing an override is called in a refusal.
+CHANGE = "change the rules' thresholds"
 
 ENTITY = "rule_overrides"
 #: The package data file with the default thresholds.
@@ -70,9 +75,11 @@ def set_override(store: Store, key: str, value: str | int, actor: str) -> int:
     """Store ``value`` for ``key`` in one transaction with its audit event; return it.
 
     Raises:
+        NotAllowedError: ``actor`` is not an administrator.
         InputError: the key is unknown, the value is not a whole number, or the
             thresholds would no longer be consistent (e.g. critical before warning).
     """
+    require(administer(who(store, actor), CHANGE))
     try:
         key = key_of(attr_of(key))
         number = parse_value(key, value)
@@ -108,9 +115,11 @@ def clear_override(store: Store, key: str, actor: str) -> None:
     (its "after" carries ``value: null`` and ``deleted: true``, as every removal's does).
 
     Raises:
+        NotAllowedError: ``actor`` is not an administrator.
         InputError: the key is unknown.
         NotFoundError: the store has no override for it.
     """
+    require(administer(who(store, actor), CHANGE))
     try:
         key = key_of(attr_of(key))
     except ValueError as exc:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from careplan.models import Action, CarePlan, Need, Outcome, Person, PlanSignOff, PlanVersion
+from careplan.models import permissions as rules
 from careplan.models.plan_versions import (
     Content,
     PlanChange,
@@ -32,6 +33,7 @@ from careplan.models.plan_versions import (
 )
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StaleWriteError
+from careplan.store.permissions import names, require, team_of, who
 from careplan.store.repo import add, find, get, update
 
 
@@ -80,12 +82,18 @@ def issue_version(store: Store, plan: CarePlan, actor: str, at: datetime,
     ``expected`` is the list of changes the issuer was shown: when given, the draft
     must still be exactly that.
 
+    Issued by the lead professional, or a manager of an agency on the care team
+    (careplan.models.permissions.issue_version).
+
     Raises:
+        NotAllowedError: the actor is neither.
         StaleWriteError: the plan or its draft changed since ``plan`` was read (or
             ``expected`` listed); nothing is written.
         InputError: the plan is closed, or nothing has changed since version N.
     """
     with store.atomic():
+        require(rules.issue_version(who(store, actor), team_of(store, plan.person_id,
+                                                               at.date()), names(store)))
         current = get(store, CarePlan, plan.id)
         if current.version != plan.version:
             raise StaleWriteError(

@@ -151,7 +151,7 @@ def action_unowned(facts: PersonFacts, ctx: Context) -> list[Flag]:
             why = (
                 f"{directory.professional_name(declined.to_professional_id)} "
                 f"({directory.agency_name(declined.to_agency_id)}) declined the handoff on "
-                f"{day(since)} ({declined.reason}) and nobody has taken it on"
+                f"{day(since)} ({declined.answer_reason}) and nobody has taken it on"
             )
         elif action.owner_professional_id is None:
             # When it was recorded is the best "since" we have (clamped for a past today).
@@ -178,7 +178,7 @@ def action_unowned(facts: PersonFacts, ctx: Context) -> list[Flag]:
             "owner_agency_id": action.owner_agency_id,
             "due_date": iso(due),
             "declined_handoff_id": None if declined is None else declined.id,
-            "declined_reason": None if declined is None else declined.reason,
+            "declined.answer_reason": None if declined is None else declined.reason,
         }
         out.append(flag(facts, FlagCode.ACTION_UNOWNED,
                         Severity.CRITICAL if critical else Severity.WARNING,

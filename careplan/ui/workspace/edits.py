@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from careplan.models import CareTeamMember, Consent, Need, Outcome
+from careplan.models import permissions as rules
 from careplan.models.enums import ConsentStatus, NeedDomain, Role
 from careplan.store import team
 from careplan.store.casework import save_plan_item
 from careplan.ui import text
+from careplan.ui.workspace.dialogs import StepDialog
 from careplan.ui.workspace.forms import RecordForm
 
 if TYPE_CHECKING:
@@ -73,21 +75,38 @@ def add_outcome(ws: PersonWorkspace) -> bool:
 # -- the care team -------------------------------------------------------------------------
 
 
+def _allowed(ws: PersonWorkspace, decision: rules.Decision) -> bool:
+    """Whether the rule allows the act; if not, say why and who may."""
+    if not decision:
+        ws.refused(decision.reason)
+    return decision.allowed
+
+
 def add_member(ws: PersonWorkspace) -> bool:
     if not ws.require_actor():
         return False
     tr, d = ws.tr, ws.pf.directory
+    care_team = ws.care_team()
+    if not _allowed(ws, rules.add_member(ws.who, care_team, d)):
+        return False
+    # Only a manager of an agency on the team may add the lead, giving a reason.
+    may_lead = rules.set_lead(ws.who, care_team, d).allowed
     present = {m.professional_id for m in ws.pf.team if m.active_on(ws.today)}
     choices = [(f"{p.name} — {p.role.value}, {d.agency_name(p.agency_id)}", p.id)
                for p in d.professionals.values() if p.id not in present]
 
-    def build(f: RecordForm) -> CareTeamMember:
+    def build(f: RecordForm) -> tuple[CareTeamMember, str]:
         pro = d.professionals.get(str(f.choice("professional") or ""))
         if pro is None:
             raise ValueError("professional: choose who joins the care team")
         role = f.choice("role") or pro.role
+        lead = may_lead and bool(f.choice("lead"))
+        reason = f.text("reason") if may_lead else ""
+        if lead and not reason:
+            raise ValueError(f"reason: say why {pro.name} becomes the lead professional "
+                             "(it is recorded)")
         return CareTeamMember(person_id=ws.person_id, professional_id=pro.id, role=role,
-                              start_date=f.day("start"), is_lead=bool(f.choice("lead")))
+                              start_date=f.day("start"), is_lead=lead), reason
 
     form = RecordForm(tr("Add to the care team"), tr(
         "A professional who works with %s from now on.") % ws.pf.person.name, build, ws)
@@ -95,11 +114,14 @@ def add_member(ws: PersonWorkspace) -> bool:
     form.add_choice("role", tr("&Role in this team:"),
                     [(tr("their usual role"), None)] + [(r.value, r) for r in Role])
     form.add_date("start", tr("&From:"), ws.today)
-    form.add_choice("lead", tr("&Lead professional:"),
-                    [(tr("no"), False), (tr("yes — the care coordinator from now on"), True)])
+    if may_lead:
+        form.add_choice("lead", tr("&Lead professional:"),
+                        [(tr("no"), False), (tr("yes — the care coordinator from now on"), True)])
+        form.add_text("reason", tr("Why they &lead:"),
+                      hint=tr("needed to make them the lead professional; it is recorded"))
     actor = ws.actor_id()
     return ws.ask(form, tr("Add to the care team"),
-                  lambda member: lambda s: team.add_member(s, member, actor))
+                  lambda built: lambda s: team.add_member(s, built[0], actor, built[1]))
 
 
 def end_membership(ws: PersonWorkspace, member: CareTeamMember | None) -> bool:
@@ -121,15 +143,26 @@ def end_membership(ws: PersonWorkspace, member: CareTeamMember | None) -> bool:
 
 
 def make_lead(ws: PersonWorkspace, member: CareTeamMember | None) -> bool:
+    """A manager makes a member the lead professional, saying why (recorded with it).
+    Anyone else hands coordination over instead (the Handoffs tab)."""
     if member is None:
         ws.refused(ws.tr("lead professional: choose a member of the care team first"))
         return False
     if not ws.require_actor() or member.is_lead:
         return False
-    actor, person = ws.actor_id(), ws.person_id
+    if not _allowed(ws, rules.set_lead(ws.who, ws.care_team(), ws.pf.directory)):
+        return False
+    tr = ws.tr
     name = ws.pf.directory.professional_name(member.professional_id)
-    ws.submit(ws.tr("Make %s the lead professional") % name,
-              lambda s: team.set_lead(s, person, member.id, actor))
+    dialog = StepDialog(tr("Make %s the lead professional") % name, tr(
+        "%s becomes the care coordinator for %s from today. Say why: the reason is "
+        "recorded with the change.") % (name, ws.pf.person.name), ws,
+        text_label=tr("&Reason:"), text_required=True)
+    if not dialog.exec():
+        return False
+    actor, person, reason = ws.actor_id(), ws.person_id, dialog.reason()
+    ws.submit(tr("Make %s the lead professional") % name,
+              lambda s: team.set_lead(s, person, member.id, actor, reason))
     return True
 
 
