@@ -18,6 +18,7 @@ from careplan.store import InputError, NotFoundError, Store, find, get, team
 from careplan.store.audit import events_for
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.workspace import PersonWorkspace
+from careplan.ui.workspace.dialogs import StepDialog
 from careplan.ui.workspace.forms import RecordForm
 
 
@@ -111,14 +112,37 @@ def test_add_need_and_outcome_naming_the_field_then_undo(qtbot, setup) -> None: 
     assert get(other, Need, need.id).description == "Help to manage money"
 
 
+def _as_manager(win, world, other) -> None:  # type: ignore[no-untyped-def]
+    """Act as Rosa Martin, with a manager's account for children's social care (on the
+    team): only a manager makes someone the lead professional directly."""
+    ui_world.make_manager(other, world.rosa_manager)
+    win.set_actor(world.rosa_manager)
+
+
+def _give_reason(reason: str) -> None:
+    """Answer the next "why" dialog with ``reason``."""
+
+    def fill(dialog: StepDialog) -> None:
+        assert isinstance(dialog, StepDialog) and dialog.text is not None
+        dialog.text.setPlainText(reason)
+        dialog._check()
+
+    when_modal(fill)  # type: ignore[arg-type]
+
+
 def test_add_member_as_lead_then_undo_gives_the_lead_back(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
+    _as_manager(win, world, other)
     ws = win.open_person(world.teen)
     _team(ws)
-    _fill([("professional", world.nina_nurse), ("lead", True), ("ok", None)])
+    errors: list[str] = []
+    _fill([("professional", world.nina_nurse), ("lead", True), ("ok", None),
+           ("reason", "Adult services take over at 18"), ("ok", None)], errors)
     ws.team_tab.add_member.click()
+    assert errors[0].startswith("Reason: say why Nina Clarke becomes the lead")
     team = {m.professional_id: m for m in find(other, CareTeamMember, person_id=world.teen)}
     assert team[world.nina_nurse].is_lead and not team[world.sam_social].is_lead
+    assert team[world.nina_nurse].lead_reason == "Adult services take over at 18"
     assert "Nina Clarke" in ws.header.facts.text()  # the header names the new lead
     win.act_undo.trigger()
     settle(win)
@@ -177,16 +201,20 @@ def test_end_membership_and_the_lead_cannot_simply_leave(qtbot, setup) -> None: 
     assert get(other, CareTeamMember, shah.id).end_date is not None
 
 
-def test_make_lead_professional_and_undo(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+def test_make_lead_professional_with_a_reason_and_undo(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
+    _as_manager(win, world, other)
     ws = win.open_person(world.teen)
     _team(ws)
     _select_member(ws, world.dr_shah)
+    _give_reason("Health needs lead while Sam is away")
     ws.team_tab.make_lead.click()
     settle(win)
-    leads = [m.professional_id for m in find(other, CareTeamMember, person_id=world.teen)
-             if m.is_lead]
-    assert leads == [world.dr_shah]
+    (lead,) = [m for m in find(other, CareTeamMember, person_id=world.teen) if m.is_lead]
+    assert (lead.professional_id, lead.lead_reason) == (
+        world.dr_shah, "Health needs lead while Sam is away")
+    # Who made the change, and why, are both recorded.
+    assert events_for(other, "care_team_members", lead.id)[-1].actor == world.rosa_manager
     win.act_undo.trigger()
     settle(win)
     leads = [m.professional_id for m in find(other, CareTeamMember, person_id=world.teen)
@@ -221,10 +249,12 @@ def test_record_consent_per_agency_naming_the_field(qtbot, setup) -> None:  # ty
 
 
 def test_models_after_edits_pass_qtmodeltester(qtmodeltester, qtbot, setup) -> None:  # type: ignore[no-untyped-def]
-    win, world, _ = setup
+    win, world, other = setup
+    _as_manager(win, world, other)
     ws = win.open_person(world.teen)
     _team(ws)
     _select_member(ws, world.dr_shah)
+    _give_reason("Health needs lead for now")
     ws.team_tab.make_lead.click()
     settle(win)
     _fill([("description", "Somewhere to live"), ("domain", NeedDomain.HOUSING), ("ok", None)])

@@ -149,6 +149,8 @@ def test_a_panel_decision_in_the_referrals_tab_ends_the_dispute(qtbot, setup) ->
     assert win.edits.runner is not None
     win.edits.runner.broadcast(operations.changes_since(other, seq))  # from elsewhere
     qtbot.waitUntil(lambda: "referral-dispute" in _chips(ws), timeout=WAIT_MS)
+    ui_world.make_manager(other, world.rosa_manager)  # a manager escalates and decides
+    win.set_actor(world.rosa_manager)
     tab = ws.referrals_tab
     ws.tabs.setCurrentWidget(tab)
 
@@ -171,12 +173,21 @@ def test_a_panel_decision_in_the_referrals_tab_ends_the_dispute(qtbot, setup) ->
 
 
 def test_a_new_lead_shows_in_the_caseload_row_and_the_header(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
-    win, world, _ = setup
+    win, world, other = setup
+    ui_world.make_manager(other, world.rosa_manager)  # a manager makes the lead
+    win.set_actor(world.rosa_manager)
     ws = win.open_person(world.teen)
     ws.tabs.setCurrentWidget(ws.team_tab)
     records = ws.team_tab.members.records
     ws.team_tab.members_view.selectRow(
         next(n for n, m in enumerate(records) if m.professional_id == world.dr_shah))
+
+    def why(dialog: StepDialog) -> None:
+        assert dialog.text is not None
+        dialog.text.setPlainText("Health needs lead for now")
+        dialog._check()
+
+    when_modal(why)  # type: ignore[arg-type]
     ws.team_tab.make_lead.click()
     settle(win)
     assert "Dr Asha Shah" in ws.header.facts.text()

@@ -56,6 +56,9 @@ class World:
     nina_nurse: str
     carl_cpn: str
     lena_ld: str
+    #: A manager of children's social care, by job title: a manager to the permission
+    #: rules only once given a manager's account (:func:`make_manager`).
+    rosa_manager: str
     teen: str
     older: str
     dual: str
@@ -89,6 +92,7 @@ def build(store: Store, extra_persons: int = 0) -> World:
     nina = put(Professional(name="Nina Clarke", role=Role.SOCIAL_WORKER, agency_id=asc.id))
     carl = put(Professional(name="Carl Hughes", role=Role.CPN, agency_id=mh.id))
     lena = put(Professional(name="Lena Nowak", role=Role.LD_NURSE, agency_id=ld.id))
+    rosa = put(Professional(name="Rosa Martin", role=Role.MANAGER, agency_id=csc.id))
 
     teen = put(Person(given_name="Jordan", family_name="Baker", birth_date=date(2007, 6, 2),
                       nhs_number="9434765919", what_matters="Going to college with my friends"))
@@ -153,7 +157,16 @@ def build(store: Store, extra_persons: int = 0) -> World:
     return World(
         gp=gp.id, mh_team=mh.id, ld_team=ld.id, adult_care=asc.id, children=csc.id,
         hospital=hosp.id, dr_shah=shah.id, sam_social=sam.id, nina_nurse=nina.id,
-        carl_cpn=carl.id, lena_ld=lena.id, teen=teen.id, older=older.id, dual=dual.id,
+        carl_cpn=carl.id, lena_ld=lena.id, rosa_manager=rosa.id, teen=teen.id,
+        older=older.id, dual=dual.id,
         teen_plan=plan.id, teen_action=action.id, dual_referral=referral.id,
         handoff=handoff.id,
     )
+
+
+def make_manager(store: Store, professional_id: str, username: str = "manager") -> None:
+    """Give the professional a manager's account (the store's administrator is made
+    first, as for any store's first account)."""
+    from signin import ensure_account
+
+    ensure_account(store, username, "manager", professional_id)

@@ -42,6 +42,9 @@ class Column(Generic[T]):
     choices: Callable[[T], Sequence[tuple[str, Any]]] | None = None
     tooltip: Callable[[T], str] | None = None
     alert: Callable[[T], bool] | None = None
+    #: Why this record's cell may not be changed by whoever is acting ("" when it may):
+    #: the cell is then not editable and its tooltip says why.
+    locked: Callable[[T], str] | None = None
 
 
 class RecordTableModel(QAbstractTableModel, Generic[T]):
@@ -78,9 +81,17 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = super().flags(index)
-        if index.isValid() and self.columns[index.column()].edit is not None:
+        if index.isValid() and self.columns[index.column()].edit is not None \
+                and not self._locked(index):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
+
+    def _locked(self, index: Index) -> str:
+        """Why the cell may not be changed, or ""."""
+        col = self.columns[index.column()]
+        if col.locked is None or not 0 <= index.row() < len(self.records):
+            return ""
+        return col.locked(self.records[index.row()])
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # Views ask for many roles per cell; answer the ones never served at once.
@@ -96,7 +107,8 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         if role == EDIT_VALUE_ROLE:
             return col.raw(record) if col.raw else col.text(record)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return col.tooltip(record) if col.tooltip else None
+            why = col.locked(record) if col.locked and col.edit else ""
+            return why or (col.tooltip(record) if col.tooltip else None)
         if role == RECORD_ROLE:
             return record
         if role == CHOICES_ROLE:
@@ -116,6 +128,11 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
             return False
         col = self.columns[index.column()]
         if col.edit is None:
+            return False
+        why = self._locked(index)
+        if why:
+            if self.on_error:
+                self.on_error(why)
             return False
         old = self.records[index.row()]
         try:

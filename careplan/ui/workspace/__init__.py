@@ -20,8 +20,10 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QMessageBox, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from careplan.models import AuditEvent, Professional
+from careplan.models import permissions as rules
 from careplan.models.facts import Directory
 from careplan.store import NotFoundError, Store
+from careplan.store import permissions as store_permissions
 from careplan.store.changes import Changes, Done
 from careplan.store.person_file import (
     PersonFile,
@@ -58,6 +60,8 @@ class PersonWorkspace(QWidget):
         self.person_id = person_id
         self.today = today
         self.actor = actor
+        #: Who the actor is to the permission rules (None: no one the store knows).
+        self.who: rules.Who | None = None
         self.flags: FlagSummary | None = None
         self._directory = directory
         self.pf: PersonFile = load_person_file(store, person_id, self._dir())
@@ -121,6 +125,9 @@ class PersonWorkspace(QWidget):
         self._show_file()
 
     def _show_file(self, changes: Changes | None = None) -> None:
+        # Read on each showing: an administrator may have changed the actor's account.
+        self.who = None if self.actor is None else store_permissions.who(self.store,
+                                                                         self.actor.id)
         self.header.show_person(self.pf, self.today, self.flags)
         # Only the visible tab is filled now; the others when first shown (fast open).
         # After an edit, only the tabs that show what it changed.
@@ -161,6 +168,13 @@ class PersonWorkspace(QWidget):
         self.header.show_flags(flags)
         if self.conference is not None:
             self.conference.show_file()
+
+    def care_team(self) -> rules.CareTeam:
+        """The person's care team today, as the permission rules see it."""
+        d = self.pf.directory
+        return rules.care_team(self.pf.team, {
+            m.professional_id: d.professionals[m.professional_id].agency_id
+            for m in self.pf.team if m.professional_id in d.professionals}, self.today)
 
     def team_choices(self) -> list[tuple[str, str | None]]:
         d = self.pf.directory
@@ -245,6 +259,10 @@ class PersonWorkspace(QWidget):
 
         if self.conference is None:
             if not self.require_actor():
+                return
+            allowed = rules.record_conference(self.who, self.care_team(), self.pf.directory)
+            if not allowed:
+                self.refused(allowed.reason)
                 return
             self.conference = ConferenceMode(self)
             self.conference.finished.connect(self._conference_closed)

@@ -6,14 +6,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout
 
 from careplan.models import CaseConference
+from careplan.models import permissions as rules
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
-from careplan.ui.workspace.tab_base import WorkspaceTab
+from careplan.ui.workspace.tab_base import WorkspaceTab, permit
 from careplan.ui.workspace.tables import record_table
 
 
 class ConferencesTab(WorkspaceTab):
-    SHOWS = frozenset({"actions", "case_conferences", "professionals"})
+    SHOWS = frozenset({"actions", "case_conferences", "professionals", "care_team_members"})
 
     def build(self) -> None:
         ws = self.ws
@@ -28,7 +29,7 @@ class ConferencesTab(WorkspaceTab):
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._details())
         self.details = QTextBrowser()
         self.details.setAccessibleName(tr("Case conference record"))
-        start = QPushButton(tr("Hold a case conference now (F11)"))
+        self.start = start = QPushButton(tr("Hold a case conference now (F11)"))
         start.clicked.connect(ws.toggle_conference)
         self.print_minutes = QPushButton(tr("&Print minutes…"))
         self.print_minutes.setToolTip(tr("The chosen case conference's minutes as a PDF"))
@@ -83,4 +84,6 @@ class ConferencesTab(WorkspaceTab):
         if self.model.rowCount():
             self.view.selectRow(0)
         self.print_minutes.setEnabled(self.model.rowCount() > 0)
+        ws = self.ws
+        permit(self.start, rules.record_conference(ws.who, ws.care_team(), ws.pf.directory))
         self._details()

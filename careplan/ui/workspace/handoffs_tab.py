@@ -5,18 +5,19 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from careplan.models import Action, Handoff
+from careplan.models import permissions as rules
 from careplan.models.enums import HandoffStatus, HandoffSubject
 from careplan.models.facts import Directory
 from careplan.store import casework as cw
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace.dialogs import StepDialog, default_answer_by
-from careplan.ui.workspace.tab_base import WorkspaceTab
+from careplan.ui.workspace.tab_base import WorkspaceTab, permit
 from careplan.ui.workspace.tables import record_table
 
 
 class HandoffsTab(WorkspaceTab):
-    SHOWS = frozenset({"handoffs", "actions", "professionals", "agencies"})
+    SHOWS = frozenset({"handoffs", "actions", "professionals", "agencies", "care_team_members"})
 
     def build(self) -> None:
         ws = self.ws
@@ -40,7 +41,9 @@ class HandoffsTab(WorkspaceTab):
             Column(tr("Proposed"), lambda h: text.fmt_date(h.proposed_at)),
             Column(tr("Answer by"), lambda h: text.fmt_date(h.answer_by), alert=late),
             Column(tr("Status"), self._status, alert=late),
-            Column(tr("Reason"), lambda h: h.reason),
+            Column(tr("Note"), lambda h: h.reason),
+            Column(tr("Answered by"), lambda h: d().professional_name(h.answered_by)),
+            Column(tr("Answer"), lambda h: h.answer_reason),
         ], self)
         self.view = record_table(self.model, tr("Handoffs"), stretch=0)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
@@ -81,11 +84,18 @@ class HandoffsTab(WorkspaceTab):
         return self.model.record(index.row()) if index.isValid() else None
 
     def _enable(self) -> None:
+        """Accept, decline and withdraw follow the chosen handoff and who may answer or
+        withdraw it; a refusal's reason is the button's tooltip."""
+        ws = self.ws
         h = self.current()
         waiting = h is not None and h.status is HandoffStatus.PROPOSED
-        self.accept.setEnabled(waiting)
-        self.decline.setEnabled(waiting)
-        self.withdraw.setEnabled(waiting)
+        d = ws.pf.directory
+        answer = rules.answer_handoff(ws.who, h, d) if h is not None else rules.ALLOWED
+        permit(self.accept, answer, possible=waiting)
+        permit(self.decline, answer, possible=waiting)
+        permit(self.withdraw, rules.withdraw_handoff(ws.who, h, d) if h is not None
+               else rules.ALLOWED, possible=waiting)
+        permit(self.propose, rules.propose_coordination(ws.who, ws.care_team(), d))
 
     # -- acts -----------------------------------------------------------------------------
 
@@ -96,9 +106,17 @@ class HandoffsTab(WorkspaceTab):
             return
         assert ws.actor is not None
         d = ws.pf.directory
+        team = ws.care_team()
+        allowed = (rules.change_action(ws.who, action, team, d, "hand over this action")
+                   if action is not None else rules.propose_coordination(ws.who, team, d))
+        if not allowed:
+            ws.refused(allowed.reason)
+            return
         giver = ws.actor
         if action is not None and action.owner_professional_id in d.professionals:
             giver = d.professionals[str(action.owner_professional_id)]
+        elif action is None and team.lead in d.professionals:
+            giver = d.professionals[str(team.lead)]  # coordination passes from the lead
         choices = [(f"{p.name} — {p.role.value}, {d.agency_name(p.agency_id)}", p.id)
                    for p in d.professionals.values() if p.id != giver.id]
         what = (self.tr("the action “%s”") % action.description if action

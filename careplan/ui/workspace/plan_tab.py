@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from careplan.models import Action, Need, Outcome
+from careplan.models import permissions as rules
 from careplan.models.enums import ActionStatus, OutcomeStatus
 from careplan.models.plan_versions import (
     NEED,
@@ -45,7 +46,7 @@ from careplan.store.plan_versions import issue_version
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace import edits
-from careplan.ui.workspace.tab_base import WorkspaceTab
+from careplan.ui.workspace.tab_base import WorkspaceTab, permit
 from careplan.ui.workspace.tables import record_table
 
 
@@ -73,43 +74,52 @@ class PlanTab(WorkspaceTab):
         self.versions.setAccessibleName(tr("Changes not yet issued, and what the version "
                                            "in force changed"))
         self.state: VersionState | None = None
+        #: The care team today, as the permission rules see it (read at each fill).
+        self.team = rules.CareTeam()
         self.matters = QLabel()
         self.matters.setWordWrap(True)
         self.matters.setAccessibleName(tr("What matters to me"))
 
+        plan_locked = self._plan_locked
+        action_locked = self._action_locked
         self.need_model = RecordTableModel[Need]([
             Column(tr("Need"), lambda n: n.description,
-                   edit=lambda n, v: n.evolve(description=str(v)), tooltip=self._draft_note),
+                   edit=lambda n, v: n.evolve(description=str(v)), tooltip=self._draft_note,
+                   locked=plan_locked),
             Column(tr("Domain"), lambda n: n.domain.value),
         ], self)
         self.outcome_model = RecordTableModel[Outcome]([
             Column(tr("Outcome, in the person's words"), lambda o: o.description,
-                   edit=lambda o, v: o.evolve(description=str(v)), tooltip=self._draft_note),
+                   edit=lambda o, v: o.evolve(description=str(v)), tooltip=self._draft_note,
+                   locked=plan_locked),
             Column(tr("Target date"), lambda o: text.fmt_date(o.target_date),
                    raw=lambda o: text.fmt_date(o.target_date),
                    edit=lambda o, v: o.evolve(
-                       target_date=text.parse_date(str(v), "target date"))),
+                       target_date=text.parse_date(str(v), "target date")),
+                   locked=plan_locked),
             Column(tr("Achieved?"), lambda o: o.achievement.value,
                    raw=lambda o: o.achievement.value,
                    choices=lambda o: [(s.value, s.value) for s in OutcomeStatus],
-                   edit=lambda o, v: o.evolve(achievement=v)),
+                   edit=lambda o, v: o.evolve(achievement=v), locked=plan_locked),
         ], self)
         self.action_model = RecordTableModel[Action]([
             Column(tr("Action"), lambda a: a.description,
-                   edit=lambda a, v: a.evolve(description=str(v)), tooltip=self._draft_note),
+                   edit=lambda a, v: a.evolve(description=str(v)), tooltip=self._draft_note,
+                   locked=action_locked),
             Column(tr("Owner"), self._owner_text, raw=lambda a: a.owner_professional_id,
                    choices=lambda a: self.ws.team_choices(), edit=self._set_owner,
                    alert=lambda a: a.is_open and not a.owner_professional_id,
                    tooltip=lambda a: "" if a.owner_professional_id
-                   else self.tr("Nobody owns this action")),
+                   else self.tr("Nobody owns this action"), locked=action_locked),
             Column(tr("Agency"), lambda a: self.ws.pf.directory.agency_name(a.owner_agency_id)),
             Column(tr("Due"), lambda a: text.fmt_date(a.due_date),
                    raw=lambda a: text.fmt_date(a.due_date),
                    edit=lambda a, v: a.evolve(due_date=text.parse_date(str(v), "due date")),
-                   alert=lambda a: bool(a.is_open and a.due_date and a.due_date < ws.today)),
+                   alert=lambda a: bool(a.is_open and a.due_date and a.due_date < ws.today),
+                   locked=action_locked),
             Column(tr("Status"), lambda a: a.status.value, raw=lambda a: a.status.value,
                    choices=lambda a: [(s.value, s.value) for s in ActionStatus],
-                   edit=lambda a, v: a.evolve(status=v)),
+                   edit=lambda a, v: a.evolve(status=v), locked=self._status_locked),
         ], self)
         for model in (self.need_model, self.outcome_model, self.action_model):
             model.on_edit = self._edited
@@ -117,6 +127,8 @@ class PlanTab(WorkspaceTab):
         self.needs_view = record_table(self.need_model, tr("Needs"))
         self.outcomes_view = record_table(self.outcome_model, tr("Outcomes"))
         self.actions_view = record_table(self.action_model, tr("Actions"))
+        self.actions_view.selectionModel().currentRowChanged.connect(
+            lambda *_: self._enable_hand_over())
 
         self.add_action = QPushButton(tr("&Add action"))
         self.add_action.clicked.connect(self.new_action)
@@ -158,6 +170,27 @@ class PlanTab(WorkspaceTab):
         layout.addWidget(self.matters)
         layout.addWidget(split, 1)
 
+    # -- who may change what (careplan.models.permissions) -----------------------------------
+
+    # The cells ask these each time they are drawn: the care team is read once a fill.
+
+    def _plan_locked(self, _item: Need | Outcome) -> str:
+        return rules.change_plan(self.ws.who, self.team, self.ws.pf.directory).reason
+
+    def _action_locked(self, action: Action) -> str:
+        return rules.change_action(self.ws.who, action, self.team,
+                                   self.ws.pf.directory).reason
+
+    def _status_locked(self, action: Action) -> str:
+        return rules.change_action_status(self.ws.who, action, self.team,
+                                          self.ws.pf.directory).reason
+
+    def _enable_hand_over(self) -> None:
+        action = self.current_action()
+        permit(self.hand_over, rules.change_action(
+            self.ws.who, action, self.team, self.ws.pf.directory, "hand over this action")
+            if action is not None else rules.ALLOWED)
+
     def _owner_text(self, action: Action) -> str:
         return self.ws.pf.directory.professional_name(action.owner_professional_id) \
             or self.tr("— unowned —")
@@ -194,6 +227,10 @@ class PlanTab(WorkspaceTab):
         plan = ws.pf.plan
         if plan is None:
             ws.refused(self.tr("action: this person has no care plan yet"))
+            return
+        allowed = rules.change_plan(ws.who, self.team, ws.pf.directory)
+        if not allowed:
+            ws.refused(allowed.reason)
             return
         assert ws.actor is not None
         in_team = any(pid == ws.actor.id for _, pid in ws.team_choices())
@@ -324,6 +361,7 @@ class PlanTab(WorkspaceTab):
     def fill(self) -> None:
         pf, tr = self.ws.pf, self.tr
         plan = pf.plan
+        self.team = self.ws.care_team()
         # First: the tables' tooltips say which records the draft changes.
         state = self.state = None if plan is None else version_state(
             plan, pf.versions, signed_content(pf.person.what_matters, pf.needs,
@@ -335,8 +373,11 @@ class PlanTab(WorkspaceTab):
         self.action_model.set_records(sorted(
             pf.actions, key=lambda a: (not a.is_open, a.due_date is None, a.due_date or 0)))
         self._size_sections()
+        ws = self.ws
+        team, d = self.team, pf.directory
         for button in (self.add_need, self.add_outcome, self.add_action):
-            button.setEnabled(plan is not None)
+            permit(button, rules.change_plan(ws.who, team, d), possible=plan is not None)
+        self._enable_hand_over()
         if plan is None or state is None:
             self.summary.setText(tr("No care plan yet."))
             self.versions.setText("")
@@ -369,10 +410,12 @@ class PlanTab(WorkspaceTab):
         self.versions.setText(self._versions_text(state, writing))
         actor = self.ws.actor
         mine = actor is not None and actor.agency_id in signed_agencies
-        self.sign_button.setEnabled(actor is not None and not mine)
+        permit(self.sign_button, rules.sign_plan(ws.who, actor.agency_id, team, d)
+               if actor is not None else rules.ALLOWED, possible=actor is not None and not mine)
         self.sign_button.setText(
             tr("Signed for your agency") if mine else tr("&Sign version %d") % plan.plan_version)
-        self.issue_button.setEnabled(actor is not None and plan.is_open and bool(state.draft))
+        permit(self.issue_button, rules.issue_version(ws.who, team, d),
+               possible=actor is not None and plan.is_open and bool(state.draft))
         self.issue_button.setText(tr("&Issue version %d for sign-off…") % state.draft_number)
 
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from careplan.models import Referral, ReferralEvent
+from careplan.models import permissions as rules
 from careplan.models.enums import NeedDomain, ReferralEventKind, ReferralStatus
 from careplan.models.facts import Directory
 from careplan.models.referral_chain import PANEL, BounceChain, bounce_chain
@@ -21,7 +22,7 @@ from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace.chain_view import BounceChainView
 from careplan.ui.workspace.dialogs import StepDialog
-from careplan.ui.workspace.tab_base import WorkspaceTab
+from careplan.ui.workspace.tab_base import WorkspaceTab, permit
 from careplan.ui.workspace.tables import record_table
 
 _OPEN = (ReferralStatus.SENT, ReferralStatus.DECLINED, ReferralStatus.REDIRECTED,
@@ -68,7 +69,7 @@ class ReferralsTab(WorkspaceTab):
 
         self.buttons: dict[ReferralEventKind, QPushButton] = {}
         row = QHBoxLayout()
-        send = QPushButton(tr("Se&nd referral…"))
+        self.send_button = send = QPushButton(tr("Se&nd referral…"))
         send.clicked.connect(self.send)
         row.addWidget(send)
         for kind, label in ((ReferralEventKind.ACCEPTED, tr("&Accept")),
@@ -200,11 +201,15 @@ class ReferralsTab(WorkspaceTab):
         else:
             self.caption.setText("")
         is_open = referral is not None and referral.status in _OPEN
+        holder = chain.holdings[-1].holder if chain is not None and chain.holdings else None
+        ws, d = self.ws, self.ws.pf.directory
         for kind, button in self.buttons.items():
-            enabled = is_open
+            possible = is_open
             if kind is ReferralEventKind.PANEL_DECISION:
-                enabled = referral is not None and referral.status is ReferralStatus.ESCALATED
-            button.setEnabled(enabled)
+                possible = referral is not None and referral.status is ReferralStatus.ESCALATED
+            permit(button, rules.referral_step(ws.who, kind, holder, d), possible=possible)
+        permit(self.send_button, rules.send_referral(ws.who, ws.actor.agency_id, d)
+               if ws.actor is not None else rules.ALLOWED)
 
     def fill(self) -> None:
         current = self.current()

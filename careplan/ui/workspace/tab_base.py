@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QTableView, QWidget
 
+from careplan.models.permissions import Decision
 from careplan.ui.tablemodel import RECORD_ROLE
 
 if TYPE_CHECKING:
@@ -69,3 +70,11 @@ def _select_id(view: QTableView, record_id: Any) -> None:
         if getattr(model.index(row, 0).data(RECORD_ROLE), "id", None) == record_id:
             view.selectRow(row)
             return
+
+
+def permit(widget: QWidget, decision: Decision, *, possible: bool = True,
+           tip: str = "") -> None:
+    """Enable ``widget`` when its act is possible now and the permission rule allows it;
+    when the rule alone stands in the way, its tooltip says why and who may."""
+    widget.setEnabled(possible and decision.allowed)
+    widget.setToolTip(decision.reason if possible and not decision.allowed else tip)

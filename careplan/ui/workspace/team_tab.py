@@ -5,11 +5,12 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from careplan.models import CareTeamMember, Consent
+from careplan.models import permissions as rules
 from careplan.models.facts import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace import edits
-from careplan.ui.workspace.tab_base import WorkspaceTab
+from careplan.ui.workspace.tab_base import WorkspaceTab, permit
 from careplan.ui.workspace.tables import record_table
 
 
@@ -29,7 +30,9 @@ class TeamTab(WorkspaceTab):
                 getattr(d().professionals.get(m.professional_id), "agency_id", None))),
             Column(tr("From"), lambda m: text.fmt_date(m.start_date)),
             Column(tr("To"), lambda m: text.fmt_date(m.end_date)),
-            Column(tr("Lead professional"), lambda m: tr("lead") if m.is_lead else ""),
+            Column(tr("Lead professional"), lambda m: tr("lead") if m.is_lead else "",
+                   tooltip=lambda m: tr("Made lead: %s") % m.lead_reason
+                   if m.lead_reason else ""),
         ], self)
         self.consents = RecordTableModel[Consent]([
             Column(tr("Agency"), lambda c: d().agency_name(c.agency_id)),
@@ -71,10 +74,22 @@ class TeamTab(WorkspaceTab):
         return self.members.record(index.row()) if index.isValid() else None
 
     def _enable(self) -> None:
+        """The buttons follow the chosen member and who may act (its tooltip says why
+        not)."""
+        ws = self.ws
         member = self.current()
         current = member is not None and member.end_date is None
-        self.end_member.setEnabled(current)
-        self.make_lead.setEnabled(current and member is not None and not member.is_lead)
+        team, d = ws.care_team(), ws.pf.directory
+        ending = rules.ALLOWED
+        if member is not None:
+            pro = d.professionals.get(member.professional_id)
+            ending = rules.end_membership(ws.who, member, pro.agency_id if pro else None,
+                                          team, d)
+        permit(self.end_member, ending, possible=current)
+        permit(self.make_lead, rules.set_lead(ws.who, team, d),
+               possible=current and member is not None and not member.is_lead)
+        permit(self.add_member, rules.add_member(ws.who, team, d))
+        permit(self.record_consent, rules.record_consent(ws.who, team, d))
 
     def fill(self) -> None:
         pf = self.ws.pf
