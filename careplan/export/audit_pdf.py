@@ -11,9 +11,10 @@ from reportlab.platypus import Flowable
 from careplan import clock
 from careplan.export import outfile
 from careplan.export import pdf_common as pc
-from careplan.export.audit_data import Audit, audit
+from careplan.export.audit_data import Audit, HandoffLine, audit
 from careplan.export.records import Records, load
 from careplan.models import nhs
+from careplan.models.enums import HandoffStatus
 from careplan.store import Store
 
 
@@ -44,28 +45,54 @@ def _summary(rec: Records, a: Audit) -> list[Flowable]:
         [58 * mm, 18 * mm, 18 * mm, 20 * mm, 24 * mm, 20 * mm, 20 * mm], highlight=warn))
 
 
+def _answer(rec: Records, line: HandoffLine) -> str:
+    """Who answered, when and why (markup): "declined by Nina Clarke, Adult Social Care,
+    03 Mar 2025 10:00" and the reason; an unanswered one says so."""
+    h = line.handoff
+    if h.status is HandoffStatus.PROPOSED:
+        return "not answered" + (" (past answer-by)" if line.overdue else "")
+    if h.status is HandoffStatus.WITHDRAWN:
+        return "withdrawn by the proposer"
+    if h.answered_by:
+        pro = rec.professionals.get(h.answered_by)
+        by = f" by {pc.e(rec.professional_name(h.answered_by))}" + (
+            f", {pc.e(rec.agency_name(pro.agency_id))}" if pro is not None else "")
+    else:
+        by = " (who answered was not recorded)"
+    when = f", {h.answered_at:%d %b %Y %H:%M}" if h.answered_at else ""
+    why = f"<br/><i>{pc.e(h.answer_reason)}</i>" if h.answer_reason else ""
+    return f"{pc.e(h.status.value)}{by}{when}{why}"
+
+
 def _handoff_table(rec: Records, a: Audit) -> list[Flowable]:
+    """Every handoff with both sides: who proposed it, with their note, and who answered
+    it, when and why."""
     rows = []
     warn = []
     for i, line in enumerate(a.handoffs):
         h = line.handoff
+        style = "cell"
         if line.overdue:
             warn.append(i)
-        outcome = h.status.value + (" (past answer-by)" if line.overdue else "")
+            style = "cellwarn"
+        note = f"<br/><i>{pc.e(h.reason)}</i>" if h.reason else ""
         rows.append([
             f"{h.proposed_at:%d %b %Y %H:%M}",
-            f"{h.answered_at:%d %b %Y %H:%M}" if h.answered_at else "not answered",
-            hours_text(line.hours), outcome,
-            f"{rec.professional_name(h.from_professional_id)}, "
-            f"{rec.agency_name(h.from_agency_id)}",
+            pc.rich(f"{pc.e(rec.professional_name(h.from_professional_id))}, "
+                    f"{pc.e(rec.agency_name(h.from_agency_id))}{note}", style),
             f"{rec.professional_name(h.to_professional_id)}, {rec.agency_name(h.to_agency_id)}",
+            pc.rich(_answer(rec, line), style),
+            hours_text(line.hours),
             f"{line.person.name} ({h.subject.value})",
         ])
     if not rows:
         return []
-    return pc.section(f"Every handoff ({len(rows)})", pc.table(
-        ["Proposed", "Answered", "Time", "Outcome", "From", "To", "Person (subject)"], rows,
-        [21 * mm, 21 * mm, 14 * mm, 20 * mm, 35 * mm, 35 * mm, 32 * mm], highlight=warn))
+    intro = pc.p("Each handoff with both sides: who proposed it and their note, and who "
+                 "accepted or declined it, when, and why.", "small")
+    return pc.section(f"Every handoff ({len(rows)})", intro, pc.spacer(1.5), pc.table(
+        ["Proposed", "Proposed by, and their note", "To", "Answer: by whom, when, why",
+         "Time", "Person (subject)"], rows,
+        [21 * mm, 40 * mm, 30 * mm, 47 * mm, 14 * mm, 26 * mm], highlight=warn))
 
 
 def _gaps(a: Audit) -> list[Flowable]:

@@ -86,6 +86,8 @@ def handoffs(rec: Records, store: Store, today: date) -> Rows:
                 "hours_to_answer": None if hours is None else round(hours, 1),
                 "past_answer_by": h.status is HandoffStatus.PROPOSED and h.answer_by < today,
                 "reason": h.reason,
+                "answered_by": rec.professional_name(h.answered_by) if h.answered_by else "",
+                "answer_reason": h.answer_reason,
             })
     return sorted(rows, key=lambda r: r["proposed_at"])
 
@@ -142,7 +144,8 @@ HEADERS: dict[str, list[str]] = {
               "due", "why"],
     "handoffs": ["person", "nhs_number", "subject", "status", "from_professional",
                  "from_agency", "to_professional", "to_agency", "proposed_at", "answer_by",
-                 "answered_at", "hours_to_answer", "past_answer_by", "reason"],
+                 "answered_at", "hours_to_answer", "past_answer_by", "reason",
+                 "answered_by", "answer_reason"],
     "referrals": ["person", "nhs_number", "need", "summary", "from_agency", "sent_on",
                   "status", "steps", "declines", "last_step", "interim_owner"],
     "actions": ["person", "nhs_number", "action", "owner", "agency", "due", "status",

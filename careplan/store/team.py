@@ -85,7 +85,7 @@ def end_membership(store: Store, member: CareTeamMember, end: date,
 
 
 def set_lead(store: Store, person_id: str, member_id: str | None, actor: str,
-             reason: str) -> str | None:
+             reason: str = "") -> str | None:
     """Make ``member_id`` the only lead professional (None: nobody), recording
     ``reason`` on its membership; return the old lead.
 
