@@ -136,9 +136,9 @@ def sign_plan(store: Store, plan: CarePlan, professional: Professional,
         InputError: the agency has already signed this version.
     """
     with store.atomic():
-        require(rules.sign_plan(who(store, professional.id), professional.agency_id,
-                                team_of(store, plan.person_id, at.date()), names(store)))
         current = get(store, CarePlan, plan.id)
+        require(rules.sign_plan(who(store, professional.id), professional.agency_id,
+                                team_of(store, current.person_id, at.date()), names(store)))
         if current.version != plan.version:
             raise StaleWriteError(
                 "The plan changed after you opened it; nothing was signed. "
@@ -357,6 +357,8 @@ def save_conference(store: Store, conference: CaseConference, plan: CarePlan | N
     """
     if actions and plan is None:
         raise InputError("actions: this person has no care plan to add agreed actions to")
+    if actions and plan is not None and plan.person_id != conference.person_id:
+        raise InputError("actions: the care plan is another person's")
     with store.atomic():
         require(rules.record_conference(
             who(store, actor), team_of(store, conference.person_id, conference.held_at.date()),

@@ -92,9 +92,9 @@ def issue_version(store: Store, plan: CarePlan, actor: str, at: datetime,
         InputError: the plan is closed, or nothing has changed since version N.
     """
     with store.atomic():
-        require(rules.issue_version(who(store, actor), team_of(store, plan.person_id,
-                                                               at.date()), names(store)))
         current = get(store, CarePlan, plan.id)
+        require(rules.issue_version(who(store, actor), team_of(store, current.person_id,
+                                                               at.date()), names(store)))
         if current.version != plan.version:
             raise StaleWriteError(
                 "The plan changed after you opened it; nothing was issued. "
