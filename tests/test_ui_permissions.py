@@ -14,7 +14,7 @@ import pytest
 import ui_world
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
-from ui_helpers import file_settings, when_modal
+from ui_helpers import file_settings, sign_in, switch_user, when_modal
 
 from careplan.models import Need
 from careplan.models.enums import ReferralEventKind
@@ -35,16 +35,20 @@ def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
     with Store.open(path) as store:
         world = ui_world.build(store)
         ui_world.make_manager(store, world.rosa_manager)
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    assert win.open_store(path)
-    yield win, world, path
 
+    def sign(professional_id: str, person_id: str) -> PersonWorkspace:
+        """Sign in through the real sign-in screen as the professional (their account,
+        or Rosa's manager account), then open the person."""
+        if win.actor is None:
+            sign_in(qtbot, win, path, professional_id)
+        else:
+            switch_user(qtbot, win, professional_id)
+        return win.open_person(person_id)
 
-def _as(win: MainWindow, professional_id: str, person_id: str) -> PersonWorkspace:
-    win.set_actor(professional_id)
-    return win.open_person(person_id)
+    yield win, world, sign, path
 
 
 def _refused(widget: QWidget, sentence: str) -> None:
@@ -59,8 +63,8 @@ def _handoffs(ws: PersonWorkspace) -> None:
 
 def test_a_childrens_social_worker_cannot_answer_a_handoff_addressed_to_someone_else(
         qtbot, setup) -> None:  # type: ignore[no-untyped-def]
-    win, world, _ = setup
-    ws = _as(win, world.sam_social, world.teen)
+    win, world, sign, _ = setup
+    ws = sign(world.sam_social, world.teen)
     _handoffs(ws)
     tab = ws.handoffs_tab
     _refused(tab.accept, ANSWER)
@@ -71,8 +75,8 @@ def test_a_childrens_social_worker_cannot_answer_a_handoff_addressed_to_someone_
 
 def test_the_addressee_answers_and_cannot_withdraw_what_she_did_not_propose(
         qtbot, setup) -> None:  # type: ignore[no-untyped-def]
-    win, world, _ = setup
-    ws = _as(win, world.nina_nurse, world.teen)
+    win, world, sign, _ = setup
+    ws = sign(world.nina_nurse, world.teen)
     _handoffs(ws)
     tab = ws.handoffs_tab
     assert tab.accept.isEnabled() and tab.decline.isEnabled()
@@ -84,8 +88,8 @@ def test_the_addressee_answers_and_cannot_withdraw_what_she_did_not_propose(
 
 def test_only_the_holding_team_takes_a_referral_step_and_only_a_manager_escalates(
         qtbot, setup) -> None:  # type: ignore[no-untyped-def]
-    win, world, _ = setup
-    ws = _as(win, world.sam_social, world.dual)
+    win, world, sign, _ = setup
+    ws = sign(world.sam_social, world.dual)
     ws.show_tab(ws.referrals_tab)
     buttons = ws.referrals_tab.buttons
     for kind, verb in ((ReferralEventKind.ACCEPTED, "accept"),
@@ -97,20 +101,20 @@ def test_only_the_holding_team_takes_a_referral_step_and_only_a_manager_escalate
              "Only a manager may escalate this referral to a panel.")
     assert not buttons[ReferralEventKind.PANEL_DECISION].isEnabled()  # not escalated yet
 
-    ws = _as(win, world.carl_cpn, world.dual)  # the mental health nurse
+    ws = sign(world.carl_cpn, world.dual)  # the mental health nurse
     ws.show_tab(ws.referrals_tab)
     buttons = ws.referrals_tab.buttons
     assert all(buttons[k].isEnabled() for k in (
         ReferralEventKind.ACCEPTED, ReferralEventKind.DECLINED, ReferralEventKind.REDIRECTED))
     assert not buttons[ReferralEventKind.ESCALATED].isEnabled()
-    ws = _as(win, world.rosa_manager, world.dual)  # a manager
+    ws = sign(world.rosa_manager, world.dual)  # a manager
     ws.show_tab(ws.referrals_tab)
     assert ws.referrals_tab.buttons[ReferralEventKind.ESCALATED].isEnabled()
 
 
 def test_only_a_manager_makes_a_lead_professional(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
-    win, world, _ = setup
-    ws = _as(win, world.dr_shah, world.teen)
+    win, world, sign, _ = setup
+    ws = sign(world.dr_shah, world.teen)
     ws.show_tab(ws.team_tab)
     tab = ws.team_tab
     tab.members_view.selectRow(next(n for n, m in enumerate(tab.members.records)
@@ -130,7 +134,7 @@ def test_only_a_manager_makes_a_lead_professional(qtbot, setup) -> None:  # type
     tab.add_member.click()
     assert fields == [{"professional", "role", "start"}]
 
-    ws = _as(win, world.rosa_manager, world.teen)
+    ws = sign(world.rosa_manager, world.teen)
     ws.show_tab(ws.team_tab)
     tab = ws.team_tab
     tab.members_view.selectRow(next(n for n, m in enumerate(tab.members.records)
@@ -140,8 +144,8 @@ def test_only_a_manager_makes_a_lead_professional(qtbot, setup) -> None:  # type
 
 def test_a_plan_is_signed_and_changed_only_from_an_agency_on_the_care_team(
         qtbot, setup) -> None:  # type: ignore[no-untyped-def]
-    win, world, _ = setup
-    ws = _as(win, world.nina_nurse, world.teen)  # Adult Social Care: not on the team
+    win, world, sign, _ = setup
+    ws = sign(world.nina_nurse, world.teen)  # Adult Social Care: not on the team
     tab = ws.plan_tab
     _refused(tab.sign_button, f"Only a member of {ON_TEAM} may sign this plan, each for "
                               "their own agency; Adult Social Care is not on the care team.")
@@ -163,11 +167,11 @@ def test_a_plan_is_signed_and_changed_only_from_an_agency_on_the_care_team(
 
 def test_the_gp_changes_the_plan_but_not_the_social_workers_action_nor_issues_it(
         qtbot, setup) -> None:  # type: ignore[no-untyped-def]
-    win, world, path = setup
+    win, world, sign, path = setup
     with Store.open(path) as store:  # a change waits in the draft of version 2
         save_plan_item(store, Need(plan_id=world.teen_plan, description="Somewhere to live",
                                    domain="housing"), world.sam_social)
-    ws = _as(win, world.dr_shah, world.teen)
+    ws = sign(world.dr_shah, world.teen)
     tab = ws.plan_tab
     assert tab.sign_button.isEnabled() and tab.add_need.isEnabled()
     _refused(tab.issue_button, f"Only Sam Okafor (the lead professional) or a manager of "
@@ -182,7 +186,7 @@ def test_the_gp_changes_the_plan_but_not_the_social_workers_action_nor_issues_it
     unowned = next(n for n, a in enumerate(model.records) if not a.owner_professional_id)
     assert model.flags(model.index(unowned, 4)) & Qt.ItemFlag.ItemIsEditable
 
-    ws = _as(win, world.sam_social, world.teen)  # the lead issues it, and owns the action
+    ws = sign(world.sam_social, world.teen)  # the lead issues it, and owns the action
     assert ws.plan_tab.issue_button.isEnabled()
     model = ws.plan_tab.action_model
     row = next(n for n, a in enumerate(model.records) if a.id == world.teen_action)
