@@ -10,7 +10,7 @@ import pytest
 import ui_world
 from PySide6.QtCore import QDate, QEventLoop
 from PySide6.QtWidgets import QApplication
-from ui_helpers import file_settings, settle, sign_in, when_modal
+from ui_helpers import file_settings, settle, sign_in, switch_user, when_modal
 
 from careplan.models import CareTeamMember, Consent, Need, Outcome, Professional
 from careplan.models.enums import ConsentStatus, NeedDomain
@@ -112,11 +112,11 @@ def test_add_need_and_outcome_naming_the_field_then_undo(qtbot, setup) -> None: 
     assert get(other, Need, need.id).description == "Help to manage money"
 
 
-def _as_manager(win, world, other) -> None:  # type: ignore[no-untyped-def]
-    """Act as Rosa Martin, with a manager's account for children's social care (on the
-    team): only a manager makes someone the lead professional directly."""
+def _as_manager(qtbot, win, world, other) -> None:  # type: ignore[no-untyped-def]
+    """Sign in as Rosa Martin, with a manager's account for children's social care (on
+    the team): only a manager makes someone the lead professional directly."""
     ui_world.make_manager(other, world.rosa_manager)
-    win.set_actor(world.rosa_manager)
+    switch_user(qtbot, win, world.rosa_manager)
 
 
 def _give_reason(reason: str) -> None:
@@ -132,7 +132,7 @@ def _give_reason(reason: str) -> None:
 
 def test_add_member_as_lead_then_undo_gives_the_lead_back(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
-    _as_manager(win, world, other)
+    _as_manager(qtbot, win, world, other)
     ws = win.open_person(world.teen)
     _team(ws)
     errors: list[str] = []
@@ -203,7 +203,7 @@ def test_end_membership_and_the_lead_cannot_simply_leave(qtbot, setup) -> None: 
 
 def test_make_lead_professional_with_a_reason_and_undo(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
-    _as_manager(win, world, other)
+    _as_manager(qtbot, win, world, other)
     ws = win.open_person(world.teen)
     _team(ws)
     _select_member(ws, world.dr_shah)
@@ -250,7 +250,7 @@ def test_record_consent_per_agency_naming_the_field(qtbot, setup) -> None:  # ty
 
 def test_models_after_edits_pass_qtmodeltester(qtmodeltester, qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
-    _as_manager(win, world, other)
+    _as_manager(qtbot, win, world, other)
     ws = win.open_person(world.teen)
     _team(ws)
     _select_member(ws, world.dr_shah)

@@ -150,7 +150,8 @@ def test_a_panel_decision_in_the_referrals_tab_ends_the_dispute(qtbot, setup) ->
     win.edits.runner.broadcast(operations.changes_since(other, seq))  # from elsewhere
     qtbot.waitUntil(lambda: "referral-dispute" in _chips(ws), timeout=WAIT_MS)
     ui_world.make_manager(other, world.rosa_manager)  # a manager escalates and decides
-    win.set_actor(world.rosa_manager)
+    switch_user(qtbot, win, world.rosa_manager)
+    ws = win.open_person(world.dual)
     tab = ws.referrals_tab
     ws.tabs.setCurrentWidget(tab)
 
@@ -175,7 +176,7 @@ def test_a_panel_decision_in_the_referrals_tab_ends_the_dispute(qtbot, setup) ->
 def test_a_new_lead_shows_in_the_caseload_row_and_the_header(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
     ui_world.make_manager(other, world.rosa_manager)  # a manager makes the lead
-    win.set_actor(world.rosa_manager)
+    switch_user(qtbot, win, world.rosa_manager)
     ws = win.open_person(world.teen)
     ws.tabs.setCurrentWidget(ws.team_tab)
     records = ws.team_tab.members.records
