@@ -34,7 +34,8 @@ from careplan import clock
 from careplan.demo import build as demo_store
 from careplan.demo.generator import Demo
 from careplan.models import BY_TABLE
-from careplan.store import repo
+from careplan.models.sync import HLC_WIDTH
+from careplan.store import audit, repo
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StoreError
 from careplan.store.rows import columns
@@ -99,16 +100,14 @@ def _staged(demo: Demo, folder: Path, parallel: bool) -> Iterator[tuple[str, int
 def _copy_part(store: Store, staged: str, events: int, tables: list[str]) -> None:
     """Copy one staged part into the store in one transaction."""
     conn = store.conn
-    now = store.clock().isoformat()
+    moment = store.clock()
+    now = moment.isoformat()
     params = {"at": now, "actor": demo_store.DEMO_ACTOR, "store_id": store.store_id}
     conn.execute("ATTACH DATABASE ? AS part", (staged,))
     try:
         staged_tables = {r[0] for r in conn.execute("SELECT name FROM part.sqlite_master")}
         with store.atomic():
-            base = conn.execute(
-                "SELECT coalesce(max(store_seq), 0) FROM audit_events WHERE store_id = ?",
-                (store.store_id,),
-            ).fetchone()[0]
+            first = audit.stamp(store, moment, events)
             for table in tables:
                 if table not in staged_tables:
                     continue
@@ -120,10 +119,13 @@ def _copy_part(store: Store, staged: str, events: int, tables: list[str]) -> Non
                 )
             conn.execute(
                 "INSERT INTO main.audit_events (id, store_id, store_seq, parent_id, entity, "
-                "entity_id, version_before, version_after, before, after, actor, at) "
+                "entity_id, version_before, version_after, before, after, actor, at, hlc, "
+                "vector, resolves) "
                 "SELECT id, :store_id, :base + rowid, NULL, entity, entity_id, NULL, 1, NULL, "
-                "after, :actor, :at FROM part.audit ORDER BY rowid",
-                {**params, "base": base},
+                "after, :actor, :at, printf('%0*d', :width, :clock + rowid), :vector, NULL "
+                "FROM part.audit ORDER BY rowid",
+                {**params, "base": first.seq - 1, "clock": first.hlc - 1,
+                 "width": HLC_WIDTH, "vector": first.vector},
             )
             copied = conn.execute("SELECT changes()").fetchone()[0]
             if copied != events:  # pragma: no cover - a staging bug, not user input

@@ -24,6 +24,7 @@ from careplan.models.people import (
     Professional,
 )
 from careplan.models.plan import Action, CarePlan, PlanSignOff
+from careplan.models.sync import SyncConflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +81,5 @@ class PersonFacts:
     action_funders: dict[str, list[ActionFunder]] = field(default_factory=dict)
     costed_actions: dict[str, Action] = field(default_factory=dict)
     personal_budgets: list[PersonalBudget] = field(default_factory=list)
+    #: Open conflicts between changes made on different stores to the person's records.
+    sync_conflicts: list[SyncConflict] = field(default_factory=list)

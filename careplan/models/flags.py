@@ -37,6 +37,12 @@ class FlagCode(StrEnum):
     CONSENT_MISSING = "consent-missing"
     FUNDING_DISPUTED = "funding-disputed"
     BUDGET_OVERCOMMITTED = "budget-overcommitted"
+    SYNC_CONFLICT = "sync-conflict"
+
+
+#: Codes only a store that has received another store's changes can raise: a store
+#: that never shared (a fresh demo) raises every code but these.
+SHARING_CODES = frozenset({FlagCode.SYNC_CONFLICT})
 
 
 class SubjectType(StrEnum):
@@ -50,6 +56,7 @@ class SubjectType(StrEnum):
     HOSPITAL_STAY = "hospital_stay"
     AGENCY = "agency"
     PERSONAL_BUDGET = "personal_budget"
+    SYNC_CONFLICT = "sync_conflict"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,21 +1,30 @@
-"""The append-only audit log, written in the same transaction as the change it records."""
+"""The append-only audit log, written in the same transaction as the change it records.
+
+The log is also how stores share their changes (careplan.store.replication): each event
+carries its store's id and sequence, the previous event on its row (its parent), a
+hybrid logical clock reading for display order, and what its store had seen of other
+stores (its vector: NULL while it has seen none, so a store that never shares pays
+nothing for it). A local write comes after everything its store knows.
+"""
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from careplan.models.audit import AuditEvent
 from careplan.models.base import uuid7
+from careplan.models.sync import hlc_text, hlc_value, tick, wall
 from careplan.store.db import Store
 
 _INSERT = (
     "INSERT INTO audit_events (id, store_id, store_seq, parent_id, entity, entity_id, "
-    "version_before, version_after, before, after, actor, at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "version_before, version_after, before, after, actor, at, hlc, vector, resolves) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -24,12 +33,38 @@ def new_event_id(at: datetime) -> str:
     return uuid7(int(at.timestamp() * 1000), secrets.randbits(74))
 
 
-def _next_seq(store: Store) -> int:
-    row = store.conn.execute(
-        "SELECT coalesce(max(store_seq), 0) FROM audit_events WHERE store_id = ?",
-        (store.store_id,),
-    ).fetchone()
-    return int(row[0]) + 1
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Where the next local events go: the first one's sequence and clock reading (the
+    others follow one by one), and what this store has seen of others (JSON, or None)."""
+
+    seq: int
+    hlc: int
+    vector: str | None
+
+
+def stamp(store: Store, at: datetime, count: int = 1) -> Stamp:
+    """Sequence, clock and vector for ``count`` new events of this store written at
+    ``at``. The store's own last event comes from the log's (store_id, store_seq)
+    index; what it has seen of others from ``sync_vector``."""
+    conn = store.conn
+    own = store.store_id
+    row = conn.execute(
+        "SELECT store_seq, hlc, at FROM audit_events WHERE store_id = ? "
+        "ORDER BY store_seq DESC LIMIT 1", (own,)).fetchone()
+    seq, last = (0, 0) if row is None else (
+        int(row[0]), hlc_value(row[1]) if row[1] is not None else wall(row[2]))
+    vector = None
+    known = conn.execute("SELECT origin, seq, hlc FROM sync_vector ORDER BY origin").fetchall()
+    if known:
+        last = max(last, *(hlc_value(h) for _, _, h in known))
+        seen = {str(o): int(n) for o, n, _ in known if o != own and n > 0}
+        vector = dumps(seen) if seen else None
+    return Stamp(seq + 1, tick(last, at), vector)
+
+
+def _resolves(decided: Mapping[str, str] | None) -> str | None:
+    return dumps(dict(sorted(decided.items()))) if decided else None
 
 
 def _parent(store: Store, entity: str, entity_id: str) -> str | None:
@@ -49,15 +84,21 @@ def record(
     after: dict[str, Any],
     actor: str,
     at: datetime,
+    resolves: Mapping[str, str] | None = None,
 ) -> str:
-    """Append one event; the caller holds the write transaction."""
+    """Append one event; the caller holds the write transaction.
+
+    ``resolves`` names the conflicts (id -> field) this write decides (see
+    careplan.store.replication.resolve).
+    """
     event_id = new_event_id(at)
+    next_ = stamp(store, at)
     store.conn.execute(
         _INSERT,
         (
             event_id,
             store.store_id,
-            _next_seq(store),
+            next_.seq,
             _parent(store, entity, entity_id),
             entity,
             entity_id,
@@ -67,8 +108,15 @@ def record(
             dumps(after),
             actor,
             at.isoformat(),
+            hlc_text(next_.hlc),
+            next_.vector,
+            _resolves(resolves),
         ),
     )
+    if next_.vector is not None:  # only a store that has seen others can hold conflicts
+        from careplan.store import replication
+
+        replication.after_local_write(store, entity, entity_id, before, after)
     return event_id
 
 
@@ -94,15 +142,17 @@ def record_created(
         ValueError: ``ids`` holds fewer or more ids than ``rows`` (a record would be
             written without its event); the caller's transaction then writes nothing.
     """
-    seq = _next_seq(store)
-    stamp = at.isoformat()
+    rows = list(rows)
+    first = stamp(store, at, len(rows))
+    seq, clock, vector = first.seq, first.hlc, first.vector
+    when = at.isoformat()
     store_id = store.store_id
     params = []
     for (entity, entity_id, after), event_id in zip(rows, ids, strict=True):
-        params.append(
-            (event_id, store_id, seq, None, entity, entity_id, None, 1, None, after, actor, stamp)
-        )
+        params.append((event_id, store_id, seq, None, entity, entity_id, None, 1, None, after,
+                       actor, when, hlc_text(clock), vector, None))
         seq += 1
+        clock += 1
     store.conn.executemany(_INSERT, params)
     return len(params)
 

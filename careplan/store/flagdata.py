@@ -43,6 +43,7 @@ from careplan.store.db import Store
 from careplan.store.fastload import builder, columns_sql, parse_date
 from careplan.store.flagcandidates import candidates_sql
 from careplan.store.overrides import thresholds_in_force
+from careplan.store.replication import open_conflicts
 
 E = TypeVar("E", bound=Entity)
 
@@ -209,6 +210,10 @@ def load_facts(
                      "referral_events")
     _group_by_parent(people, rows["delay_reasons"], DelayReason, "stay_id", "delay_reasons")
     _group_money(people, rows)
+    if people:
+        for conflict in open_conflicts(store, list(people)):
+            if conflict.person_id is not None and conflict.person_id in people:
+                people[conflict.person_id].sync_conflicts.append(conflict)
     return list(people.values())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from careplan.models.sync import hlc_text, wall
 from careplan.store import schema_funding, schema_v1
 from careplan.store.errors import StoreError
 
@@ -199,6 +200,68 @@ CREATE TABLE trusted_stores (
 );
 """
 
+#: Migration (after plan versions; renumber freely, nothing refers to its number): what
+#: sharing changes with other stores needs (careplan.store.replication).
+#: Each audit event gets a hybrid logical clock reading (``hlc``: display order; NULL
+#: for events written before this migration, read as their wall time), what its store
+#: had seen of other stores (``vector``: JSON origin -> sequence; NULL when it had seen
+#: none, the common case) and the conflicts it decides (``resolves``: JSON conflict id
+#: -> field). ``sync_vector`` is what this store has seen of other stores (its own
+#: events are counted by the log's own index); ``sync_pending`` holds events that
+#: arrived before those they depend on, or that were refused; ``sync_conflicts`` the
+#: conflicts found among concurrent events.
+_SYNC_COLUMNS = ("hlc", "vector", "resolves")
+_SYNC = """
+CREATE TABLE IF NOT EXISTS sync_vector (
+    origin TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hlc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_pending (
+    id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL,
+    store_seq INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    refused TEXT
+);
+CREATE TABLE IF NOT EXISTS sync_conflicts (
+    id TEXT PRIMARY KEY,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    person_id TEXT,
+    event_a TEXT NOT NULL,
+    event_b TEXT NOT NULL,
+    value_a TEXT,
+    value_b TEXT,
+    status TEXT NOT NULL,
+    closed_by TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_sync_conflicts_row ON sync_conflicts(entity_id, entity);
+CREATE INDEX IF NOT EXISTS idx_sync_conflicts_open ON sync_conflicts(person_id)
+    WHERE status = 'open';
+"""
+
+
+def _sync(conn: sqlite3.Connection) -> None:
+    # Written to run again over its own work (a store whose schema number was put back
+    # by hand, or a migration renumbered when branches meet): nothing is added twice.
+    have = {str(r[1]) for r in conn.execute("PRAGMA table_info(audit_events)")}
+    for column in _SYNC_COLUMNS:
+        if column not in have:
+            conn.execute(f"ALTER TABLE audit_events ADD COLUMN {column} TEXT")
+    _script(_SYNC)(conn)
+    own = conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'").fetchone()
+    # Events of an earlier identity of this store are what it has seen of another.
+    for (origin,) in conn.execute("SELECT DISTINCT store_id FROM audit_events").fetchall():
+        if own is not None and origin == own[0]:
+            continue
+        seq, at = conn.execute("SELECT max(store_seq), max(at) FROM audit_events "
+                               "WHERE store_id = ?", (origin,)).fetchone()
+        conn.execute("INSERT OR IGNORE INTO sync_vector (origin, seq, hlc) VALUES (?, ?, ?)",
+                     (origin, seq, hlc_text(wall(at))))
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 MIGRATIONS: list[Migration] = [
     _script(schema_v1.SQL),
@@ -212,10 +275,13 @@ MIGRATIONS: list[Migration] = [
     _script(_TRUSTED_STORES),  # 9: the stores change packs are exchanged with
     _script(_REVIEWED_ON),  # 10: when a plan's last review was completed
     _script(_HANDOFF_ANSWERS),  # 11: who answered a handoff and why; why a lead was made
+    _sync,  # 12: sharing: clock, vector and decisions on events; what other stores sent
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).
 PLAN_VERSIONS_SCHEMA = MIGRATIONS.index(_plan_versions) + 1
+#: The schema version that added sharing (found, not written: it follows the list).
+SYNC_SCHEMA = MIGRATIONS.index(_sync) + 1
 
 
 def latest_version() -> int:

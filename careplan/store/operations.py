@@ -163,6 +163,11 @@ def _put_back(store: Store, change: RowChange, actor: str) -> None:
                  now)
 
 
+def person_of(store: Store, table: str, row: dict[str, Any]) -> str | None:
+    """The person a row (as values) belongs to, if any (found through its parents)."""
+    return _person_of(store, table, row, {})
+
+
 def _persons(store: Store, rows: tuple[RowChange, ...]) -> frozenset[str]:
     """The persons the written rows belong to (rows removed in the same operation are
     found through the values their events recorded)."""
@@ -193,4 +198,4 @@ def _person_of(store: Store, table: str, row: dict[str, Any],
     return None
 
 
-__all__ = ["changes_since", "revert", "run"]
+__all__ = ["changes_since", "person_of", "revert", "run"]

@@ -91,11 +91,17 @@ def set_override(store: Store, key: str, value: str | int, actor: str) -> int:
     with store.atomic():
         before = _row(store, key)
         if before is None:
-            after = {"key": key, "value": str(number), "version": 1}
+            # Set again after a clear: the number carries on from the removal, so that a
+            # version always counts the row's events (as every other record's does).
+            removed = store.conn.execute(
+                "SELECT version_after FROM audit_events WHERE entity = ? AND entity_id = ? "
+                "ORDER BY seq DESC LIMIT 1", (ENTITY, key)).fetchone()
+            version = 1 if removed is None else int(removed[0]) + 1
+            after = {"key": key, "value": str(number), "version": version}
             store.conn.execute(
                 "INSERT INTO rule_overrides (key, value, version, created_at, updated_at, "
-                "updated_by) VALUES (?, ?, 1, ?, ?, ?)",
-                (key, str(number), stamp, stamp, actor),
+                "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
+                (key, str(number), version, stamp, stamp, actor),
             )
         else:
             if before["value"] == str(number):

@@ -24,6 +24,7 @@ from careplan.models.rules import (
     ownership,
     plan,
     referral,
+    sync,
     transition,
 )
 from careplan.models.rules.common import Candidates, Context
@@ -33,6 +34,7 @@ from careplan.models.rules.funding import budget_overcommitted, funding_disputed
 from careplan.models.rules.ownership import action_unowned, handoff_unacknowledged
 from careplan.models.rules.plan import coordinator_missing, plan_unsigned, review_overdue
 from careplan.models.rules.referral import referral_dispute
+from careplan.models.rules.sync import sync_conflict
 from careplan.models.rules.transition import transition_18
 from careplan.models.thresholds import Thresholds
 from careplan.models.workdays import ENGLAND_AND_WALES, WorkingDays
@@ -52,6 +54,7 @@ RULES: dict[FlagCode, Rule] = {
     FlagCode.CONSENT_MISSING: consent_missing,
     FlagCode.FUNDING_DISPUTED: funding_disputed,
     FlagCode.BUDGET_OVERCOMMITTED: budget_overcommitted,
+    FlagCode.SYNC_CONFLICT: sync_conflict,
 }
 
 #: Each code and the query for the persons its rule might flag (from the rule's module).
@@ -67,6 +70,7 @@ CANDIDATES: dict[FlagCode, Candidates] = {c.code: c for c in (
     consent.CONSENT_MISSING,
     funding.FUNDING_DISPUTED,
     funding.BUDGET_OVERCOMMITTED,
+    sync.SYNC_CONFLICT,
 )}
 
 
@@ -117,5 +121,6 @@ __all__ = [
     "plan_unsigned",
     "referral_dispute",
     "review_overdue",
+    "sync_conflict",
     "transition_18",
 ]
