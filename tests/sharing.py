@@ -1,0 +1,111 @@
+"""Stores that share their changes, for the replication tests: copies of one store made
+into stores of their own, exchanging events in memory, and what "the same content"
+means between them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from careplan.store import Store, add_many
+from careplan.store.replication import (
+    LOCAL_COLUMNS,
+    ApplyResult,
+    Event,
+    apply_events,
+    events_for,
+    new_identity,
+    version_vector,
+)
+from tests.factories import one_of_each
+
+#: Tables that belong to one computer (never made from another store's events) or are
+#: the log and the bookkeeping of sharing itself, compared on their own.
+NOT_CONTENT = frozenset({"store_meta", "audit_events", "accounts", "sign_ins",
+                         "account_secrets", "sync_vector", "sync_pending", "sync_conflicts"})
+#: The columns of an event every store must hold alike (``seq`` is its arrival here).
+EVENT_COLUMNS = ("id, store_id, store_seq, parent_id, entity, entity_id, version_before, "
+                 "version_after, before, after, actor, at, hlc, vector, resolves")
+
+
+def copy_store(source: Path, target: Path) -> None:
+    """Copy a store file through SQLite's backup (never a plain file copy)."""
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def stores(folder: Path, count: int = 3, records: Sequence[Any] | None = None) -> list[Store]:
+    """``count`` stores with the same records (one_of_each by default) and ids: one made,
+    the others copies of it, each given an identity of its own."""
+    first = folder / "store-0.db"
+    with Store.open(first) as store:
+        add_many(store, list(records) if records is not None else one_of_each(), "setup")
+    paths = [first]
+    for n in range(1, count):
+        paths.append(folder / f"store-{n}.db")
+        copy_store(first, paths[-1])
+    opened = [Store.open(p) for p in paths]
+    for store in opened[1:]:
+        new_identity(store)
+    return opened
+
+
+def send(source: Store, target: Store) -> ApplyResult:
+    """Everything ``source`` holds that ``target`` has not seen, applied to ``target``."""
+    return apply_events(target, events_for(source, version_vector(target)))
+
+
+def exchange(all_stores: Iterable[Store]) -> None:
+    """Send between every pair until nobody learns anything new."""
+    group = list(all_stores)
+    while True:
+        moved = 0
+        for source in group:
+            for target in group:
+                if source is not target:
+                    moved += send(source, target).applied
+        if not moved:
+            return
+
+
+def content(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every record of every shared table, without the columns that say when and by
+    whom it was written on this computer (``LOCAL_COLUMNS``)."""
+    out = {}
+    for (table,) in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"):
+        if table in NOT_CONTENT:
+            continue
+        cols = [r[1] for r in store.conn.execute(f'PRAGMA table_info("{table}")')
+                if r[1] not in LOCAL_COLUMNS]
+        out[table] = sorted(store.conn.execute(
+            f'SELECT {", ".join(cols)} FROM "{table}"').fetchall(), key=repr)
+    return out
+
+
+def log(store: Store) -> dict[str, tuple[Any, ...]]:
+    """Every event held, by id, as every store must hold it."""
+    return {r[0]: r for r in store.conn.execute(f"SELECT {EVENT_COLUMNS} FROM audit_events")}
+
+
+def conflicts(store: Store) -> list[tuple[Any, ...]]:
+    return store.conn.execute(
+        "SELECT id, entity, entity_id, field, kind, person_id, event_a, event_b, value_a, "
+        "value_b, status, closed_by FROM sync_conflicts ORDER BY id").fetchall()
+
+
+def open_ids(store: Store) -> set[str]:
+    return {r[0] for r in store.conn.execute(
+        "SELECT id FROM sync_conflicts WHERE status = 'open'")}
+
+
+def events(store: Store) -> list[Event]:
+    return events_for(store, {})
