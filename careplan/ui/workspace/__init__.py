@@ -31,6 +31,7 @@ from careplan.store.person_file import (
     load_person_file,
     person_history,
 )
+from careplan.ui import conflicts
 from careplan.ui.flagview import FlagSummary
 from careplan.ui.workspace.conferences_tab import ConferencesTab
 from careplan.ui.workspace.forms import RecordForm
@@ -72,6 +73,7 @@ class PersonWorkspace(QWidget):
         self.conference: Any = None
 
         self.header = PersonHeader()
+        conflicts.hook(self.header, self)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName(self.tr("Person workspace"))
         self.plan_tab = PlanTab(self)

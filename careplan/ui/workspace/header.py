@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from careplan.store.person_file import PersonFile
@@ -19,6 +20,10 @@ def lead_name(pf: PersonFile, today: date) -> str | None:
 
 
 class PersonHeader(QWidget):
+    #: A flag was clicked (its code): a flag with more to it than its why (a sync
+    #: conflict to decide) opens its detail (careplan.ui.conflicts).
+    flag_opened = Signal(str)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.name = QLabel()
@@ -94,3 +99,4 @@ class PersonHeader(QWidget):
     def _show_why(self, code: str, why: str) -> None:
         self.why.setText(f"<b>{code}</b>: {why}")
         self.why.setVisible(True)
+        self.flag_opened.emit(code)

@@ -1,0 +1,92 @@
+"""A sync conflict on screen: the person's header and caseload flag it, the agenda of
+their next case conference lists it, and the flag's detail decides it through the
+window's writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import ui_world
+from PySide6.QtWidgets import QPushButton
+from ui_helpers import file_settings, settle
+
+from careplan.models import Person
+from careplan.store import Store, find, get, update
+from careplan.store.replication import new_identity, open_conflicts
+from careplan.ui.conference import agenda_for
+from careplan.ui.conflicts import ConflictDialog
+from careplan.ui.mainwindow import MainWindow
+from tests.sharing import copy_store, exchange
+
+
+@pytest.fixture
+def conflicted(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A store in which two computers changed what matters to Jordan at once."""
+    path, laptop = tmp_path / "store.db", tmp_path / "laptop.db"
+    with Store.open(path) as store:
+        world = ui_world.build(store)
+    copy_store(path, laptop)
+    with Store.open(path) as here, Store.open(laptop) as there:
+        new_identity(there)
+        update(here, get(here, Person, world.teen).evolve(what_matters="Football."),
+               world.sam_social)
+        update(there, get(there, Person, world.teen).evolve(what_matters="Music."),
+               world.dr_shah)
+        exchange([here, there])
+        assert len(open_conflicts(here)) == 1
+    return path, world
+
+
+def _window(qtbot, tmp_path: Path, path: Path, actor: str) -> MainWindow:  # type: ignore[no-untyped-def]
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.flags_loaded, timeout=20_000):
+        assert win.open_store(path)
+    win.set_actor(actor)
+    return win
+
+
+def _flag_button(ws) -> QPushButton | None:  # type: ignore[no-untyped-def]
+    return next((b for b in ws.header._buttons if b.text() == "sync-conflict"), None)
+
+
+def test_the_conflict_is_flagged_put_on_the_agenda_and_decided(qtbot, tmp_path, conflicted) -> None:  # type: ignore[no-untyped-def]
+    path, world = conflicted
+    win = _window(qtbot, tmp_path, path, world.sam_social)
+    assert "sync-conflict" in win.flags[world.teen].codes()  # the caseload's flags
+    ws = win.open_person(world.teen)
+    button = _flag_button(ws)
+    assert button is not None
+    assert any("“Football.”" in item and "“Music.”" in item for item in agenda_for(ws))
+    button.click()
+    dialog = ws.findChild(ConflictDialog)
+    assert dialog is not None and dialog.list.count() == 1
+    keep = [b for b in dialog.keep_buttons if "Music." in b.text()]
+    assert len(dialog.keep_buttons) == 2 and len(keep) == 1
+    assert "Dr" in keep[0].text() or "Shah" in keep[0].text()
+    with qtbot.waitSignal(win.flags_loaded, timeout=20_000):
+        keep[0].click()
+        settle(win)
+    qtbot.waitUntil(lambda: dialog.list.count() == 0)
+    assert _flag_button(ws) is None
+    assert ws.pf.person.what_matters == "Music."
+    with Store.open(path) as store:
+        assert open_conflicts(store) == []
+        assert find(store, Person, id=world.teen)[0].what_matters == "Music."
+    assert ws.undo_stack.count() == 0  # a decision is not undone: it is changed
+
+
+def test_a_workspace_opened_only_to_read_shows_the_conflict_without_deciding(
+        qtbot, tmp_path, conflicted) -> None:  # type: ignore[no-untyped-def]
+    from careplan.ui.workspace import PersonWorkspace
+
+    path, world = conflicted
+    with Store.open(path) as store:
+        ws = PersonWorkspace(store, world.teen, ui_world.TODAY, None)
+        qtbot.addWidget(ws)
+        dialog = ConflictDialog(ws)
+        assert dialog.list.count() == 1
+        assert dialog.keep_buttons and not any(b.isEnabled() for b in dialog.keep_buttons)
+        assert "only to read" in dialog.note.text()
