@@ -550,20 +550,23 @@ class _Context:
         """Settle again the records this row refers to, or referred to, whose removal is
         held (or must now be held) because of what refers to them."""
         conn = self.store.conn
+        any_held = conn.execute("SELECT 1 FROM sync_conflicts WHERE kind = 'referenced' "
+                                "LIMIT 1").fetchone() is not None
         for column, parent in table.parents:
-            ids = {v for v in ((old or {}).get(column), (new or {}).get(column))
-                   if v is not None}
-            for pid in ids:
-                parent_table = self.table(parent)
-                if parent_table is None:
-                    continue
-                held = conn.execute(
+            was, now = (old or {}).get(column), (new or {}).get(column)
+            parent_table = self.table(parent)
+            if parent_table is None:
+                continue
+            for pid in (str(v) for v in {was, now} if v is not None):
+                held = any_held and conn.execute(
                     "SELECT 1 FROM sync_conflicts WHERE entity_id = ? AND entity = ? "
-                    "AND kind = 'referenced' LIMIT 1", (pid, parent)).fetchone()
-                missing = new is not None and pid == new.get(column) and self.row(
-                    parent_table, pid) is None and conn.execute(
-                    "SELECT 1 FROM audit_events WHERE entity_id = ? AND entity = ? LIMIT 1",
-                    (pid, parent)).fetchone() is not None
+                    "AND kind = 'referenced' LIMIT 1", (pid, parent)).fetchone() is not None
+                # A new reference to a record removed here: it must be kept (held).
+                missing = pid == now and now != was and conn.execute(
+                    f"SELECT 1 FROM {quote_name(parent)} WHERE "
+                    f"{quote_name(parent_table.key)} = ?", (pid,)).fetchone() is None \
+                    and conn.execute("SELECT 1 FROM audit_events WHERE entity_id = ? "
+                                     "AND entity = ? LIMIT 1", (pid, parent)).fetchone()
                 if held or missing:
                     self.settle(parent, pid)
 
