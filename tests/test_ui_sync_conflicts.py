@@ -13,7 +13,13 @@ from ui_helpers import file_settings, settle
 
 from careplan.models import Person
 from careplan.store import Store, find, get, update
-from careplan.store.replication import new_identity, open_conflicts
+from careplan.store.replication import (
+    apply_events,
+    events_for,
+    new_identity,
+    open_conflicts,
+    version_vector,
+)
 from careplan.ui.conference import agenda_for
 from careplan.ui.conflicts import ConflictDialog
 from careplan.ui.mainwindow import MainWindow
@@ -90,3 +96,28 @@ def test_a_workspace_opened_only_to_read_shows_the_conflict_without_deciding(
         assert dialog.list.count() == 1
         assert dialog.keep_buttons and not any(b.isEnabled() for b in dialog.keep_buttons)
         assert "only to read" in dialog.note.text()
+
+
+def test_another_stores_changes_reach_the_open_window_through_its_runner(
+        qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path, laptop = tmp_path / "store.db", tmp_path / "laptop.db"
+    with Store.open(path) as store:
+        world = ui_world.build(store)
+        copy_store(path, laptop)
+        update(store, get(store, Person, world.teen).evolve(what_matters="Football."),
+               world.sam_social)
+    win = _window(qtbot, tmp_path, path, world.sam_social)
+    ws = win.open_person(world.teen)
+    assert _flag_button(ws) is None
+    with Store.open(laptop) as there:
+        new_identity(there)
+        update(there, get(there, Person, world.teen).evolve(what_matters="Music."),
+               world.dr_shah)
+        with Store.open(path) as writer:  # as a change pack or the team server would
+            result = apply_events(writer, events_for(there, version_vector(writer)))
+    assert result.opened and world.teen in result.changes.person_ids
+    with qtbot.waitSignal(win.flags_loaded, timeout=20_000):
+        win.edits.runner.broadcast(result.changes)
+    assert _flag_button(ws) is not None
+    # Neither change is applied: the header's person reads as before both.
+    assert ws.pf.person.what_matters == "Going to college with my friends"

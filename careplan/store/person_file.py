@@ -27,6 +27,7 @@ from careplan.models import (
 )
 from careplan.models.base import Entity
 from careplan.models.facts import Directory
+from careplan.models.sync import hlc_text, wall
 from careplan.store.audit import event_from_row
 from careplan.store.db import Store
 from careplan.store.repo import find, get
@@ -130,7 +131,7 @@ def person_history(store: Store, pf: PersonFile, limit: int = 500) -> list[Audit
     Read through ``idx_audit_entity_id`` (migration 6), one index search per row id:
     the cost follows the person's rows, not the size of the audit log."""
     ids = pf.row_ids()
-    events: list[AuditEvent] = []
+    found: list[tuple[tuple[str, str, int], AuditEvent]] = []
     # Chunked: SQLite limits the number of ? in one statement.
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
@@ -138,6 +139,9 @@ def person_history(store: Store, pf: PersonFile, limit: int = 500) -> list[Audit
         rows = store.query(
             f"SELECT * FROM audit_events WHERE entity_id IN ({marks}) ORDER BY seq DESC "
             f"LIMIT {int(limit)}", tuple(chunk))
-        events += [event_from_row(r) for r in rows]
-    events.sort(key=lambda e: (e.at, e.store_seq), reverse=True)
-    return events[:limit]
+        # In the order the changes were made (their clock), wherever they were made:
+        # another store's changes arrive later than they happened.
+        found += [((r["hlc"] or hlc_text(wall(r["at"])), r["store_id"], r["store_seq"]),
+                   event_from_row(r)) for r in rows]
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    return [e for _, e in found[:limit]]
