@@ -267,6 +267,20 @@ def test_a_record_removed_on_one_store_and_changed_on_another(trio) -> None:  # 
     assert any(e.id == removal and e.deletion for e in row_events(a, "consents", consent.id))
 
 
+def test_a_record_removed_on_two_stores_then_brought_back_by_an_undo(trio) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = trio
+    consent = find(a, Consent)[0]
+    remove_added(a, consent, "dr")
+    removal = operations.run(b, lambda s: remove_added(s, find(s, Consent)[0], "sw"))
+    exchange(trio)
+    assert conflict_rows(a) == []  # removed twice: nothing to decide
+    operations.revert(b, removal.changes, "sw")  # b's Undo, after both removals
+    assert find(b, Consent)[0].version == 4  # one more than the record's events
+    exchange(trio)
+    _same(a, b, c)
+    assert [x.legal_basis for x in find(c, Consent)] == [consent.legal_basis]
+
+
 def test_keeping_a_removal_removes_the_record_everywhere(trio) -> None:  # type: ignore[no-untyped-def]
     a, b, c = trio
     consent = find(a, Consent)[0]

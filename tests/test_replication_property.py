@@ -47,6 +47,7 @@ from careplan.store import (
     operations,
     update,
 )
+from careplan.store.changes import Changes
 from careplan.store.replication import (
     Event,
     apply_events,
@@ -111,6 +112,8 @@ class World:
             s.clock = lambda ticks=ticks, n=n: START + timedelta(minutes=next(ticks), seconds=n)
         self.saw: dict[str, frozenset[str]] = {}
         self.added: list[tuple[type[Entity], str]] = []
+        #: Each store's last local change, which an "undo" step takes back.
+        self.last: dict[str, Changes] = {}
 
     def new_id(self, *_: Any) -> str:
         return str(uuid.UUID(int=(0xCAFE << 64) + next(self.counter)))
@@ -124,9 +127,11 @@ class World:
         held = set(log(store))
         try:
             with mock.patch("careplan.store.audit.new_event_id", self.new_id):
-                operations.run(store, write)
+                done = operations.run(store, write)
         except (ValueError, InputError, StaleWriteError, NotFoundError):
             return  # refused here (a rule of the record): nothing written
+        if not done.changes.empty:
+            self.last[store.store_id] = done.changes
         new = store.conn.execute("SELECT id FROM audit_events WHERE id NOT IN "
                                  "(SELECT value FROM json_each(?)) ORDER BY seq",
                                  (_json(sorted(held)),)).fetchall()
@@ -158,7 +163,7 @@ def _edit(cls: type[Entity], field: str, value: Any) -> Any:
 
 def _step(world: World, data: st.DataObject) -> None:
     kind = data.draw(st.sampled_from(["edit", "edit", "edit", "add", "remove", "resolve",
-                                      "sync", "sync", "sync"]))
+                                      "undo", "sync", "sync", "sync"]))
     stores_ = world.stores
     if kind == "sync":
         source, target = data.draw(st.permutations(stores_))[:2]
@@ -196,6 +201,10 @@ def _step(world: World, data: st.DataObject) -> None:
             remove_added(s, get(s, cls, record_id), "remover")
 
         world.local(store, remove)
+    elif kind == "undo":  # the app's Undo (and, undone again, Redo) of the last change
+        changes = world.last.get(store.store_id)
+        if changes is not None:
+            world.local(store, lambda s: operations.revert(s, changes, "undoer").value)
     else:
         found = open_conflicts(store)
         if not found:

@@ -131,8 +131,10 @@ def _put_back(store: Store, change: RowChange, actor: str) -> None:
     now = store.clock()
     stamp = now.isoformat()
     current = _current(store, change.entity, change.entity_id)
-    # A removed row's number carries on from its removal, so versions never repeat.
-    version = (change.version_after if current is None else int(current["version"])) + 1
+    # A removed row's number carries on from its events (its removal, and any other
+    # store's changes merged with it), so versions never repeat and count the events.
+    version = (_event_count(store, change.entity, change.entity_id) if current is None
+               else int(current["version"])) + 1
     before_row = None if current is None else {k: current[k] for k in change.after
                                                if k in current and k != "deleted"}
     if change.created:
@@ -166,6 +168,11 @@ def _put_back(store: Store, change: RowChange, actor: str) -> None:
 def person_of(store: Store, table: str, row: dict[str, Any]) -> str | None:
     """The person a row (as values) belongs to, if any (found through its parents)."""
     return _person_of(store, table, row, {})
+
+
+def _event_count(store: Store, entity: str, entity_id: str) -> int:
+    return int(store.conn.execute("SELECT count(*) FROM audit_events WHERE entity = ? AND "
+                                  "entity_id = ?", (entity, entity_id)).fetchone()[0])
 
 
 def _persons(store: Store, rows: tuple[RowChange, ...]) -> frozenset[str]:

@@ -93,10 +93,9 @@ def set_override(store: Store, key: str, value: str | int, actor: str) -> int:
         if before is None:
             # Set again after a clear: the number carries on from the removal, so that a
             # version always counts the row's events (as every other record's does).
-            removed = store.conn.execute(
-                "SELECT version_after FROM audit_events WHERE entity = ? AND entity_id = ? "
-                "ORDER BY seq DESC LIMIT 1", (ENTITY, key)).fetchone()
-            version = 1 if removed is None else int(removed[0]) + 1
+            version = int(store.conn.execute(
+                "SELECT count(*) FROM audit_events WHERE entity = ? AND entity_id = ?",
+                (ENTITY, key)).fetchone()[0]) + 1
             after = {"key": key, "value": str(number), "version": version}
             store.conn.execute(
                 "INSERT INTO rule_overrides (key, value, version, created_at, updated_at, "

@@ -454,8 +454,13 @@ class _Context:
         return None if found is None else dict(zip(table.columns, found, strict=True))
 
     def has_conflicts(self, entity: str, entity_id: str) -> bool:
+        """Whether a change that had seen all of the row's events may still alter its
+        conflicts: one is open, or was set aside without a decision (a later decision
+        would become its closing event). A row whose conflicts were all decided is as
+        any other: such a change writes what it says."""
         return self.store.conn.execute(
-            "SELECT 1 FROM sync_conflicts WHERE entity_id = ? AND entity = ? LIMIT 1",
+            "SELECT 1 FROM sync_conflicts WHERE entity_id = ? AND entity = ? AND "
+            "(status = 'open' OR closed_by IS NULL) LIMIT 1",
             (entity_id, entity)).fetchone() is not None
 
     def write(self, table: _Table, key: str, values: Mapping[str, Any], created: str | None,
