@@ -523,6 +523,24 @@ def test_rule_overrides_cleared_and_set_again_keep_counting_versions(trio) -> No
     _same(a, b, c)
 
 
+def test_a_threshold_set_on_two_stores_at_once_is_a_conflict_without_a_person(trio) -> None:  # type: ignore[no-untyped-def]
+    """Two stores made the same record (an override's key is its id): nothing came
+    before either, so one value is kept on every store until someone decides."""
+    a, b, c = trio
+    set_override(a, "discharge.critical_days", 3, "dr")
+    set_override(b, "discharge.critical_days", 5, "sw")
+    exchange(trio)
+    _same(a, b, c)
+    [conflict] = open_conflicts(a)
+    assert (conflict.entity, conflict.person_id) == ("rule_overrides", None)
+    assert {conflict.value_a, conflict.value_b} == {"3", "5"}
+    assert _flags(a) == []  # no person's header to show it in (left to a store-wide list)
+    operations.run(c, lambda s: resolve(s, conflict.id, conflict.event_b, "manager"))
+    exchange(trio)
+    _same(a, b, c)
+    assert a.query("SELECT value FROM rule_overrides")[0]["value"] == conflict.value_b
+
+
 def test_records_of_one_computer_travel_in_the_log_but_are_never_made_elsewhere(trio) -> None:  # type: ignore[no-untyped-def]
     from careplan.store import accounts
 

@@ -58,7 +58,7 @@ from careplan.store.replication import (
     verify,
     version_vector,
 )
-from careplan.store.team import remove_added
+from careplan.store.team import remove_added, set_lead
 from tests.sharing import conflicts, content, copy_store, exchange, log, stores
 
 #: What the stores change: a base record (its kind), a field, and values to choose from.
@@ -163,7 +163,7 @@ def _edit(cls: type[Entity], field: str, value: Any) -> Any:
 
 def _step(world: World, data: st.DataObject) -> None:
     kind = data.draw(st.sampled_from(["edit", "edit", "edit", "add", "remove", "resolve",
-                                      "undo", "sync", "sync", "sync"]))
+                                      "undo", "lead", "sync", "sync", "sync"]))
     stores_ = world.stores
     if kind == "sync":
         source, target = data.draw(st.permutations(stores_))[:2]
@@ -201,6 +201,11 @@ def _step(world: World, data: st.DataObject) -> None:
             remove_added(s, get(s, cls, record_id), "remover")
 
         world.local(store, remove)
+    elif kind == "lead":  # the lead professional, as the care team tab sets it
+        person = find(store, Person)[0]
+        members = [m.id for m in find(store, CareTeamMember, person_id=person.id)]
+        lead = data.draw(st.sampled_from([None, *members]))
+        world.local(store, lambda s: set_lead(s, person.id, lead, "lead setter"))
     elif kind == "undo":  # the app's Undo (and, undone again, Redo) of the last change
         changes = world.last.get(store.store_id)
         if changes is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 #: The pseudo-field of a conflict between a removal and another change of the row.
@@ -78,8 +78,11 @@ def hlc_value(text: str) -> int:
 
 
 def wall(at: datetime | str) -> int:
-    """The clock reading of a wall time (counter zero)."""
+    """The clock reading of a wall time (counter zero); a time without a zone is UTC,
+    so that every computer reads it alike."""
     moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000) * COUNTER
 
 
@@ -91,8 +94,6 @@ def tick(last: int, at: datetime | str) -> int:
 
 def hlc_time(text: str) -> datetime:
     """The wall time (UTC) a reading stands for, for display."""
-    from datetime import UTC
-
     return datetime.fromtimestamp(hlc_value(text) // COUNTER / 1000, UTC)
 
 
