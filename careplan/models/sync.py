@@ -36,12 +36,12 @@ DELETED = "deleted"
 #: changed the value and the other wrote the record for another reason: decisions and
 #: states that must never be settled by whichever change arrived last. By table.
 STATUS_FIELDS: Mapping[str, frozenset[str]] = {
-    "handoffs": frozenset({"status", "answered_at"}),
+    "handoffs": frozenset({"status", "answered_at", "answered_by", "answer_reason"}),
     "referrals": frozenset({"status"}),
     "referral_events": frozenset({"kind", "as_lead", "team_id", "to_team_id"}),
     "plan_signoffs": frozenset({"plan_version", "signed_by", "signed_at"}),
     "consents": frozenset({"status", "legal_basis"}),
-    "care_team_members": frozenset({"is_lead"}),
+    "care_team_members": frozenset({"is_lead", "lead_reason"}),
     "care_plans": frozenset({"status", "plan_version", "version_since"}),
     "plan_versions": frozenset({"number", "issued_at", "issued_by", "snapshot"}),
 }
