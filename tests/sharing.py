@@ -20,6 +20,7 @@ from careplan.store.replication import (
     version_vector,
 )
 from tests.factories import one_of_each
+from tests.signin import ADMIN, ensure_account
 
 #: Tables that belong to one computer (never made from another store's events) or are
 #: the log and the bookkeeping of sharing itself, compared on their own.
@@ -47,6 +48,9 @@ def stores(folder: Path, count: int = 3, records: Sequence[Any] | None = None) -
     first = folder / "store-0.db"
     with Store.open(first) as store:
         add_many(store, list(records) if records is not None else one_of_each(), "setup")
+        if records is None:  # the people entitled to act, on every copy alike
+            ensure_account(store)
+            ensure_account(store, "lead.manager", "manager", _lead_professional(store))
     paths = [first]
     for n in range(1, count):
         paths.append(folder / f"store-{n}.db")
@@ -55,6 +59,26 @@ def stores(folder: Path, count: int = 3, records: Sequence[Any] | None = None) -
     for store in opened[1:]:
         new_identity(store)
     return opened
+
+
+def _lead_professional(store: Store) -> str:
+    row = store.conn.execute("SELECT professional_id FROM care_team_members WHERE is_lead = 1"
+                             ).fetchone()
+    return str(row[0])
+
+
+def administrator(store: Store) -> str:
+    """The actor of the stores' administrator (an account with no professional)."""
+    row = store.conn.execute("SELECT id FROM accounts WHERE username = ?", (ADMIN,)).fetchone()
+    return f"account:{row[0]}"
+
+
+def lead_manager(store: Store) -> str:
+    """The actor of the manager's account given to the first lead professional (their
+    agency stays on the care team whoever leads later)."""
+    row = store.conn.execute("SELECT professional_id FROM accounts WHERE username = ?",
+                             ("lead.manager",)).fetchone()
+    return str(row[0])
 
 
 def send(source: Store, target: Store) -> ApplyResult:

@@ -34,9 +34,9 @@ from careplan.store.replication import (
     verify,
     version_vector,
 )
-from careplan.store.team import remove_added
-from tests.sharing import conflicts as conflict_rows
+from careplan.store.repo import remove as remove_added
 from tests.sharing import (
+    administrator,
     content,
     copy_store,
     events,
@@ -46,6 +46,8 @@ from tests.sharing import (
     send,
     stores,
 )
+from tests.sharing import conflicts as conflict_rows
+from tests.signin import ensure_account
 
 TODAY = date(2025, 3, 12)
 
@@ -450,10 +452,13 @@ def test_events_as_json(trio) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_store_that_never_shared_writes_no_vector(tmp_path: Path) -> None:
     with Store.open(tmp_path / "alone.db") as s:
-        set_override(s, "discharge.critical_days", 3, "dr")
+        admin = f"account:{ensure_account(s).id}"
+        start = int(s.conn.execute("SELECT max(seq) FROM audit_events").fetchone()[0])
+        set_override(s, "discharge.critical_days", 3, admin)
         update(s, add(s, Person(given_name="A", family_name="B",
                                 birth_date=date(1990, 1, 1)), "dr").evolve(address="x"), "dr")
-        rows = s.conn.execute("SELECT vector, hlc FROM audit_events ORDER BY seq").fetchall()
+        rows = s.conn.execute("SELECT vector, hlc FROM audit_events WHERE seq > ? "
+                              "ORDER BY seq", (start,)).fetchall()
         assert [v for v, _ in rows] == [None, None, None]
         clocks = [hlc_value(h) for _, h in rows]
         assert clocks == sorted(set(clocks))  # each after the one before
@@ -515,9 +520,10 @@ def test_a_copy_without_a_new_identity_is_refused(tmp_path: Path) -> None:
 
 def test_rule_overrides_cleared_and_set_again_keep_counting_versions(trio) -> None:  # type: ignore[no-untyped-def]
     a, b, c = trio
-    set_override(a, "discharge.critical_days", 3, "dr")
-    clear_override(a, "discharge.critical_days", "dr")
-    set_override(a, "discharge.critical_days", 4, "dr")
+    admin = administrator(a)
+    set_override(a, "discharge.critical_days", 3, admin)
+    clear_override(a, "discharge.critical_days", admin)
+    set_override(a, "discharge.critical_days", 4, admin)
     assert a.query("SELECT version FROM rule_overrides")[0]["version"] == 3
     exchange(trio)
     _same(a, b, c)
@@ -527,8 +533,8 @@ def test_a_threshold_set_on_two_stores_at_once_is_a_conflict_without_a_person(tr
     """Two stores made the same record (an override's key is its id): nothing came
     before either, so one value is kept on every store until someone decides."""
     a, b, c = trio
-    set_override(a, "discharge.critical_days", 3, "dr")
-    set_override(b, "discharge.critical_days", 5, "sw")
+    set_override(a, "discharge.critical_days", 3, administrator(a))
+    set_override(b, "discharge.critical_days", 5, administrator(b))
     exchange(trio)
     _same(a, b, c)
     [conflict] = open_conflicts(a)
@@ -545,9 +551,11 @@ def test_records_of_one_computer_travel_in_the_log_but_are_never_made_elsewhere(
     from careplan.store import accounts
 
     a, b, _ = trio
-    accounts.add_account(a, "admin", "a long enough password", "administrator")
+    before = {r[0] for r in b.conn.execute("SELECT username FROM accounts")}
+    accounts.add_account(a, "visitor.one", "a long enough password", "administrator",
+                         None, ensure_account(a))  # added by a's administrator
     send(a, b)
-    assert b.conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 0
+    assert {r[0] for r in b.conn.execute("SELECT username FROM accounts")} == before
     assert log(b) == log(a)
 
 

@@ -58,8 +58,9 @@ from careplan.store.replication import (
     verify,
     version_vector,
 )
-from careplan.store.team import remove_added, set_lead
-from tests.sharing import conflicts, content, copy_store, exchange, log, stores
+from careplan.store.repo import remove as remove_added
+from careplan.store.team import set_lead
+from tests.sharing import conflicts, content, copy_store, exchange, lead_manager, log, stores
 
 #: What the stores change: a base record (its kind), a field, and values to choose from.
 EDITS: list[tuple[type[Entity], str, list[Any]]] = [
@@ -205,7 +206,9 @@ def _step(world: World, data: st.DataObject) -> None:
         person = find(store, Person)[0]
         members = [m.id for m in find(store, CareTeamMember, person_id=person.id)]
         lead = data.draw(st.sampled_from([None, *members]))
-        world.local(store, lambda s: set_lead(s, person.id, lead, "lead setter"))
+        manager = lead_manager(store)  # a manager, giving a reason, as the rules ask
+        world.local(store, lambda s: set_lead(s, person.id, lead, manager,
+                                              reason="agreed at the case conference"))
     elif kind == "undo":  # the app's Undo (and, undone again, Redo) of the last change
         changes = world.last.get(store.store_id)
         if changes is not None:

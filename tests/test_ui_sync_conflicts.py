@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import ui_world
 from PySide6.QtWidgets import QPushButton
-from ui_helpers import file_settings, settle
+from ui_helpers import file_settings, settle, sign_in
 
 from careplan.models import Person
 from careplan.store import Store, find, get, update
@@ -45,12 +45,11 @@ def conflicted(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def _window(qtbot, tmp_path: Path, path: Path, actor: str) -> MainWindow:  # type: ignore[no-untyped-def]
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY, ask_identity=False)
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
     with qtbot.waitSignal(win.flags_loaded, timeout=20_000):
-        assert win.open_store(path)
-    win.set_actor(actor)
+        sign_in(qtbot, win, path, actor)  # through the real sign-in screen
     return win
 
 

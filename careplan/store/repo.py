@@ -235,6 +235,39 @@ def update(store: Store, entity: E, actor: str) -> E:
     return stored
 
 
+def remove(store: Store, entity: E, actor: str) -> None:
+    """Remove a record that nothing refers to, if it is still as ``entity`` holds it; the
+    audit trail keeps what it was (``after`` says deleted). Like ``add`` and ``update``,
+    a primitive: people's removals go through their checked operations (an addition is
+    removed by undoing it, careplan.store.operations.revert).
+
+    Raises:
+        StaleWriteError: the record changed since ``entity`` was read.
+        InputError: another record refers to it.
+    """
+    cls = type(entity)
+    with store.atomic():
+        current = get(store, cls, entity.id)
+        if current.evolve(version=0) != entity.evolve(version=0):
+            raise StaleWriteError(f"This {cls.NOUN} was changed by "
+                                  f"{actor_name(store, _updated_by(store, entity))} since; "
+                                  "nothing was removed.")
+        before = to_row(current)
+        try:
+            store.conn.execute(f"DELETE FROM {cls.TABLE} WHERE id = ?", (entity.id,))
+        except sqlite3.IntegrityError:
+            raise InputError(f"{cls.NOUN}: other records refer to it, so it cannot be "
+                             "removed") from None
+        after = {"id": entity.id, "version": current.version + 1, "deleted": True}
+        audit.record(store, cls.TABLE, entity.id, before, after, actor, store.clock())
+
+
+def _updated_by(store: Store, entity: Entity) -> str:
+    row = store.conn.execute(f"SELECT updated_by FROM {entity.TABLE} WHERE id = ?",
+                             (entity.id,)).fetchone()
+    return "someone" if row is None else str(row[0])
+
+
 def get(store: Store, cls: type[E], entity_id: str) -> E:
     """The record of type ``cls`` with this id.
 
