@@ -17,9 +17,8 @@ from careplan.export.fhir_export import export_fhir
 from careplan.export.fhir_import import import_fhir
 from careplan.models import Handoff, new_id
 from careplan.models.enums import HandoffStatus, HandoffSubject
-from careplan.store import Store, add, get, update
+from careplan.store import Store, add, get, migrations, update
 from careplan.store import casework as cw
-from careplan.store.migrations import latest_version
 from tests.older_schema import take_back
 
 AT = datetime(2025, 3, 3, 10, 30)
@@ -132,7 +131,7 @@ def test_an_older_stores_answers_are_split_from_its_audit_trail(store_path: Path
             reason="Declined by phone", answer_reason="Declined by phone"), "demo").id
         ids["waiting"] = w.handoff
     conn = sqlite3.connect(store_path)
-    take_back(conn, latest_version() - 1)
+    take_back(conn, migrations.HANDOFF_ANSWERS_SCHEMA - 1)
     assert "answered_by" not in {r[1] for r in conn.execute("PRAGMA table_info(handoffs)")}
     conn.close()
     with Store.open(store_path) as store:

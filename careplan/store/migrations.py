@@ -262,7 +262,10 @@ def _sync(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT OR IGNORE INTO sync_vector (origin, seq, hlc) VALUES (?, ?, ?)",
                      (origin, seq, hlc_text(wall(at))))
 
+_handoff_answers = _script(_HANDOFF_ANSWERS)
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
+
 MIGRATIONS: list[Migration] = [
     _script(schema_v1.SQL),
     _script(_RULE_OVERRIDES),
@@ -274,12 +277,13 @@ MIGRATIONS: list[Migration] = [
     _plan_versions,  # 8: plan versions and their snapshots
     _script(_TRUSTED_STORES),  # 9: the stores change packs are exchanged with
     _script(_REVIEWED_ON),  # 10: when a plan's last review was completed
-    _script(_HANDOFF_ANSWERS),  # 11: who answered a handoff and why; why a lead was made
+    _handoff_answers,  # 11: who answered a handoff and why; why a lead was made
     _sync,  # 12: sharing: clock, vector and decisions on events; what other stores sent
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).
 PLAN_VERSIONS_SCHEMA = MIGRATIONS.index(_plan_versions) + 1
+HANDOFF_ANSWERS_SCHEMA = MIGRATIONS.index(_handoff_answers) + 1
 #: The schema version that added sharing (found, not written: it follows the list).
 SYNC_SCHEMA = MIGRATIONS.index(_sync) + 1
 
