@@ -12,6 +12,7 @@ from careplan.models import (
     Assessment,
     BudgetContribution,
     CarePlan,
+    Carer,
     CareTeamMember,
     CaseConference,
     Condition,
@@ -31,6 +32,8 @@ from careplan.models import (
     Professional,
     Referral,
     ReferralEvent,
+    SafeguardingConcern,
+    YoungPersonStatus,
 )
 from careplan.models.plan_versions import signed_content, to_snapshot
 
@@ -100,6 +103,16 @@ def one_of_each() -> list[Entity]:
                             start_date=date(2025, 4, 1))
     funder = ActionFunder(cost_id=cost.id, stream_id=council.id, share_bp=10_000,
                           personal_budget_id=budget.id)
+    offered = Assessment(person_id=person.id, kind="carer's assessment", status="requested",
+                         requested_on=date(2025, 2, 1), agency_id=asc.id)
+    carer = Carer(person_id=person.id, name="Grace Lovelace", relationship="son or daughter",
+                  recorded_on=date(2025, 1, 10), assessment_id=offered.id)
+    status = YoungPersonStatus(person_id=person.id, kind="care leaver",
+                               start_date=date(1968, 5, 1), end_date=date(1975, 5, 1),
+                               agency_id=asc.id)
+    concern = SafeguardingConcern(person_id=person.id, received_on=date(2025, 2, 4),
+                                  summary="Bruising seen at a home visit", agency_id=gp.id,
+                                  decision="section 42 enquiry", decided_on=date(2025, 2, 5))
     return [gp, asc, hosp, dr, sw, person, member, consent, condition, assessment, plan, need,
             outcome, conference, action, signoff, issued, handoff, referral, event, stay, delay,
-            pool, put_in, council, pooled, cost, budget, funder]
+            pool, put_in, council, pooled, cost, budget, funder, offered, carer, status, concern]

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from careplan.demo.case import Case, add_working_days, at
 from careplan.demo.funding import build_funding, money_for
 from careplan.demo.scenarios import SCENARIOS
+from careplan.demo.social_scenarios import social_for
 from careplan.demo.world import Ids, World, build_world
 from careplan.models.base import Entity
 from careplan.models.enums import (
@@ -41,6 +42,7 @@ MIN_PERSONS = len(SCENARIOS)
 CHUNK = 500  # persons per batch handed to the store
 _CHUNK_SPAN_MS = 100_000  # room on the id clock for one chunk (about 40 ids a person)
 _MONEY_OFFSET_MS = 60_000  # where a chunk's money ids start on its span of the clock
+_SOCIAL_OFFSET_MS = 90_000  # where its carers', EHC plans' and concerns' ids start
 
 # domain -> (agency key serving adults, conditions, needs, outcomes in the person's words,
 #            actions)
@@ -171,6 +173,8 @@ class _Gen:
         self.money_rng = random.Random(f"{demo.seed}:money:{start_ms}")
         self.money = dataclasses.replace(
             demo.world.funding, ids=Ids(self.money_rng, start_ms + _MONEY_OFFSET_MS), items=[])
+        self.social_rng = random.Random(f"{demo.seed}:social:{start_ms}")
+        self.social_ids = Ids(self.social_rng, start_ms + _SOCIAL_OFFSET_MS)
 
     def nhs(self) -> str:
         return next(self._numbers)
@@ -225,6 +229,7 @@ class _Gen:
         self._plan(c, domains, since, team_keys)
         self._episodes(c, age, team_keys)
         money_for(c, self.money, self.money_rng, today, age)
+        social_for(c, self.social_ids, self.social_rng, today, age, self.names["given"], w)
         return c
 
     def _domains(self, child: bool, age: int) -> list[NeedDomain]:

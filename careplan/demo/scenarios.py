@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from careplan.demo.case import Case, add_working_days, at
+from careplan.demo.social_scenarios import SOCIAL_SCENARIOS
 from careplan.demo.world import Ids, World
 from careplan.models.costing import financial_year
 from careplan.models.enums import (
@@ -441,4 +442,5 @@ SCENARIOS = [
     unsigned_plan,
     no_consent,
     overcommitted_budget,
+    *SOCIAL_SCENARIOS,
 ]

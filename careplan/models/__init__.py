@@ -23,6 +23,7 @@ from careplan.models.people import (
     Professional,
 )
 from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanSignOff, PlanVersion
+from careplan.models.social import Carer, SafeguardingConcern, YoungPersonStatus
 
 #: Every stored entity type, parents before children (the order rows are written in).
 ENTITY_TYPES: tuple[type[Entity], ...] = (
@@ -51,6 +52,9 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     ActionCost,
     PersonalBudget,
     ActionFunder,
+    Carer,
+    YoungPersonStatus,
+    SafeguardingConcern,
 )
 
 BY_TABLE: dict[str, type[Entity]] = {t.TABLE: t for t in ENTITY_TYPES}
@@ -66,6 +70,7 @@ __all__ = [
     "AuditEvent",
     "BudgetContribution",
     "CarePlan",
+    "Carer",
     "CareTeamMember",
     "CaseConference",
     "Condition",
@@ -85,5 +90,7 @@ __all__ = [
     "Professional",
     "Referral",
     "ReferralEvent",
+    "SafeguardingConcern",
+    "YoungPersonStatus",
     "new_id",
 ]

@@ -173,3 +173,5 @@ class AssessmentStatus(StrEnum):
     REQUESTED = "requested"
     IN_PROGRESS = "in progress"
     COMPLETED = "completed"
+    #: The person offered it declined it (Care Act 2014 s.11: then no duty to assess).
+    DECLINED = "declined"

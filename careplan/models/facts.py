@@ -24,6 +24,7 @@ from careplan.models.people import (
     Professional,
 )
 from careplan.models.plan import Action, CarePlan, PlanSignOff
+from careplan.models.social import Carer, SafeguardingConcern, YoungPersonStatus
 from careplan.models.sync import SyncConflict
 
 
@@ -83,3 +84,8 @@ class PersonFacts:
     personal_budgets: list[PersonalBudget] = field(default_factory=list)
     #: Open conflicts between changes made on different stores to the person's records.
     sync_conflicts: list[SyncConflict] = field(default_factory=list)
+    #: Carers (their carer's assessments are among ``assessments``), EHC plans and care
+    #: leaver status, safeguarding concerns.
+    carers: list[Carer] = field(default_factory=list)
+    young_person_statuses: list[YoungPersonStatus] = field(default_factory=list)
+    safeguarding_concerns: list[SafeguardingConcern] = field(default_factory=list)

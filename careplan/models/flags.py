@@ -38,6 +38,10 @@ class FlagCode(StrEnum):
     FUNDING_DISPUTED = "funding-disputed"
     BUDGET_OVERCOMMITTED = "budget-overcommitted"
     SYNC_CONFLICT = "sync-conflict"
+    CARER_ASSESSMENT_MISSING = "carer-assessment-missing"
+    TRANSITION_25 = "transition-25"
+    SAFEGUARDING_DECISION_OVERDUE = "safeguarding-decision-overdue"
+
 
 
 #: Codes only a store that has received another store's changes can raise: a store
@@ -57,6 +61,8 @@ class SubjectType(StrEnum):
     AGENCY = "agency"
     PERSONAL_BUDGET = "personal_budget"
     SYNC_CONFLICT = "sync_conflict"
+    CARER = "carer"
+    SAFEGUARDING_CONCERN = "safeguarding_concern"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -50,6 +50,12 @@ class Thresholds:
     funding_dispute_working_days: int
     funding_critical_working_days: int
     budget_critical_percent: int
+    carer_offer_days: int
+    carer_critical_days: int
+    transition25_from_age: int
+    transition25_until_age: int
+    safeguarding_decision_working_days: int
+    safeguarding_critical_working_days: int
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -82,6 +88,13 @@ class Thresholds:
         if self.funding_critical_working_days < self.funding_dispute_working_days:
             raise ValueError("funding.critical_working_days: must not be below "
                              "funding.dispute_working_days")
+        if self.carer_critical_days < self.carer_offer_days:
+            raise ValueError("carer.critical_days: must not be below carer.offer_days")
+        if self.transition25_until_age <= self.transition25_from_age:
+            raise ValueError("transition25.until_age: must be above transition25.from_age")
+        if self.safeguarding_critical_working_days < self.safeguarding_decision_working_days:
+            raise ValueError("safeguarding.critical_working_days: must not be below "
+                             "safeguarding.decision_working_days")
 
     def as_dict(self) -> dict[str, int]:
         """``{"section.name": value}`` in file order."""

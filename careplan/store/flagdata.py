@@ -38,6 +38,7 @@ from careplan.models.plan import Action, CarePlan, PlanSignOff
 from careplan.models.rules import CANDIDATES, evaluate_all
 from careplan.models.rules.discharge import IN_HOSPITAL_SQL
 from careplan.models.rules.referral import OPEN_REFERRAL_SQL
+from careplan.models.social import Carer, SafeguardingConcern, YoungPersonStatus
 from careplan.models.thresholds import Thresholds
 from careplan.store.db import Store
 from careplan.store.fastload import builder, columns_sql, parse_date
@@ -65,6 +66,8 @@ _COSTED_JOIN = ("JOIN actions a ON a.id = k.action_id JOIN care_plans c ON c.id 
                 "WHERE c.person_id IN ({sel}) AND c.status != 'closed' "
                 "AND a.status != 'cancelled'")
 _COSTED = "FROM action_costs k " + _COSTED_JOIN
+#: A carer ``k`` caring on the day bound twice after it (``Carer.caring_on``).
+_CARING = "k.recorded_on <= ? AND (k.end_date IS NULL OR k.end_date >= ?)"
 
 
 def _positional(sql: str, today: str) -> tuple[str, tuple[str, ...]]:
@@ -154,6 +157,24 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
         Query("personal_budgets", PersonalBudget,
               f"SELECT {columns_sql(PersonalBudget, 'b')} FROM personal_budgets b "
               f"WHERE b.person_id IN ({sel})", sp),
+        # Carers caring today and the carer's assessments their records name; EHC plans
+        # and care leaver status in force today; safeguarding concerns undecided today.
+        Query("carers", Carer,
+              f"SELECT {columns_sql(Carer, 'k')} FROM carers k WHERE k.person_id IN ({sel}) "
+              f"AND {_CARING}", (*sp, t, t)),
+        Query("carer_assessments", Assessment,
+              f"SELECT {columns_sql(Assessment, 'a')} FROM assessments a WHERE a.kind = ? "
+              "AND a.id IN (SELECT k.assessment_id FROM carers k "
+              f"WHERE k.person_id IN ({sel}) AND {_CARING})",
+              (AssessmentKind.CARER.value, *sp, t, t)),
+        Query("young_person_statuses", YoungPersonStatus,
+              f"SELECT {columns_sql(YoungPersonStatus, 'y')} FROM young_person_statuses y "
+              f"WHERE y.person_id IN ({sel}) AND y.start_date <= ? "
+              "AND (y.end_date IS NULL OR y.end_date >= ?)", (*sp, t, t)),
+        Query("safeguarding_concerns", SafeguardingConcern,
+              f"SELECT {columns_sql(SafeguardingConcern, 'g')} FROM safeguarding_concerns g "
+              f"WHERE g.person_id IN ({sel}) AND g.received_on <= ? "
+              "AND (g.decided_on IS NULL OR g.decided_on > ?)", (*sp, t, t)),
     ]
 
 
@@ -198,6 +219,12 @@ def load_facts(
     group("referrals", Referral, at(Referral, "person_id"), "referrals")
     group("stays", HospitalStay, at(HospitalStay, "person_id"), "stays")
     group("signoffs", PlanSignOff, len(field_specs(PlanSignOff)), "signoffs")
+    group("carers", Carer, at(Carer, "person_id"), "carers")
+    group("carer_assessments", Assessment, at(Assessment, "person_id"), "assessments")
+    group("young_person_statuses", YoungPersonStatus, at(YoungPersonStatus, "person_id"),
+          "young_person_statuses")
+    group("safeguarding_concerns", SafeguardingConcern, at(SafeguardingConcern, "person_id"),
+          "safeguarding_concerns")
 
     build_action = builder(Action)
     for row in rows["actions"]:

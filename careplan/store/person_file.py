@@ -32,6 +32,7 @@ from careplan.store.audit import event_from_row
 from careplan.store.db import Store
 from careplan.store.repo import find, get
 from careplan.store.rows import from_row
+from careplan.store.social import SocialFile, load_social
 
 
 def load_directory(store: Store) -> Directory:
@@ -67,6 +68,8 @@ class PersonFile:
     stays: list[HospitalStay] = field(default_factory=list)
     delay_reasons: dict[str, list[DelayReason]] = field(default_factory=dict)
     conferences: list[CaseConference] = field(default_factory=list)
+    #: Carers, EHC plans and care leaver status, safeguarding concerns.
+    social: SocialFile = field(default_factory=SocialFile)
 
     def row_ids(self) -> list[str]:
         """Ids of every row shown, for the person's audit trail."""
@@ -79,6 +82,7 @@ class PersonFile:
         ids = [e.id for group in groups for e in group]
         ids += [e.id for events in self.referral_events.values() for e in events]
         ids += [r.id for reasons in self.delay_reasons.values() for r in reasons]
+        ids += self.social.row_ids()
         return ids
 
 
@@ -122,6 +126,7 @@ def load_person_file(store: Store, person_id: str,
         assert isinstance(reason, DelayReason)
         pf.delay_reasons.setdefault(reason.stay_id, []).append(reason)
     pf.conferences = find(store, CaseConference, order_by="-held_at", person_id=person_id)
+    pf.social = load_social(store, person_id)
     return pf
 
 

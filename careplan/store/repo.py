@@ -50,6 +50,7 @@ REFERENCES: dict[str, str] = {
     "stream_id": "funding_streams",
     "cost_id": "action_costs",
     "personal_budget_id": "personal_budgets",
+    "assessment_id": "assessments",
 }
 
 _NOUNS = {
@@ -66,6 +67,7 @@ _NOUNS = {
     "funding_streams": "funding stream",
     "action_costs": "action cost",
     "personal_budgets": "personal budget",
+    "assessments": "assessment",
 }
 
 

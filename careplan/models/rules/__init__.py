@@ -3,7 +3,9 @@
 Every rule takes ``(facts, ctx)`` and returns a list of flags. Most flags are raised only
 for a person with an open care plan: closing the plan closes the case, and its flags. A
 situation open in itself is flagged whether or not a plan is open: a referral nobody has
-taken on (``referral-dispute``) and a hospital stay (``discharge-delayed``).
+taken on (``referral-dispute``), a hospital stay (``discharge-delayed``), a safeguarding
+concern (``safeguarding-decision-overdue``) and an EHC plan or care leaver status
+(``transition-25``).
 
 Beside each rule, in its module, is the SQL text that picks the persons it might flag
 (:class:`Candidates`); ``store.flagcandidates`` runs those queries, so that only the
@@ -18,15 +20,19 @@ from datetime import date
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode
 from careplan.models.rules import (
+    carers,
     consent,
     discharge,
     funding,
     ownership,
     plan,
     referral,
+    safeguarding,
     sync,
     transition,
+    transition25,
 )
+from careplan.models.rules.carers import carer_assessment_missing
 from careplan.models.rules.common import Candidates, Context
 from careplan.models.rules.consent import consent_missing
 from careplan.models.rules.discharge import discharge_delayed
@@ -34,8 +40,10 @@ from careplan.models.rules.funding import budget_overcommitted, funding_disputed
 from careplan.models.rules.ownership import action_unowned, handoff_unacknowledged
 from careplan.models.rules.plan import coordinator_missing, plan_unsigned, review_overdue
 from careplan.models.rules.referral import referral_dispute
+from careplan.models.rules.safeguarding import safeguarding_decision_overdue
 from careplan.models.rules.sync import sync_conflict
 from careplan.models.rules.transition import transition_18
+from careplan.models.rules.transition25 import transition_25
 from careplan.models.thresholds import Thresholds
 from careplan.models.workdays import ENGLAND_AND_WALES, WorkingDays
 
@@ -55,6 +63,9 @@ RULES: dict[FlagCode, Rule] = {
     FlagCode.FUNDING_DISPUTED: funding_disputed,
     FlagCode.BUDGET_OVERCOMMITTED: budget_overcommitted,
     FlagCode.SYNC_CONFLICT: sync_conflict,
+    FlagCode.CARER_ASSESSMENT_MISSING: carer_assessment_missing,
+    FlagCode.TRANSITION_25: transition_25,
+    FlagCode.SAFEGUARDING_DECISION_OVERDUE: safeguarding_decision_overdue,
 }
 
 #: Each code and the query for the persons its rule might flag (from the rule's module).
@@ -71,6 +82,9 @@ CANDIDATES: dict[FlagCode, Candidates] = {c.code: c for c in (
     funding.FUNDING_DISPUTED,
     funding.BUDGET_OVERCOMMITTED,
     sync.SYNC_CONFLICT,
+    carers.CARER_ASSESSMENT_MISSING,
+    transition25.TRANSITION_25,
+    safeguarding.SAFEGUARDING_DECISION_OVERDUE,
 )}
 
 
@@ -111,6 +125,7 @@ __all__ = [
     "Rule",
     "action_unowned",
     "budget_overcommitted",
+    "carer_assessment_missing",
     "consent_missing",
     "coordinator_missing",
     "discharge_delayed",
@@ -122,5 +137,7 @@ __all__ = [
     "referral_dispute",
     "review_overdue",
     "sync_conflict",
+    "safeguarding_decision_overdue",
     "transition_18",
+    "transition_25",
 ]

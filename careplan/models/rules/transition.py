@@ -7,6 +7,7 @@ the ages are in ``rules.toml``, ``[transition]``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,23 +27,69 @@ from careplan.models.rules.common import (
 )
 from careplan.models.thresholds import Thresholds
 
-#: Candidates for ``transition_18``: born in the window of ages the rule flags, and not
-#: both cleared (an adult-services member in the active team and a completed Care Act
-#: adult assessment). The window's bounds come from the thresholds, in
-#: :func:`_transition_params`.
-TRANSITION_18_SQL = (
-    "SELECT x.id FROM persons x WHERE x.birth_date > :born_after "
-    "AND x.birth_date <= :born_by AND NOT (EXISTS (SELECT 1 FROM care_team_members m "
+#: SQL for "adult services are lined up for person ``x``" (:func:`adult_services`): an
+#: adult-services professional in the active team and a Care Act adult assessment
+#: completed by :today (``:adult_assessment`` is its kind). transition-25 asks the same.
+ADULT_SERVICES_SQL = (
+    "EXISTS (SELECT 1 FROM care_team_members m "
     "JOIN professionals p ON p.id = m.professional_id JOIN agencies a ON a.id = p.agency_id "
     f"WHERE m.person_id = x.id AND a.client_group = '{ClientGroup.ADULTS.value}' "
     f"AND {ACTIVE_MEMBER_SQL}) "
     "AND EXISTS (SELECT 1 FROM assessments s WHERE s.person_id = x.id "
     f"AND s.kind = :adult_assessment AND s.status = '{AssessmentStatus.COMPLETED.value}' "
-    "AND s.completed_on <= :today))"
+    "AND s.completed_on <= :today)"
+)
+
+#: Candidates for ``transition_18``: born in the window of ages the rule flags, and
+#: adult services not both lined up. The window's bounds come from the thresholds, in
+#: :func:`_transition_params`.
+TRANSITION_18_SQL = (
+    "SELECT x.id FROM persons x WHERE x.birth_date > :born_after "
+    f"AND x.birth_date <= :born_by AND NOT ({ADULT_SERVICES_SQL})"
 )
 
 
-def _years_before(day: date, years: int) -> date:
+@dataclass(frozen=True, slots=True)
+class AdultServices:
+    """Who from adult services is lined up for a young person on a day: the names of the
+    adult-services professionals in the active team, and the days Care Act adult
+    assessments were completed (by that day)."""
+
+    professionals: list[str]
+    assessed_on: list[date]
+
+    @property
+    def in_place(self) -> bool:
+        return bool(self.professionals and self.assessed_on)
+
+    def gap(self) -> str:
+        """What is missing, as words: "no adult-services professional and no ..."."""
+        missing = []
+        if not self.professionals:
+            missing.append("no adult-services professional")
+        if not self.assessed_on:
+            missing.append("no completed Care Act adult assessment")
+        return " and ".join(missing)
+
+
+def adult_services(facts: PersonFacts, today: date) -> AdultServices:
+    """The adult services lined up for the person on ``today`` (``ADULT_SERVICES_SQL``)."""
+    directory = facts.directory
+    pros = sorted({
+        directory.professional_name(m.professional_id)
+        for m in active_team(facts, today)
+        if (a := directory.agency_of(m.professional_id)) is not None and a.is_adult_services
+    })
+    assessed = [
+        a.completed_on for a in facts.assessments
+        if a.kind is AssessmentKind.CARE_ACT_ADULT and a.status is AssessmentStatus.COMPLETED
+        and a.completed_on is not None and a.completed_on <= today
+    ]
+    return AdultServices(pros, assessed)
+
+
+def years_before(day: date, years: int) -> date:
+    """``day`` ``years`` years earlier (29 February: 28 February)."""
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -54,9 +101,9 @@ def _transition_params(today: date, t: Thresholds) -> dict[str, Any]:
     ``transition.stop_age`` birthday. Year 9 starts at the latest on the planning_age
     birthday and at the earliest a school year before it; a few days' margin either way
     keeps the window a superset."""
-    latest_birth = _years_before(school_year_start(today) + timedelta(days=366),
-                                 t.transition_planning_age)
-    earliest_birth = _years_before(today, t.transition_stop_age) - timedelta(days=2)
+    latest_birth = years_before(school_year_start(today) + timedelta(days=366),
+                                t.transition_planning_age)
+    earliest_birth = years_before(today, t.transition_stop_age) - timedelta(days=2)
     return {"born_after": earliest_birth.isoformat(), "born_by": latest_birth.isoformat(),
             "adult_assessment": AssessmentKind.CARE_ACT_ADULT.value}
 
@@ -82,26 +129,11 @@ def transition_18(facts: PersonFacts, ctx: Context) -> list[Flag]:
     plan = current_plan(facts)
     if plan is None:
         return []
-    directory = facts.directory
-    adult_pros = sorted({
-        directory.professional_name(m.professional_id)
-        for m in active_team(facts, today)
-        if (a := directory.agency_of(m.professional_id)) is not None and a.is_adult_services
-    })
-    completed = [
-        a.completed_on for a in facts.assessments
-        if a.kind is AssessmentKind.CARE_ACT_ADULT and a.status is AssessmentStatus.COMPLETED
-        and a.completed_on is not None and a.completed_on <= today
-    ]
-    if adult_pros and completed:
+    lined_up = adult_services(facts, today)
+    if lined_up.in_place:
         return []
-
-    missing = []
-    if not adult_pros:
-        missing.append("no adult-services professional")
-    if not completed:
-        missing.append("no completed Care Act adult assessment")
-    gap = " and ".join(missing)
+    gap = lined_up.gap()
+    completed = lined_up.assessed_on
     warn_on = nth_birthday(birth, t.transition_warning_age)
     critical_on = nth_birthday(birth, t.transition_critical_age)
     name = facts.person.name
@@ -135,7 +167,7 @@ def transition_18(facts: PersonFacts, ctx: Context) -> list[Flag]:
         "warning_from": warn_on.isoformat(),
         "critical_from": critical_on.isoformat(),
         "flagged_until": stop.isoformat(),
-        "adult_services_professionals": adult_pros,
+        "adult_services_professionals": lined_up.professionals,
         "adult_assessment_completed_on": iso(max(completed)) if completed else None,
     }
     return [flag(facts, FlagCode.TRANSITION_18, severity, (SubjectType.CARE_PLAN, plan.id),
