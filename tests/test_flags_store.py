@@ -13,6 +13,7 @@ from careplan.demo.build import build_demo
 from careplan.models import (
     Assessment,
     CarePlan,
+    Carer,
     CareTeamMember,
     Condition,
     Consent,
@@ -23,6 +24,8 @@ from careplan.models import (
     PlanSignOff,
     Referral,
     ReferralEvent,
+    SafeguardingConcern,
+    YoungPersonStatus,
 )
 from careplan.models.flags import SHARING_CODES, FlagCode, Severity
 from careplan.models.rules import CANDIDATES, evaluate_all
@@ -63,8 +66,12 @@ year_ago = st.integers(min_value=-420, max_value=-330).map(lambda n: TODAY + tim
 @st.composite
 def worlds(draw):  # type: ignore[no-untyped-def]
     """Records for one person with a plan, a team and some of everything the rules read."""
+    # Young people from Year 9 to 20; birthdays (18th, 25th) on the days drawn, 29
+    # February among them; an older adult.
     person = Person(given_name="Ada", family_name="Lovelace",
                     birth_date=draw(st.dates(D(2005, 1, 1), D(2012, 12, 31))
+                                    | st.sampled_from([D(2000, 2, 29), D(2000, 3, 2),
+                                                       D(2007, 2, 28), D(2007, 3, 1)])
                                     | st.just(D(1950, 5, 1))))
     created = draw(st.sampled_from([D(2024, 12, 1), D(2023, 12, 20)]))
     version = draw(st.integers(1, 2))
@@ -158,6 +165,35 @@ def worlds(draw):  # type: ignore[no-untyped-def]
                 referral_id=ref.id, kind=kind, occurred_on=on,
                 team_id=None if kind == "panel decision" and draw(st.booleans())
                 else team.id, **extra))
+    # Carers offered a carer's assessment or not, EHC plans and care leaver status,
+    # safeguarding concerns decided in time, late or not at all (issue 15).
+    for _ in range(draw(st.integers(0, 2))):
+        offer = None
+        if draw(st.booleans()):
+            offer = Assessment(person_id=person.id, kind="carer's assessment",
+                               status=draw(st.sampled_from(["requested", "declined"])),
+                               requested_on=draw(day))
+            records.append(offer)
+        recorded = draw(day | year_ago)
+        end = draw(st.none() | day)
+        records.append(Carer(person_id=person.id, name="Byron Lovelace", relationship="parent",
+                             recorded_on=recorded,
+                             end_date=end if end is None or end >= recorded else None,
+                             assessment_id=None if offer is None else offer.id))
+    if draw(st.booleans()):
+        start = draw(day | st.just(D(2020, 1, 1)))
+        end = draw(st.none() | day)
+        records.append(YoungPersonStatus(
+            person_id=person.id, start_date=start,
+            kind=draw(st.sampled_from(["education, health and care plan", "care leaver"])),
+            end_date=end if end is None or end >= start else None))
+    for _ in range(draw(st.integers(0, 2))):
+        received = draw(day)
+        late = draw(st.none() | st.integers(0, 9))
+        decided = None if late is None else received + timedelta(days=late)
+        records.append(SafeguardingConcern(
+            person_id=person.id, received_on=received, summary="Bruising",
+            decision=None if decided is None else "section 42 enquiry", decided_on=decided))
     return records
 
 
@@ -204,16 +240,25 @@ def test_each_rules_own_candidates_hold_every_person_it_flags(records, today) ->
 @SETTINGS
 @given(worlds(), day)
 def test_closing_a_plan_clears_all_its_flags(records, today) -> None:  # type: ignore[no-untyped-def]
-    """All but those of a situation open in itself, a referral or a hospital stay, which
-    closing the plan leaves as they were (issue 15)."""
+    """All but those of a situation open in itself, a referral, a hospital stay or a
+    safeguarding concern, which closing the plan leaves as they were (issue 15); and a
+    young adult's EHC plan or care leaver status, whose missing adult-services plan is
+    only the more serious with no plan open at all (transition-25, critical)."""
     store = _store(records)
-    open_in_itself = (FlagCode.REFERRAL_DISPUTE, FlagCode.DISCHARGE_DELAYED)
-    before = [f for f in _json(caseload_flags(store, today))
-              if f["code"] in open_in_itself]
+    open_in_itself = (FlagCode.REFERRAL_DISPUTE, FlagCode.DISCHARGE_DELAYED,
+                      FlagCode.SAFEGUARDING_DECISION_OVERDUE)
+    t25 = FlagCode.TRANSITION_25.value
+    found = _json(caseload_flags(store, today))
+    before = [f for f in found if f["code"] in open_in_itself]
+    young_before = {f["person_id"] for f in found if f["code"] == t25}
     plan = find(store, CarePlan)[0]
     update(store, plan.evolve(status="closed", closed_on=max(plan.created_on, today)), "test")
-    after = _json(caseload_flags(store, today))
-    assert after == before and after == full_load_flags(store, today)
+    after_all = _json(caseload_flags(store, today))
+    after = [f for f in after_all if f["code"] != t25]
+    young_after = [f for f in after_all if f["code"] == t25]
+    assert after == before and after_all == full_load_flags(store, today)
+    assert young_before <= {f["person_id"] for f in young_after}
+    assert all(f["severity"] == "critical" for f in young_after)
 
 
 @SETTINGS

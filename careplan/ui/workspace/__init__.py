@@ -41,6 +41,7 @@ from careplan.ui.workspace.header import PersonHeader
 from careplan.ui.workspace.history_tab import HistoryTab
 from careplan.ui.workspace.plan_tab import PlanTab
 from careplan.ui.workspace.referrals_tab import ReferralsTab
+from careplan.ui.workspace.social_tab import SocialTab
 from careplan.ui.workspace.team_tab import TeamTab
 from careplan.ui.workspace.transitions_tab import TransitionsTab
 
@@ -84,12 +85,14 @@ class PersonWorkspace(QWidget):
         self.conferences_tab = ConferencesTab(self)
         self.history_tab = HistoryTab(self)
         self.funding_tab = FundingTab(self)
+        self.social_tab = SocialTab(self)
         for tab, label in ((self.plan_tab, self.tr("&Plan")),
                            (self.team_tab, self.tr("Care &team")),
                            (self.handoffs_tab, self.tr("Hand&offs")),
                            (self.referrals_tab, self.tr("&Referrals")),
                            (self.transitions_tab, self.tr("Transitions && hospital &stays")),
                            (self.conferences_tab, self.tr("Case con&ferences")),
+                           (self.social_tab, self.tr("Carers && safe&guarding")),
                            (self.funding_tab, self.tr("F&unding")),
                            (self.history_tab, self.tr("Histor&y"))):
             self.tabs.addTab(tab, label)
