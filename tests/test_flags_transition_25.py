@@ -1,9 +1,9 @@
 """transition-25 (issue 15): a young person with an education, health and care plan, or a
 care leaver, between 18 and 25 with no adult-services plan in place.
 
-NICE NG43 and QS140 cover young people aged up to 25; an EHC plan may be kept up to 25
-(Children and Families Act 2014 s.46) and a care leaver has a personal adviser up to 25
-(Children and Social Work Act 2017 s.3). "In place" is transition-18's test (NICE NG43,
+NICE NG43 and QS140 cover young people aged up to 25; an EHC plan is for a young person
+under 25 (Children and Families Act 2014 s.83(2)) and a care leaver has a personal adviser
+up to 25 (Children Act 1989 s.23CZB). "In place" is transition-18's test (NICE NG43,
 Care Act 2014 s.58): an adult-services professional in the team and a completed Care
 Act adult assessment, with a care plan in force. Ages in careplan/resources/rules.toml,
 [transition25]; boundaries the day before, of and after each birthday, 29 February too.

@@ -29,9 +29,9 @@ class CarerRelationship(StrEnum):
 
 class YoungPersonStatusKind(StrEnum):
     """What entitles a young person to support up to 25: an education, health and care
-    plan (Children and Families Act 2014 s.37 and s.46, maintained up to 25) or being a
-    care leaver (Children Act 1989 s.23C, a personal adviser up to 25 under the Children
-    and Social Work Act 2017 s.3)."""
+    plan (Children and Families Act 2014 s.37, for a "young person" under 25, s.83(2)) or
+    being a care leaver (Children Act 1989 s.23C; a personal adviser up to 25, s.23CZB,
+    from the Children and Social Work Act 2017 s.3)."""
 
     EHC_PLAN = "education, health and care plan"
     CARE_LEAVER = "care leaver"

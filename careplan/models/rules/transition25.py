@@ -2,8 +2,9 @@
 adult-services plan in place.
 
 Sources: NICE NG43 and QS140 cover young people aged up to 25; an education, health and
-care plan may be kept up to 25 (Children and Families Act 2014 s.46) and a care leaver
-has a personal adviser up to 25 (Children and Social Work Act 2017 s.3). "In place"
+care plan is for a "young person" under 25 (Children and Families Act 2014 s.83(2); s.46
+lets it run to the end of that academic year) and a care leaver has a personal adviser up
+to 25 (Children Act 1989 s.23CZB, from the Children and Social Work Act 2017 s.3). "In place"
 is transition-18's test (NICE NG43, Care Act 2014 s.58), :func:`adult_services`, with
 a care plan in force besides. The ages are in ``rules.toml``, ``[transition25]``. The
 flag needs no open plan: a young person whose children's plan closed at 18 with nothing
