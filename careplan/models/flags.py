@@ -43,7 +43,6 @@ class FlagCode(StrEnum):
     SAFEGUARDING_DECISION_OVERDUE = "safeguarding-decision-overdue"
 
 
-
 #: Codes only a store that has received another store's changes can raise: a store
 #: that never shared (a fresh demo) raises every code but these.
 SHARING_CODES = frozenset({FlagCode.SYNC_CONFLICT})
