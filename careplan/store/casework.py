@@ -285,6 +285,8 @@ class ReferralStep:
     to_team_id: str | None = None
     reason: str = ""
     reason_code: DeclineReason | None = None
+    #: An acceptance as the lead team (it settles a dispute); else to assess first.
+    as_lead: bool = False
 
 
 _STATUS = {
@@ -336,7 +338,8 @@ def referral_step(store: Store, referral: Referral, step: ReferralStep,
             team_id=step.team_id, to_team_id=step.to_team_id,
             by_professional_id=_pro_or_none(store, actor), reason=step.reason.strip(),
             reason_code=step.reason_code,
-            as_lead=step.kind is ReferralEventKind.PANEL_DECISION), actor)
+            as_lead=step.kind is ReferralEventKind.PANEL_DECISION
+            or (step.kind is ReferralEventKind.ACCEPTED and step.as_lead)), actor)
     return saved
 
 

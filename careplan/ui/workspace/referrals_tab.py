@@ -149,7 +149,16 @@ class ReferralsTab(WorkspaceTab):
         team = holder if holder and holder != PANEL else None
         holder_name = ws.pf.directory.agency_name(team) or tr("the panel")
         if kind is ReferralEventKind.ACCEPTED:
-            return cw.ReferralStep(kind, ws.today, team_id=team)
+            dialog = StepDialog(tr("Accept the referral"), tr(
+                "How does %s take this referral on? Only an acceptance as the lead team "
+                "settles a dispute between teams; accepting to assess first leaves the "
+                "referral open until a team leads (NICE QS188).") % holder_name, self,
+                choice_label=tr("&Accept:"), choices=[
+                    (tr("as the lead team"), True), (tr("to assess first"), False)])
+            if dialog.exec():
+                return cw.ReferralStep(kind, ws.today, team_id=team,
+                                       as_lead=bool(dialog.chosen()))
+            return None
         if kind is ReferralEventKind.DECLINED:
             dialog = StepDialog(tr("Decline the referral"), tr(
                 "%s declines this referral. Say why: declines are counted, and a referral "
