@@ -28,6 +28,7 @@ from careplan.models import (
     YoungPersonStatus,
 )
 from careplan.models.flags import SHARING_CODES, FlagCode, Severity
+from careplan.models.health import AftercarePlan, ChcAssessment
 from careplan.models.rules import CANDIDATES, evaluate_all
 from careplan.store import InputError, Store, add, add_many, audit, find, update
 from careplan.store.flagcandidates import candidates_sql
@@ -39,7 +40,7 @@ from careplan.store.overrides import (
     set_override,
     thresholds_in_force,
 )
-from tests.flag_world import AGENCIES, CMHT, CPN, DAS, DR, GP, LDT, PROS, SW
+from tests.flag_world import AGENCIES, ASC, CMHT, CPN, DAS, DR, GP, HOSP, LDT, PROS, SW
 from tests.signin import ensure_account
 
 TODAY = date(2025, 3, 12)
@@ -96,7 +97,8 @@ def worlds(draw):  # type: ignore[no-untyped-def]
             start = draw(st.just(D(2024, 12, 1)) | day)
             end = draw(st.none() | day)
             records.append(CareTeamMember(
-                person_id=person.id, professional_id=pro.id, role=pro.role,
+                person_id=person.id, professional_id=pro.id,
+                role=draw(st.sampled_from([pro.role, pro.role, "care coordinator"])),
                 start_date=start, is_lead=draw(st.booleans()),
                 end_date=end if end is None or end >= start else None))
             if draw(st.booleans()):
@@ -137,6 +139,7 @@ def worlds(draw):  # type: ignore[no-untyped-def]
                               domain="mental health"),
                     Condition(person_id=person.id, name="Learning disability",
                               domain="learning disability")]
+    records += draw(health(person))
     if draw(st.booleans()):
         sent = draw(day)
         ref = Referral(person_id=person.id, domain="mental health", summary="Low mood",
@@ -197,6 +200,61 @@ def worlds(draw):  # type: ignore[no-untyped-def]
     return records
 
 
+#: Coded conditions of both sides of NICE QS188, and others (SNOMED CT, ICD-10, none).
+_CONDITIONS = [("Schizophrenia", "58214004", "mental health"),
+               ("Bipolar affective disorder", "F31.1", "mental health"),
+               ("Recurrent depressive disorder", "191616006", "mental health"),
+               ("Alcohol dependence", "66590003", "substance use"),
+               ("Opioid dependence", "F11.2", "other"),
+               ("Drinking too much", "", "substance use"),
+               ("COPD", "13645005", "physical health")]
+
+
+@st.composite
+def health(draw, person):  # type: ignore[no-untyped-def]
+    """Earlier stays (emergency or not, after a detention or not) and their aftercare
+    plans, continuing healthcare checklists, and coded conditions (issue 15)."""
+    records: list = []  # type: ignore[type-arg]
+    for _ in range(draw(st.integers(0, 3))):
+        admitted = draw(day) - timedelta(days=draw(st.integers(0, 50)))
+        stay = HospitalStay(
+            person_id=person.id, hospital_id=HOSP.id, admitted_on=admitted,
+            discharged_on=draw(st.none() | st.integers(0, 20).map(
+                lambda n, a=admitted: a + timedelta(days=n))),
+            admission_method=draw(st.none() | st.sampled_from(
+                ["emergency", "emergency", "elective", "other"])),
+            mha_section=draw(st.none() | st.sampled_from(
+                ["section 3", "section 37", "section 2", "other section"])))
+        records.append(stay)
+        for _ in range(draw(st.integers(0, 2))):
+            nhs = draw(st.none() | st.sampled_from([GP.id, HOSP.id, ASC.id]))
+            council = draw(st.none() | st.sampled_from([ASC.id, ASC.id, GP.id]))
+            agreed = draw(day)
+            records.append(AftercarePlan(
+                person_id=person.id, stay_id=stay.id, agreed_on=agreed, nhs_agency_id=nhs,
+                council_agency_id=council,
+                ended_on=draw(st.none() | st.just(agreed)) if nhs and council else None))
+    for _ in range(draw(st.integers(0, 2))):
+        checklist = draw(day) - timedelta(days=draw(st.integers(0, 50)))
+        positive = draw(st.booleans())
+        decided = draw(st.none() | st.integers(0, 60).map(
+            lambda n, c=checklist: c + timedelta(days=n))) if positive else None
+        records.append(ChcAssessment(
+            person_id=person.id, checklist_on=checklist,
+            outcome="positive" if positive else "negative", agency_id=GP.id,
+            received_on=draw(st.none() | st.integers(0, 5).map(
+                lambda n, c=checklist: c + timedelta(days=n))),
+            decision=draw(st.sampled_from(["eligible", "not eligible"])) if decided else None,
+            decided_on=decided))
+    for name, code, domain in draw(st.lists(st.sampled_from(_CONDITIONS), max_size=3,
+                                            unique=True)):
+        records.append(Condition(person_id=person.id, name=name, code=code, domain=domain,
+                                 clinical_status=draw(st.sampled_from(
+                                     ["active", "active", "resolved"])),
+                                 onset_date=draw(st.none() | day)))
+    return records
+
+
 def _store(records) -> Store:  # type: ignore[no-untyped-def]
     store = Store.open(":memory:")
     add_many(store, [*AGENCIES, *PROS], "test")
@@ -240,13 +298,17 @@ def test_each_rules_own_candidates_hold_every_person_it_flags(records, today) ->
 @SETTINGS
 @given(worlds(), day)
 def test_closing_a_plan_clears_all_its_flags(records, today) -> None:  # type: ignore[no-untyped-def]
-    """All but those of a situation open in itself, a referral, a hospital stay or a
-    safeguarding concern, which closing the plan leaves as they were (issue 15); and a
-    young adult's EHC plan or care leaver status, whose missing adult-services plan is
-    only the more serious with no plan open at all (transition-25, critical)."""
+    """All but those of a situation open in itself, which closing the plan leaves as they
+    were (issue 15): a referral, a hospital stay, a safeguarding concern, a continuing
+    healthcare decision awaited, aftercare owed, a readmission, mental health care with
+    no coordinator; and a young adult's EHC plan or care leaver status, whose missing
+    adult-services plan is only the more serious with no plan open at all
+    (transition-25, critical)."""
     store = _store(records)
     open_in_itself = (FlagCode.REFERRAL_DISPUTE, FlagCode.DISCHARGE_DELAYED,
-                      FlagCode.SAFEGUARDING_DECISION_OVERDUE)
+                      FlagCode.SAFEGUARDING_DECISION_OVERDUE,
+                      FlagCode.CHC_DECISION_OVERDUE, FlagCode.S117_AFTERCARE_UNASSIGNED,
+                      FlagCode.READMITTED_30_DAYS, FlagCode.MH_COORDINATOR_MISSING)
     t25 = FlagCode.TRANSITION_25.value
     found = _json(caseload_flags(store, today))
     before = [f for f in found if f["code"] in open_in_itself]

@@ -24,6 +24,13 @@ from careplan.models.enums import (
 from careplan.models.episodes import DelayReason, HospitalStay
 from careplan.models.funding import CareType, Frequency, FundingStatus, PersonalBudget, TakenAs
 from careplan.models.handoffs import Handoff, Referral, ReferralEvent
+from careplan.models.health import (
+    AdmissionMethod,
+    AftercarePlan,
+    ChcAssessment,
+    ChecklistOutcome,
+    MhaSection,
+)
 from careplan.models.people import Person
 from careplan.models.plan import Action
 
@@ -429,6 +436,123 @@ def overcommitted_budget(ids: Ids, nhs: NhsSource, w: World, today: date) -> Cas
     return c
 
 
+def chc_decision_awaited(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
+    """Harold, 79: a positive continuing healthcare checklist reached the board five
+    weeks ago, and no eligibility decision yet (National Framework: 28 days)."""
+    c = Case(ids, _person(ids, nhs, w, "Harold", "Jenkins", years_ago(today, 79, 40), "gp2",
+                          "Room 12, Larch House Nursing Home, Northbridge NB3 8JD",
+                          "I want my wife to stop worrying about how my care is paid for."))
+    sw = w.pro("asc", Role.SOCIAL_WORKER)
+    dn = w.pro("dn", Role.COMMUNITY_NURSE, 1)
+    c.member(sw, today - timedelta(days=400), role=Role.CARE_COORDINATOR, lead=True)
+    c.member(dn, today - timedelta(days=300))
+    c.member(w.pro("gp2", Role.GP), today - timedelta(days=6000))
+    c.consents(today - timedelta(days=300), sw)
+    c.condition("Stroke", today - timedelta(days=420))
+    c.condition("Vascular dementia (early)", today - timedelta(days=380))
+    c.assessment(AssessmentKind.CARE_ACT_ADULT, today - timedelta(days=410),
+                 today - timedelta(days=395))
+    c.care_plan(today - timedelta(days=200), review=today + timedelta(days=40))
+    n = c.need(PH, "Nursing care after a stroke: NHS continuing healthcare or council-funded")
+    c.outcome(n, "I want to know who pays, so that my wife can keep our house.",
+              today + timedelta(days=30))
+    c.action(n, "Full continuing healthcare assessment with the Decision Support Tool", dn,
+             today + timedelta(days=5), ActionStatus.SCHEDULED)
+    c.sign(today - timedelta(days=190))
+    c.add(ChcAssessment(id=ids(), person_id=c.person.id, checklist_on=today - timedelta(days=37),
+                        outcome=ChecklistOutcome.POSITIVE, agency_id=w.agencies["icb"].id,
+                        received_on=today - timedelta(days=35),
+                        note="Positive on cognition, behaviour and mobility; the nursing home "
+                             "fees are paid privately meanwhile"))
+    return c
+
+
+def aftercare_unassigned(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
+    """Marcus, 32: discharged five days ago after detention under section 3; the
+    aftercare plan names the board but no local authority (Mental Health Act s.117)."""
+    c = Case(ids, _person(ids, nhs, w, "Marcus", "Reid", years_ago(today, 32, 200), "gp1",
+                          "Flat 2, 17 Tannery Lane, Northbridge NB2 5TS",
+                          "I want a home of my own and to stay out of hospital."))
+    cc = w.pro("cmht", Role.CARE_COORDINATOR)
+    sw = w.pro("asc", Role.SOCIAL_WORKER, 1)
+    c.member(cc, today - timedelta(days=700), lead=True)
+    c.member(sw, today - timedelta(days=150))
+    c.member(w.pro("gp1", Role.GP), today - timedelta(days=5000))
+    c.consents(today - timedelta(days=150), cc)
+    c.condition("Schizophrenia", today - timedelta(days=2500))
+    c.care_plan(today - timedelta(days=150), review=today + timedelta(days=10))
+    n = c.need(MH, "Aftercare after a section 3 admission: housing, medication, support")
+    c.outcome(n, "I want to stay well in my own flat.", today + timedelta(days=90))
+    c.action(n, "Depot clinic every two weeks", cc, today + timedelta(days=9))
+    c.sign(today - timedelta(days=140))
+    stay = HospitalStay(id=ids(), person_id=c.person.id, hospital_id=w.agencies["ward"].id,
+                        admitted_on=today - timedelta(days=61),
+                        discharge_ready_on=today - timedelta(days=9),
+                        discharged_on=today - timedelta(days=5),
+                        admission_method=AdmissionMethod.EMERGENCY,
+                        mha_section=MhaSection.SECTION_3)
+    c.add(stay)
+    c.add(AftercarePlan(id=ids(), person_id=c.person.id, stay_id=stay.id,
+                        agreed_on=today - timedelta(days=8), nhs_agency_id=w.agencies["icb"].id,
+                        summary="Care coordination and depot clinic from the community mental "
+                                "health team; supported housing still to be agreed with the "
+                                "council, whose place at the section 117 meeting was empty"))
+    return c
+
+
+def readmitted(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
+    """Irene, 81: back in hospital as an emergency two weeks after she was discharged."""
+    c = Case(ids, _person(ids, nhs, w, "Irene", "Cooper", years_ago(today, 81, 230), "gp2",
+                          "4 Chapel Row, Northbridge NB1 3CR",
+                          "I want to manage my breathing at home, not in hospital."))
+    dn = w.pro("dn", Role.COMMUNITY_NURSE)
+    sw = w.pro("asc", Role.SOCIAL_WORKER)
+    c.member(dn, today - timedelta(days=600), role=Role.CARE_COORDINATOR, lead=True)
+    c.member(sw, today - timedelta(days=20))
+    c.member(w.pro("gp2", Role.GP), today - timedelta(days=7000))
+    c.consents(today - timedelta(days=20), dn)
+    c.condition("COPD", today - timedelta(days=3000))
+    c.condition("Heart failure", today - timedelta(days=900))
+    c.care_plan(today - timedelta(days=230), review=today + timedelta(days=30))
+    n = c.need(PH, "Breathlessness at home after leaving hospital")
+    c.outcome(n, "I want to sleep through the night without calling an ambulance.", None)
+    c.action(n, "Rescue pack and a respiratory nurse visit within 48 hours of discharge", dn,
+             today + timedelta(days=4))
+    c.sign(today - timedelta(days=15))
+    hosp = w.agencies["hosp"].id
+    c.add(HospitalStay(id=ids(), person_id=c.person.id, hospital_id=hosp,
+                       admitted_on=today - timedelta(days=26),
+                       discharge_ready_on=today - timedelta(days=19),
+                       discharged_on=today - timedelta(days=17),
+                       pathway=DischargePathway.HOME_WITH_SUPPORT,
+                       admission_method=AdmissionMethod.EMERGENCY))
+    c.add(HospitalStay(id=ids(), person_id=c.person.id, hospital_id=hosp,
+                       admitted_on=today - timedelta(days=3),
+                       admission_method=AdmissionMethod.EMERGENCY))
+    return c
+
+
+def no_mh_coordinator(ids: Ids, nhs: NhsSource, w: World, today: date) -> Case:
+    """Liam, 27: psychosis and opioid dependence; the mental health team took him on
+    last week, but his only care coordinator is at the drug service (NICE QS188)."""
+    c = Case(ids, _person(ids, nhs, w, "Liam", "Doyle", years_ago(today, 27, 110), "gp1",
+                          "Room 3, 8 Foundry Street, Northbridge NB2 1FS",
+                          "I want to get clean and stop hearing the voices."))
+    dat = w.pro("dat", Role.SUBSTANCE_USE_WORKER)
+    c.member(dat, today - timedelta(days=300), role=Role.CARE_COORDINATOR, lead=True)
+    c.member(w.pro("gp1", Role.GP), today - timedelta(days=3000))
+    c.member(w.pro("cmht", Role.CPN), today - timedelta(days=5))
+    c.consents(today - timedelta(days=5), dat)
+    c.condition("First episode psychosis", today - timedelta(days=60))
+    c.condition("Opioid dependence", today - timedelta(days=1500))
+    c.care_plan(today - timedelta(days=250), review=today + timedelta(days=60))
+    n = c.need(MH, "Psychosis and opioid use, treated together")
+    c.outcome(n, "I want one person who knows my whole story.", None)
+    c.action(n, "Opioid substitution therapy review", dat, today + timedelta(days=7))
+    c.sign(today - timedelta(days=4))
+    return c
+
+
 SCENARIOS = [
     turning_18,
     turned_18,
@@ -443,4 +567,8 @@ SCENARIOS = [
     no_consent,
     overcommitted_budget,
     *SOCIAL_SCENARIOS,
+    chc_decision_awaited,
+    aftercare_unassigned,
+    readmitted,
+    no_mh_coordinator,
 ]

@@ -75,6 +75,8 @@ AGENCIES: list[tuple[str, str, Sector, AgencyKind, ClientGroup, NeedDomain | Non
      ClientGroup.ALL_AGES, None, [Role.SUPPORT_WORKER]),
     ("vol", "Riverside Carers' Network", Sector.VOLUNTARY, AgencyKind.VOLUNTARY,
      ClientGroup.ALL_AGES, None, [Role.SUPPORT_WORKER]),
+    ("ward", "Northbridge Mental Health Trust: Willow Ward", Sector.HEALTH,
+     AgencyKind.MENTAL_HEALTH, ClientGroup.ADULTS, NeedDomain.MENTAL_HEALTH, [Role.PSYCHIATRIST]),
 ]
 
 _TITLES = {Role.GP: "Dr", Role.PSYCHIATRIST: "Dr"}

@@ -13,6 +13,7 @@ from careplan.models.funding import (
     PersonalBudget,
 )
 from careplan.models.handoffs import Handoff, Referral, ReferralEvent
+from careplan.models.health import AftercarePlan, ChcAssessment
 from careplan.models.people import (
     Agency,
     Assessment,
@@ -46,6 +47,8 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     ReferralEvent,
     HospitalStay,
     DelayReason,
+    ChcAssessment,
+    AftercarePlan,
     JointBudget,
     BudgetContribution,
     FundingStream,
@@ -65,6 +68,7 @@ __all__ = [
     "Action",
     "ActionCost",
     "ActionFunder",
+    "AftercarePlan",
     "Agency",
     "Assessment",
     "AuditEvent",
@@ -73,6 +77,7 @@ __all__ = [
     "Carer",
     "CareTeamMember",
     "CaseConference",
+    "ChcAssessment",
     "Condition",
     "Consent",
     "DelayReason",

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from careplan.models.base import Entity, not_before, require_text
 from careplan.models.enums import DischargePathway
+from careplan.models.health import AdmissionMethod, MhaSection
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,6 +23,10 @@ class HospitalStay(Entity):
     discharge_ready_on: date | None = None
     discharged_on: date | None = None
     pathway: DischargePathway | None = None
+    #: Emergency or elective (NHS Data Dictionary admission method groups).
+    admission_method: AdmissionMethod | None = None
+    #: The Mental Health Act section the person was detained under in this stay, if any.
+    mha_section: MhaSection | None = None
 
     def validate(self) -> None:
         not_before(self.discharge_ready_on, self.admitted_on, "discharge_ready_on", "admitted_on")

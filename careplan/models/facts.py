@@ -14,6 +14,7 @@ from datetime import date
 from careplan.models.episodes import DelayReason, HospitalStay
 from careplan.models.funding import ActionCost, ActionFunder, PersonalBudget
 from careplan.models.handoffs import Handoff, Referral, ReferralEvent
+from careplan.models.health import HealthFacts
 from careplan.models.people import (
     Agency,
     Assessment,
@@ -89,3 +90,5 @@ class PersonFacts:
     carers: list[Carer] = field(default_factory=list)
     young_person_statuses: list[YoungPersonStatus] = field(default_factory=list)
     safeguarding_concerns: list[SafeguardingConcern] = field(default_factory=list)
+    #: Continuing healthcare, s.117 aftercare and coded conditions (models.health).
+    health: HealthFacts = field(default_factory=HealthFacts)

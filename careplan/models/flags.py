@@ -41,6 +41,10 @@ class FlagCode(StrEnum):
     CARER_ASSESSMENT_MISSING = "carer-assessment-missing"
     TRANSITION_25 = "transition-25"
     SAFEGUARDING_DECISION_OVERDUE = "safeguarding-decision-overdue"
+    CHC_DECISION_OVERDUE = "chc-decision-overdue"
+    S117_AFTERCARE_UNASSIGNED = "s117-aftercare-unassigned"
+    READMITTED_30_DAYS = "readmitted-30-days"
+    MH_COORDINATOR_MISSING = "mh-coordinator-missing"
 
 
 #: Codes only a store that has received another store's changes can raise: a store
@@ -62,6 +66,7 @@ class SubjectType(StrEnum):
     SYNC_CONFLICT = "sync_conflict"
     CARER = "carer"
     SAFEGUARDING_CONCERN = "safeguarding_concern"
+    CHC_ASSESSMENT = "chc_assessment"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

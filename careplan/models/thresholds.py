@@ -56,6 +56,14 @@ class Thresholds:
     transition25_until_age: int
     safeguarding_decision_working_days: int
     safeguarding_critical_working_days: int
+    chc_decision_days: int
+    chc_critical_days: int
+    aftercare_critical_days: int
+    readmission_within_days: int
+    readmission_critical_days: int
+    readmission_flagged_days: int
+    mhcoordinator_min_age: int
+    mhcoordinator_critical_days: int
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -95,6 +103,8 @@ class Thresholds:
         if self.safeguarding_critical_working_days < self.safeguarding_decision_working_days:
             raise ValueError("safeguarding.critical_working_days: must not be below "
                              "safeguarding.decision_working_days")
+        if self.chc_critical_days < self.chc_decision_days:
+            raise ValueError("chc.critical_days: must not be below chc.decision_days")
 
     def as_dict(self) -> dict[str, int]:
         """``{"section.name": value}`` in file order."""

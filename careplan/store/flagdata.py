@@ -40,6 +40,7 @@ from careplan.models.rules.discharge import IN_HOSPITAL_SQL
 from careplan.models.rules.referral import OPEN_REFERRAL_SQL
 from careplan.models.social import Carer, SafeguardingConcern, YoungPersonStatus
 from careplan.models.thresholds import Thresholds
+from careplan.store import flagdata_health
 from careplan.store.db import Store
 from careplan.store.fastload import builder, columns_sql, parse_date
 from careplan.store.flagcandidates import candidates_sql
@@ -99,11 +100,13 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
         Query("plans", CarePlan,
               f"SELECT {columns_sql(CarePlan, 'c')} FROM care_plans c "
               f"WHERE c.status != 'closed' AND c.person_id IN ({sel})", sp),
-        # Ended lead professionals stay in: "no coordinator since the last one left".
+        # Ended lead professionals and care coordinators stay in: "no coordinator since
+        # the last one left".
         Query("team", CareTeamMember,
               f"SELECT {columns_sql(CareTeamMember, 'm')} FROM care_team_members m "
               f"WHERE m.person_id IN ({sel}) AND m.start_date <= ? "
-              "AND (m.end_date IS NULL OR m.end_date >= ? OR m.is_lead = 1)", (*sp, t, t)),
+              "AND (m.end_date IS NULL OR m.end_date >= ? OR m.is_lead = 1 "
+              "OR m.role = 'care coordinator')", (*sp, t, t)),
         Query("consents", Consent,
               f"SELECT {columns_sql(Consent, 'c')} FROM consents c "
               f"WHERE c.person_id IN ({sel}) AND c.recorded_on <= ?", (*sp, t)),
@@ -133,7 +136,8 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
               f"SELECT {columns_sql(ReferralEvent, 'e')}, r.person_id FROM referral_events e "
               f"JOIN referrals r ON r.id = e.referral_id WHERE {unsettled} "
               "ORDER BY e.occurred_on, e.rowid", (*sp, *rp)),
-        # Conditions matter only to tell a dual-diagnosis referral dispute.
+        # Conditions tell a dual-diagnosis referral dispute (here), and severe mental
+        # illness with substance misuse in mental health care (flagdata_health).
         Query("conditions", Condition,
               f"SELECT {columns_sql(Condition, 'c')} FROM conditions c "
               f"WHERE c.person_id IN ({sel}) AND c.clinical_status = 'active' "
@@ -175,6 +179,7 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
               f"SELECT {columns_sql(SafeguardingConcern, 'g')} FROM safeguarding_concerns g "
               f"WHERE g.person_id IN ({sel}) AND g.received_on <= ? "
               "AND (g.decided_on IS NULL OR g.decided_on > ?)", (*sp, t, t)),
+        *(Query(*q) for q in flagdata_health.queries(sel, sp, t)),
     ]
 
 
@@ -241,6 +246,7 @@ def load_facts(
         for conflict in open_conflicts(store, list(people)):
             if conflict.person_id is not None and conflict.person_id in people:
                 people[conflict.person_id].sync_conflicts.append(conflict)
+    flagdata_health.group(people, rows)
     return list(people.values())
 
 

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 
 from careplan.models.sync import hlc_text, wall
-from careplan.store import schema_funding, schema_social, schema_v1
+from careplan.store import schema_funding, schema_health, schema_social, schema_v1
 from careplan.store.errors import StoreError
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -280,6 +280,7 @@ MIGRATIONS: list[Migration] = [
     _handoff_answers,  # 11: who answered a handoff and why; why a lead was made
     _sync,  # 12: sharing: clock, vector and decisions on events; what other stores sent
     _script(schema_social.SQL),  # 13: carers, EHC plans and care leavers, safeguarding
+    _script(schema_health.SQL),  # 14: admission method, MHA section, CHC, s.117 aftercare
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).

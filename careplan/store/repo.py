@@ -51,6 +51,8 @@ REFERENCES: dict[str, str] = {
     "cost_id": "action_costs",
     "personal_budget_id": "personal_budgets",
     "assessment_id": "assessments",
+    "nhs_agency_id": "agencies",
+    "council_agency_id": "agencies",
 }
 
 _NOUNS = {

@@ -4,8 +4,10 @@ Every rule takes ``(facts, ctx)`` and returns a list of flags. Most flags are ra
 for a person with an open care plan: closing the plan closes the case, and its flags. A
 situation open in itself is flagged whether or not a plan is open: a referral nobody has
 taken on (``referral-dispute``), a hospital stay (``discharge-delayed``), a safeguarding
-concern (``safeguarding-decision-overdue``) and an EHC plan or care leaver status
-(``transition-25``).
+concern (``safeguarding-decision-overdue``), an EHC plan or care leaver status
+(``transition-25``), a continuing healthcare decision awaited, section 117 aftercare
+owed, an emergency readmission and a person in mental health care without a care
+coordinator there.
 
 Beside each rule, in its module, is the SQL text that picks the persons it might flag
 (:class:`Candidates`); ``store.flagcandidates`` runs those queries, so that only the
@@ -20,12 +22,16 @@ from datetime import date
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode
 from careplan.models.rules import (
+    aftercare,
     carers,
+    chc,
     consent,
     discharge,
     funding,
+    mh_coordinator,
     ownership,
     plan,
+    readmission,
     referral,
     safeguarding,
     sync,
@@ -66,6 +72,10 @@ RULES: dict[FlagCode, Rule] = {
     FlagCode.CARER_ASSESSMENT_MISSING: carer_assessment_missing,
     FlagCode.TRANSITION_25: transition_25,
     FlagCode.SAFEGUARDING_DECISION_OVERDUE: safeguarding_decision_overdue,
+    FlagCode.CHC_DECISION_OVERDUE: chc.chc_decision_overdue,
+    FlagCode.S117_AFTERCARE_UNASSIGNED: aftercare.s117_aftercare_unassigned,
+    FlagCode.READMITTED_30_DAYS: readmission.readmitted_30_days,
+    FlagCode.MH_COORDINATOR_MISSING: mh_coordinator.mh_coordinator_missing,
 }
 
 #: Each code and the query for the persons its rule might flag (from the rule's module).
@@ -85,6 +95,10 @@ CANDIDATES: dict[FlagCode, Candidates] = {c.code: c for c in (
     carers.CARER_ASSESSMENT_MISSING,
     transition25.TRANSITION_25,
     safeguarding.SAFEGUARDING_DECISION_OVERDUE,
+    chc.CHC_DECISION_OVERDUE,
+    aftercare.S117_AFTERCARE_UNASSIGNED,
+    readmission.READMITTED_30_DAYS,
+    mh_coordinator.MH_COORDINATOR_MISSING,
 )}
 
 
