@@ -8,6 +8,7 @@ from careplan.models import (
     Action,
     ActionCost,
     ActionFunder,
+    AftercarePlan,
     Agency,
     Assessment,
     BudgetContribution,
@@ -15,6 +16,7 @@ from careplan.models import (
     Carer,
     CareTeamMember,
     CaseConference,
+    ChcAssessment,
     Condition,
     Consent,
     DelayReason,
@@ -86,6 +88,15 @@ def one_of_each() -> list[Entity]:
                         pathway=1)
     delay = DelayReason(stay_id=stay.id, reason="Awaiting home care", owner_agency_id=asc.id,
                         recorded_on=date(2025, 1, 26))
+    detained = HospitalStay(person_id=person.id, hospital_id=hosp.id,
+                            admitted_on=date(2024, 10, 1), discharged_on=date(2024, 11, 20),
+                            admission_method="emergency", mha_section="section 3")
+    aftercare = AftercarePlan(person_id=person.id, stay_id=detained.id,
+                              agreed_on=date(2024, 11, 15), nhs_agency_id=gp.id,
+                              council_agency_id=asc.id, summary="Supported housing")
+    chc = ChcAssessment(person_id=person.id, checklist_on=date(2025, 1, 22),
+                        outcome="positive", agency_id=gp.id, received_on=date(2025, 1, 23),
+                        stay_id=stay.id, note="Positive on mobility")
     pool = JointBudget(name="Riverside Better Care Fund", arrangement="pooled",
                        neighbourhood="Riverside", period_start=date(2025, 4, 1),
                        period_end=date(2026, 3, 31), host_agency_id=asc.id)
@@ -115,4 +126,5 @@ def one_of_each() -> list[Entity]:
                                   decision="section 42 enquiry", decided_on=date(2025, 2, 5))
     return [gp, asc, hosp, dr, sw, person, member, consent, condition, assessment, plan, need,
             outcome, conference, action, signoff, issued, handoff, referral, event, stay, delay,
-            pool, put_in, council, pooled, cost, budget, funder, offered, carer, status, concern]
+            detained, aftercare, chc, pool, put_in, council, pooled, cost, budget, funder,
+            offered, carer, status, concern]

@@ -9,8 +9,6 @@ alter what an existing store was upgraded with.
 SQL = """
 ALTER TABLE hospital_stays ADD COLUMN admission_method TEXT;
 ALTER TABLE hospital_stays ADD COLUMN mha_section TEXT;
-CREATE INDEX idx_hospital_stays_mha_section ON hospital_stays(mha_section)
-    WHERE mha_section IS NOT NULL;
 CREATE TABLE chc_assessments (
     id TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
