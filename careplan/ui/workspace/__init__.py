@@ -38,6 +38,7 @@ from careplan.ui.workspace.forms import RecordForm
 from careplan.ui.workspace.funding_tab import FundingTab
 from careplan.ui.workspace.handoffs_tab import HandoffsTab
 from careplan.ui.workspace.header import PersonHeader
+from careplan.ui.workspace.health_tab import HealthTab
 from careplan.ui.workspace.history_tab import HistoryTab
 from careplan.ui.workspace.plan_tab import PlanTab
 from careplan.ui.workspace.referrals_tab import ReferralsTab
@@ -82,6 +83,7 @@ class PersonWorkspace(QWidget):
         self.handoffs_tab = HandoffsTab(self)
         self.referrals_tab = ReferralsTab(self)
         self.transitions_tab = TransitionsTab(self)
+        self.health_tab = HealthTab(self)
         self.conferences_tab = ConferencesTab(self)
         self.history_tab = HistoryTab(self)
         self.funding_tab = FundingTab(self)
@@ -91,6 +93,7 @@ class PersonWorkspace(QWidget):
                            (self.handoffs_tab, self.tr("Hand&offs")),
                            (self.referrals_tab, self.tr("&Referrals")),
                            (self.transitions_tab, self.tr("Transitions && hospital &stays")),
+                           (self.health_tab, self.tr("Continuing &healthcare && aftercare")),
                            (self.conferences_tab, self.tr("Case con&ferences")),
                            (self.social_tab, self.tr("Carers && safe&guarding")),
                            (self.funding_tab, self.tr("F&unding")),

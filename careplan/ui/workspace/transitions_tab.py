@@ -6,13 +6,14 @@ from datetime import date
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from careplan.models import DelayReason, HospitalStay
 from careplan.models.dates import age_on, nth_birthday, school_year_start
 from careplan.models.facts import Directory
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace import health_edits
 from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
@@ -111,6 +112,10 @@ class TransitionsTab(WorkspaceTab):
             Column(tr("Pathway"), lambda s: "" if s.pathway is None else str(int(s.pathway))),
             Column(tr("Days delayed"), lambda s: str(s.days_delayed(ws.today)),
                    alert=lambda s: s.days_delayed(ws.today) > 0 and s.discharged_on is None),
+            Column(tr("Admission"), lambda s: s.admission_method.value
+                   if s.admission_method else ""),
+            Column(tr("Mental Health Act"), lambda s: s.mha_section.value
+                   if s.mha_section else ""),
         ], self)
         self.reasons = RecordTableModel[DelayReason]([
             Column(tr("Why discharge is delayed"), lambda r: r.reason),
@@ -126,7 +131,23 @@ class TransitionsTab(WorkspaceTab):
         layout.addWidget(self.age_line)
         layout.addWidget(QLabel(f"<b>{tr('Hospital stays')}</b>"))
         layout.addWidget(self.stays_view, 1)
+        self.add_stay = QPushButton(tr("Record a hospital stay…"))
+        self.add_stay.clicked.connect(lambda: health_edits.record_stay(ws))
+        self.edit_stay = QPushButton(tr("Change the stay…"))
+        self.edit_stay.clicked.connect(self._change_stay)
+        stay_buttons = QHBoxLayout()
+        for button in (self.add_stay, self.edit_stay):
+            stay_buttons.addWidget(button)
+        stay_buttons.addStretch(1)
+        layout.addLayout(stay_buttons)
         layout.addWidget(record_table(self.reasons, tr("Delay reasons")), 1)
+
+    def _change_stay(self) -> None:
+        index = self.stays_view.currentIndex()
+        if not index.isValid():
+            self.ws.refused(self.tr("hospital stay: choose the stay to change first"))
+            return
+        health_edits.record_stay(self.ws, self.stays.record(index.row()))
 
     def _reasons(self) -> None:
         index = self.stays_view.currentIndex()

@@ -1,0 +1,206 @@
+"""Recording hospital stays, continuing healthcare checklists and decisions, and section
+117 aftercare plans.
+
+Each edit asks in a :class:`RecordForm` (the record's validation names the field, and the
+form stays open until the store has taken it), then saves through the workspace's writer
+as an undoable operation (careplan.store.health_records checks what the record alone
+cannot: sectors, whose stay, which detention).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from careplan.models import HospitalStay
+from careplan.models.enums import DischargePathway, Sector
+from careplan.models.health import (
+    AdmissionMethod,
+    AftercarePlan,
+    ChcAssessment,
+    ChcDecision,
+    ChecklistOutcome,
+    MhaSection,
+)
+from careplan.store import health_records
+from careplan.ui import text
+from careplan.ui.workspace.forms import RecordForm
+
+if TYPE_CHECKING:
+    from careplan.ui.workspace import PersonWorkspace
+
+
+def _agencies(ws: PersonWorkspace, sector: Sector, none: str) -> list[tuple[str, Any]]:
+    d = ws.pf.directory
+    found = sorted((a.name, a.id) for a in d.agencies.values() if a.sector is sector)
+    return [(none, None), *found]
+
+
+def _optional(values: Sequence[Any], none: str) -> list[tuple[str, Any]]:
+    return [(none, None), *((str(v.value), v) for v in values)]
+
+
+def stay_label(ws: PersonWorkspace, stay: HospitalStay) -> str:
+    """``Willow Ward, 10 Jan 2025 to 1 Mar 2025 (section 3)``."""
+    where = ws.pf.directory.agency_name(stay.hospital_id)
+    until = text.fmt_date(stay.discharged_on) or ws.tr("still in hospital")
+    section = f" ({stay.mha_section.value})" if stay.mha_section else ""
+    return f"{where}, {text.fmt_date(stay.admitted_on)} to {until}{section}"
+
+
+# -- hospital stays ------------------------------------------------------------------------
+
+
+def record_stay(ws: PersonWorkspace, stay: HospitalStay | None = None) -> bool:
+    """A new hospital stay (``stay`` None), or a change to one."""
+    if not ws.require_actor():
+        return False
+    tr = ws.tr
+
+    def build(f: RecordForm) -> HospitalStay:
+        hospital = f.choice("hospital")
+        if hospital is None:
+            raise ValueError("hospital: choose the hospital")
+        values: dict[str, Any] = {
+            "hospital_id": hospital, "admitted_on": f.day("admitted"),
+            "discharge_ready_on": text.parse_date(f.text("ready"), "discharge ready date"),
+            "discharged_on": text.parse_date(f.text("discharged"), "discharged on"),
+            "pathway": f.choice("pathway"), "admission_method": f.choice("method"),
+            "mha_section": f.choice("section")}
+        if stay is None:
+            return HospitalStay(person_id=ws.person_id, **values)
+        return stay.evolve(**values)
+
+    form = RecordForm(tr("Record a hospital stay") if stay is None else tr("Change the stay"),
+                      tr("An admission of %s: how it began (an emergency admission soon after "
+                         "a discharge is a readmission) and, after detention under the Mental "
+                         "Health Act, the section (3, 37, 45A, 47 and 48 bring section 117 "
+                         "aftercare).") % ws.pf.person.name, build, ws)
+    form.add_choice("hospital", tr("&Hospital:"),
+                    _agencies(ws, Sector.HEALTH, tr("— choose —")),
+                    stay.hospital_id if stay else None)
+    form.add_date("admitted", tr("&Admitted:"), stay.admitted_on if stay else ws.today)
+    form.add_text("ready", tr("Discharge &ready date:"),
+                  text.fmt_date(stay.discharge_ready_on) if stay else "",
+                  hint=tr("optional, e.g. 2 Jun 2025"))
+    form.add_text("discharged", tr("&Discharged:"),
+                  text.fmt_date(stay.discharged_on) if stay else "",
+                  hint=tr("empty while still in hospital"))
+    form.add_choice("pathway", tr("Discharge &pathway:"),
+                    [(tr("— not recorded —"), None)]
+                    + [(tr("pathway %d") % int(p), p) for p in DischargePathway],
+                    stay.pathway if stay else None)
+    form.add_choice("method", tr("Admission &method:"),
+                    _optional(list(AdmissionMethod), tr("— not recorded —")),
+                    stay.admission_method if stay else None)
+    form.add_choice("section", tr("Mental Health Act &section:"),
+                    _optional(list(MhaSection), tr("— not detained —")),
+                    stay.mha_section if stay else None)
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Record a hospital stay") if stay is None else tr("Change the stay"),
+                  lambda built: lambda s: health_records.save_stay(s, built, actor))
+
+
+# -- continuing healthcare -----------------------------------------------------------------
+
+
+def record_checklist(ws: PersonWorkspace) -> bool:
+    if not ws.require_actor():
+        return False
+    tr = ws.tr
+
+    def build(f: RecordForm) -> ChcAssessment:
+        return ChcAssessment(
+            person_id=ws.person_id, checklist_on=f.day("checklist"),
+            outcome=f.choice("outcome"), agency_id=f.choice("board"),
+            received_on=text.parse_date(f.text("received"), "received on"),
+            stay_id=f.choice("stay"), note=f.text("note"))
+
+    form = RecordForm(tr("Record a continuing healthcare checklist"), tr(
+        "The NHS Continuing Healthcare Checklist for %s. After a positive one the integrated "
+        "care board should decide eligibility within 28 days of receiving it (National "
+        "Framework).") % ws.pf.person.name, build, ws)
+    form.add_date("checklist", tr("&Checklist completed:"), ws.today)
+    form.add_choice("outcome", tr("&Outcome:"),
+                    [(tr("positive: full assessment of eligibility"), ChecklistOutcome.POSITIVE),
+                     (tr("negative"), ChecklistOutcome.NEGATIVE)])
+    form.add_choice("board", tr("Integrated care &board:"),
+                    _agencies(ws, Sector.HEALTH, tr("— not recorded —")))
+    form.add_text("received", tr("&Received by the board:"),
+                  hint=tr("optional; the 28 days run from it, e.g. 2 Jun 2025"))
+    form.add_choice("stay", tr("During the &stay:"),
+                    [(tr("— not in hospital —"), None)]
+                    + [(stay_label(ws, s), s.id) for s in ws.pf.stays])
+    form.add_text("note", tr("&Note:"), hint=tr("optional"))
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Record a continuing healthcare checklist"),
+                  lambda chc: lambda s: health_records.record_checklist(s, chc, actor))
+
+
+def record_decision(ws: PersonWorkspace, chc: ChcAssessment | None) -> bool:
+    tr = ws.tr
+    if chc is None:
+        ws.refused(tr("decision: choose the checklist it answers first"))
+        return False
+    if not ws.require_actor():
+        return False
+
+    def build(f: RecordForm) -> ChcAssessment:
+        return chc.evolve(decision=f.choice("decision"), decided_on=f.day("decided"))
+
+    form = RecordForm(tr("Record the eligibility decision"), tr(
+        "The integrated care board's decision on the checklist of %s.")
+        % text.fmt_date(chc.checklist_on), build, ws)
+    form.add_choice("decision", tr("&Decision:"), [(d.value, d) for d in ChcDecision])
+    form.add_date("decided", tr("Decided &on:"), ws.today)
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Record the eligibility decision"),
+                  lambda done: lambda s: health_records.record_decision(
+                      s, chc, done.decision, done.decided_on, actor))
+
+
+# -- section 117 aftercare -----------------------------------------------------------------
+
+
+def record_aftercare(ws: PersonWorkspace, plan: AftercarePlan | None = None) -> bool:
+    """A new section 117 aftercare plan (``plan`` None), or a change to one."""
+    tr = ws.tr
+    stays = [s for s in ws.pf.stays if s.mha_section and s.mha_section.brings_aftercare]
+    if plan is None and not stays:
+        ws.refused(tr("stay: no hospital stay of %s records detention under section 3, 37, "
+                      "45A, 47 or 48; record the section on the stay first")
+                   % ws.pf.person.name)
+        return False
+    if not ws.require_actor():
+        return False
+
+    def build(f: RecordForm) -> AftercarePlan:
+        values: dict[str, Any] = {
+            "stay_id": f.choice("stay"), "agreed_on": f.day("agreed"),
+            "nhs_agency_id": f.choice("nhs"), "council_agency_id": f.choice("council"),
+            "summary": f.text("summary")}
+        if plan is None:
+            return AftercarePlan(person_id=ws.person_id, **values)
+        return plan.evolve(ended_on=text.parse_date(f.text("ended"), "ended on"), **values)
+
+    title = (tr("Record a section 117 aftercare plan") if plan is None
+             else tr("Change the aftercare plan"))
+    form = RecordForm(title, tr(
+        "Aftercare after detention is the joint duty of the NHS body (the integrated care "
+        "board) and the local authority (Mental Health Act 1983 s.117): name both."), build, ws)
+    form.add_choice("stay", tr("After the &stay:"), [(stay_label(ws, s), s.id) for s in stays],
+                    plan.stay_id if plan else None)
+    form.add_date("agreed", tr("&Agreed on:"), plan.agreed_on if plan else ws.today)
+    form.add_choice("nhs", tr("&NHS body:"), _agencies(ws, Sector.HEALTH, tr("— not named —")),
+                    plan.nhs_agency_id if plan else None)
+    form.add_choice("council", tr("&Local authority:"),
+                    _agencies(ws, Sector.SOCIAL_CARE, tr("— not named —")),
+                    plan.council_agency_id if plan else None)
+    form.add_text("summary", tr("&Aftercare:"), plan.summary if plan else "",
+                  hint=tr("e.g. Supported housing and depot clinic"))
+    if plan is not None:
+        form.add_text("ended", tr("&Ended on:"), text.fmt_date(plan.ended_on),
+                      hint=tr("only when both bodies agree it is no longer needed"))
+    actor = ws.actor_id()
+    return ws.ask(form, title,
+                  lambda built: lambda s: health_records.save_aftercare_plan(s, built, actor))

@@ -1,0 +1,171 @@
+"""The health side in the app: a stay's admission method and Mental Health Act section
+(Transitions tab), continuing healthcare checklists and decisions and section 117
+aftercare plans (Continuing healthcare tab), driven through the real forms, checked in
+the store, refused in place, undone through the window's Undo; and the flags follow."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import ui_world
+from PySide6.QtCore import QDate, QEventLoop
+from PySide6.QtWidgets import QApplication, QMessageBox
+from ui_helpers import file_settings, settle, sign_in, when_modal
+
+from careplan.models import AftercarePlan, ChcAssessment, HospitalStay
+from careplan.models.flags import FlagCode
+from careplan.models.health import ChcDecision, ChecklistOutcome, MhaSection
+from careplan.store import Store, find, get
+from careplan.store.audit import events_for
+from careplan.store.flagdata import caseload_flags
+from careplan.ui.mainwindow import MainWindow
+from careplan.ui.workspace.forms import RecordForm
+
+
+@pytest.fixture
+def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "store.db"
+    store = Store.open(path)
+    world = ui_world.build(store)
+    store.close()
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
+    qtbot.addWidget(win)
+    win.show()
+    sign_in(qtbot, win, path, world.nina_nurse)
+    other = Store.open(path)
+    yield win, world, other
+    other.close()
+
+
+def _fill(steps: list[tuple[str, object]], errors: list[str] | None = None,
+          missing: list[str] | None = None) -> None:
+    """Answer the next form: set each field; "ok" presses OK and waits for the save. A
+    choice the form does not offer is added to ``missing`` and the form is closed."""
+    missing = [] if missing is None else missing
+
+    def fill(form: RecordForm) -> None:
+        assert isinstance(form, RecordForm)
+        for name, value in steps:
+            if name == "ok":
+                form.check()
+                while form.is_saving:
+                    QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+                if errors is not None and form.isVisible():
+                    errors.append(form.error.text())
+                continue
+            widget = form.fields[name]
+            if isinstance(value, QDate):
+                widget.setDate(value)  # type: ignore[attr-defined]
+            elif hasattr(widget, "findData"):
+                index = widget.findData(value)  # type: ignore[attr-defined]
+                if index < 0:  # not offered: say so, and close the form (never hang)
+                    missing.append(name)
+                    break
+                widget.setCurrentIndex(index)  # type: ignore[attr-defined]
+            else:
+                widget.setText(str(value))  # type: ignore[attr-defined]
+        if form.isVisible():
+            form.reject()
+
+    when_modal(fill)  # type: ignore[arg-type]
+
+
+def _flag_codes(other: Store, person: str) -> set[FlagCode]:
+    return {f.code for f in caseload_flags(other, ui_world.TODAY, person_ids=[person])}
+
+
+def test_a_stay_after_section_3_then_its_aftercare_plan_naming_both_bodies(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    win, world, other = setup
+    ws = win.open_person(world.older)
+    ws.tabs.setCurrentWidget(ws.transitions_tab)
+    ws.transitions_tab.stays_view.selectRow(0)
+    _fill([("discharged", "8 Mar 2025"), ("method", "emergency"),
+           ("section", MhaSection.SECTION_3), ("ok", None)])
+    ws.transitions_tab.edit_stay.click()
+    stay = find(other, HospitalStay, person_id=world.older)[0]
+    assert stay.mha_section is MhaSection.SECTION_3 and stay.discharged_on == date(2025, 3, 8)
+    assert ws.transitions_tab.stays.index(0, 7).data() == "section 3"
+    assert FlagCode.S117_AFTERCARE_UNASSIGNED in _flag_codes(other, world.older)
+
+    ws.tabs.setCurrentWidget(ws.health_tab)
+    errors: list[str] = []
+    _fill([("stay", stay.id), ("agreed", QDate(2025, 3, 7)), ("nhs", world.hospital),
+           ("council", world.adult_care), ("summary", "Supported housing"), ("ok", None)],
+          errors)
+    ws.health_tab.add_aftercare.click()
+    assert errors == []
+    plan = find(other, AftercarePlan, person_id=world.older)[0]
+    assert (plan.nhs_agency_id, plan.council_agency_id) == (world.hospital, world.adult_care)
+    assert events_for(other, "aftercare_plans", plan.id)[-1].actor == world.nina_nurse
+    assert ws.health_tab.aftercare.rowCount() == 1
+    assert FlagCode.S117_AFTERCARE_UNASSIGNED not in _flag_codes(other, world.older)
+
+    win.act_undo.trigger()
+    settle(win)
+    assert not find(other, AftercarePlan, person_id=world.older)
+    assert ws.health_tab.aftercare.rowCount() == 0
+    assert FlagCode.S117_AFTERCARE_UNASSIGNED in _flag_codes(other, world.older)
+
+
+def test_aftercare_needs_a_detention_first_and_offers_only_councils(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    win, world, other = setup
+    ws = win.open_person(world.older)
+    ws.tabs.setCurrentWidget(ws.health_tab)
+    refused: list[str] = []
+    when_modal(lambda box: (refused.append(box.text()),  # type: ignore[attr-defined]
+                            box.button(QMessageBox.StandardButton.Ok).click()))
+    ws.health_tab.add_aftercare.click()  # no detention recorded on any stay
+    assert refused and refused[0].startswith("Stay: no hospital stay of Margaret Wood records")
+    stay = find(other, HospitalStay, person_id=world.older)[0]
+    with Store.open(other.path) as writer:
+        from careplan.store.health_records import save_stay
+
+        save_stay(writer, stay.evolve(mha_section="section 37"), "test")
+    ws.reload()
+    missing: list[str] = []
+    _fill([("stay", stay.id), ("council", world.hospital)], missing=missing)
+    ws.health_tab.add_aftercare.click()
+    assert missing == ["council"]
+    errors: list[str] = []
+    _fill([("stay", stay.id), ("nhs", world.hospital), ("ok", None)], errors)
+    ws.health_tab.add_aftercare.click()
+    assert errors == [] and len(find(other, AftercarePlan, person_id=world.older)) == 1
+
+
+def test_a_checklist_then_the_boards_decision(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    win, world, other = setup
+    ws = win.open_person(world.older)
+    ws.tabs.setCurrentWidget(ws.health_tab)
+    missing: list[str] = []
+    _fill([("board", world.adult_care)], missing=missing)  # only NHS bodies are offered
+    ws.health_tab.add_checklist.click()
+    assert missing == ["board"] and not find(other, ChcAssessment)
+    errors: list[str] = []
+    _fill([("checklist", QDate(2025, 2, 1)), ("outcome", ChecklistOutcome.POSITIVE),
+           ("board", world.hospital), ("received", "30 Feb 2025"), ("ok", None),
+           ("received", "3 Feb 2025"), ("ok", None)], errors)
+    ws.health_tab.add_checklist.click()
+    assert errors == ["Received on: '30 Feb 2025' is not a date (write it as 2 Jun 2025 or "
+                      "2025-06-02)"]
+    chc = find(other, ChcAssessment, person_id=world.older)[0]
+    assert chc.received_on == date(2025, 2, 3)
+    assert ws.health_tab.chc.index(0, 6).data() == "35"  # days waiting, past 28
+    assert FlagCode.CHC_DECISION_OVERDUE in _flag_codes(other, world.older)
+
+    ws.health_tab.chc_view.selectRow(0)
+    assert ws.health_tab.decide.isEnabled()
+    _fill([("decision", ChcDecision.ELIGIBLE), ("decided", QDate(2025, 3, 9)), ("ok", None)])
+    ws.health_tab.decide.click()
+    assert get(other, ChcAssessment, chc.id).decision is ChcDecision.ELIGIBLE
+    assert FlagCode.CHC_DECISION_OVERDUE not in _flag_codes(other, world.older)
+    assert not ws.health_tab.decide.isEnabled()
+
+
+def test_the_tab_models_pass_qtmodeltester(qtmodeltester, setup) -> None:  # type: ignore[no-untyped-def]
+    win, world, other = setup
+    ws = win.open_person(world.older)
+    ws.tabs.setCurrentWidget(ws.health_tab)
+    for model in (ws.health_tab.chc, ws.health_tab.aftercare, ws.transitions_tab.stays):
+        qtmodeltester.check(model)
