@@ -166,6 +166,7 @@ def test_a_checklist_then_the_boards_decision(qtbot, setup) -> None:  # type: ig
 def test_the_tab_models_pass_qtmodeltester(qtmodeltester, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
     ws = win.open_person(world.older)
+    ws.tabs.setCurrentWidget(ws.transitions_tab)
     ws.tabs.setCurrentWidget(ws.health_tab)
     for model in (ws.health_tab.chc, ws.health_tab.aftercare, ws.transitions_tab.stays):
         qtmodeltester.check(model)
