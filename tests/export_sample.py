@@ -223,7 +223,8 @@ def build(store: Store, *, actions: int = 8, nhs: str | None = NHS,
     ]
     stay = HospitalStay(person_id=person.id, hospital_id=ag["hosp"].id,
                         admitted_on=date(2025, 2, 1), discharge_ready_on=date(2025, 2, 14),
-                        pathway=DischargePathway.HOME_WITH_SUPPORT)
+                        pathway=DischargePathway.HOME_WITH_SUPPORT,
+                        admission_method="emergency", mha_section="section 3")
     delay = DelayReason(stay_id=stay.id, reason="Awaiting package of care start date",
                         owner_agency_id=ag["asc"].id, recorded_on=date(2025, 2, 15))
     consents = [

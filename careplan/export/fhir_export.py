@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from fhir.resources.R4B import get_fhir_model_class
 
 from careplan.export import fhir_codes as fc
-from careplan.export import outfile
+from careplan.export import fhir_stays, outfile
 from careplan.export.records import Records, load
 from careplan.models import (
     Action,
@@ -411,6 +411,7 @@ def encounter(stay: HospitalStay, rec: Records) -> Resource:
             {"url": "ownerAgency", "valueReference": ref("Organization", d.owner_agency_id)},
             {"url": "recorded", "valueDate": d.recorded_on.isoformat()},
         ]})
+    exts += fhir_stays.extensions(stay)
     hosp = None
     if stay.pathway is not None:
         hosp = {"dischargeDisposition": {"coding": [fc.coding(
@@ -422,6 +423,7 @@ def encounter(stay: HospitalStay, rec: Records) -> Resource:
         "extension": exts,
         "status": "finished" if stay.discharged_on else "in-progress",
         "class": fc.coding(fc.V3_ACT_CODE, "IMP", "inpatient encounter"),
+        "priority": fhir_stays.priority(stay),
         "subject": ref("Patient", stay.person_id),
         "period": _drop_empty({
             "start": stay.admitted_on.isoformat(),

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from careplan.export import fhir_codes as fc
+from careplan.export import fhir_stays
 from careplan.export.fhir_import import (
     Importer,
     concept_text,
@@ -258,7 +259,9 @@ def encounter(imp: Importer, loc: Located) -> None:
             id=eid, person_id=person, hospital_id=hospital, admitted_on=admitted,
             discharge_ready_on=parse_date(ext_value(res, "discharge-ready-date", "valueDate")),
             discharged_on=parse_date(period.get("end")),
-            pathway=DischargePathway(int(pathway_code)) if pathway_code else None)
+            pathway=DischargePathway(int(pathway_code)) if pathway_code else None,
+            admission_method=fhir_stays.admission_method(res),
+            mha_section=fhir_stays.mha_section(res))
 
     stay = imp.add(loc, build, "hospital_stays")
     if stay is None or stay not in imp.entities:
