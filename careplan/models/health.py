@@ -153,9 +153,9 @@ class AftercarePlan(Entity):
 
 # -- coded conditions ------------------------------------------------------------------
 
-#: The value sets (resources/condition_codes.toml) of NICE QS188's two sides.
+#: The value set (resources/condition_codes.toml) of NICE QS188's severe mental illness;
+#: its other side, substance misuse, is the whole substance use domain.
 SEVERE_MENTAL_ILLNESS = "severe-mental-illness"
-SUBSTANCE_USE = "substance-use"
 
 
 def value_set_of(condition: Condition, codes: ConditionCodes) -> str | None:
@@ -196,12 +196,17 @@ class HealthFacts:
     condition_sets: dict[str, str] = field(default_factory=dict)
 
     def severe_mental_illness(self, conditions: Iterable[Condition]) -> list[Condition]:
-        """Active conditions coded as schizophrenia, other psychoses or bipolar disorder."""
+        """Active mental health conditions coded as schizophrenia, other psychoses or
+        bipolar disorder (the value set "severe-mental-illness"; other mental disorders,
+        such as depression, share their domain)."""
         return [c for c in conditions if c.clinical_status is ClinicalStatus.ACTIVE
+                and c.domain is NeedDomain.MENTAL_HEALTH
                 and self.condition_sets.get(c.id) == SEVERE_MENTAL_ILLNESS]
 
-    def substance_misuse(self, conditions: Iterable[Condition]) -> list[Condition]:
-        """Active conditions coded as substance use disorders, or recorded in that domain."""
+    @staticmethod
+    def substance_misuse(conditions: Iterable[Condition]) -> list[Condition]:
+        """Active conditions of the substance use domain: a coded condition is given its
+        domain from the value sets when it is recorded (the demo, FHIR import), and every
+        code of the set "substance-use" falls in it."""
         return [c for c in conditions if c.clinical_status is ClinicalStatus.ACTIVE
-                and (self.condition_sets.get(c.id) == SUBSTANCE_USE
-                     or c.domain is NeedDomain.SUBSTANCE_USE)]
+                and c.domain is NeedDomain.SUBSTANCE_USE]

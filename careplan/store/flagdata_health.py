@@ -4,9 +4,10 @@ these queries with its own, one query per table whatever the caseload's size).
 - stays already discharged (the rules of ``store.flagdata`` read only stays under way):
   an emergency readmission is counted from the last discharge, and section 117
   aftercare is owed after one; they join ``PersonFacts.stays``;
-- the active conditions of persons in a mental health team's care (those of persons
-  with a referral are read already), which join ``PersonFacts.conditions``, and the value
-  set each of the person's conditions falls in (``HealthFacts.condition_sets``);
+- the active mental health and substance use conditions of persons in a mental health
+  team's care (those of persons with a referral are read already), which join
+  ``PersonFacts.conditions``, and the value set each of the person's conditions falls in
+  (``HealthFacts.condition_sets``);
 - positive continuing healthcare checklists not decided by today, and aftercare plans.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 from careplan import resources
 from careplan.models.base import Entity, field_specs
 from careplan.models.condition_codes import ConditionCodes
-from careplan.models.enums import AgencyKind
+from careplan.models.enums import AgencyKind, NeedDomain
 from careplan.models.episodes import HospitalStay
 from careplan.models.facts import PersonFacts
 from careplan.models.health import (
@@ -69,6 +70,8 @@ def queries(sel: str, sp: tuple[Any, ...], today: str) -> list[HealthQuery]:
         ("mh_conditions", Condition,
          f"SELECT {columns_sql(Condition, 'c')} FROM conditions c "
          f"WHERE c.person_id IN ({sel}) AND c.clinical_status = 'active' "
+         f"AND c.domain IN ('{NeedDomain.MENTAL_HEALTH.value}', "
+         f"'{NeedDomain.SUBSTANCE_USE.value}') "
          "AND c.person_id NOT IN (SELECT person_id FROM referrals) "
          f"AND c.person_id IN ({_IN_MH_CARE})", (*sp, today, today)),
         ("chc", ChcAssessment,

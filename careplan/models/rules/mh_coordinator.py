@@ -7,11 +7,11 @@ misuse, 2019), statement 3: people aged 14 and over with both "have a care coord
 working in mental health services when they are identified as needing treatment from
 secondary care mental health services"; NICE NG58 (a care coordinator in secondary care
 mental health services, care led from mental health services). Severe mental illness
-and substance use disorders are told from the conditions' codes: the value sets
-"severe-mental-illness" (ICD-10 F20-F31 and MH_COD's SNOMED CT concepts) and
-"substance-use" (F10-F19 and its concepts) of ``resources/condition_codes.toml``; a
-condition recorded in the substance use domain counts too. Thresholds in ``rules.toml``,
-``[mhcoordinator]``.
+is told from a mental health condition's code: the value set "severe-mental-illness"
+(ICD-10 F20-F31 and MH_COD's SNOMED CT concepts) of ``resources/condition_codes.toml``
+(an uncoded condition named as one of its terms counts); substance misuse is the
+substance use domain, which every code of the set "substance-use" (F10-F19 and its
+concepts) is given when recorded. Thresholds in ``rules.toml``, ``[mhcoordinator]``.
 
 Choices where the statement leaves one: "in secondary care mental health services"
 means a member of the active care team works for a mental health team (an agency of
@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from careplan.models.dates import nth_birthday
-from careplan.models.enums import AgencyKind, Role
+from careplan.models.enums import AgencyKind, NeedDomain, Role
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
 from careplan.models.people import CareTeamMember
@@ -54,19 +54,22 @@ def _in_mh_team(alias: str, member: str) -> str:
             f"AND {alias}a.kind = '{_MH}'")
 
 
-#: Candidates for ``mh_coordinator_missing``: an active member of a mental health team in
-#: the care team, no active member of one who is its care coordinator or lead, two
-#: active conditions at least (one of each side; the rule tells which from their codes)
-#: and the ``mhcoordinator.min_age`` birthday reached (with a day's margin).
+#: Candidates for ``mh_coordinator_missing``: an active condition of the substance use
+#: domain and one of the mental health domain (the rule tells from its code whether it
+#: is a severe mental illness), an active member of a mental health team in the care
+#: team and none of them its care coordinator or lead, and the
+#: ``mhcoordinator.min_age`` birthday reached (with a day's margin).
 MH_COORDINATOR_MISSING_SQL = (
-    "SELECT m.person_id FROM care_team_members m "
-    f"WHERE {ACTIVE_MEMBER_SQL} AND EXISTS ({_in_mh_team('x', 'm')}) "
-    "AND NOT EXISTS (SELECT 1 FROM care_team_members k WHERE k.person_id = m.person_id "
+    "SELECT c.person_id FROM conditions c "
+    f"WHERE c.domain = '{NeedDomain.SUBSTANCE_USE.value}' AND c.clinical_status = 'active' "
+    "AND EXISTS (SELECT 1 FROM conditions s WHERE s.person_id = c.person_id "
+    f"AND s.domain = '{NeedDomain.MENTAL_HEALTH.value}' AND s.clinical_status = 'active') "
+    "AND EXISTS (SELECT 1 FROM persons x WHERE x.id = c.person_id AND x.birth_date <= :born_by) "
+    "AND EXISTS (SELECT 1 FROM care_team_members m WHERE m.person_id = c.person_id "
+    f"AND {ACTIVE_MEMBER_SQL} AND EXISTS ({_in_mh_team('x', 'm')})) "
+    "AND NOT EXISTS (SELECT 1 FROM care_team_members k WHERE k.person_id = c.person_id "
     f"AND {ACTIVE_MEMBER_SQL.replace('m.', 'k.')} "
-    f"AND (k.is_lead = 1 OR k.role = '{_CC}') AND EXISTS ({_in_mh_team('y', 'k')})) "
-    "AND (SELECT count(*) FROM conditions c WHERE c.person_id = m.person_id "
-    "AND c.clinical_status = 'active') >= 2 "
-    "AND EXISTS (SELECT 1 FROM persons x WHERE x.id = m.person_id AND x.birth_date <= :born_by)"
+    f"AND (k.is_lead = 1 OR k.role = '{_CC}') AND EXISTS ({_in_mh_team('y', 'k')}))"
 )
 
 
