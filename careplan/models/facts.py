@@ -1,8 +1,9 @@
 """What the rules look at for one person, bundled so that rules stay pure functions.
 
 A loader (``careplan.store.flagdata``) may leave out rows that no rule can flag (closed
-plans, completed actions, discharged stays, settled referrals); the rules still check
-every condition themselves, so a bundle holding everything gives the same flags.
+plans, completed actions, the delay reasons of discharged stays, settled referrals,
+decided continuing healthcare checklists); the rules still check every condition
+themselves, so a bundle holding everything gives the same flags.
 """
 
 from __future__ import annotations

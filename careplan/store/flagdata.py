@@ -3,8 +3,9 @@
 No query per person: each table is read once for every selected person, rows become
 domain objects through the trusted fast path (they were checked when saved), and are
 grouped into one :class:`PersonFacts` per person. Rows that no rule can flag as of
-``today`` (closed plans, completed actions, discharged stays, settled referrals) are
-left in the store; the rules still check every condition themselves.
+``today`` (closed plans, completed actions, the delay reasons of discharged stays,
+settled referrals) are left in the store; the rules still check every condition
+themselves. The health side's reads are in ``flagdata_health``.
 """
 
 from __future__ import annotations
