@@ -13,7 +13,8 @@ is parsed and fails the suite when:
 - a risk rating disagrees with the DCB0129 matrix, the residual risk exceeds the
   initial one, or the summary table disagrees with the entries;
 - a flag code CarePlan raises has no hazard, or the log names a code that does not exist;
-- the safety case's list of open hazards is not exactly the log's open hazards.
+- the safety case's list of open hazards is not exactly the log's open hazards, or its
+  count of hazards is not the log's.
 
 Each check is a function returning the problems it finds; the last tests feed it broken
 logs to show that it finds them.
@@ -341,8 +342,13 @@ def test_every_flag_code_has_a_hazard(hazards: list[Hazard]) -> None:
 
 
 def test_the_safety_case_lists_exactly_the_open_hazards(hazards: list[Hazard]) -> None:
-    listed = open_in_case(CASE.read_text(encoding="utf-8"))
-    assert listed == {h.id for h in hazards if h.status == "open"}
+    case = CASE.read_text(encoding="utf-8")
+    opened = {h.id for h in hazards if h.status == "open"}
+    assert open_in_case(case) == opened
+    counted = re.search(r"(\d+) hazards: (\d+) closed, (\d+) open", case)
+    assert counted is not None, "the safety case says how many hazards are closed and open"
+    assert tuple(map(int, counted.groups())) == (len(hazards), len(hazards) - len(opened),
+                                                 len(opened))
 
 
 # -- the checks find what they look for ---------------------------------------------------
