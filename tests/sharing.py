@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from careplan.store import Store, add_many
+from careplan.store import Store, add_many, audit_check
 from careplan.store.replication import (
     LOCAL_COLUMNS,
     ApplyResult,
@@ -24,11 +24,12 @@ from tests.signin import ADMIN, ensure_account
 
 #: Tables that belong to one computer (never made from another store's events) or are
 #: the log and the bookkeeping of sharing itself, compared on their own.
-NOT_CONTENT = frozenset({"store_meta", "audit_events", "accounts", "sign_ins",
+NOT_CONTENT = frozenset({"store_meta", "audit_events", "audit_heads", "accounts", "sign_ins",
                          "account_secrets", "sync_vector", "sync_pending", "sync_conflicts"})
-#: The columns of an event every store must hold alike (``seq`` is its arrival here).
+#: The columns of an event every store must hold alike (``seq`` is its arrival here), its
+#: link in its origin's hash chain included.
 EVENT_COLUMNS = ("id, store_id, store_seq, parent_id, entity, entity_id, version_before, "
-                 "version_after, before, after, actor, at, hlc, vector, resolves")
+                 "version_after, before, after, actor, at, hlc, vector, resolves, hash")
 
 
 def copy_store(source: Path, target: Path) -> None:
@@ -133,3 +134,11 @@ def open_ids(store: Store) -> set[str]:
 
 def events(store: Store) -> list[Event]:
     return events_for(store, {})
+
+
+def verified(store: Store) -> tuple[str, ...]:
+    """What ``careplan audit verify`` finds wrong with ``store`` (empty: every origin's
+    hash chain holds, and every record is what its events say)."""
+    report = audit_check.verify(store)
+    assert report is not None
+    return tuple(p.line() for p in report.problems)

@@ -42,7 +42,8 @@ def content(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     for (table,) in store.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN "
-            "('audit_events', 'store_meta') AND name NOT LIKE 'sqlite_%' ORDER BY name"):
+            "('audit_events', 'audit_heads', 'store_meta') AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"):
         cols = [r[1] for r in store.conn.execute(f'PRAGMA table_info("{table}")')
                 if r[1] not in META]
         out[table] = sorted(store.conn.execute(

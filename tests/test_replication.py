@@ -48,6 +48,7 @@ from tests.sharing import (
     open_ids,
     send,
     stores,
+    verified,
 )
 from tests.sharing import conflicts as conflict_rows
 from tests.signin import ensure_account
@@ -74,6 +75,7 @@ def _same(*group: Store) -> None:
         assert version_vector(other) == version_vector(first)
     for s in group:
         assert verify(s) == []
+        assert verified(s) == ()  # every copy verifies every origin's chain
         assert s.conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0] == 0
         assert s.conn.execute("PRAGMA foreign_key_check").fetchall() == []
 

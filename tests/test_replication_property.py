@@ -60,7 +60,16 @@ from careplan.store.replication import (
 )
 from careplan.store.repo import remove as remove_added
 from careplan.store.team import set_lead
-from tests.sharing import conflicts, content, copy_store, exchange, lead_manager, log, stores
+from tests.sharing import (
+    conflicts,
+    content,
+    copy_store,
+    exchange,
+    lead_manager,
+    log,
+    stores,
+    verified,
+)
 
 #: What the stores change: a base record (its kind), a field, and values to choose from.
 EDITS: list[tuple[type[Entity], str, list[Any]]] = [
@@ -231,6 +240,7 @@ def _check(world: World) -> None:
     exchange(world.stores)
     for s in world.stores:
         assert verify(s) == [], s.store_id
+        assert verified(s) == (), s.store_id  # every copy verifies every origin's chain
         assert s.conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0] == 0
         assert s.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     for other in (b, c):

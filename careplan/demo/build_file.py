@@ -35,7 +35,7 @@ from careplan.demo import build as demo_store
 from careplan.demo.generator import Demo
 from careplan.models import BY_TABLE
 from careplan.models.sync import HLC_WIDTH
-from careplan.store import audit, repo
+from careplan.store import audit, chain, repo
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StoreError
 from careplan.store.rows import columns
@@ -97,6 +97,24 @@ def _staged(demo: Demo, folder: Path, parallel: bool) -> Iterator[tuple[str, int
         yield from pool.map(_stage_in_worker, parts)
 
 
+class _Links:
+    """The hash chain along one part's events, made one event after another."""
+
+    def __init__(self, prev: bytes | None, store_id: str, actor: str, at: str,
+                 vector: str | None) -> None:
+        self.prev = prev
+        self.seq = 0
+        self.store_id, self.actor, self.at, self.vector = store_id, actor, at, vector
+
+    def next(self, event_id: str, seq: int, entity: str, entity_id: str, after: str,
+             hlc: str) -> bytes:
+        self.seq = seq
+        self.prev = chain.link(self.prev, event_id, self.store_id, seq, None, entity,
+                               entity_id, None, 1, None, after, self.actor, self.at, hlc,
+                               self.vector, None)
+        return self.prev
+
+
 def _copy_part(store: Store, staged: str, events: int, tables: list[str]) -> None:
     """Copy one staged part into the store in one transaction."""
     conn = store.conn
@@ -117,19 +135,28 @@ def _copy_part(store: Store, staged: str, events: int, tables: list[str]) -> Non
                     f"SELECT {cols}, :at, :at, :actor FROM part.{table} ORDER BY rowid",
                     params,
                 )
+            links = _Links(first.prev, store.store_id, demo_store.DEMO_ACTOR, now,
+                           first.vector)
+            conn.create_function("careplan_link", 6, links.next, deterministic=False)
+            # Rows are read in rowid order (the table's own order: no sorting step), so
+            # the links are made one after another along the chain.
             conn.execute(
                 "INSERT INTO main.audit_events (id, store_id, store_seq, parent_id, entity, "
                 "entity_id, version_before, version_after, before, after, actor, at, hlc, "
-                "vector, resolves) "
+                "vector, resolves, hash) "
                 "SELECT id, :store_id, :base + rowid, NULL, entity, entity_id, NULL, 1, NULL, "
-                "after, :actor, :at, printf('%0*d', :width, :clock + rowid), :vector, NULL "
+                "after, :actor, :at, printf('%0*d', :width, :clock + rowid), :vector, NULL, "
+                "careplan_link(id, :base + rowid, entity, entity_id, after, "
+                "printf('%0*d', :width, :clock + rowid)) "
                 "FROM part.audit ORDER BY rowid",
                 {**params, "base": first.seq - 1, "clock": first.hlc - 1,
                  "width": HLC_WIDTH, "vector": first.vector},
             )
             copied = conn.execute("SELECT changes()").fetchone()[0]
-            if copied != events:  # pragma: no cover - a staging bug, not user input
+            if copied != events or links.seq != first.seq - 1 + events:  # pragma: no cover
                 raise StoreError(f"demo: staged part {staged} lost audit events")
+            if links.prev is not None:
+                chain.set_head(conn, store.store_id, links.seq, links.prev)
     finally:
         conn.execute("DETACH DATABASE part")
 

@@ -5,6 +5,11 @@ carries its store's id and sequence, the previous event on its row (its parent),
 hybrid logical clock reading for display order, and what its store had seen of other
 stores (its vector: NULL while it has seen none, so a store that never shares pays
 nothing for it). A local write comes after everything its store knows.
+
+Each event also carries its ``hash``: the link of its store's hash chain
+(careplan.store.chain), covering its content and the previous event of the same store;
+the chain's head is kept in ``audit_heads``, in the same transaction. JSON is written in
+the chain's canonical form (keys sorted), so hashing an event needs no parsing.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from typing import Any
 from careplan.models.audit import AuditEvent
 from careplan.models.base import uuid7
 from careplan.models.sync import hlc_text, hlc_value, tick, wall
+from careplan.store import chain
 from careplan.store.db import Store
 
 _INSERT = (
     "INSERT INTO audit_events (id, store_id, store_seq, parent_id, entity, entity_id, "
-    "version_before, version_after, before, after, actor, at, hlc, vector, resolves) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "version_before, version_after, before, after, actor, at, hlc, vector, resolves, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -36,11 +42,13 @@ def new_event_id(at: datetime) -> str:
 @dataclass(frozen=True, slots=True)
 class Stamp:
     """Where the next local events go: the first one's sequence and clock reading (the
-    others follow one by one), and what this store has seen of others (JSON, or None)."""
+    others follow one by one), what this store has seen of others (JSON, or None), and
+    the hash of this store's last event (None: the next is its first)."""
 
     seq: int
     hlc: int
     vector: str | None
+    prev: bytes | None = None
 
 
 def stamp(store: Store, at: datetime, count: int = 1) -> Stamp:
@@ -50,17 +58,18 @@ def stamp(store: Store, at: datetime, count: int = 1) -> Stamp:
     conn = store.conn
     own = store.store_id
     row = conn.execute(
-        "SELECT store_seq, hlc, at FROM audit_events WHERE store_id = ? "
+        "SELECT store_seq, hlc, at, hash FROM audit_events WHERE store_id = ? "
         "ORDER BY store_seq DESC LIMIT 1", (own,)).fetchone()
     seq, last = (0, 0) if row is None else (
         int(row[0]), hlc_value(row[1]) if row[1] is not None else wall(row[2]))
+    prev = None if row is None or row[3] is None else bytes(row[3])
     vector = None
     known = conn.execute("SELECT origin, seq, hlc FROM sync_vector ORDER BY origin").fetchall()
     if known:
         last = max(last, *(hlc_value(h) for _, _, h in known))
         seen = {str(o): int(n) for o, n, _ in known if o != own and n > 0}
         vector = dumps(seen) if seen else None
-    return Stamp(seq + 1, tick(last, at), vector)
+    return Stamp(seq + 1, tick(last, at), vector, prev)
 
 
 def _resolves(decided: Mapping[str, str] | None) -> str | None:
@@ -93,26 +102,26 @@ def record(
     """
     event_id = new_event_id(at)
     next_ = stamp(store, at)
-    store.conn.execute(
-        _INSERT,
-        (
-            event_id,
-            store.store_id,
-            next_.seq,
-            _parent(store, entity, entity_id),
-            entity,
-            entity_id,
-            None if before is None else before["version"],
-            after["version"],
-            None if before is None else dumps(before),
-            dumps(after),
-            actor,
-            at.isoformat(),
-            hlc_text(next_.hlc),
-            next_.vector,
-            _resolves(resolves),
-        ),
+    values = (
+        event_id,
+        store.store_id,
+        next_.seq,
+        _parent(store, entity, entity_id),
+        entity,
+        entity_id,
+        None if before is None else before["version"],
+        after["version"],
+        None if before is None else dumps(before),
+        dumps(after),
+        actor,
+        at.isoformat(),
+        hlc_text(next_.hlc),
+        next_.vector,
+        _resolves(resolves),
     )
+    digest = chain.link(next_.prev, *values)
+    store.conn.execute(_INSERT, (*values, digest))
+    chain.set_head(store.conn, store.store_id, next_.seq, digest)
     if next_.vector is not None:  # only a store that has seen others can hold conflicts
         from careplan.store import replication
 
@@ -121,11 +130,11 @@ def record(
 
 
 # One encoder made once: json.dumps with options builds a new encoder on every call.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_ENCODER = chain.ENCODER
 
 
 def dumps(row: dict[str, Any]) -> str:
-    """A row as audit JSON (keys in field order, which is fixed per entity)."""
+    """A row as audit JSON: the hash chain's canonical form (keys sorted, no spaces)."""
     return _ENCODER.encode(row)
 
 
@@ -137,6 +146,7 @@ def record_created(
     ids: Iterable[str],
 ) -> int:
     """Append one creation event per (entity, id, after JSON) in bulk; return how many.
+    The after JSON is as :func:`dumps` writes it (the chain's canonical form).
 
     Raises:
         ValueError: ``ids`` holds fewer or more ids than ``rows`` (a record would be
@@ -147,13 +157,20 @@ def record_created(
     seq, clock, vector = first.seq, first.hlc, first.vector
     when = at.isoformat()
     store_id = store.store_id
+    prev = first.prev
+    link = chain.link
     params = []
     for (entity, entity_id, after), event_id in zip(rows, ids, strict=True):
+        hlc = hlc_text(clock)
+        prev = link(prev, event_id, store_id, seq, None, entity, entity_id, None, 1, None,
+                    after, actor, when, hlc, vector, None)
         params.append((event_id, store_id, seq, None, entity, entity_id, None, 1, None, after,
-                       actor, when, hlc_text(clock), vector, None))
+                       actor, when, hlc, vector, None, prev))
         seq += 1
         clock += 1
     store.conn.executemany(_INSERT, params)
+    if prev is not None and params:
+        chain.set_head(store.conn, store_id, seq - 1, prev)
     return len(params)
 
 

@@ -8,8 +8,9 @@ import hashlib
 from careplan.store.db import Store
 
 #: Wall-clock columns: when a row was written, not what it says (``hlc``: the clock
-#: reading that orders audit events, from the wall time they were written at).
-WALL_CLOCK = {"created_at", "updated_at", "at", "hlc"}
+#: reading that orders audit events, from the wall time they were written at; ``hash``:
+#: an audit event's link in its hash chain, which covers when it was written).
+WALL_CLOCK = {"created_at", "updated_at", "at", "hlc", "hash"}
 
 
 def content_digest(store: Store, *, ignore_wall_clock: bool = False) -> str:

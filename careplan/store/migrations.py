@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 
 from careplan.models.sync import hlc_text, wall
-from careplan.store import schema_funding, schema_health, schema_social, schema_v1
+from careplan.store import chain, schema_funding, schema_health, schema_social, schema_v1
 from careplan.store.errors import StoreError
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -264,6 +264,45 @@ def _sync(conn: sqlite3.Connection) -> None:
 
 _handoff_answers = _script(_HANDOFF_ANSWERS)
 
+#: Migration (renumber freely, nothing refers to its number): a tamper-evident audit log
+#: and reading audited too. Each event gets its ``hash`` (careplan.store.chain: a chain
+#: per origin store, computed here over every event the store holds, on every copy
+#: alike); ``audit_heads`` keeps the last link of each chain. ``reads`` records who
+#: opened, printed or exported whose record (careplan.models.reads), audited like every
+#: record; no foreign key, so a read never holds back the removal of what was read.
+_CHAIN = """
+CREATE TABLE IF NOT EXISTS audit_heads (
+    origin TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reads (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    reader_id TEXT NOT NULL,
+    person_id TEXT,
+    persons INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    description TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_reads_person ON reads(person_id, at);
+CREATE INDEX IF NOT EXISTS idx_reads_at ON reads(at);
+"""
+
+
+def _chain(conn: sqlite3.Connection) -> None:
+    # Written to run again over its own work, like _sync.
+    have = {str(r[1]) for r in conn.execute("PRAGMA table_info(audit_events)")}
+    if "hash" not in have:
+        conn.execute("ALTER TABLE audit_events ADD COLUMN hash BLOB")
+    _script(_CHAIN)(conn)
+    chain.fill(conn)
+
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 
 MIGRATIONS: list[Migration] = [
@@ -281,6 +320,7 @@ MIGRATIONS: list[Migration] = [
     _sync,  # 12: sharing: clock, vector and decisions on events; what other stores sent
     _script(schema_social.SQL),  # 13: carers, EHC plans and care leavers, safeguarding
     _script(schema_health.SQL),  # 14: admission method, MHA section, CHC, s.117 aftercare
+    _chain,  # 15: the audit log's hash chains and their heads; reads audited
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).
@@ -288,6 +328,8 @@ PLAN_VERSIONS_SCHEMA = MIGRATIONS.index(_plan_versions) + 1
 HANDOFF_ANSWERS_SCHEMA = MIGRATIONS.index(_handoff_answers) + 1
 #: The schema version that added sharing (found, not written: it follows the list).
 SYNC_SCHEMA = MIGRATIONS.index(_sync) + 1
+#: The schema version that added the audit log's hash chains.
+CHAIN_SCHEMA = MIGRATIONS.index(_chain) + 1
 
 
 def latest_version() -> int:

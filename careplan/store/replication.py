@@ -17,6 +17,13 @@ build on:
   through ``operations.run`` like every write); it replicates and closes the conflict on
   every store that receives it.
 
+Chains: every event carries its origin's hash chain value (careplan.store.chain). An
+arriving event must follow what this store holds of its origin: its hash, recomputed
+over its content and the hash of the event before it of the same origin held here, must
+be the hash it carries. One that does not is refused (kept in ``sync_pending`` with its
+reason, like a refusal by permission); an event written before the chains existed
+carries none and gets its hash here.
+
 Applying: an event already held is skipped; one whose predecessors are not all here
 (a gap in its store's sequence, or events its vector covers that this store lacks)
 waits in ``sync_pending`` and is applied when they arrive; otherwise it is stored as it
@@ -56,7 +63,7 @@ from careplan.models.sync import (
     merge,
     wall,
 )
-from careplan.store import audit
+from careplan.store import audit, chain
 from careplan.store.changes import Changes
 from careplan.store.db import Store, quote_name
 from careplan.store.errors import InputError, NotFoundError
@@ -66,7 +73,7 @@ from careplan.store.operations import changes_since, person_of
 LOCAL_COLUMNS = ("created_at", "updated_at", "updated_by")
 
 _EVENT_COLUMNS = ("id, store_id, store_seq, parent_id, entity, entity_id, version_before, "
-                  "version_after, before, after, actor, at, hlc, vector, resolves")
+                  "version_after, before, after, actor, at, hlc, vector, resolves, hash")
 
 
 # -- events as they travel ----------------------------------------------------------------
@@ -78,7 +85,9 @@ class Event:
 
     ``vector`` is what its store had seen of OTHER stores when it was written (empty:
     nothing); of its own store it had seen every earlier event. ``resolves`` maps each
-    conflict it decides to its field. ``hlc`` orders events for display only.
+    conflict it decides to its field. ``hlc`` orders events for display only. ``hash``
+    is its link in its origin's hash chain (64 hex digits; None for an event written
+    before the chains, which gets its hash where it is applied).
     """
 
     id: str
@@ -96,6 +105,7 @@ class Event:
     hlc: str
     vector: dict[str, int] = field(default_factory=dict)
     resolves: dict[str, str] = field(default_factory=dict)
+    hash: str | None = None
 
     def saw(self, origin: str, seq: int) -> bool:
         """Whether this event's store had seen event ``seq`` of ``origin``."""
@@ -110,6 +120,7 @@ class Event:
             "version_before": self.version_before, "version_after": self.version_after,
             "before": self.before, "after": self.after, "actor": self.actor, "at": self.at,
             "hlc": self.hlc, "vector": self.vector, "resolves": self.resolves,
+            "hash": self.hash,
         }
 
     @classmethod
@@ -156,7 +167,11 @@ class Event:
             after=mapping("after", object, False), actor=text("actor"), at=text("at"),
             hlc=text("hlc"), vector=dict(mapping("vector", int, True) or {}),
             resolves=dict(mapping("resolves", str, True) or {}),
+            hash=text("hash", True),
         )
+        if event.hash is not None and (len(event.hash) != 64 or not all(
+                c in "0123456789abcdef" for c in event.hash)):
+            raise ValueError("event: hash must be 64 hex digits")
         if event.store_seq < 1:
             raise ValueError("event: store_seq must be 1 or more")
         hlc_value(event.hlc)
@@ -174,7 +189,7 @@ class Event:
 def _event(row: Sequence[Any]) -> Event:
     """An event from its ``audit_events`` columns (``_EVENT_COLUMNS`` order)."""
     (id_, store_id, store_seq, parent_id, entity, entity_id, version_before, version_after,
-     before, after, actor, at, hlc, vector, resolves) = row
+     before, after, actor, at, hlc, vector, resolves, digest) = row
     return Event(
         id=id_, store_id=store_id, store_seq=store_seq, parent_id=parent_id, entity=entity,
         entity_id=entity_id, version_before=version_before, version_after=version_after,
@@ -182,6 +197,7 @@ def _event(row: Sequence[Any]) -> Event:
         actor=actor, at=at, hlc=hlc if hlc is not None else hlc_text(wall(at)),
         vector={} if vector is None else json.loads(vector),
         resolves={} if resolves is None else json.loads(resolves),
+        hash=None if digest is None else bytes(digest).hex(),
     )
 
 
@@ -371,16 +387,23 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
     """Store one event and recompute its row, in a savepoint: a refusal by the store's
     own rules (a second record with the same NHS number, say) leaves nothing of it."""
     conn = store.conn
+    values = (e.id, e.store_id, e.store_seq, e.parent_id, e.entity, e.entity_id,
+              e.version_before, e.version_after,
+              None if e.before is None else audit.dumps(e.before), audit.dumps(e.after),
+              e.actor, e.at, e.hlc, audit.dumps(e.vector) if e.vector else None,
+              audit.dumps(e.resolves) if e.resolves else None)
+    found, prev = chain.previous(conn, e.store_id, e.store_seq)
+    digest = chain.link(prev, *values)
+    if not found or (e.hash is not None and digest.hex() != e.hash):
+        return (f"event {e.id} (number {e.store_seq} of store {e.store_id}) does not follow "
+                "that store's audit chain as held here: it, or an event before it, was "
+                "changed; it was not applied")
     try:
         with store.atomic():
             conn.execute(
                 f"INSERT INTO audit_events ({_EVENT_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (e.id, e.store_id, e.store_seq, e.parent_id, e.entity, e.entity_id,
-                 e.version_before, e.version_after,
-                 None if e.before is None else audit.dumps(e.before), audit.dumps(e.after),
-                 e.actor, e.at, e.hlc, audit.dumps(e.vector) if e.vector else None,
-                 audit.dumps(e.resolves) if e.resolves else None))
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, digest))
+            chain.set_head(conn, e.store_id, e.store_seq, digest)
             if e.store_id != store.store_id:
                 conn.execute(
                     "INSERT INTO sync_vector (origin, seq, hlc) VALUES (?, ?, ?) "
@@ -642,17 +665,22 @@ def after_local_write(store: Store, entity: str, entity_id: str,
         ctx.follow_references(table, before, None if after.get(DELETED) else after)
 
 
-def verify(store: Store) -> list[str]:
+def verify(store: Store, rows: Iterable[tuple[str, str]] | None = None) -> list[str]:
     """Rows whose stored state is not what their events say (empty: all agree). For
-    tests and checks; reads every event."""
+    tests and checks (careplan.store.audit_check); reads every event, or only those of
+    ``rows`` (entity, id) when given."""
     ctx = _Context(store)
     problems = []
-    for entity, entity_id in store.conn.execute(
-            "SELECT DISTINCT entity, entity_id FROM audit_events").fetchall():
+    targets = rows if rows is not None else store.conn.execute(
+        "SELECT DISTINCT entity, entity_id FROM audit_events").fetchall()
+    for entity, entity_id in targets:
         table = ctx.table(entity)
         if table is None or entity in LOCAL_TABLES:
             continue
         events = row_events(store, entity, entity_id)
+        if not events:
+            problems.append(f"{entity} {entity_id}: no event records it")
+            continue
         merged = merge(events, table.fields, STATUS_FIELDS.get(entity, frozenset()))
         row = ctx.row(table, entity_id)
         alive = merged.alive or (row is not None and ctx.referrer(table, entity_id))
