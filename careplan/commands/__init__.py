@@ -8,7 +8,7 @@ from types import ModuleType
 
 #: The subcommand modules; order here is the order in ``careplan --help``. Imported only
 #: when a parser for them is built: the desktop app starts without them.
-NAMES = ("accounts", "backup", "demo", "export", "flags", "importer", "info", "rules",
+NAMES = ("accounts", "audit", "backup", "demo", "export", "flags", "importer", "info", "rules",
          "server")
 
 

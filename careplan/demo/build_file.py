@@ -156,7 +156,8 @@ def _copy_part(store: Store, staged: str, events: int, tables: list[str]) -> Non
             if copied != events or links.seq != first.seq - 1 + events:  # pragma: no cover
                 raise StoreError(f"demo: staged part {staged} lost audit events")
             if links.prev is not None:
-                chain.set_head(conn, store.store_id, links.seq, links.prev)
+                chain.advance_head(conn, store.store_id, (first.seq - 1, first.prev),
+                                   links.seq, links.prev)
     finally:
         conn.execute("DETACH DATABASE part")
 

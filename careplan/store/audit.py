@@ -121,7 +121,8 @@ def record(
     )
     digest = chain.link(next_.prev, *values)
     store.conn.execute(_INSERT, (*values, digest))
-    chain.set_head(store.conn, store.store_id, next_.seq, digest)
+    chain.advance_head(store.conn, store.store_id, (next_.seq - 1, next_.prev), next_.seq,
+                       digest)
     if next_.vector is not None:  # only a store that has seen others can hold conflicts
         from careplan.store import replication
 
@@ -170,7 +171,7 @@ def record_created(
         clock += 1
     store.conn.executemany(_INSERT, params)
     if prev is not None and params:
-        chain.set_head(store.conn, store_id, seq - 1, prev)
+        chain.advance_head(store.conn, store_id, (first.seq - 1, first.prev), seq - 1, prev)
     return len(params)
 
 

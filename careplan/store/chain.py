@@ -37,7 +37,8 @@ Heads
 -----
 ``audit_heads`` holds, for each origin, the number and hash of the last event of its
 chain held here, written in the same transaction as the event. A log cut short at the
-end, or a head set back, no longer agrees with the other.
+end, or a head set back, no longer agrees with the other; a head moves on only from the
+event before (:func:`advance_head`), so later writes do not hide that.
 """
 
 from __future__ import annotations
@@ -167,9 +168,26 @@ def matches(prev: bytes | None, row: tuple[Any, ...], stored: bytes | None, *,
 # -- heads --------------------------------------------------------------------------------
 
 
+def advance_head(conn: sqlite3.Connection, origin: str, start: tuple[int, bytes | None],
+                 seq: int, digest: bytes) -> None:
+    """Move ``origin``'s head on from ``start`` (the number and hash of the event before
+    the new ones; number 0: there was none) to event ``seq``, hash ``digest``, in the
+    caller's transaction.
+
+    Only a head that is ``start`` moves: a head set back, or removed, outside CarePlan
+    stays as it was found, so the next check still sees that it is not the last event
+    (a write after the tampering does not hide it).
+    """
+    if start[0] <= 0:
+        conn.execute("INSERT INTO audit_heads (origin, seq, hash) VALUES (?, ?, ?) "
+                     "ON CONFLICT(origin) DO NOTHING", (origin, seq, digest))
+        return
+    conn.execute("UPDATE audit_heads SET seq = ?, hash = ? WHERE origin = ? AND seq = ? "
+                 "AND hash IS ?", (seq, digest, origin, start[0], start[1]))
+
+
 def set_head(conn: sqlite3.Connection, origin: str, seq: int, digest: bytes) -> None:
-    """Record the last event of ``origin``'s chain held here (in the caller's
-    transaction)."""
+    """Set ``origin``'s head, whatever it was (computing the chains anew)."""
     conn.execute("INSERT INTO audit_heads (origin, seq, hash) VALUES (?, ?, ?) "
                  "ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
                  (origin, seq, digest))
@@ -355,6 +373,7 @@ __all__ = [
     "FORMAT",
     "Break",
     "ChainReport",
+    "advance_head",
     "canonical",
     "canonical_extra",
     "canonical_text",

@@ -403,7 +403,7 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
             conn.execute(
                 f"INSERT INTO audit_events ({_EVENT_COLUMNS}) VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, digest))
-            chain.set_head(conn, e.store_id, e.store_seq, digest)
+            chain.advance_head(conn, e.store_id, (e.store_seq - 1, prev), e.store_seq, digest)
             if e.store_id != store.store_id:
                 conn.execute(
                     "INSERT INTO sync_vector (origin, seq, hlc) VALUES (?, ?, ?) "
