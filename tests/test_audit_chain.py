@@ -138,6 +138,12 @@ def test_the_hash_is_sha256_of_the_canonical_form(built: Path) -> None:
         "before", "after", "vector") else None if c == "resolves" else odd[c]
         for c in chain.COLUMNS))
     assert digest == hashlib.sha256(chain.canonical_text(b"\x01" * 32, odd).encode()).digest()
+    # Bulk loads fill in what their events share once: the same links.
+    make = chain.creations("s%d", 'dr "%s"', "2025-03-10T09:00:00+00:00", '{"a%":1}')
+    for prev in (None, b"\x02" * 32):
+        assert make(prev, "e%", 5, "persons", "p", '{"x":"%s 100%"}', hlc_text(9)) == chain.link(
+            prev, "e%", "s%d", 5, None, "persons", "p", None, 1, None, '{"x":"%s 100%"}',
+            'dr "%s"', "2025-03-10T09:00:00+00:00", hlc_text(9), '{"a%":1}', None)
 
 
 # -- rows changed outside CarePlan ----------------------------------------------------------

@@ -1,5 +1,8 @@
 """``careplan export ...``: the joint plan, handoff audit and minutes as PDFs, tables as
-CSV/XLSX, and FHIR R4 Bundles. Heavy libraries load only when a command runs."""
+CSV/XLSX, and FHIR R4 Bundles. Heavy libraries load only when a command runs.
+
+Every file written is recorded as a read by whoever signed in (careplan.store.reads):
+whose record (or, for many persons at once, a summary), when, and what."""
 
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ from careplan.commands.common import (
 )
 from careplan.export import outfile
 from careplan.models import Agency, CaseConference, Person, nhs
-from careplan.store import Store, StoreError, find, get
+from careplan.models.reads import ReadKind
+from careplan.store import Store, StoreError, find, get, operations
+from careplan.store import reads as looked
 from careplan.store.repo import actor_name
 
 TABLE_NAMES = ("caseload", "flags", "handoffs", "referrals", "actions")
@@ -70,8 +75,17 @@ def register(sub: Any) -> None:
 
 
 def _signed_in(store: Store, args: argparse.Namespace) -> str:
-    """Sign in ``--user``; the name the printed page shows as who printed it."""
-    return actor_name(store, sign_in(store, args).actor)
+    """Sign in ``--user``; the name the printed page shows as who printed it. Who it is
+    (the audit log's actor) is kept on ``args`` for :func:`_read`."""
+    args.reader = sign_in(store, args).actor
+    return actor_name(store, args.reader)
+
+
+def _read(store: Store, args: argparse.Namespace, kind: ReadKind, description: str,
+          person_ids: list[str] | None = None, persons: int | None = None) -> None:
+    """Record that the signed-in user read what was just written (careplan.store.reads)."""
+    operations.run(store, lambda s: looked.record(s, args.reader, kind, description,
+                                                  person_ids or (), persons))
 
 
 def person_by_nhs(store: Store, text: str) -> Person:
@@ -138,6 +152,7 @@ def run_plan(args: argparse.Namespace) -> int:
         with writing(args.out):
             plan_pdf(store, person.id, args.out, printed_by=printed_by,
                      today=today)
+        _read(store, args, ReadKind.PRINTED, looked.PLAN_PDF, [person.id])
     return _done(args.out, f"the joint care plan of {person.name}")
 
 
@@ -157,6 +172,8 @@ def run_audit(args: argparse.Namespace) -> int:
             audit_pdf(store, args.out, start=start, end=end, today=today,
                       printed_by=printed_by,
                       agency_id=agency.id if agency else None)
+        _read(store, args, ReadKind.PRINTED, looked.handoff_audit(
+            start.isoformat(), end.isoformat(), agency.name if agency else "all agencies"))
     return _done(args.out, "the handoff audit")
 
 
@@ -167,12 +184,13 @@ def run_minutes(args: argparse.Namespace) -> int:
     with open_store(getattr(args, "db", None)) as store:
         printed_by = _signed_in(store, args)
         try:
-            get(store, CaseConference, args.conference)
+            conference = get(store, CaseConference, args.conference)
         except StoreError:
             raise UserError(f"--conference: no case conference with id {args.conference} "
                             "in this store.") from None
         with writing(args.out):
             minutes_pdf(store, args.conference, args.out, printed_by=printed_by)
+        _read(store, args, ReadKind.PRINTED, looked.MINUTES_PDF, [conference.person_id])
     return _done(args.out, "the case conference minutes")
 
 
@@ -188,6 +206,8 @@ def run_table(args: argparse.Namespace) -> int:
                 n = write_table(store, args.name, args.out, today)
             except ValueError as exc:
                 raise UserError(f"{exc}.") from None
+        _read(store, args, ReadKind.EXPORTED, looked.table(args.name, args.out, n),
+              persons=n if args.name == "caseload" else None)
     return _done(args.out, f"{n:,} rows of {args.name}")
 
 
@@ -200,6 +220,11 @@ def run_fhir(args: argparse.Namespace) -> int:
         ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
         with writing(args.out):
             result = export_fhir(store, args.out, ids)
+        if ids:
+            _read(store, args, ReadKind.EXPORTED, looked.FHIR_PERSON, ids)
+        else:
+            _read(store, args, ReadKind.EXPORTED, looked.fhir_store(result.persons),
+                  persons=result.persons)
     return _done(result.path, f"a FHIR R4 Bundle of {result.persons:,} persons "
                               f"({result.resources:,} resources, each validated)")
 
@@ -227,5 +252,7 @@ def run_funding(args: argparse.Namespace) -> int:
                                        printed_by=printed_by, neighbourhood=place)
         except ValueError as exc:
             raise UserError(f"{exc}.") from None
+        _read(store, args, ReadKind.PRINTED if args.out.lower().endswith(".pdf")
+              else ReadKind.EXPORTED, looked.funding(args.out, report.scope, len(report.lines)))
     return _done(args.out, f"the funding report for {report.scope} "
                            f"({len(report.lines):,} costed actions)")

@@ -104,14 +104,12 @@ class _Links:
                  vector: str | None) -> None:
         self.prev = prev
         self.seq = 0
-        self.store_id, self.actor, self.at, self.vector = store_id, actor, at, vector
+        self.make = chain.creations(store_id, actor, at, vector)
 
     def next(self, event_id: str, seq: int, entity: str, entity_id: str, after: str,
              hlc: str) -> bytes:
         self.seq = seq
-        self.prev = chain.link(self.prev, event_id, self.store_id, seq, None, entity,
-                               entity_id, None, 1, None, after, self.actor, self.at, hlc,
-                               self.vector, None)
+        self.prev = self.make(self.prev, event_id, seq, entity, entity_id, after, hlc)
         return self.prev
 
 

@@ -12,6 +12,7 @@ from careplan import clock
 from careplan.export import outfile
 from careplan.export import pdf_common as pc
 from careplan.export.audit_data import Audit, HandoffLine, audit
+from careplan.export.looked import who_looked
 from careplan.export.records import Records, load
 from careplan.models import nhs
 from careplan.models.enums import HandoffStatus
@@ -159,6 +160,7 @@ def audit_pdf(store: Store, out: str | Path, *, start: date, end: date, today: d
                                   f"({sum(d.open for d in a.disputes)} still open)"),
         ]),
         *_summary(rec, a), *_qs188(a), *_gaps(a), *_disputes(a), *_handoff_table(rec, a),
+        *who_looked(store, rec, start, end, agency_id),
     ]
     running = pc.Running("Handoff audit", f"{scope} · {period}", printed_by,
                          printed_at or clock.now())

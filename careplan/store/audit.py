@@ -159,12 +159,11 @@ def record_created(
     when = at.isoformat()
     store_id = store.store_id
     prev = first.prev
-    link = chain.link
+    link = chain.creations(store_id, actor, when, vector)
     params = []
     for (entity, entity_id, after), event_id in zip(rows, ids, strict=True):
         hlc = hlc_text(clock)
-        prev = link(prev, event_id, store_id, seq, None, entity, entity_id, None, 1, None,
-                    after, actor, when, hlc, vector, None)
+        prev = link(prev, event_id, seq, entity, entity_id, after, hlc)
         params.append((event_id, store_id, seq, None, entity, entity_id, None, 1, None, after,
                        actor, when, hlc, vector, None, prev))
         seq += 1

@@ -284,7 +284,7 @@ CREATE TABLE IF NOT EXISTS reads (
     updated_by TEXT NOT NULL,
     reader_id TEXT NOT NULL,
     person_id TEXT,
-    persons INTEGER NOT NULL,
+    persons INTEGER,
     kind TEXT NOT NULL,
     description TEXT NOT NULL,
     at TEXT NOT NULL

@@ -18,7 +18,8 @@ from careplan.store import repo
 from careplan.store.db import Store
 from careplan.store.rows import from_row
 
-#: What each export is called in a read's description (and on the History tab).
+#: What each read is called in its description (and on the History tab).
+WORKSPACE = "their record, in CarePlan"
 PLAN_PDF = "joint care plan (PDF)"
 MINUTES_PDF = "case conference minutes (PDF)"
 FHIR_PERSON = "FHIR R4 bundle of this person"

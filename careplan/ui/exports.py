@@ -3,14 +3,16 @@
 Each one asks where to write (or what to read), then runs the ``careplan.export``
 function in a worker with a progress dialog (FHIR exports report every person and can
 be cancelled; nothing is written until the file is complete) and opens the result when
-done. ``open_url``, ``ask_save`` and ``ask_open`` are attributes so tests can stand in
-for the desktop and the file dialogs.
+done. Each file written is recorded as a read by whoever is signed in (careplan.ui.reads:
+whose record, or for many persons a summary, and what). ``open_url``, ``ask_save`` and
+``ask_open`` are attributes so tests can stand in for the desktop and the file dialogs.
 """
 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,10 +22,12 @@ from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from careplan.export import outfile
+from careplan.models.reads import ReadKind
 from careplan.store import Store
+from careplan.store import reads as looked
 from careplan.store.changes import Changes
+from careplan.ui import reads, workers
 from careplan.ui import settings as keys
-from careplan.ui import workers
 from careplan.ui.export_dialogs import AuditDialog
 from careplan.ui.export_run import JobDialog, in_store
 
@@ -36,6 +40,15 @@ XLSX = "Excel workbook (*.xlsx)"
 JSON = "FHIR JSON (*.json)"
 TABLES = (("caseload", "&Caseload"), ("flags", "&Flags"), ("handoffs", "&Handoffs"),
           ("referrals", "&Referrals"), ("actions", "&Actions"))
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A file an export wrote, and how many rows (tables) or costed actions it holds."""
+
+    path: Path
+    count: int
+    scope: str = ""
 
 
 def with_suffix(path: str, chosen_filter: str, filters: str) -> str:
@@ -176,6 +189,19 @@ class ExportActions(QObject):
         self.window.statusBar().showMessage(self.tr("Wrote %s") % path, 10000)
         self.open_url(QUrl.fromLocalFile(str(path)))
 
+    def _read(self, kind: ReadKind,
+              what: Callable[[Any], tuple[str, Sequence[str], int | None]]
+              ) -> Callable[[Any], None]:
+        """Once the file is written: record the read (``what(result)``: its description,
+        whose records, how many persons), then open the file."""
+
+        def done(result: Any) -> None:
+            description, person_ids, persons = what(result)
+            reads.record(self.window, kind, description, person_ids, persons)
+            self._opened(result)
+
+        return done
+
     # -- the exports ----------------------------------------------------------------------
 
     def _today(self) -> date:
@@ -193,7 +219,8 @@ class ExportActions(QObject):
 
         who, today, pid = self._printed_by(), self._today(), person.id
         self.run(self.tr("Joint care plan"), self.tr("Printing %s's plan…") % person.name,
-                 lambda store, job: plan_pdf(store, pid, out, printed_by=who, today=today))
+                 lambda store, job: plan_pdf(store, pid, out, printed_by=who, today=today),
+                 self._read(ReadKind.PRINTED, lambda _: (looked.PLAN_PDF, [pid], 1)))
 
     def export_audit(self) -> None:
         directory = self.window.directory_now()
@@ -212,9 +239,11 @@ class ExportActions(QObject):
         from careplan.export.audit_pdf import audit_pdf
 
         who, today = self._printed_by(), self._today()
+        described = looked.handoff_audit(start.isoformat(), end.isoformat(), scope)
         self.run(self.tr("Handoff audit"), self.tr("Printing the handoff audit…"),
                  lambda store, job: audit_pdf(store, out, start=start, end=end, today=today,
-                                              printed_by=who, agency_id=agency))
+                                              printed_by=who, agency_id=agency),
+                 self._read(ReadKind.PRINTED, lambda _: (described, [], None)))
 
     def export_minutes(self, conference_id: str | None = None) -> None:
         ws = self.window.current_workspace()
@@ -232,9 +261,10 @@ class ExportActions(QObject):
             return
         from careplan.export.minutes_pdf import minutes_pdf
 
-        who, cid = self._printed_by(), conference_id
+        who, cid, pid = self._printed_by(), conference_id, ws.person_id
         self.run(self.tr("Case conference minutes"), self.tr("Printing the minutes…"),
-                 lambda store, job: minutes_pdf(store, cid, out, printed_by=who))
+                 lambda store, job: minutes_pdf(store, cid, out, printed_by=who),
+                 self._read(ReadKind.PRINTED, lambda _: (looked.MINUTES_PDF, [pid], 1)))
 
     def export_table(self, name: str) -> None:
         out = self._where(self.tr("Export the %s table") % name, f"{name}.xlsx",
@@ -245,12 +275,14 @@ class ExportActions(QObject):
 
         today = self._today()
 
-        def write(store: Store, job: workers.Job) -> Path:
-            write_table(store, name, out, today)
-            return Path(out)
+        def write(store: Store, job: workers.Job) -> Written:
+            return Written(Path(out), write_table(store, name, out, today))
 
         self.run(self.tr("Export the %s table") % name,
-                 self.tr("Writing the %s table…") % name, write)
+                 self.tr("Writing the %s table…") % name, write,
+                 self._read(ReadKind.EXPORTED, lambda w: (
+                     looked.table(name, out, w.count), [],
+                     w.count if name == "caseload" else None)))
 
     def export_funding(self) -> None:
         out = self._where(self.tr("Funding report"), "Funding report.pdf", f"{PDF};;{XLSX}")
@@ -260,11 +292,13 @@ class ExportActions(QObject):
 
         who, today = self._printed_by(), self._today()
 
-        def write(store: Store, job: workers.Job) -> Path:
-            write_funding(store, out, today, printed_by=who)
-            return Path(out)
+        def write(store: Store, job: workers.Job) -> Written:
+            report = write_funding(store, out, today, printed_by=who)
+            return Written(Path(out), len(report.lines), report.scope)
 
-        self.run(self.tr("Funding report"), self.tr("Adding up the funding…"), write)
+        kind = ReadKind.PRINTED if out.lower().endswith(".pdf") else ReadKind.EXPORTED
+        self.run(self.tr("Funding report"), self.tr("Adding up the funding…"), write,
+                 self._read(kind, lambda w: (looked.funding(out, w.scope, w.count), [], None)))
 
     def export_fhir(self, whole_store: bool) -> None:
         ws = self.window.current_workspace()
@@ -285,7 +319,13 @@ class ExportActions(QObject):
             return export_fhir(store, out, ids, progress=lambda done, total: job.report(
                 done, total, persons % (done, total)))
 
-        self.run(self.tr("FHIR R4 export"), label, write, cancellable=True)
+        def what(result: Any) -> tuple[str, Sequence[str], int | None]:
+            if ids is None:
+                return looked.fhir_store(result.persons), [], result.persons
+            return looked.FHIR_PERSON, ids, 1
+
+        self.run(self.tr("FHIR R4 export"), label, write, self._read(ReadKind.EXPORTED, what),
+                 cancellable=True)
 
     def import_fhir(self) -> None:
         source = self.ask_open(self.tr("Import FHIR R4"), JSON)

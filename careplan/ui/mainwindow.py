@@ -41,6 +41,7 @@ from careplan.store import caseload as q
 from careplan.store.person_file import load_directory
 from careplan.ui import settings as keys
 from careplan.ui import workers
+from careplan.ui.audit_watch import AuditWatch
 from careplan.ui.caseload_model import CaseloadModel
 from careplan.ui.caseload_view import CaseloadPanel
 from careplan.ui.changes_view import READS_ONLY, EditsView
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self.tabs.tabCloseRequested.connect(self.close_tab)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.health = HealthWatch(self)
+        self.audit = AuditWatch(self)
         self.lock = SessionLock(self)
         # The open store's page: the damage banner above its sign-in screen, then its tabs.
         self.stage = QStackedWidget()
@@ -120,6 +122,7 @@ class MainWindow(QMainWindow):
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.health.banner)
+        body.addWidget(self.audit.banner)
         body.addWidget(self.stage, 1)
         self.empty = QLabel(self.tr("Open a store with File ▸ Open store… (Ctrl+O)."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -386,6 +389,7 @@ class MainWindow(QMainWindow):
         if self.store is not store:  # another store was opened meanwhile
             return
         self.start_flags()
+        self.audit.watch(store)  # the audit log's chains and records, in the background
         _import_workspace()
 
     def close_store(self) -> None:
@@ -394,6 +398,7 @@ class MainWindow(QMainWindow):
         self.lock.stop()
         self.edits.stop()  # saves on their way finish first
         self.health.stop()
+        self.audit.stop()
         self.cancel_jobs()
         self._drop_sign_in()
         sign_in_pool().waitForDone(30_000)  # a sign-in under way has its own connection
@@ -554,6 +559,9 @@ class MainWindow(QMainWindow):
                 return ws
         ws = PersonWorkspace(self.store, person_id, self.today(), self.actor,
                              self.directory_now(), edits=self.edits)
+        from careplan.ui import reads  # reading is audited (on the writer, not here)
+
+        reads.record(self, reads.ReadKind.OPENED, reads.WORKSPACE, [person_id])
         ws.set_flags(self.person_flags(person_id))
         ws.minutes_requested.connect(self.exports.export_minutes)
         self.undo_group.addStack(ws.undo_stack)

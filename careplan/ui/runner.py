@@ -11,6 +11,10 @@ Undo is one command class for every edit: :class:`OperationCommand` holds the Ch
 of the edit, and undoing or redoing it reverts them on the writer thread. The undo
 stack's index moves only once that write has succeeded; a refused undo (someone
 changed the record meanwhile) leaves the store as it is and drops the step.
+
+A quiet write (``submit(..., quiet=True)``: the record that someone read a record,
+careplan.ui.reads) runs the same way but is no edit: no undo step, no "Saving…", and its
+Changes are not broadcast (no view shows a read as a change of what it shows).
 """
 
 from __future__ import annotations
@@ -89,6 +93,9 @@ class OperationRunner(QObject):
         self._callbacks: dict[int, tuple[Callable[[Done[Any]], Any],
                                          Callable[[Exception], Any]]] = {}
         self._numbers = 0
+        #: The tasks waiting or running that are edits (not quiet): the status bar says
+        #: "Saving…" while there are any.
+        self._loud: set[int] = set()
         #: Undo and redo requests wait their turn: each needs the stack as the last left it.
         self._moves: deque[tuple[QUndoStack, bool, Callable[[Exception], Any] | None]] = deque()
         self._moving = False
@@ -106,14 +113,15 @@ class OperationRunner(QObject):
     def submit(self, label: str, write: Write, *, stack: QUndoStack | None = None,
                done: Callable[[Done[Any]], Any] | None = None,
                failed: Callable[[Exception], Any] | None = None,
-               owner: QObject | None = None) -> None:
+               owner: QObject | None = None, quiet: bool = False) -> None:
         """Run ``write(store)`` as an operation on the writer thread.
 
         On success its Changes are broadcast, the edit is pushed on ``stack`` as
         ``label`` (when given, and when it changed anything), then ``done`` gets the
         result. On failure ``failed`` gets the exception (nothing was written). When
         ``owner`` (the widget that asked) is gone by then, neither is called; a refusal
-        is then announced by :attr:`orphan_failure` so it is never lost.
+        is then announced by :attr:`orphan_failure` so it is never lost. ``quiet``: not
+        an edit (see the module): nothing is broadcast and the status bar says nothing.
         """
 
         def alive() -> bool:
@@ -133,7 +141,7 @@ class OperationRunner(QObject):
             else:
                 self.orphan_failure.emit(label, str(exc))
 
-        self._enqueue(lambda store: operations.run(store, write), ok, refused)
+        self._enqueue(lambda store: operations.run(store, write), ok, refused, quiet=quiet)
 
     def undo(self, stack: QUndoStack, failed: Callable[[Exception], Any] | None = None
              ) -> None:
@@ -230,12 +238,14 @@ class OperationRunner(QObject):
 
     def _enqueue(self, run: Callable[[Store], Done[Any]],
                  ok: Callable[[Done[Any]], Any],
-                 failed: Callable[[Exception], Any] | None) -> None:
+                 failed: Callable[[Exception], Any] | None, *, quiet: bool = False) -> None:
         self._numbers += 1
-        was_busy = self.busy
+        was_saving = bool(self._loud)
         self._callbacks[self._numbers] = (ok, failed or self._report)
+        if not quiet:
+            self._loud.add(self._numbers)
         self._tasks.put(_Task(self._numbers, run))
-        if not was_busy:
+        if not was_saving and not quiet:
             self.busy_changed.emit(True)
 
     def _work(self) -> None:
@@ -261,15 +271,17 @@ class OperationRunner(QObject):
     def _deliver(self, number: int, result: Done[Any] | None,
                  error: Exception | None) -> None:
         ok, failed = self._callbacks.pop(number)
+        loud = number in self._loud
+        self._loud.discard(number)
         try:
             if error is None and result is not None:
-                if not result.changes.empty:
+                if not result.changes.empty and loud:
                     self.changed.emit(result.changes)
                 ok(result)
             else:
                 failed(error or RuntimeError("the operation gave no result"))
         finally:
-            if not self.busy:
+            if loud and not self._loud:
                 self.busy_changed.emit(False)
 
     def _report(self, exc: Exception) -> None:

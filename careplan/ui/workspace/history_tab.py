@@ -1,4 +1,5 @@
-"""The History tab: this person's audit trail — who changed what, when."""
+"""The History tab: this person's audit trail — who changed what, when — and who looked:
+who opened, printed or exported their record (careplan.store.reads), from any store."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from careplan.models import BY_TABLE, AuditEvent
 from careplan.models.base import label
+from careplan.models.reads import Read
+from careplan.store import reads
+from careplan.store.repo import actor_name
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace.tab_base import WorkspaceTab
@@ -33,6 +37,11 @@ def change_text(event: AuditEvent) -> str:
     return "; ".join(parts)
 
 
+def read_text(read: Read) -> str:
+    """"Printed: joint care plan (PDF)"."""
+    return f"{read.kind.value.capitalize()}: {read.description}"
+
+
 class HistoryTab(WorkspaceTab):
     def build(self) -> None:
         ws = self.ws
@@ -43,9 +52,25 @@ class HistoryTab(WorkspaceTab):
             Column(tr("What"), _noun),
             Column(tr("Change"), change_text, tooltip=change_text),
         ], self)
+        self.looked = RecordTableModel[Read]([
+            Column(tr("When"), lambda r: text.fmt_datetime(r.at)),
+            Column(tr("Who"), self._reader),
+            Column(tr("What"), read_text, tooltip=read_text),
+        ], self)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(tr("Every change to this person's records, newest first.")))
-        layout.addWidget(record_table(self.model, tr("Audit trail"), stretch=3), 1)
+        layout.addWidget(record_table(self.model, tr("Audit trail"), stretch=3), 3)
+        layout.addWidget(QLabel(tr("Who looked: who opened, printed or exported this "
+                                   "person's record, newest first (exports of the whole "
+                                   "caseload are on the handoff audit).")))
+        layout.addWidget(record_table(self.looked, tr("Who looked"), stretch=2), 1)
+
+    def _reader(self, read: Read) -> str:
+        """The professional's name; an account's user name; else the actor as recorded."""
+        ws = self.ws
+        pro = ws.pf.directory.professionals.get(read.reader_id)
+        return pro.name if pro is not None else actor_name(ws.store, read.reader_id)
 
     def fill(self) -> None:
         self.model.set_records(self.ws.history())
+        self.looked.set_records(reads.of_person(self.ws.store, self.ws.person_id))
