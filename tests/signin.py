@@ -49,14 +49,15 @@ def _ensure(store: Store, username: str, role: AccountRole,
 
 def digest_without_sign_ins(store: Store) -> str:
     """The store's content digest (careplan.store.digest) leaving out who signed in:
-    ``sign_ins``, their audit events and the lockout counts in ``account_secrets``. A
+    ``sign_ins``, their audit events, the lockout counts in ``account_secrets`` and the
+    audit log's chain heads (which move on with every event, a sign-in's included). A
     signed-in command that is refused records its sign-in and changes nothing else."""
     import hashlib
 
     h = hashlib.sha256()
     tables = [r[0] for r in store.conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND name NOT IN ('sign_ins', 'account_secrets') ORDER BY name")]
+        "AND name NOT IN ('sign_ins', 'account_secrets', 'audit_heads') ORDER BY name")]
     for table in tables:
         cols = [r[1] for r in store.conn.execute(f'PRAGMA table_info("{table}")')]
         h.update(f"\x00{table}:{','.join(cols)}\x00".encode())
