@@ -423,6 +423,12 @@ def test_an_older_store_gets_its_chains_and_copies_agree(built: Path, tmp_path: 
         row = a.conn.execute(f"SELECT {', '.join(chain.COLUMNS)}, hash FROM audit_events "
                              "WHERE store_seq = 1").fetchone()
         assert chain.row_hash(None, tuple(row[:15]), stored_form=False) == bytes(row[15])
+        # The migration rewrote the JSON in canonical form (keys sorted, same values), so
+        # later checks take it as stored.
+        assert chain.row_hash(None, tuple(row[:15]), stored_form=True) == bytes(row[15])
+        upgraded = a.conn.execute("SELECT after FROM audit_events WHERE entity = 'persons' "
+                                  "LIMIT 1").fetchone()[0]
+        assert upgraded.startswith('{"address"') and json.loads(upgraded) == json.loads(sample)
         assert row[12] is None and chain.effective_hlc(None, row[11]) == hlc_text(wall(row[11]))
         # Both go on writing; the events of one check out on the other.
         from careplan.store.replication import new_identity

@@ -30,8 +30,10 @@ An event's hash is the SHA-256 of the UTF-8 bytes of this JSON array::
 
 The audit log stores ``before``, ``after``, ``vector`` and ``resolves`` in that form
 already (careplan.store.audit.dumps), so writing and checking an event needs no JSON
-parsing; events written before the chains (keys in field order) are put in canonical
-form first, which gives the same hash on every copy.
+parsing. Events written before the chains (keys in field order) are rewritten in
+canonical form by the migration that hashes them (the same values, so the same hash on
+every copy); a check still puts a text in canonical form when it does not hash as
+stored.
 
 Heads
 -----
@@ -234,7 +236,12 @@ def fill(conn: sqlite3.Connection) -> int:
     """Compute every origin's chain over the events held here and set the heads; return
     how many events were hashed. For the migration that adds the chains: it lifts the
     log's no-update rule for the moment (in the migration's transaction) and puts it
-    back."""
+    back.
+
+    Each event's JSON texts are rewritten in canonical form as it is hashed (the same
+    values, keys sorted), so that checking the log later takes them as they are. Events
+    are read a page at a time by number, so memory stays small however long the log.
+    """
     rule = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND "
                         "name = 'audit_events_no_update'").fetchone()
     if rule is not None:
@@ -243,19 +250,26 @@ def fill(conn: sqlite3.Connection) -> int:
     origins = [str(r[0]) for r in conn.execute("SELECT DISTINCT store_id FROM audit_events")]
     for origin in origins:
         prev: bytes | None = None
-        last = 0
-        batch: list[tuple[bytes, int]] = []
-        for row in conn.execute(f"{_SELECT} WHERE store_id = ? ORDER BY store_seq",
-                                (origin,)).fetchall():
-            prev = row_hash(prev, tuple(row[1:]), stored_form=False)
-            last = int(row[3])
-            batch.append((prev, int(row[0])))
-            if len(batch) >= 10_000:
-                conn.executemany("UPDATE audit_events SET hash = ? WHERE seq = ?", batch)
-                hashed += len(batch)
-                batch.clear()
-        conn.executemany("UPDATE audit_events SET hash = ? WHERE seq = ?", batch)
-        hashed += len(batch)
+        last = -1
+        while rows := conn.execute(
+                f"{_SELECT} WHERE store_id = ? AND store_seq > ? ORDER BY store_seq "
+                "LIMIT 10000", (origin, last)).fetchall():
+            batch: list[tuple[Any, ...]] = []
+            for (seq, event_id, store_id, store_seq, parent_id, entity, entity_id,
+                 version_before, version_after, before, after, actor, at, hlc, vector,
+                 resolves) in rows:
+                before, after = canonical(before), str(canonical(after))
+                vector_c, resolves_c = canonical_extra(vector), canonical_extra(resolves)
+                prev = link(prev, event_id, store_id, store_seq, parent_id, entity,
+                            entity_id, version_before, version_after, before, after, actor,
+                            at, effective_hlc(hlc, at), vector_c, resolves_c)
+                batch.append((prev, before, after,
+                              vector if vector_c is None else vector_c,
+                              resolves if resolves_c is None else resolves_c, seq))
+                last = int(store_seq)
+            conn.executemany("UPDATE audit_events SET hash = ?, before = ?, after = ?, "
+                             "vector = ?, resolves = ? WHERE seq = ?", batch)
+            hashed += len(batch)
         if prev is not None:
             set_head(conn, origin, last, prev)
     if rule is not None:
