@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import ui_world
 from PySide6.QtWidgets import QWidget
-from ui_helpers import file_settings, sign_in, when_modal
+from ui_helpers import file_settings, settle, sign_in, when_modal
 
 import careplan.ui.exports as exports_module
 from careplan.export.plan_pdf import plan_pdf
@@ -114,6 +114,7 @@ def test_the_window_refuses_before_any_worker_starts(qtbot, setup: Setup, target
     name, needs_person = ACTIONS[action]
     if needs_person:
         s.win.open_person(s.world.teen)
+        settle(s.win)  # opening the record is itself recorded (a read), then nothing more
     before, store_before = _signature(chosen), _signature(s.db)
     listing = sorted(os.listdir(chosen.parent))
     digest = content_digest(s.win.store)  # type: ignore[arg-type]
