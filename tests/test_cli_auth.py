@@ -107,6 +107,7 @@ SIGNED_IN: list[list[str]] = [
     ["accounts", "deactivate", "sam", "--db", "{db}"],
     ["accounts", "reactivate", "gone", "--db", "{db}"],
     ["accounts", "reset", "sam", "--db", "{db}"],
+    ["audit", "verify", "--db", "{db}"],
 ]
 LOCKED = re.compile(r"Too many failed sign-ins with this user name; try again in \d+ seconds\.")
 #: (how, user, password file, sentence, outcome recorded or None)

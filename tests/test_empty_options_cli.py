@@ -66,6 +66,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
         ("accounts", "reactivate"): ["admin", *admin],
         ("accounts", "reset"): ["admin", *admin],
         ("accounts", "passwd"): admin,
+        ("audit", "verify"): admin,
         ("backup",): store_arg,
         ("restore",): [*store_arg, "--from", str(db)],
         ("demo",): ["--db", str(work / "new.db")],
@@ -99,7 +100,7 @@ def _with_empty(valid: list[str], option: str, value: str) -> list[str]:
 
 def test_every_option_that_takes_text_is_covered() -> None:
     covered = {path for path, *_ in OPTIONS}
-    assert len(covered) == 20
+    assert len(covered) == 21
     assert len(OPTIONS) > 40
 
 

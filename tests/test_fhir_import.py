@@ -216,10 +216,15 @@ def test_junk_never_changes_the_store(junk: Any, wrap: str) -> None:
 
 
 def rows(store: Store) -> dict[tuple[str, Any], str]:
+    """Every row by table and first column; not the audit log's chain heads, which move
+    on with every event (an accepted import's too)."""
     out = {}
     for table in store.table_counts():
+        if table == "audit_heads":
+            continue
         for row in store.query(f'SELECT * FROM "{table}"'):
-            out[(table, next(iter(row.values())))] = json.dumps(row, sort_keys=True)
+            out[(table, next(iter(row.values())))] = json.dumps(row, sort_keys=True,
+                                                                default=bytes.hex)
     return out
 
 
