@@ -214,7 +214,7 @@ def test_an_event_deleted(demo: tuple[Path, list[str]], capsys: pytest.CaptureFi
     tamper(path, f"DELETE FROM audit_events WHERE seq = {seq}")
     status, out = verify(demo, capsys)
     assert status == 1
-    assert f"events {number} to {number} of this store's chain are missing" in out
+    assert f"event {number} of this store's chain is missing (removed from the log)" in out
     assert f"first broken link: event {number + 1} of store {origin}" in out
     # The record it wrote is named: nothing in the log records it any more.
     assert f"conditions {condition}: added outside CarePlan: no event records it" in out

@@ -361,8 +361,10 @@ def check(conn: sqlite3.Connection, *, progress: Callable[[int, int], None] | No
                                     "changed outside CarePlan)"))
                 continue
             if seq != expected:
-                what = (f"events {expected} to {seq - 1} of this store's chain are missing "
-                        "(removed from the log)" if seq > expected else
+                gone = (f"event {expected} of this store's chain is missing" if
+                        seq == expected + 1 else
+                        f"events {expected} to {seq - 1} of this store's chain are missing")
+                what = (f"{gone} (removed from the log)" if seq > expected else
                         "it holds a number the chain has already")
                 breaks.append(Break(origin, seq, event_id, entity, entity_id, what))
                 prev = stored if seq > expected else prev
