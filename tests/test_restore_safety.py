@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import pytest
 
 from careplan.cli import main
 from careplan.models import Agency, Person
-from careplan.store import Store, add, find, update
+from careplan.store import Store, add, find, sqlite, update
 from careplan.store import backup as bk
 from careplan.store import restore as rs
 from careplan.store.digest import content_digest
@@ -376,8 +375,10 @@ def test_the_store_stays_locked_until_it_is_replaced(
 
 def test_checking_a_backup_keeps_the_locks_of_a_connection_to_it(made: Path) -> None:
     """The file offered for restore may be open in this process (a store being used as
-    the source): checking it must not drop that connection's locks."""
-    holder = sqlite3.connect(made, isolation_level=None)
+    the source): checking it must not drop that connection's locks. The holder uses the
+    app's own SQLite library (careplan.store.sqlite): two copies of SQLite in one process
+    keep their POSIX locks apart, so one's closing drops the other's whatever is done."""
+    holder = sqlite.connect(made, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")  # a RESERVED lock on the backup file
         assert _probe(made) == "locked"

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import getpass
 import os
-import sqlite3
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -18,7 +17,16 @@ from careplan.models import Professional, nhs
 from careplan.models import accounts as account_rules
 from careplan.models.accounts import Account, SignInOutcome
 from careplan.models.permissions import Who, administer
-from careplan.store import InputError, NotAStoreError, Store, StoreError, accounts, backup, find
+from careplan.store import (
+    InputError,
+    NotAStoreError,
+    Store,
+    StoreError,
+    accounts,
+    backup,
+    find,
+    sqlite,
+)
 from careplan.store.repo import get
 
 #: Dates a command accepts. The rules count years and weeks either side of "today";
@@ -88,7 +96,7 @@ def open_store(path: str | None, *, create: bool = False, write: bool = False,
         raise UserError(damaged(path, exc)) from None
     except (InputError, StoreError) as exc:
         raise UserError(str(exc).rstrip(".") + ".") from None
-    except sqlite3.DatabaseError as exc:  # damage found while reading
+    except sqlite.DatabaseError as exc:  # damage found while reading
         if "malformed" not in str(exc) and "not a database" not in str(exc):
             raise
         raise UserError(damaged(path, exc)) from None
@@ -109,7 +117,7 @@ def back_up_before_writing(store: Store) -> None:
 def damaged(path: str, problem: Exception | str) -> str:
     """A damaged store or a file that is not one: say so, and offer the newest backup."""
     text = str(problem).rstrip(".")
-    if isinstance(problem, sqlite3.DatabaseError):
+    if isinstance(problem, sqlite.DatabaseError):
         text = f"{path} is damaged ({problem})"
     newest, hint = backup.recovery_hint(path)
     if newest is None:

@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -35,7 +34,7 @@ from careplan.demo import build as demo_store
 from careplan.demo.generator import Demo
 from careplan.models import BY_TABLE
 from careplan.models.sync import HLC_WIDTH
-from careplan.store import audit, chain, repo
+from careplan.store import audit, chain, repo, sqlite
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StoreError
 from careplan.store.rows import columns
@@ -57,7 +56,7 @@ def _stage(demo: Demo, folder: Path, part: int) -> tuple[str, int]:
     """Write part ``part`` of the demo to its own staging file; return (path, events)."""
     prepared, event_ids = demo_store.prepare_part(demo, part)
     path = folder / f"part-{part:05d}.db"
-    conn = sqlite3.connect(path)
+    conn = sqlite.connect(path)
     try:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")

@@ -21,6 +21,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from careplan.store import keyring
 from careplan.store.backup import backup_dir
 from careplan.store.probe import is_sqlite_database
 
@@ -30,6 +31,7 @@ STORE_FILES: tuple[tuple[str, str], ...] = (
     ("-wal", "the store's write-ahead log"),
     ("-shm", "the store's shared-memory file"),
     ("-journal", "the store's rollback journal"),
+    (".keys", "the store's keyring"),
 )
 
 
@@ -81,6 +83,9 @@ def refusal(out: str | Path, store_path: str | Path | None, *,
         return f"the folder {path.parent} does not exist"
     if target is not None and new_file:
         return f"{out} already exists; choose a new file name"
+    if target is not None and path.name.endswith(keyring.SUFFIX) and \
+            _stat(path.with_name(path.name.removesuffix(keyring.SUFFIX))) is not None:
+        return f"{out} is the keyring of an encrypted store or backup, which is never replaced"
     if target is not None and is_sqlite_database(path):
         return f"{out} is an SQLite database (a store or a backup), which is never replaced"
     return None

@@ -46,13 +46,13 @@ import glob
 import hashlib
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from careplan.store import keyring, secure, sqlite
 from careplan.store.backup_files import (
     BackupError,
     OtherStoreError,
@@ -124,14 +124,16 @@ def _backup_name(store_path: Path, now: datetime, store_id: str | None) -> str:
 # -- listing -------------------------------------------------------------------------------
 
 
-def list_backups(store_path: str | Path, *, every_store: bool = False) -> list[Backup]:
+def list_backups(store_path: str | Path, *, every_store: bool = False,
+                 key: bytes | None = None) -> list[Backup]:
     """The automatic backups of the store at ``store_path``, newest first.
 
     Only this store's (by store id), unless ``every_store`` or the store's id cannot be
-    read: then the backups of every store with this stem.
+    read (an encrypted store without ``key``, its key): then the backups of every store
+    with this stem.
     """
     path = Path(store_path)
-    return _backups(path, None if every_store else store_id_of(path))
+    return _backups(path, None if every_store else store_id_of(path, key))
 
 
 def _backups(path: Path, store_id: str | None) -> list[Backup]:
@@ -158,8 +160,8 @@ def _backups(path: Path, store_id: str | None) -> list[Backup]:
     return sorted(found, key=lambda b: (b.taken_at, b.path.name), reverse=True)
 
 
-def newest_backup(store_path: str | Path) -> Backup | None:
-    backups = list_backups(store_path)
+def newest_backup(store_path: str | Path, key: bytes | None = None) -> Backup | None:
+    backups = list_backups(store_path, key=key)
     return backups[0] if backups else None
 
 
@@ -217,7 +219,7 @@ def protected(backups: Sequence[Backup],
 
 
 def _rotate(path: Path, store_id: str, policy: Retention,
-            fresh: tuple[Path, int] | None) -> None:
+            fresh: tuple[Path, int] | None, key: bytes | None = None) -> None:
     """Delete this store's backups that :func:`retained` does not keep. ``fresh`` is the
     backup just made and its number of persons (already checked while it was made)."""
     mine = _backups(path, store_id)
@@ -225,23 +227,25 @@ def _rotate(path: Path, store_id: str, policy: Retention,
     def persons(item: Backup) -> int | None:
         if fresh is not None and item.path == fresh[0]:
             return fresh[1]  # usually the answer, at once
-        found = sound(item.path)
+        found = sound(item.path, key)
         return found.persons if found and found.store_id == store_id else None
 
     keep = {b.path for b in retained(mine, policy, protected(mine, persons))}
     for old in mine:
         if old.path in keep:
             continue
-        owner = store_id_of(old.path)  # the name's eight digits could be another's too
+        # The name's eight digits could be another's too.
+        owner = store_id_of(old.path, key)
         if owner is not None and owner != store_id:
             continue
         try:
             old.path.unlink()
+            keyring.path_of(old.path).unlink(missing_ok=True)
         except OSError as exc:
             log.warning("Could not remove the old backup %s: %s", old.path, exc)
 
 
-def _marker(conn: sqlite3.Connection) -> tuple[int, int, int]:
+def _marker(conn: sqlite.Connection) -> tuple[int, int, int]:
     """What changes whenever the store's content does: schema and the audit log's end
     (every write adds an audit event in the same transaction)."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -260,14 +264,15 @@ class AutoBackup:
 
 def auto_backup(store_path: str | Path, *, now: datetime | None = None,
                 policy: Retention = RETENTION, min_age: timedelta = MIN_AGE,
-                force: bool = False) -> AutoBackup:
+                force: bool = False, key: bytes | None = None) -> AutoBackup:
     """Back up a store that is being opened for writing, then rotate its backups.
 
     Skipped (cheaply) for ``:memory:``, a store with nothing in it yet, when the newest
     backup is younger than ``min_age``, or when the store has not changed since it (unless
     ``force``). Opens its own connection, so it may run in any thread. Never raises for
     trouble with the disk: a failed backup is logged and reported in the result, and
-    the store itself is never touched.
+    the store itself is never touched. ``key``: the store's key, when it is encrypted
+    (the backup is encrypted with it, and the keyring is copied beside it).
     """
     if str(store_path) == ":memory:":
         return AutoBackup(None, "an in-memory store is not backed up")
@@ -276,7 +281,7 @@ def auto_backup(store_path: str | Path, *, now: datetime | None = None,
     if not path.is_file():
         return AutoBackup(None, "there is no store file")
     try:
-        with contextlib.closing(connect_file(path)) as conn:
+        with contextlib.closing(connect_file(path, key=key)) as conn:
             row = conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'"
                                ).fetchone()
             store_id = None if row is None else str(row[0])
@@ -288,36 +293,60 @@ def auto_backup(store_path: str | Path, *, now: datetime | None = None,
             marker = _marker(conn)
             if marker[1] == 0:
                 return AutoBackup(None, "the store is empty")
-            if not force and newest is not None and _unchanged(newest.path, marker):
+            if not force and newest is not None and _unchanged(newest.path, marker, key):
                 return AutoBackup(None, "the store has not changed since the newest backup")
             dest = backup_dir(path) / _backup_name(path, now, store_id)
             if dest.exists():
                 return AutoBackup(None, "a backup was taken this second")
-            dest.parent.mkdir(exist_ok=True)
+            make_backup_dir(path)
             _remove_stale_partials(dest.parent, path.stem)
             try:
-                copy_database(conn, dest)
+                copy_database(conn, dest, key=key)
             except FileExistsError:  # another process took one this very second
                 return AutoBackup(None, "a backup was taken this second")
-        persons = _persons(dest)
-    except (OSError, sqlite3.Error, StoreError) as exc:
+            keep_keyring(path, dest)
+        persons = _persons(dest, key)
+    except (OSError, sqlite.Error, StoreError) as exc:
         log.warning("Could not back up %s: %s", path, exc)
         return AutoBackup(None, f"the backup failed ({exc})")
     if store_id is not None:  # whose backups are whose is unknown otherwise: keep all
-        _rotate(path, store_id, policy, (dest, persons))
+        _rotate(path, store_id, policy, (dest, persons), key)
     return AutoBackup(dest, "backed up")
 
 
-def _persons(backup: Path) -> int:
-    with contextlib.closing(connect_file(backup, read_only=True)) as conn:
-        return int(conn.execute("SELECT count(*) FROM persons").fetchone()[0])
+def make_backup_dir(store_path: str | Path) -> Path:
+    """The store's ``backups`` folder, made (mode 0700) if there is none."""
+    return secure.make_folder(backup_dir(store_path))
 
 
-def describe(backup: Path) -> str:
+def keep_keyring(store_path: str | Path, dest: Path) -> None:
+    """Copy an encrypted store's keyring beside its backup ``dest`` (``dest.keys``): a
+    backup cannot be opened without it if the store's own is lost. Nothing for a plain
+    store (it has none). Trouble is logged: the backup itself is whole."""
+    source = keyring.path_of(store_path)
+    if not source.is_file():
+        return
+    try:
+        secure.copy_file(source, keyring.path_of(dest), replace=True)
+    except OSError as exc:
+        log.warning("Could not copy the keyring beside the backup %s: %s", dest, exc)
+
+
+def _persons(backup: Path, key: bytes | None = None) -> int:
+    try:
+        with contextlib.closing(connect_file(backup, read_only=True, key=key)) as conn:
+            return int(conn.execute("SELECT count(*) FROM persons").fetchone()[0])
+    except sqlite.DatabaseError:
+        if key is None:
+            raise
+        return _persons(backup)  # a plain backup, taken before the store was encrypted
+
+
+def describe(backup: Path, key: bytes | None = None) -> str:
     """How many persons a backup holds, for listing it (not a check of the whole file)."""
     try:
-        count = _persons(backup)
-    except sqlite3.Error:
+        count = _persons(backup, key)
+    except sqlite.Error:
         return "unreadable"
     return "1 person" if count == 1 else f"{count:,} persons"
 
@@ -330,38 +359,42 @@ def _remove_stale_partials(folder: Path, stem: str) -> None:
                 stale.unlink()
 
 
-def _unchanged(backup: Path, marker: tuple[int, int, int]) -> bool:
+def _unchanged(backup: Path, marker: tuple[int, int, int], key: bytes | None = None) -> bool:
     try:
-        with contextlib.closing(connect_file(backup, read_only=True)) as conn:
+        with contextlib.closing(connect_file(backup, read_only=True, key=key)) as conn:
             return _marker(conn) == marker
-    except sqlite3.Error:
+    except sqlite.Error:
         return False  # an unreadable backup does not count as a copy of anything
 
 
-def backup_to(conn: sqlite3.Connection, dest: Path) -> None:
-    """A one-off, checked copy of an open store at ``dest`` (which must not exist)."""
+def backup_to(conn: sqlite.Connection, dest: Path, key: bytes | None = None,
+              store_path: str | Path | None = None) -> None:
+    """A one-off, checked copy of an open store at ``dest`` (which must not exist),
+    encrypted with ``key`` when the store is, its keyring beside it (``store_path``)."""
     if dest.exists():
         raise BackupError(f"{dest} already exists; choose a new file name.")
     if not dest.parent.is_dir():
         raise BackupError(f"The folder {dest.parent} does not exist.")
     try:
-        copy_database(conn, dest)
+        copy_database(conn, dest, key=key)
     except FileExistsError:
         raise BackupError(f"{dest} already exists; choose a new file name.") from None
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite.Error) as exc:
         raise BackupError(f"Could not write the backup {dest} ({reason(exc)}); "
                           "the store was not changed.") from exc
+    if store_path is not None:
+        keep_keyring(store_path, dest)
 
 
-def newest_good_backup(store_path: str | Path) -> Backup | None:
+def newest_good_backup(store_path: str | Path, key: bytes | None = None) -> Backup | None:
     """The backup to offer for restoring this store: the newest of its backups that
     passes ``quick_check``, is this store's and has a schema this version understands;
     and, when any such backup has persons in it, the newest that has."""
     path = Path(store_path)
-    store_id = store_id_of(path)
+    store_id = store_id_of(path, key)
     fallback = None
     for item in _backups(path, store_id):
-        found = sound(item.path)
+        found = sound(item.path, key)
         if found is None or (store_id is not None and found.store_id != store_id):
             continue
         if found.persons:
@@ -370,11 +403,19 @@ def newest_good_backup(store_path: str | Path) -> Backup | None:
     return fallback
 
 
-def recovery_hint(store_path: str | Path) -> tuple[Backup | None, str]:
+def recovery_hint(store_path: str | Path, key: bytes | None = None
+                  ) -> tuple[Backup | None, str]:
     """The backup to restore a store from (:func:`newest_good_backup`), and a sentence
-    naming it (or saying there is none)."""
-    good = newest_good_backup(store_path)
-    every = list_backups(store_path)
+    naming it (or saying there is none). An encrypted store's backups are checked with
+    ``key``; without it, only the newest is named, unchecked."""
+    if key is None and keyring.exists(store_path):
+        newest = newest_backup(store_path)
+        if newest is None:
+            return None, f"No backup of it was found in {backup_dir(store_path)}."
+        taken = newest.taken_at.strftime("%Y-%m-%d %H:%M UTC")
+        return newest, f"The newest backup is {newest.path} (taken {taken})."
+    good = newest_good_backup(store_path, key)
+    every = list_backups(store_path, key=key)
     folder = backup_dir(store_path)
     if good is None:
         if not every:
@@ -391,11 +432,12 @@ def recovery_hint(store_path: str | Path) -> tuple[Backup | None, str]:
 
 
 def restore(store_path: str | Path, backup: str | Path, now: datetime | None = None, *,
-            other_store: bool = False) -> tuple[Verified, Path | None]:
+            other_store: bool = False, key: bytes | None = None
+            ) -> tuple[Verified, Path | None]:
     """Replace the store with a verified backup (see careplan.store.restore.restore)."""
     from careplan.store import restore as restoring  # it builds on this module
 
-    return restoring.restore(store_path, backup, now, other_store=other_store)
+    return restoring.restore(store_path, backup, now, other_store=other_store, key=key)
 
 
 __all__ = [
@@ -414,7 +456,9 @@ __all__ = [
     "copy_database",
     "describe",
     "list_backups",
+    "keep_keyring",
     "list_safety_copies",
+    "make_backup_dir",
     "newest_backup",
     "newest_good_backup",
     "protected",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,8 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from careplan.store import files, migrations
-from careplan.store.errors import DamagedStoreError, NotAStoreError, StoreError
+from careplan.store import files, migrations, sqlite
+from careplan.store.errors import (
+    DamagedStoreError,
+    EncryptedStoreError,
+    NotAStoreError,
+    StoreError,
+)
 from careplan.store.health import Health, run_check
 
 BUSY_TIMEOUT_MS = 10_000
@@ -26,7 +30,7 @@ _ENVIRONMENT_ERRORS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_BUSY", "SQLITE_
 
 
 @contextlib.contextmanager
-def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+def _savepoint(conn: sqlite.Connection) -> Iterator[None]:
     """A nested transaction: a savepoint inside the open one."""
     name = f"careplan_{uuid.uuid4().hex}"
     conn.execute(f"SAVEPOINT {name}")
@@ -49,9 +53,13 @@ def utc_now() -> datetime:
 class Store:
     """One open store file: a single connection, used from one thread only."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+    def __init__(self, conn: sqlite.Connection, path: str, key: bytes | None = None) -> None:
         self.conn = conn
         self.path = path
+        #: The store's key when it is encrypted (careplan.store.keyring); None when plain.
+        #: Every other connection to this store (readers, the writer, backups, checks)
+        #: is opened with it: see :meth:`open_again`.
+        self.key = key
         #: Wall clock for audit times; tests may replace it.
         self.clock: Callable[[], datetime] = utc_now
         self._store_id: str | None = None
@@ -66,7 +74,7 @@ class Store:
 
     @classmethod
     def open(cls, path: str | Path, *, create: bool = True, read_only: bool = False,
-             check: bool = False) -> Store:
+             check: bool = False, key: bytes | None = None) -> Store:
         """Open (and upgrade) the store at ``path``; create it if allowed.
 
         A store is recognised through SQLite, read-only, before anything is changed in
@@ -75,50 +83,62 @@ class Store:
         ``read_only`` opens without upgrading or changing anything (for a damaged
         store): every write is then refused. ``check`` runs SQLite's quick check first
         (seconds for the largest stores; the desktop app checks in the background).
+        ``key``: the store's key, when it is encrypted (a new store made with a key is
+        encrypted with it; without, it is a plain SQLite file).
 
         Raises:
             StoreError: the file is missing (and ``create`` is false), unreadable or
                 read-only where it must be written.
             NotAStoreError: the file is empty, damaged or not a CarePlan store.
             DamagedStoreError: ``check`` found damage.
+            EncryptedStoreError: the store is encrypted and no key was given.
         """
         text = str(path)
         if text == ":memory:":
-            return cls._open_connection(sqlite3.connect(text), text, in_memory=True)
+            return cls._open_connection(sqlite.connect(text), text, in_memory=True)
         file = Path(text)
         if files.check_path(file, create=create and not read_only):
-            files.create(file, _build_new)
-        if read_only:
-            return cls._open_read_only(file, text)
-        _recognise(file, text, check=check)
+            files.create(file, _build_new, key=key)
         try:
-            conn = sqlite3.connect(text, timeout=BUSY_TIMEOUT_MS / 1000)
-        except sqlite3.DatabaseError as exc:
-            raise _as_store_error(exc, text) from exc
-        return cls._open_connection(conn, text, in_memory=False)
+            if read_only:
+                return cls._open_read_only(file, text, key)
+            _recognise(file, text, check=check, key=key)
+            try:
+                conn = sqlite.connect(text, timeout=BUSY_TIMEOUT_MS / 1000, key=key)
+            except sqlite.DatabaseError as exc:
+                raise _as_store_error(exc, text) from exc
+            return cls._open_connection(conn, text, in_memory=False, key=key)
+        except NotAStoreError as exc:
+            raise _keyed_error(exc, file, text, key) from exc
+
+    def open_again(self, *, create: bool = False, read_only: bool = False,
+                   check: bool = False) -> Store:
+        """Another connection to this store, with its key (for another thread)."""
+        return Store.open(self.path, create=create, read_only=read_only, check=check,
+                          key=self.key)
 
     @classmethod
-    def _open_connection(cls, conn: sqlite3.Connection, text: str, *,
-                         in_memory: bool) -> Store:
+    def _open_connection(cls, conn: sqlite.Connection, text: str, *,
+                         in_memory: bool, key: bytes | None = None) -> Store:
         try:
             _configure(conn, in_memory=in_memory)
             _check_is_store(conn, text, allow_empty=in_memory)
             if not in_memory and migrations.current_version(conn) < \
                     migrations.latest_version():
-                _backup_before_upgrade(conn, Path(text))
+                _backup_before_upgrade(conn, Path(text), key)
             migrations.upgrade(conn)
-            store = cls(conn, text)
+            store = cls(conn, text, key)
             store._ensure_identity()
         except BaseException as exc:
             conn.close()
-            if isinstance(exc, sqlite3.DatabaseError):
+            if isinstance(exc, sqlite.DatabaseError):
                 raise _as_store_error(exc, text) from exc
             raise
         return store
 
     @classmethod
-    def _open_read_only(cls, file: Path, text: str) -> Store:
-        conn = _connect_read_only(file, text)
+    def _open_read_only(cls, file: Path, text: str, key: bytes | None) -> Store:
+        conn = _connect_read_only(file, text, key)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             _check_is_store(conn, text, allow_empty=False)
@@ -127,13 +147,13 @@ class Store:
                 raise StoreError(
                     f"{text} has schema {version} and this CarePlan reads schema "
                     f"{migrations.latest_version()}; it cannot be opened read-only.")
-            store = cls(conn, text)
+            store = cls(conn, text, key)
             store.read_only = True
             if store.meta("store_id") is None:
                 raise NotAStoreError(f"{text} is not a CarePlan store (it has no store id).")
         except BaseException as exc:
             conn.close()
-            if isinstance(exc, sqlite3.DatabaseError):
+            if isinstance(exc, sqlite.DatabaseError):
                 raise _as_store_error(exc, text) from exc
             raise
         return store
@@ -192,7 +212,7 @@ class Store:
     # -- transactions --------------------------------------------------------------
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[sqlite3.Connection]:
+    def atomic(self) -> Iterator[sqlite.Connection]:
         """One write transaction (BEGIN IMMEDIATE takes the write lock up front, so a
         second process waits on the busy timeout instead of failing mid-transaction).
         Nested use becomes a savepoint.
@@ -210,13 +230,13 @@ class Store:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 break
-            except sqlite3.OperationalError as exc:
+            except sqlite.OperationalError as exc:
                 if attempt == BEGIN_ATTEMPTS or not _is_busy(exc):
                     raise _as_store_error(exc, self.path) from exc
                 time.sleep(0.05 * attempt)
         try:
             yield conn
-        except sqlite3.DatabaseError as exc:
+        except sqlite.DatabaseError as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             if _is_environment(exc):  # disk full, read-only file, damaged file
@@ -228,7 +248,7 @@ class Store:
             raise
         try:
             conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
+        except sqlite.DatabaseError as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise _as_store_error(exc, self.path) from exc
@@ -284,7 +304,7 @@ class Store:
                 for n in names}
 
 
-def _configure(conn: sqlite3.Connection, *, in_memory: bool) -> None:
+def _configure(conn: sqlite.Connection, *, in_memory: bool) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if not in_memory:
@@ -295,7 +315,7 @@ def _configure(conn: sqlite3.Connection, *, in_memory: bool) -> None:
     conn.execute("PRAGMA cache_size = -65536")
 
 
-def _use_wal(conn: sqlite3.Connection) -> None:
+def _use_wal(conn: sqlite.Connection) -> None:
     """Switch to WAL journaling. The switch needs a moment of exclusive access that SQLite
     does not wait for, so a second process opening a new store at the same moment
     retries for up to the busy timeout."""
@@ -304,7 +324,7 @@ def _use_wal(conn: sqlite3.Connection) -> None:
         try:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             break
-        except sqlite3.OperationalError as exc:
+        except sqlite.OperationalError as exc:
             if not _is_busy(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
@@ -317,11 +337,11 @@ def quote_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _pragma_check(conn: sqlite3.Connection, pragma: str) -> str:
+def _pragma_check(conn: sqlite.Connection, pragma: str) -> str:
     return ", ".join(str(r[0]) for r in conn.execute(f"PRAGMA {pragma}"))
 
 
-def _build_new(conn: sqlite3.Connection) -> None:
+def _build_new(conn: sqlite.Connection) -> None:
     """A new store's content, written into its temporary file (see files.create)."""
     conn.execute("PRAGMA foreign_keys = ON")
     migrations.upgrade(conn)
@@ -331,16 +351,16 @@ def _build_new(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
-def _connect_read_only(file: Path, text: str) -> sqlite3.Connection:
+def _connect_read_only(file: Path, text: str, key: bytes | None) -> sqlite.Connection:
     """A connection that can only read ``file`` (and never creates it)."""
     try:
-        return sqlite3.connect(files.read_only_uri(file), uri=True,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.DatabaseError as exc:
+        return sqlite.connect(files.read_only_uri(file), uri=True,
+                              timeout=BUSY_TIMEOUT_MS / 1000, key=key)
+    except sqlite.DatabaseError as exc:
         raise _as_store_error(exc, text) from exc
 
 
-def _recognise(file: Path, text: str, *, check: bool) -> None:
+def _recognise(file: Path, text: str, *, check: bool, key: bytes | None) -> None:
     """Check, through a read-only connection, that ``file`` is a CarePlan store (and,
     with ``check``, not damaged) before a writing connection changes anything in it
     (its journal mode, its schema).
@@ -350,12 +370,12 @@ def _recognise(file: Path, text: str, *, check: bool) -> None:
         DamagedStoreError: ``check`` found damage.
         StoreError: the file cannot be opened.
     """
-    conn = _connect_read_only(file, text)
+    conn = _connect_read_only(file, text, key)
     try:
         _check_is_store(conn, text, allow_empty=False)
         if check and not (verdict := run_check(conn)).ok:
             raise DamagedStoreError(verdict.sentence(text) + "; nothing was changed in it")
-    except sqlite3.DatabaseError as exc:
+    except sqlite.DatabaseError as exc:
         if _is_busy(exc):
             return  # being written by another process: the writing connection waits
         raise _as_store_error(exc, text) from exc
@@ -363,7 +383,7 @@ def _recognise(file: Path, text: str, *, check: bool) -> None:
         conn.close()
 
 
-def _check_is_store(conn: sqlite3.Connection, path: str, *, allow_empty: bool) -> None:
+def _check_is_store(conn: sqlite.Connection, path: str, *, allow_empty: bool) -> None:
     # One statement, so one snapshot.
     version, tables, meta = conn.execute(
         "SELECT (SELECT user_version FROM pragma_user_version), "
@@ -382,7 +402,7 @@ def _check_is_store(conn: sqlite3.Connection, path: str, *, allow_empty: bool) -
                              "nothing was written to it")
 
 
-def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> None:
+def _backup_before_upgrade(conn: sqlite.Connection, path: Path, key: bytes | None) -> None:
     """Copy a store whose schema is about to be upgraded, so that an upgrade gone wrong
     (or a newer CarePlan met by an older one) never costs the caseload. The copy is kept
     out of the automatic rotation.
@@ -397,22 +417,42 @@ def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> None:
     folder = backup.backup_dir(path)
     dest = folder / f"{path.stem}-before-schema-{version + 1}-{stamp}-{uuid.uuid4().hex[:8]}.db"
     try:
-        folder.mkdir(exist_ok=True)
-        backup.copy_database(conn, dest)
-    except (OSError, sqlite3.Error, StoreError) as exc:
+        backup.make_backup_dir(path)
+        backup.copy_database(conn, dest, key=key)
+        backup.keep_keyring(path, dest)
+    except (OSError, sqlite.Error, StoreError) as exc:
         raise StoreError(f"{path} needs its schema upgraded, and could not be backed up "
                          f"first ({exc}); nothing was changed.") from exc
 
 
-def _is_busy(exc: sqlite3.Error) -> bool:
+def _keyed_error(exc: NotAStoreError, file: Path, text: str, key: bytes | None
+                 ) -> StoreError:
+    """What "not a database" means for a file that may be encrypted: without a key and with
+    a keyring beside it, a store to sign in to; with a key, one that the key does not open
+    (damaged, or not the store whose keyring it is)."""
+    if not isinstance(exc.__cause__, sqlite.DatabaseError) or \
+            sqlite.error_name(exc.__cause__) != "SQLITE_NOTADB":
+        return exc
+    from careplan.store import keyring
+
+    if key is None and keyring.exists(file):
+        return EncryptedStoreError(f"{text} is encrypted: sign in to open it.")
+    if key is not None:
+        return NotAStoreError(f"{text} cannot be opened with its key: it is damaged, or it "
+                              "is not the store its keyring belongs to; nothing was changed "
+                              "in it.")
+    return exc
+
+
+def _is_busy(exc: sqlite.Error) -> bool:
     return str(getattr(exc, "sqlite_errorname", "")).startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
 
 
-def _is_environment(exc: sqlite3.Error) -> bool:
+def _is_environment(exc: sqlite.Error) -> bool:
     return str(getattr(exc, "sqlite_errorname", "")).startswith(_ENVIRONMENT_ERRORS)
 
 
-def _as_store_error(exc: sqlite3.DatabaseError, path: str) -> StoreError:
+def _as_store_error(exc: sqlite.DatabaseError, path: str) -> StoreError:
     text = str(exc)
     if "file is not a database" in text:
         return NotAStoreError(f"{path} is not a CarePlan store (it is not an SQLite database, "

@@ -30,3 +30,8 @@ class NotAllowedError(StoreError):
 
 class InputError(ValueError):
     """A user's input was refused; the message names the field and what is wrong."""
+
+
+class EncryptedStoreError(StoreError):
+    """The store is encrypted and was opened without its key: sign in (which unwraps the
+    key from the store's keyring) to open it."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import sqlite3
 import stat
 import time
 import uuid
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
+from careplan.store import secure, sqlite
 from careplan.store.errors import NotAStoreError, StoreError
 
 #: A temporary file of a store being made, left behind by a crash, is removed when older.
@@ -67,18 +67,22 @@ def read_only_uri(path: Path) -> str:
     return f"file:{quote(str(path.resolve()))}?mode=ro"
 
 
-def create(path: Path, build: Callable[[sqlite3.Connection], None]) -> None:
+def create(path: Path, build: Callable[[sqlite.Connection], None], *,
+           key: bytes | None = None) -> None:
     """Make a new store at ``path``: ``build`` fills a hidden temporary file, which is
     then linked into place. If another process made the store first, theirs is kept and
-    this one discarded (both then open the same store)."""
+    this one discarded (both then open the same store). With ``key`` the store is
+    encrypted with it. The file is its owner's only (mode 0600, careplan.store.secure)."""
     _remove_stale(path)
     tmp = path.with_name(f".{path.name}.new-{os.getpid()}-{uuid.uuid4().hex[:12]}")
     try:
-        conn = sqlite3.connect(str(tmp), isolation_level=None)
+        with secure.private():
+            conn = sqlite.connect(str(tmp), isolation_level=None, key=key)
         try:
             build(conn)
         finally:
             conn.close()
+        secure.tighten(tmp)
         _fsync(tmp)
         try:
             os.link(tmp, path)

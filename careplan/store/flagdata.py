@@ -11,7 +11,6 @@ themselves. The health side's reads are in ``flagdata_health``.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from careplan.models.rules.discharge import IN_HOSPITAL_SQL
 from careplan.models.rules.referral import OPEN_REFERRAL_SQL
 from careplan.models.social import Carer, SafeguardingConcern, YoungPersonStatus
 from careplan.models.thresholds import Thresholds
-from careplan.store import flagdata_health
+from careplan.store import flagdata_health, sqlite
 from careplan.store.db import Store
 from careplan.store.fastload import builder, columns_sql, parse_date
 from careplan.store.flagcandidates import candidates_sql
@@ -302,20 +301,21 @@ def candidates(store: Store, today: date, thresholds: Thresholds) -> list[str]:
         sql, params = candidates_sql(today, thresholds)
         return sorted(str(r[0]) for r in store.conn.execute(sql, params))
     with ThreadPoolExecutor(1) as pool:
-        other = pool.submit(_read_ids, store.path, *candidates_sql(today, thresholds, side))
+        other = pool.submit(_read_ids, store.path, store.key,
+                            *candidates_sql(today, thresholds, side))
         sql, params = candidates_sql(today, thresholds, main)
         found = {str(r[0]) for r in store.conn.execute(sql, params)}
         try:
             found.update(other.result())
-        except sqlite3.Error:  # no second connection (say, a read-only folder): run it here
+        except sqlite.Error:  # no second connection (say, a read-only folder): run it here
             sql, params = candidates_sql(today, thresholds, side)
             found.update(str(r[0]) for r in store.conn.execute(sql, params))
     return sorted(found)
 
 
-def _read_ids(path: str, sql: str, params: dict[str, Any]) -> set[str]:
+def _read_ids(path: str, key: bytes | None, sql: str, params: dict[str, Any]) -> set[str]:
     """Run an id query on a read-only connection of this thread's own."""
-    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    conn = sqlite.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, key=key)
     try:
         conn.execute("PRAGMA cache_size = -65536")
         return {str(r[0]) for r in conn.execute(sql, params)}

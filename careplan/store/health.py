@@ -9,13 +9,12 @@ and its writes wait for the quick check's verdict (see :class:`Health`).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from careplan.store import files
+from careplan.store import files, sqlite
 
 #: Above this size the full check only runs in the background (it takes seconds).
 LARGE_BYTES = 256 * 1024 * 1024
@@ -38,12 +37,12 @@ class Verdict:
         return f"{path} is damaged ({what}: {self.detail})"
 
 
-def run_check(conn: sqlite3.Connection, *, full: bool = False) -> Verdict:
+def run_check(conn: sqlite.Connection, *, full: bool = False) -> Verdict:
     """Check the database of an open connection."""
     pragma = "integrity_check" if full else "quick_check"
     try:
         rows = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}(20)")]
-    except sqlite3.DatabaseError as exc:  # too damaged to even walk
+    except sqlite.DatabaseError as exc:  # too damaged to even walk
         rows = [str(exc)]
     detail = "; ".join(" ".join(r.split()) for r in rows)
     if len(detail) > _DETAIL_CHARS:
@@ -52,14 +51,16 @@ def run_check(conn: sqlite3.Connection, *, full: bool = False) -> Verdict:
 
 
 def check_file(path: str | Path, *, full: bool = False,
-               cancelled: Callable[[], bool] | None = None) -> Verdict | None:
-    """Check a store file through a read-only connection of its own (any thread).
+               cancelled: Callable[[], bool] | None = None,
+               key: bytes | None = None) -> Verdict | None:
+    """Check a store file through a read-only connection of its own (any thread), with
+    its key when it is encrypted.
 
     Returns None when ``cancelled`` turned true before the check finished.
     """
     try:
-        conn = sqlite3.connect(files.read_only_uri(Path(path)), uri=True, timeout=10)
-    except sqlite3.DatabaseError as exc:
+        conn = sqlite.connect(files.read_only_uri(Path(path)), uri=True, timeout=10, key=key)
+    except sqlite.DatabaseError as exc:
         return Verdict(False, str(exc), full)
     try:
         if cancelled is not None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 from careplan.models.sync import hlc_text, wall
-from careplan.store import chain, schema_funding, schema_health, schema_social, schema_v1
+from careplan.store import chain, schema_funding, schema_health, schema_social, schema_v1, sqlite
 from careplan.store.errors import StoreError
 
-Migration = Callable[[sqlite3.Connection], None]
+Migration = Callable[[sqlite.Connection], None]
 
 
 def _script(sql: str) -> Migration:
-    def run(conn: sqlite3.Connection) -> None:
+    def run(conn: sqlite.Connection) -> None:
         # executescript would COMMIT the open transaction; run statements one by one.
         for statement in _split(sql):
             conn.execute(statement)
@@ -27,7 +26,7 @@ def _split(sql: str) -> list[str]:
     buf = ""
     for line in sql.splitlines(keepends=True):
         buf += line
-        if sqlite3.complete_statement(buf):
+        if sqlite.complete_statement(buf):
             if buf.strip():
                 statements.append(buf.strip())
             buf = ""
@@ -244,7 +243,7 @@ CREATE INDEX IF NOT EXISTS idx_sync_conflicts_open ON sync_conflicts(person_id)
 """
 
 
-def _sync(conn: sqlite3.Connection) -> None:
+def _sync(conn: sqlite.Connection) -> None:
     # Written to run again over its own work (a store whose schema number was put back
     # by hand, or a migration renumbered when branches meet): nothing is added twice.
     have = {str(r[1]) for r in conn.execute("PRAGMA table_info(audit_events)")}
@@ -336,11 +335,11 @@ def latest_version() -> int:
     return len(MIGRATIONS)
 
 
-def current_version(conn: sqlite3.Connection) -> int:
+def current_version(conn: sqlite.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def upgrade(conn: sqlite3.Connection) -> list[int]:
+def upgrade(conn: sqlite.Connection) -> list[int]:
     """Apply every pending migration atomically; return the versions applied."""
     start = current_version(conn)
     if start > latest_version():

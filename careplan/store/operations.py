@@ -16,11 +16,10 @@ changed one since, nothing is written. Reverting the revert's own
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from careplan.store import audit
+from careplan.store import audit, sqlite
 from careplan.store.changes import SHARED_TABLES, Changes, Done, RowChange
 from careplan.store.db import Store, quote_name
 from careplan.store.errors import InputError, StaleWriteError
@@ -140,7 +139,7 @@ def _put_back(store: Store, change: RowChange, actor: str) -> None:
     if change.created:
         try:
             store.conn.execute(f"DELETE FROM {table} WHERE {key} = ?", (change.entity_id,))
-        except sqlite3.IntegrityError:
+        except sqlite.IntegrityError:
             noun = change.entity.removesuffix("s").replace("_", " ")
             raise InputError(f"{noun}: other records now refer to it, so adding it cannot "
                              "be undone") from None

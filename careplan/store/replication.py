@@ -44,7 +44,6 @@ it) waits behind it. Until the permission rules exist, every author may.
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,7 +62,7 @@ from careplan.models.sync import (
     merge,
     wall,
 )
-from careplan.store import audit, chain
+from careplan.store import audit, chain, sqlite
 from careplan.store.changes import Changes
 from careplan.store.db import Store, quote_name
 from careplan.store.errors import InputError, NotFoundError
@@ -411,7 +410,7 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
                     "hlc = max(hlc, excluded.hlc)", (e.store_id, e.store_seq, e.hlc))
             if e.entity not in LOCAL_TABLES and not _fast_forward(ctx, e):
                 ctx.settle(e.entity, e.entity_id)
-    except sqlite3.IntegrityError as exc:
+    except sqlite.IntegrityError as exc:
         return f"event {e.id}: {e.entity.replace('_', ' ')} could not be applied ({exc})"
     return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -10,7 +9,7 @@ from typing import Any, TypeVar
 from careplan.models import ENTITY_TYPES, nhs
 from careplan.models.accounts import ACCOUNT_ACTOR
 from careplan.models.base import Entity, label
-from careplan.store import audit
+from careplan.store import audit, sqlite
 from careplan.store.db import Store
 from careplan.store.errors import InputError, NotFoundError, StaleWriteError
 from careplan.store.rows import columns, from_row, to_row, to_value
@@ -135,7 +134,7 @@ def add(store: Store, entity: E, actor: str) -> E:
                 _insert_sql(type(stored)),
                 [*row.values(), now.isoformat(), now.isoformat(), actor],
             )
-        except sqlite3.IntegrityError as exc:
+        except sqlite.IntegrityError as exc:
             raise _integrity(stored, exc) from exc
         audit.record(store, stored.TABLE, stored.id, None, row, actor, now)
     return stored
@@ -184,7 +183,7 @@ def write_prepared(store: Store, prepared: Prepared, actor: str,
         for table, (sql, params) in prepared.rows.items():
             try:
                 store.conn.executemany(sql, [[*p, stamp, stamp, actor] for p in params])
-            except (sqlite3.IntegrityError, OverflowError, UnicodeEncodeError) as exc:
+            except (sqlite.IntegrityError, OverflowError, UnicodeEncodeError) as exc:
                 raise InputError(f"{table.replace('_', ' ')}: {exc}") from exc
         audit.record_created(store, prepared.audit, actor, now, ids)
     return len(prepared.audit)
@@ -231,7 +230,7 @@ def update(store: Store, entity: E, actor: str) -> E:
                 "WHERE id = ? AND version = ?",
                 [*values, now.isoformat(), actor, entity.id, entity.version],
             )
-        except sqlite3.IntegrityError as exc:
+        except sqlite.IntegrityError as exc:
             raise _integrity(stored, exc) from exc
         if cur.rowcount != 1:  # pragma: no cover - guarded by the version check above
             raise StaleWriteError(f"This {cls.NOUN} changed while saving; nothing was saved.")
@@ -259,7 +258,7 @@ def remove(store: Store, entity: E, actor: str) -> None:
         before = to_row(current)
         try:
             store.conn.execute(f"DELETE FROM {cls.TABLE} WHERE id = ?", (entity.id,))
-        except sqlite3.IntegrityError:
+        except sqlite.IntegrityError:
             raise InputError(f"{cls.NOUN}: other records refer to it, so it cannot be "
                              "removed") from None
         after = {"id": entity.id, "version": current.version + 1, "deleted": True}
@@ -316,5 +315,5 @@ def actor_name(store: Store, actor: str) -> str:
     return actor if row is None else str(row[0])
 
 
-def _integrity(entity: Entity, exc: sqlite3.IntegrityError) -> InputError:
+def _integrity(entity: Entity, exc: sqlite.IntegrityError) -> InputError:
     return InputError(f"{entity.NOUN}: could not be saved ({exc})")

@@ -40,7 +40,6 @@ import contextlib
 import errno
 import itertools
 import os
-import sqlite3
 import sys
 import uuid
 from collections.abc import Iterator
@@ -48,7 +47,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from careplan.store.backup import backup_dir, list_backups
+from careplan.store import keyring, secure, sqlite
+from careplan.store.backup import keep_keyring, list_backups, make_backup_dir
 from careplan.store.backup_files import (
     BackupError,
     OtherStoreError,
@@ -72,7 +72,8 @@ _SIDECARS = ("-wal", "-journal")
 
 
 def restore(store_path: str | Path, backup: str | Path, now: datetime | None = None, *,
-            other_store: bool = False) -> tuple[Verified, Path | None]:
+            other_store: bool = False, key: bytes | None = None
+            ) -> tuple[Verified, Path | None]:
     """Replace the store with a verified backup; return what it holds and the safety copy.
 
     The store as it was (even if damaged) is first copied to
@@ -80,6 +81,11 @@ def restore(store_path: str | Path, backup: str | Path, now: datetime | None = N
     taken from an existing file and never rotated away. The backup is then copied beside
     the store and renamed over it in one step, so a crash leaves either the old store or
     the restored one, never a mixture.
+
+    ``key``: the store's key when it is encrypted. The backup is verified with it (a plain
+    backup taken before the store was encrypted is encrypted on its way back), the safety
+    copy is encrypted with it, and the store's keyring stays as it is (the key never
+    changes); a store that has lost its keyring gets the backup's.
 
     Raises:
         BackupError: the backup is not sound, the store is open elsewhere, a path is a
@@ -90,14 +96,14 @@ def restore(store_path: str | Path, backup: str | Path, now: datetime | None = N
     """
     target, source = Path(store_path), Path(backup)
     check_target(target)
-    verified = verify_backup(source)
+    verified = verify_backup(source, key)
     if target.exists() and target.samefile(source):
         raise BackupError(f"{source} is the store itself; choose a backup to restore from.",
                           "backup")
     if not other_store:  # asked first without a lock, so a refusal changes nothing at all
-        _same_store(store_id_of(target), verified, source, target)
+        _same_store(store_id_of(target, key), verified, source, target)
     now = now or datetime.now(UTC)
-    with _exclusive(target) as held:
+    with _exclusive(target, key) as held:
         if held.state in ("other", "notdb") and not list_backups(target, every_store=True):
             raise BackupError(f"{target} is not a CarePlan store and has no backups; "
                               "it was not replaced.")
@@ -106,11 +112,17 @@ def restore(store_path: str | Path, backup: str | Path, now: datetime | None = N
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
                                ".restoring")
         try:
-            safety = _keep_as_it_was(held, target, now)
-            with contextlib.closing(connect_file(source, read_only=True)) as src:
-                copy_database(src, tmp, check=False)  # verified above, in full
+            safety = _keep_as_it_was(held, target, now, key)
+            source_key = key if verified.encrypted else None
+            with contextlib.closing(connect_file(source, read_only=True,
+                                                 key=source_key)) as src:
+                # Verified above, in full.
+                copy_database(src, tmp, check=False, key=key, source_key=source_key)
             _swap(tmp, target)
-        except (OSError, sqlite3.Error) as exc:
+            if key is not None and not keyring.exists(target) and \
+                    keyring.exists(source):
+                secure.copy_file(keyring.path_of(source), keyring.path_of(target))
+        except (OSError, sqlite.Error) as exc:
             raise BackupError(f"Could not restore {target} ({reason(exc)}); "
                               "the store was not changed.") from exc
         finally:
@@ -161,7 +173,7 @@ class _Held:
 
     state: str
     store_id: str | None = None
-    conn: sqlite3.Connection | None = None
+    conn: sqlite.Connection | None = None
     fd: int | None = None
 
 
@@ -176,7 +188,7 @@ def _busy(target: Path) -> BackupError:
 
 
 @contextlib.contextmanager
-def _exclusive(target: Path) -> Iterator[_Held]:
+def _exclusive(target: Path, key: bytes | None = None) -> Iterator[_Held]:
     """Hold the store exclusively while it is replaced (see the module docstring).
 
     Raises:
@@ -193,7 +205,7 @@ def _exclusive(target: Path) -> Iterator[_Held]:
         return
     with _locked_by_hand(target):
         pass  # only asks: raises if another process holds any of SQLite's locks
-    conn = sqlite3.connect(str(target), timeout=2, isolation_level=None)
+    conn = sqlite.connect(str(target), timeout=2, isolation_level=None, key=key)
     try:
         state, store_id = _hold(conn, target)
         if state in ("store", "other"):
@@ -202,12 +214,12 @@ def _exclusive(target: Path) -> Iterator[_Held]:
     finally:
         conn.close()
     # SQLite cannot read it: its connection is closed (above) before any descriptor opens.
-    store_id = store_id_of(target) if state == "damaged" else None
+    store_id = store_id_of(target, key) if state == "damaged" else None
     with _locked_by_hand(target) as fd:
         yield _Held(state, store_id, fd=fd)
 
 
-def _hold(conn: sqlite3.Connection, target: Path) -> tuple[str, str | None]:
+def _hold(conn: sqlite.Connection, target: Path) -> tuple[str, str | None]:
     """Leave WAL mode and keep an EXCLUSIVE lock; say what the file is."""
     try:
         mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
@@ -221,7 +233,7 @@ def _hold(conn: sqlite3.Connection, target: Path) -> tuple[str, str | None]:
             row = conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'"
                                ).fetchone()
         conn.execute("COMMIT")  # the lock stays: exclusive locking mode
-    except sqlite3.DatabaseError as exc:
+    except sqlite.DatabaseError as exc:
         if _is_locked(exc):
             raise _busy(target) from exc
         return ("notdb" if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB"
@@ -231,7 +243,7 @@ def _hold(conn: sqlite3.Connection, target: Path) -> tuple[str, str | None]:
     return "store", None if row is None else str(row[0])
 
 
-def _is_locked(exc: sqlite3.Error) -> bool:
+def _is_locked(exc: sqlite.Error) -> bool:
     return str(getattr(exc, "sqlite_errorname", "")).startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
 
 
@@ -279,13 +291,13 @@ def _lock(fd: int, start: int, length: int) -> bool:
 # -- the safety copy and the swap ------------------------------------------------------------
 
 
-def _keep_as_it_was(held: _Held, target: Path, now: datetime) -> Path | None:
+def _keep_as_it_was(held: _Held, target: Path, now: datetime,
+                    key: bytes | None = None) -> Path | None:
     """Copy the store as it is into a safety copy with a name of its own; None when there
     is nothing to keep."""
     if held.state == "none":
         return None
-    folder = backup_dir(target)
-    folder.mkdir(exist_ok=True)
+    folder = make_backup_dir(target)
     base = f"{target.stem}-before-restore-{now.astimezone(UTC):%Y%m%d-%H%M%S-%f}"
     for n in itertools.count(1):
         dest = folder / (f"{base}.db" if n == 1 else f"{base}-{n}.db")
@@ -293,13 +305,14 @@ def _keep_as_it_was(held: _Held, target: Path, now: datetime) -> Path | None:
             continue  # cheap; placing the copy exclusively is what guarantees it
         try:
             if held.conn is not None:
-                copy_database(held.conn, dest, check=False)
+                copy_database(held.conn, dest, check=False, key=key)
             else:  # SQLite cannot read it: byte for byte, through the holding descriptor
                 assert held.fd is not None
                 _copy_fd(held.fd, dest)
         except FileExistsError:
             continue
         _copy_sidecars(target, dest)
+        keep_keyring(target, dest)
         return dest
     raise AssertionError("unreachable")
 
@@ -320,7 +333,8 @@ def _copy_sidecars(target: Path, dest: Path) -> None:
 
 def _copy_fd(fd: int, dest: Path) -> None:
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
-    out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with secure.private():
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         try:
             os.lseek(fd, 0, os.SEEK_SET)

@@ -21,10 +21,11 @@ from careplan.ui import workers
 DETAILS = 200
 
 
-def check_store(path: str, job: workers.Job) -> audit_check.Report | None:
-    """Verify the store at ``path`` with a connection of this worker's own (None when
-    cancelled: the store was closed meanwhile)."""
-    store = Store.open(path, create=False)
+def check_store(path: str, job: workers.Job, key: bytes | None = None
+                ) -> audit_check.Report | None:
+    """Verify the store at ``path`` (opened with ``key`` when encrypted) with a connection
+    of this worker's own (None when cancelled: the store was closed meanwhile)."""
+    store = Store.open(path, create=False, key=key)
     try:
         return audit_check.verify(store, cancelled=lambda: job.is_cancelled)
     finally:
@@ -97,11 +98,11 @@ class AuditWatch(QObject):
         """Check ``store`` in the background (a store in memory only has nothing to fear
         from a sqlite3 prompt)."""
         self.stop()
-        path = store.path
+        path, key = store.path, store.key
         if path == ":memory:":
             return
         self.job = workers.start(
-            lambda job: check_store(path, job), self,
+            lambda job: check_store(path, job, key), self,
             connect=lambda job: job.finished.connect(
                 lambda found, s=store: self._known(s, found)))
 

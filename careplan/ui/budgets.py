@@ -63,10 +63,11 @@ def budget_rows(r: FundingReport) -> list[BudgetRow]:
     return rows
 
 
-def compute(path: str, today: date, job: workers.Job) -> FundingReport:
+def compute(path: str, today: date, job: workers.Job, key: bytes | None = None
+            ) -> FundingReport:
     """Runs in a pool thread with its own connection; never touches a widget."""
     job.report(0, 1, "Funding")
-    store = Store.open(path, create=False)
+    store = Store.open(path, create=False, key=key)
     try:
         return funding_report(store, today)
     finally:
@@ -80,9 +81,11 @@ def _money(pence: int | None) -> str:
 class BudgetsView(QWidget):
     loaded = Signal()
 
-    def __init__(self, path: str, today: date, window: QWidget | None = None) -> None:
+    def __init__(self, path: str, today: date, window: QWidget | None = None, *,
+                 key: bytes | None = None) -> None:
         super().__init__()
         self.path, self.today, self.window_ = path, today, window
+        self.key = key
         self.setAccessibleName(self.tr("Budgets"))
         tr = self.tr
         self.status = QLabel(tr("Adding up…"))
@@ -129,7 +132,7 @@ class BudgetsView(QWidget):
     def reload(self) -> None:
         workers.start_in_window(
             self.window_, self, self.tr("Budgets"),
-            lambda j: compute(self.path, self.today, j), self.show_report,
+            lambda j: compute(self.path, self.today, j, self.key), self.show_report,
             lambda msg: self.status.setText(self.tr("The budgets could not be added up: %s") % msg))
 
     def show_report(self, r: FundingReport) -> None:

@@ -245,9 +245,10 @@ class CaseloadModel(QAbstractTableModel):
         self._drop_pending(announce=False)
         generation = self._generation
         path, query, today, flags = self._store.path, self._query, self._today, self._flags
+        key = self._store.key
 
         def task(job: workers.Job) -> list[int]:
-            store = Store.open(path, create=False)  # this thread's own connection
+            store = Store.open(path, create=False, key=key)  # this thread's own connection
             try:
                 return ordered_keys(store, query, today, flags)
             finally:

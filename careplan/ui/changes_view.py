@@ -59,7 +59,8 @@ class EditsView(QObject):
     def start(self, store: Store) -> None:
         """A store was opened: its writer starts; the window's connection only reads."""
         store.reads_only = READS_ONLY
-        self.runner = OperationRunner(store.path, self.window.actor_id, store.health, self)
+        self.runner = OperationRunner(store.path, self.window.actor_id, store.health, self,
+                                      key=store.key)
         self.runner.changed.connect(self.apply)
         self.runner.busy_changed.connect(self._busy)
         self.runner.orphan_failure.connect(
@@ -129,8 +130,9 @@ class EditsView(QObject):
             window.start_flags()
             return
         path, today, ids = window.store.path, window.today(), sorted(person_ids)
+        key = window.store.key
         window.run_job(self.tr("Checking flags"),
-                       lambda job: _flags_of(path, today, ids, job),
+                       lambda job: _flags_of(path, today, ids, job, key),
                        lambda job: job.finished.connect(
                            lambda found, i=ids: self._flags_found(i, found)))
 
@@ -145,9 +147,9 @@ class EditsView(QObject):
         window.flags_ready(flags)
 
 
-def _flags_of(path: str, today: date, ids: list[str], job: workers.Job
-              ) -> dict[str, FlagSummary]:
-    store = Store.open(path, create=False)
+def _flags_of(path: str, today: date, ids: list[str], job: workers.Job,
+              key: bytes | None = None) -> dict[str, FlagSummary]:
+    store = Store.open(path, create=False, key=key)
     try:
         return summarise_by_person(load_flags(store, today, job, person_ids=ids))
     finally:

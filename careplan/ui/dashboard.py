@@ -41,9 +41,10 @@ class DashboardData:
     delays_by_agency: list[Bar] = field(default_factory=list)
 
 
-def compute(path: str, today: date, job: workers.Job) -> DashboardData:
+def compute(path: str, today: date, job: workers.Job, key: bytes | None = None
+            ) -> DashboardData:
     """Runs in a pool thread with its own connection; never touches a widget."""
-    store = Store.open(path, create=False)
+    store = Store.open(path, create=False, key=key)
     try:
         data = DashboardData()
         steps = 5
@@ -77,9 +78,11 @@ class Dashboard(QWidget):
     open_persons = Signal(list, str)
     loaded = Signal()
 
-    def __init__(self, path: str, today: date, window: QWidget | None = None) -> None:
+    def __init__(self, path: str, today: date, window: QWidget | None = None, *,
+                 key: bytes | None = None) -> None:
         super().__init__()
         self.path, self.today, self.window_ = path, today, window
+        self.key = key
         self.setAccessibleName(self.tr("Manager dashboard"))
         self.grid = QGridLayout()
         inner = QWidget()
@@ -98,7 +101,7 @@ class Dashboard(QWidget):
     def reload(self) -> None:
         workers.start_in_window(
             self.window_, self, self.tr("Dashboard"),
-            lambda j: compute(self.path, self.today, j), self.show_data,
+            lambda j: compute(self.path, self.today, j, self.key), self.show_data,
             lambda msg: self.status.setText(
                 self.tr("The dashboard could not be computed: %s") % msg))
 

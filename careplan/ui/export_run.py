@@ -38,13 +38,15 @@ def refusals() -> tuple[type[Exception], ...]:
     return ImportRefused, OutRefused, InputError, StoreError, OSError
 
 
-def in_store(path: str, fn: Callable[[Store, workers.Job], Any]) -> Callable[[workers.Job], Any]:
-    """A task running ``fn`` with this thread's own connection to the store at ``path``."""
+def in_store(path: str, fn: Callable[[Store, workers.Job], Any], key: bytes | None = None
+             ) -> Callable[[workers.Job], Any]:
+    """A task running ``fn`` with this thread's own connection to the store at ``path``
+    (with its key, when it is encrypted)."""
 
     def task(job: workers.Job) -> Any:
         caught = refusals()
         try:
-            store = Store.open(path, create=False)
+            store = Store.open(path, create=False, key=key)
             try:
                 return fn(store, job)
             finally:

@@ -168,6 +168,10 @@ class ExportActions(QObject):
             return None
         return store.path
 
+    def _store_key(self) -> bytes | None:
+        store = self.window.store
+        return None if store is None else store.key
+
     def run(self, title: str, label: str, fn: Callable[[Store, workers.Job], Any],
             done: Callable[[Any], None] | None = None, *,
             cancellable: bool = False) -> JobDialog | None:
@@ -175,7 +179,7 @@ class ExportActions(QObject):
         path = self._store_path()
         if path is None:
             return None
-        job = JobDialog(self.window, title, label, in_store(path, fn),
+        job = JobDialog(self.window, title, label, in_store(path, fn, self._store_key()),
                         done or self._opened, cancellable=cancellable, ended=self._forget)
         self.jobs.append(job)  # its end is delivered through the event loop, so later
         return job

@@ -32,14 +32,15 @@ def load_flags(store: Store, today: date, job: Job | None = None,
 BATCH = 2_000
 
 
-def load_flag_summaries(path: str, today: date, job: Job) -> dict[str, FlagSummary]:
+def load_flag_summaries(path: str, today: date, job: Job, key: bytes | None = None
+                        ) -> dict[str, FlagSummary]:
     """Run in a pool thread: open the store there, find the flags batch by batch (each
     batch's records are dropped once its flags are summarised), group them per person."""
     from careplan.store import flagdata
     from careplan.store.overrides import thresholds_in_force
 
     job.report(0, 0, "Checking flags")
-    store = Store.open(path, create=False)
+    store = Store.open(path, create=False, key=key)
     summaries: dict[str, FlagSummary] = {}
     try:
         limits = thresholds_in_force(store)

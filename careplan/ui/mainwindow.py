@@ -459,13 +459,13 @@ class MainWindow(QMainWindow):
     def start_flags(self) -> None:
         if self.store is None or self.store.path == ":memory:":
             return
-        path, today = self.store.path, self.today()
+        path, today, key = self.store.path, self.today(), self.store.key
 
         def connect(job: workers.Job) -> None:
             job.finished.connect(self.flags_ready)
             job.failed.connect(self._flags_failed)
 
-        self.run_job(self.tr("Checking flags"), lambda j: load_flag_summaries(path, today, j),
+        self.run_job(self.tr("Checking flags"), lambda j: load_flag_summaries(path, today, j, key),
                      connect)
 
     def flags_ready(self, flags: Any) -> None:
@@ -622,7 +622,7 @@ class MainWindow(QMainWindow):
             if isinstance(self.tabs.widget(i), Dashboard):
                 self.tabs.setCurrentIndex(i)
                 return
-        board = Dashboard(self.store.path, self.today(), self)
+        board = Dashboard(self.store.path, self.today(), self, key=self.store.key)
         board.open_persons.connect(self._show_persons)
         self.tabs.addTab(board, self.tr("Dashboard"))
         self.tabs.setCurrentWidget(board)
@@ -636,7 +636,7 @@ class MainWindow(QMainWindow):
             if isinstance(self.tabs.widget(i), BudgetsView):
                 self.tabs.setCurrentIndex(i)
                 return
-        view = BudgetsView(self.store.path, self.today(), self)
+        view = BudgetsView(self.store.path, self.today(), self, key=self.store.key)
         self.tabs.addTab(view, self.tr("Budgets"))
         self.tabs.setCurrentWidget(view)
 

@@ -84,9 +84,11 @@ class OperationRunner(QObject):
     _finished = Signal(int, object, object)  # task number, Done or None, error or None
 
     def __init__(self, path: str, actor: Callable[[], str], health: Health | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, key: bytes | None = None) -> None:
         super().__init__(parent)
         self.path = path
+        #: The store's key, when it is encrypted: the writer's connection is opened with it.
+        self.key = key
         self.actor = actor
         self.health = health
         self._tasks: queue.Queue[_Task | None] = queue.Queue()
@@ -257,7 +259,7 @@ class OperationRunner(QObject):
                     continue
                 try:
                     if store is None:
-                        store = Store.open(self.path, create=False)
+                        store = Store.open(self.path, create=False, key=self.key)
                         store.health = self.health
                     result: Done[Any] | None = task.run(store)
                     error: Exception | None = None

@@ -27,32 +27,36 @@ class Finding:
     good_backup: backup.Backup | None
 
 
-def check_store(path: str, gate: health.Health, job: workers.Job) -> Finding | None:
+def check_store(path: str, gate: health.Health, job: workers.Job,
+                key: bytes | None = None) -> Finding | None:
     """Check the store at ``path`` (in a worker), giving ``gate`` each verdict at once:
     writes on the GUI thread may be waiting for it. A small store gets the full check
     straight away; a large one the quick check first (writes wait for that one only).
     None when cancelled (the store was closed meanwhile)."""
     large = health.is_large(path)
-    verdict = health.check_file(path, full=not large, cancelled=lambda: job.is_cancelled)
+    verdict = health.check_file(path, full=not large, cancelled=lambda: job.is_cancelled,
+                                key=key)
     if verdict is None:
         return None
     gate.give(verdict)
     if verdict.ok and large:
         job.report(0, 0, "Checking the whole store for damage")
-        verdict = health.check_file(path, full=True, cancelled=lambda: job.is_cancelled)
+        verdict = health.check_file(path, full=True, cancelled=lambda: job.is_cancelled,
+                                    key=key)
         if verdict is None:
             return None
         gate.give(verdict)
     if verdict.ok:
         return Finding(verdict, None)
-    return Finding(verdict, good_backup(path))
+    return Finding(verdict, good_backup(path, key))
 
 
-def good_backup(path: str) -> backup.Backup | None:
-    """The newest backup of ``path`` that passes its check (verifying takes a while)."""
-    for candidate in backup.list_backups(path):
+def good_backup(path: str, key: bytes | None = None) -> backup.Backup | None:
+    """The newest backup of ``path`` that passes its check (verifying takes a while), with
+    the store's key when it is encrypted."""
+    for candidate in backup.list_backups(path, key=key):
         try:
-            backup.verify_backup(candidate.path)
+            backup.verify_backup(candidate.path, key)
         except backup.BackupError:
             continue
         return candidate
@@ -124,12 +128,12 @@ class HealthWatch(QObject):
         gate = store.health = health.Health()
         if damage is not None:
             self._show(store, damage, None, searching=True)
-        path = store.path
+        path, key = store.path, store.key
         if path == ":memory:":
             gate.give(health.Verdict(True, "ok", full=True))
             return
         self._job = workers.start(
-            lambda job: check_store(path, gate, job), self,
+            lambda job: check_store(path, gate, job, key), self,
             connect=lambda job: job.finished.connect(
                 lambda found, s=store, d=damage: self._known(s, found, d)))
 
@@ -167,7 +171,7 @@ class HealthWatch(QObject):
                     "is kept as a safety copy in the backups folder.") % backup_path)
         if answer != QMessageBox.StandardButton.Yes or not window.close_all_persons():
             return
-        path = window.store.path
+        path, key = window.store.path, window.store.key
         window.close_store()
         # The restore needs the store to itself: workers' own connections close as
         # their tasks end.
@@ -180,7 +184,7 @@ class HealthWatch(QObject):
             job.failed.connect(lambda message: self._failed(path, message))
 
         window.run_job(self.tr("Restoring the backup"),
-                       lambda job: backup.restore(path, backup_path), listen)
+                       lambda job: backup.restore(path, backup_path, key=key), listen)
 
     def _restored(self, path: str, backup_path: str) -> None:
         if self.window.open_store(path):
