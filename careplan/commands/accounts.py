@@ -25,9 +25,10 @@ from careplan.commands.common import (
     read_new_password,
     read_password,
     sign_in,
+    unlocked_password,
 )
 from careplan.models.accounts import AccountRole, normalise_username, typed_username
-from careplan.store import accounts
+from careplan.store import InputError, StoreError, accounts, encryption, keyring
 
 ADMIN_HELP = (f"an administrator's user name, to sign in (the password is asked for, or "
               f"read from the file named by {PASSWORD_FILE})")
@@ -122,8 +123,10 @@ def run_add(args: argparse.Namespace) -> int:
         if args.professional:
             raise UserError(f"--professional: {db} is a new store with no professionals "
                             "yet; add its administrator without --professional.")
-    password = read_new_password(name, db) if new_store else None
-    with open_store(db, create=new_store) as store:
+    if new_store:
+        return _add_first(db, name, read_new_password(name, db))
+    password = None
+    with open_store(db, args=args) as store:
         first = accounts.count(store) == 0
         if first:
             _first_only(db, wanted)
@@ -149,6 +152,26 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_first(db: str, name: str, password: str) -> int:
+    """A new store, encrypted, with its administrator: the store key is wrapped for them
+    in its keyring. Nothing is left behind if the account is refused."""
+    try:
+        store = encryption.create_store(db)
+    except StoreError as exc:
+        raise UserError(f"--db: {str(exc).rstrip('.')}.") from None
+    try:
+        account = accounts.add_account(store, name, password, AccountRole.ADMINISTRATOR)
+    except (InputError, StoreError) as exc:
+        encryption.discard_new(store)
+        raise UserError(str(exc).rstrip(".") + ".") from None
+    store.close()
+    print(f"Added the {account.role} account {account.username} to {db}.")
+    print(f"It is this store's administrator: sign in with --user {account.username}. The "
+          f"store is encrypted; its keyring is {keyring.path_of(db)} (keep it with the "
+          "store).")
+    return 0
+
+
 def _first_only(db: str, wanted: AccountRole | None) -> None:
     if wanted not in (None, AccountRole.ADMINISTRATOR):
         raise UserError(f"--role: the first account of a store is its administrator "
@@ -157,7 +180,7 @@ def _first_only(db: str, wanted: AccountRole | None) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         lines = accounts.list_accounts(store, sign_in(store, args))
     if args.json:
         print(json.dumps([{"username": a.username, "name": a.name, "agency": a.agency,
@@ -179,7 +202,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_deactivate(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
-    with open_store(db) as store:
+    with open_store(db, args=args) as store:
         admin = sign_in(store, args)
         back_up_before_writing(store)
         account = accounts.deactivate(store, args.username, admin)
@@ -189,7 +212,7 @@ def run_deactivate(args: argparse.Namespace) -> int:
 
 def run_reactivate(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
-    with open_store(db) as store:
+    with open_store(db, args=args) as store:
         admin = sign_in(store, args)
         back_up_before_writing(store)
         account = accounts.reactivate(store, args.username, admin)
@@ -199,7 +222,7 @@ def run_reactivate(args: argparse.Namespace) -> int:
 
 def run_reset(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
-    with open_store(db) as store:
+    with open_store(db, args=args) as store:
         admin = sign_in(store, args)
         found = accounts.find_account(store, args.username)
         if found is None:
@@ -215,11 +238,11 @@ def run_reset(args: argparse.Namespace) -> int:
 def run_passwd(args: argparse.Namespace) -> int:
     # No automatic backup: a change of one's own password is not casework to keep a copy of.
     db = getattr(args, "db", None)
-    with open_store(db) as store:
+    with open_store(db, args=args) as store:
         user = args.user
         if accounts.count(store) == 0 or not user:
             sign_in(store, args)  # says what is missing
-        old = read_password(user, db)
+        old = unlocked_password(store, user) or read_password(user, db)
         new = read_new_password(typed_username(user), db)
         try:
             account = accounts.change_password(store, user, old, new)

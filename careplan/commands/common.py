@@ -25,6 +25,7 @@ from careplan.store import (
     accounts,
     backup,
     find,
+    keyring,
     sqlite,
 )
 from careplan.store.repo import get
@@ -66,10 +67,23 @@ def parse_nhs(text: str, option: str = "--nhs") -> str:
         raise UserError(f"{option}: {exc}.") from None
 
 
+#: The password each open store was unlocked with, by the store object's id, so that the
+#: sign-in that follows asks for it only once (an encrypted store: see open_store). Kept
+#: only while the store is open.
+_UNLOCKED: dict[int, tuple[str, str]] = {}
+
+
 @contextlib.contextmanager
 def open_store(path: str | None, *, create: bool = False, write: bool = False,
-               check: bool = True) -> Iterator[Store]:
+               check: bool = True, args: argparse.Namespace | None = None
+               ) -> Iterator[Store]:
     """Open ``--db``; mistakes about the file become UserError.
+
+    An encrypted store (one with a keyring beside it) is first unlocked with ``--user``
+    and that account's password (``args``): its key is unwrapped from the keyring, and
+    the store opened with it. The sign-in that follows (:func:`sign_in`) uses the same
+    password. A plain store is opened as it is; on a terminal, it is said how to
+    encrypt it.
 
     The store is checked for damage first (``check``; only the desktop app, which checks
     in the background, goes without). A store opened to write in (``create`` or
@@ -80,46 +94,105 @@ def open_store(path: str | None, *, create: bool = False, write: bool = False,
         raise UserError("--db: name a store file, e.g. --db careplan.db.")
     if not create and not Path(path).exists():
         raise UserError(f"--db: there is no store at {path}.")
+    key, unlocked = None, None
+    if Path(path).exists() and keyring.exists(path):
+        key, unlocked = unlock(path, args)
     try:
         # Checked before any command reads or writes: a damaged store answers nothing and
         # takes no write (SQLite alone notices only the pages a command happens to read).
-        store = Store.open(path, create=create, check=check)
+        store = Store.open(path, create=create, check=check, key=key)
     except NotAStoreError as exc:
-        raise UserError(damaged(path, exc)) from None
+        raise UserError(damaged(path, exc, key)) from None
     except StoreError as exc:
         raise UserError(str(exc).rstrip(".") + ".") from None
+    if unlocked is not None:
+        _UNLOCKED[id(store)] = unlocked
+    elif key is None and not create:
+        say_plain(path)
     try:
         if create or write:
             back_up_before_writing(store)
         yield store
     except NotAStoreError as exc:
-        raise UserError(damaged(path, exc)) from None
+        raise UserError(damaged(path, exc, key)) from None
     except (InputError, StoreError) as exc:
         raise UserError(str(exc).rstrip(".") + ".") from None
     except sqlite.DatabaseError as exc:  # damage found while reading
         if "malformed" not in str(exc) and "not a database" not in str(exc):
             raise
-        raise UserError(damaged(path, exc)) from None
+        raise UserError(damaged(path, exc, key)) from None
     finally:
+        _UNLOCKED.pop(id(store), None)
         store.close()
+
+
+def unlock(path: str, args: argparse.Namespace | None) -> tuple[bytes, tuple[str, str]]:
+    """The key of the encrypted store at ``path``, unwrapped with ``--user``'s password.
+
+    Raises:
+        UserError: no ``--user``, no password, a refusal (wrong password or user name,
+            locked: one sentence each), or a missing or damaged keyring.
+    """
+    user = getattr(args, "user", None) if args is not None else None
+    if not user:
+        raise UserError(f"--user: {path} is encrypted; sign in with --user NAME to open it "
+                        f"(the password is asked for, or read from the file named by "
+                        f"{PASSWORD_FILE}).")
+    password = read_password(user, path)
+    try:
+        key = keyring.unlock(path, user, password, clock.utc_now().replace(microsecond=0))
+    except keyring.UnlockRefused as exc:
+        raise UserError(str(exc)) from None
+    except keyring.KeyringError as exc:
+        raise UserError(str(exc).rstrip(".") + ".") from None
+    return key, (account_rules.typed_username(user), password)
+
+
+def unlocked_password(store: Store, user: str) -> str | None:
+    """The password ``user`` unlocked this encrypted store with, if they did."""
+    found = _UNLOCKED.get(id(store))
+    if found is not None and found[0] == account_rules.typed_username(user):
+        return found[1]
+    return None
+
+
+def say_plain(path: str) -> None:
+    """On a terminal, a plain store is not left unnoticed: one line saying how to
+    encrypt it. (Not when stderr is a file or a pipe: scripts and tests may keep using
+    plain stores, and their output stays as it was.)"""
+    if _stderr_on_terminal():
+        sys.stderr.write(f"careplan: warning: {plain_sentence(path)}\n")
+
+
+def plain_sentence(path: str) -> str:
+    """What is said about a store that is not encrypted."""
+    return (f"{path} is not encrypted: anyone who can read the file can read its records; "
+            f"encrypt it with: careplan encrypt --db {path} --user ADMIN.")
+
+
+def _stderr_on_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def back_up_before_writing(store: Store) -> None:
     """The automatic backup of a store about to be written in (careplan.store.backup: at
     most hourly, only when it changed). A command that signs in takes it once signed in,
     so a refused sign-in copies nothing."""
-    made = backup.auto_backup(store.path)
+    made = backup.auto_backup(store.path, key=store.key)
     if made.path is None and made.reason.startswith("the backup failed"):
         sys.stderr.write(f"careplan: warning: {store.path} was not backed up: "
                          f"{made.reason}.\n")
 
 
-def damaged(path: str, problem: Exception | str) -> str:
+def damaged(path: str, problem: Exception | str, key: bytes | None = None) -> str:
     """A damaged store or a file that is not one: say so, and offer the newest backup."""
     text = str(problem).rstrip(".")
     if isinstance(problem, sqlite.DatabaseError):
         text = f"{path} is damaged ({problem})"
-    newest, hint = backup.recovery_hint(path)
+    newest, hint = backup.recovery_hint(path, key)
     if newest is None:
         return f"{text}. {hint}"
     return f"{text}. {hint} Restore it with: careplan restore --db {path} --from {newest.path}"
@@ -153,6 +226,12 @@ NEW_PASSWORD_FILE = "CAREPLAN_NEW_PASSWORD_FILE"
 USER_HELP = (f"your account's user name; the password is asked for on the terminal, or "
              f"read from the first line of the file named by {PASSWORD_FILE} (never give it "
              "on the command line)")
+
+
+#: ``--user`` of a command that signs in to no account but must unlock an encrypted store.
+UNLOCK_HELP = (f"for an encrypted store: your user name, to unlock it (the password is asked "
+               f"for, or read from the file named by {PASSWORD_FILE}); a plain store needs "
+               "none")
 
 
 def add_user_option(p: argparse.ArgumentParser, help: str = USER_HELP) -> None:
@@ -288,7 +367,8 @@ def sign_in(store: Store, args: argparse.Namespace) -> Account:
     if not user:
         raise UserError(f"--user: sign in with --user NAME (the password is asked for, or "
                         f"read from the file named by {PASSWORD_FILE}).")
-    password = read_password(user, db)
+    password = unlocked_password(store, user) or read_password(user, db)
+    accounts.record_pending(store)  # refusals the keyring kept while the store was shut
     try:
         return accounts.authenticate(store, user, password)
     except accounts.SignInError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from careplan import clock
-from careplan.commands.common import UserError, open_store, parse_date
+from careplan.commands.common import UserError, add_user_option, open_store, parse_date
 from careplan.demo.generator import MIN_PERSONS
 
 #: A demo this big takes several minutes; beyond it a typo (an extra zero or three)
@@ -37,6 +37,8 @@ def register(sub: Any) -> None:
                    help="random seed: the same seed and --today give the same store")
     p.add_argument("--today", metavar="YYYY-MM-DD",
                    help="the date the demo is built around (default: today)")
+    add_user_option(p, "only to fill an existing, empty encrypted store: your user name, to "
+                       "unlock it (a new demo store needs no sign-in)")
     p.set_defaults(handler=run)
 
 
@@ -60,6 +62,7 @@ def _new_file(path: Path, args: argparse.Namespace, today: date,
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: the generator (worker processes and all) would slow every start.
+    from careplan.demo.accounts import how_to_sign_in
     from careplan.demo.build import build_demo
 
     today = parse_date(args.today, "--today")
@@ -80,18 +83,42 @@ def run(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             sys.stderr.write(f"\r  {done}/{total} batches")
 
+    hint = None
     if created and path is not None:
         written = _new_file(path, args, today, progress)
     else:
-        with open_store(args.db, create=True) as store:
+        with open_store(args.db, create=True, args=args) as store:
             written = build_demo(store, persons=args.persons, seed=args.seed, today=today,
                                  progress=progress)
+            if store.key is not None:
+                _wrap_demo_accounts(store)
+            hint = how_to_sign_in(store, str(args.db))
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     print(f"Demo store {args.db}: {args.persons:,} persons, {written:,} records, "
           f"in {time.perf_counter() - started:.1f} s.")
-    from careplan.demo.accounts import how_to_sign_in
-
-    with open_store(args.db, check=False) as store:
-        print(how_to_sign_in(store, str(args.db)))
+    print(hint or _from_keyring(str(args.db)))
     return 0
+
+
+def _wrap_demo_accounts(store: Any) -> None:
+    """The demo's accounts in an encrypted store: its key wrapped for each of them."""
+    from careplan.demo.published import wrap_for_demo_accounts
+    from careplan.store import keyring
+
+    with keyring.changing(store.path) as ring:
+        wrap_for_demo_accounts(store, ring)
+
+
+def _from_keyring(db: str) -> str:
+    """What to say about signing in to a new (encrypted) demo store, from its keyring."""
+    from careplan.demo.accounts import ADMIN, DEMO_PASSWORD
+    from careplan.demo.published import from_keyring
+    from careplan.store import keyring
+
+    demo = from_keyring(keyring.load(db).demo)
+    example = f" (e.g. {demo.manager}, a manager)" if demo and demo.manager else ""
+    return (f"Sign in as {ADMIN} (the administrator) or as any demo professional by first.last"
+            f"{example}; every demo account's password is {DEMO_PASSWORD}.\n"
+            f"The store is encrypted; its keyring is {keyring.path_of(db)}.\n"
+            f"For example: careplan flags --db {db} --user {ADMIN}")

@@ -146,7 +146,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
     today = parse_date(args.today, "--today")
     check_out(args)
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         printed_by = _signed_in(store, args)
         person = person_by_nhs(store, args.nhs)
         with writing(args.out):
@@ -165,7 +165,7 @@ def run_audit(args: argparse.Namespace) -> int:
     if start > end:
         raise UserError(f"--from: {start.isoformat()} is after --to {end.isoformat()}.")
     check_out(args)
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         printed_by = _signed_in(store, args)
         agency = agency_by_name(store, args.agency) if args.agency else None
         with writing(args.out):
@@ -181,7 +181,7 @@ def run_minutes(args: argparse.Namespace) -> int:
     from careplan.export.minutes_pdf import minutes_pdf
 
     check_out(args)
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         printed_by = _signed_in(store, args)
         try:
             conference = get(store, CaseConference, args.conference)
@@ -199,7 +199,7 @@ def run_table(args: argparse.Namespace) -> int:
 
     today = parse_date(args.today, "--today")
     check_out(args)
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         _signed_in(store, args)
         with writing(args.out):
             try:
@@ -215,7 +215,7 @@ def run_fhir(args: argparse.Namespace) -> int:
     from careplan.export.fhir_export import export_fhir
 
     check_out(args)
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         _signed_in(store, args)
         ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
         with writing(args.out):
@@ -235,7 +235,7 @@ def run_funding(args: argparse.Namespace) -> int:
 
     today = parse_date(args.today, "--today")
     check_out(args)
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         printed_by = _signed_in(store, args)
         place = None
         if args.neighbourhood:

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     codes = _codes(args.code)
     worst = _severity(args.severity)
     number = parse_nhs(args.nhs) if args.nhs else None
-    with open_store(args.db) as store:
+    with open_store(args.db, args=args) as store:
         sign_in(store, args)
         person_ids = None
         if number is not None:

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--db: there is no store at {db}; create it and its administrator "
                         f"first with: {first_account(db)}.")
     try:
-        with open_store(db) as store:
+        with open_store(db, args=args) as store:
             account = sign_in(store, args)
             back_up_before_writing(store)
             report = import_fhir(store, args.file, account.actor)

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from careplan.commands.common import open_store
+from careplan.commands.common import UNLOCK_HELP, add_user_option, open_store
 
 
 def register(sub: Any) -> None:
@@ -15,15 +15,17 @@ def register(sub: Any) -> None:
                                    "store. No sign-in: it shows no one's records.")
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_user_option(p, UNLOCK_HELP)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    with open_store(args.db) as store:
+    with open_store(args.db, args=args) as store:
         report = {
             "path": args.db,
             "store_id": store.store_id,
             "schema_version": store.schema_version,
+            "encrypted": store.key is not None,
             "integrity_check": store.integrity_check(),
             "counts": store.table_counts(),
         }
@@ -33,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Store        {report['path']}")
     print(f"Store id     {report['store_id']}")
     print(f"Schema       version {report['schema_version']}")
+    print("Encrypted    " + ("yes (SQLCipher 4; keyring beside the store)" if report["encrypted"]
+                             else f"no: encrypt it with careplan encrypt --db {args.db}"))
     print(f"Integrity    {report['integrity_check']}")
     print("Rows:")
     for table, n in report["counts"].items():

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     changes = _pairs(args.set_values or [])
     resets = args.reset or []
-    with open_store(args.db) as store:
+    with open_store(args.db, args=args) as store:
         if changes or resets:
             account = sign_in(store, args)
             require_administrator(account, "change the rules' thresholds")

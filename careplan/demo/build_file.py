@@ -32,9 +32,10 @@ from pathlib import Path
 from careplan import clock
 from careplan.demo import build as demo_store
 from careplan.demo.generator import Demo
+from careplan.demo.published import wrap_for_demo_accounts
 from careplan.models import BY_TABLE
 from careplan.models.sync import HLC_WIDTH
-from careplan.store import audit, chain, repo, sqlite
+from careplan.store import audit, chain, keyring, repo, sqlite
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StoreError
 from careplan.store.rows import columns
@@ -118,7 +119,9 @@ def _copy_part(store: Store, staged: str, events: int, tables: list[str]) -> Non
     moment = store.clock()
     now = moment.isoformat()
     params = {"at": now, "actor": demo_store.DEMO_ACTOR, "store_id": store.store_id}
-    conn.execute("ATTACH DATABASE ? AS part", (staged,))
+    # KEY '': the staged part is a plain file (an encrypted store's key would otherwise be
+    # used for it too).
+    conn.execute("ATTACH DATABASE ? AS part KEY ''", (staged,))
     try:
         staged_tables = {r[0] for r in conn.execute("SELECT name FROM part.sqlite_master")}
         with store.atomic():
@@ -167,8 +170,13 @@ def build_demo_file(
     today: date | None = None,
     progress: Callable[[int, int], None] | None = None,
     parallel: bool | None = None,
+    encrypted: bool = True,
 ) -> int:
     """Create a new demo store at ``path``; return the number of records written.
+
+    ``encrypted`` (the default): the store is encrypted under a new key, wrapped in its
+    keyring (``NAME.keys``) for every demo account under the published password; else it
+    is a plain SQLite file (the benchmarks compare the two).
 
     Raises:
         InputError: ``path`` exists already (or was made while the demo was built: it is
@@ -187,8 +195,18 @@ def build_demo_file(
                                    dir=path.parent))
     try:
         partial = folder / f"{path.name}.partial"
-        written = _build(partial, folder, demo, parallel, progress)
-        _publish(partial, path)
+        key = keyring.new_key() if encrypted else None
+        written, ring = _build(partial, folder, demo, parallel, progress, key)
+        if ring is not None:
+            if keyring.exists(path) and not path.exists():  # left by a killed build
+                keyring.path_of(path).unlink()
+            keyring.save(path, ring, new=True)
+        try:
+            _publish(partial, path)
+        except BaseException:
+            if ring is not None:
+                keyring.path_of(path).unlink(missing_ok=True)
+            raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return written
@@ -234,9 +252,11 @@ def _running(pid: int) -> bool:
 
 
 def _build(partial: Path, folder: Path, demo: Demo, parallel: bool,
-           progress: Callable[[int, int], None] | None) -> int:
+           progress: Callable[[int, int], None] | None, key: bytes | None
+           ) -> tuple[int, keyring.Keyring | None]:
     tables = list(BY_TABLE)  # parents before children
-    with Store.open(partial) as store:
+    ring = None
+    with Store.open(partial, key=key) as store:
         conn = store.conn
         # No journal while building: on failure the whole file is thrown away.
         conn.execute("PRAGMA journal_mode = OFF")
@@ -254,7 +274,10 @@ def _build(partial: Path, folder: Path, demo: Demo, parallel: bool,
         written += demo_store.write_accounts(store, demo)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
-    return written
+        if key is not None:
+            ring = keyring.Keyring(store_id=store.store_id, salt=os.urandom(16))
+            wrap_for_demo_accounts(store, ring)
+    return written, ring
 
 
 def _publish(partial: Path, path: Path) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from careplan.models.accounts import Account, AccountRole
 from careplan.store import find
 from careplan.store.db import Store
+from careplan.store.keyring import Keyring, wrap_many
 
 #: The one password of every demo account.
 DEMO_PASSWORD = "careplan-demo"
@@ -62,5 +63,39 @@ def demo_sign_in(store: Store) -> DemoSignIn | None:
                       first(AccountRole.MANAGER), first(AccountRole.PRACTITIONER))
 
 
+def keyring_hint(store: Store) -> dict[str, object] | None:
+    """What an encrypted demo store's keyring keeps of :func:`demo_sign_in`, for its
+    sign-in screen (the store itself cannot be read before the sign-in): None for a store
+    not built as the demo."""
+    demo = demo_sign_in(store)
+    if demo is None:
+        return None
+    return {"password": demo.password, "usernames": list(demo.usernames),
+            "manager": demo.manager, "practitioner": demo.practitioner}
+
+
+def from_keyring(hint: object) -> DemoSignIn | None:
+    """:func:`keyring_hint` read back (None when it is not one)."""
+    if not isinstance(hint, dict):
+        return None
+    try:
+        return DemoSignIn(str(hint["password"]), tuple(str(n) for n in hint["usernames"]),
+                          str(hint.get("manager", "")), str(hint.get("practitioner", "")))
+    except (KeyError, TypeError):
+        return None
+
+
+def wrap_for_demo_accounts(store: Store, ring: Keyring) -> None:
+    """Wrap an encrypted demo store's key for every demo account, under the published
+    password, and keep the sign-in screen's hint in ``ring`` (the caller writes it)."""
+    assert store.key is not None, "only an encrypted store has a keyring"
+    hint = keyring_hint(store)
+    if hint is None:
+        return
+    names = [str(r[0]) for r in store.conn.execute("SELECT username FROM accounts")]
+    wrap_many(ring, store.key, names, DEMO_PASSWORD)
+    ring.demo = hint
+
+
 __all__ = ["ADMIN", "DEMO_FLAG", "DEMO_PASSWORD", "DemoSignIn", "demo_sign_in", "is_demo",
-           "mark_as_demo"]
+           "from_keyring", "keyring_hint", "mark_as_demo", "wrap_for_demo_accounts"]

@@ -16,7 +16,8 @@ same way, and read the same as a wrong password, so that trying names reveals no
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -256,7 +257,30 @@ def add_account(store: Store, username: str, password: str, role: AccountRole | 
         who = actor_of(account.id) if actor is None else actor.actor
         stored = add(store, account, who)
         _set_secret(store, stored.id, password_hash, now)
+    _wrap_key(store, name, password)
     return stored
+
+
+def _wrap_key(store: Store, username: str, password: str) -> None:
+    """An encrypted store's key, wrapped for ``username`` under ``password`` in the
+    store's keyring (careplan.store.keyring); nothing for a plain store. The account's
+    record is written first: if the keyring cannot be written, the account exists and
+    cannot sign in yet, and an administrator's reset wraps the key again.
+
+    Raises:
+        StoreError: the keyring could not be written (one sentence saying what to do).
+    """
+    if store.key is None:
+        return
+    from careplan.store import keyring
+
+    try:
+        with keyring.changing(store.path) as ring:
+            keyring.wrap_with_password(ring, store.key, username, password)
+    except keyring.KeyringError as exc:
+        raise StoreError(f"{str(exc).rstrip('.')}; the account {username} was saved but "
+                         "cannot sign in until an administrator resets its password.") \
+            from exc
 
 
 def published_hash(password: str, salt: bytes) -> str:
@@ -347,6 +371,7 @@ def reset_password(store: Store, username: str, new_password: str, actor: Accoun
                                      password_changed_at=_changed_at(account, now)),
                admin.actor)
         _set_secret(store, account.id, password_hash, now)
+    _wrap_key(store, account.username, new_password)
 
 
 def change_password(store: Store, username: str, old: str, new: str,
@@ -363,13 +388,42 @@ def change_password(store: Store, username: str, old: str, new: str,
         raise InputError("password: the new password must differ from the old one")
     password_hash = hash_password(new, name)
     account = authenticate(store, name, old, now, changing_password=True)
-    with store.atomic():
+    with _rewrapped(store, account.username, new), store.atomic():
         current = get(store, Account, account.id)
         changed = _changed_at(current, store.clock())
         stored = update(store, current.evolve(must_change_password=False,
-                                              password_changed_at=changed), current.actor)
+                                              password_changed_at=changed),
+                        current.actor)
         _set_secret(store, account.id, password_hash, changed)
     return stored
+
+
+@contextlib.contextmanager
+def _rewrapped(store: Store, username: str, new: str) -> Iterator[None]:
+    """Wrap an encrypted store's key under the new password before the store's hash
+    changes, and put the old wrapping back if the store refuses the change: the password
+    that opens the keyring and the one the store checks stay the same one."""
+    if store.key is None:
+        yield
+        return
+    from careplan.store import keyring
+
+    try:
+        with keyring.changing(store.path) as ring:
+            entry_id = ring.entry_id(username)
+            old = ring.entries.get(entry_id)
+            keyring.wrap_with_password(ring, store.key, username, new)
+    except keyring.KeyringError as exc:
+        raise StoreError(f"{str(exc).rstrip('.')}; the password was not changed.") from exc
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(keyring.KeyringError), keyring.changing(store.path) as ring:
+            if old is None:
+                ring.entries.pop(entry_id, None)
+            else:
+                ring.entries[entry_id] = old
+        raise
 
 
 # -- signing in -----------------------------------------------------------------------------
@@ -473,6 +527,44 @@ def authenticate(store: Store, username: str, password: str, now: datetime | Non
     return account
 
 
+def record_pending(store: Store) -> int:
+    """Record in the store the sign-ins an encrypted store's keyring refused while the
+    store could not be read (careplan.store.keyring), each with its audit event, in one
+    transaction; return how many. Nothing for a plain store.
+
+    Raises:
+        StoreError: the store could not be written (the attempts stay in the keyring).
+    """
+    if store.key is None or store.read_only or store.reads_only is not None:
+        return 0
+    from careplan.store import keyring
+
+    try:
+        pending = keyring.take_attempts(store.path)
+    except keyring.KeyringError:
+        return 0
+    if not pending:
+        return 0
+    try:
+        with store.atomic():
+            for item in pending:
+                typed = typed_username(item.get("username", "")) or "?"
+                try:
+                    at = datetime.fromisoformat(item["at"])
+                    outcome = SignInOutcome(item["outcome"])
+                except (KeyError, ValueError):
+                    continue  # not written by CarePlan: nothing to record
+                account = find_account(store, typed)
+                add(store, SignIn(username=typed,
+                                  account_id=None if account is None else account.id,
+                                  at=at, outcome=outcome),
+                    UNKNOWN_ACTOR if account is None else account.actor)
+    except BaseException:
+        keyring.put_back_attempts(store.path, pending)
+        raise
+    return len(pending)
+
+
 __all__ = [
     "AccountLine",
     "NotAllowedError",
@@ -489,5 +581,6 @@ __all__ = [
     "parse_role",
     "published_hash",
     "reactivate",
+    "record_pending",
     "reset_password",
 ]
