@@ -110,8 +110,10 @@ def demo_signed_in(monkeypatch: pytest.MonkeyPatch,
     path = tmp_path_factory.mktemp("demo-secret") / "password"
     path.write_text(DEMO_PASSWORD + "\n", encoding="utf-8")
 
+    from signin import open_demo
+
     def sign(db: str | Path) -> list[str]:
-        with Store.open(db, create=False) as store:
+        with open_demo(db) as store:
             assert store.conn.execute("SELECT 1 FROM accounts WHERE username = ?",
                                       (ADMIN,)).fetchone(), f"{db} has no demo accounts"
         monkeypatch.setenv("CAREPLAN_PASSWORD_FILE", str(path))

@@ -66,3 +66,17 @@ def digest_without_sign_ins(store: Store) -> str:
         for row in store.conn.execute(f'SELECT {select} FROM "{table}"{where} ORDER BY 1'):
             h.update(repr(row).encode())
     return h.hexdigest()
+
+
+def open_demo(db: str | Path) -> Store:
+    """A demo store, opened with its key when it is encrypted (as ``careplan demo`` makes
+    it): unwrapped with the administrator's published password."""
+    from datetime import UTC, datetime
+
+    from careplan.demo.accounts import ADMIN, DEMO_PASSWORD
+    from careplan.store import keyring
+
+    key = None
+    if keyring.exists(db):
+        key = keyring.unlock(db, ADMIN, DEMO_PASSWORD, datetime.now(UTC))
+    return Store.open(db, create=False, key=key)

@@ -39,22 +39,21 @@ def _missing_libraries(exc: BaseException) -> UserError:
 
 
 def ensure_default_store(path: Path) -> None:
-    """Create a demo store at the default location on first start."""
+    """Create a demo store at the default location on first start: encrypted, its key
+    wrapped for every demo account under the published password (its folder, if new,
+    is its owner's only)."""
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from careplan.store import Store
+    from careplan.store import secure
 
-    store = Store.open(path, create=True)
+    secure.make_folders(path.parent)
     try:
-        try:
-            from careplan.demo import build as demo
-        except ImportError:  # no demo generator in this build: start with an empty store
-            return
-        sys.stderr.write(f"careplan: first start, creating a demo store at {path}.\n")
-        demo.build_demo(store, persons=DEMO_PERSONS, seed=DEMO_SEED, today=clock.today())
-    finally:
-        store.close()
+        from careplan.demo.build_file import build_demo_file
+    except ImportError:  # no demo generator in this build: the app offers a new store
+        return
+    sys.stderr.write(f"careplan: first start, creating a demo store at {path}.\n")
+    build_demo_file(path, persons=DEMO_PERSONS, seed=DEMO_SEED, today=clock.today(),
+                    parallel=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
         raise _missing_libraries(exc) from None
     if not _platform_ok():
         raise _missing_libraries(RuntimeError("the xcb platform plugin could not be loaded"))
-    _start_backup(path)
+    from careplan.store import keyring
+
+    if not keyring.exists(path):  # an encrypted store is backed up once it is unlocked
+        _start_backup(path)
     return app.run(path, today=clock.today, user=getattr(args, "app_user", None))
 
 

@@ -3,6 +3,7 @@
 from careplan.store.db import Store
 from careplan.store.errors import (
     DamagedStoreError,
+    EncryptedStoreError,
     InputError,
     NotAllowedError,
     NotAStoreError,
@@ -14,6 +15,7 @@ from careplan.store.repo import add, add_many, find, get, update
 
 __all__ = [
     "DamagedStoreError",
+    "EncryptedStoreError",
     "InputError",
     "NotAllowedError",
     "NotAStoreError",

@@ -36,7 +36,15 @@ from PySide6.QtWidgets import (
 from careplan.models import Agency, Professional
 from careplan.models.accounts import Account, AccountRole
 from careplan.models.facts import Directory
-from careplan.store import NotAStoreError, NotFoundError, Store, StoreError, backup, get
+from careplan.store import (
+    NotAStoreError,
+    NotFoundError,
+    Store,
+    StoreError,
+    backup,
+    get,
+    keyring,
+)
 from careplan.store import caseload as q
 from careplan.store.person_file import load_directory
 from careplan.ui import settings as keys
@@ -64,6 +72,39 @@ def _import_workspace() -> None:
     import careplan.ui.workspace  # noqa: F401
 
 
+def _start_backup(store: Store) -> None:
+    """The automatic backup of an encrypted store, once it is unlocked (the command line
+    starts a plain store's before the window opens), in a thread of its own with its own
+    connection; Python waits for it at exit."""
+    import threading
+
+    path, key = store.path, store.key
+    threading.Thread(target=lambda: backup.auto_backup(path, key=key),
+                     name="careplan-backup").start()
+
+
+class PlainStoreBanner(QLabel):
+    """A strip above the sign-in screen and the tabs of a store that is not encrypted: it
+    says so, and how to encrypt it (careplan encrypt)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("plainBanner")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setStyleSheet("#plainBanner { background: #fff4ce; border: 1px solid #b58800; "
+                           "padding: 6px; color: #000000; }")
+        self.setAccessibleName(self.tr("The store is not encrypted"))
+        self.hide()
+
+    def show_for(self, path: str) -> None:
+        self.setText(self.tr(
+            "This store is not encrypted: anyone who can read %s can read its records. An "
+            "administrator can encrypt it with: careplan encrypt --db %s --user NAME")
+            % (path, path))
+        self.show()
+
+
 class MainWindow(QMainWindow):
     """One open store at a time; persons open in tabs beside the caseload."""
 
@@ -85,6 +126,9 @@ class MainWindow(QMainWindow):
         self.now = now
         self.user = user
         self.store: Store | None = None
+        #: An encrypted (or new) store waiting for a sign-in: nothing of it can be read
+        #: before its key is unwrapped, so it is opened only then (complete_sign_in).
+        self.locked_path: str | None = None
         #: The account signed in to the open store; None until someone has signed in.
         self.account: Account | None = None
         self.sign_in_page: SignInPage | None = None
@@ -123,6 +167,8 @@ class MainWindow(QMainWindow):
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.health.banner)
         body.addWidget(self.audit.banner)
+        self.plain_banner = PlainStoreBanner()
+        body.addWidget(self.plain_banner)
         body.addWidget(self.stage, 1)
         self.empty = QLabel(self.tr("Open a store with File ▸ Open store… (Ctrl+O)."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -289,10 +335,17 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, p=path: self.open_store(p))
 
     def open_store(self, path: str | Path, *, create: bool = False) -> bool:
-        """Open (or create) the store at ``path`` in place of the current one."""
+        """Open (or create) the store at ``path`` in place of the current one.
+
+        An encrypted store (a keyring beside it) and a new one show their sign-in screen
+        without opening anything: the sign-in unwraps the key (or makes the store, with
+        its administrator), and the store opens then. A plain store opens at once, and
+        a banner says it is not encrypted and how to encrypt it."""
         text = str(path)
         if not self.close_all_persons():
             return False
+        if text != ":memory:" and (keyring.exists(text) or (create and not Path(text).exists())):
+            return self._open_locked(text)
         damage: str | None = None
         try:
             store = Store.open(text, create=create)
@@ -316,17 +369,42 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("CarePlan — %s") % Path(text).name)
         self.health.watch(store, damage)
         self.settings.add_recent_store(text)
+        if text != ":memory:":
+            self.plain_banner.show_for(text)
+        self._show_sign_in()
+        self.pages.setCurrentWidget(self.body)
+        self._update_enabled()
+        return True
+
+    def _open_locked(self, text: str) -> bool:
+        """An encrypted store, or a new one: its sign-in screen, and nothing opened yet."""
+        if keyring.exists(text) and not Path(text).is_file():
+            QMessageBox.warning(self, self.tr("Cannot open the store"),
+                                self.tr("There is no store at %s (only its keyring).") % text)
+            return False
+        self.close_store()
+        self.locked_path = text
+        self.setWindowTitle(self.tr("CarePlan — %s") % Path(text).name)
+        if Path(text).exists():
+            self.settings.add_recent_store(text)
         self._show_sign_in()
         self.pages.setCurrentWidget(self.body)
         self._update_enabled()
         return True
 
     def _show_sign_in(self) -> None:
-        """The open store's sign-in screen, with the user name given on the command line,
-        else the last one signed in to this store with."""
-        assert self.store is not None
-        name = self.user or self.settings.last_user(self.store.store_id) or ""
-        page = SignInPage(self.store, self.now, username=name)
+        """The store's sign-in screen, with the user name given on the command line, else
+        the last one signed in to this store with (an encrypted store's id is not known
+        before the sign-in: the command line's or none)."""
+        store = self.store
+        if store is not None:
+            name = self.user or self.settings.last_user(store.store_id) or ""
+            page = SignInPage(store, self.now, username=name)
+        else:
+            assert self.locked_path is not None
+            name = self.user or self.settings.last_user(self.locked_path) or ""
+            page = SignInPage(None, self.now, username=name, path=self.locked_path)
+            page.credentials.damaged.connect(self._damaged_after_unlock)
         page.signed_in.connect(self.complete_sign_in)
         self.sign_in_page = page
         self.stage.addWidget(page)
@@ -345,6 +423,10 @@ class MainWindow(QMainWindow):
         professional becomes the actor, and the caseload, the writer and the session lock
         start. An administrator's account that belongs to no professional reads
         everything and changes nothing (every edit asks for a professional)."""
+        if self.store is None and self.locked_path is not None:
+            page = self.sign_in_page
+            if not self._open_unlocked(page.credentials.unlocked_key if page else None):
+                return
         store = self.store
         assert store is not None, "no store is open to sign in to"
         if self.account is not None:
@@ -360,6 +442,9 @@ class MainWindow(QMainWindow):
                             account.username)
         self._drop_sign_in()
         self.settings.remember_user(store.store_id, account.username)
+        if store.key is not None:  # an encrypted store's name: its id is read only now
+            self.settings.remember_user(store.path, account.username)
+            _start_backup(store)
         self.edits.start(store)
         self.model = CaseloadModel(store, self.today(), self)
         self.caseload = CaseloadPanel(self.model)
@@ -384,6 +469,38 @@ class MainWindow(QMainWindow):
         # flags worker would otherwise take the interpreter's lock from the painting, and
         # the workspace is imported so the first person opened does not wait for it.
         QTimer.singleShot(AFTER_FIRST_PAINT_MS, self, lambda s=store: self._after_open(s))
+
+    def _open_unlocked(self, key: bytes | None) -> bool:
+        """The window's own (reading) connection to the store just unlocked."""
+        path = self.locked_path
+        assert path is not None
+        try:
+            store = Store.open(path, create=False, key=key)
+        except StoreError as exc:
+            QMessageBox.warning(self, self.tr("Cannot open the store"), str(exc))
+            return False
+        self.locked_path = None
+        self.store = store
+        store.reads_only = READS_ONLY
+        self.health.watch(store, None)
+        self.settings.add_recent_store(path)
+        return True
+
+    def _damaged_after_unlock(self, sentence: str, key: object) -> None:
+        """The key was unwrapped but the store cannot be opened with it: open it to read,
+        if SQLite still can, so that the damage banner offers its newest good backup."""
+        path = self.locked_path
+        if path is None or not isinstance(key, bytes):
+            return
+        try:
+            store = Store.open(path, read_only=True, key=key)
+        except StoreError:
+            return  # the sign-in form says why, and names the newest backup
+        self.locked_path = None
+        self.store = store
+        store.reads_only = READS_ONLY
+        self.health.watch(store, sentence)
+        self._update_enabled()
 
     def _after_open(self, store: Store) -> None:
         if self.store is not store:  # another store was opened meanwhile
@@ -412,6 +529,8 @@ class MainWindow(QMainWindow):
                 widget.deleteLater()
         if self.store is not None:
             self.store.close()
+        self.locked_path = None
+        self.plain_banner.hide()
         self.store = self.model = self.caseload = self.directory = None
         self.account = self.actor = self.actor_agency = None
         self.flags, self.flags_error = {}, None

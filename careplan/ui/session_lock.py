@@ -86,7 +86,7 @@ class UnlockDialog(QDialog):
 
     def __init__(self, account: Account, who: str, path: str,
                  now: Callable[[], datetime | None], gate: Health | None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, key: bytes | None = None) -> None:
         super().__init__(parent)
         tr = self.tr
         self.setWindowTitle(tr("CarePlan is locked"))
@@ -99,7 +99,7 @@ class UnlockDialog(QDialog):
                        % who)
         intro.setWordWrap(True)
         self.credentials = Credentials(path, now, gate, username=account.username,
-                                       fixed_user=True, action=tr("Unlock"))
+                                       fixed_user=True, action=tr("Unlock"), key=key)
         self.sign_out = QPushButton(tr("Sign &out"))
         self.sign_out.setAutoDefault(False)
         self.sign_out.setToolTip(tr("Save what is on its way, close the store and let "
@@ -204,7 +204,8 @@ class SessionLock(QObject):
         window = self.window
         # The main window is the parent (a form that is open may close while locked).
         self.dialog = UnlockDialog(self.account, window.signed_in_name(), window.store.path,
-                                   window.now, window.store.health, window)
+                                   window.now, window.store.health, window,
+                                   key=window.store.key)
         self.dialog.credentials.signed_in.connect(self._unlocked)
         self.dialog.sign_out_requested.connect(self._sign_out)
         for widget in QApplication.topLevelWidgets():

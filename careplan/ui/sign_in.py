@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from careplan.models import Agency, Professional
+from careplan.models import accounts as account_rules
 from careplan.models.accounts import (
     PASSWORD_MIN,
     Account,
@@ -45,7 +46,16 @@ from careplan.models.accounts import (
     SignInOutcome,
     typed_username,
 )
-from careplan.store import InputError, Store, StoreError, accounts
+from careplan.store import (
+    InputError,
+    NotAStoreError,
+    Store,
+    StoreError,
+    accounts,
+    backup,
+    encryption,
+    keyring,
+)
 from careplan.store.health import Health
 from careplan.ui import workers
 
@@ -87,6 +97,12 @@ class Attempt:
     outcome: SignInOutcome | None = None
     #: The store already has accounts (a first administrator was asked for too late).
     has_accounts: bool = False
+    #: An encrypted store's key, unwrapped from its keyring by this attempt (the window
+    #: opens its own connections with it); None for a plain store.
+    key: bytes | None = None
+    #: The key was unwrapped but the store cannot be opened with it (damaged, or not the
+    #: keyring's store): the window opens it read-only, if it can, to offer a backup.
+    damaged: bool = False
 
 
 class Step(Enum):
@@ -110,16 +126,40 @@ def new_password_sentence(error: Exception) -> str:
 
 def attempt(path: str, username: str, password: str, now: datetime | None,
             gate: Health | None, *, step: Step = Step.SIGN_IN,
-            new_password: str | None = None) -> Attempt:
+            new_password: str | None = None, key: bytes | None = None) -> Attempt:
     """One sign-in attempt on the store at ``path``, with a connection of its own (run it
     in a worker). ``gate`` is the open store's damage verdict: the record of the attempt
-    waits for it, and a damaged store refuses it. Never raises for a refusal."""
+    waits for it, and a damaged store refuses it. Never raises for a refusal.
+
+    An encrypted store (a keyring beside it) is first unlocked: its key unwrapped with
+    the password (careplan.store.keyring; wrong passwords count towards the lockout
+    there), unless ``key`` is known already (the session lock). A store that does not
+    exist yet is made, encrypted, with its first administrator (``Step.FIRST``)."""
+    unlocked = key
+    if step is Step.FIRST and not Path(path).exists():
+        return _first_store(path, username, new_password or "", now)
+    if unlocked is None and keyring.exists(path):
+        try:
+            unlocked = keyring.unlock(path, username, password,
+                                      now or datetime.now(UTC).replace(microsecond=0))
+        except keyring.UnlockRefused as exc:
+            return Attempt(refusal=str(exc), outcome=exc.outcome)
+        except keyring.KeyringError as exc:
+            return Attempt(refusal=_sentence(str(exc)))
     try:
-        store = Store.open(path, create=False)
+        store = Store.open(path, create=False, key=unlocked)
+    except NotAStoreError as exc:
+        if unlocked is None:
+            return Attempt(refusal=_sentence(f"The sign-in could not be recorded: {exc}"))
+        hint = backup.recovery_hint(path, unlocked)[1]
+        return Attempt(refusal=_sentence(f"{str(exc).rstrip('.')}. {hint}"), key=unlocked,
+                       damaged=True)
     except StoreError as exc:
         return Attempt(refusal=_sentence(f"The sign-in could not be recorded: {exc}"))
     store.health = gate
     try:
+        if unlocked is not None and key is None:
+            accounts.record_pending(store)  # refusals the keyring kept meanwhile
         if step is Step.FIRST:
             assert new_password is not None
             accounts.add_account(store, username, new_password, AccountRole.ADMINISTRATOR)
@@ -149,7 +189,32 @@ def attempt(path: str, username: str, password: str, now: datetime | None,
         return Attempt(refusal=_sentence(f"The sign-in could not be recorded: {exc}"))
     finally:
         store.close()
-    return Attempt(account=account, outcome=SignInOutcome.SIGNED_IN)
+    return Attempt(account=account, outcome=SignInOutcome.SIGNED_IN, key=unlocked)
+
+
+def _first_store(path: str, username: str, password: str, now: datetime | None) -> Attempt:
+    """A new store, encrypted, made with its first administrator (File ▸ New store…)."""
+    try:
+        account_rules.check_password(password, typed_username(username))
+        account_rules.normalise_username(username)
+    except ValueError as exc:
+        text = str(exc)
+        if text.startswith("password:"):
+            return Attempt(refusal=new_password_sentence(exc))
+        return Attempt(refusal=_sentence(text))
+    try:
+        store = encryption.create_store(path)
+    except StoreError as exc:
+        return Attempt(refusal=_sentence(f"The store could not be made: {exc}"))
+    try:
+        accounts.add_account(store, username, password, AccountRole.ADMINISTRATOR)
+        account = accounts.authenticate(store, username, password, now)
+    except (InputError, StoreError) as exc:
+        encryption.discard_new(store)
+        return Attempt(refusal=_sentence(str(exc)))
+    key = store.key
+    store.close()
+    return Attempt(account=account, outcome=SignInOutcome.SIGNED_IN, key=key)
 
 
 def _wipe(field: QLineEdit) -> None:
@@ -174,13 +239,21 @@ class Credentials(QWidget):
     """
 
     signed_in = Signal(object)  # Account
+    #: An encrypted store's key was unwrapped but the store cannot be opened with it: the
+    #: sentence (naming the newest backup) and the key.
+    damaged = Signal(str, object)
 
     def __init__(self, path: str, now: Callable[[], datetime | None],
                  gate: Health | None, *, username: str = "", fixed_user: bool = False,
-                 first: bool = False, action: str = "", parent: QWidget | None = None
-                 ) -> None:
+                 first: bool = False, action: str = "", parent: QWidget | None = None,
+                 key: bytes | None = None) -> None:
         super().__init__(parent)
         self.path = path
+        #: An encrypted store's key when it is known already (the lock); None: unwrapped
+        #: from the keyring by each attempt.
+        self.known_key = key
+        #: The key the last successful attempt unlocked (read on :attr:`signed_in`).
+        self.unlocked_key: bytes | None = None
         #: The button's text for a sign-in ("Sign in" unless told).
         self.action = action or self.tr("Sign in")
         self.now = now
@@ -337,11 +410,12 @@ class Credentials(QWidget):
                 self.new_password.setFocus()
                 return
             password = self._old or ""
-        step, path, now, gate = self.step, self.path, self.now(), self.gate
+        step, path, now, gate, key = self.step, self.path, self.now(), self.gate, self.known_key
         self._set_busy(True)
 
         def run(_job: workers.Job) -> Attempt:
-            return attempt(path, username, password, now, gate, step=step, new_password=new)
+            return attempt(path, username, password, now, gate, step=step, new_password=new,
+                           key=key)
 
         def listen(job: workers.Job) -> None:
             job.finished.connect(lambda result, p=password: self._answered(result, p))
@@ -371,7 +445,13 @@ class Credentials(QWidget):
         if result.account is not None:
             self._forget()
             self.message.clear()
+            self.unlocked_key = result.key
             self.signed_in.emit(result.account)
+            return
+        if result.damaged:
+            self._forget()
+            self.say(result.refusal)
+            self.damaged.emit(result.refusal, result.key)
             return
         if result.outcome is SignInOutcome.MUST_CHANGE_PASSWORD and self.step is not Step.FIRST:
             self._old = password  # right, and needed once more to set the new one
@@ -402,24 +482,30 @@ class Credentials(QWidget):
 class SignInPage(QWidget):
     """What the window shows of an open store until someone signs in to it."""
 
-    def __init__(self, store: Store, now: Callable[[], datetime | None], *,
-                 username: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store | None, now: Callable[[], datetime | None], *,
+                 username: str = "", parent: QWidget | None = None,
+                 path: str | None = None) -> None:
+        """``store``: the open (plain) store; None for an encrypted store, which cannot be
+        read before the sign-in, or a new one (``path`` names either)."""
         super().__init__(parent)
         tr = self.tr
         self.setAccessibleName(tr("Sign in"))
-        name = Path(store.path).name
-        first = accounts.count(store) == 0
+        where_path = store.path if store is not None else str(path)
+        name = Path(where_path).name
+        first = accounts.count(store) == 0 if store is not None else \
+            not Path(where_path).exists()
         title = QLabel(tr("Sign in to %s") % name)
         font = QFont(title.font())
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         title.setFont(font)
-        self.where = where = QLabel(store.path)
+        self.where = where = QLabel(where_path)
         where.setStyleSheet("color: palette(placeholder-text)")
         where.setWordWrap(True)
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.credentials = Credentials(store.path, now, store.health, username=username,
-                                       first=first)
+        self.credentials = Credentials(where_path, now,
+                                       store.health if store is not None else None,
+                                       username=username, first=first)
         self.signed_in = self.credentials.signed_in
         self.demo = QLabel()
         self.demo.setWordWrap(True)
@@ -429,7 +515,7 @@ class SignInPage(QWidget):
         self.demo.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.demo.hide()
         if not first:
-            self._show_demo(store)
+            self._show_demo(store, where_path)
 
         panel = QFrame()
         panel.setObjectName("signInPanel")
@@ -451,11 +537,18 @@ class SignInPage(QWidget):
         layout.addLayout(row)
         layout.addStretch(2)
 
-    def _show_demo(self, store: Store) -> None:
-        """Only for a store built as the demo: its user names and published password."""
-        from careplan.demo.published import ADMIN, demo_sign_in
+    def _show_demo(self, store: Store | None, path: str) -> None:
+        """Only for a store built as the demo: its user names and published password (for
+        an encrypted store, from its keyring)."""
+        from careplan.demo.published import ADMIN, demo_sign_in, from_keyring
 
-        demo = demo_sign_in(store)
+        if store is not None:
+            demo = demo_sign_in(store)
+        else:
+            try:
+                demo = from_keyring(keyring.load(path).demo)
+            except keyring.KeyringError:
+                demo = None
         if demo is None:
             return
         tr = self.tr
