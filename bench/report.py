@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import platform
-import sqlite3
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from careplan.store import sqlite
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -68,6 +69,15 @@ def load() -> str:
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
+def _cipher_version() -> str:
+    conn = sqlite.connect(":memory:")
+    try:
+        row = conn.execute("PRAGMA cipher_version").fetchone()
+    finally:
+        conn.close()
+    return str(row[0]) if row else "unknown"
+
+
 def machine() -> dict[str, str]:
     cpu = platform.processor() or platform.machine()
     mem_kb = 0
@@ -94,7 +104,7 @@ def machine() -> dict[str, str]:
         "OS": f"{platform.system()} {platform.release()}",
         "Python": platform.python_version(),
         "Qt": qt,
-        "SQLite": sqlite3.sqlite_version,
+        "SQLite": f"{sqlite.sqlite_version} (SQLCipher {_cipher_version()})",
     }
 
 

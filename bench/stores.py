@@ -64,13 +64,14 @@ def _cached(kind: str, persons: int, key: str, build: Callable[[Path], None]) ->
     return path
 
 
-def build_demo_file(path: Path, persons: int) -> float:
-    """Build the demo of ``persons`` into a new file the way ``careplan demo`` does;
-    return the seconds it took."""
+def build_demo_file(path: Path, persons: int, *, encrypted: bool = False) -> float:
+    """Build the demo of ``persons`` into a new file the way ``careplan demo`` does (plain
+    unless ``encrypted``: the other benchmarks read plain stores; bench/encryption_bench.py
+    compares the two); return the seconds it took."""
     from careplan.demo.build_file import build_demo_file as build
 
     started = time.perf_counter()
-    build(path, persons=persons, seed=SEED, today=TODAY)
+    build(path, persons=persons, seed=SEED, today=TODAY, encrypted=encrypted)
     return time.perf_counter() - started
 
 
@@ -125,6 +126,11 @@ def _add_person(store: Store, given: str, family: str, actions: int, handoffs: i
                      proposed_at=datetime(2025, 3, 1, 9), answer_by=TODAY)
              for n in range(handoffs)]
     add_many(store, [person, plan, *acts, *hands], "bench")
+
+
+def add_busy_person(store: Store) -> None:
+    """The person the UI benchmarks open (200 actions, 50 handoffs)."""
+    _add_person(store, *BUSY)
 
 
 def person_id(store: Store, who: tuple[str, str, int, int]) -> str:
