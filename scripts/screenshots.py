@@ -12,18 +12,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
-from careplan.demo.build import build_demo
-from careplan.demo.published import DEMO_PASSWORD
+from careplan.demo.build_file import build_demo_file
+from careplan.demo.published import ADMIN, DEMO_PASSWORD
 from careplan.models import Professional
 from careplan.models.accounts import Account
 from careplan.models.enums import Role
-from careplan.store import Store, find
+from careplan.store import Store, find, keyring
 from careplan.ui.app import application
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.settings import Settings
@@ -73,8 +73,10 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "demo.db"
-        store = Store.open(path)
-        build_demo(store, persons=200, seed=1, today=TODAY)
+        # Encrypted, as careplan demo and the first start make it.
+        build_demo_file(path, persons=200, seed=1, today=TODAY, parallel=False)
+        key = keyring.unlock(path, ADMIN, DEMO_PASSWORD, datetime.now(UTC))
+        store = Store.open(path, create=False, key=key)
         coordinator = next(p for p in find(store, Professional, order_by="name")
                            if p.role is Role.SOCIAL_WORKER)
         username = find(store, Account, professional_id=coordinator.id)[0].username
