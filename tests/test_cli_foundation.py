@@ -19,16 +19,18 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120)
 
 
-def test_demo_then_info_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_then_info_json(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                             demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "demo.db"
     assert main(["demo", "--db", str(db), "--persons", "50", "--today", "2026-11-22"]) == 0
     assert "50 persons" in capsys.readouterr().out
-    assert main(["info", "--db", str(db), "--json"]) == 0
+    user = demo_signed_in(db)  # the demo store is encrypted: info signs in to read it
+    assert main(["info", "--db", str(db), "--json", *user]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["integrity_check"] == "ok"
     assert report["counts"]["persons"] == 50
     assert report["schema_version"] >= 1
-    assert main(["info", "--db", str(db)]) == 0
+    assert main(["info", "--db", str(db), *user]) == 0
     assert "persons" in capsys.readouterr().out
 
 
@@ -56,11 +58,15 @@ def test_bad_input_is_one_sentence_exit_2(tmp_path: Path, args: list[str], messa
     assert not (tmp_path / "d.db").exists(), "a refused demo must not leave a file behind"
 
 
-def test_demo_into_a_filled_store_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+def test_demo_into_a_filled_store_is_refused_and_changes_nothing(
+        tmp_path: Path, demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "demo.db"
     assert run("demo", "--db", str(db), "--persons", "20").returncode == 0
     size = db.stat().st_size
     result = run("demo", "--db", str(db), "--persons", "20")
+    assert result.returncode == 2
+    assert "is encrypted; sign in with --user NAME" in result.stderr
+    result = run("demo", "--db", str(db), "--persons", "20", *demo_signed_in(db))
     assert result.returncode == 2
     assert "already holds 20 persons" in result.stderr
     assert db.stat().st_size == size
@@ -72,8 +78,7 @@ def test_db_before_the_subcommand_is_used(tmp_path: Path, capsys: pytest.Capture
                                           demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "d.db"
     assert main(["demo", "--db", str(db), "--persons", "20", "--today", "2026-11-22"]) == 0
-    if command[0] == "flags":
-        command = [*command, *demo_signed_in(db)]
+    command = [*command, *demo_signed_in(db)]  # the demo store is encrypted
     capsys.readouterr()
     assert main([*command, "--db", str(db)]) == 0
     after = capsys.readouterr().out

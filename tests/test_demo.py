@@ -148,7 +148,8 @@ def test_careplan_demo_says_how_to_sign_in_and_that_works(
     assert out[1].startswith("Sign in as admin (the administrator) or as any demo "
                              "professional by first.last (e.g. ")
     assert out[1].endswith("a manager); every demo account's password is careplan-demo.")
-    assert out[2] == f"For example: careplan flags --db {db} --user admin"
+    assert out[2] == f"The store is encrypted; its keyring is {db}.keys."
+    assert out[3] == f"For example: careplan flags --db {db} --user admin"
     example = out[1].split("(e.g. ")[1].split(",")[0]
     user = demo_signed_in(db)
     assert main(["flags", "--db", str(db), "--today", "2026-11-22", *user]) == 0

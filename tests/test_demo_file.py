@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from signin import open_demo
 
 from careplan.demo.build import build_demo
 from careplan.demo.build_file import build_demo_file
@@ -25,14 +26,15 @@ def _reference(persons: int) -> str:
 def test_same_content_as_the_transactional_build(tmp_path: Path, parallel: bool) -> None:
     path = tmp_path / "demo.db"
     written = build_demo_file(path, persons=1100, seed=5, today=TODAY, parallel=parallel)
-    with Store.open(path, create=False) as s:
+    with open_demo(path) as s:
+        assert s.key is not None, "a new demo store is encrypted"
         assert content_digest(s, ignore_wall_clock=True) == _reference(1100)
         assert s.integrity_check() == "ok"
         assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert not s.conn.execute("PRAGMA foreign_key_check").fetchall()
         counts = s.table_counts()
         assert counts["audit_events"] == written
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db", "demo.db.keys"]
 
 
 def test_an_existing_file_is_refused(tmp_path: Path) -> None:

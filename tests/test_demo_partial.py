@@ -90,10 +90,11 @@ def test_a_killed_demo_is_cleaned_up_by_the_next_one(tmp_path: Path) -> None:
     # killed one's store can be made after all.
     assert main(["demo", "--db", str(tmp_path / "small.db"), "--persons",
                  str(MIN_PERSONS), "--today", TODAY.isoformat()]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.db"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.db", "small.db.keys"]
     assert main(["demo", "--db", str(target), "--persons", str(MIN_PERSONS),
                  "--today", TODAY.isoformat()]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.db", "small.db"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.db", "big.db.keys", "small.db",
+                                                          "small.db.keys"]
 
 
 def test_only_the_folders_of_builds_that_are_gone_are_removed(tmp_path: Path) -> None:

@@ -70,6 +70,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
         ("backup",): store_arg,
         ("restore",): [*store_arg, "--from", str(db)],
         ("demo",): ["--db", str(work / "new.db")],
+        ("encrypt",): admin,
         ("export", "plan-pdf"): [*admin, "--nhs", NHS, "--out", str(work / "x.pdf")],
         ("export", "handoff-audit"): [*admin, "--out", str(work / "x.pdf")],
         ("export", "minutes"): [*admin, "--conference", sample.conference.id,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from careplan.store import NotAStoreError, Store, StoreError, migrations
+from careplan.store import NotAStoreError, Store, StoreError, migrations, sqlite
 
 
 def _user_version(path: Path) -> int:
@@ -53,9 +53,10 @@ def test_newer_store_is_refused(store_path: Path) -> None:
 def test_a_failing_migration_leaves_the_store_as_it_was(
     store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(conn: sqlite3.Connection) -> None:
+    def broken(conn: sqlite.Connection) -> None:
         conn.execute("CREATE TABLE half_done (x)")
-        raise sqlite3.OperationalError("boom")
+        # The store's own library's error (SQLCipher's), as a failing statement raises.
+        raise sqlite.OperationalError("boom")
 
     Store.open(store_path).close()
     before = _user_version(store_path)
