@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from careplan.models import Person
-from careplan.store import Store, add, add_many, update
+from careplan.store import Store, add, add_many, sqlite, update
 from careplan.store import audit as audit_log
 from tests.factories import one_of_each
 
@@ -52,7 +50,7 @@ def test_bulk_add_writes_an_event_per_record(store: Store) -> None:
 
 def test_audit_events_cannot_be_rewritten_or_deleted(store: Store) -> None:
     add(store, one_of_each()[0], "tester")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(sqlite.IntegrityError, match="append-only"):
         store.conn.execute("UPDATE audit_events SET actor = 'someone else'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(sqlite.IntegrityError, match="append-only"):
         store.conn.execute("DELETE FROM audit_events")
