@@ -16,7 +16,8 @@ from careplan.ui.workers import Job
 def test_batches_give_the_same_summaries(tmp_path: Path, qtbot,  # type: ignore[no-untyped-def]
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "demo.db"
-    build_demo_file(path, persons=300, seed=2, today=date(2026, 11, 22), parallel=False)
+    build_demo_file(path, persons=300, seed=2, today=date(2026, 11, 22), parallel=False,
+                    encrypted=False)
     # A year on, many reviews are overdue: most persons are flagged.
     later = date(2027, 11, 22)
     whole = flagsource.load_flag_summaries(str(path), later, Job())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import ui_world
+from signin import open_demo
 from ui_helpers import file_settings, sign_in, when_modal
 
 from careplan.commands import gui
@@ -70,8 +71,9 @@ def test_gui_command_helpers(tmp_path: Path) -> None:
     assert "libxcb-cursor0" in line and "xvfb" in line
     target = tmp_path / "data" / "careplan.db"
     gui.ensure_default_store(target)
-    store = Store.open(target, create=False)
+    store = open_demo(target)  # the first start's demo store is encrypted
     try:
+        assert store.key is not None
         assert store.schema_version >= 1
         assert is_demo(store)  # its sign-in screen names the demo's accounts
     finally:

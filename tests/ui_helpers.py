@@ -70,7 +70,9 @@ def sign_in(qtbot: Any, window: Any, path: str | Path | None = None,
     account (see :func:`account_for`), or as the administrator when none is named."""
     from careplan.ui.sign_in import Step
 
-    target = path if path is not None else window.store.path
+    # A new store (and an encrypted one) is opened only at the sign-in: its path waits.
+    target = path if path is not None else (
+        window.store.path if window.store is not None else window.locked_path)
     page = window.sign_in_page
     if path is None and page is not None and page.credentials.step is Step.FIRST:
         from signin import ADMIN, PASSWORD
