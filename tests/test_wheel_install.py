@@ -139,7 +139,7 @@ def test_demo_flags_rules_and_a_plan_pdf_from_another_folder(installed: Installe
     assert printed.returncode == 0, printed.stderr
     text = "".join(page.extract_text() for page in PdfReader(installed.work / "y.pdf").pages)
     assert person["person_name"] in text
-    rules = installed.careplan("rules", "--db", "x.db", "--json")
+    rules = installed.careplan("rules", "--db", "x.db", "--json", *ADMIN)  # encrypted
     assert rules.returncode == 0, rules.stderr
     assert {r["key"]: r["default"] for r in json.loads(rules.stdout)} == \
         default_thresholds().as_dict()
@@ -151,9 +151,12 @@ def test_first_start_and_the_apt_hint_from_the_wheel(installed: Installed) -> No
     done = installed.python(
         "from pathlib import Path\n"
         "from careplan.commands.gui import apt_line, ensure_default_store\n"
-        "from careplan.store import Store\n"
+        "from datetime import UTC, datetime\n"
+        "from careplan.store import Store, keyring\n"
         "ensure_default_store(Path('first/careplan.db'))\n"
-        "with Store.open('first/careplan.db', create=False) as s:\n"
+        "key = keyring.unlock('first/careplan.db', 'admin', 'careplan-demo', "
+        "datetime.now(UTC))\n"
+        "with Store.open('first/careplan.db', create=False, key=key) as s:\n"
         "    print(s.conn.execute('SELECT count(*) FROM persons').fetchone()[0])\n"
         "print(apt_line())")
     assert done.returncode == 0, done.stderr
@@ -168,7 +171,7 @@ def test_first_start_and_the_apt_hint_from_the_wheel(installed: Installed) -> No
      "is missing from the installed package"),
     ("rules.toml", None, ("flags", "--db", "x.db", "--today", TODAY, "--user", "admin"),
      "is missing from the installed package"),
-    ("rules.toml", "[discharge]\nwarning_days = 3\n", ("rules", "--db", "x.db"),
+    ("rules.toml", "[discharge]\nwarning_days = 3\n", ("rules", "--db", "x.db", *ADMIN),
      "is damaged: rules.toml: missing thresholds transition.planning_age"),
     ("rules.toml", "[discharge\n", ("flags", "--db", "x.db", "--user", "admin"), "is damaged"),
 ])
