@@ -452,3 +452,51 @@ def test_accounts_written_to_an_encrypted_store_from_the_store_api(demo: Path) -
         accounts.add_account(store, "api.added", "api-added-pass-1", "administrator",
                              None, admin)
     assert keyring.unlock(demo, "api.added", "api-added-pass-1", NOW)
+
+
+def test_change_packs_pass_between_encrypted_stores(tmp_path: Path) -> None:
+    """Packs are written from an open store and read into one (careplan.store.packs): an
+    encrypted sender and receiver work as plain ones do, and a pack file is not the
+    store's plain text either."""
+    from careplan.store import packs
+
+    events = [{"id": f"e{n}", "store_id": "origin", "store_seq": n, "after": {"x": n}}
+              for n in range(1, 4)]
+    gp = encryption.create_store(tmp_path / "gp.db")
+    sw = encryption.create_store(tmp_path / "sw.db")
+    try:
+        assert gp.key is not None and sw.key is not None and gp.key != sw.key
+        packs.trust(gp, packs.identity(sw).line(), "setup")
+        packs.trust(sw, packs.identity(gp).line(), "setup")
+        out = tmp_path / "for-sw.cpk"
+        packs.write_pack(gp, sw.store_id, events, {gp.store_id: 3}, out)
+        pack = packs.read_pack(sw, out.read_bytes())
+        assert pack.events == events and pack.sender == gp.store_id
+    finally:
+        gp.close()
+        sw.close()
+    for name in ("gp.db", "sw.db"):
+        assert "file is not a database" in _stdlib_refuses(tmp_path / name)
+
+
+def test_a_deactivated_account_unwraps_the_key_but_is_refused_by_the_store(
+        demo: Path, demo_password: Callable[[str], None],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Deactivating keeps the account's keyring entry (the store's key is not changed, so
+    removing it would protect nothing the person has not seen); the store's own account
+    check refuses the sign-in, and records it, as on a plain store."""
+    with open_demo(demo) as store:
+        admin = accounts.find_account(store, "admin")
+        assert admin is not None
+        accounts.add_account(store, "leaver", "leaver-pass-1", "administrator", None, admin,
+                             temporary=False)
+        accounts.deactivate(store, "leaver", admin)
+    assert keyring.unlock(demo, "leaver", "leaver-pass-1", NOW)
+    demo_password("leaver-pass-1")
+    code, out, err = _cli(capsys, "flags", "--db", str(demo), "--user", "leaver")
+    assert code == 2 and out == ""
+    assert err == ("careplan: This account has been deactivated; ask an administrator to "
+                   "reactivate it.\n")
+    with open_demo(demo) as store:
+        rows = store.conn.execute("SELECT outcome FROM sign_ins ORDER BY at").fetchall()
+    assert rows[-1][0] == "deactivated"
