@@ -47,13 +47,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
 from careplan.models.sync import hlc_text, wall
+from careplan.store import sqlite
 
 #: The first item of every hashed array: the canonical form's name and version.
 FORMAT = "careplan-audit/1"
@@ -190,7 +190,7 @@ def matches(prev: bytes | None, row: tuple[Any, ...], stored: bytes | None, *,
 # -- heads --------------------------------------------------------------------------------
 
 
-def advance_head(conn: sqlite3.Connection, origin: str, start: tuple[int, bytes | None],
+def advance_head(conn: sqlite.Connection, origin: str, start: tuple[int, bytes | None],
                  seq: int, digest: bytes) -> None:
     """Move ``origin``'s head on from ``start`` (the number and hash of the event before
     the new ones; number 0: there was none) to event ``seq``, hash ``digest``, in the
@@ -208,14 +208,14 @@ def advance_head(conn: sqlite3.Connection, origin: str, start: tuple[int, bytes 
                  "AND hash IS ?", (seq, digest, origin, start[0], start[1]))
 
 
-def set_head(conn: sqlite3.Connection, origin: str, seq: int, digest: bytes) -> None:
+def set_head(conn: sqlite.Connection, origin: str, seq: int, digest: bytes) -> None:
     """Set ``origin``'s head, whatever it was (computing the chains anew)."""
     conn.execute("INSERT INTO audit_heads (origin, seq, hash) VALUES (?, ?, ?) "
                  "ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
                  (origin, seq, digest))
 
 
-def previous(conn: sqlite3.Connection, origin: str, seq: int) -> tuple[bool, bytes | None]:
+def previous(conn: sqlite.Connection, origin: str, seq: int) -> tuple[bool, bytes | None]:
     """The hash of event ``seq - 1`` of ``origin`` held here: (found, hash). Event 1 has
     no predecessor: (True, None)."""
     if seq <= 1:
@@ -232,7 +232,7 @@ def previous(conn: sqlite3.Connection, origin: str, seq: int) -> tuple[bool, byt
 _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM audit_events"
 
 
-def fill(conn: sqlite3.Connection) -> int:
+def fill(conn: sqlite.Connection) -> int:
     """Compute every origin's chain over the events held here and set the heads; return
     how many events were hashed. For the migration that adds the chains: it lifts the
     log's no-update rule for the moment (in the migration's transaction) and puts it
@@ -311,7 +311,7 @@ class ChainReport:
         return next((b for b in self.breaks if b.origin == origin), None)
 
 
-def check(conn: sqlite3.Connection, *, progress: Callable[[int, int], None] | None = None,
+def check(conn: sqlite.Connection, *, progress: Callable[[int, int], None] | None = None,
           cancelled: Callable[[], bool] | None = None) -> ChainReport | None:
     """Recompute every origin's chain and compare it with the stored hashes and heads.
 
@@ -406,7 +406,7 @@ def check(conn: sqlite3.Connection, *, progress: Callable[[int, int], None] | No
 _link = link
 
 
-def _events_of(conn: sqlite3.Connection, origin: str) -> Iterator[tuple[Any, ...]]:
+def _events_of(conn: sqlite.Connection, origin: str) -> Iterator[tuple[Any, ...]]:
     """One origin's events by number: the ``COLUMNS``, then the stored hash."""
     cur = conn.execute(f"SELECT {', '.join(COLUMNS)}, hash FROM audit_events "
                        "WHERE store_id = ? ORDER BY store_seq", (origin,))
@@ -414,7 +414,7 @@ def _events_of(conn: sqlite3.Connection, origin: str) -> Iterator[tuple[Any, ...
         yield from rows
 
 
-def _lost_parents(conn: sqlite3.Connection) -> list[Break]:
+def _lost_parents(conn: sqlite.Connection) -> list[Break]:
     """Events whose previous event on the same row (their parent) is not in the log: it
     was removed (the row and the removed event's number are named)."""
     return [Break(str(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]),

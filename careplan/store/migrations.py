@@ -293,7 +293,7 @@ CREATE INDEX IF NOT EXISTS idx_reads_at ON reads(at);
 """
 
 
-def _chain(conn: sqlite3.Connection) -> None:
+def _chain(conn: sqlite.Connection) -> None:
     # Written to run again over its own work, like _sync.
     have = {str(r[1]) for r in conn.execute("PRAGMA table_info(audit_events)")}
     if "hash" not in have:
