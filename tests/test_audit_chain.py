@@ -27,9 +27,11 @@ TODAY = date(2025, 3, 10)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo store, with one person changed after it was made (so that some
-    events have a ``before``), built once for the module."""
+    events have a ``before``), built once for the module. Plain, so that the tampering
+    below can be done with the standard sqlite3 module: someone holding an encrypted
+    store's key can do the same with SQLCipher's shell, and the chains are the same."""
     path = tmp_path_factory.mktemp("chain") / "demo.db"
-    build_demo_file(path, persons=40, seed=3, today=TODAY, parallel=False)
+    build_demo_file(path, persons=40, seed=3, today=TODAY, parallel=False, encrypted=False)
     with Store.open(path) as store:
         person = find(store, Person)[0]
         update(store, person.evolve(address="1 Station Road"), "demo")
