@@ -5,7 +5,6 @@ starts; the store and the chosen file are left as they were."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from ui_helpers import file_settings, settle, sign_in, when_modal
 import careplan.ui.exports as exports_module
 from careplan.export.plan_pdf import plan_pdf
 from careplan.store import Store
+from careplan.store import sqlite as store_sqlite
 from careplan.store.backup import backup_dir
 from careplan.store.digest import content_digest
 from careplan.ui.mainwindow import MainWindow
@@ -79,7 +79,9 @@ def _backup(s: Setup) -> Path:
     folder = backup_dir(s.db)
     folder.mkdir(exist_ok=True)
     copy = folder / "store-20250310-090000.db"
-    source, dest = sqlite3.connect(s.db), sqlite3.connect(copy)
+    # The store's own SQLite library: a second library in this process would drop the
+    # window's locks on the store when its connection closes.
+    source, dest = store_sqlite.connect(s.db), store_sqlite.connect(copy)
     try:
         source.backup(dest)
     finally:
