@@ -195,7 +195,6 @@ MACHINE_DAY_LEFT = {
     "careplan/ui/mainwindow.py",
     "careplan/ui/workspace/__init__.py",
     "careplan/ui/workspace/chain_view.py",
-    "careplan/ui/workspace/dialogs.py",
     "careplan/ui/workspace/transitions_tab.py",
 }
 

@@ -20,7 +20,7 @@ from careplan.store.health_records import (
     save_stay,
 )
 from careplan.store.operations import revert, run
-from tests.flag_world import AGENCIES, ASC, GP, HOSP, PROS
+from tests.flag_world import AGENCIES, ASC, GP, HOSP, PROS, SW, member
 
 D = date
 
@@ -29,7 +29,8 @@ D = date
 def world(store: Store) -> tuple[Store, Person, Person]:
     ada = Person(given_name="Ada", family_name="Lovelace", birth_date=D(1950, 5, 1))
     bob = Person(given_name="Bob", family_name="Other", birth_date=D(1960, 1, 1))
-    add_many(store, [*AGENCIES, *PROS, ada, bob], "test")
+    # Sam Green is on both care teams: stays are recorded by the hospital or the team.
+    add_many(store, [*AGENCIES, *PROS, ada, bob, member(SW, ada), member(SW, bob)], "test")
     return store, ada, bob
 
 
@@ -41,13 +42,13 @@ def _stay(person: Person, section: str | None = "section 3") -> HospitalStay:
 
 def test_a_stay_keeps_its_admission_method_and_section(world) -> None:  # type: ignore[no-untyped-def]
     store, ada, _ = world
-    stay = save_stay(store, _stay(ada), "tester")
+    stay = save_stay(store, _stay(ada), SW.id)
     assert get(store, HospitalStay, stay.id).mha_section.value == "section 3"
-    changed = save_stay(store, stay.evolve(admission_method="elective"), "tester")
+    changed = save_stay(store, stay.evolve(admission_method="elective"), SW.id)
     assert changed.version == 2
     assert get(store, HospitalStay, stay.id).admission_method.value == "elective"
     with pytest.raises(InputError, match="hospital: Adult Social Care is social care"):
-        save_stay(store, _stay(ada).evolve(hospital_id=ASC.id), "tester")
+        save_stay(store, _stay(ada).evolve(hospital_id=ASC.id), SW.id)
 
 
 def test_a_checklist_and_its_decision_are_audited_and_undone(world) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +73,7 @@ def test_a_checklist_and_its_decision_are_audited_and_undone(world) -> None:  # 
 ])
 def test_a_checklist_is_refused_naming_the_field(world, change, words) -> None:  # type: ignore[no-untyped-def]
     store, ada, bob = world
-    bobs = save_stay(store, _stay(bob), "tester")
+    bobs = save_stay(store, _stay(bob), SW.id)
     values = {"ASC": ASC.id, "BOB": bobs.id}
     chc = ChcAssessment(person_id=ada.id, checklist_on=D(2025, 2, 1), outcome="positive",
                         **{k: values[v] for k, v in change.items()})
@@ -100,7 +101,7 @@ def test_a_decision_is_refused_on_a_negative_checklist_twice_or_before_it(world)
 
 def test_an_aftercare_plan_names_both_bodies_and_can_be_undone(world) -> None:  # type: ignore[no-untyped-def]
     store, ada, _ = world
-    stay = save_stay(store, _stay(ada), "tester")
+    stay = save_stay(store, _stay(ada), SW.id)
     plan = AftercarePlan(person_id=ada.id, stay_id=stay.id, agreed_on=D(2025, 1, 30),
                          nhs_agency_id=GP.id, summary="Depot clinic")
     saved = save_aftercare_plan(store, plan, "tester")
@@ -121,7 +122,7 @@ def test_an_aftercare_plan_names_both_bodies_and_can_be_undone(world) -> None:  
 ])
 def test_an_aftercare_plan_is_refused_naming_the_field(world, section, change, words) -> None:  # type: ignore[no-untyped-def]
     store, ada, _ = world
-    stay = save_stay(store, _stay(ada, section), "tester")
+    stay = save_stay(store, _stay(ada, section), SW.id)
     ids = {"ASC": ASC.id, "GP": GP.id}
     plan = AftercarePlan(person_id=ada.id, stay_id=stay.id, agreed_on=D(2025, 1, 30),
                          **{k: ids[v] for k, v in change.items()})

@@ -122,7 +122,7 @@ def test_aftercare_needs_a_detention_first_and_offers_only_councils(qtbot, setup
     with Store.open(other.path) as writer:
         from careplan.store.health_records import save_stay
 
-        save_stay(writer, stay.evolve(mha_section="section 37"), "test")
+        save_stay(writer, stay.evolve(mha_section="section 37"), world.nina_nurse)
     ws.reload()
     missing: list[str] = []
     _fill([("stay", stay.id), ("council", world.hospital)], missing=missing)
@@ -147,8 +147,8 @@ def test_a_checklist_then_the_boards_decision(qtbot, setup) -> None:  # type: ig
            ("board", world.hospital), ("received", "30 Feb 2025"), ("ok", None),
            ("received", "3 Feb 2025"), ("ok", None)], errors)
     ws.health_tab.add_checklist.click()
-    assert errors == ["Received on: '30 Feb 2025' is not a date (write it as 2 Jun 2025 or "
-                      "2025-06-02)"]
+    assert errors == ["Received by the board: '30 Feb 2025' is not a date (February 2025 "
+                      "has 28 days)"]
     chc = find(other, ChcAssessment, person_id=world.older)[0]
     assert chc.received_on == date(2025, 2, 3)
     assert ws.health_tab.chc.index(0, 6).data() == "35"  # days waiting, past 28

@@ -100,8 +100,15 @@ class Case:
         self.items.append(entity)
         return entity
 
+    def born(self, day: date) -> date:
+        """``day``, or the day of birth if it is earlier: nothing about a young child is
+        dated before they were born (careplan.models.plausibility)."""
+        return max(day, self.person.birth_date)
+
     def member(self, pro: Professional, start: date, *, role: Role | None = None,
                lead: bool = False, end: date | None = None) -> CareTeamMember:
+        start = self.born(start)
+        end = None if end is None else max(end, start)
         m = CareTeamMember(id=self.ids(), person_id=self.person.id, professional_id=pro.id,
                            role=role or pro.role, start_date=start, end_date=end, is_lead=lead)
         self.members.append(m)
@@ -118,6 +125,7 @@ class Case:
 
     def consents(self, recorded_on: date, by: Professional, *, skip: tuple[str, ...] = (),
                  legal_basis: tuple[str, ...] = ()) -> None:
+        recorded_on = self.born(recorded_on)
         for agency_id in self.team_agencies():
             if agency_id in skip:
                 continue
@@ -136,7 +144,8 @@ class Case:
         """A diagnosis coded in SNOMED CT (``CONDITION_CODES``), its domain from the code."""
         self.add(Condition(id=self.ids(), person_id=self.person.id, name=name,
                            domain=condition_domain(name), clinical_status=status,
-                           onset_date=onset, code=CONDITION_CODES[name]))
+                           onset_date=None if onset is None else self.born(onset),
+                           code=CONDITION_CODES[name]))
 
     def assessment(self, kind: AssessmentKind, requested: date,
                    completed: date | None = None) -> None:
@@ -148,6 +157,9 @@ class Case:
                   version: int = 1, activated: date | None = None,
                   review: date | None = None, closed: date | None = None,
                   reviewed: date | None = None) -> CarePlan:
+        created = self.born(created)
+        if activated is not None:
+            activated = max(activated, created)
         if status is not PlanStatus.DRAFT and activated is None:
             activated = created + timedelta(days=7)
         if review is None and activated is not None:
@@ -186,6 +198,7 @@ class Case:
     def sign(self, on: date, *, skip: tuple[str, ...] = (), version: int | None = None) -> None:
         """Each team agency signs the plan (the first team member of that agency signs)."""
         assert self.plan is not None
+        on = self.born(on)
         signers: dict[str, Professional] = {}
         for m, p in zip(self.members, self.pros, strict=True):
             if m.end_date is None:

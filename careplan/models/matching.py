@@ -143,14 +143,74 @@ def field_list(fields: Sequence[str]) -> str:
     return f"{', '.join(fields[:-1])} and {fields[-1]}"
 
 
+# -- possible duplicates when a person is registered ----------------------------------------
+#
+# Registering someone who is already on record splits their care between two files, so
+# before a person is registered CarePlan lists the stored persons who may be them: the
+# same NHS number (a stored person with it cannot be registered again), or the same
+# date of birth and a similar name. It is a warning, not a match: a similar name is no
+# proof of identity (see above), so the person registering decides. A similar name:
+#
+# - the family names agree (the rule above) and so do the first given names, one being
+#   the start of the other (``Marg`` and ``Margaret``, ``M`` and ``Mary``: shortened and
+#   initials, as people are often first written down);
+# - or the first given names are the same and the family names differ (a family name
+#   changed on marriage);
+# - or the given and family names were written the wrong way round.
+
+
+def given_names_agree(one: str, other: str) -> bool:
+    """Whether two given names may be one: the first parts, folded, one the start of
+    the other (``Marg`` and ``Margaret``; ``M`` and ``Mary``)."""
+    a, b = fold(one), fold(other)
+    if not a or not b:
+        return True
+    short, long_ = sorted((a[0], b[0]), key=len)
+    return long_.startswith(short)
+
+
+def similar_names(given: str, family: str, other_given: str, other_family: str) -> bool:
+    """Whether two persons' names are similar enough to ask if they are one person
+    (see the rule above this function)."""
+    if family_names_agree(family, other_family):
+        return given_names_agree(given, other_given)
+    first, other_first = fold(given)[:1], fold(other_given)[:1]
+    if first and first == other_first:
+        return True
+    return family_names_agree(given, other_family) and family_names_agree(family, other_given)
+
+
+#: Why a stored person may be the one being registered.
+SAME_NHS_NUMBER = "the same NHS number"
+SAME_BIRTH_AND_NAME = "the same date of birth and a similar name"
+
+
+def duplicate_reason(nhs_number: str | None, birth_date: date, given: str, family: str,
+                     stored_nhs: str | None, stored_birth: date, stored_given: str,
+                     stored_family: str) -> str | None:
+    """Why a stored person may be the person being registered (:data:`SAME_NHS_NUMBER`,
+    :data:`SAME_BIRTH_AND_NAME`), or None when nothing says so."""
+    if nhs_number and nhs_number == stored_nhs:
+        return SAME_NHS_NUMBER
+    if birth_date == stored_birth and similar_names(given, family, stored_given,
+                                                    stored_family):
+        return SAME_BIRTH_AND_NAME
+    return None
+
+
 __all__ = [
     "DATE_OF_BIRTH",
     "FAMILY_NAME",
     "NHS_NUMBER",
+    "SAME_BIRTH_AND_NAME",
+    "SAME_NHS_NUMBER",
     "Identity",
     "disagreements",
+    "duplicate_reason",
     "family_names_agree",
     "field_list",
     "fold",
+    "given_names_agree",
     "same_person",
+    "similar_names",
 ]

@@ -302,6 +302,44 @@ def change_funding(who: Who | None, action: Action, team: CareTeam, names: Names
     return change_action(who, action, team, names, "change this action's funding")
 
 
+def change_personal_budget(who: Who | None, team: CareTeam, names: Names) -> Decision:
+    """A person's personal budget (its allocation, streams, dates): a member of an
+    agency on the care team."""
+    return change_plan(who, team, names, "change this person's personal budget")
+
+
+# -- persons and their hospital stays -----------------------------------------------------------
+
+
+def register_person(who: Who | None) -> Decision:
+    """Register a new person: any professional signed in to their own account (an
+    administrator's account that belongs to no professional changes nothing)."""
+    if who is not None and who.professional_id is not None and who.agency_id is not None:
+        return ALLOWED
+    return Decision(False, "Only a professional signed in to their own account may register "
+                           "a person.", "a professional")
+
+
+def edit_person(who: Who | None, team: CareTeam, names: Names) -> Decision:
+    """Correct a person's name, date of birth, NHS number and other details: a member of
+    an agency on the care team, or a manager of any agency (who may also add someone
+    to a care team that has nobody left on it)."""
+    if _on_team(who, team) or (who is not None and who.is_manager):
+        return ALLOWED
+    return _refused([f"a member of {_team_agencies(team, names)}", "a manager"],
+                    "change this person's details")
+
+
+def record_stay(who: Who | None, hospital_id: str | None, team: CareTeam,
+                names: Names) -> Decision:
+    """A hospital stay (admission, discharge ready date, delay reasons, the discharge and
+    its pathway): a member of the hospital's agency or of an agency on the care team."""
+    if _on_team(who, team) or (who is not None and who.member_of(hospital_id)):
+        return ALLOWED
+    return _refused([f"a member of {names.agency_name(hospital_id)}" if hospital_id else "",
+                     f"a member of {_team_agencies(team, names)}"], "record this hospital stay")
+
+
 # -- the care team ---------------------------------------------------------------------------------
 
 
@@ -413,7 +451,9 @@ __all__ = [
     "change_action",
     "change_action_status",
     "change_funding",
+    "change_personal_budget",
     "change_plan",
+    "edit_person",
     "either",
     "end_membership",
     "issue_version",
@@ -421,7 +461,9 @@ __all__ = [
     "propose_handoff",
     "record_conference",
     "record_consent",
+    "record_stay",
     "referral_step",
+    "register_person",
     "send_referral",
     "set_lead",
     "sign_plan",

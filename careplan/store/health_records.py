@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from careplan.models import Agency, HospitalStay
-from careplan.models.enums import Sector
+from careplan.models import Agency, DelayReason, HospitalStay
+from careplan.models import permissions as rules
+from careplan.models.dates import uk_date
+from careplan.models.enums import DischargePathway, Sector
 from careplan.models.health import (
     AFTERCARE_SECTIONS,
     AftercarePlan,
@@ -25,6 +27,7 @@ from careplan.models.health import (
 )
 from careplan.store.db import Store
 from careplan.store.errors import InputError, NotFoundError
+from careplan.store.permissions import names, require, team_of, today, who
 from careplan.store.repo import add, find, get, update
 
 _SECTIONS = ", ".join(s.value.removeprefix("section ") for s in sorted(AFTERCARE_SECTIONS))
@@ -75,21 +78,107 @@ def _stay_of(store: Store, stay_id: str, person_id: str, name: str = "stay") -> 
 # -- hospital stays ------------------------------------------------------------------------
 
 
+def _may_record(store: Store, stay: HospitalStay, actor: str) -> None:
+    """The stay as stored (and as it will be) is one the actor may record: a member of
+    the hospital's agency or of an agency on the person's care team."""
+    hospitals = {stay.hospital_id}
+    row = store.conn.execute("SELECT hospital_id FROM hospital_stays WHERE id = ?",
+                             (stay.id,)).fetchone()
+    if row is not None:
+        hospitals.add(str(row[0]))
+    w, n = who(store, actor), names(store)
+    team = team_of(store, stay.person_id, today(store))
+    for hospital in sorted(hospitals):
+        require(rules.record_stay(w, hospital, team, n))
+
+
 def save_stay(store: Store, stay: HospitalStay, actor: str) -> HospitalStay:
     """Add (version 0) or update a hospital stay: its hospital must be a health agency.
 
     Raises:
+        NotAllowedError: the actor is not of the hospital or of an agency on the care team.
         InputError: naming the field; StaleWriteError: changed by someone since.
     """
     with store.atomic():
         _require_sector(store, stay.hospital_id, Sector.HEALTH, "hospital",
                         "a hospital (health)")
         if stay.version == 0:
+            _may_record(store, stay, actor)
             return add(store, stay, actor)
         current = get(store, HospitalStay, stay.id)
         if current.person_id != stay.person_id:
             raise InputError("person: a hospital stay cannot move to another person")
+        _may_record(store, stay, actor)
         return update(store, stay, actor)
+
+
+def _stored_stay(store: Store, stay: HospitalStay) -> HospitalStay:
+    try:
+        return get(store, HospitalStay, stay.id)
+    except NotFoundError:
+        raise InputError("hospital stay: there is no such stay in this store") from None
+
+
+def set_discharge_ready(store: Store, stay: HospitalStay, ready_on: date | None,
+                        actor: str) -> HospitalStay:
+    """Set, change or clear the discharge ready date: the day the person was, or is
+    expected to be, ready to leave (NHS England; a delay counts from it).
+
+    Raises:
+        NotAllowedError; InputError: the date is before the admission or the person's
+            birth; StaleWriteError: the stay changed since it was read.
+    """
+    with store.atomic():
+        _stored_stay(store, stay)
+        try:
+            changed = stay.evolve(discharge_ready_on=ready_on)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        _may_record(store, changed, actor)
+        return update(store, changed, actor)
+
+
+def record_discharge(store: Store, stay: HospitalStay, discharged_on: date,
+                     pathway: DischargePathway | None, actor: str) -> HospitalStay:
+    """Record the discharge and its pathway (NHS England's discharge pathways 0 to 3).
+
+    Raises:
+        NotAllowedError; InputError: no pathway, the stay already has a discharge (change
+            the stay instead), or the date is before the admission or in the future;
+        StaleWriteError: the stay changed since it was read.
+    """
+    if pathway is None:
+        raise InputError("pathway: choose the discharge pathway (0 to 3)")
+    with store.atomic():
+        current = _stored_stay(store, stay)
+        if current.discharged_on is not None:
+            raise InputError(f"discharged on: this stay already records a discharge on "
+                             f"{uk_date(current.discharged_on)}; change the stay to correct it")
+        try:
+            changed = stay.evolve(discharged_on=discharged_on, pathway=pathway)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        _may_record(store, changed, actor)
+        return update(store, changed, actor)
+
+
+def add_delay_reason(store: Store, reason: DelayReason, actor: str) -> DelayReason:
+    """Record why the discharge is delayed and the agency that owns clearing it.
+
+    Raises:
+        NotAllowedError; InputError: no such stay, the stay has been discharged before
+            the reason was recorded, or a date is implausible.
+    """
+    with store.atomic():
+        try:
+            stay = get(store, HospitalStay, reason.stay_id)
+        except NotFoundError:
+            raise InputError("hospital stay: there is no such stay in this store") from None
+        _may_record(store, stay, actor)
+        if reason.recorded_on < stay.admitted_on:
+            raise InputError(f"recorded on: {uk_date(reason.recorded_on)} is before the "
+                             f"admission ({uk_date(stay.admitted_on)})")
+        return add(store, reason, actor)
 
 
 # -- continuing healthcare -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from careplan.models import ENTITY_TYPES, nhs
 from careplan.models.accounts import ACCOUNT_ACTOR
 from careplan.models.base import Entity, label
-from careplan.store import audit, sqlite
+from careplan.store import audit, plausible, sqlite
 from careplan.store.db import Store
 from careplan.store.errors import InputError, NotFoundError, StaleWriteError
 from careplan.store.rows import columns, from_row, to_row, to_value
@@ -129,6 +129,7 @@ def add(store: Store, entity: E, actor: str) -> E:
         _check_references(store, stored)
         _check_unique(store, stored)
         row = to_row(stored)
+        plausible.check(store, stored, None, row)
         try:
             store.conn.execute(
                 _insert_sql(type(stored)),
@@ -222,6 +223,7 @@ def update(store: Store, entity: E, actor: str) -> E:
         after_row = to_row(stored)
         if after_row == {**before_row, "version": stored.version}:
             return entity  # nothing changed: no write, no audit event
+        plausible.check(store, stored, before_row, after_row)
         sets = ", ".join(f"{c} = ?" for c in after_row if c != "id")
         values = [v for c, v in after_row.items() if c != "id"]
         try:

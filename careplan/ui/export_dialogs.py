@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -16,15 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from careplan.ui import text
-
-
-def _qdate(day: date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _day(edit: QDateEdit) -> date:
-    q = edit.date()
-    return date(q.year(), q.month(), q.day())
+from careplan.ui.datefield import DateField
 
 
 class AuditDialog(QDialog):
@@ -61,16 +51,18 @@ class AuditDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
-    def _date_edit(self, day: date, name: str) -> QDateEdit:
-        edit = QDateEdit(_qdate(day))
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("d MMM yyyy")
-        edit.setAccessibleName(name)
-        return edit
+    def _date_edit(self, day: date, name: str) -> DateField:
+        return DateField(name, day, today=day)
 
     def check(self) -> None:
-        """Accept unless the period runs backwards (then say so, naming the field)."""
-        start, end = self.period()
+        """Accept unless a date is not one or the period runs backwards (then say so,
+        naming the field; what was typed stays)."""
+        try:
+            start, end = self.period()
+        except ValueError as exc:
+            message = str(exc)
+            self.error.setText(message[:1].upper() + message[1:])
+            return
         if start > end:
             self.error.setText(self.tr("From: %s is after To (%s).") % (
                 text.fmt_date(start), text.fmt_date(end)))
@@ -79,7 +71,14 @@ class AuditDialog(QDialog):
         self.accept()
 
     def period(self) -> tuple[date, date]:
-        return _day(self.start), _day(self.end)
+        """The period typed.
+
+        Raises:
+            ValueError: naming the field, when a date is not one.
+        """
+        start, end = self.start.value(), self.end.value()
+        assert start is not None and end is not None  # required fields
+        return start, end
 
     def agency_id(self) -> str | None:
         value = self.agency.currentData()

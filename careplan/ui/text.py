@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from careplan.models import nhs
-from careplan.models.dates import age_on
+from careplan.models.dates import age_on, parse_uk_date, uk_date
 
 
 def fmt_date(day: date | None) -> str:
@@ -14,7 +14,7 @@ def fmt_date(day: date | None) -> str:
         return ""
     if isinstance(day, datetime):
         day = day.date()
-    return f"{day.day} {day:%b %Y}"
+    return uk_date(day)
 
 
 def fmt_datetime(moment: datetime | None) -> str:
@@ -36,17 +36,11 @@ def days_text(days: int) -> str:
 
 
 def parse_date(text: str, field: str) -> date | None:
-    """A date typed as 2025-06-02 or 2 Jun 2025; empty means none.
+    """A date typed the UK way (15/11/2026, 15 Nov 2026, 15 November 2026, or
+    2026-11-15); empty means none. Exactly the date typed, or a refusal: never another
+    day (careplan.models.dates.parse_uk_date).
 
     Raises:
         ValueError: naming ``field`` when the text is not a date.
     """
-    raw = text.strip()
-    if not raw:
-        return None
-    for fmt in ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"{field}: {raw!r} is not a date (write it as 2 Jun 2025 or 2025-06-02)")
+    return parse_uk_date(text, field)

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import QMessageBox, QStackedWidget, QTabWidget, QVBoxLayo
 
 from careplan.models import AuditEvent, Professional
 from careplan.models import permissions as rules
+from careplan.models.base import Entity
 from careplan.models.facts import Directory
+from careplan.models.plausibility import check_dates
 from careplan.store import NotFoundError, Store
 from careplan.store import permissions as store_permissions
 from careplan.store.changes import Changes, Done
@@ -32,6 +34,7 @@ from careplan.store.person_file import (
     person_history,
 )
 from careplan.ui import conflicts
+from careplan.ui.datefield import DateField
 from careplan.ui.flagview import FlagSummary
 from careplan.ui.workspace.conferences_tab import ConferencesTab
 from careplan.ui.workspace.forms import RecordForm
@@ -239,6 +242,24 @@ class PersonWorkspace(QWidget):
 
             self.submit(label, write_for(built), done=ok, failed=refused)
 
+        build = form.build
+
+        def checked(f: RecordForm) -> Any:
+            """What the form built; a new record's dates checked against the person's
+            date of birth and the workspace's today, as the store checks them
+            (careplan.models.plausibility; a change is checked by the store, on the
+            dates it changes)."""
+            built = build(f)
+            for record in built if isinstance(built, tuple | list) else (built,):
+                if isinstance(record, Entity) and record.version == 0 \
+                        and record.TABLE != "persons":
+                    check_dates(record, self.pf.person.birth_date, self.today)
+            return built
+
+        form.build = checked
+        for field in form.fields.values():
+            if isinstance(field, DateField) and field.today is None:
+                field.today = self.today
         form.saving(save)
         form.finish()
         return bool(form.exec())

@@ -1,100 +1,86 @@
-"""Small dialogs for the deliberate acts: hand over, decline, redirect, refer, decide."""
+"""Small dialogs for the deliberate acts: hand over, decline, redirect, refer, decide.
+
+A :class:`StepDialog` is a :class:`~careplan.ui.workspace.forms.RecordForm`: asked
+through :meth:`PersonWorkspace.ask <careplan.ui.workspace.PersonWorkspace.ask>` it stays
+open, with the note typed, until the store has taken the step, and shows a refusal
+below the field it names.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDateEdit,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QPlainTextEdit,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QWidget
 
 from careplan.models.enums import DeclineReason, NeedDomain
+from careplan.ui.datefield import DateField
+from careplan.ui.workspace.forms import RecordForm, words
 
 
-class StepDialog(QDialog):
-    """A form with any of: a choice of team/professional, a date, a reason code, a text."""
+class StepDialog(RecordForm):
+    """A form with any of: a choice of team/professional, a date, a reason code, a text.
+
+    ``build`` makes the record (or whatever the write needs) from the dialog; by default
+    the dialog itself is what it built.
+    """
 
     def __init__(self, title: str, intro: str, parent: QWidget | None = None, *,
                  choice_label: str = "", choices: Sequence[tuple[str, Any]] = (),
                  date_label: str = "", default_date: date | None = None,
                  reason_codes: bool = False, domain: bool = False,
-                 text_label: str = "", text_required: bool = False) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setMinimumWidth(520)
+                 text_label: str = "", text_required: bool = False,
+                 build: Callable[[StepDialog], Any] | None = None,
+                 today: date | None = None) -> None:
+        super().__init__(title, intro, lambda _f: self._build(), parent,
+                         today=today or default_date)
+        self.make = build
         self.text_required = text_required
-        form = QFormLayout(self)
-        note = QLabel(intro)
-        note.setWordWrap(True)
-        form.addRow(note)
-        self.choice = QComboBox() if choice_label else None
-        if self.choice is not None:
-            for label, value in choices:
-                self.choice.addItem(label, value)
-            self.choice.setAccessibleName(choice_label.replace("&", ""))
-            form.addRow(choice_label, self.choice)
-        self.domain = QComboBox() if domain else None
-        if self.domain is not None:
-            for d in NeedDomain:
-                self.domain.addItem(d.value, d.value)
-            self.domain.setAccessibleName(self.tr("Need"))
-            form.addRow(self.tr("&Need:"), self.domain)
-        self.date = QDateEdit() if date_label else None
-        if self.date is not None:
-            day = default_date or date.today()
-            self.date.setDate(QDate(day.year, day.month, day.day))
-            self.date.setCalendarPopup(True)
-            self.date.setDisplayFormat("d MMM yyyy")
-            self.date.setAccessibleName(date_label.replace("&", ""))
-            form.addRow(date_label, self.date)
-        self.code = QComboBox() if reason_codes else None
-        if self.code is not None:
-            for reason in DeclineReason:
-                self.code.addItem(reason.value, reason.value)
-            self.code.setAccessibleName(self.tr("Kind of reason"))
-            form.addRow(self.tr("&Kind of reason:"), self.code)
-        self.text = QPlainTextEdit() if text_label else None
-        if self.text is not None:
-            self.text.setTabChangesFocus(True)
-            self.text.setAccessibleName(text_label.replace("&", ""))
-            self.text.setFixedHeight(self.fontMetrics().height() * 4 + 12)
-            form.addRow(text_label, self.text)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e")
-        self.error.setWordWrap(True)
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.text_label = text_label
+        # The dialog's own widgets, by the names its callers have always used; they
+        # stand in for RecordForm's choice() and text(), which it does not need.
+        self.choice: QComboBox | None = None  # type: ignore[assignment]
+        if choice_label:
+            self.choice = self.add_choice("choice", choice_label, choices)
+        self.domain: QComboBox | None = None
+        if domain:
+            self.domain = self.add_choice("domain", self.tr("&Need:"),
+                                          [(d.value, d.value) for d in NeedDomain])
+        self.date: DateField | None = None
+        if date_label:
+            self.date = self.add_date("date", date_label, default_date or today)
+        self.code: QComboBox | None = None
+        if reason_codes:
+            self.code = self.add_choice("code", self.tr("&Kind of reason:"),
+                                        [(r.value, r.value) for r in DeclineReason])
+        self.text: QPlainTextEdit | None = None  # type: ignore[assignment]
+        if text_label:
+            self.text = self.add_note("text", text_label, also=("reason",))
+
+    def _build(self) -> Any:
+        if self.text_required and not self.reason():
+            raise ValueError(self.tr("%s: please say why (it is kept in the record).")
+                             % words(self.text_label))
+        self.day()  # a date that is not one is refused here, next to its field
+        return self if self.make is None else self.make(self)
 
     def _check(self) -> None:
-        if self.text_required and not self.reason():
-            self.error.setText(self.tr("Reason: please say why (it is kept in the record)."))
-            assert self.text is not None
-            self.text.setFocus()
-            return
-        self.accept()
+        """Press OK (as the tests and the keyboard do)."""
+        self.check()
 
     def chosen(self) -> Any:
         return self.choice.currentData() if self.choice is not None else None
 
-    def day(self) -> date | None:
+    def day(self, name: str = "date") -> date | None:  # type: ignore[override]
+        """The date typed (None when the dialog asks none).
+
+        Raises:
+            ValueError: naming the field, when the text is not a date.
+        """
         if self.date is None:
             return None
-        q = self.date.date()
-        return date(q.year(), q.month(), q.day())
+        return self.date.value()
 
     def reason(self) -> str:
         return self.text.toPlainText().strip() if self.text is not None else ""

@@ -15,7 +15,6 @@ from careplan.models import permissions as rules
 from careplan.models.enums import ConsentStatus, NeedDomain, Role
 from careplan.store import team
 from careplan.store.casework import save_plan_item
-from careplan.ui import text
 from careplan.ui.workspace.dialogs import StepDialog
 from careplan.ui.workspace.forms import RecordForm
 
@@ -57,7 +56,7 @@ def add_outcome(ws: PersonWorkspace) -> bool:
     def build(f: RecordForm) -> Outcome:
         return Outcome(plan_id=plan.id, description=f.text("description"),
                        need_id=f.choice("need"),
-                       target_date=text.parse_date(f.text("target"), "target date"))
+                       target_date=f.day_or_none("target"))
 
     form = RecordForm(tr("Add an outcome"), tr(
         "A goal in %s's own words: what matters to them, not what services will do.")
@@ -66,7 +65,7 @@ def add_outcome(ws: PersonWorkspace) -> bool:
                   hint=tr("e.g. I want to go to college with my friends"))
     form.add_choice("need", tr("For &need:"), [(tr("— none —"), None)]
                     + [(n.description, n.id) for n in ws.pf.needs])
-    form.add_text("target", tr("&Target date:"), hint=tr("optional, e.g. 1 Sep 2025"))
+    form.add_date("target", tr("&Target date:"), None, optional=True)
     actor = ws.actor_id()
     return ws.ask(form, tr("Add outcome"),
                   lambda outcome: lambda s: save_plan_item(s, outcome, actor))
@@ -157,13 +156,10 @@ def make_lead(ws: PersonWorkspace, member: CareTeamMember | None) -> bool:
     dialog = StepDialog(tr("Make %s the lead professional") % name, tr(
         "%s becomes the care coordinator for %s from today. Say why: the reason is "
         "recorded with the change.") % (name, ws.pf.person.name), ws,
-        text_label=tr("&Reason:"), text_required=True)
-    if not dialog.exec():
-        return False
-    actor, person, reason = ws.actor_id(), ws.person_id, dialog.reason()
-    ws.submit(tr("Make %s the lead professional") % name,
-              lambda s: team.set_lead(s, person, member.id, actor, reason))
-    return True
+        text_label=tr("&Reason:"), text_required=True, build=lambda d: d.reason())
+    actor, person = ws.actor_id(), ws.person_id
+    return ws.ask(dialog, tr("Make %s the lead professional") % name,
+                  lambda reason: lambda s: team.set_lead(s, person, member.id, actor, reason))
 
 
 # -- consent -----------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from careplan.models import Action, Handoff
 from careplan.models import permissions as rules
 from careplan.models.enums import HandoffStatus, HandoffSubject
 from careplan.models.facts import Directory
+from careplan.store import Store
 from careplan.store import casework as cw
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
@@ -121,45 +125,49 @@ class HandoffsTab(WorkspaceTab):
                    for p in d.professionals.values() if p.id != giver.id]
         what = (self.tr("the action “%s”") % action.description if action
                 else self.tr("coordinating %s (lead professional)") % ws.pf.person.name)
+        actor = ws.actor_id()
+
+        def build(dialog: StepDialog) -> Handoff:
+            receiver = d.professionals.get(str(dialog.chosen()))
+            if receiver is None:
+                raise ValueError(self.tr("to: choose who takes it over"))
+            return Handoff(
+                person_id=ws.person_id,
+                subject=HandoffSubject.ACTION if action else HandoffSubject.COORDINATION,
+                action_id=action.id if action else None, from_professional_id=giver.id,
+                from_agency_id=giver.agency_id, to_professional_id=receiver.id,
+                to_agency_id=receiver.agency_id, proposed_at=ws.now(),
+                answer_by=dialog.day() or ws.today, reason=dialog.reason())
+
         dialog = StepDialog(
             self.tr("Propose a handoff"),
             self.tr("Hand over %s from %s. The receiver accepts or declines; until then "
                     "%s stays responsible.") % (what, giver.name, giver.name),
             self, choice_label=self.tr("&To:"), choices=choices,
             date_label=self.tr("&Answer by:"), default_date=default_answer_by(ws.today),
-            text_label=self.tr("&Note:"))
-        if not dialog.exec():
-            return
-        receiver = d.professionals.get(str(dialog.chosen()))
-        if receiver is None:
-            return
-        handoff = Handoff(
-            person_id=ws.person_id,
-            subject=HandoffSubject.ACTION if action else HandoffSubject.COORDINATION,
-            action_id=action.id if action else None, from_professional_id=giver.id,
-            from_agency_id=giver.agency_id, to_professional_id=receiver.id,
-            to_agency_id=receiver.agency_id, proposed_at=ws.now(),
-            answer_by=dialog.day() or ws.today, reason=dialog.reason())
-        actor = ws.actor_id()
-        ws.submit(self.tr("Propose a handoff to %s") % receiver.name,
-                  lambda s: cw.propose_handoff(s, handoff, actor),
-                  done=lambda _: ws.show_tab(self))
+            text_label=self.tr("&Note:"), build=build, today=ws.today)
+        ws.ask(dialog, self.tr("Propose a handoff"),
+               lambda handoff: lambda s: cw.propose_handoff(s, handoff, actor),
+               done=lambda _: ws.show_tab(self))
 
     def _answer(self, accept: bool) -> None:
         h, ws = self.current(), self.ws
         if h is None or not ws.require_actor():
             return
-        reason = ""
-        if not accept:
-            dialog = StepDialog(self.tr("Decline the handoff"), self.tr(
-                "Say why, so the team can find the right person."), self,
-                text_label=self.tr("&Reason:"), text_required=True)
-            if not dialog.exec():
-                return
-            reason = dialog.reason()
         at, actor = ws.now(), ws.actor_id()
-        ws.submit(self.tr("Accept the handoff") if accept else self.tr("Decline the handoff"),
-                  lambda s: cw.answer_handoff(s, h, accept, at, actor, reason))
+        if accept:
+            ws.submit(self.tr("Accept the handoff"),
+                      lambda s: cw.answer_handoff(s, h, accept, at, actor, ""))
+            return
+        dialog = StepDialog(self.tr("Decline the handoff"), self.tr(
+            "Say why, so the team can find the right person."), self,
+            text_label=self.tr("&Reason:"), text_required=True)
+
+        def write_for(d: StepDialog) -> Callable[[Store], Any]:
+            reason = d.reason()  # read here, on the GUI thread
+            return lambda s: cw.answer_handoff(s, h, False, at, actor, reason)
+
+        ws.ask(dialog, self.tr("Decline the handoff"), write_for)
 
     def _withdraw(self) -> None:
         h, ws = self.current(), self.ws

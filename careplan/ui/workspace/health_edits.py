@@ -63,8 +63,8 @@ def record_stay(ws: PersonWorkspace, stay: HospitalStay | None = None) -> bool:
             raise ValueError("hospital: choose the hospital")
         values: dict[str, Any] = {
             "hospital_id": hospital, "admitted_on": f.day("admitted"),
-            "discharge_ready_on": text.parse_date(f.text("ready"), "discharge ready date"),
-            "discharged_on": text.parse_date(f.text("discharged"), "discharged on"),
+            "discharge_ready_on": f.day_or_none("ready"),
+            "discharged_on": f.day_or_none("discharged"),
             "pathway": f.choice("pathway"), "admission_method": f.choice("method"),
             "mha_section": f.choice("section")}
         if stay is None:
@@ -79,13 +79,13 @@ def record_stay(ws: PersonWorkspace, stay: HospitalStay | None = None) -> bool:
     form.add_choice("hospital", tr("&Hospital:"),
                     _agencies(ws, Sector.HEALTH, tr("— choose —")),
                     stay.hospital_id if stay else None)
-    form.add_date("admitted", tr("&Admitted:"), stay.admitted_on if stay else ws.today)
-    form.add_text("ready", tr("Discharge &ready date:"),
-                  text.fmt_date(stay.discharge_ready_on) if stay else "",
-                  hint=tr("optional, e.g. 2 Jun 2025"))
-    form.add_text("discharged", tr("&Discharged:"),
-                  text.fmt_date(stay.discharged_on) if stay else "",
-                  hint=tr("empty while still in hospital"))
+    form.add_date("admitted", tr("&Admitted:"), stay.admitted_on if stay else ws.today,
+                  also=("admitted on",))
+    form.add_date("ready", tr("Discharge &ready date:"),
+                  stay.discharge_ready_on if stay else None, optional=True,
+                  also=("discharge ready on",))
+    form.add_date("discharged", tr("&Discharged:"), stay.discharged_on if stay else None,
+                  optional=True, also=("discharged on",))
     form.add_choice("pathway", tr("Discharge &pathway:"),
                     [(tr("— not recorded —"), None)]
                     + [(tr("pathway %d") % int(p), p) for p in DischargePathway],
@@ -113,21 +113,21 @@ def record_checklist(ws: PersonWorkspace) -> bool:
         return ChcAssessment(
             person_id=ws.person_id, checklist_on=f.day("checklist"),
             outcome=f.choice("outcome"), agency_id=f.choice("board"),
-            received_on=text.parse_date(f.text("received"), "received on"),
+            received_on=f.day_or_none("received"),
             stay_id=f.choice("stay"), note=f.text("note"))
 
     form = RecordForm(tr("Record a continuing healthcare checklist"), tr(
         "The NHS Continuing Healthcare Checklist for %s. After a positive one the integrated "
         "care board should decide eligibility within 28 days of receiving it (National "
         "Framework).") % ws.pf.person.name, build, ws)
-    form.add_date("checklist", tr("&Checklist completed:"), ws.today)
+    form.add_date("checklist", tr("&Checklist completed:"), ws.today, also=("checklist on",))
     form.add_choice("outcome", tr("&Outcome:"),
                     [(tr("positive: full assessment of eligibility"), ChecklistOutcome.POSITIVE),
                      (tr("negative"), ChecklistOutcome.NEGATIVE)])
     form.add_choice("board", tr("Integrated care &board:"),
                     _agencies(ws, Sector.HEALTH, tr("— not recorded —")))
-    form.add_text("received", tr("&Received by the board:"),
-                  hint=tr("optional; the 28 days run from it, e.g. 2 Jun 2025"))
+    form.add_date("received", tr("&Received by the board:"), None, optional=True,
+                  also=("received on",))
     form.add_choice("stay", tr("During the &stay:"),
                     [(tr("— not in hospital —"), None)]
                     + [(stay_label(ws, s), s.id) for s in ws.pf.stays])
@@ -181,7 +181,7 @@ def record_aftercare(ws: PersonWorkspace, plan: AftercarePlan | None = None) -> 
             "summary": f.text("summary")}
         if plan is None:
             return AftercarePlan(person_id=ws.person_id, **values)
-        return plan.evolve(ended_on=text.parse_date(f.text("ended"), "ended on"), **values)
+        return plan.evolve(ended_on=f.day_or_none("ended"), **values)
 
     title = (tr("Record a section 117 aftercare plan") if plan is None
              else tr("Change the aftercare plan"))
@@ -199,8 +199,8 @@ def record_aftercare(ws: PersonWorkspace, plan: AftercarePlan | None = None) -> 
     form.add_text("summary", tr("&Aftercare:"), plan.summary if plan else "",
                   hint=tr("e.g. Supported housing and depot clinic"))
     if plan is not None:
-        form.add_text("ended", tr("&Ended on:"), text.fmt_date(plan.ended_on),
-                      hint=tr("only when both bodies agree it is no longer needed"))
+        ended = form.add_date("ended", tr("&Ended on:"), plan.ended_on, optional=True)
+        ended.setToolTip(tr("Only when both bodies agree it is no longer needed"))
     actor = ws.actor_id()
     return ws.ask(form, title,
                   lambda built: lambda s: health_records.save_aftercare_plan(s, built, actor))

@@ -116,79 +116,82 @@ class ReferralsTab(WorkspaceTab):
         if not ws.require_actor():
             return
         assert ws.actor is not None
-        dialog = StepDialog(
-            tr("Send a referral"), tr("Ask another team to take on a need."), self,
-            choice_label=tr("&To team:"), choices=self._teams(ws.actor.agency_id),
-            domain=True, text_label=tr("&Summary:"), text_required=True)
-        if not dialog.exec():
-            return
         actor = ws.actor
-        referral = Referral(person_id=ws.person_id,
+
+        def build(dialog: StepDialog) -> tuple[Referral, str]:
+            to_team = dialog.chosen()
+            if not to_team:
+                raise ValueError(tr("to team: choose the team to refer to"))
+            return Referral(person_id=ws.person_id,
                             domain=dialog.need_domain() or NeedDomain.OTHER,
                             summary=dialog.reason(), from_agency_id=actor.agency_id,
-                            sent_on=ws.today)
-        to_team = str(dialog.chosen())
-        ws.submit(tr("Send a referral to %s") % ws.pf.directory.agency_name(to_team),
-                  lambda s: cw.send_referral(s, referral, to_team, actor.id))
+                            sent_on=ws.today), str(to_team)
+
+        dialog = StepDialog(
+            tr("Send a referral"), tr("Ask another team to take on a need."), self,
+            choice_label=tr("&To team:"), choices=self._teams(actor.agency_id),
+            domain=True, text_label=tr("&Summary:"), text_required=True, build=build)
+        ws.ask(dialog, tr("Send a referral"),
+               lambda built: lambda s: cw.send_referral(s, built[0], built[1], actor.id))
 
     def _step(self, kind: ReferralEventKind) -> None:
-        """Take one step of the current referral, asking what the step needs."""
+        """Take one step of the current referral, asking what the step needs (the dialog
+        stays open, with what was typed, until the store has taken the step)."""
         referral, ws = self.current(), self.ws
         if referral is None or not ws.require_actor():
             return
-        step = self._ask_step(referral, kind)
-        if step is not None:
-            actor = ws.actor_id()
-            ws.submit(self.tr("Referral: %s") % kind.value,
-                      lambda s: cw.referral_step(s, referral, step, actor))
+        dialog = self._ask_step(referral, kind)
+        if dialog is None:
+            return
+        actor = ws.actor_id()
+        ws.ask(dialog, self.tr("Referral: %s") % kind.value,
+               lambda step: lambda s: cw.referral_step(s, referral, step, actor))
 
-    def _ask_step(self, referral: Referral, kind: ReferralEventKind) -> cw.ReferralStep | None:
+    def _ask_step(self, referral: Referral, kind: ReferralEventKind) -> StepDialog | None:
+        """The dialog asking what a step needs; what it builds is the step."""
         ws, tr = self.ws, self.tr
         chain = bounce_chain(ws.pf.referral_events.get(referral.id, []))
         holder = chain.holdings[-1].holder if chain.holdings else None
         team = holder if holder and holder != PANEL else None
         holder_name = ws.pf.directory.agency_name(team) or tr("the panel")
         if kind is ReferralEventKind.ACCEPTED:
-            dialog = StepDialog(tr("Accept the referral"), tr(
+            return StepDialog(tr("Accept the referral"), tr(
                 "How does %s take this referral on? Only an acceptance as the lead team "
                 "settles a dispute between teams; accepting to assess first leaves the "
                 "referral open until a team leads (NICE QS188).") % holder_name, self,
                 choice_label=tr("&Accept:"), choices=[
-                    (tr("as the lead team"), True), (tr("to assess first"), False)])
-            if dialog.exec():
-                return cw.ReferralStep(kind, ws.today, team_id=team,
-                                       as_lead=bool(dialog.chosen()))
-            return None
+                    (tr("as the lead team"), True), (tr("to assess first"), False)],
+                build=lambda d: cw.ReferralStep(kind, ws.today, team_id=team,
+                                                as_lead=bool(d.chosen())))
         if kind is ReferralEventKind.DECLINED:
-            dialog = StepDialog(tr("Decline the referral"), tr(
+            return StepDialog(tr("Decline the referral"), tr(
                 "%s declines this referral. Say why: declines are counted, and a referral "
                 "declined by two teams becomes a dispute.") % holder_name, self,
-                reason_codes=True, text_label=tr("&Reason:"), text_required=True)
-            if dialog.exec():
-                return cw.ReferralStep(kind, ws.today, team_id=team, reason=dialog.reason(),
-                                       reason_code=dialog.reason_code())
-        elif kind is ReferralEventKind.REDIRECTED:
-            dialog = StepDialog(tr("Redirect the referral"), tr(
+                reason_codes=True, text_label=tr("&Reason:"), text_required=True,
+                build=lambda d: cw.ReferralStep(kind, ws.today, team_id=team,
+                                                reason=d.reason(),
+                                                reason_code=d.reason_code()))
+        if kind is ReferralEventKind.REDIRECTED:
+            return StepDialog(tr("Redirect the referral"), tr(
                 "Send the referral from %s to another team.") % holder_name, self,
                 choice_label=tr("&To team:"), choices=self._teams(team),
-                text_label=tr("&Why:"))
-            if dialog.exec():
-                return cw.ReferralStep(kind, ws.today, team_id=team,
-                                       to_team_id=str(dialog.chosen()), reason=dialog.reason())
-        elif kind is ReferralEventKind.ESCALATED:
-            dialog = StepDialog(tr("Escalate to a panel"), tr(
+                text_label=tr("&Why:"),
+                build=lambda d: cw.ReferralStep(kind, ws.today, team_id=team,
+                                                to_team_id=str(d.chosen()),
+                                                reason=d.reason()))
+        if kind is ReferralEventKind.ESCALATED:
+            return StepDialog(tr("Escalate to a panel"), tr(
                 "Ask the panel to decide which team leads."), self,
-                text_label=tr("&Why:"), text_required=True)
-            if dialog.exec():
-                return cw.ReferralStep(kind, ws.today, team_id=team, reason=dialog.reason())
-        elif kind is ReferralEventKind.PANEL_DECISION:
-            dialog = StepDialog(tr("Record the panel's decision"), tr(
+                text_label=tr("&Why:"), text_required=True,
+                build=lambda d: cw.ReferralStep(kind, ws.today, team_id=team,
+                                                reason=d.reason()))
+        if kind is ReferralEventKind.PANEL_DECISION:
+            return StepDialog(tr("Record the panel's decision"), tr(
                 "Which team leads, as the panel decided."), self,
                 choice_label=tr("&Lead team:"), choices=self._teams(),
-                text_label=tr("&Decision:"), text_required=True)
-            if dialog.exec():
-                return cw.ReferralStep(kind, ws.today, team_id=str(dialog.chosen()),
-                                       reason=dialog.reason())
+                text_label=tr("&Decision:"), text_required=True,
+                build=lambda d: cw.ReferralStep(kind, ws.today, team_id=str(d.chosen()),
+                                                reason=d.reason()))
         return None
 
     def _show_current(self) -> None:
