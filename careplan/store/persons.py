@@ -130,4 +130,12 @@ def edit_person(store: Store, person: Person, actor: str) -> Person:
         return update(store, person, actor)
 
 
-__all__ = ["PossibleDuplicate", "edit_person", "possible_duplicates", "register_person"]
+def neighbourhoods(store: Store) -> list[str]:
+    """The neighbourhoods the store knows (of its agencies and persons), by name."""
+    return [str(r[0]) for r in store.conn.execute(
+        "SELECT neighbourhood FROM agencies WHERE neighbourhood != '' UNION "
+        "SELECT neighbourhood FROM persons WHERE neighbourhood != '' ORDER BY 1")]
+
+
+__all__ = ["PossibleDuplicate", "edit_person", "neighbourhoods", "possible_duplicates",
+           "register_person"]

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -35,6 +36,8 @@ class CaseloadPanel(QWidget):
     """Search box, filters and the table; emits ``open_person`` on Enter/double-click."""
 
     open_person = Signal(str)
+    #: "Register a person…" was pressed.
+    register_requested = Signal()
 
     def __init__(self, model: CaseloadModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +88,10 @@ class CaseloadPanel(QWidget):
         bar.addWidget(self.severity)
         bar.addStretch(1)
         bar.addWidget(self.count)
+        self.register = QPushButton(self.tr("&Register a person…"))
+        self.register.setAccessibleName(self.tr("Register a person"))
+        self.register.clicked.connect(self.register_requested)
+        bar.addWidget(self.register)
 
         self.table = QTableView()
         self.table.setAccessibleName(self.tr("Caseload"))

@@ -199,8 +199,11 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         tr = self.tr
-        self.act_new = self._action(tr("&New store…"), self.new_store, QKeySequence.StandardKey.New,
+        self.act_new = self._action(tr("&New store…"), self.new_store, "Ctrl+Shift+N",
                                     tr("Create an empty store file"))
+        self.act_register = self._action(tr("&Register a person…"), self.register_person,
+                                         QKeySequence.StandardKey.New,
+                                         tr("Add a person not yet on record"))
         self.act_open = self._action(tr("&Open store…"), self.choose_store,
                                      QKeySequence.StandardKey.Open, tr("Open a store file"))
         self.act_identity = self._action(tr("Not signed in"), self.show_caseload)
@@ -229,6 +232,8 @@ class MainWindow(QMainWindow):
 
         bar = self.menuBar()
         file_menu = bar.addMenu(tr("&File"))
+        file_menu.addAction(self.act_register)
+        file_menu.addSeparator()
         file_menu.addAction(self.act_new)
         file_menu.addAction(self.act_open)
         self.recent_menu = QMenu(tr("Open &recent"), self)
@@ -296,6 +301,7 @@ class MainWindow(QMainWindow):
             act.setEnabled(signed_in)
         self.identity_button.setEnabled(signed_in)
         self.act_conference.setEnabled(self.current_workspace() is not None)
+        self._enable_register()
         self.act_close_tab.setEnabled(self.current_workspace() is not None)
         self.exports.update_enabled()
         if self.account is not None:
@@ -449,6 +455,7 @@ class MainWindow(QMainWindow):
         self.model = CaseloadModel(store, self.today(), self)
         self.caseload = CaseloadPanel(self.model)
         self.caseload.open_person.connect(self.open_person)
+        self.caseload.register_requested.connect(self.register_person)
         header_state = self.settings.get(keys.CASELOAD_HEADER)
         if header_state:
             self.caseload.table.horizontalHeader().restoreState(QByteArray(header_state))
@@ -688,6 +695,28 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(index, ws.title())
         self.tabs.setCurrentIndex(index)
         return ws
+
+    def register_person(self) -> None:
+        """Ask for a new person (careplan.ui.person_form); their tab opens once saved."""
+        from careplan.ui.person_form import register_form
+
+        register_form(self)
+
+    def person_registered(self, person_id: str) -> None:
+        """A person was registered: the caseload lists them and their tab opens."""
+        if self.model is not None:
+            self.model.refresh()
+        self.open_person(person_id)
+
+    def _enable_register(self) -> None:
+        from careplan.ui.person_form import may_register
+
+        allowed = may_register(self)
+        self.act_register.setEnabled(allowed.allowed)
+        self.act_register.setToolTip(allowed.reason or self.act_register.statusTip())
+        if self.caseload is not None:
+            self.caseload.register.setEnabled(allowed.allowed)
+            self.caseload.register.setToolTip(allowed.reason)
 
     def directory_now(self) -> Directory:
         """The store's agencies and professionals, read once and shared."""

@@ -46,6 +46,7 @@ from careplan.ui.workspace.history_tab import HistoryTab
 from careplan.ui.workspace.plan_tab import PlanTab
 from careplan.ui.workspace.referrals_tab import ReferralsTab
 from careplan.ui.workspace.social_tab import SocialTab
+from careplan.ui.workspace.tab_base import permit
 from careplan.ui.workspace.team_tab import TeamTab
 from careplan.ui.workspace.transitions_tab import TransitionsTab
 
@@ -79,6 +80,7 @@ class PersonWorkspace(QWidget):
 
         self.header = PersonHeader()
         conflicts.hook(self.header, self)
+        self.header.edit_requested.connect(self.edit_details)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName(self.tr("Person workspace"))
         self.plan_tab = PlanTab(self)
@@ -140,6 +142,9 @@ class PersonWorkspace(QWidget):
         self.who = None if self.actor is None else store_permissions.who(self.store,
                                                                          self.actor.id)
         self.header.show_person(self.pf, self.today, self.flags)
+        self._retitle()
+        permit(self.header.edit, rules.edit_person(self.who, self.care_team(), self.pf.directory)
+               if self.actor is not None else rules.ALLOWED, possible=self.edits is not None)
         # Only the visible tab is filled now; the others when first shown (fast open).
         # After an edit, only the tabs that show what it changed.
         for i in range(self.tabs.count()):
@@ -150,6 +155,14 @@ class PersonWorkspace(QWidget):
         if self.conference is not None:
             self.conference.show_file()
 
+    def _retitle(self) -> None:
+        """The window's tab for this person carries their name as it now is."""
+        pages = self.parentWidget()
+        tabs = pages.parentWidget() if pages is not None else None
+        if isinstance(tabs, QTabWidget) and (index := tabs.indexOf(self)) >= 0:
+            tabs.setTabText(index, self.title())
+            tabs.setTabToolTip(index, self.title())
+
     def _tab_shown(self, index: int) -> None:
         tab = self.tabs.widget(index)
         if tab in self._stale_tabs:
@@ -159,6 +172,12 @@ class PersonWorkspace(QWidget):
     def show_tab(self, tab: QWidget) -> None:
         """Bring one of this workspace's tabs to the front."""
         self.tabs.setCurrentWidget(tab)
+
+    def edit_details(self) -> bool:
+        """Correct the person's name, date of birth, NHS number and other details."""
+        from careplan.ui.person_form import edit_person
+
+        return edit_person(self)
 
     def chosen_conference_id(self) -> str | None:
         """The case conference chosen in its tab, or the latest one if it was never shown."""

@@ -23,6 +23,8 @@ class PersonHeader(QWidget):
     #: A flag was clicked (its code): a flag with more to it than its why (a sync
     #: conflict to decide) opens its detail (careplan.ui.conflicts).
     flag_opened = Signal(str)
+    #: "Edit details…" was pressed (name, date of birth, NHS number...).
+    edit_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,9 +44,13 @@ class PersonHeader(QWidget):
         self.why.hide()
         self.flag_row = QHBoxLayout()
         self.flag_row.setSpacing(6)
+        self.edit = QPushButton(self.tr("&Edit details…"))
+        self.edit.setAccessibleName(self.tr("Edit the person's details"))
+        self.edit.clicked.connect(self.edit_requested)
         top = QHBoxLayout()
         top.addWidget(self.name)
         top.addStretch(1)
+        top.addWidget(self.edit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addLayout(top)
