@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from careplan.models import HospitalStay
+from careplan.models import DelayReason, HospitalStay
 from careplan.models.enums import DischargePathway, Sector
 from careplan.models.health import (
     AdmissionMethod,
@@ -22,6 +22,7 @@ from careplan.models.health import (
     ChecklistOutcome,
     MhaSection,
 )
+from careplan.models.plausibility import check_dates
 from careplan.store import health_records
 from careplan.ui import text
 from careplan.ui.workspace.forms import RecordForm
@@ -99,6 +100,108 @@ def record_stay(ws: PersonWorkspace, stay: HospitalStay | None = None) -> bool:
     actor = ws.actor_id()
     return ws.ask(form, tr("Record a hospital stay") if stay is None else tr("Change the stay"),
                   lambda built: lambda s: health_records.save_stay(s, built, actor))
+
+
+#: NHS England's discharge pathways, as a person says them.
+PATHWAY_WORDS = {
+    DischargePathway.HOME_NO_NEW_SUPPORT: "pathway 0: home, no new support",
+    DischargePathway.HOME_WITH_SUPPORT: "pathway 1: home, with new support",
+    DischargePathway.REHABILITATION_BED: "pathway 2: a rehabilitation or short-term bed",
+    DischargePathway.CARE_HOME: "pathway 3: a care home",
+}
+
+
+def _checked(ws: PersonWorkspace, record: Any, *fields: str) -> Any:
+    """``record`` with the dates a step changes checked as the store will check them,
+    on the workspace's today (careplan.models.plausibility)."""
+    check_dates(record, ws.pf.person.birth_date, ws.today, fields)
+    return record
+
+
+def set_discharge_ready(ws: PersonWorkspace, stay: HospitalStay) -> bool:
+    """Set, change or clear the stay's discharge ready date (a delay counts from it)."""
+    if not ws.require_actor():
+        return False
+    tr = ws.tr
+
+    def build(f: RecordForm) -> HospitalStay:
+        try:
+            changed = stay.evolve(discharge_ready_on=f.day_or_none("ready"))
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("discharge ready on", "discharge ready date",
+                                              1)) from None
+        return _checked(ws, changed, "discharge_ready_on")
+
+    form = RecordForm(tr("Discharge ready date"), tr(
+        "The day %s was, or is expected to be, medically fit to leave %s (NHS England's "
+        "discharge ready date): every day in hospital after it counts as a delay, with "
+        "the reasons and the agencies that own them.") % (
+        ws.pf.person.name, ws.pf.directory.agency_name(stay.hospital_id)), build, ws)
+    form.add_date("ready", tr("Discharge &ready date:"), stay.discharge_ready_on or ws.today,
+                  optional=True, also=("discharge ready on",))
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Set the discharge ready date"),
+                  lambda done: lambda s: health_records.set_discharge_ready(
+                      s, stay, done.discharge_ready_on, actor))
+
+
+def record_discharge(ws: PersonWorkspace, stay: HospitalStay) -> bool:
+    """Record the discharge: the day and the pathway (0 to 3)."""
+    if not ws.require_actor():
+        return False
+    tr = ws.tr
+
+    def build(f: RecordForm) -> HospitalStay:
+        pathway = f.choice("pathway")
+        if pathway is None:
+            raise ValueError(tr("pathway: choose the discharge pathway (0 to 3)"))
+        return _checked(ws, stay.evolve(discharged_on=f.day("discharged"), pathway=pathway),
+                        "discharged_on")
+
+    form = RecordForm(tr("Record the discharge"), tr(
+        "%s left %s: the day, and the discharge pathway (NHS England): 0 home with no new "
+        "support, 1 home with new support, 2 a rehabilitation or short-term bed, 3 a care "
+        "home.") % (ws.pf.person.name, ws.pf.directory.agency_name(stay.hospital_id)),
+        build, ws)
+    form.add_date("discharged", tr("&Discharged on:"), ws.today)
+    form.add_choice("pathway", tr("Discharge &pathway:"),
+                    [(tr("— choose —"), None)]
+                    + [(tr(PATHWAY_WORDS[p]), p) for p in DischargePathway],
+                    stay.pathway)
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Record the discharge"),
+                  lambda done: lambda s: health_records.record_discharge(
+                      s, stay, done.discharged_on, done.pathway, actor))
+
+
+def add_delay_reason(ws: PersonWorkspace, stay: HospitalStay) -> bool:
+    """Why the discharge is delayed, and the agency that owns clearing it."""
+    if not ws.require_actor():
+        return False
+    tr = ws.tr
+    d = ws.pf.directory
+
+    def build(f: RecordForm) -> DelayReason:
+        owner = f.choice("owner")
+        if owner is None:
+            raise ValueError(tr("owner: choose the agency that owns clearing it"))
+        return DelayReason(stay_id=stay.id, reason=f.text("reason"), owner_agency_id=owner,
+                           recorded_on=f.day("recorded"))
+
+    form = RecordForm(tr("Add a delay reason"), tr(
+        "Why %s is still in %s, and which agency owns clearing it: each reason is named on "
+        "the discharge-delayed flag until the discharge.") % (
+        ws.pf.person.name, d.agency_name(stay.hospital_id)), build, ws)
+    form.add_text("reason", tr("&Why:"), hint=tr("e.g. Waiting for a package of care at home"),
+                  also=("reason",))
+    form.add_choice("owner", tr("&Agency that owns it:"),
+                    [(tr("— choose —"), None)]
+                    + sorted((a.name, a.id) for a in d.agencies.values()),
+                    also=("owner agency",))
+    form.add_date("recorded", tr("&Recorded on:"), ws.today)
+    actor = ws.actor_id()
+    return ws.ask(form, tr("Add a delay reason"),
+                  lambda reason: lambda s: health_records.add_delay_reason(s, reason, actor))
 
 
 # -- continuing healthcare -----------------------------------------------------------------
