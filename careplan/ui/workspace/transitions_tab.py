@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen
@@ -16,6 +18,9 @@ from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace import health_edits
 from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
+
+if TYPE_CHECKING:
+    from careplan.ui.workspace import PersonWorkspace
 
 
 def year9_start(birth: date) -> date:
@@ -135,8 +140,17 @@ class TransitionsTab(WorkspaceTab):
         self.add_stay.clicked.connect(lambda: health_edits.record_stay(ws))
         self.edit_stay = QPushButton(tr("Change the stay…"))
         self.edit_stay.clicked.connect(self._change_stay)
+        self.ready_button = QPushButton(tr("Discharge &ready date…"))
+        self.ready_button.clicked.connect(
+            lambda: self._on_stay(health_edits.set_discharge_ready))
+        self.reason_button = QPushButton(tr("Add a &delay reason…"))
+        self.reason_button.clicked.connect(lambda: self._on_stay(health_edits.add_delay_reason))
+        self.discharge_button = QPushButton(tr("Record the disc&harge…"))
+        self.discharge_button.clicked.connect(
+            lambda: self._on_stay(health_edits.record_discharge))
         stay_buttons = QHBoxLayout()
-        for button in (self.add_stay, self.edit_stay):
+        for button in (self.add_stay, self.edit_stay, self.ready_button, self.reason_button,
+                       self.discharge_button):
             stay_buttons.addWidget(button)
         stay_buttons.addStretch(1)
         layout.addLayout(stay_buttons)
@@ -148,6 +162,13 @@ class TransitionsTab(WorkspaceTab):
             self.ws.refused(self.tr("hospital stay: choose the stay to change first"))
             return
         health_edits.record_stay(self.ws, self.stays.record(index.row()))
+
+    def _on_stay(self, step: Callable[[PersonWorkspace, HospitalStay], bool]) -> None:
+        index = self.stays_view.currentIndex()
+        if not index.isValid():
+            self.ws.refused(self.tr("hospital stay: choose the stay first"))
+            return
+        step(self.ws, self.stays.record(index.row()))
 
     def _reasons(self) -> None:
         index = self.stays_view.currentIndex()
