@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from careplan.models.base import Entity, not_before, require_text
@@ -282,3 +283,50 @@ def check_shares(shares: Iterable[int]) -> None:
     if total != WHOLE:
         raise ValueError(f"shares: the funders' shares add up to {percent(total)}; "
                          "they must add up to 100%")
+
+
+def _decimal(text: str, name: str, what: str, strip: str) -> Decimal:
+    cleaned = text.strip().replace(",", "").replace(" ", "")
+    for mark in strip:
+        cleaned = cleaned.replace(mark, "", 1) if cleaned.count(mark) == 1 else cleaned
+    if not cleaned:
+        raise ValueError(f"{name}: is required ({what})")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{name}: {text.strip()!r} is not {what}") from None
+    if not value.is_finite():
+        raise ValueError(f"{name}: {text.strip()!r} is not {what}")
+    return value
+
+
+def parse_pounds(text: str, name: str) -> int:
+    """An amount typed in pounds as integer pence: ``"£1,250.50"`` -> ``125050``.
+
+    Raises:
+        ValueError: naming the field, when it is empty, not an amount, negative or has
+            fractions of a penny.
+    """
+    value = _decimal(text, name, "an amount in pounds, e.g. 250 or £1,250.50", "£")
+    if value < 0:
+        raise ValueError(f"{name}: must not be negative, got {text.strip()}")
+    pence = value * 100
+    if pence != pence.to_integral_value():
+        raise ValueError(f"{name}: {text.strip()} has fractions of a penny")
+    return int(pence)
+
+
+def parse_share(text: str, name: str = "share") -> int:
+    """A funder's share typed as a percentage, in basis points: ``"33.33%"`` -> ``3333``.
+
+    Raises:
+        ValueError: naming the field, when it is not a percentage more than 0 and at most
+            100 with at most two decimals.
+    """
+    value = _decimal(text, name, "a percentage, e.g. 50 or 33.33", "%")
+    bp = value * 100
+    if bp != bp.to_integral_value():
+        raise ValueError(f"{name}: {text.strip()} has more than two decimals")
+    if not 0 < bp <= WHOLE:
+        raise ValueError(f"{name}: must be more than 0% and at most 100%, got {text.strip()}")
+    return int(bp)

@@ -69,6 +69,40 @@ def save_funding(store: Store, cost: ActionCost, funders: Sequence[ActionFunder]
     return saved, out
 
 
+def save_personal_budget(store: Store, budget: PersonalBudget,
+                         actor: str) -> PersonalBudget:
+    """Add (version 0) or change a person's personal budget.
+
+    Raises:
+        NotAllowedError: the actor is not a member of an agency on the person's care team
+            (careplan.models.permissions.change_personal_budget).
+        InputError: the person or a stream does not exist, a stream is named twice, or
+            a budget would move to another person; StaleWriteError: changed since read.
+    """
+    if len(set(budget.stream_ids)) != len(budget.stream_ids):
+        raise InputError("streams: each funding stream is combined once")
+    with store.atomic():
+        if not find(store, Person, id=budget.person_id):
+            raise InputError(f"person: there is no person with id {budget.person_id} "
+                             "in this store")
+        if budget.version:
+            for current in find(store, PersonalBudget, id=budget.id):
+                if current.person_id != budget.person_id:
+                    raise InputError("person: a personal budget cannot move to another "
+                                     "person")
+        known = {str(r[0]) for r in store.conn.execute(
+            "SELECT id FROM funding_streams WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(budget.stream_ids)),))}
+        for stream_id in budget.stream_ids:
+            if stream_id not in known:
+                raise InputError(f"streams: there is no funding stream with id {stream_id} "
+                                 "in this store")
+        require(rules.change_personal_budget(
+            who(store, actor), team_of(store, budget.person_id, today(store)), names(store)))
+        return add(store, budget, actor) if budget.version == 0 else update(store, budget,
+                                                                            actor)
+
+
 def _check_actions(store: Store, cost: ActionCost, actor: str) -> None:
     """The action the cost is for (and, for a stored cost moved to another action, the
     one it was for) is one the actor may change."""

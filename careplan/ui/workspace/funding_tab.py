@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout
 
 from careplan.models.budgets import FundedCost, PersonalBudgetPosition, personal_budget_position
 from careplan.models.costing import cost_between, financial_year, pounds
@@ -14,6 +14,7 @@ from careplan.models.funding import FundingStatus, percent
 from careplan.store.funding import FundingBook, load_book
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
+from careplan.ui.workspace import funding_edits
 from careplan.ui.workspace.tab_base import WorkspaceTab
 from careplan.ui.workspace.tables import record_table
 
@@ -61,6 +62,14 @@ def _unit(r: CostRow) -> str:
     return f"{pounds(cost.unit_cost_pence)} {cost.frequency.value}"
 
 
+def _buttons(*buttons: QPushButton) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for button in buttons:
+        row.addWidget(button)
+    row.addStretch(1)
+    return row
+
+
 class FundingTab(WorkspaceTab):
     SHOWS = frozenset({
         "action_costs", "action_funders", "actions", "agencies", "budget_contributions",
@@ -95,13 +104,47 @@ class FundingTab(WorkspaceTab):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(QLabel(f"<b>{tr('Costs and funders of the actions')}</b>"))
-        layout.addWidget(record_table(self.costs, tr("Action costs"), stretch=6), 3)
+        self.costs_view = record_table(self.costs, tr("Action costs"), stretch=6)
+        layout.addWidget(self.costs_view, 3)
+        self.add_cost = QPushButton(tr("&Cost an action…"))
+        self.add_cost.clicked.connect(
+            lambda: funding_edits.edit_cost(self.ws, self.book))
+        self.change_cost = QPushButton(tr("Change the cost and &funders…"))
+        self.change_cost.clicked.connect(self._change_cost)
+        layout.addLayout(_buttons(self.add_cost, self.change_cost))
         layout.addWidget(QLabel(f"<b>{tr('Personal budget')}</b>"))
-        layout.addWidget(record_table(self.budgets, tr("Personal budgets"), stretch=6), 1)
+        self.budgets_view = record_table(self.budgets, tr("Personal budgets"), stretch=6)
+        layout.addWidget(self.budgets_view, 1)
+        self.add_budget = QPushButton(tr("Set up a &personal budget…"))
+        self.add_budget.clicked.connect(
+            lambda: funding_edits.edit_personal_budget(self.ws, self.book))
+        self.change_budget = QPushButton(tr("Change the personal &budget…"))
+        self.change_budget.clicked.connect(self._change_budget)
+        layout.addLayout(_buttons(self.add_budget, self.change_budget))
+        self.book: FundingBook = FundingBook()
+
+    def _chosen(self, view: QTableView, what: str) -> int | None:
+        index = view.currentIndex()
+        if not index.isValid():
+            self.ws.refused(self.tr("%s: choose one in the table first") % what)
+            return None
+        return index.row()
+
+    def _change_cost(self) -> None:
+        row = self._chosen(self.costs_view, self.tr("action cost"))
+        if row is not None:
+            funding_edits.edit_cost(self.ws, self.book, self.costs.record(row).line)
+
+    def _change_budget(self) -> None:
+        row = self._chosen(self.budgets_view, self.tr("personal budget"))
+        if row is not None:
+            funding_edits.edit_personal_budget(self.ws, self.book,
+                                               self.budgets.record(row).budget)
 
     def fill(self) -> None:
         ws = self.ws
         book = load_book(ws.store, person_ids=[ws.person_id])
+        self.book = book
         self._stream_names = {s.id: s.name for s in book.streams.values()}
         rows = _rows(book, ws.person_id, ws)
         lines = book.lines_of(ws.person_id)

@@ -111,7 +111,7 @@ PATHWAY_WORDS = {
 }
 
 
-def _checked(ws: PersonWorkspace, record: Any, *fields: str) -> Any:
+def _checked(ws: PersonWorkspace, record: HospitalStay, *fields: str) -> HospitalStay:
     """``record`` with the dates a step changes checked as the store will check them,
     on the workspace's today (careplan.models.plausibility)."""
     check_dates(record, ws.pf.person.birth_date, ws.today, fields)
