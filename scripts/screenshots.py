@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
@@ -68,6 +69,38 @@ def person_with(window: MainWindow, code: str, age: int | None = None) -> str:
     raise SystemExit(f"the demo has nobody flagged {code}")
 
 
+def get_person(window: MainWindow, person_id: str) -> Any:
+    from careplan.models import Person
+    from careplan.store import get
+
+    return get(window.store, Person, person_id)  # type: ignore[arg-type]
+
+
+def register_person(app: QApplication, window: MainWindow, someone: Any) -> None:
+    """The Register a person form, with a person typed who may already be on record (the
+    same date of birth and name): the possible duplicate is listed before saving."""
+    from PySide6.QtCore import QTimer
+
+    from careplan.ui.workspace.forms import RecordForm
+
+    def fill() -> None:
+        form = QApplication.activeModalWidget()
+        if not isinstance(form, RecordForm):
+            QTimer.singleShot(100, fill)
+            return
+        for name, value in (("given", someone.given_name), ("family", someone.family_name),
+                            ("birth", someone.birth_date.strftime("%d/%m/%Y")),
+                            ("address", "14 Mill Lane")):
+            form.fields[name].setText(value)  # type: ignore[attr-defined]
+        form.check()  # lists the possible duplicate; nothing is saved
+        form.resize(form.sizeHint())
+        shoot(app, form, "register-person")
+        form.reject()
+
+    QTimer.singleShot(100, fill)
+    window.register_person()
+
+
 def main() -> int:
     app = application()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -111,6 +144,7 @@ def main() -> int:
 
         teen = window.open_person(person_with(window, "transition-18", age=17))
         shoot(app, window, "plan")
+        register_person(app, window, get_person(window, teen.person_id))
 
         dual = window.open_person(person_with(window, "referral-dispute"))
         dual.tabs.setCurrentWidget(dual.referrals_tab)

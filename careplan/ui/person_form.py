@@ -60,6 +60,8 @@ class DuplicatesPanel(QWidget):
         self.list = QListWidget()
         self.list.setAccessibleName(self.tr("Persons already recorded who may be this person"))
         self.list.setFixedHeight(self.fontMetrics().height() * 4 + 12)
+        self.list.setWordWrap(True)  # a whole line is read: name, birth, NHS number, why
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.open_button = QPushButton(self.tr("&Open their record instead"))
         self.someone_else = QCheckBox(self.tr("None of these is the person I am &registering"))
         row = QHBoxLayout()
