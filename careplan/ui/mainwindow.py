@@ -708,10 +708,18 @@ class MainWindow(QMainWindow):
             self.model.refresh()
         self.open_person(person_id)
 
-    def _enable_register(self) -> None:
-        from careplan.ui.person_form import may_register
+    def may_register(self) -> Any:
+        """Whether the account signed in may register a person (a Decision). Imported
+        here, not from the form: the window is shown before the workspace is imported."""
+        from careplan.models.permissions import register_person
+        from careplan.store.permissions import who
 
-        allowed = may_register(self)
+        if self.store is None or self.account is None:
+            return register_person(None)
+        return register_person(who(self.store, self.actor_id()))
+
+    def _enable_register(self) -> None:
+        allowed = self.may_register()
         self.act_register.setEnabled(allowed.allowed)
         self.act_register.setToolTip(allowed.reason or self.act_register.statusTip())
         if self.caseload is not None:

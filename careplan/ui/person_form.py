@@ -35,7 +35,6 @@ from careplan.models.facts import Directory
 from careplan.models.matching import SAME_NHS_NUMBER
 from careplan.models.nhs import format_334
 from careplan.models.plausibility import birth_date_problem
-from careplan.store import permissions as store_permissions
 from careplan.store import persons
 from careplan.store.changes import Done
 from careplan.store.persons import PossibleDuplicate
@@ -226,9 +225,8 @@ def register_form(window: Any) -> RecordForm | None:
 
 def may_register(window: Any) -> rules.Decision:
     """Whether the account signed in to ``window`` may register a person."""
-    if window.store is None or window.account is None:
-        return rules.register_person(None)
-    return rules.register_person(store_permissions.who(window.store, window.actor_id()))
+    decision: rules.Decision = window.may_register()
+    return decision
 
 
 # -- correcting -------------------------------------------------------------------------------
