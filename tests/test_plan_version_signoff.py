@@ -97,6 +97,8 @@ def test_the_store_finds_a_joining_agency_late_on_the_same_day_as_the_rule() -> 
     facts.team = [*facts.team, member(CPN, facts.person, start_date=joined)]
     store = _store(facts)
     _issue_version_2(store, plan_of(facts).id)
+    # The next day: the store refuses a signature dated after its own today.
+    store.clock = lambda: datetime(2025, 3, 4, 9, tzinfo=UTC)
     for agency_id in {s.agency_id for s in facts.signoffs}:  # both sign version 2
         signer = next(p for p in PROS if p.agency_id == agency_id)
         sign_plan(store, get(store, CarePlan, plan_of(facts).id), signer,
