@@ -8,6 +8,7 @@ from careplan.models import (
     Action,
     ActionCost,
     ActionFunder,
+    ActionNeed,
     AftercarePlan,
     Agency,
     Assessment,
@@ -69,11 +70,14 @@ def one_of_each() -> list[Entity]:
     action = Action(plan_id=plan.id, need_id=need.id, description="Start home care",
                     owner_professional_id=sw.id, owner_agency_id=asc.id,
                     due_date=date(2025, 2, 10), conference_id=conference.id)
+    housing = Need(plan_id=plan.id, description="Somewhere safe to live", domain="housing")
+    also = ActionNeed(action_id=action.id, need_id=housing.id)
     signoff = PlanSignOff(plan_id=plan.id, agency_id=asc.id, plan_version=1,
                           signed_by=sw.id, signed_at=datetime(2025, 1, 6, 9, 30))
     issued = PlanVersion(plan_id=plan.id, number=1, issued_at=datetime(2025, 1, 5, 9),
                          issued_by=sw.id, snapshot=to_snapshot(signed_content(
-                             person.what_matters, [need], [outcome], [action])))
+                             person.what_matters, [need, housing], [outcome], [action],
+                             [also])))
     handoff = Handoff(person_id=person.id, subject="action", action_id=action.id,
                       from_professional_id=sw.id, from_agency_id=asc.id,
                       to_professional_id=dr.id, to_agency_id=gp.id,
@@ -125,6 +129,6 @@ def one_of_each() -> list[Entity]:
                                   summary="Bruising seen at a home visit", agency_id=gp.id,
                                   decision="section 42 enquiry", decided_on=date(2025, 2, 5))
     return [gp, asc, hosp, dr, sw, person, member, consent, condition, assessment, plan, need,
-            outcome, conference, action, signoff, issued, handoff, referral, event, stay, delay,
-            detained, aftercare, chc, pool, put_in, council, pooled, cost, budget, funder,
-            offered, carer, status, concern]
+            housing, outcome, conference, action, also, signoff, issued, handoff, referral,
+            event, stay, delay, detained, aftercare, chc, pool, put_in, council, pooled, cost,
+            budget, funder, offered, carer, status, concern]

@@ -23,7 +23,15 @@ from careplan.models.people import (
     Person,
     Professional,
 )
-from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanSignOff, PlanVersion
+from careplan.models.plan import (
+    Action,
+    ActionNeed,
+    CarePlan,
+    Need,
+    Outcome,
+    PlanSignOff,
+    PlanVersion,
+)
 from careplan.models.social import Carer, SafeguardingConcern, YoungPersonStatus
 
 #: Every stored entity type, parents before children (the order rows are written in).
@@ -40,6 +48,7 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     Outcome,
     CaseConference,
     Action,
+    ActionNeed,
     PlanSignOff,
     PlanVersion,
     Handoff,
@@ -67,6 +76,7 @@ __all__ = [
     "BY_TABLE",
     "Action",
     "ActionCost",
+    "ActionNeed",
     "ActionFunder",
     "AftercarePlan",
     "Agency",

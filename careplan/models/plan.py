@@ -8,6 +8,7 @@ status, an outcome's achievement) is not part of it, so it never makes a new ver
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -114,6 +115,48 @@ class Action(Entity):
     @property
     def is_open(self) -> bool:
         return self.status.is_open
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionNeed(Entity):
+    """A further need an action meets, besides its own ``need_id``.
+
+    An action meets its ``need_id`` (the need it was first written for, if any) and every
+    need an ActionNeed links it to: see :func:`needs_met`. Links are kept apart from the
+    action's row so that an older store's actions, imports and exports that know one
+    need read as they always did.
+    """
+
+    TABLE = "action_needs"
+    NOUN = "need an action meets"
+
+    action_id: str
+    need_id: str
+
+
+def needs_met(action: Action, links: Iterable[ActionNeed] = ()) -> frozenset[str]:
+    """The needs ``action`` meets: its own need and those ``links`` add (links of other
+    actions are ignored)."""
+    found = {link.need_id for link in links if link.action_id == action.id}
+    if action.need_id is not None:
+        found.add(action.need_id)
+    return frozenset(found)
+
+
+def needs_by_action(links: Iterable[ActionNeed]) -> dict[str, list[ActionNeed]]:
+    """Links grouped by the action they belong to."""
+    out: dict[str, list[ActionNeed]] = {}
+    for link in links:
+        out.setdefault(link.action_id, []).append(link)
+    return out
+
+
+def in_plan_order(need_ids: Iterable[str], needs: Sequence[Need]) -> list[str]:
+    """``need_ids`` in the order the plan lists its needs (ids it does not list last,
+    in text order): how a list of an action's needs is shown."""
+    wanted = set(need_ids)
+    listed = [n.id for n in needs if n.id in wanted]
+    return listed + sorted(wanted - set(listed))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,11 @@ The rules:
 
 - What the agencies sign is the plan's *signed content*: what matters to the person,
   each need (what, domain), each outcome (the person's words, its need, target date)
-  and each action (what, its need, who: professional and agency, when). Progress is
+  and each action (what, the needs it meets, who: professional and agency, when). An
+  action's needs are signed as one value, the ids of every need it meets
+  (:func:`careplan.models.plan.needs_met`) in text order, space-separated: an action
+  that meets one need signs exactly what it signed before actions could meet several,
+  so a snapshot recorded then still reads as the same terms. Progress is
   not part of it: an action's status and an outcome's achievement change as work is
   done, never make a new version and never touch a signature.
 - The version in force is the last one issued (``CarePlan.plan_version``); its signed
@@ -39,7 +43,17 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from careplan.models.enums import NeedDomain, PlanStatus
-from careplan.models.plan import Action, CarePlan, Need, Outcome, PlanSignOff, PlanVersion
+from careplan.models.plan import (
+    Action,
+    ActionNeed,
+    CarePlan,
+    Need,
+    Outcome,
+    PlanSignOff,
+    PlanVersion,
+    needs_by_action,
+    needs_met,
+)
 
 WHAT_MATTERS = "what matters"
 NEED = "need"
@@ -122,11 +136,28 @@ def _kind(entity: Item) -> str:
     return ACTION
 
 
-def item_of(entity: Item) -> SignedItem:
-    """The signed part of a need, outcome or action."""
+def needs_text(need_ids: Iterable[str]) -> str | None:
+    """An action's needs as signed: their ids in text order, space-separated."""
+    return " ".join(sorted(set(need_ids))) or None
+
+
+def need_ids_of(value: str | None) -> tuple[str, ...]:
+    """The need ids of an action's signed ``need_id`` value (see :func:`needs_text`)."""
+    return tuple(value.split()) if value else ()
+
+
+def item_of(entity: Item, links: Iterable[ActionNeed] = ()) -> SignedItem:
+    """The signed part of a need, outcome or action (an action's ``links``: the further
+    needs it meets)."""
     kind = _kind(entity)
-    return SignedItem(kind, entity.id,
-                      tuple(_text(getattr(entity, f)) for f in SIGNED_FIELDS[kind]))
+    values = []
+    for f in SIGNED_FIELDS[kind]:
+        if kind == ACTION and f == "need_id":
+            assert isinstance(entity, Action)
+            values.append(needs_text(needs_met(entity, links)))
+        else:
+            values.append(_text(getattr(entity, f)))
+    return SignedItem(kind, entity.id, tuple(values))
 
 
 def same_terms(old: Item, new: Item) -> bool:
@@ -135,11 +166,18 @@ def same_terms(old: Item, new: Item) -> bool:
 
 
 def signed_content(what_matters: str, needs: Iterable[Need], outcomes: Iterable[Outcome],
-                   actions: Iterable[Action]) -> Content:
-    """The plan's signed content as its records hold it now."""
+                   actions: Iterable[Action], links: Iterable[ActionNeed] = ()) -> Content:
+    """The plan's signed content as its records hold it now (``links``: the further
+    needs its actions meet)."""
+    by_action = needs_by_action(links)
     return (SignedItem(WHAT_MATTERS, "", (what_matters or "",)),
             *(item_of(n) for n in needs), *(item_of(o) for o in outcomes),
-            *(item_of(a) for a in actions))
+            *(item_of(a, by_action.get(a.id, ())) for a in actions))
+
+
+def signed_needs(content: Content) -> dict[str, tuple[str, ...]]:
+    """The needs each action of ``content`` meets, as signed: action id -> need ids."""
+    return {i.id: need_ids_of(i.value("need_id")) for i in content if i.kind == ACTION}
 
 
 def to_snapshot(content: Content) -> tuple[str, ...]:
@@ -237,7 +275,8 @@ def make_namer(professional: Callable[[str], str], agency: Callable[[str], str],
             if field == "owner_agency_id":
                 return agency(value) or "unknown agency"
             if field == "need_id":
-                return quote(need(value) or "a need no longer in the plan", 40)
+                return ", ".join(quote(need(i) or "a need no longer in the plan", 40)
+                                 for i in need_ids_of(value))
             if field in _DATES:
                 return day(date.fromisoformat(value))
         except ValueError:
@@ -255,6 +294,13 @@ def quote(text: str, width: int = 80) -> str:
     return f"“{one_line}”"
 
 
+def _word(field: str, *values: str | None) -> str:
+    """How a field is named in a change: "needs" when an action meets more than one."""
+    if field == "need_id" and any(len(need_ids_of(v)) > 1 for v in values):
+        return "needs"
+    return FIELD_WORDS[field]
+
+
 def describe(change: PlanChange, name: Namer = plain_namer, width: int = 80) -> str:
     """One change as a sentence: 'Action “Weekly visits”: when 10 Mar 2025 → 17 Mar 2025'."""
     kind = _KIND_WORDS[change.kind]
@@ -269,10 +315,10 @@ def describe(change: PlanChange, name: Namer = plain_namer, width: int = 80) -> 
         return f"Removed {kind} {quote(change.label, width)}"
     rest = [(f, b, a) for f, b, a in change.fields if f != "description"]
     if change.change == "added":
-        terms = [f"{FIELD_WORDS[f]}: {name(f, a)}" for f, _, a in rest if a]
+        terms = [f"{_word(f, a)}: {name(f, a)}" for f, _, a in rest if a]
         return (f"Added {kind} {quote(change.label, width)}"
                 + (f" ({'; '.join(terms)})" if terms else ""))
-    parts = [f"{FIELD_WORDS[f]} {name(f, b)} → {name(f, a)}" for f, b, a in rest]
+    parts = [f"{_word(f, b, a)} {name(f, b)} → {name(f, a)}" for f, b, a in rest]
     head = f"{kind.capitalize()} {quote(change.label, width)}"
     renamed = next((a for f, _, a in change.fields if f == "description"), None)
     if renamed is not None:
@@ -344,7 +390,11 @@ def _set(entity: ItemT, item: SignedItem) -> ItemT:
     out = copy.copy(entity)
     for name, value in zip(SIGNED_FIELDS[item.kind], item.values, strict=True):
         typed: Any = value
-        if value is not None and name in _DATES:
+        if value is not None and name == "need_id" and item.kind == ACTION:
+            ids = need_ids_of(value)  # its own need, if still one of them (signed_needs)
+            own = getattr(entity, "need_id", None)
+            typed = own if own in ids else ids[0]
+        elif value is not None and name in _DATES:
             typed = date.fromisoformat(value)
         elif value is not None and name == "domain":
             typed = NeedDomain(value)
@@ -393,5 +443,6 @@ __all__ = [
     "ACTION", "KINDS", "NEED", "OUTCOME", "PROGRESS_FIELDS", "SIGNED_FIELDS", "WHAT_MATTERS",
     "Content", "Namer", "PlanChange", "SignedItem", "VersionState", "as_signed",
     "being_written", "compare", "describe", "from_snapshot", "item_of", "make_namer",
-    "plain_namer", "quote", "same_terms", "signed_content", "to_snapshot", "version_state",
+    "need_ids_of", "needs_text", "plain_namer", "quote", "same_terms", "signed_content",
+    "signed_needs", "to_snapshot", "version_state",
 ]

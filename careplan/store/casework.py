@@ -16,12 +16,14 @@ naming who may, and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from careplan.models import (
     Action,
+    ActionNeed,
     CarePlan,
     CareTeamMember,
     CaseConference,
@@ -42,13 +44,14 @@ from careplan.models.enums import (
     ReferralEventKind,
     ReferralStatus,
 )
+from careplan.models.plan import in_plan_order, needs_met
 from careplan.models.plan_versions import same_terms
 from careplan.models.referral_chain import bounce_chain
 from careplan.store.db import Store
 from careplan.store.errors import InputError, StaleWriteError
 from careplan.store.permissions import names, person_of_plan, require, team_of, today, who
 from careplan.store.plan_versions import record_in_force
-from careplan.store.repo import actor_name, add, find, get, update
+from careplan.store.repo import actor_name, add, find, get, remove, update
 
 E = TypeVar("E", bound=Entity)
 PlanItem = TypeVar("PlanItem", Need, Outcome, Action)
@@ -99,6 +102,65 @@ def save_plan_item(store: Store, item: PlanItem, actor: str) -> PlanItem:
             record_in_force(store, item.plan_id, actor)
         saved = add(store, item, actor) if item.version == 0 else update(store, item, actor)
     return saved
+
+
+def set_action_needs(store: Store, action: Action, need_ids: Iterable[str],
+                     actor: str) -> frozenset[str]:
+    """Say which needs of its plan ``action`` meets (none, one or several); returns them.
+
+    The action keeps its own ``need_id`` while it is still one of them (else it takes
+    the first of them in the plan's order, or none); each other need is one
+    :class:`~careplan.models.plan.ActionNeed` row, added or removed so that the links
+    are exactly ``need_ids``. The needs an action meets are part of what the agencies
+    sign: a change lands in the draft of the next version (the version in force has its
+    snapshot recorded first, when it has none yet). Checked like any other change of
+    the action (its owner, its agency or the lead: careplan.models.permissions).
+
+    Raises:
+        NotAllowedError: the actor may not change this action.
+        StaleWriteError: the action changed since ``action`` was read.
+        InputError: a need is not one of the action's plan.
+    """
+    wanted = frozenset(need_ids)
+    with store.atomic():
+        current = get(store, Action, action.id)
+        if current.version != action.version:
+            raise StaleWriteError(
+                f"This action was changed by {actor_name(store, _updated_by(store, current))} "
+                "after you opened it; nothing was saved.")
+        person = person_of_plan(store, current.plan_id)
+        if person is not None:
+            require(rules.change_action(who(store, actor), current,
+                                        team_of(store, person, today(store)), names(store)))
+        needs = find(store, Need, plan_id=current.plan_id)
+        known = {n.id for n in needs}
+        stray = sorted(wanted - known)
+        if stray:
+            raise InputError(f"needs: {stray[0]} is not a need of this action's plan")
+        links = find(store, ActionNeed, action_id=current.id)
+        if needs_met(current, links) == wanted:
+            return wanted
+        record_in_force(store, current.plan_id, actor)
+        own = current.need_id if current.need_id in wanted else next(
+            (i for i in in_plan_order(wanted, needs)), None)
+        if own != current.need_id:
+            current = update(store, current.evolve(need_id=own), actor)
+        further = wanted - {own} if own is not None else wanted
+        kept: set[str] = set()
+        for link in links:
+            if link.need_id in further and link.need_id not in kept:
+                kept.add(link.need_id)
+            else:
+                remove(store, link, actor)
+        for need_id in in_plan_order(further - kept, needs):
+            add(store, ActionNeed(action_id=current.id, need_id=need_id), actor)
+    return wanted
+
+
+def _updated_by(store: Store, entity: Entity) -> str:
+    row = store.conn.execute(f"SELECT updated_by FROM {entity.TABLE} WHERE id = ?",
+                             (entity.id,)).fetchone()
+    return "someone" if row is None else str(row[0])
 
 
 def rewrite_plan_item(store: Store, values: PlanItem, expected: PlanItem,

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from careplan.models.sync import hlc_text, wall
-from careplan.store import chain, schema_funding, schema_health, schema_social, schema_v1, sqlite
+from careplan.store import (
+    chain,
+    schema_action_needs,
+    schema_funding,
+    schema_health,
+    schema_social,
+    schema_v1,
+    sqlite,
+)
 from careplan.store.errors import StoreError
 
 Migration = Callable[[sqlite.Connection], None]
@@ -320,6 +328,7 @@ MIGRATIONS: list[Migration] = [
     _script(schema_social.SQL),  # 13: carers, EHC plans and care leavers, safeguarding
     _script(schema_health.SQL),  # 14: admission method, MHA section, CHC, s.117 aftercare
     _chain,  # 15: the audit log's hash chains and their heads; reads audited
+    _script(schema_action_needs.SQL),  # 16: the further needs an action meets
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).

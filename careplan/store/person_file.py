@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from careplan.models import (
     Action,
+    ActionNeed,
     Agency,
     AuditEvent,
     CarePlan,
@@ -30,6 +31,7 @@ from careplan.models.facts import Directory
 from careplan.models.sync import hlc_text, wall
 from careplan.store.audit import event_from_row
 from careplan.store.db import Store
+from careplan.store.plan_versions import plan_links
 from careplan.store.repo import find, get
 from careplan.store.rows import from_row
 from careplan.store.social import SocialFile, load_social
@@ -59,6 +61,8 @@ class PersonFile:
     needs: list[Need] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    #: The further needs the plan's actions meet (careplan.models.plan.needs_met).
+    action_needs: list[ActionNeed] = field(default_factory=list)
     signoffs: list[PlanSignOff] = field(default_factory=list)
     #: The plan's recorded versions, oldest first (careplan.models.plan_versions).
     versions: list[PlanVersion] = field(default_factory=list)
@@ -76,6 +80,7 @@ class PersonFile:
         groups: list[list[Entity]] = [
             [self.person], list(self.team), list(self.consents), list(self.conditions),
             list(self.plans), list(self.needs), list(self.outcomes), list(self.actions),
+            list(self.action_needs),
             list(self.signoffs), list(self.versions), list(self.handoffs), list(self.referrals),
             list(self.stays), list(self.conferences),
         ]
@@ -112,6 +117,7 @@ def load_person_file(store: Store, person_id: str,
         pf.needs = find(store, Need, plan_id=plan_id)
         pf.outcomes = find(store, Outcome, plan_id=plan_id)
         pf.actions = find(store, Action, order_by="due_date", plan_id=plan_id)
+        pf.action_needs = plan_links(store, plan_id)
         pf.signoffs = find(store, PlanSignOff, order_by="signed_at", plan_id=plan_id)
         pf.versions = find(store, PlanVersion, order_by="number", plan_id=plan_id)
     pf.handoffs = find(store, Handoff, order_by="-proposed_at", person_id=person_id)

@@ -20,7 +20,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from careplan.models import Action, CarePlan, Need, Outcome, Person, PlanSignOff, PlanVersion
+from careplan.models import (
+    Action,
+    ActionNeed,
+    CarePlan,
+    Need,
+    Outcome,
+    Person,
+    PlanSignOff,
+    PlanVersion,
+)
 from careplan.models import permissions as rules
 from careplan.models.plan_versions import (
     Content,
@@ -35,11 +44,19 @@ from careplan.store.db import Store
 from careplan.store.errors import InputError, StaleWriteError
 from careplan.store.permissions import names, require, team_of, who
 from careplan.store.repo import add, find, get, update
+from careplan.store.rows import from_row
 
 
 def versions_of(store: Store, plan_id: str) -> list[PlanVersion]:
     """The recorded versions of a plan, oldest first."""
     return find(store, PlanVersion, order_by="number", plan_id=plan_id)
+
+
+def plan_links(store: Store, plan_id: str) -> list[ActionNeed]:
+    """The further needs the plan's actions meet (careplan.models.plan.ActionNeed)."""
+    return [from_row(ActionNeed, r) for r in store.query(
+        "SELECT l.* FROM action_needs l JOIN actions a ON a.id = l.action_id "
+        "WHERE a.plan_id = ? ORDER BY l.rowid", (plan_id,))]
 
 
 def current_content(store: Store, plan: CarePlan) -> Content:
@@ -48,7 +65,8 @@ def current_content(store: Store, plan: CarePlan) -> Content:
     return signed_content(person.what_matters,
                           find(store, Need, plan_id=plan.id),
                           find(store, Outcome, plan_id=plan.id),
-                          find(store, Action, order_by="due_date", plan_id=plan.id))
+                          find(store, Action, order_by="due_date", plan_id=plan.id),
+                          plan_links(store, plan.id))
 
 
 def state(store: Store, plan: CarePlan) -> VersionState:
@@ -118,4 +136,5 @@ def issue_version(store: Store, plan: CarePlan, actor: str, at: datetime,
     return issued
 
 
-__all__ = ["current_content", "issue_version", "record_in_force", "state", "versions_of"]
+__all__ = ["current_content", "issue_version", "plan_links", "record_in_force", "state",
+           "versions_of"]
