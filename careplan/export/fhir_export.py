@@ -37,6 +37,7 @@ from careplan.models import (
 )
 from careplan.models.condition_codes import ICD_10, is_icd10
 from careplan.models.enums import ConsentStatus, ReferralEventKind
+from careplan.models.plan import in_plan_order, needs_met
 from careplan.store import Store
 
 Resource = dict[str, Any]
@@ -247,7 +248,11 @@ def goal(outcome: Outcome, person_id: str) -> Resource:
     })
 
 
-def _activity(action: Action, goals_by_need: dict[str | None, list[str]]) -> dict[str, Any]:
+def _activity(action: Action, goals_by_need: dict[str | None, list[str]],
+              needs: list[str] | None = None) -> dict[str, Any]:
+    """One action as an activity: ``reasonReference`` lists every need it meets (its
+    own ``need_id`` first, then the others in the plan's order), ``goal`` their goals."""
+    needs = needs if needs is not None else ([action.need_id] if action.need_id else [])
     performer = []
     if action.owner_professional_id:
         performer.append(ref("Practitioner", action.owner_professional_id))
@@ -258,11 +263,17 @@ def _activity(action: Action, goals_by_need: dict[str | None, list[str]]) -> dic
         "description": action.description,
         "performer": performer,
         "scheduledPeriod": {"end": action.due_date.isoformat()} if action.due_date else None,
-        "reasonReference": [ref("Condition", action.need_id)] if action.need_id else [],
-        "goal": [ref("Goal", g) for g in goals_by_need.get(action.need_id, [])]
-        if action.need_id else [],
+        "reasonReference": [ref("Condition", n) for n in needs],
+        "goal": [ref("Goal", g) for n in needs for g in goals_by_need.get(n, [])],
     })
     return {"id": action.id, "detail": detail}
+
+
+def _needs_of(action: Action, rec: Records, needs: list[Need]) -> list[str]:
+    """The needs ``action`` meets: its own first, then the others in the plan's order."""
+    met = needs_met(action, rec.action_needs.get(action.id, []))
+    first = [action.need_id] if action.need_id else []
+    return first + in_plan_order(met - set(first), needs)
 
 
 def care_plan(plan: CarePlan, person: Person, rec: Records, team: bool) -> Resource:
@@ -301,7 +312,8 @@ def care_plan(plan: CarePlan, person: Person, rec: Records, team: bool) -> Resou
         "careTeam": [ref("CareTeam", derived_id("CareTeam", person.id))] if team else [],
         "addresses": [ref("Condition", n.id) for n in needs],
         "goal": [ref("Goal", o.id) for o in outcomes],
-        "activity": [_activity(a, goals_by_need) for a in rec.actions.get(plan.id, [])],
+        "activity": [_activity(a, goals_by_need, _needs_of(a, rec, needs))
+                     for a in rec.actions.get(plan.id, [])],
     })
 
 

@@ -29,6 +29,7 @@ from careplan.export.fhir_read import ImportRefused
 from careplan.export.fhir_refs import Located, entity_id
 from careplan.models import (
     Action,
+    ActionNeed,
     Agency,
     CarePlan,
     CareTeamMember,
@@ -437,18 +438,29 @@ def _activity(imp: Importer, loc: Located, plan_id: str, i: int, activity: dict[
             owner = imp.resolve(p, loc, "Practitioner", "activity performer")
     if owner and agency is None:
         agency = imp.agency_of(owner)
-    need = None
+    # Every need the action meets: the first is its own, the others are linked to it.
+    needs: list[str] = []
     for r in detail.get("reasonReference", []) or []:
         found = imp.index.find(str(r.get("reference", "")), loc.key)
         need = need_of.get(found.key) if found else None
+        if need is not None and need not in needs:
+            needs.append(need)
     due = parse_date((detail.get("scheduledPeriod") or {}).get("end"))
     status = fc.ACTION_STATUS_IN.get(detail.get("status", ""))
-    imp.make(f"{loc.key} activity {i + 1}", Action,
-             given=f"{loc.where} activity {i + 1}" if activity.get("id") else None,
-             id=activity.get("id") or entity_id(f"{loc.key}#activity-{i}"),
-             plan_id=plan_id, need_id=need, description=str(text),
-             owner_professional_id=owner, owner_agency_id=agency, due_date=due,
-             status=status or fc.ACTION_STATUS_IN["not-started"])
+    where = f"{loc.key} activity {i + 1}"
+    action_id = imp.make(where, Action,
+                         given=f"{loc.where} activity {i + 1}" if activity.get("id") else None,
+                         id=activity.get("id") or entity_id(f"{loc.key}#activity-{i}"),
+                         plan_id=plan_id, need_id=needs[0] if needs else None,
+                         description=str(text), owner_professional_id=owner,
+                         owner_agency_id=agency, due_date=due,
+                         status=status or fc.ACTION_STATUS_IN["not-started"])
+    if action_id is None:
+        return
+    for need in needs[1:]:
+        imp.make(f"{where} need {need}", ActionNeed,
+                 id=entity_id(f"{loc.key}#activity-{i}#need-{need}"),
+                 action_id=action_id, need_id=need)
 
 
 def map_all(imp: Importer) -> None:

@@ -33,6 +33,7 @@ from careplan.models.plan_versions import (
     describe,
     make_namer,
     signed_content,
+    signed_needs,
     version_state,
 )
 from careplan.store import Store, find
@@ -119,8 +120,9 @@ def _flags(store: Store, person: Person, today: date) -> list[Flowable]:
         highlight=crit))
 
 
-def _action_rows(rec: Records, actions: list[Action], today: date
-                 ) -> tuple[list[list[str]], list[int]]:
+def _action_rows(rec: Records, actions: list[Action], today: date,
+                 also: dict[str, str] | None = None) -> tuple[list[list[str]], list[int]]:
+    """One row per action; ``also``: action id -> the other needs it meets, in words."""
     rows: list[list[str]] = []
     warn: list[int] = []
     for a in actions:
@@ -129,30 +131,48 @@ def _action_rows(rec: Records, actions: list[Action], today: date
         overdue = a.is_open and a.due_date is not None and a.due_date < today
         if not owner or overdue:
             warn.append(len(rows))
-        rows.append([a.description, owner or "NO OWNER", agency or "no agency",
+        others = (also or {}).get(a.id, "")
+        rows.append([a.description + (f" (also meets {others})" if others else ""),
+                     owner or "NO OWNER", agency or "no agency",
                      _d(a.due_date) + (" (overdue)" if overdue else ""), a.status.value])
     return rows, warn
 
 
 def _plan_body(rec: Records, needs: list[Need], outcomes: list[Outcome],
-               actions: list[Action], today: date) -> list[Flowable]:
+               actions: list[Action], today: date,
+               met: dict[str, tuple[str, ...]] | None = None) -> list[Flowable]:
+    """Each need with its outcomes and every action that meets it (an action that meets
+    several needs is listed under each); ``met``: action id -> the needs it meets, as
+    signed (an action not in it meets its own ``need_id``)."""
     out: list[Flowable] = []
     widths = [72 * mm, 30 * mm, 38 * mm, 20 * mm, 18 * mm]
     header = ["Action", "Owner", "Agency", "Due", "Status"]
+    number = {n.id: i for i, n in enumerate(needs, 1)}
+
+    def meets(a: Action) -> tuple[str, ...]:
+        found = (met or {}).get(a.id)
+        if found is None:
+            found = (a.need_id,) if a.need_id else ()
+        return tuple(i for i in found if i in number)
+
     groups: list[tuple[str | None, str]] = [
         (n.id, f"Need {i}: {n.description} ({n.domain.value})") for i, n in enumerate(needs, 1)]
-    if any(a.need_id is None for a in actions) or any(o.need_id is None for o in outcomes):
+    if any(not meets(a) for a in actions) or any(o.need_id not in number for o in outcomes):
         groups.append((None, "Other outcomes and actions"))
     for need_id, title in groups:
         block: list[Flowable] = []
-        for o in (o for o in outcomes if o.need_id == need_id):
+        for o in (o for o in outcomes if (o.need_id if o.need_id in number else None)
+                  == need_id):
             target = f", by {_d(o.target_date)}" if o.target_date else ""
             block.append(pc.rich(f"<b>Outcome:</b> “{pc.e(o.description)}” "
                                  f"<font color='#5c6670'>({pc.e(o.achievement.value)}"
                                  f"{target})</font>"))
-        mine = [a for a in actions if a.need_id == need_id]
+        mine = [a for a in actions if (need_id in meets(a) if need_id is not None
+                                       else not meets(a))]
+        also = {a.id: ", ".join(f"need {number[i]}" for i in sorted(
+            meets(a), key=number.__getitem__) if i != need_id) for a in mine}
         if mine:
-            rows, warn = _action_rows(rec, mine, today)
+            rows, warn = _action_rows(rec, mine, today, also)
             block += [pc.spacer(1.5), pc.table(header, rows, widths, highlight=warn)]
         elif need_id is not None:
             block.append(pc.p("No actions yet for this need.", "warn"))
@@ -251,13 +271,16 @@ def plan_pdf(store: Store, person_id: str, out: str | Path, *, printed_by: str,
         needs = rec.needs.get(plan.id, [])
         outcomes = rec.outcomes.get(plan.id, [])
         actions = rec.actions.get(plan.id, [])
+        links = [link for a in actions for link in rec.action_needs.get(a.id, [])]
         state = version_state(plan, find(store, PlanVersion, plan_id=plan.id),
-                              signed_content(person.what_matters, needs, outcomes, actions))
+                              signed_content(person.what_matters, needs, outcomes, actions,
+                                             links))
         matters, in_needs, in_outcomes, in_actions = as_signed(state, plan.id, needs,
                                                                 outcomes, actions)
         story = [*_person_block(rec, person, plan, today, matters),
                  *_team(rec, person, today), *_flags(store, person, today),
-                 *_plan_body(rec, in_needs, in_outcomes, in_actions, today),
+                 *_plan_body(rec, in_needs, in_outcomes, in_actions, today,
+                             signed_needs(state.in_force)),
                  *_versions(rec, plan, state, needs),
                  *cost_summary(store, person.id, plan.id, today),
                  *_signoffs(rec, person, plan, today)]

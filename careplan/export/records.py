@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from careplan.models import (
     Action,
+    ActionNeed,
     Agency,
     CarePlan,
     CareTeamMember,
@@ -60,6 +61,8 @@ class Records:
     needs: dict[str, list[Need]] = field(default_factory=dict)
     outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
     actions: dict[str, list[Action]] = field(default_factory=dict)
+    #: The further needs each action meets, by action id (careplan.models.plan.needs_met).
+    action_needs: dict[str, list[ActionNeed]] = field(default_factory=dict)
     signoffs: dict[str, list[PlanSignOff]] = field(default_factory=dict)
     handoffs: dict[str, list[Handoff]] = field(default_factory=dict)
     referrals: dict[str, list[Referral]] = field(default_factory=dict)
@@ -110,6 +113,8 @@ def load(store: Store, person_ids: Iterable[str] | None = None) -> Records:
     def of_plans(cls: type[E], order_by: str = "") -> dict[str, list[E]]:
         return _group(rows(cls, "plan_id", plan_ids, order_by), "plan_id")
 
+    actions = of_plans(Action, "due_date")
+    action_ids = [a.id for group in actions.values() for a in group]
     return Records(
         agencies={a.id: a for a in find(store, Agency, order_by="name")},
         professionals={p.id: p for p in find(store, Professional, order_by="name")},
@@ -120,7 +125,8 @@ def load(store: Store, person_ids: Iterable[str] | None = None) -> Records:
         plans=_group(plans, "person_id"),
         needs=of_plans(Need),
         outcomes=of_plans(Outcome),
-        actions=of_plans(Action, "due_date"),
+        actions=actions,
+        action_needs=_group(rows(ActionNeed, "action_id", action_ids), "action_id"),
         signoffs=of_plans(PlanSignOff),
         handoffs=of_persons(Handoff, "proposed_at"),
         referrals=_group(referrals, "person_id"),
