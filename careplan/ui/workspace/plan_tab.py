@@ -19,6 +19,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -26,9 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from careplan.models import Action, Need, Outcome
+from careplan.models import Action, ActionNeed, Need, Outcome
 from careplan.models import permissions as rules
 from careplan.models.enums import ActionStatus, OutcomeStatus
+from careplan.models.plan import needs_by_action, needs_met
 from careplan.models.plan_versions import (
     NEED,
     Namer,
@@ -46,12 +49,13 @@ from careplan.store.plan_versions import issue_version
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace import edits
+from careplan.ui.workspace.forms import RecordForm
 from careplan.ui.workspace.tab_base import WorkspaceTab, permit
 from careplan.ui.workspace.tables import record_table
 
 
 class PlanTab(WorkspaceTab):
-    SHOWS = frozenset({"persons", "care_plans", "needs", "outcomes", "actions",
+    SHOWS = frozenset({"persons", "care_plans", "needs", "outcomes", "actions", "action_needs",
                        "plan_signoffs", "plan_versions", "care_team_members",
                        "professionals", "agencies"})
     #: Changes listed on the tab before "and N more" (the issue dialog lists them all).
@@ -74,6 +78,10 @@ class PlanTab(WorkspaceTab):
         self.versions.setAccessibleName(tr("Changes not yet issued, and what the version "
                                            "in force changed"))
         self.state: VersionState | None = None
+        #: The further needs each action meets, by action id (read at each fill).
+        self._links: dict[str, list[ActionNeed]] = {}
+        #: The form of the last "Needs it meets…" (tests fill it).
+        self.needs_form: RecordForm | None = None
         #: The care team today, as the permission rules see it (read at each fill).
         self.team = rules.CareTeam()
         self.matters = QLabel()
@@ -87,6 +95,8 @@ class PlanTab(WorkspaceTab):
                    edit=lambda n, v: n.evolve(description=str(v)), tooltip=self._draft_note,
                    locked=plan_locked),
             Column(tr("Domain"), lambda n: n.domain.value),
+            Column(tr("Actions that meet it"), self._actions_of_text,
+                   tooltip=self._actions_of_tip, alert=lambda n: not self._actions_of(n)),
         ], self)
         self.outcome_model = RecordTableModel[Outcome]([
             Column(tr("Outcome, in the person's words"), lambda o: o.description,
@@ -106,6 +116,7 @@ class PlanTab(WorkspaceTab):
             Column(tr("Action"), lambda a: a.description,
                    edit=lambda a, v: a.evolve(description=str(v)), tooltip=self._draft_note,
                    locked=action_locked),
+            Column(tr("Meets needs"), self._needs_text, tooltip=self._needs_text),
             Column(tr("Owner"), self._owner_text, raw=lambda a: a.owner_professional_id,
                    choices=lambda a: self.ws.team_choices(), edit=self._set_owner,
                    alert=lambda a: a.is_open and not a.owner_professional_id,
@@ -134,6 +145,8 @@ class PlanTab(WorkspaceTab):
         self.add_action.clicked.connect(self.new_action)
         self.hand_over = QPushButton(tr("&Hand over action…"))
         self.hand_over.clicked.connect(self._hand_over)
+        self.choose_needs = QPushButton(tr("Needs it &meets…"))
+        self.choose_needs.clicked.connect(lambda: self.set_needs(self.current_action()))
         QShortcut(QKeySequence("Ins"), self.actions_view, self.new_action)
 
         top = QHBoxLayout()
@@ -148,6 +161,7 @@ class PlanTab(WorkspaceTab):
         top.addLayout(acts, 0)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_action)
+        buttons.addWidget(self.choose_needs)
         buttons.addWidget(self.hand_over)
         buttons.addStretch(1)
         hint = QLabel(tr("Double-click or press F2 to change a cell; Ctrl+Z undoes."))
@@ -190,6 +204,80 @@ class PlanTab(WorkspaceTab):
         permit(self.hand_over, rules.change_action(
             self.ws.who, action, self.team, self.ws.pf.directory, "hand over this action")
             if action is not None else rules.ALLOWED)
+        permit(self.choose_needs, rules.change_action(
+            self.ws.who, action, self.team, self.ws.pf.directory)
+            if action is not None else rules.ALLOWED,
+            possible=action is not None and bool(self.ws.pf.needs))
+
+    # -- which needs each action meets (careplan.models.plan.needs_met) --------------------
+
+    def needs_of(self, action: Action) -> list[Need]:
+        """The plan's needs ``action`` meets, in the plan's order."""
+        pf = self.ws.pf
+        met = needs_met(action, self._links.get(action.id, ()))
+        return [n for n in pf.needs if n.id in met]
+
+    def _needs_text(self, action: Action) -> str:
+        return "; ".join(n.description for n in self.needs_of(action)) or self.tr("—")
+
+    def _actions_of(self, need: Need) -> list[Action]:
+        return [a for a in self.ws.pf.actions
+                if need.id in needs_met(a, self._links.get(a.id, ()))]
+
+    def _actions_of_text(self, need: Need) -> str:
+        found = self._actions_of(need)
+        if not found:
+            return self.tr("No actions yet")
+        return "; ".join(a.description for a in found)
+
+    def _actions_of_tip(self, need: Need) -> str:
+        found = self._actions_of(need)
+        if not found:
+            return self.tr("No action meets this need yet: choose an action and “Needs it "
+                           "meets…”.")
+        return "\n".join(f"• {a.description}" for a in found)
+
+    def set_needs(self, action: Action | None) -> bool:
+        """Ask which of the plan's needs ``action`` meets, and save them (undoable)."""
+        ws = self.ws
+        if action is None:
+            ws.refused(self.tr("action: choose the action first"))
+            return False
+        if not ws.require_actor():
+            return False
+        allowed = rules.change_action(ws.who, action, self.team, ws.pf.directory)
+        if not allowed:
+            ws.refused(allowed.reason)
+            return False
+        if not ws.pf.needs:
+            ws.refused(self.tr("needs: this plan has no needs yet; add one first"))
+            return False
+        chosen = {n.id for n in self.needs_of(action)}
+        listed = QListWidget()
+        listed.setAccessibleName(self.tr("Needs this action meets"))
+        for need in ws.pf.needs:
+            item = QListWidgetItem(f"{need.description} ({need.domain.value})")
+            item.setData(Qt.ItemDataRole.UserRole, need.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if need.id in chosen
+                               else Qt.CheckState.Unchecked)
+            listed.addItem(item)
+
+        def build(_form: RecordForm) -> frozenset[str]:
+            return frozenset(
+                str(listed.item(i).data(Qt.ItemDataRole.UserRole))
+                for i in range(listed.count())
+                if listed.item(i).checkState() == Qt.CheckState.Checked)
+
+        form = RecordForm(self.tr("Needs this action meets"), self.tr(
+            "“%s” meets the needs ticked. An action can meet several needs; the plan and "
+            "the joint plan list it under each.") % action.description, build, ws)
+        form.form.addRow(self.tr("&Needs:"), listed)
+        form.fields["needs"] = listed
+        self.needs_form = form
+        actor = ws.actor_id()
+        return ws.ask(form, self.tr("Change the needs an action meets"),
+                      lambda ids: lambda s: cw.set_action_needs(s, action, ids, actor))
 
     def _owner_text(self, action: Action) -> str:
         return self.ws.pf.directory.professional_name(action.owner_professional_id) \
@@ -365,9 +453,10 @@ class PlanTab(WorkspaceTab):
         # First: the tables' tooltips say which records the draft changes.
         state = self.state = None if plan is None else version_state(
             plan, pf.versions, signed_content(pf.person.what_matters, pf.needs,
-                                              pf.outcomes, pf.actions))
+                                              pf.outcomes, pf.actions, pf.action_needs))
         matters = html.escape(pf.person.what_matters) or tr("not recorded yet")
         self.matters.setText(tr("<b>What matters to me:</b> %s") % matters)
+        self._links = needs_by_action(pf.action_needs)
         self.need_model.set_records(pf.needs)
         self.outcome_model.set_records(pf.outcomes)
         self.action_model.set_records(sorted(
