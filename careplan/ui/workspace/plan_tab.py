@@ -116,7 +116,6 @@ class PlanTab(WorkspaceTab):
             Column(tr("Action"), lambda a: a.description,
                    edit=lambda a, v: a.evolve(description=str(v)), tooltip=self._draft_note,
                    locked=action_locked),
-            Column(tr("Meets needs"), self._needs_text, tooltip=self._needs_text),
             Column(tr("Owner"), self._owner_text, raw=lambda a: a.owner_professional_id,
                    choices=lambda a: self.ws.team_choices(), edit=self._set_owner,
                    alert=lambda a: a.is_open and not a.owner_professional_id,
@@ -131,6 +130,8 @@ class PlanTab(WorkspaceTab):
             Column(tr("Status"), lambda a: a.status.value, raw=lambda a: a.status.value,
                    choices=lambda a: [(s.value, s.value) for s in ActionStatus],
                    edit=lambda a, v: a.evolve(status=v), locked=self._status_locked),
+            # Last, so that the columns before it keep their places.
+            Column(tr("Meets needs"), self._needs_text, tooltip=self._needs_text),
         ], self)
         for model in (self.need_model, self.outcome_model, self.action_model):
             model.on_edit = self._edited
