@@ -202,7 +202,7 @@ def test_the_professional_signed_in_is_the_actor_and_the_user_name_is_remembered
     assert win.actor is not None and win.actor.id == world.sam_social
     assert win.actor_id() == world.sam_social
     assert win.sign_in_page is None and win.caseload is not None
-    assert win.tabs.currentWidget() is win.caseload
+    assert win.tabs.currentWidget() is win.my_work  # My work comes first
     assert win.act_identity.text() == "Signed in as Sam Okafor"
     assert "sam.okafor" in win.identity_button.toolTip()
     assert win.act_sign_out.isEnabled() and win.exports.menu.isEnabled()

@@ -138,6 +138,8 @@ class MainWindow(QMainWindow):
         self.actor_agency: Agency | None = None
         self.model: CaseloadModel | None = None
         self.caseload: CaseloadPanel | None = None
+        #: My work (careplan.ui.mywork), the first tab once someone has signed in.
+        self.my_work: Any = None
         self.flags: dict[str, Any] = {}
         #: Why the last flags check failed; None when it did not.
         self.flags_error: str | None = None
@@ -462,6 +464,7 @@ class MainWindow(QMainWindow):
         self.tabs.insertTab(0, self.caseload, self.tr("Caseload"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.stage.setCurrentWidget(self.tabs)
+        self.add_my_work(store)
         self.model.set_query(q.CaseloadQuery())
         self.caseload.set_actor(self.actor.id if self.actor else None,
                                 self.actor.agency_id if self.actor else None)
@@ -471,7 +474,7 @@ class MainWindow(QMainWindow):
         self.lock.start(account)
         self.signed_in.emit(account)
         self.store_opened.emit(store.path)
-        self.caseload.search.setFocus()
+        self.my_work.table.setFocus()
         # Work the first paint does not need waits until the window is on screen: the
         # flags worker would otherwise take the interpreter's lock from the painting, and
         # the workspace is imported so the first person opened does not wait for it.
@@ -538,7 +541,7 @@ class MainWindow(QMainWindow):
             self.store.close()
         self.locked_path = None
         self.plain_banner.hide()
-        self.store = self.model = self.caseload = self.directory = None
+        self.store = self.model = self.caseload = self.directory = self.my_work = None
         self.account = self.actor = self.actor_agency = None
         self.flags, self.flags_error = {}, None
         self.pages.setCurrentWidget(self.empty)
@@ -747,7 +750,7 @@ class MainWindow(QMainWindow):
 
     def close_tab(self, index: int) -> bool:
         widget = self.tabs.widget(index)
-        if widget is None or widget is self.caseload:
+        if widget is None or widget is self.caseload or widget is self.my_work:
             return False
         if hasattr(widget, "confirm_close") and not widget.confirm_close():
             return False
@@ -796,6 +799,21 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(view, self.tr("Budgets"))
         self.tabs.setCurrentWidget(view)
 
+    def add_my_work(self, store: Store) -> None:
+        """My work, the first tab and the one shown after sign-in: its count in its title,
+        kept current by the runner's Changes; a row opens the person on the right tab."""
+        from careplan.ui.mywork import MyWorkView, show_item, tab_title
+
+        view = self.my_work = MyWorkView(store, self.actor, self.today)
+        self.tabs.insertTab(0, view, tab_title(view.model.rowCount()))
+        self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
+        view.count_changed.connect(
+            lambda n: self.tabs.setTabText(self.tabs.indexOf(view), tab_title(n)))
+        view.open_item.connect(lambda item: show_item(self.open_person(item.person_id), item))
+        if self.edits.runner is not None:
+            self.edits.runner.changed.connect(view.apply)
+        self.tabs.setCurrentWidget(view)
+
     def _show_persons(self, ids: list[str], label: str) -> None:
         if self.caseload is None:
             return
@@ -809,6 +827,8 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.directory = None
+        if self.my_work is not None:
+            self.my_work.refresh()
         if self.model is not None:
             self.model.refresh()
         for ws in self.workspaces():
