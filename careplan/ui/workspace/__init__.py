@@ -33,7 +33,7 @@ from careplan.store.person_file import (
     load_person_file,
     person_history,
 )
-from careplan.ui import conflicts
+from careplan.ui import conflicts, next_steps
 from careplan.ui.datefield import DateField
 from careplan.ui.flagview import FlagSummary
 from careplan.ui.workspace.conferences_tab import ConferencesTab
@@ -81,6 +81,8 @@ class PersonWorkspace(QWidget):
         self.header = PersonHeader()
         conflicts.hook(self.header, self)
         self.header.edit_requested.connect(self.edit_details)
+        #: The next steps of the flag last clicked in the header.
+        self.next_steps = next_steps.hook(self.header, self)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName(self.tr("Person workspace"))
         self.plan_tab = PlanTab(self)
