@@ -131,7 +131,9 @@ def main() -> int:
         settle(app, lambda: window.account is not None, 30)
         assert window.account is not None, form.message.text()
         settle(app, lambda: bool(window.flags), 30)
-        assert window.caseload is not None
+        assert window.caseload is not None and window.my_work is not None
+        shoot(app, window, "my-work")  # the first tab after sign-in
+        window.show_caseload()
         from PySide6.QtCore import Qt
 
         from careplan.store.caseload import SortKey
