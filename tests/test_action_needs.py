@@ -181,3 +181,56 @@ def test_fhir_reason_reference_lists_every_need_and_reads_back(store: Store, sam
     import_fhir(fresh, out)
     assert len(plan_links(fresh, _plan(sample).id)) == 2
     fresh.close()
+
+
+def test_plan_tab_ticks_the_needs_an_action_meets_and_undo_gives_them_back(
+        qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """In the window, as the action's owner: "Needs it meets…" ticks a second need; the
+    needs table then lists the action beside both, and Edit ▸ Undo takes the link away."""
+    import ui_world
+    from PySide6.QtCore import QEventLoop, Qt
+    from PySide6.QtWidgets import QApplication
+    from ui_helpers import file_settings, settle, sign_in, when_modal
+
+    from careplan.ui.mainwindow import MainWindow
+    from careplan.ui.workspace.forms import RecordForm
+
+    path = tmp_path / "store.db"
+    store = Store.open(path)
+    world = ui_world.build(store)
+    plan = get(store, CarePlan, world.teen_plan)
+    add_many(store, [Need(plan_id=plan.id, description="Staying at college",
+                          domain="other")], "test")
+    store.close()
+    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
+    qtbot.addWidget(win)
+    win.show()
+    sign_in(qtbot, win, path, world.sam_social)
+    ws = win.open_person(world.teen)
+    tab = ws.plan_tab
+    row = next(i for i, a in enumerate(tab.action_model.records) if a.id == world.teen_action)
+    tab.actions_view.selectRow(row)
+    assert tab.choose_needs.isEnabled()
+
+    def tick(form: RecordForm) -> None:
+        listed = form.fields["needs"]
+        for i in range(listed.count()):  # type: ignore[attr-defined]
+            listed.item(i).setCheckState(Qt.CheckState.Checked)  # type: ignore[attr-defined]
+        form.check()
+        while form.is_saving:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+    when_modal(tick)  # type: ignore[arg-type]
+    tab.choose_needs.click()
+    settle(win)
+    other = Store.open(path)
+    assert len(_met(other, world.teen_action)) == 2
+    assert tab.need_model.rowCount() == 2
+    for r in range(2):
+        shown = tab.need_model.data(tab.need_model.index(r, 2))
+        assert "Care Act assessment before 18th birthday" in shown
+    win.act_undo.trigger()
+    settle(win)
+    assert len(_met(other, world.teen_action)) == 1
+    other.close()
+    win.close()

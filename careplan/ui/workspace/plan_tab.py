@@ -275,6 +275,7 @@ class PlanTab(WorkspaceTab):
             "the joint plan list it under each.") % action.description, build, ws)
         form.form.addRow(self.tr("&Needs:"), listed)
         form.fields["needs"] = listed
+        form.finish()
         self.needs_form = form
         actor = ws.actor_id()
         return ws.ask(form, self.tr("Change the needs an action meets"),
