@@ -93,8 +93,10 @@ class MyWorkView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(
-            2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for column in (0, 1, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.activated.connect(self._opened)
         self.table.doubleClicked.connect(self._opened)
         self.said = QLabel()
@@ -130,8 +132,6 @@ class MyWorkView(QWidget):
                                           "no referral with your team, no action due "
                                           "within %d days, no plan to sign, no conflict."
                                           ) % DUE_WITHIN_DAYS)
-        self.table.resizeColumnToContents(0)
-        self.table.resizeColumnToContents(1)
         self.count_changed.emit(self.model.rowCount())
 
     def apply(self, changes: Changes) -> None:
