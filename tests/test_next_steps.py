@@ -15,6 +15,7 @@ from careplan.store import Store, find, get
 from careplan.ui.flagview import FlagSummary
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.next_steps import NO_CONTROL
+from careplan.ui.workspace import health_edits
 
 
 def test_every_flag_code_has_steps_or_says_why_not() -> None:
@@ -61,7 +62,7 @@ def _flagged(win: MainWindow, person_id: str, code: str):  # type: ignore[no-unt
     return ws, {b.text(): b for b in bar.buttons}
 
 
-def test_a_flag_offers_its_steps_and_each_opens_its_tab(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_flag_offers_its_steps_and_each_opens_its_tab(qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "store.db"
     store = Store.open(path)
     world = ui_world.build(store)
@@ -112,9 +113,13 @@ def test_a_flag_offers_its_steps_and_each_opens_its_tab(qtbot, tmp_path) -> None
     # discharge-delayed: the stays tab, and the note says what to do there.
     ws, buttons = _flagged(win, world.older, "discharge-delayed")
     assert list(buttons)[0] == "Add a delay reason"
+    # The stay still in hospital is chosen and the tab's own delay-reason form opens on it.
+    opened: list[str] = []
+    monkeypatch.setattr(health_edits, "add_delay_reason",
+                        lambda ws_, stay: opened.append(stay) or False)
     buttons["Add a delay reason"].click()
     assert ws.tabs.currentWidget() is ws.transitions_tab
-    assert "why its discharge is delayed" in ws.next_steps.said.text()
+    assert [(s.person_id, s.discharged_on) for s in opened] == [(world.older, None)]
 
     # A code with no steps (the check failed) hides the bar.
     ws.next_steps.show_code("flags not checked")

@@ -49,6 +49,21 @@ def _referral_button(kind: str) -> Callable[[Any], QAbstractButton | None]:
     return find
 
 
+def _open_stay_button(name: str) -> Callable[[Any], QAbstractButton | None]:
+    """The stays tab's button ``name``, with the person's stay still in hospital chosen
+    (the delayed one), so that its dialog opens on that stay."""
+    def find(tab: Any) -> QAbstractButton | None:
+        stays, view = getattr(tab, "stays", None), getattr(tab, "stays_view", None)
+        if stays is not None and view is not None and not view.currentIndex().isValid():
+            for row in range(stays.rowCount()):
+                if stays.record(row).discharged_on is None:
+                    view.setCurrentIndex(stays.index(row, 0))
+                    break
+        button = getattr(tab, name, None)
+        return button if isinstance(button, QAbstractButton) else None
+    return find
+
+
 #: The tab's control that starts each act (a button attribute of the tab, or a finder).
 CONTROL: dict[Act, str | Callable[[Any], QAbstractButton | None]] = {
     Act.ADD_TEAM_MEMBER: "add_member",
@@ -58,6 +73,7 @@ CONTROL: dict[Act, str | Callable[[Any], QAbstractButton | None]] = {
     Act.ESCALATE_REFERRAL: _referral_button("escalated"),
     Act.SIGN_PLAN: "sign_button",
     Act.CHANGE_STAY: "edit_stay",
+    Act.ADD_DELAY_REASON: _open_stay_button("reason_button"),
     Act.OFFER_CARER_ASSESSMENT: "offer",
     Act.DECIDE_SAFEGUARDING: "decide",
     Act.RECORD_CHC_DECISION: "decide",
