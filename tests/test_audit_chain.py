@@ -90,6 +90,17 @@ def latest_of(path: Path, table: str) -> tuple[str, int, str, int]:
 # -- a clean store ------------------------------------------------------------------------
 
 
+def test_an_encrypted_demo_store_verifies(tmp_path: Path,
+                                          demo_signed_in: Callable[[str | Path], list[str]],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`audit verify` unlocks an encrypted store with the account that signs in, as the
+    store as `careplan demo` makes it is encrypted."""
+    path = tmp_path / "demo.db"
+    build_demo_file(path, persons=20, seed=3, today=TODAY, parallel=False)
+    status, out = verify((path, demo_signed_in(path)), capsys)
+    assert status == 0 and "the audit log verifies" in out
+
+
 def test_a_clean_demo_store_verifies_in_one_line(demo: tuple[Path, list[str]],
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     status, out = verify(demo, capsys)

@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     from careplan.store import audit_check
 
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         sign_in(store, args)
         report = audit_check.verify(store)
         path = store.path
