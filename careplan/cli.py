@@ -112,6 +112,15 @@ _BLANK: dict[str, tuple[str, str]] = {
     "file": ("FILE", "name the file to import"),
     "set_values": ("--set", "give KEY=VALUE, e.g. discharge.critical_days=5"),
     "reset": ("--reset", "give the key of a threshold"),
+    "store_name": ("--name", "give the store a name, e.g. 'GP laptop'"),
+    "identity_line": ("LINE", "give the line the other store printed (careplan share id)"),
+    "trust_agency": ("--agency", "give the agency's name, or leave --agency out"),
+    "recipient": ("--for", "give the id (or name) of a store this one trusts"),
+    "since_pack": ("--since-pack", "name a change pack made earlier"),
+    "pack_file": ("PACK", "name the change pack to read"),
+    "server": ("--server", "give the server, e.g. 'host=server dbname=team user=laptop'"),
+    "conflict_id": ("CONFLICT", "give a conflict's id (careplan share conflicts)"),
+    "keep": ("--keep", "give the id of the change to keep"),
 }
 
 

@@ -9,7 +9,7 @@ from types import ModuleType
 #: The subcommand modules; order here is the order in ``careplan --help``. Imported only
 #: when a parser for them is built: the desktop app starts without them.
 NAMES = ("accounts", "audit", "backup", "demo", "encrypt", "export", "flags", "importer", "info",
-         "rules", "server")
+         "rules", "server", "share")
 
 
 def modules() -> list[ModuleType]:

@@ -46,11 +46,19 @@ STATUS_FIELDS: Mapping[str, frozenset[str]] = {
     "plan_versions": frozenset({"number", "issued_at", "issued_by", "snapshot"}),
 }
 
+#: What a change pack carries in place of an event its recipient may not see
+#: (careplan.store.exchange): where the event stands in its store's sequence (id,
+#: store, sequence, clock, vector), so the recipient's copy of that sequence stays
+#: whole, and nothing of what it says. Stored as an event of this pseudo-kind.
+WITHHELD = "withheld"
+
 #: Tables whose events travel with the log (so every store's sequence stays whole and
 #: relays work) but whose rows are never made on another store: accounts and sign-ins
 #: belong to the computer they were made on (an account made elsewhere must never
-#: become a way into this store).
-LOCAL_TABLES = frozenset({"accounts", "sign_ins"})
+#: become a way into this store), and so does which stores this one trusts (trusting a
+#: store is each computer's own security decision). A withheld event (:data:`WITHHELD`)
+#: makes no row either.
+LOCAL_TABLES = frozenset({"accounts", "sign_ins", "trusted_stores", WITHHELD})
 
 #: Width of a clock reading's text: milliseconds times COUNTER, zero-padded.
 HLC_WIDTH = 17
@@ -429,6 +437,7 @@ __all__ = [
     "HLC_WIDTH",
     "LOCAL_TABLES",
     "STATUS_FIELDS",
+    "WITHHELD",
     "ConflictRecord",
     "Merged",
     "RowEvent",

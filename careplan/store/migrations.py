@@ -310,6 +310,39 @@ def _chain(conn: sqlite.Connection) -> None:
     chain.fill(conn)
 
 
+#: Migration (after sharing; renumber freely, nothing refers to its number): what
+#: exchanging changes with other stores keeps track of (careplan.store.exchange and
+#: careplan.store.serversync). ``share_peers``: per store this one trusts, what that store
+#: had seen when it made the newest pack received from it (JSON origin -> sequence, merged
+#: with earlier ones: packs may arrive out of order), so the next pack for it carries only
+#: what it lacks; and the agency its packs are made for (what it may see: the consent
+#: hook), if recorded. ``share_servers``: per team server (by the server's own id), the
+#: last server sequence applied here (the pull cursor, moved in the transaction that
+#: applied the events), what the server is known to hold (JSON origin -> sequence: pulled
+#: from it, or pushed and acknowledged), and when the last sync ended and how. Neither
+#: table holds records: nothing in them travels to other stores.
+_SHARE = """
+CREATE TABLE share_peers (
+    store_id TEXT PRIMARY KEY,
+    agency_id TEXT,
+    vector TEXT NOT NULL DEFAULT '{}',
+    pack_made_at TEXT,
+    received_at TEXT
+);
+CREATE TABLE share_servers (
+    server_id TEXT PRIMARY KEY,
+    address TEXT NOT NULL,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    vector TEXT NOT NULL DEFAULT '{}',
+    last_synced TEXT,
+    last_error TEXT,
+    last_error_at TEXT
+);
+"""
+
+_share = _script(_SHARE)
+
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 
 MIGRATIONS: list[Migration] = [
@@ -329,6 +362,7 @@ MIGRATIONS: list[Migration] = [
     _script(schema_health.SQL),  # 14: admission method, MHA section, CHC, s.117 aftercare
     _chain,  # 15: the audit log's hash chains and their heads; reads audited
     _script(schema_action_needs.SQL),  # 16: the further needs an action meets
+    _share,  # 17: packs and team servers: what each peer and server has seen
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).
@@ -338,6 +372,8 @@ HANDOFF_ANSWERS_SCHEMA = MIGRATIONS.index(_handoff_answers) + 1
 SYNC_SCHEMA = MIGRATIONS.index(_sync) + 1
 #: The schema version that added the audit log's hash chains.
 CHAIN_SCHEMA = MIGRATIONS.index(_chain) + 1
+#: The schema version that added the bookkeeping of packs and team servers.
+SHARE_SCHEMA = MIGRATIONS.index(_share) + 1
 
 
 def latest_version() -> int:

@@ -208,12 +208,12 @@ def write_pack(store: Store, recipient_id: str, events: list[dict[str, Any]],
     return len(data)
 
 
-def read_pack(store: Store, data: bytes) -> Pack:
-    """Verify and open a pack's bytes addressed to this store.
+def _header(data: bytes) -> tuple[dict[str, Any], bytes, int]:
+    """A pack's header (checked for shape, not yet for its signature), its bytes, and
+    where the ciphertext starts.
 
     Raises:
-        PackError: one sentence: not a pack, truncated, from a store this one does not
-            trust, for another store, tampered with, or damaged.
+        PackError: not a pack, truncated, or its header is damaged or of another format.
     """
     if not data.startswith(MAGIC):
         raise PackError("This file is not a CarePlan change pack.")
@@ -226,14 +226,38 @@ def read_pack(store: Store, data: bytes) -> Pack:
     header_bytes = data[start:start + size]
     try:
         header = json.loads(header_bytes)
-        sender, recipient = str(header["sender"]), str(header["recipient"])
-        nonce, ephemeral = _unb64(header["nonce"]), _unb64(header["ephemeral"])
-        vector = {str(k): int(v) for k, v in dict(header["sender_vector"]).items()}
+        header["sender"], header["recipient"] = str(header["sender"]), str(header["recipient"])
+        _unb64(header["nonce"]), _unb64(header["ephemeral"])
+        header["sender_vector"] = {str(k): int(v)
+                                   for k, v in dict(header["sender_vector"]).items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         raise PackError("The change pack is damaged (its header cannot be read).") from None
     if header.get("format") != FORMAT:
         raise PackError(f"The change pack is in format {header.get('format')}; this "
                         f"CarePlan reads format {FORMAT}.")
+    return header, header_bytes, start + size
+
+
+def _verify(data: bytes, sign_public: bytes) -> None:
+    body, signature = data[:-_SIGNATURE], data[-_SIGNATURE:]
+    try:
+        Ed25519PublicKey.from_public_bytes(sign_public).verify(signature, body)
+    except InvalidSignature:
+        raise PackError("The change pack was changed after it was made, or is damaged "
+                        "(its signature does not match); nothing was imported.") from None
+
+
+def read_pack(store: Store, data: bytes) -> Pack:
+    """Verify and open a pack's bytes addressed to this store.
+
+    Raises:
+        PackError: one sentence: not a pack, truncated, from a store this one does not
+            trust, for another store, tampered with, or damaged.
+    """
+    header, header_bytes, sealed = _header(data)
+    sender, recipient = header["sender"], header["recipient"]
+    nonce, ephemeral = _unb64(header["nonce"]), _unb64(header["ephemeral"])
+    vector = header["sender_vector"]
     if recipient != store.store_id:
         raise PackError(f"The change pack was made for store {recipient}, not this one "
                         f"({store.store_id}).")
@@ -244,12 +268,8 @@ def read_pack(store: Store, data: bytes) -> Pack:
         raise PackError(f"The change pack comes from store {sender}, which this store does "
                         "not share with (another team, or not yet trusted); nothing was "
                         "imported.")
-    body, signature = data[:-_SIGNATURE], data[-_SIGNATURE:]
-    try:
-        Ed25519PublicKey.from_public_bytes(known.sign_public).verify(signature, body)
-    except InvalidSignature:
-        raise PackError("The change pack was changed after it was made, or is damaged "
-                        "(its signature does not match); nothing was imported.") from None
+    _verify(data, known.sign_public)
+    body = data[:-_SIGNATURE]
     box_raw = store.meta("box_private")
     if box_raw is None:
         raise PackError("This store has never given out its identity, so no pack can be "
@@ -258,7 +278,7 @@ def read_pack(store: Store, data: bytes) -> Pack:
     try:
         key = _pack_key(box.exchange(X25519PublicKey.from_public_bytes(ephemeral)),
                         sender, recipient)
-        plain = ChaCha20Poly1305(key).decrypt(nonce, body[start + size:], header_bytes)
+        plain = ChaCha20Poly1305(key).decrypt(nonce, body[sealed:], header_bytes)
         events = _inflate(plain)
     except (InvalidTag, ValueError, zlib.error):
         raise PackError("The change pack cannot be opened with this store's key "
@@ -267,6 +287,45 @@ def read_pack(store: Store, data: bytes) -> Pack:
     if not isinstance(events, list) or len(events) != header.get("count"):
         raise PackError("The change pack is damaged (its events do not match its header).")
     return Pack(sender, recipient, str(header.get("created_at", "")), vector, events)
+
+
+@dataclass(frozen=True, slots=True)
+class PackHeader:
+    """What a pack says of itself, outside its sealed events."""
+
+    sender: str
+    recipient: str
+    created_at: str
+    sender_vector: dict[str, int]
+    count: int
+
+
+def read_header(store: Store, data: bytes) -> PackHeader:
+    """The header of a pack this store made, or of one made for it by a store it trusts,
+    its signature checked (its events stay sealed: this store cannot open a pack it made
+    for another).
+
+    Raises:
+        PackError: not a pack, damaged or changed, neither made by this store nor for
+            it, or from a store it does not trust.
+    """
+    header, _, _ = _header(data)
+    sender, recipient = header["sender"], header["recipient"]
+    if sender == store.store_id:
+        sign, _ = _keys(store)
+        _verify(data, _raw_public(sign.public_key()))
+    elif recipient == store.store_id:
+        known = trusted(store, sender)
+        if known is None:
+            raise PackError(f"The change pack comes from store {sender}, which this store "
+                            "does not share with.")
+        _verify(data, known.sign_public)
+    else:
+        raise PackError(f"The change pack was made by store {sender} for store "
+                        f"{recipient}: neither is this one ({store.store_id}).")
+    count = header.get("count")
+    return PackHeader(sender, recipient, str(header.get("created_at", "")),
+                      header["sender_vector"], count if isinstance(count, int) else 0)
 
 
 def _inflate(plain: bytes) -> Any:
@@ -301,5 +360,5 @@ def made_at(pack: Pack) -> datetime | None:
         return None
 
 
-__all__ = ["MAGIC", "Pack", "PackError", "StoreIdentity", "identity", "read_pack", "trust",
-           "trusted", "write_pack"]
+__all__ = ["MAGIC", "Pack", "PackError", "PackHeader", "StoreIdentity", "identity",
+           "read_header", "read_pack", "trust", "trusted", "write_pack"]

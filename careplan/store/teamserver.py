@@ -13,6 +13,9 @@ clients, so a client cannot break them:
   become visible in order: a reader that asks for "everything after the last one I
   saw" never skips an event whose number was handed out earlier but committed later.
 - Clients pull through ``careplan.pull(after, max_rows)``.
+- ``careplan.server_id()`` names the server (made once, by ``init_server``): a laptop
+  keeps its place in the server's sequence per server id, so a server built again from
+  nothing (its sequence starting over) is never taken for the one it replaced.
 
 Events are JSON objects; the server reads only their ``id``, ``store_id`` and
 ``store_seq`` (see careplan.store.replication for what they hold).
@@ -76,6 +79,18 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
     SELECT e.server_seq, e.payload, e.author FROM careplan.events e
     WHERE e.server_seq > after ORDER BY e.server_seq LIMIT max_rows
 $$;
+CREATE TABLE IF NOT EXISTS careplan.server_info (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    server_id uuid NOT NULL DEFAULT gen_random_uuid()
+);
+REVOKE ALL ON careplan.server_info FROM PUBLIC;
+INSERT INTO careplan.server_info DEFAULT VALUES ON CONFLICT DO NOTHING;
+CREATE OR REPLACE FUNCTION careplan.server_id() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
+    SELECT server_id::text FROM careplan.server_info
+$$;
+REVOKE ALL ON FUNCTION careplan.server_id() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION careplan.server_id() TO {CLIENT_ROLE};
 REVOKE ALL ON FUNCTION careplan.push(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION careplan.pull(bigint, integer) FROM PUBLIC;
 GRANT USAGE ON SCHEMA careplan TO {CLIENT_ROLE};
@@ -98,15 +113,16 @@ class Pulled:
     author: str
 
 
-def connect(dsn: str) -> psycopg.Connection[Any]:
+def connect(dsn: str, timeout: int = 10) -> psycopg.Connection[Any]:
     """A connection to the team server (the DSN in libpq's form; passwords belong in a
-    password file or PGPASSWORD, never on the command line).
+    password file or PGPASSWORD, never on the command line), giving up after
+    ``timeout`` seconds.
 
     Raises:
         ServerError: the server cannot be reached or refused the sign-in.
     """
     try:
-        return psycopg.connect(dsn, connect_timeout=10, autocommit=False)
+        return psycopg.connect(dsn, connect_timeout=timeout, autocommit=False)
     except psycopg.Error as exc:
         raise ServerError(f"The team server cannot be reached ({_first_line(exc)}).") from exc
 
@@ -124,6 +140,28 @@ def init_server(dsn: str) -> None:
         except psycopg.Error as exc:
             raise ServerError(f"The team server's schema could not be created "
                               f"({_first_line(exc)}).") from exc
+
+
+def server_id(conn: psycopg.Connection[Any]) -> str:
+    """The server's own id.
+
+    Raises:
+        ServerError: the connection dropped, or the server's schema is older than this
+            CarePlan (``careplan server init`` brings it up to date).
+    """
+    try:
+        row = conn.execute("SELECT careplan.server_id()").fetchone()
+        conn.commit()
+    except psycopg.errors.UndefinedFunction:
+        _rollback(conn)
+        raise ServerError("The team server's schema is older than this CarePlan; its owner "
+                          "brings it up to date with careplan server init.") from None
+    except psycopg.Error as exc:
+        _rollback(conn)
+        raise ServerError(f"The team server did not answer ({_first_line(exc)}).") from exc
+    if row is None or not row[0]:  # pragma: no cover - init_server makes the row
+        raise ServerError("The team server has no id; its owner runs careplan server init.")
+    return str(row[0])
 
 
 def push(conn: psycopg.Connection[Any], events: Sequence[dict[str, Any]]) -> int:
@@ -179,4 +217,4 @@ def _first_line(exc: BaseException) -> str:
 
 
 __all__ = ["CLIENT_ROLE", "Pulled", "ServerError", "connect", "init_server", "pull",
-           "pull_all", "push"]
+           "pull_all", "push", "server_id"]
