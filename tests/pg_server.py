@@ -102,3 +102,12 @@ class PgServer:
                          "IN ROLE careplan_client")
             conn.execute(f'GRANT CONNECT ON DATABASE "{dbname}" TO "{name}"')
         return self.dsn(name, password, dbname)
+
+    def add_laptop(self, dbname: str, name: str, passfile: Path) -> str:
+        """A client role for one laptop, as a laptop signs in: its DSN without a password,
+        the password written to ``passfile`` (a libpq password file: PGPASSFILE)."""
+        password = self.add_client(dbname, name).rsplit("password=", 1)[1]
+        with passfile.open("a", encoding="utf-8") as out:
+            out.write(f"127.0.0.1:{self.port}:{dbname}:{name}:{password}\n")
+        passfile.chmod(0o600)
+        return f"host=127.0.0.1 port={self.port} dbname={dbname} user={name}"

@@ -275,6 +275,10 @@ def run_sync(args: argparse.Namespace) -> int:
             raise UserError("--server: name the team server (e.g. --server 'host=server "
                             "dbname=team user=gp_laptop'), or set it with careplan share "
                             "server.")
+        try:
+            serversync.check_dsn(dsn, "--server" if args.server else "team server")
+        except InputError as exc:
+            raise UserError(str(exc)) from None
         back_up_before_writing(store)
         try:
             report = serversync.sync(store, dsn)
@@ -284,8 +288,6 @@ def run_sync(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
         except ServerError as exc:
             raise UserError(f"--server: {exc}") from None
-        except InputError as exc:
-            raise UserError(str(exc)) from None
         lines = report.lines(store)
     for line in lines:
         print(line)

@@ -123,22 +123,33 @@ class ServerState:
     last_error_at: str | None
 
 
-def address(dsn: str) -> str:
-    """Where a DSN points, for people (database, host and port; never a password).
+def check_dsn(dsn: str, option: str = "--server") -> None:
+    """Refuse a DSN that cannot be read, or that holds a password (it belongs in
+    ~/.pgpass or the file named by PGPASSFILE, never in a setting or on a command line).
 
     Raises:
-        InputError: the DSN cannot be read, or holds a password.
+        InputError: naming ``option``.
     """
     from psycopg.conninfo import conninfo_to_dict
 
     try:
         parts = conninfo_to_dict(dsn)
-    except Exception:  # psycopg.ProgrammingError: not a DSN at all
-        raise InputError("--server: not a PostgreSQL connection string (write it as "
+    except Exception:  # psycopg.ProgrammingError: not a connection string at all
+        raise InputError(f"{option}: not a PostgreSQL connection string (write it as "
                          "'host=server dbname=team user=laptop')") from None
     if parts.get("password"):
-        raise InputError("--server: a password does not belong in the connection string; "
+        raise InputError(f"{option}: a password does not belong in the connection string; "
                          "put it in ~/.pgpass or the file named by PGPASSFILE")
+
+
+def address(dsn: str) -> str:
+    """Where a DSN points, for people: database, host and port (never a password)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(dsn)
+    except Exception:  # not a connection string: connecting says so
+        return "(a server this CarePlan cannot name)"
     host = str(parts.get("host") or parts.get("hostaddr") or "localhost")
     port = str(parts.get("port") or "5432")
     return f"{parts.get('dbname') or parts.get('user') or 'postgres'} on {host}:{port}"
@@ -159,7 +170,7 @@ def configure(store: Store, dsn: str | None) -> None:
         with store.atomic() as conn:
             conn.execute("DELETE FROM store_meta WHERE key = ?", (SETTING,))
         return
-    address(dsn)
+    check_dsn(dsn, "DSN")
     store.set_meta(SETTING, dsn.strip())
 
 
@@ -181,12 +192,7 @@ def state(store: Store, server_id: str) -> ServerState | None:
 def last_state(store: Store, dsn: str | None = None) -> ServerState | None:
     """The state kept for the server ``dsn`` points at (the latest one synced with, when
     several were there), or None: never synced."""
-    wanted = None
-    if dsn is not None:
-        try:
-            wanted = address(dsn)
-        except InputError:
-            return None
+    wanted = None if dsn is None else address(dsn)
     for s in states(store):
         if wanted is None or s.address == wanted:
             return s
@@ -237,7 +243,6 @@ def sync(store: Store, dsn: str, *, authorise: Authorise | None = check_authors,
     ``cancelled`` is asked between batches: a sync stopped there keeps what it did.
 
     Raises:
-        InputError: the DSN cannot be read or holds a password.
         ServerError: the server cannot be reached (nothing was done).
         SyncError: the sync stopped part way (the server dropped, or refused); its
             report says what was done before, which is kept.
@@ -318,5 +323,5 @@ def _close(conn: Any) -> None:
 
 
 __all__ = ["PULL_BATCH", "PUSH_BATCH", "SETTING", "ServerState", "SyncError", "SyncReport",
-           "address", "configure", "configured", "last_state", "outgoing", "state",
+           "address", "check_dsn", "configure", "configured", "last_state", "outgoing", "state",
            "states", "sync"]

@@ -48,18 +48,29 @@ CREATE TABLE IF NOT EXISTS careplan.events (
     event_id text NOT NULL UNIQUE,
     origin text NOT NULL,
     origin_seq bigint NOT NULL,
-    payload jsonb NOT NULL,
+    payload json NOT NULL,
     author name NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (origin, origin_seq)
 );
 REVOKE ALL ON careplan.events FROM PUBLIC;
+-- Events are kept as the text they were pushed in (json, not jsonb, which reorders an
+-- object's keys): every store then holds each event alike, byte for byte.
+DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'careplan'
+               AND table_name = 'events' AND column_name = 'payload'
+               AND data_type = 'jsonb') THEN
+        ALTER TABLE careplan.events ALTER COLUMN payload TYPE json USING payload::json;
+    END IF;
+END $$;
+DROP FUNCTION IF EXISTS careplan.push(jsonb);
+DROP FUNCTION IF EXISTS careplan.pull(bigint, integer);
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{CLIENT_ROLE}') THEN
         CREATE ROLE {CLIENT_ROLE} NOLOGIN;
     END IF;
 END $$;
-CREATE OR REPLACE FUNCTION careplan.push(events jsonb) RETURNS bigint
+CREATE OR REPLACE FUNCTION careplan.push(events json) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
 DECLARE
     added bigint;
@@ -67,14 +78,14 @@ BEGIN
     PERFORM pg_advisory_xact_lock({_ORDER_LOCK});
     INSERT INTO careplan.events (event_id, origin, origin_seq, payload, author)
     SELECT e ->> 'id', e ->> 'store_id', (e ->> 'store_seq')::bigint, e, session_user
-    FROM jsonb_array_elements(events) WITH ORDINALITY AS t(e, n)
+    FROM json_array_elements(events) WITH ORDINALITY AS t(e, n)
     ORDER BY n
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS added = ROW_COUNT;
     RETURN added;
 END $$;
 CREATE OR REPLACE FUNCTION careplan.pull(after bigint, max_rows integer)
-RETURNS TABLE (server_seq bigint, payload jsonb, author name)
+RETURNS TABLE (server_seq bigint, payload json, author name)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
     SELECT e.server_seq, e.payload, e.author FROM careplan.events e
     WHERE e.server_seq > after ORDER BY e.server_seq LIMIT max_rows
@@ -91,10 +102,10 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
 $$;
 REVOKE ALL ON FUNCTION careplan.server_id() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION careplan.server_id() TO {CLIENT_ROLE};
-REVOKE ALL ON FUNCTION careplan.push(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION careplan.push(json) FROM PUBLIC;
 REVOKE ALL ON FUNCTION careplan.pull(bigint, integer) FROM PUBLIC;
 GRANT USAGE ON SCHEMA careplan TO {CLIENT_ROLE};
-GRANT EXECUTE ON FUNCTION careplan.push(jsonb) TO {CLIENT_ROLE};
+GRANT EXECUTE ON FUNCTION careplan.push(json) TO {CLIENT_ROLE};
 GRANT EXECUTE ON FUNCTION careplan.pull(bigint, integer) TO {CLIENT_ROLE};
 """
 
@@ -174,7 +185,7 @@ def push(conn: psycopg.Connection[Any], events: Sequence[dict[str, Any]]) -> int
     if not events:
         return 0
     try:
-        row = conn.execute("SELECT careplan.push(%s::jsonb)", (json.dumps(list(events)),)
+        row = conn.execute("SELECT careplan.push(%s::json)", (json.dumps(list(events)),)
                            ).fetchone()
         conn.commit()
     except psycopg.Error as exc:
