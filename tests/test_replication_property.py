@@ -16,11 +16,21 @@ any order (what arrives before what it depends on waits). After a final full exc
   held when it wrote), and every concurrent change to a status field (and every
   removal against a change, and every two values of one field) surfaced as exactly
   one conflict, with no conflict between changes that were not concurrent.
+
+The same runs again with the exchanges going through the real channels: change pack
+FILES (careplan.store.exchange: made from what the recipient is known to have seen,
+from everything, or since an earlier pack; carried at once, late, twice or never) and a
+real PostgreSQL team server (the ``pg_server`` fixture; careplan.store.serversync, in
+batches of four, some syncs cut short part way). The final exchange then goes through
+the server alone, and afterwards nothing is left for any store to send another: the
+channels delivered everything, each event exactly once on the server too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -45,9 +55,13 @@ from careplan.store import (
     find,
     get,
     operations,
+    packs,
+    serversync,
+    teamserver,
     update,
 )
 from careplan.store.changes import Changes
+from careplan.store.exchange import import_pack, make_pack, since_pack
 from careplan.store.replication import (
     Event,
     apply_events,
@@ -60,6 +74,7 @@ from careplan.store.replication import (
 )
 from careplan.store.repo import remove as remove_added
 from careplan.store.team import set_lead
+from tests.pg_server import PgServer
 from tests.sharing import (
     conflicts,
     content,
@@ -67,6 +82,7 @@ from tests.sharing import (
     exchange,
     lead_manager,
     log,
+    send,
     stores,
     verified,
 )
@@ -171,10 +187,13 @@ def _edit(cls: type[Entity], field: str, value: Any) -> Any:
     return write
 
 
-def _step(world: World, data: st.DataObject) -> None:
+def _step(world: World, data: st.DataObject, channels: Channels | None = None) -> None:
     kind = data.draw(st.sampled_from(["edit", "edit", "edit", "add", "remove", "resolve",
                                       "undo", "lead", "sync", "sync", "sync"]))
     stores_ = world.stores
+    if kind == "sync" and channels is not None:
+        channels.exchange(data)
+        return
     if kind == "sync":
         source, target = data.draw(st.permutations(stores_))[:2]
         sent = events_for(source, version_vector(target))
@@ -235,8 +254,10 @@ def _changed(e: Event, field: str) -> bool:
     return e.before is None or e.before.get(field) != e.after.get(field)
 
 
-def _check(world: World) -> None:
+def _check(world: World, channels: Channels | None = None) -> None:
     a, b, c = world.stores
+    if channels is not None:
+        channels.settle()
     exchange(world.stores)
     for s in world.stores:
         assert verify(s) == [], s.store_id
@@ -287,21 +308,146 @@ def _check(world: World) -> None:
             assert x.id not in world.saw[y.id] and y.id not in world.saw[x.id], r
 
 
-def _run(data: st.DataObject, steps: int) -> None:
+def _run(data: st.DataObject, steps: int, server: PgServer | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         world = World(Path(folder))
         try:
-            for _ in range(data.draw(st.integers(steps // 3, steps))):
-                _step(world, data)
-            _check(world)
+            channels = None if server is None else Channels(world, Path(folder), server)
+            with channels.environment() if channels is not None else _nothing():
+                for _ in range(data.draw(st.integers(steps // 3, steps))):
+                    _step(world, data, channels)
+                _check(world, channels)
         finally:
             world.close()
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+#: The team server's database, its laptops' password file and DSNs, made once per run.
+_server: dict[str, Any] = {}
+
+
+def _team_server(server: PgServer) -> tuple[str, Path, list[str]]:
+    """A team server emptied for this example: no events, and a new server id (so no
+    store takes it for the one of an earlier example). Its database and the three
+    laptops' roles are made once: an empty database costs half a second."""
+    if _server.get("server") is not server:
+        folder = Path(tempfile.mkdtemp(prefix="careplan-team-"))
+        passfile = folder / "pgpass"
+        passfile.touch(0o600)
+        db = server.new_database()
+        teamserver.init_server(server.admin_dsn(db))
+        laptops = [server.add_laptop(db, f"laptop{n}_{uuid.uuid4().hex[:8]}", passfile)
+                   for n in range(3)]
+        _server.update(server=server, db=db, passfile=passfile, laptops=laptops)
+    import psycopg
+
+    with psycopg.connect(server.admin_dsn(_server["db"])) as conn:
+        conn.execute("TRUNCATE careplan.events RESTART IDENTITY")
+        conn.execute("UPDATE careplan.server_info SET server_id = gen_random_uuid()")
+    return _server["db"], _server["passfile"], _server["laptops"]
+
+
+class Channels:
+    """Real change pack files and a real team server between a World's stores: every
+    store trusts the others, and signs in to the server as a laptop role of its own."""
+
+    def __init__(self, world: World, folder: Path, server: PgServer) -> None:
+        self.world = world
+        self.folder = folder
+        self.server = server
+        #: Every pack made: its file, its recipient, its maker.
+        self.made: list[tuple[Path, Store, Store]] = []
+        with mock.patch("careplan.store.audit.new_event_id", world.new_id):
+            for s in world.stores:
+                for other in world.stores:
+                    if other is not s:
+                        packs.trust(s, packs.identity(other).line(), "setup")
+        self.db, self.passfile, laptops = _team_server(server)
+        self.dsns = {s.store_id: dsn for s, dsn in zip(world.stores, laptops, strict=True)}
+
+    @contextlib.contextmanager
+    def environment(self) -> Iterator[None]:
+        with mock.patch.dict(os.environ, {"PGPASSFILE": str(self.passfile)}), \
+                mock.patch.object(serversync, "PULL_BATCH", 4), \
+                mock.patch.object(serversync, "PUSH_BATCH", 4):
+            yield
+
+    def exchange(self, data: st.DataObject) -> None:
+        how = data.draw(st.sampled_from(["memory", "pack", "pack", "carry", "server",
+                                         "server"]))
+        if how == "memory":
+            source, target = data.draw(st.permutations(self.world.stores))[:2]
+            send(source, target)
+        elif how == "pack":
+            source, target = data.draw(st.permutations(self.world.stores))[:2]
+            self.pack(data, source, target)
+        elif how == "carry" and self.made:  # an earlier pack: late, or once more
+            path, target, _ = data.draw(st.sampled_from(self.made))
+            import_pack(target, path.read_bytes(), authorise=None)
+        else:
+            store = data.draw(st.sampled_from(self.world.stores))
+            stop = data.draw(st.one_of(st.none(), st.integers(1, 5)))
+            asked = itertools.count(1)
+            serversync.sync(store, self.dsns[store.store_id], authorise=None,
+                            cancelled=lambda: stop is not None and next(asked) > stop)
+
+    def pack(self, data: st.DataObject, source: Store, target: Store) -> None:
+        how = data.draw(st.sampled_from(["known", "all", "since"]))
+        since = None
+        earlier = [p for p, t, m in self.made if t is target and m is source]
+        if how == "since" and earlier:
+            _, since = since_pack(source, data.draw(st.sampled_from(earlier)).read_bytes())
+        out = self.folder / f"pack-{len(self.made)}.cpk"
+        make_pack(source, out, target.store_id, since=since, everything=how == "all")
+        self.made.append((out, target, source))
+        if data.draw(st.booleans()):  # carried at once (else later, or never)
+            import_pack(target, out.read_bytes(), authorise=None)
+
+    def settle(self) -> None:
+        """Every store syncs with the server, twice round: then none has anything left
+        to give another, and the server holds each event once."""
+        for _ in range(2):
+            for s in self.world.stores:
+                done = serversync.sync(s, self.dsns[s.store_id], authorise=None)
+                assert done.finished
+        for source in self.world.stores:
+            for target in self.world.stores:
+                if source is not target:
+                    assert send(source, target).applied == 0
+        import psycopg
+
+        with psycopg.connect(self.server.admin_dsn(self.db)) as conn:
+            row = conn.execute("SELECT count(*), count(DISTINCT event_id), "
+                               "count(DISTINCT (origin, origin_seq)) FROM careplan.events"
+                               ).fetchone()
+        assert row is not None and row[0] == row[1] == row[2] == len(log(self.world.stores[0]))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_three_stores_exchanging_at_random_end_up_the_same(data: st.DataObject) -> None:
     _run(data, 30)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_three_stores_through_pack_files_and_a_team_server(pg_server: PgServer,
+                                                           data: st.DataObject) -> None:
+    _run(data, 30, pg_server)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_three_stores_through_pack_files_and_a_team_server_long(pg_server: PgServer,
+                                                                data: st.DataObject) -> None:
+    _run(data, 40, pg_server)
 
 
 @pytest.mark.slow
@@ -314,11 +460,15 @@ def test_three_stores_exchanging_at_random_end_up_the_same_long(data: st.DataObj
 @pytest.fixture(autouse=True, scope="module")
 def _template_store() -> Iterator[None]:
     yield
+    import shutil
+
     path = _template.pop("path", None)
     if path is not None:
-        import shutil
-
         shutil.rmtree(path.parent, ignore_errors=True)
+    passfile = _server.pop("passfile", None)
+    if passfile is not None:
+        shutil.rmtree(passfile.parent, ignore_errors=True)
+    _server.clear()
 
 
 def test_the_base_is_one_of_each() -> None:
