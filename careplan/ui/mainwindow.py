@@ -58,6 +58,7 @@ from careplan.ui.flagsource import load_flag_summaries
 from careplan.ui.flagview import not_checked
 from careplan.ui.session_lock import SessionLock
 from careplan.ui.settings import Settings
+from careplan.ui.share import ShareActions
 from careplan.ui.sign_in import SignInPage, describe, sign_in_pool
 from careplan.ui.store_health import HealthWatch
 
@@ -245,6 +246,8 @@ class MainWindow(QMainWindow):
         self.exports = ExportActions(self)
         file_menu.addMenu(self.exports.menu)
         file_menu.addAction(self.exports.fhir_import)
+        self.share = ShareActions(self)
+        file_menu.addMenu(self.share.menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_identity)
         file_menu.addAction(self.act_lock)
@@ -306,6 +309,7 @@ class MainWindow(QMainWindow):
         self._enable_register()
         self.act_close_tab.setEnabled(self.current_workspace() is not None)
         self.exports.update_enabled()
+        self.share.update_enabled()
         if self.account is not None:
             text = self.tr("Signed in as %s") % self.signed_in_name()
             self.act_identity.setText(text)
@@ -454,6 +458,7 @@ class MainWindow(QMainWindow):
             self.settings.remember_user(store.path, account.username)
             _start_backup(store)
         self.edits.start(store)
+        self.share.started()
         self.model = CaseloadModel(store, self.today(), self)
         self.caseload = CaseloadPanel(self.model)
         self.caseload.open_person.connect(self.open_person)
@@ -523,6 +528,7 @@ class MainWindow(QMainWindow):
         """Close the open store: what is on its way is saved first; whoever was signed in
         is signed out."""
         self.lock.stop()
+        self.share.stopped()  # a sync under way stops between batches
         self.edits.stop()  # saves on their way finish first
         self.health.stop()
         self.audit.stop()

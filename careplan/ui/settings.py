@@ -43,10 +43,12 @@ CASELOAD_HEADER: Key[bytes] = Key("caseload/header", bytes, b"")
 CONFERENCE_POINT_SIZE: Key[int] = Key("conference/point_size", int, 20)
 #: The folder the last export was written to (the next one starts there).
 EXPORT_FOLDER: Key[str] = Key("export/folder", str, "")
+#: Seconds between background syncs with a store's team server (at least 10).
+SYNC_EVERY_SECONDS: Key[int] = Key("share/sync_every_seconds", int, 120)
 
 ALL_KEYS: tuple[Key[Any], ...] = (
     RECENT_STORES, LAST_USERS, LOCK_AFTER_SECONDS, WINDOW_GEOMETRY, WINDOW_STATE, CASELOAD_HEADER,
-    CONFERENCE_POINT_SIZE, EXPORT_FOLDER,
+    CONFERENCE_POINT_SIZE, EXPORT_FOLDER, SYNC_EVERY_SECONDS,
 )
 
 
