@@ -42,6 +42,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from careplan import clock
 from careplan.models import Action, CareTeamMember, Handoff, Professional
 from careplan.models import permissions as rules
 from careplan.models.accounts import ACCOUNT_ACTOR, AccountRole
@@ -132,7 +133,7 @@ def _day(text: Any, event: Event) -> date:
                 return datetime.fromisoformat(value).date()
             except ValueError:
                 continue
-    return date.today()  # pragma: no cover - an event always has its time
+    return clock.today()  # pragma: no cover - an event always has its time
 
 
 def _changed(event: Event) -> set[str]:
