@@ -342,8 +342,20 @@ def describe_conflicts(store: Store, ids: Iterable[str]) -> tuple[str, ...]:
     found = [c for c in open_conflicts(store) if c.id in wanted]
     if not found:
         return ()
+    from careplan.store.repo import actor_name
+
     directory = load_directory(store)
-    return tuple(describe(g, directory) for g in groups(found))
+    # Authors who are not professionals (an administrator's account) by their names too.
+    others = {a for c in found for a in (c.actor_a, c.actor_b)
+              if a and a not in directory.professionals}
+    names = {a: actor_name(store, a) for a in others}
+    lines = []
+    for group in groups(found):
+        line = describe(group, directory)
+        for actor, name in names.items():
+            line = line.replace(f"({actor},", f"({name},")
+        lines.append(line)
+    return tuple(lines)
 
 
 def held(store: Store) -> frozenset[str]:
