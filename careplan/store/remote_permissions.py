@@ -79,17 +79,21 @@ def author(store: Store, event: Event) -> Who | None:
 
 
 def _origin_account(store: Store, event: Event) -> dict[str, Any] | None:
-    """The author's account as their own store last recorded it before ``event``."""
+    """The author's account as their own store last recorded it before ``event``.
+
+    The accounts' own events are found first (a few hundred, by idx_audit_entity), never
+    by walking back the author's store's whole log (the ``+`` keeps SQLite off that
+    index: an import of 10,000 events took three times as long)."""
     if event.actor.startswith(ACCOUNT_ACTOR):
         row = store.conn.execute(
             "SELECT after FROM audit_events WHERE entity = 'accounts' AND entity_id = ? "
-            "AND store_id = ? AND store_seq < ? ORDER BY store_seq DESC LIMIT 1",
+            "AND +store_id = ? AND +store_seq < ? ORDER BY store_seq DESC LIMIT 1",
             (event.actor.removeprefix(ACCOUNT_ACTOR), event.store_id,
              event.store_seq)).fetchone()
     else:
         row = store.conn.execute(
-            "SELECT after FROM audit_events WHERE entity = 'accounts' AND store_id = ? "
-            "AND store_seq < ? AND json_extract(after, '$.professional_id') = ? "
+            "SELECT after FROM audit_events WHERE entity = 'accounts' AND +store_id = ? "
+            "AND +store_seq < ? AND json_extract(after, '$.professional_id') = ? "
             "ORDER BY store_seq DESC LIMIT 1",
             (event.store_id, event.store_seq, event.actor)).fetchone()
     if row is None:
