@@ -22,17 +22,19 @@ import pytest
 from careplan.cli import main
 from careplan.models import Need, Person
 from careplan.models.sync import WITHHELD
-from careplan.store import Store, StoreError, add, find, packs, update
+from careplan.store import Store, StoreError, add, chain, find, packs, update
 from careplan.store.digest import content_digest
 from careplan.store.exchange import (
     import_pack,
     known_vector,
     make_pack,
     peers,
+    read_events,
     since_pack,
+    stub,
 )
 from careplan.store.packs import PackError
-from careplan.store.replication import verify, version_vector
+from careplan.store.replication import apply_events, events_for, verify, version_vector
 from tests.sharing import content, exchange, log, stores
 from tests.signin import digest_without_sign_ins
 
@@ -206,11 +208,33 @@ def test_withheld_events_travel_as_stubs(team, tmp_path: Path) -> None:  # type:
     held = b.conn.execute("SELECT entity, after, actor FROM audit_events WHERE entity = ?",
                           (WITHHELD,)).fetchall()
     assert held == [(WITHHELD, "{}", WITHHELD)]
-    assert "Private" not in json.dumps(log(b))
+    assert "Private" not in json.dumps(log(b), default=str)
     # Relayed as a stub: C never sees it either, and its sequence of A is whole too.
     import_pack(c, _pack(b, c, tmp_path, "b-c", since=version_vector(c)).read_bytes())
     assert find(c, Need)[0].description == need.description
     assert version_vector(c)[a.store_id] == version_vector(a)[a.store_id]
+    # The stub keeps A's audit chain whole: A's next change follows it, and every
+    # chain checks on every store (the stub's link is checked by the event after it).
+    update(a, _person(a).evolve(what_matters="Later."), "dr")
+    for target in (b, c):
+        import_pack(target, _pack(a, target, tmp_path, "later", since=version_vector(target))
+                    .read_bytes())
+        assert _person(target).what_matters == "Later."
+        assert chain.check(target.conn).breaks == ()  # type: ignore[union-attr]
+
+
+def test_a_stub_with_a_false_link_holds_back_what_follows(team) -> None:  # type: ignore[no-untyped-def]
+    """A stub's own link cannot be checked where it arrives, but the next event of its
+    store links to it: a stub carrying another hash makes that event refused."""
+    a, b, _ = team
+    update(a, find(a, Need)[0].evolve(description="Private"), "dr")
+    update(a, _person(a).evolve(what_matters="After it."), "dr")
+    first, second = events_for(a, version_vector(b))
+    false = stub(first) | {"hash": "0" * 64}
+    result = apply_events(b, read_events([false, second.to_json()]))
+    assert result.applied == 1 and len(result.refused) == 1
+    assert "does not follow" in result.refused[0].reason
+    assert _person(b).what_matters != "After it."
 
 
 # -- the command line ----------------------------------------------------------------------------

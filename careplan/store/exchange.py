@@ -75,13 +75,16 @@ def shareable(store: Store, event: Event, recipient_agency: str | None) -> bool:
 
 def stub(event: Event) -> dict[str, Any]:
     """What travels in place of a withheld event: its id, store, sequence, clock and
-    vector (its place in the sequence, and what it depends on), nothing of what it
-    says. The recipient stores it as an event of kind ``withheld`` that makes no row."""
+    vector (its place in the sequence, and what it depends on), and its link in its
+    store's audit chain (careplan.store.chain), nothing of what it says. The recipient
+    stores it as an event of kind ``withheld`` that makes no row, with that link as its
+    hash: the stub's own content cannot be checked there, but the next event of its
+    store links to that hash, so the chain stays whole and checkable after it."""
     return {"id": event.id, "store_id": event.store_id, "store_seq": event.store_seq,
             "parent_id": None, "entity": WITHHELD, "entity_id": event.id,
             "version_before": None, "version_after": 0, "before": None, "after": {},
             "actor": WITHHELD, "at": hlc_time(event.hlc).isoformat(), "hlc": event.hlc,
-            "vector": dict(event.vector), "resolves": {}}
+            "vector": dict(event.vector), "resolves": {}, "hash": event.hash}
 
 
 @contextlib.contextmanager
