@@ -119,6 +119,8 @@ _BLANK: dict[str, tuple[str, str]] = {
     "since_pack": ("--since-pack", "name a change pack made earlier"),
     "pack_file": ("PACK", "name the change pack to read"),
     "server": ("--server", "give the server, e.g. 'host=server dbname=team user=laptop'"),
+    "server_dsn": ("DSN", "give the server, e.g. 'host=server dbname=team user=laptop', "
+                   "or --off"),
     "conflict_id": ("CONFLICT", "give a conflict's id (careplan share conflicts)"),
     "keep": ("--keep", "give the id of the change to keep"),
 }

@@ -108,6 +108,13 @@ SIGNED_IN: list[list[str]] = [
     ["accounts", "reactivate", "gone", "--db", "{db}"],
     ["accounts", "reset", "sam", "--db", "{db}"],
     ["audit", "verify", "--db", "{db}"],
+    ["share", "trust", "careplan-store-v1:junk", "--db", "{db}"],
+    ["share", "export", "--db", "{db}", "--for", "B", "--out", "{dir}/x.cpk"],
+    ["share", "import", "{dir}/patient.json", "--db", "{db}"],
+    ["share", "sync", "--db", "{db}", "--server", "host=127.0.0.1 port=1 dbname=x user=x"],
+    ["share", "server", "host=127.0.0.1 port=1 dbname=x user=x", "--db", "{db}"],
+    ["share", "conflicts", "--db", "{db}"],
+    ["share", "resolve", "abcdef", "--keep", "123456", "--db", "{db}"],
 ]
 LOCKED = re.compile(r"Too many failed sign-ins with this user name; try again in \d+ seconds\.")
 #: (how, user, password file, sentence, outcome recorded or None)
@@ -208,7 +215,8 @@ def test_every_command_that_signs_in_is_in_the_table_above() -> None:
     with_user = {path for path, options in commands.items() if "--user" in options}
     # These take --user only to unlock an encrypted store (a plain one needs no sign-in);
     # encrypt signs in an administrator with its own sentences (tests/test_encrypt_command.py).
-    unlock_only = {("info",), ("demo",), ("backup",), ("restore",), ("encrypt",)}
+    unlock_only = {("info",), ("demo",), ("backup",), ("restore",), ("encrypt",),
+                   ("share", "id"), ("share", "copy")}
     for path in with_user - {("accounts", "passwd")} - unlock_only:  # passwd: test_accounts_
         assert any(tuple(c[:len(path)]) == path for c in SIGNED_IN), path
     assert unlock_only <= with_user

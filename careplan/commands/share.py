@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from careplan.commands.common import (
+    UNLOCK_HELP,
     UserError,
     add_user_option,
     back_up_before_writing,
@@ -52,11 +53,13 @@ def register(sub: Any) -> None:
                          description="Print this store's identity: its id, name and public "
                                      "keys on one line, for the administrators of the stores "
                                      "it shares with (careplan share trust). It holds no "
-                                     "secret and no one's records; no sign-in.")
+                                     "secret and no one's records; no sign-in (an "
+                                     "encrypted store is unlocked with --user).")
     _db(p)
     p.add_argument("--name", metavar="NAME", dest="store_name",
                    help="name this store first (e.g. 'GP laptop'); the name travels in the "
                         "line")
+    add_user_option(p, UNLOCK_HELP)
     p.set_defaults(handler=run_id)
 
     p = kinds.add_parser("trust", help="trust another store (administrators)",
@@ -120,7 +123,7 @@ def register(sub: Any) -> None:
         description="Show, set (an administrator) or clear (--off) the team server this "
                     "store syncs with; the desktop app then syncs in the background.")
     _db(p)
-    p.add_argument("server", metavar="DSN", nargs="?",
+    p.add_argument("server_dsn", metavar="DSN", nargs="?",
                    help="the server, e.g. 'host=server dbname=team user=gp_laptop'")
     p.add_argument("--off", action="store_true", help="sync with no server")
     add_user_option(p)
@@ -150,11 +153,14 @@ def register(sub: Any) -> None:
         "copy", help="a copy of this store for another laptop, as a store of its own",
         description="Copy this store for another laptop: the copy gets an identity and keys "
                     "of its own, trusts no store yet, and counts everything it holds as "
-                    "seen. Never copy a store file by hand for this: two stores with one "
-                    "identity cannot share.")
+                    "seen. The copy of an encrypted store is encrypted with the same key, "
+                    "its keyring beside it: the same accounts open it with the same "
+                    "passwords. Never copy a store file by hand for this: two stores with "
+                    "one identity cannot share.")
     _db(p)
     p.add_argument("--out", metavar="FILE", required=True, help="the new store file")
     p.add_argument("--name", metavar="NAME", dest="store_name", help="the copy's name")
+    add_user_option(p, UNLOCK_HELP)
     p.set_defaults(handler=run_copy)
 
 
@@ -164,7 +170,7 @@ def register(sub: Any) -> None:
 def run_id(args: argparse.Namespace) -> int:
     from careplan.store import packs
 
-    with open_store(args.db) as store:
+    with open_store(args.db, args=args) as store:
         if args.store_name is not None:
             store.set_meta("name", args.store_name.strip())
         line = packs.identity(store).line()
@@ -175,7 +181,7 @@ def run_id(args: argparse.Namespace) -> int:
 def run_trust(args: argparse.Namespace) -> int:
     from careplan.store import exchange, packs
 
-    with open_store(args.db) as store:
+    with open_store(args.db, args=args) as store:
         account = sign_in(store, args)
         require_administrator(account, "trust another store")
         back_up_before_writing(store)
@@ -224,7 +230,7 @@ def run_export(args: argparse.Namespace) -> int:
     if reason is not None:
         raise UserError(f"--out: nothing was written: {reason}.")
     since_data = _read_file(args.since_pack, db, "--since-pack") if args.since_pack else None
-    with open_store(db) as store:
+    with open_store(db, args=args) as store:
         sign_in(store, args)
         since = None
         if since_data is not None:
@@ -247,7 +253,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     db = getattr(args, "db", None)
     data = _read_file(args.pack_file, db, "PACK")
-    with open_store(db) as store:
+    with open_store(db, args=args) as store:
         sign_in(store, args)
         back_up_before_writing(store)
         try:
@@ -268,7 +274,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from careplan.store.errors import InputError
     from careplan.store.teamserver import ServerError
 
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         sign_in(store, args)
         dsn = args.server or serversync.configured(store)
         if not dsn:
@@ -298,14 +304,14 @@ def run_server(args: argparse.Namespace) -> int:
     from careplan.store import serversync
     from careplan.store.errors import InputError
 
-    if args.server and args.off:
+    if args.server_dsn and args.off:
         raise UserError("--off: give a server or --off, not both.")
-    with open_store(getattr(args, "db", None)) as store:
-        if args.server or args.off:
+    with open_store(getattr(args, "db", None), args=args) as store:
+        if args.server_dsn or args.off:
             account = sign_in(store, args)
             require_administrator(account, "choose the team server")
             try:
-                serversync.configure(store, None if args.off else args.server)
+                serversync.configure(store, None if args.off else args.server_dsn)
             except InputError as exc:
                 raise UserError(str(exc)) from None
         dsn = serversync.configured(store)
@@ -336,7 +342,7 @@ def run_conflicts(args: argparse.Namespace) -> int:
     from careplan.store.replication import open_conflicts
     from careplan.store.repo import actor_name
 
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         sign_in(store, args)
         found = open_conflicts(store)
         directory = load_directory(store)
@@ -371,7 +377,7 @@ def run_resolve(args: argparse.Namespace) -> int:
     from careplan.store import operations
     from careplan.store.replication import open_conflicts, resolve
 
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         account = sign_in(store, args)
         wanted = args.conflict_id.strip()
         found = [c for c in open_conflicts(store) if c.id == wanted or (
@@ -415,7 +421,7 @@ def run_copy(args: argparse.Namespace) -> int:
     reason = outfile.refusal(args.out, db, new_file=True)
     if reason is not None:
         raise UserError(f"--out: nothing was written: {reason}.")
-    with open_store(db) as store:
+    with open_store(db, args=args) as store:
         made = exchange.copy_store(store, Path(args.out), args.store_name)
     print(f"Wrote {args.out}: a store of its own (id {made}), with everything {db} holds. "
           "Give it to the other laptop; each store then trusts the other's identity "

@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -457,20 +456,33 @@ def copy_store(store: Store, out: Path, name: str | None = None) -> str:
     when it first gives out its identity), no trusted stores, no team server setting.
     Built aside and given its name only if the name is still free. Returns its id.
 
+    The copy of an encrypted store is encrypted with the same key and gets a copy of its
+    keyring (``out.keys``: the same accounts, the same passwords; the refused sign-ins
+    still to be recorded stay with this store), given its name before the store's and
+    taken away again if the store's cannot be; both files are mode 0600.
+
     Raises:
-        InputError: ``out`` exists.
+        InputError: ``out``, or its keyring, exists.
         StoreError: it could not be written (a full disk, a read-only folder).
     """
+    from careplan.store import keyring, secure, sqlite
+    from careplan.store.backup_files import fsync_path, place_new
     from careplan.store.errors import StoreError
 
+    ring_out = keyring.path_of(out)
+    if ring_out.exists() or ring_out.is_symlink():  # it would make the copy look encrypted
+        raise InputError(f"--out: {ring_out} exists already (the keyring of another "
+                         "store?); name a new file")
     tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+    placed: list[Path] = []  # names given, taken back unless the copy is whole
     try:
-        target = sqlite3.connect(tmp)
+        with secure.private():
+            target = sqlite.connect(tmp, key=store.key)
         try:
             store.conn.backup(target)
         finally:
             target.close()
-        with Store.open(tmp, create=False) as copy:
+        with Store.open(tmp, create=False, key=store.key) as copy:
             new_id = new_identity(copy)
             with copy.atomic() as conn:
                 conn.execute("DELETE FROM store_meta WHERE key IN "
@@ -479,16 +491,32 @@ def copy_store(store: Store, out: Path, name: str | None = None) -> str:
                 conn.execute("DELETE FROM share_peers")
             if name:
                 copy.set_meta("name", name.strip())
+        secure.tighten(tmp)
+        fsync_path(tmp)
+        if store.key is not None:
+            ring = keyring.load(store.path)
+            ring.store_id = new_id
+            ring.attempts = []
+            keyring.save(tmp, ring, new=True)
+            try:
+                place_new(keyring.path_of(tmp), ring_out)
+            except FileExistsError:
+                raise InputError(f"--out: {ring_out} exists already (the keyring of "
+                                 "another store?); name a new file") from None
+            placed.append(ring_out)
         try:
-            os.link(tmp, out)  # never replaces a file that appeared meanwhile
+            place_new(tmp, out)  # never replaces a file that appeared meanwhile
         except FileExistsError:
             raise InputError(f"--out: {out} exists already; name a new file") from None
+        placed.clear()
         return new_id
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite.Error, keyring.KeyringError) as exc:
         raise StoreError(f"The copy could not be written to {out} ({exc}); nothing was "
                          "left there.") from exc
     finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        for file in placed:
+            file.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal", keyring.SUFFIX):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
 
 

@@ -16,7 +16,8 @@ background.
   works on unchanged. Only a sync asked for from the menu says how it went in a dialog.
 
 The GUI thread only reads (which stores are trusted, the server setting); every write
-happens in the worker's own connection, as one transaction per pack or pulled batch.
+happens in the worker's own connection, as one transaction per pack or pulled batch;
+a worker opens an encrypted store with the open store's key (never from a file).
 """
 
 from __future__ import annotations
@@ -213,7 +214,9 @@ class ShareActions(QObject):
 
     def _run(self, title: str, label: str, path: str,
              fn: Callable[[Store, workers.Job], Any], done: Callable[[Any], None]) -> None:
-        job = JobDialog(self.window, title, label, in_store(path, fn), done,
+        store = self.window.store
+        key = store.key if store is not None else None
+        job = JobDialog(self.window, title, label, in_store(path, fn, key), done,
                         ended=self._forget)
         self.jobs.append(job)
 
@@ -246,11 +249,11 @@ class Synced:
     opened: int
 
 
-def _sync_task(path: str, dsn: str, job: workers.Job) -> Synced:
+def _sync_task(path: str, key: bytes | None, dsn: str, job: workers.Job) -> Synced:
     from careplan.store.serversync import SyncError, sync
     from careplan.store.teamserver import ServerError
 
-    store = Store.open(path, create=False)
+    store = Store.open(path, create=False, key=key)
     try:
         try:
             report = sync(store, dsn, timeout=CONNECT_TIMEOUT,
@@ -329,7 +332,7 @@ class BackgroundSync(QObject):
         store = self.window.store
         if self.dsn is None or store is None or self.window.account is None or self.busy:
             return
-        path, dsn = store.path, self.dsn
+        path, key, dsn = store.path, store.key, self.dsn
         self.label.setText(self.tr("Syncing with the team server…"))
 
         def listen(job: workers.Job) -> None:
@@ -337,7 +340,7 @@ class BackgroundSync(QObject):
             job.failed.connect(lambda message: self._failed(message, quiet))
             job.cancelled.connect(lambda: self._done())
 
-        self.job = workers.start(lambda job: _sync_task(path, dsn, job), self,
+        self.job = workers.start(lambda job: _sync_task(path, key, dsn, job), self,
                                  pool=self.pool, connect=listen)
 
     def _done(self) -> None:
