@@ -4,12 +4,11 @@ means between them."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from careplan.store import Store, add_many, audit_check
+from careplan.store import Store, add_many, audit_check, sqlite
 from careplan.store.replication import (
     LOCAL_COLUMNS,
     ApplyResult,
@@ -34,9 +33,10 @@ EVENT_COLUMNS = ("id, store_id, store_seq, parent_id, entity, entity_id, version
 
 
 def copy_store(source: Path, target: Path) -> None:
-    """Copy a store file through SQLite's backup (never a plain file copy)."""
-    src = sqlite3.connect(source)
-    dst = sqlite3.connect(target)
+    """Copy a plain store file through SQLite's backup (never a plain file copy), with
+    the store's own SQLite library (careplan.store.sqlite)."""
+    src = sqlite.connect(source)
+    dst = sqlite.connect(target)
     try:
         src.backup(dst)
     finally:

@@ -15,20 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from careplan.store import Store
 from careplan.store.replication import open_conflicts, version_vector
 from tests import pg_server as pg
 from tests.pg_server import PgServer
 from tests.sharing import content
+from tests.signin import open_demo
 
 #: The README's walk-through, step by step (the text between the steps is the README's).
 PACKS = """
 careplan demo --db office.db --persons 30
-careplan share copy --db office.db --out laptop.db --name Laptop
-careplan share id --db office.db --name Office > office.id
-careplan share id --db laptop.db > laptop.id
 export CAREPLAN_PASSWORD_FILE=$PWD/demo-password
 echo careplan-demo > demo-password
+careplan share copy --db office.db --out laptop.db --name Laptop --user admin
+careplan share id --db office.db --name Office --user admin > office.id
+careplan share id --db laptop.db --user admin > laptop.id
 careplan share trust "$(cat laptop.id)" --db office.db --user admin
 careplan share trust "$(cat office.id)" --db laptop.db --user admin
 careplan rules --set discharge.warning_days=2 --db office.db --user admin
@@ -50,7 +50,7 @@ careplan share server "dbname=team" --db office.db --user admin
 careplan share server "dbname=team" --db laptop.db --user admin
 careplan share sync --db office.db --user admin
 careplan share sync --db laptop.db --user admin
-careplan rules --db laptop.db | grep warning_days
+careplan rules --db laptop.db --user admin | grep warning_days
 careplan share conflicts --db laptop.db --user admin
 careplan share sync --db office.db --user admin
 """
@@ -98,14 +98,12 @@ def test_the_readme_walk_through(tmp_path: Path, server_dsn: str) -> None:
     assert keep is not None, out
     out = _run(RESOLVE.replace("CONFLICT", keep[1]).replace("CHANGE", keep[2]), folder)
     assert "0 conflicts still open here" in out
-    with Store.open(folder / "laptop.db", create=False) as laptop, \
-            Store.open(folder / "office.db", create=False) as office:
+    with open_demo(folder / "laptop.db") as laptop, open_demo(folder / "office.db") as office:
         assert version_vector(laptop) != version_vector(office)  # it has not heard yet
     out = _run(SERVER, folder, server_dsn)
     assert re.search(r"discharge\.warning_days\s+2\s+1", out), out  # the office's value won
     assert "No conflict is waiting for a decision." in out
-    with Store.open(folder / "office.db", create=False) as office, \
-            Store.open(folder / "laptop.db", create=False) as laptop:
+    with open_demo(folder / "office.db") as office, open_demo(folder / "laptop.db") as laptop:
         assert content(office) == content(laptop)
         assert open_conflicts(office) == open_conflicts(laptop) == []
 
