@@ -7,7 +7,6 @@ and its status codes against the R4 value sets (``fhir_codes.check_codes``).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -538,35 +537,14 @@ class ExportResult:
 def build_bundle(rec: Records, *, only_referenced: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> Resource:
     """A transaction Bundle of every person in ``rec`` and the organisations and
-    practitioners they need (all of them unless ``only_referenced``)."""
-    own: list[Resource] = []
-    total = len(rec.persons)
-    for i, person in enumerate(rec.persons, 1):
-        own.extend(person_resources(person, rec))
-        if progress is not None:
-            progress(i, total)
-    agencies: Iterable[Agency] = rec.agencies.values()
-    profs: Iterable[Professional] = rec.professionals.values()
-    if only_referenced:
-        wanted = {r for res in own for r in _references(res)}
-        wanted |= {f"Organization/{rec.professionals[p.split('/')[1]].agency_id}"
-                   for p in wanted if p.startswith("Practitioner/")
-                   and p.split("/")[1] in rec.professionals}
-        wanted |= {f"Organization/{rec.agencies[a].id}" for a in (
-            p.gp_practice_id for p in rec.persons) if a in rec.agencies}
-        agencies = [a for a in agencies if f"Organization/{a.id}" in wanted]
-        profs = [p for p in profs if f"Practitioner/{p.id}" in wanted]
-    shared: list[Resource] = [organization(a) for a in agencies]
-    for p in profs:
-        shared.extend((practitioner(p), practitioner_role(p)))
-    entries = []
-    for res in shared + own:
-        validate(res)
-        entries.append({
-            "fullUrl": f"urn:uuid:{res['id']}",
-            "resource": res,
-            "request": {"method": "PUT", "url": f"{res['resourceType']}/{res['id']}"},
-        })
+    practitioners they need (all of them unless ``only_referenced``), held whole: an
+    export streams instead (``fhir_stream``)."""
+    from careplan.export import fhir_stream
+
+    entries = [{"fullUrl": f"urn:uuid:{res['id']}", "resource": res,
+                "request": {"method": "PUT", "url": f"{res['resourceType']}/{res['id']}"}}
+               for res in fhir_stream.resources(rec, only_referenced=only_referenced,
+                                                progress=progress)]
     return {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "transaction",
             "timestamp": fhir_datetime(datetime.now(LONDON)), "entry": entries}
 
@@ -574,16 +552,12 @@ def build_bundle(rec: Records, *, only_referenced: bool = False,
 def export_fhir(store: Store, out: str | Path, person_ids: Iterable[str] | None = None,
                 progress: Callable[[int, int], None] | None = None) -> ExportResult:
     """Write the Bundle for ``person_ids`` (the whole store when None) to ``out``
-    (written whole or not at all)."""
+    (written whole or not at all), streaming: see ``fhir_stream``."""
+    from careplan.export import fhir_stream
+
     path = outfile.check(out, store.path)
     rec = load(store, person_ids)
-    bundle = build_bundle(rec, only_referenced=person_ids is not None, progress=progress)
-    # One entry per line: diffable and greppable, and json's fast C encoder (indent=
-    # falls back to the pure-Python one, four times slower on a 1,000-person store).
-    head = json.dumps({k: v for k, v in bundle.items() if k != "entry"}, ensure_ascii=False)
-    with outfile.replacing(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
-        fh.write(f'{head[:-1]}, "entry": [\n')
-        for i, entry in enumerate(bundle["entry"]):
-            fh.write(("" if i == 0 else ",\n") + json.dumps(entry, ensure_ascii=False))
-        fh.write("\n]}\n")
-    return ExportResult(path, len(bundle["entry"]), len(rec.persons))
+    with outfile.replacing(path) as tmp:
+        count = fhir_stream.export_bundle(rec, tmp, only_referenced=person_ids is not None,
+                                          progress=progress)
+    return ExportResult(path, count, len(rec.persons))

@@ -1,0 +1,92 @@
+"""Validate many FHIR resources with ``fhir.resources`` without checking one element twice.
+
+A FHIR export or import validates every resource against its R4 model, and most of that
+time goes on the small elements inside: a care plan's codings, a consent's policy rule,
+a patient's reference, the same few hundred values met again in every resource.
+``fhir.resources`` (through ``fhir_core``) validates each nested element by handing its
+JSON object to ``FhirBase.fhir_model_validator(value, model_class)``, which depends on
+nothing but those two. Inside :func:`shared_elements` that call is remembered: an element
+whose JSON text and model class were already accepted in this run gets the model built
+the first time instead of being built again. Every resource is still validated whole,
+once; an element that fails is never remembered, so a refusal reads as before.
+
+The memory is bounded (``LIMIT`` elements; forgotten all at once when full) and lives
+only while some caller is inside the ``with``; outside it, validation is the library's
+own. Should a later ``fhir_core`` no longer have the hook, validation simply runs
+unshared: slower, never different.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+try:  # the hook this module wraps; without it, nothing is shared
+    from fhir_core.types import FhirBase
+except ImportError:  # pragma: no cover - a fhir_core without the module
+    FhirBase = None  # type: ignore[assignment,misc]
+
+#: Elements remembered at most: about the distinct elements of a few thousand persons.
+LIMIT = 50_000
+
+_lock = threading.Lock()
+_users = 0
+_memo: dict[tuple[Any, str], Any] = {}
+_original: Any = None
+_saved: Any = None
+_dumps = json.dumps
+
+
+def _remembering(cls: Any, value: Any, model_klass: Any) -> Any:
+    if type(value) is not dict:
+        return _original(cls, value, model_klass)
+    try:
+        key = (model_klass, _dumps(value))
+    except (TypeError, ValueError):  # not plain JSON: validate it as it is
+        return _original(cls, value, model_klass)
+    found = _memo.get(key)
+    if found is not None:
+        return found
+    built = _original(cls, value, model_klass)  # raises on a bad element: not remembered
+    if len(_memo) >= LIMIT:
+        _memo.clear()
+    _memo[key] = built
+    return built
+
+
+def _hook() -> Any:
+    if FhirBase is None:
+        return None
+    found = FhirBase.__dict__.get("fhir_model_validator")
+    return found.__func__ if isinstance(found, classmethod) else None
+
+
+@contextmanager
+def shared_elements() -> Iterator[None]:
+    """Within: equal nested elements are validated once (see the module's note)."""
+    global _users, _original, _saved
+    with _lock:
+        if _users == 0:
+            original = _hook()
+            if original is not None:
+                _saved, _original = FhirBase.__dict__["fhir_model_validator"], original
+                FhirBase.fhir_model_validator = classmethod(_remembering)  # type: ignore[method-assign,assignment]
+        _users += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                if _saved is not None:
+                    FhirBase.fhir_model_validator = _saved  # type: ignore[method-assign]
+                    _saved = _original = None
+                _memo.clear()
+
+
+def active() -> bool:
+    """Whether nested elements are being shared now (for tests)."""
+    return _original is not None
