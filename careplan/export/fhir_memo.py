@@ -11,9 +11,9 @@ the first time instead of being built again. Every resource is still validated w
 once; an element that fails is never remembered, so a refusal reads as before.
 
 The memory is bounded (``LIMIT`` elements; forgotten all at once when full) and lives
-only while some caller is inside the ``with``; outside it, validation is the library's
-own. Should a later ``fhir_core`` no longer have the hook, validation simply runs
-unshared: slower, never different.
+only while some caller is inside the ``with``; outside it, and in every other thread,
+validation is the library's own. Should a later ``fhir_core`` no longer have the hook,
+validation simply runs unshared: slower, never different.
 """
 
 from __future__ import annotations
@@ -38,10 +38,13 @@ _memo: dict[tuple[Any, str], Any] = {}
 _original: Any = None
 _saved: Any = None
 _dumps = json.dumps
+#: How deep the current thread is in ``shared_elements``: other threads validate as the
+#: library does, and never receive a model this one built.
+_here = threading.local()
 
 
 def _remembering(cls: Any, value: Any, model_klass: Any) -> Any:
-    if type(value) is not dict:
+    if type(value) is not dict or not getattr(_here, "depth", 0):
         return _original(cls, value, model_klass)
     try:
         key = (model_klass, _dumps(value))
@@ -75,9 +78,11 @@ def shared_elements() -> Iterator[None]:
                 _saved, _original = FhirBase.__dict__["fhir_model_validator"], original
                 FhirBase.fhir_model_validator = classmethod(_remembering)  # type: ignore[method-assign,assignment]
         _users += 1
+    _here.depth = getattr(_here, "depth", 0) + 1
     try:
         yield
     finally:
+        _here.depth -= 1
         with _lock:
             _users -= 1
             if _users == 0:
@@ -88,5 +93,5 @@ def shared_elements() -> Iterator[None]:
 
 
 def active() -> bool:
-    """Whether nested elements are being shared now (for tests)."""
-    return _original is not None
+    """Whether this thread shares nested elements now (for tests)."""
+    return _original is not None and getattr(_here, "depth", 0) > 0
