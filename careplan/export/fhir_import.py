@@ -19,8 +19,9 @@ from typing import Any
 
 from careplan import resources
 from careplan.export import fhir_codes as fc
+from careplan.export import fhir_memo
 from careplan.export.fhir_export import LONDON
-from careplan.export.fhir_read import ImportRefused, ReadResult, read_file
+from careplan.export.fhir_read import ImportRefused, ReadResult, load_json, read_document
 from careplan.export.fhir_refs import TABLES, Index, Located, entity_id, ref_key
 from careplan.models import ENTITY_TYPES, Agency, Entity, Person, Professional
 from careplan.models.condition_codes import ConditionCodes
@@ -206,6 +207,7 @@ class Importer:
         #: resource key -> entity id, for everything imported or found in the store.
         self.eid: dict[str, str] = {}
         self._exists_cache: dict[tuple[str, str], bool] = {}
+        self._empty: dict[str, bool] = {}
         self.used: set[str] = set()
         self.professional_agency: dict[str, str] = {}
         #: Identifiers of what this import adds, so a lookup by identifier is one dict
@@ -229,6 +231,12 @@ class Importer:
     # -- references ------------------------------------------------------------------
 
     def in_store(self, table: str, eid: str) -> bool:
+        empty = self._empty.get(table)
+        if empty is None:  # asked once a table: into an empty one, no record is there
+            row = self.store.conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+            empty = self._empty[table] = row is None
+        if empty:
+            return False
         key = (table, eid)
         if key not in self._exists_cache:
             row = self.store.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (eid,))
@@ -442,9 +450,15 @@ class Importer:
 
 
 def import_fhir(store: Store, path: str | Path, actor: str = "import") -> ImportReport:
-    """Import a FHIR R4 JSON file; raise ImportRefused (nothing written) when refused."""
-    read = read_file(path)
-    return import_read(store, read, actor)
+    """Import a FHIR R4 JSON file; raise ImportRefused (nothing written) when refused.
+
+    As ``read_file`` then ``import_read``, with the parsed file set aside from the
+    garbage collector and equal nested elements validated once (``fhir_memo``)."""
+    doc = load_json(path)
+    with fhir_memo.set_aside(), fhir_memo.shared_elements():
+        read = read_document(doc)
+        del doc
+        return import_read(store, read, actor)
 
 
 def import_read(store: Store, read: ReadResult, actor: str = "import") -> ImportReport:

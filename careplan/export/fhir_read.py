@@ -300,6 +300,12 @@ def read_document(doc: Any) -> ReadResult:
 
 def read_file(path: str | Path) -> ReadResult:
     """Read and check a FHIR file; raise ImportRefused with one sentence when refused."""
+    return read_document(load_json(path))
+
+
+def load_json(path: str | Path) -> Any:
+    """The file's JSON, parsed but not yet checked as FHIR (``read_document`` does that);
+    raise ImportRefused with one sentence when it cannot be read as JSON."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -310,7 +316,8 @@ def read_file(path: str | Path) -> ReadResult:
     except UnicodeDecodeError as exc:
         raise ImportRefused(f"{p.name} is not UTF-8 text (byte {exc.start + 1:,} is not "
                             "valid UTF-8), so it is not FHIR JSON.") from None
-    return read_document(parse_text(text, p.name))
+    del raw
+    return parse_text(text, p.name)
 
 
 def iter_resources(result: ReadResult) -> Iterator[dict[str, Any]]:
