@@ -86,10 +86,10 @@ def test_other_threads_and_later_calls_validate_as_the_library_does() -> None:
             assert fhir_memo.active()
         assert fhir_memo.active()
         validate(_consent(CODING))
-        assert fhir_memo._memo  # something was remembered while inside
+        assert fhir_memo.remembered()  # something was remembered while inside
     assert seen == [False]
     assert not fhir_memo.active()
-    assert not fhir_memo._memo  # and forgotten once every caller left
+    assert not fhir_memo.remembered()  # and forgotten once every caller left
     assert FhirBase.__dict__["fhir_model_validator"] is hook
 
 
@@ -98,7 +98,7 @@ def test_the_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     with fhir_memo.shared_elements():
         for n in range(20):
             validate(_consent({**CODING, "code": f"code-{n}"}, f"c{n}"))
-            assert len(fhir_memo._memo) <= 3
+            assert fhir_memo.remembered() <= 3
 
 
 def test_streamed_bundle_has_every_resource_once_and_valid(store: Store,

@@ -12,15 +12,17 @@ whose JSON text and model class were already accepted in this run gets the model
 the first time instead of being built again. Every resource is still validated whole,
 once; an element that fails is never remembered, so a refusal reads as before.
 
-The memory is bounded (``LIMIT`` elements; forgotten all at once when full) and lives
-only while some caller is inside the ``with``; outside it, and in every other thread,
-validation is the library's own. Should a later ``fhir_core`` no longer have the hook,
-validation simply runs unshared: slower, never different.
+Each thread has its own memory, bounded (``LIMIT`` elements; the least recently used
+half forgotten when full), and kept only while it is inside the ``with``; outside it,
+and in every other thread, validation is the library's own. Should a later
+``fhir_core`` no longer have the hook, validation simply runs unshared: slower, never
+different.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -37,7 +39,6 @@ LIMIT = 50_000
 
 _lock = threading.Lock()
 _users = 0
-_memo: dict[tuple[Any, str], Any] = {}
 _original: Any = None
 _saved: Any = None
 _dumps = json.dumps
@@ -47,19 +48,22 @@ _here = threading.local()
 
 
 def _remembering(cls: Any, value: Any, model_klass: Any) -> Any:
-    if type(value) is not dict or not getattr(_here, "depth", 0):
+    memo: dict[tuple[Any, str], Any] | None = getattr(_here, "memo", None)
+    if type(value) is not dict or memo is None:
         return _original(cls, value, model_klass)
     try:
         key = (model_klass, _dumps(value))
     except (TypeError, ValueError):  # not plain JSON: validate it as it is
         return _original(cls, value, model_klass)
-    found = _memo.get(key)
+    found = memo.pop(key, None)
     if found is not None:
+        memo[key] = found  # last used, last in line to be forgotten
         return found
     built = _original(cls, value, model_klass)  # raises on a bad element: not remembered
-    if len(_memo) >= LIMIT:
-        _memo.clear()
-    _memo[key] = built
+    if len(memo) >= LIMIT:  # forget the least recently used half
+        for old in list(itertools.islice(memo, LIMIT // 2)):
+            del memo[old]
+    memo[key] = built
     return built
 
 
@@ -79,25 +83,34 @@ def shared_elements() -> Iterator[None]:
             original = _hook()
             if original is not None:
                 _saved, _original = FhirBase.__dict__["fhir_model_validator"], original
-                FhirBase.fhir_model_validator = classmethod(_remembering)  # type: ignore[method-assign,assignment]
+                hook = classmethod(_remembering)
+                FhirBase.fhir_model_validator = hook  # type: ignore[method-assign,assignment]
         _users += 1
     _here.depth = getattr(_here, "depth", 0) + 1
+    if _here.depth == 1:
+        _here.memo = {}
     try:
         yield
     finally:
         _here.depth -= 1
+        if _here.depth == 0:
+            _here.memo = None
         with _lock:
             _users -= 1
-            if _users == 0:
-                if _saved is not None:
-                    FhirBase.fhir_model_validator = _saved  # type: ignore[method-assign]
-                    _saved = _original = None
-                _memo.clear()
+            if _users == 0 and _saved is not None:
+                FhirBase.fhir_model_validator = _saved  # type: ignore[method-assign]
+                _saved = None  # (_original stays: a call under way may still need it)
 
 
 def active() -> bool:
     """Whether this thread shares nested elements now (for tests)."""
-    return _original is not None and getattr(_here, "depth", 0) > 0
+    return _saved is not None and getattr(_here, "memo", None) is not None
+
+
+def remembered() -> int:
+    """How many elements this thread remembers now (for tests)."""
+    memo = getattr(_here, "memo", None)
+    return len(memo) if memo is not None else 0
 
 
 @contextmanager
