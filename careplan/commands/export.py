@@ -72,6 +72,11 @@ def register(sub: Any) -> None:
     _common(p, "the JSON file to write")
     p.add_argument("--nhs", metavar="N", help="only this person")
     p.set_defaults(handler=run_fhir)
+    p = kinds.add_parser("fhir-ndjson", help="FHIR R4 as Bulk Data NDJSON: a new folder with "
+                         "one file per resource type and a manifest")
+    _common(p, "the folder to make (new, or empty)")
+    p.add_argument("--nhs", metavar="N", help="only this person")
+    p.set_defaults(handler=run_fhir_ndjson)
 
 
 def _signed_in(store: Store, args: argparse.Namespace) -> str:
@@ -227,6 +232,21 @@ def run_fhir(args: argparse.Namespace) -> int:
                   persons=result.persons)
     return _done(result.path, f"a FHIR R4 Bundle of {result.persons:,} persons "
                               f"({result.resources:,} resources, each validated)")
+
+
+def run_fhir_ndjson(args: argparse.Namespace) -> int:
+    from careplan.export.fhir_ndjson import check, export_ndjson
+
+    with writing(args.out):
+        check(args.out, getattr(args, "db", None))
+    with open_store(getattr(args, "db", None)) as store:
+        _signed_in(store, args)
+        ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
+        with writing(args.out):
+            result = export_ndjson(store, args.out, ids)
+    return _done(result.path, f"FHIR R4 NDJSON of {result.persons:,} persons "
+                              f"({result.resources:,} resources, each validated, in "
+                              f"{len(result.files)} files and a manifest)")
 
 
 def run_funding(args: argparse.Namespace) -> int:
