@@ -78,6 +78,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
         ("export", "table"): ["caseload", *admin, "--out", str(work / "x.csv")],
         ("export", "funding"): [*admin, "--out", str(work / "x.pdf")],
         ("export", "fhir"): [*admin, "--out", str(work / "x.json")],
+        ("export", "fhir-ndjson"): [*admin, "--out", str(work / "bulk")],
         ("flags",): admin,
         ("import", "fhir"): [str(work / "patient.json"), *admin],
         ("info",): store_arg,
@@ -119,7 +120,7 @@ def _with_empty(valid: list[str], option: str, value: str) -> list[str]:
 
 def test_every_option_that_takes_text_is_covered() -> None:
     covered = {path for path, *_ in OPTIONS}
-    assert len(covered) == 31
+    assert len(covered) == 32
     assert len(OPTIONS) > 40
 
 
