@@ -49,7 +49,8 @@ _here = threading.local()
 
 def _remembering(cls: Any, value: Any, model_klass: Any) -> Any:
     memo: dict[tuple[Any, str], Any] | None = getattr(_here, "memo", None)
-    if type(value) is not dict or memo is None:
+    if type(value) is not dict or memo is None or "id" in value:
+        # (an element with an id of its own, a care plan's activity, is met once)
         return _original(cls, value, model_klass)
     try:
         key = (model_klass, _dumps(value))
