@@ -13,19 +13,24 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus import SimpleDocTemplate, Table
 
 from bench import stores
 from bench.report import Figure, median_of, seconds
+from careplan.export import fhir_export as fx
+from careplan.export import fhir_memo
 from careplan.export.fhir_export import export_fhir
 from careplan.export.fhir_import import import_fhir
 from careplan.export.fhir_ndjson import export_ndjson
 from careplan.export.fhir_read import read_file
 from careplan.export.plan_pdf import plan_pdf
-from careplan.export.records import load
+from careplan.export.records import Records, load
 from careplan.models import CarePlan
 from careplan.store import Store, find
 
@@ -77,12 +82,56 @@ def plan_pdf_figure(tmp: Path, persons: int) -> Figure:
                   limit=2.0, why="see the details below.")
 
 
+def cpu(fn: Callable[[], Any]) -> float:
+    started = time.process_time()
+    fn()
+    return time.process_time() - started
+
+
+def export_phases(source: Store) -> str:
+    """Where an export's time goes, each step alone (CPU seconds)."""
+    rec: list[Records] = []
+    load_s = cpu(lambda: rec.append(load(source, None)))
+
+    def made() -> Iterator[dict[str, Any]]:
+        return (r for p in rec[0].persons for r in fx.person_resources(p, rec[0]))
+
+    with fhir_memo.set_aside():
+        build_s = cpu(lambda: sum(1 for _ in made()))
+        dumps_s = cpu(lambda: [json.dumps(r, ensure_ascii=False) for r in made()]) - build_s
+        with fhir_memo.shared_elements():
+            check_s = cpu(lambda: [fx.validate(r) for r in made()]) - build_s
+    return (f"reading the records {load_s:5.2f} s, building the dicts {build_s:5.2f} s, "
+            f"R4 validation {check_s:5.2f} s, json.dumps {dumps_s:5.2f} s")
+
+
+def import_phases(bundle: Path, target: Path) -> str:
+    """Where an import's time goes, each step alone (CPU seconds)."""
+    from careplan.export import fhir_map
+    from careplan.export.fhir_import import Importer
+    from careplan.export.fhir_read import load_json, read_document
+
+    doc: list[Any] = []
+    parse_s = cpu(lambda: doc.append(load_json(bundle)))
+    with fhir_memo.set_aside(), fhir_memo.shared_elements(), Store.open(target) as store:
+        read: list[Any] = []
+        check_s = cpu(lambda: read.append(read_document(doc.pop())))
+        imp: list[Importer] = []
+        map_s = cpu(lambda: imp.append(Importer(store, read[0], "bench")) or fhir_map.map_all(
+            imp[0]))
+        write_s = cpu(lambda: imp[0].write())
+    return (f"json.loads {parse_s:5.2f} s, scan and R4 validation {check_s:5.2f} s, "
+            f"mapping to records {map_s:5.2f} s, inserts with their audit events "
+            f"{write_s:5.2f} s")
+
+
 def fhir_figures(tmp: Path, persons: int) -> list[Figure]:
     bundle = tmp / "bundle.json"
     folder = tmp / f"ndjson-{persons}"
     with Store.open(stores.demo_store(persons), create=False) as source:
         export_s = seconds(lambda: export_fhir(source, bundle))
         ndjson_s = seconds(lambda: export_ndjson(source, folder))
+        export_cpu = export_phases(source)
     doc = json.loads(bundle.read_text(encoding="utf-8"))
     dumps_s = seconds(lambda: bundle.with_suffix(".plain").write_text(
         json.dumps(doc, ensure_ascii=False), encoding="utf-8"))
@@ -103,6 +152,9 @@ def fhir_figures(tmp: Path, persons: int) -> list[Figure]:
           f"{loads_s:5.2f} s); NDJSON export {ndjson_s:6.2f} s, {files} files (json.dumps of "
           f"each resource to one file {lines_s:5.2f} s); {imported:,} persons imported")
     assert imported == persons, "every person must come back"
+    import_cpu = import_phases(bundle, tmp / f"phases-{persons}.db")
+    print(f"          where the time goes (CPU, each step alone): export: {export_cpu}; "
+          f"import: {import_cpu}")
     limit = 30.0 if persons == 1_000 else 10.0
     return [Figure(EXPORT, persons, export_s, "s", dumps_s,
                    "json.dumps of the same bundle", limit=limit, why=WHY_EXPORT),
