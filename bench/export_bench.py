@@ -148,7 +148,8 @@ def fhir_figures(tmp: Path, persons: int) -> list[Figure]:
     files = len(list(folder.glob("*.ndjson")))
     print(f"  {persons:>6,} persons: {resources:,} resources, {bundle.stat().st_size / 1e6:.0f} "
           f"MB; export {export_s:6.2f} s (json.dumps of the bundle {dumps_s:5.2f} s); import "
-          f"{import_s:6.2f} s of which reading and R4 validation {read_s:6.2f} s (json.loads "
+          f"{import_s:6.2f} s, of which reading and R4 validation about {read_s:6.2f} s "
+          f"(json.loads "
           f"{loads_s:5.2f} s); NDJSON export {ndjson_s:6.2f} s, {files} files (json.dumps of "
           f"each resource to one file {lines_s:5.2f} s); {imported:,} persons imported")
     assert imported == persons, "every person must come back"

@@ -299,8 +299,15 @@ def read_document(doc: Any) -> ReadResult:
 
 
 def read_file(path: str | Path) -> ReadResult:
-    """Read and check a FHIR file; raise ImportRefused with one sentence when refused."""
-    return read_document(load_json(path))
+    """Read and check a FHIR file; raise ImportRefused with one sentence when refused.
+
+    While it is checked, the parsed file is set aside from the garbage collector and
+    equal nested elements are validated once (``fhir_memo``)."""
+    from careplan.export import fhir_memo
+
+    doc = load_json(path)
+    with fhir_memo.set_aside(), fhir_memo.shared_elements():
+        return read_document(doc)
 
 
 def load_json(path: str | Path) -> Any:
