@@ -43,18 +43,25 @@ NDJSON = "FHIR Bulk Data NDJSON export (whole store, validated)"
 #: Where the time goes, for a figure that misses its target (measured with cProfile on
 #: the 1,000 and 10,000-person stores; docs/benchmarks.md's notes give the numbers).
 WHY_EXPORT = (
-    "R4 validation with fhir.resources is most of it: each resource becomes about 16 "
-    "pydantic models, each with fhir_core's own checks in Python (about 40 us a model); "
-    "equal nested elements are now validated once (fhir_memo: 0.55 of the models), the "
-    "Bundle is streamed (no longer held) and the records are kept out of the garbage "
-    "collector's walks. What is left at 10,000 persons, in CPU: validation about two "
-    "thirds, reading the records about 2 s, building the dicts about 1 s, json.dumps "
-    "about 1.5 s. Tried and not kept: remembering elements equal up to their UUIDs "
-    "(a quarter less validation, but the models built would carry other records' ids).")
+    "R4 validation with fhir.resources is most of it (9.0 of 12.8 s of CPU at 10,000 "
+    "persons: see the details below). Alone, the library builds about 16 pydantic models a "
+    "resource, each running fhir_core's own checks in Python (tens of microseconds each); "
+    "with equal nested elements validated once (careplan/export/fhir_memo.py) it builds "
+    "3.3, and the top-level model of each resource cannot be shared. Also done: the "
+    "Bundle is streamed, not held, and the records are kept out of the garbage "
+    "collector's walks (36.1 s before, ratio 15.9x). Tried and not kept: sharing elements "
+    "equal up to their UUIDs (a quarter less validation, but the models built would carry "
+    "other records' ids). Left: validating in a second process, or a lighter validator "
+    "than fhir.resources.")
 WHY_IMPORT = (
-    "R4 validation of every resource (as in the export) is about half; json.loads, the "
-    "scan for references and deep nesting, mapping to the domain and the bulk inserts "
-    "with one audit event a record (executemany, one transaction) share the rest.")
+    "R4 validation is half of the CPU (14.1 of 31.4 s at 10,000 persons): each resource as "
+    "in the export (3.3 models with shared elements) and the Bundle's own entries (2 "
+    "models each, the entry and its request, all different, so nothing to share); then "
+    "json.loads (6.2 s; its own baseline grows faster than linear too, 0.8 s to 10.3 s), "
+    "mapping to records (5.1 s) and the bulk inserts with one audit event each (6.0 s, "
+    "executemany in one transaction). 72.1 s before, ratio 8.6x.")
+WHY_NDJSON = ("the same resources and the same validation as the Bundle export (see "
+              "there); it writes about as fast.")
 
 
 def plan_pdf_figure(tmp: Path, persons: int) -> Figure:
@@ -163,7 +170,7 @@ def fhir_figures(tmp: Path, persons: int) -> list[Figure]:
                    "json.loads of the same file", limit=limit, why=WHY_IMPORT),
             Figure(NDJSON, persons, ndjson_s, "s", lines_s,
                    "json.dumps of the same resources, one a line", limit=limit,
-                   why=f"as the Bundle export: {WHY_EXPORT[0].lower()}{WHY_EXPORT[1:]}")]
+                   why=WHY_NDJSON)]
 
 
 def main() -> list[Figure]:
