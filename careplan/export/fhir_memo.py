@@ -47,13 +47,22 @@ _dumps = json.dumps
 _here = threading.local()
 
 
+def _key(value: dict[str, Any]) -> Any:
+    """What identifies an element's content: its items when every value is text (a
+    coding, a reference: cheap), else its JSON text."""
+    for v in value.values():
+        if type(v) is not str:
+            return _dumps(value)
+    return tuple(value.items())
+
+
 def _remembering(cls: Any, value: Any, model_klass: Any) -> Any:
-    memo: dict[tuple[Any, str], Any] | None = getattr(_here, "memo", None)
+    memo: dict[tuple[Any, Any], Any] | None = getattr(_here, "memo", None)
     if type(value) is not dict or memo is None or "id" in value:
         # (an element with an id of its own, a care plan's activity, is met once)
         return _original(cls, value, model_klass)
     try:
-        key = (model_klass, _dumps(value))
+        key = (model_klass, _key(value))
     except (TypeError, ValueError):  # not plain JSON: validate it as it is
         return _original(cls, value, model_klass)
     found = memo.pop(key, None)
