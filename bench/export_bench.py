@@ -43,8 +43,9 @@ NDJSON = "FHIR Bulk Data NDJSON export (whole store, validated)"
 #: Where the time goes, for a figure that misses its target (measured with cProfile on
 #: the 1,000 and 10,000-person stores; docs/benchmarks.md's notes give the numbers).
 WHY_EXPORT = (
-    "R4 validation with fhir.resources is most of it (9.0 of 12.8 s of CPU at 10,000 "
-    "persons: see the details below). Alone, the library builds about 16 pydantic models a "
+    "R4 validation with fhir.resources is most of it (9.0 of 12.7 s of CPU at 10,000 "
+    "persons: see the details below; the wall time is longer when the shared machine is "
+    "busy, and the steps' CPU is the figure that repeats between runs). Alone, the library builds about 16 pydantic models a "
     "resource, each running fhir_core's own checks in Python (tens of microseconds each); "
     "with equal nested elements validated once (careplan/export/fhir_memo.py) it builds "
     "3.3, and the top-level model of each resource cannot be shared. Also done: the "
@@ -54,11 +55,11 @@ WHY_EXPORT = (
     "other records' ids). Left: validating in a second process, or a lighter validator "
     "than fhir.resources.")
 WHY_IMPORT = (
-    "R4 validation is half of the CPU (14.1 of 31.4 s at 10,000 persons): each resource as "
+    "R4 validation is half of the CPU (14.6 of 31.2 s at 10,000 persons): each resource as "
     "in the export (3.3 models with shared elements) and the Bundle's own entries (2 "
     "models each, the entry and its request, all different, so nothing to share); then "
-    "json.loads (6.2 s; its own baseline grows faster than linear too, 0.8 s to 10.3 s), "
-    "mapping to records (5.1 s) and the bulk inserts with one audit event each (6.0 s, "
+    "json.loads (6.0 s; its own baseline grows faster than linear too, 0.7 s to 10.1 s), "
+    "mapping to records (5.1 s) and the bulk inserts with one audit event each (5.5 s, "
     "executemany in one transaction). 72.1 s before, ratio 8.6x.")
 WHY_NDJSON = ("the same resources and the same validation as the Bundle export (see "
               "there); it writes about as fast.")
