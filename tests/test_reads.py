@@ -62,6 +62,10 @@ def test_each_print_and_export_is_recorded_with_who_whose_and_what(
          (ReadKind.EXPORTED, "actions table (CSV), 9 rows", None, None)),
         (["export", "fhir", "--out", "all.json"],
          (ReadKind.EXPORTED, "FHIR R4 bundle of the whole store, 1 persons", None, 1)),
+        (["export", "fhir-ndjson", "--nhs", NHS, "--out", "one-ndjson"],
+         (ReadKind.EXPORTED, "FHIR R4 bundle of this person", person, 1)),
+        (["export", "fhir-ndjson", "--out", "all-ndjson"],
+         (ReadKind.EXPORTED, "FHIR R4 bundle of the whole store, 1 persons", None, 1)),
     ]
     for argv, (kind, description, whose, persons) in commands:
         before = len(_reads(path))

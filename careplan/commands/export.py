@@ -239,11 +239,16 @@ def run_fhir_ndjson(args: argparse.Namespace) -> int:
 
     with writing(args.out):
         check(args.out, getattr(args, "db", None))
-    with open_store(getattr(args, "db", None)) as store:
+    with open_store(getattr(args, "db", None), args=args) as store:
         _signed_in(store, args)
         ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
         with writing(args.out):
             result = export_ndjson(store, args.out, ids)
+        if ids:
+            _read(store, args, ReadKind.EXPORTED, looked.FHIR_PERSON, ids)
+        else:
+            _read(store, args, ReadKind.EXPORTED, looked.fhir_store(result.persons),
+                  persons=result.persons)
     return _done(result.path, f"FHIR R4 NDJSON of {result.persons:,} persons "
                               f"({result.resources:,} resources, each validated, in "
                               f"{len(result.files)} files and a manifest)")
