@@ -24,7 +24,9 @@ from careplan.demo.published import ADMIN, DEMO_PASSWORD
 from careplan.models import Professional
 from careplan.models.accounts import Account
 from careplan.models.enums import Role
+from careplan.models.flags import FlagCode
 from careplan.store import Store, find, keyring
+from careplan.store.flagdata import caseload_flags
 from careplan.ui.app import application
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.settings import Settings
@@ -56,7 +58,10 @@ def shoot(app: QApplication, widget: QWidget, name: str) -> None:
     print(f"wrote {path}")
 
 
-def person_with(window: MainWindow, code: str, age: int | None = None) -> str:
+def person_with(window: MainWindow, code: str, age: int | None = None,
+                on_team: str | None = None) -> str:
+    """A person flagged ``code`` (of ``age``; with the professional ``on_team`` on their
+    care team)."""
     from careplan.models import Person
     from careplan.models.dates import age_on
     from careplan.store import get
@@ -64,8 +69,14 @@ def person_with(window: MainWindow, code: str, age: int | None = None) -> str:
     for person_id, summary in sorted(window.flags.items()):
         if code in summary.codes():
             person = get(window.store, Person, person_id)  # type: ignore[arg-type]
-            if age is None or age_on(person.birth_date, TODAY) == age:
-                return str(person_id)
+            if age is not None and age_on(person.birth_date, TODAY) != age:
+                continue
+            if on_team is not None and window.store.conn.execute(  # type: ignore[union-attr]
+                    "SELECT 1 FROM care_team_members WHERE person_id = ? "
+                    "AND professional_id = ? AND end_date IS NULL",
+                    (person_id, on_team)).fetchone() is None:
+                continue
+            return str(person_id)
     raise SystemExit(f"the demo has nobody flagged {code}")
 
 
@@ -110,8 +121,20 @@ def main() -> int:
         build_demo_file(path, persons=200, seed=1, today=TODAY, parallel=False)
         key = keyring.unlock(path, ADMIN, DEMO_PASSWORD, datetime.now(UTC))
         store = Store.open(path, create=False, key=key)
-        coordinator = next(p for p in find(store, Professional, order_by="name")
-                           if p.role is Role.SOCIAL_WORKER)
+        # A social worker on the care team of a 17-year-old flagged transition-18, so that
+        # the case conference shot is of a person whose conference they may record.
+        flagged = sorted({f.person_id for f in caseload_flags(store, TODAY)
+                          if f.code is FlagCode.TRANSITION_18})
+        teams = {str(r[0]) for r in store.conn.execute(
+            "SELECT m.professional_id FROM care_team_members m "
+            "JOIN persons p ON p.id = m.person_id WHERE m.end_date IS NULL "
+            f"AND p.birth_date > ? AND p.birth_date <= ? AND m.person_id IN "
+            f"({','.join('?' * len(flagged))})",
+            (TODAY.replace(year=TODAY.year - 18).isoformat(),
+             TODAY.replace(year=TODAY.year - 17).isoformat(), *flagged))}
+        workers = [p for p in find(store, Professional, order_by="name")
+                   if p.role is Role.SOCIAL_WORKER]
+        coordinator = next((p for p in workers if p.id in teams), workers[0])
         username = find(store, Account, professional_id=coordinator.id)[0].username
         store.close()
         settings = Settings(QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat))
@@ -144,7 +167,8 @@ def main() -> int:
         settle(app, lambda: window.model is not None and not window.model.busy, 30)
         shoot(app, window, "caseload")
 
-        teen = window.open_person(person_with(window, "transition-18", age=17))
+        teen = window.open_person(person_with(window, "transition-18", age=17,
+                                              on_team=coordinator.id))
         shoot(app, window, "plan")
         register_person(app, window, get_person(window, teen.person_id))
 
