@@ -99,6 +99,7 @@ SIGNED_IN: list[list[str]] = [
     ["export", "table", "caseload", "--db", "{db}", "--out", "{dir}/x.csv"],
     ["export", "funding", "--db", "{db}", "--out", "{dir}/x.pdf"],
     ["export", "fhir", "--db", "{db}", "--out", "{dir}/x.json"],
+    ["export", "fhir-ndjson", "--db", "{db}", "--out", "{dir}/ndjson"],
     ["import", "fhir", "{dir}/patient.json", "--db", "{db}"],
     ["rules", "--db", "{db}", "--set", "discharge.critical_days=5"],
     ["rules", "--db", "{db}", "--reset", "discharge.critical_days"],
