@@ -23,6 +23,12 @@ HEAVY = ("pandas", "numpy", "reportlab", "fhir", "pydantic", "sqlite_utils", "op
 #: person is opened) and the subcommands (a parser for them is built only when asked for).
 LATER = ("careplan.ui.workspace", "careplan.commands.backup", "careplan.commands.demo",
          "careplan.commands.export", "careplan.commands.flags", "careplan.commands.common")
+#: What only a signed-in window shows, imported once someone has signed in: the caseload
+#: (its model, view and query), the flags, the directory of agencies and professionals,
+#: and the export dialogs (their menu entries are built at the start).
+SIGNED_IN = ("careplan.ui.caseload_model", "careplan.ui.caseload_view", "careplan.ui.flagview",
+             "careplan.ui.flagsource", "careplan.models.flags", "careplan.store.caseload",
+             "careplan.store.person_file", "careplan.models.facts", "careplan.ui.export_dialogs")
 
 # The start a user makes (``careplan --db STORE``), left as soon as the window is shown
 # with the store open: the QApplication is made first only to queue the quit.
@@ -87,3 +93,9 @@ def test_the_app_starts_without_export_libraries(tmp_path: Path) -> None:
 def test_the_window_is_shown_before_the_workspace_or_subcommands_load(tmp_path: Path) -> None:
     _, when_shown = _start(tmp_path, LATER)
     assert when_shown == "", f"imported before the window was shown: {when_shown}"
+
+
+def test_the_sign_in_screen_is_shown_before_what_only_a_signed_in_window_needs(
+        tmp_path: Path) -> None:
+    _, when_shown = _start(tmp_path, SIGNED_IN)
+    assert when_shown == "", f"imported before the sign-in screen was shown: {when_shown}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
@@ -20,9 +20,10 @@ from PySide6.QtWidgets import QMessageBox
 from careplan.store import NotFoundError, StaleWriteError, Store, StoreError
 from careplan.store.changes import Changes
 from careplan.ui import workers
-from careplan.ui.flagsource import load_flags
-from careplan.ui.flagview import FlagSummary, summarise_by_person
 from careplan.ui.runner import OperationRunner
+
+if TYPE_CHECKING:  # the flags are imported when first looked for, after the sign-in
+    from careplan.ui.flagview import FlagSummary
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,9 @@ class EditsView(QObject):
 
 def _flags_of(path: str, today: date, ids: list[str], job: workers.Job,
               key: bytes | None = None) -> dict[str, FlagSummary]:
+    from careplan.ui.flagsource import load_flags
+    from careplan.ui.flagview import summarise_by_person
+
     store = Store.open(path, create=False, key=key)
     try:
         return summarise_by_person(load_flags(store, today, job, person_ids=ids))

@@ -28,7 +28,6 @@ from careplan.store import reads as looked
 from careplan.store.changes import Changes
 from careplan.ui import reads, workers
 from careplan.ui import settings as keys
-from careplan.ui.export_dialogs import AuditDialog
 from careplan.ui.export_run import JobDialog, in_store
 
 if TYPE_CHECKING:
@@ -229,6 +228,8 @@ class ExportActions(QObject):
     def export_audit(self) -> None:
         directory = self.window.directory_now()
         agencies = [(a.name, a.id) for a in directory.agencies.values()]
+        from careplan.ui.export_dialogs import AuditDialog  # once asked for, not at start
+
         dialog = AuditDialog(self._today(), agencies, self.window)
         if not dialog.exec():
             return

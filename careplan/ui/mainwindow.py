@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 
 from careplan.models import Agency, Professional
 from careplan.models.accounts import Account, AccountRole
-from careplan.models.facts import Directory
 from careplan.store import (
     NotAStoreError,
     NotFoundError,
@@ -45,22 +44,23 @@ from careplan.store import (
     get,
     keyring,
 )
-from careplan.store import caseload as q
-from careplan.store.person_file import load_directory
 from careplan.ui import settings as keys
 from careplan.ui import workers
 from careplan.ui.audit_watch import AuditWatch
-from careplan.ui.caseload_model import CaseloadModel
-from careplan.ui.caseload_view import CaseloadPanel
 from careplan.ui.changes_view import READS_ONLY, EditsView
 from careplan.ui.exports import ExportActions
-from careplan.ui.flagsource import load_flag_summaries
-from careplan.ui.flagview import not_checked
 from careplan.ui.session_lock import SessionLock
 from careplan.ui.settings import Settings
 from careplan.ui.share import ShareActions
 from careplan.ui.sign_in import SignInPage, describe, sign_in_pool
 from careplan.ui.store_health import HealthWatch
+
+if TYPE_CHECKING:
+    # What only a signed-in window shows (the caseload, its flags, the directory) is
+    # imported once someone has signed in, not before the sign-in screen is painted.
+    from careplan.models.facts import Directory
+    from careplan.ui.caseload_model import CaseloadModel
+    from careplan.ui.caseload_view import CaseloadPanel
 
 log = logging.getLogger(__name__)
 
@@ -459,6 +459,10 @@ class MainWindow(QMainWindow):
             _start_backup(store)
         self.edits.start(store)
         self.share.started()
+        from careplan.store import caseload as q
+        from careplan.ui.caseload_model import CaseloadModel
+        from careplan.ui.caseload_view import CaseloadPanel
+
         self.model = CaseloadModel(store, self.today(), self)
         self.caseload = CaseloadPanel(self.model)
         self.caseload.open_person.connect(self.open_person)
@@ -595,6 +599,7 @@ class MainWindow(QMainWindow):
         if self.store is None or self.store.path == ":memory:":
             return
         path, today, key = self.store.path, self.today(), self.store.key
+        from careplan.ui.flagsource import load_flag_summaries
 
         def connect(job: workers.Job) -> None:
             job.finished.connect(self.flags_ready)
@@ -624,6 +629,8 @@ class MainWindow(QMainWindow):
     def person_flags(self, person_id: str) -> Any:
         """The person's flag summary, or one saying the check failed."""
         if self.flags_error is not None:
+            from careplan.ui.flagview import not_checked
+
             return not_checked(self.flags_error)
         return self.flags.get(person_id)
 
@@ -739,6 +746,8 @@ class MainWindow(QMainWindow):
         """The store's agencies and professionals, read once and shared."""
         assert self.store is not None
         if self.directory is None:
+            from careplan.store.person_file import load_directory
+
             self.directory = load_directory(self.store)
         return self.directory
 
