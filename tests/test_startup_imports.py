@@ -25,10 +25,12 @@ LATER = ("careplan.ui.workspace", "careplan.commands.backup", "careplan.commands
          "careplan.commands.export", "careplan.commands.flags", "careplan.commands.common")
 #: What only a signed-in window shows, imported once someone has signed in: the caseload
 #: (its model, view and query), the flags, the directory of agencies and professionals,
-#: and the export dialogs (their menu entries are built at the start).
+#: the export dialogs (their menu entries are built at the start) and the audit log's
+#: check (run in the background after the sign-in).
 SIGNED_IN = ("careplan.ui.caseload_model", "careplan.ui.caseload_view", "careplan.ui.flagview",
              "careplan.ui.flagsource", "careplan.models.flags", "careplan.store.caseload",
-             "careplan.store.person_file", "careplan.models.facts", "careplan.ui.export_dialogs")
+             "careplan.store.person_file", "careplan.models.facts", "careplan.ui.export_dialogs",
+             "careplan.store.audit_check", "careplan.store.replication")
 
 # The start a user makes (``careplan --db STORE``), left as soon as the window is shown
 # with the store open: the QApplication is made first only to queue the quit.

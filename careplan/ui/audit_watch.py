@@ -11,11 +11,16 @@ store is closed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
-from careplan.store import Store, audit_check
+from careplan.store import Store
 from careplan.ui import workers
+
+if TYPE_CHECKING:  # the check itself is imported when it first runs, after the sign-in
+    from careplan.store import audit_check
 
 #: Problems shown in the banner's details at most.
 DETAILS = 200
@@ -25,6 +30,8 @@ def check_store(path: str, job: workers.Job, key: bytes | None = None
                 ) -> audit_check.Report | None:
     """Verify the store at ``path`` (opened with ``key`` when encrypted) with a connection
     of this worker's own (None when cancelled: the store was closed meanwhile)."""
+    from careplan.store import audit_check
+
     store = Store.open(path, create=False, key=key)
     try:
         return audit_check.verify(store, cancelled=lambda: job.is_cancelled)
@@ -72,6 +79,8 @@ class TamperBanner(QFrame):
     def show_details(self) -> None:
         if self.report is None:
             return
+        from careplan.store import audit_check
+
         lines = audit_check.lines(self.report, DETAILS)
         more = len(self.report.problems) - len(lines)
         box = QMessageBox(QMessageBox.Icon.Warning, self.tr("The audit log does not match"),
