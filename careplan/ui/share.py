@@ -36,12 +36,13 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMenu, QMessage
 from careplan.export import outfile
 from careplan.store import Store
 from careplan.store.changes import Changes
-from careplan.store.exchange import MadePack, PackImport, peers
 from careplan.ui import settings as keys
 from careplan.ui import workers
 from careplan.ui.export_run import JobDialog, in_store
 
 if TYPE_CHECKING:
+    # Replication is read once someone has signed in, not before the sign-in screen.
+    from careplan.store.exchange import MadePack, PackImport
     from careplan.ui.mainwindow import MainWindow
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,8 @@ class ShareActions(QObject):
         if path is None or store is None:
             return
         title = self.tr("Make a change pack")
+        from careplan.store.exchange import peers
+
         trusted = peers(store)
         if not trusted:
             QMessageBox.information(self.window, title, self.tr(
