@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -94,45 +95,55 @@ def referral_disputes_by_age(store: Store, today: date) -> list[Bar]:
     return _bars(groups, [b[2] for b in DISPUTE_BUCKETS])
 
 
+def _persons(joined: str | None) -> list[str]:
+    """The sorted distinct ids of a ``group_concat``."""
+    return sorted(set(joined.split(","))) if joined else []
+
+
 def eighteenth_birthdays(store: Store, today: date) -> list[Bar]:
-    """Persons turning 18 in each of the next 12 months."""
+    """Persons turning 18 in each of the next 12 months (counted by month in SQL)."""
     end = today + timedelta(days=365)
     rows = store.conn.execute(
+        "SELECT substr(d, 1, 7), count(*), group_concat(id) FROM ("
         "SELECT id, date(birth_date, '+18 years') AS d FROM persons "
-        "WHERE date(birth_date, '+18 years') > ? AND date(birth_date, '+18 years') <= ?",
-        (today.isoformat(), end.isoformat()))
-    groups: dict[str, list[str]] = defaultdict(list)
-    for person_id, day in rows:
-        groups[date.fromisoformat(day).strftime("%b %Y")].append(person_id)
-    months = []
-    y, m = today.year, today.month
-    for _ in range(13):
-        months.append(date(y, m, 1).strftime("%b %Y"))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return _bars(groups, [label for label in months if label in groups] or [])
+        "WHERE date(birth_date, '+18 years') > ? AND date(birth_date, '+18 years') <= ?) "
+        "GROUP BY 1 ORDER BY 1", (today.isoformat(), end.isoformat()))
+    return [Bar(date.fromisoformat(f"{month}-01").strftime("%b %Y"), count, _persons(ids))
+            for month, count, ids in rows]
+
+
+def _bucket_sql(column: str, buckets: Iterable[tuple[int, int, str]]) -> tuple[str, list[str]]:
+    """A SQL ``CASE`` naming the bucket of ``column`` (NULL past every bucket), and the
+    labels it binds in order."""
+    cases, labels = [], []
+    for low, high, label in buckets:
+        cases.append(f"WHEN {column} >= {low:d} AND {column} < {high:d} THEN ?")
+        labels.append(label)
+    return f"CASE {' '.join(cases)} END", labels
+
+
+#: Stays whose discharge is delayed on the day bound twice: the person and days delayed.
+_DELAYED = ("SELECT id, person_id, CAST(julianday(?) - julianday(discharge_ready_on) AS "
+            "INTEGER) AS days FROM hospital_stays WHERE discharged_on IS NULL "
+            "AND discharge_ready_on IS NOT NULL AND discharge_ready_on < ?")
 
 
 def delayed_discharges(store: Store, today: date) -> tuple[list[Bar], list[Bar]]:
-    """Current delayed discharges by days delayed, and by the agency owning a reason."""
-    by_days: dict[str, list[str]] = defaultdict(list)
-    by_agency: dict[str, list[str]] = defaultdict(list)
-    rows: list[dict[str, Any]] = store.query(
-        "SELECT h.id, h.person_id, h.discharge_ready_on FROM hospital_stays h "
-        "WHERE h.discharged_on IS NULL AND h.discharge_ready_on IS NOT NULL "
-        "AND h.discharge_ready_on < ?", (today.isoformat(),))
-    owners: dict[str, set[str]] = defaultdict(set)
-    for stay_id, agency in store.conn.execute(
-            "SELECT d.stay_id, a.name FROM delay_reasons d "
-            "JOIN agencies a ON a.id = d.owner_agency_id"):
-        owners[stay_id].add(agency)
-    for row in rows:
-        days = (today - date.fromisoformat(row["discharge_ready_on"])).days
-        label = _bucket(days, DELAY_BUCKETS)
-        if label:
-            by_days[label].append(row["person_id"])
-        for agency in owners.get(row["id"]) or {"no reason recorded"}:
-            by_agency[agency].append(row["person_id"])
-    return _bars(by_days, [b[2] for b in DELAY_BUCKETS]), _bars(by_agency)
+    """Current delayed discharges by days delayed, and by the agency owning a reason
+    (counted in SQL: a stay counts once under each agency owning one of its reasons)."""
+    day = today.isoformat()
+    case, labels = _bucket_sql("days", DELAY_BUCKETS)
+    counted = {label: (count, _persons(ids)) for label, count, ids in store.conn.execute(
+        f"SELECT {case} AS bucket, count(*), group_concat(person_id) FROM ({_DELAYED}) "
+        "GROUP BY bucket HAVING bucket IS NOT NULL", (*labels, day, day))}
+    by_days = [Bar(label, *counted.get(label, (0, []))) for label in labels]
+    by_agency = [Bar(name, count, _persons(ids)) for name, count, ids in store.conn.execute(
+        "SELECT coalesce(o.name, 'no reason recorded') AS owner, count(*), "
+        f"group_concat(l.person_id) FROM ({_DELAYED}) l LEFT JOIN ("
+        "SELECT DISTINCT d.stay_id, a.name FROM delay_reasons d "
+        "JOIN agencies a ON a.id = d.owner_agency_id) o ON o.stay_id = l.id "
+        "GROUP BY owner ORDER BY count(*) DESC, owner", (day, day))]
+    return by_days, by_agency
 
 
 def team_agencies(store: Store, today: date) -> dict[str, set[str]]:
@@ -146,3 +157,35 @@ def team_agencies(store: Store, today: date) -> dict[str, set[str]]:
             "WHERE m.start_date <= ? AND (m.end_date IS NULL OR m.end_date >= ?)", (day, day)):
         out[person_id].add(agency)
     return out
+
+
+def flags_by_code(flags: Iterable[Any]) -> list[Bar]:
+    """Flags counted by code, most first (ties in the order the flags came, worst
+    first); each bar lists its persons."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for flag in flags:
+        groups[str(getattr(flag.code, "value", flag.code))].append(flag.person_id)
+    return _bars(groups)
+
+
+def flags_by_agency(store: Store, today: date, flags: Iterable[Any],
+                    limit: int | None = None) -> list[Bar]:
+    """Flags counted by each agency in the flagged person's current care team (counted in
+    SQL over the flagged persons only), most first (ties by name); the first ``limit``."""
+    per_person: dict[str, int] = defaultdict(int)
+    for flag in flags:
+        per_person[flag.person_id] += 1
+    if not per_person:
+        return []
+    day = today.isoformat()
+    # The flagged persons drive the join (one index lookup each into the care team).
+    rows = store.conn.execute(
+        "SELECT name, sum(n), group_concat(pid) FROM (SELECT DISTINCT f.pid, f.n, a.name "
+        "FROM (SELECT json_extract(value, '$[0]') AS pid, json_extract(value, '$[1]') AS n "
+        "FROM json_each(?)) f CROSS JOIN care_team_members m ON m.person_id = f.pid "
+        "JOIN professionals p ON p.id = m.professional_id "
+        "JOIN agencies a ON a.id = p.agency_id "
+        "WHERE m.start_date <= ? AND (m.end_date IS NULL OR m.end_date >= ?)) "
+        "GROUP BY name ORDER BY sum(n) DESC, name" + (" LIMIT ?" if limit else ""),
+        (json.dumps(list(per_person.items())), day, day, *([limit] if limit else [])))
+    return [Bar(name, count, _persons(ids)) for name, count, ids in rows]

@@ -1,13 +1,14 @@
 """The manager dashboard: where the system is failing people, drawn with QtCharts.
 
-The figures are computed in a worker with its own store connection; clicking a bar
-shows the persons behind it in the caseload.
+The figures are computed in workers with their own store connections: those counted in
+SQL first (the first paint waits only for them), the flags (the rules over the caseload)
+beside them, filling in the two flag charts when found. Clicking a bar shows the persons
+behind it in the caseload.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,41 +42,56 @@ class DashboardData:
     delays_by_agency: list[Bar] = field(default_factory=list)
 
 
-def compute(path: str, today: date, job: workers.Job, key: bytes | None = None
-            ) -> DashboardData:
-    """Runs in a pool thread with its own connection; never touches a widget."""
+def compute_figures(path: str, today: date, job: workers.Job, key: bytes | None = None
+                    ) -> DashboardData:
+    """The figures counted in SQL (no flags), for the first paint: runs in a pool thread
+    with its own connection; never touches a widget."""
     store = Store.open(path, create=False, key=key)
     try:
         data = DashboardData()
-        steps = 5
-        job.report(0, steps, "Flags")
-        flags = load_flags(store, today, job)
-        agencies = figures.team_agencies(store, today)
-        by_code: dict[str, list[str]] = defaultdict(list)
-        by_agency: dict[str, list[str]] = defaultdict(list)
-        for flag in flags:
-            code = str(getattr(flag.code, "value", flag.code))
-            by_code[code].append(flag.person_id)
-            for agency in agencies.get(flag.person_id, ()):
-                by_agency[agency].append(flag.person_id)
-        data.flags_by_code = figures._bars(by_code)
-        data.flags_by_agency = figures._bars(by_agency)[:10]
-        job.report(1, steps, "Handoff answer times")
+        steps = 4
+        job.report(0, steps, "Handoff answer times")
         data.answer_times = figures.handoff_answer_times(store)[:10]
-        job.report(2, steps, "Referral disputes")
+        job.report(1, steps, "Referral disputes")
         data.disputes = figures.referral_disputes_by_age(store, today)
-        job.report(3, steps, "18th birthdays")
+        job.report(2, steps, "18th birthdays")
         data.birthdays = figures.eighteenth_birthdays(store, today)
-        job.report(4, steps, "Delayed discharges")
+        job.report(3, steps, "Delayed discharges")
         data.delays_by_days, data.delays_by_agency = figures.delayed_discharges(store, today)
-        job.report(5, steps, "")
+        job.report(4, steps, "")
         return data
     finally:
         store.close()
 
 
+def compute_flags(path: str, today: date, job: workers.Job, key: bytes | None = None
+                  ) -> tuple[list[Bar], list[Bar]]:
+    """The flags by code and by agency in the team (the top 10): the flag rules run over
+    the caseload, in a pool thread with its own connection."""
+    store = Store.open(path, create=False, key=key)
+    try:
+        job.report(0, 1, "Flags")
+        flags = load_flags(store, today, job)
+        job.check()
+        by_code = figures.flags_by_code(flags)
+        by_agency = figures.flags_by_agency(store, today, flags, limit=10)
+        job.report(1, 1, "")
+        return by_code, by_agency
+    finally:
+        store.close()
+
+
+def compute(path: str, today: date, job: workers.Job, key: bytes | None = None
+            ) -> DashboardData:
+    """Every figure at once (the widget shows the SQL ones before the flags are in)."""
+    data = compute_figures(path, today, job, key)
+    data.flags_by_code, data.flags_by_agency = compute_flags(path, today, job, key)
+    return data
+
+
 class Dashboard(QWidget):
     open_persons = Signal(list, str)
+    #: Every chart is in (the flags included).
     loaded = Signal()
 
     def __init__(self, path: str, today: date, window: QWidget | None = None, *,
@@ -95,24 +111,70 @@ class Dashboard(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(scroll, 1)
         self.charts: list[QChartView] = []
+        #: Every figure, once all are in (None until then, and after a failure).
         self.data: DashboardData | None = None
+        self._figures: DashboardData | None = None
+        self._flags: tuple[list[Bar], list[Bar]] | None = None
+        self._failed = False
+        self._round = 0
         self.reload()
 
     def reload(self) -> None:
+        """Count again: the SQL figures and the flags in two workers, so that the charts
+        counted in SQL are painted without waiting for the flag rules."""
+        self._round += 1
+        n = self._round
+        self._figures, self._flags, self._failed = None, None, False
         workers.start_in_window(
             self.window_, self, self.tr("Dashboard"),
-            lambda j: compute(self.path, self.today, j, self.key), self.show_data,
-            lambda msg: self.status.setText(
-                self.tr("The dashboard could not be computed: %s") % msg))
+            lambda j: compute_figures(self.path, self.today, j, self.key),
+            lambda data: self._arrived(n, figures_=data), lambda msg: self._failure(n, msg))
+        workers.start_in_window(
+            self.window_, self, self.tr("Dashboard flags"),
+            lambda j: compute_flags(self.path, self.today, j, self.key),
+            lambda bars: self._arrived(n, flags=bars), lambda msg: self._failure(n, msg))
+
+    def _failure(self, n: int, message: str) -> None:
+        if n != self._round:
+            return
+        self._failed = True
+        self.data = None
+        self.status.setText(self.tr("The dashboard could not be computed: %s") % message)
+
+    def _arrived(self, n: int, figures_: DashboardData | None = None,
+                 flags: tuple[list[Bar], list[Bar]] | None = None) -> None:
+        if n != self._round or self._failed:
+            return
+        if figures_ is not None:
+            self._figures = figures_
+        if flags is not None:
+            self._flags = flags
+        if self._figures is None:
+            return  # the flags came first: shown with the rest
+        if self._flags is None:
+            self._show(self._figures, pending=True)
+            self.status.setText(self.tr("Checking flags… Click a bar to see the persons "
+                                        "behind it."))
+            return
+        data = self._figures
+        data.flags_by_code, data.flags_by_agency = self._flags
+        self.show_data(data)
 
     def show_data(self, data: DashboardData) -> None:
+        """Show every figure of ``data``."""
+        self._show(data, pending=False)
         self.data = data
+        self.status.setText(self.tr("Click a bar to see the persons behind it."))
+        self.loaded.emit()
+
+    def _show(self, data: DashboardData, pending: bool) -> None:
+        """Draw the charts of ``data``; with ``pending``, the flag charts say the flags
+        are being checked."""
         for view in self.charts:
             self.grid.removeWidget(view)
             view.deleteLater()
         self.charts = []
         tr = self.tr
-        self.status.setText(tr("Click a bar to see the persons behind it."))
         specs: list[tuple[str, list[Bar], str]] = [
             (tr("Flags by code"), data.flags_by_code, "#b3261e"),
             (tr("Referral disputes by time in dispute"), data.disputes, "#7a4f9a"),
@@ -122,11 +184,13 @@ class Dashboard(QWidget):
             (tr("Delayed discharges by agency owning the delay"), data.delays_by_agency,
              "#a15c00"),
         ]
+        flag_charts = {0, 2}
         # Charts whose labels are agency names get the full width; the others pair up.
         wide = {2, 5}
         row = col = 0
         for n, (title, bars, colour) in enumerate(specs):
-            view = self._bar_chart(title, bars, colour)
+            view = self._bar_chart(title, bars, colour,
+                                   pending=pending and n in flag_charts)
             if n in wide:
                 row += col
                 self.grid.addWidget(view, row, 0, 1, 2)
@@ -137,7 +201,6 @@ class Dashboard(QWidget):
         self.grid.addWidget(self._answer_chart(data.answer_times), row + col, 0, 1, 2)
         self.grid.setColumnStretch(0, 1)
         self.grid.setColumnStretch(1, 1)
-        self.loaded.emit()
 
     def _chart(self, title: str) -> QChart:
         chart = QChart()
@@ -158,7 +221,8 @@ class Dashboard(QWidget):
         self.charts.append(view)
         return view
 
-    def _bar_chart(self, title: str, bars: list[Bar], colour: str) -> QChartView:
+    def _bar_chart(self, title: str, bars: list[Bar], colour: str,
+                   pending: bool = False) -> QChartView:
         chart = self._chart(title)
         bars = list(reversed(bars))  # horizontal bars draw bottom-up
         bar_set = QBarSet(title)
@@ -180,7 +244,9 @@ class Dashboard(QWidget):
         series.attachAxis(axis_x)
         bar_set.clicked.connect(
             lambda i: self.open_persons.emit(bars[i].person_ids, f"{title}: {bars[i].label}"))
-        if not bars:
+        if pending:
+            chart.setTitle(title + " — " + self.tr("checking flags…"))
+        elif not bars:
             chart.setTitle(title + " — " + self.tr("none"))
         return self._view(chart, title, len(bars))
 
