@@ -10,9 +10,11 @@ themselves. The health side's reads are in ``flagdata_health``.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -339,4 +341,20 @@ def caseload_flags(
     """
     limits = thresholds if thresholds is not None else thresholds_in_force(store)
     ids = candidates(store, today, limits) if person_ids is None else person_ids
-    return evaluate_all(load_facts(store, today, ids), today, limits, codes=codes)
+    with collector_paused():
+        return evaluate_all(load_facts(store, today, ids), today, limits, codes=codes)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while many objects are made that all live
+    until the flags are found: it would otherwise walk them again and again (about a
+    tenth of the flags' time at 50,000 persons). Reference counting still frees what
+    is dropped; the collector runs again afterwards, unless it was off already."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()

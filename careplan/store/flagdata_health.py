@@ -36,13 +36,15 @@ from careplan.store.fastload import builder, columns_sql
 #: One read: its name, the class its rows build (its columns first), SQL and parameters.
 HealthQuery = tuple[str, type[Entity], str, tuple[Any, ...]]
 
-#: Persons with an active member of a mental health team in their care team (SQL; binds
-#: today twice).
+#: The condition ``c``'s person has an active member of a mental health team in their
+#: care team (SQL; binds today twice). Asked per condition through the care team's index
+#: on person: a list of everyone in mental health care would read the whole care team
+#: table (about 0.09 s at 50,000 persons).
 _IN_MH_CARE = (
-    "SELECT m.person_id FROM care_team_members m JOIN professionals p "
+    "EXISTS (SELECT 1 FROM care_team_members m JOIN professionals p "
     "ON p.id = m.professional_id JOIN agencies a ON a.id = p.agency_id "
-    f"WHERE a.kind = '{AgencyKind.MENTAL_HEALTH.value}' AND "
-    + ACTIVE_MEMBER_SQL.replace(":today", "?")
+    f"WHERE m.person_id = c.person_id AND a.kind = '{AgencyKind.MENTAL_HEALTH.value}' AND "
+    + ACTIVE_MEMBER_SQL.replace(":today", "?") + ")"
 )
 
 
@@ -73,7 +75,7 @@ def queries(sel: str, sp: tuple[Any, ...], today: str) -> list[HealthQuery]:
          f"AND c.domain IN ('{NeedDomain.MENTAL_HEALTH.value}', "
          f"'{NeedDomain.SUBSTANCE_USE.value}') "
          "AND c.person_id NOT IN (SELECT person_id FROM referrals) "
-         f"AND c.person_id IN ({_IN_MH_CARE})", (*sp, today, today)),
+         f"AND {_IN_MH_CARE}", (*sp, today, today)),
         ("chc", ChcAssessment,
          f"SELECT {columns_sql(ChcAssessment, 'h')} FROM chc_assessments h "
          f"WHERE h.person_id IN ({sel}) AND h.outcome = '{ChecklistOutcome.POSITIVE.value}' "
