@@ -89,6 +89,10 @@ def compute(path: str, today: date, job: workers.Job, key: bytes | None = None
     return data
 
 
+#: Where the flag charts are among the dashboard's charts.
+_BY_CODE, _BY_AGENCY = 0, 2
+
+
 class Dashboard(QWidget):
     open_persons = Signal(list, str)
     #: Every chart is in (the flags included).
@@ -115,7 +119,7 @@ class Dashboard(QWidget):
         self.data: DashboardData | None = None
         self._figures: DashboardData | None = None
         self._flags: tuple[list[Bar], list[Bar]] | None = None
-        self._failed = False
+        self._failed = self._waiting = False
         self._round = 0
         self.reload()
 
@@ -125,6 +129,8 @@ class Dashboard(QWidget):
         self._round += 1
         n = self._round
         self._figures, self._flags, self._failed = None, None, False
+        #: The charts on screen wait for the flags (the flag charts say so).
+        self._waiting = False
         workers.start_in_window(
             self.window_, self, self.tr("Dashboard"),
             lambda j: compute_figures(self.path, self.today, j, self.key),
@@ -153,16 +159,36 @@ class Dashboard(QWidget):
             return  # the flags came first: shown with the rest
         if self._flags is None:
             self._show(self._figures, pending=True)
+            self._waiting = True
             self.status.setText(self.tr("Checking flags… Click a bar to see the persons "
                                         "behind it."))
             return
         data = self._figures
         data.flags_by_code, data.flags_by_agency = self._flags
-        self.show_data(data)
+        if self._waiting:  # the other charts are on screen: only the flag charts change
+            self._waiting = False
+            self._fill_flags(data)
+            self._done(data)
+        else:
+            self.show_data(data)
+
+    def _fill_flags(self, data: DashboardData) -> None:
+        """Put the flag charts of ``data`` in place of those waiting for the flags."""
+        for n, bars in ((_BY_CODE, data.flags_by_code), (_BY_AGENCY, data.flags_by_agency)):
+            title, colour = self._flag_chart_specs()[n]
+            old = self.charts[n]
+            view = self._bar_chart(title, bars, colour)  # appended to self.charts
+            self.charts.pop()
+            self.charts[n] = view
+            self.grid.replaceWidget(old, view)
+            old.deleteLater()
 
     def show_data(self, data: DashboardData) -> None:
         """Show every figure of ``data``."""
         self._show(data, pending=False)
+        self._done(data)
+
+    def _done(self, data: DashboardData) -> None:
         self.data = data
         self.status.setText(self.tr("Click a bar to see the persons behind it."))
         self.loaded.emit()
@@ -175,16 +201,17 @@ class Dashboard(QWidget):
             view.deleteLater()
         self.charts = []
         tr = self.tr
+        flag_specs = self._flag_chart_specs()
         specs: list[tuple[str, list[Bar], str]] = [
-            (tr("Flags by code"), data.flags_by_code, "#b3261e"),
+            (*flag_specs[_BY_CODE][:1], data.flags_by_code, flag_specs[_BY_CODE][1]),
             (tr("Referral disputes by time in dispute"), data.disputes, "#7a4f9a"),
-            (tr("Flags by agency in the team"), data.flags_by_agency, "#a15c00"),
+            (*flag_specs[_BY_AGENCY][:1], data.flags_by_agency, flag_specs[_BY_AGENCY][1]),
             (tr("18th birthdays in the next 12 months"), data.birthdays, "#3f5f8a"),
             (tr("Delayed discharges by days delayed"), data.delays_by_days, "#b3261e"),
             (tr("Delayed discharges by agency owning the delay"), data.delays_by_agency,
              "#a15c00"),
         ]
-        flag_charts = {0, 2}
+        flag_charts = {_BY_CODE, _BY_AGENCY}
         # Charts whose labels are agency names get the full width; the others pair up.
         wide = {2, 5}
         row = col = 0
@@ -201,6 +228,11 @@ class Dashboard(QWidget):
         self.grid.addWidget(self._answer_chart(data.answer_times), row + col, 0, 1, 2)
         self.grid.setColumnStretch(0, 1)
         self.grid.setColumnStretch(1, 1)
+
+    def _flag_chart_specs(self) -> dict[int, tuple[str, str]]:
+        """The flag charts' titles and colours, by their place among the charts."""
+        return {_BY_CODE: (self.tr("Flags by code"), "#b3261e"),
+                _BY_AGENCY: (self.tr("Flags by agency in the team"), "#a15c00")}
 
     def _chart(self, title: str) -> QChart:
         chart = QChart()
