@@ -32,7 +32,7 @@ from careplan.models.health import AftercarePlan, ChcAssessment
 from careplan.models.rules import CANDIDATES, evaluate_all
 from careplan.store import InputError, Store, add, add_many, audit, find, update
 from careplan.store.flagcandidates import candidates_sql
-from careplan.store.flagdata import caseload_flags, load_facts
+from careplan.store.flagdata import candidates_by_code, caseload_flags, load_facts
 from careplan.store.overrides import (
     clear_override,
     default_thresholds,
@@ -293,6 +293,24 @@ def test_each_rules_own_candidates_hold_every_person_it_flags(records, today) ->
         sql, params = candidates_sql(today, thresholds, [code])
         found = [r[0] for r in store.conn.execute(sql, params)]
         assert bool(found) >= bool(flagged[code.value]), code
+
+
+@SETTINGS
+@given(worlds(), day)
+def test_each_person_a_rule_flags_is_among_that_rules_candidates(records, today) -> None:  # type: ignore[no-untyped-def]
+    """Person by person and rule by rule: the caseload puts each candidate only through
+    the rules whose queries chose them, so none may miss a person its rule flags."""
+    store = _store(records)
+    chosen = candidates_by_code(store, today, thresholds_in_force(store))
+    for found in full_load_flags(store, today):
+        assert FlagCode(found["code"]) in chosen.get(found["person_id"], set()), found
+    # The same persons as the query of every rule at once, each with its rules.
+    sql, params = candidates_sql(today, thresholds_in_force(store))
+    assert sorted(chosen) == sorted(r[0] for r in store.conn.execute(sql, params))
+    for code in CANDIDATES:
+        sql, params = candidates_sql(today, thresholds_in_force(store), [code])
+        assert {r[0] for r in store.conn.execute(sql, params)} == {
+            p for p, codes in chosen.items() if code in codes}, code
 
 
 @SETTINGS

@@ -53,3 +53,30 @@ def candidates_sql(
         parts.insert(0, "SELECT DISTINCT person_id FROM care_plans WHERE status != 'closed' "
                         f"AND person_id IN ({union})")
     return "\nUNION ".join(parts), params
+
+
+def tagged_candidates_sql(
+    today: date, thresholds: Thresholds, codes: Iterable[FlagCode] | None = None
+) -> tuple[str, dict[str, Any], list[FlagCode]]:
+    """One query for (person id, n) rows: the persons whom the n-th rule of the list
+    returned beside it might flag (any rule, or one of ``codes``), those of a rule that
+    needs an open plan only if they have one. The flags are then looked for only by the
+    rules that might find them (each rule's query holds every person it flags)."""
+    chosen = list(CANDIDATES) if codes is None else list(codes)
+    params: dict[str, Any] = {"today": today.isoformat()}
+    ctes: list[str] = []
+    planned: list[str] = []
+    unplanned: list[str] = []
+    for n, code in enumerate(chosen):
+        candidates = CANDIDATES[code]
+        sql, values = bind(candidates, n, today, thresholds)
+        params.update(values)
+        ctes.append(f"c{n}(p) AS ({sql})")
+        (planned if candidates.needs_open_plan else unplanned).append(
+            f"SELECT p, {n:d} AS n FROM c{n}")
+    parts = list(unplanned)
+    if planned:
+        parts.insert(0, "SELECT t.p, t.n FROM (" + "\nUNION ".join(planned) + ") t "
+                        "WHERE EXISTS (SELECT 1 FROM care_plans o WHERE o.person_id = t.p "
+                        "AND o.status != 'closed')")
+    return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ".join(parts), params, chosen

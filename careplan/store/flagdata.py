@@ -45,7 +45,7 @@ from careplan.models.thresholds import Thresholds
 from careplan.store import flagdata_health, sqlite
 from careplan.store.db import Store
 from careplan.store.fastload import builder, columns_sql, parse_date
-from careplan.store.flagcandidates import candidates_sql
+from careplan.store.flagcandidates import tagged_candidates_sql
 from careplan.store.overrides import thresholds_in_force
 from careplan.store.replication import open_conflicts
 
@@ -297,30 +297,53 @@ _SIDE_QUERIES = (FlagCode.PLAN_UNSIGNED,)
 
 def candidates(store: Store, today: date, thresholds: Thresholds) -> list[str]:
     """Ids of the persons whom some rule might flag today, sorted."""
+    return sorted(candidates_by_code(store, today, thresholds))
+
+
+def candidates_by_code(store: Store, today: date, thresholds: Thresholds
+                       ) -> dict[str, set[FlagCode]]:
+    """The persons whom some rule might flag today, each with the codes of the rules
+    that might flag them (each rule's query holds every person its rule flags)."""
     side = [c for c in _SIDE_QUERIES if c in CANDIDATES]
     main = [c for c in CANDIDATES if c not in side]
+    found: dict[str, set[FlagCode]] = {}
     if store.path == ":memory:" or not side:
-        sql, params = candidates_sql(today, thresholds)
-        return sorted(str(r[0]) for r in store.conn.execute(sql, params))
+        _tag(found, _tagged(store.conn, tagged_candidates_sql(today, thresholds)))
+        return found
     with ThreadPoolExecutor(1) as pool:
-        other = pool.submit(_read_ids, store.path, store.key,
-                            *candidates_sql(today, thresholds, side))
-        sql, params = candidates_sql(today, thresholds, main)
-        found = {str(r[0]) for r in store.conn.execute(sql, params)}
+        other = pool.submit(_read_tagged, store.path, store.key,
+                            tagged_candidates_sql(today, thresholds, side))
+        _tag(found, _tagged(store.conn, tagged_candidates_sql(today, thresholds, main)))
         try:
-            found.update(other.result())
+            _tag(found, other.result())
         except sqlite.Error:  # no second connection (say, a read-only folder): run it here
-            sql, params = candidates_sql(today, thresholds, side)
-            found.update(str(r[0]) for r in store.conn.execute(sql, params))
-    return sorted(found)
+            _tag(found, _tagged(store.conn, tagged_candidates_sql(today, thresholds, side)))
+    return found
 
 
-def _read_ids(path: str, key: bytes | None, sql: str, params: dict[str, Any]) -> set[str]:
-    """Run an id query on a read-only connection of this thread's own."""
+_Tagged = tuple[str, dict[str, Any], list[FlagCode]]
+
+
+def _tagged(conn: Any, query: _Tagged) -> list[tuple[str, FlagCode]]:
+    sql, params, codes = query
+    return [(str(person_id), codes[n]) for person_id, n in conn.execute(sql, params)]
+
+
+def _tag(found: dict[str, set[FlagCode]], pairs: Iterable[tuple[str, FlagCode]]) -> None:
+    for person_id, code in pairs:
+        held = found.get(person_id)
+        if held is None:
+            found[person_id] = {code}
+        else:
+            held.add(code)
+
+
+def _read_tagged(path: str, key: bytes | None, query: _Tagged) -> list[tuple[str, FlagCode]]:
+    """Run a candidates query on a read-only connection of this thread's own."""
     conn = sqlite.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, key=key)
     try:
         conn.execute("PRAGMA cache_size = -65536")
-        return {str(r[0]) for r in conn.execute(sql, params)}
+        return _tagged(conn, query)
     finally:
         conn.close()
 
@@ -337,12 +360,18 @@ def caseload_flags(
     thresholds in force unless ``thresholds`` is given.
 
     For the whole caseload only the persons some rule might flag are loaded (see
-    ``flagcandidates``); the flags are the same as loading everyone.
+    ``flagcandidates``), and each is put only through the rules that might flag them;
+    the flags are the same as loading everyone.
     """
     limits = thresholds if thresholds is not None else thresholds_in_force(store)
-    ids = candidates(store, today, limits) if person_ids is None else person_ids
+    if person_ids is not None:
+        with collector_paused():
+            return evaluate_all(load_facts(store, today, person_ids), today, limits,
+                                codes=codes)
+    by_code = candidates_by_code(store, today, limits)
     with collector_paused():
-        return evaluate_all(load_facts(store, today, ids), today, limits, codes=codes)
+        return evaluate_all(load_facts(store, today, sorted(by_code)), today, limits,
+                            codes=codes, only=by_code)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ persons found are read and put through the rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date
 
 from careplan.models.facts import PersonFacts
@@ -119,14 +119,28 @@ def evaluate_all(
     thresholds: Thresholds,
     calendar: WorkingDays = ENGLAND_AND_WALES,
     codes: Iterable[FlagCode] | None = None,
+    only: Mapping[str, Collection[FlagCode]] | None = None,
 ) -> list[Flag]:
-    """Every flag for many people, worst first, then by person and code."""
+    """Every flag for many people, worst first, then by person and code.
+
+    ``only`` (person id -> codes) puts each person through those rules alone: the rules
+    whose candidate queries (``CANDIDATES``) chose them, which hold every person their
+    rule flags.
+    """
     ctx = Context(today, thresholds, calendar)
-    rules = list(RULES.values()) if codes is None else [RULES[c] for c in codes]
+    chosen = list(RULES) if codes is None else list(codes)
+    rules = [RULES[c] for c in chosen]
     out: list[Flag] = []
-    for facts in people:
-        for rule in rules:
-            out.extend(rule(facts, ctx))
+    if only is None:
+        for facts in people:
+            for rule in rules:
+                out.extend(rule(facts, ctx))
+    else:
+        for facts in people:
+            mine = only.get(facts.person.id, ())
+            for code in chosen:
+                if code in mine:
+                    out.extend(RULES[code](facts, ctx))
     out.sort(key=Flag.sort_key)
     return out
 
