@@ -361,17 +361,16 @@ def caseload_flags(
 
     For the whole caseload only the persons some rule might flag are loaded (see
     ``flagcandidates``), and each is put only through the rules that might flag them;
-    the flags are the same as loading everyone.
+    the flags are the same as loading everyone. Given persons go through every rule.
     """
     limits = thresholds if thresholds is not None else thresholds_in_force(store)
-    if person_ids is not None:
-        with collector_paused():
-            return evaluate_all(load_facts(store, today, person_ids), today, limits,
-                                codes=codes)
-    by_code = candidates_by_code(store, today, limits)
+    chosen: dict[str, set[FlagCode]] | None = None
+    if person_ids is None:
+        chosen = candidates_by_code(store, today, limits)
+        person_ids = sorted(chosen)
     with collector_paused():
-        return evaluate_all(load_facts(store, today, sorted(by_code)), today, limits,
-                            codes=codes, only=by_code)
+        return evaluate_all(load_facts(store, today, person_ids), today, limits,
+                            codes=codes, only=chosen)
 
 
 @contextmanager
