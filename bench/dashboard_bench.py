@@ -39,6 +39,8 @@ BARE = "bare QWidget shown and painted"
 COUNTS = "bare COUNT(*) GROUP BY over the same tables"
 WHY_ALL = ("the two flag charts wait for the flag rules over the caseload (see 'flags over "
            "the caseload'); the other five charts are painted before them.")
+WHY_PAINT = ("the charts counted in SQL are painted first; the flags, found beside them in "
+             "a worker of their own, fill in the two flag charts.")
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float]:
@@ -133,7 +135,7 @@ def measure(app: QApplication, persons: int) -> list[Figure]:
     top = persons == max(stores.SIZES)
     return [
         Figure(PAINT, persons, first * 1000, "ms", baseline * 1000, BARE,
-               limit=500 if top else None, why="see the details below."),
+               limit=500 if top else None, why=WHY_PAINT),
         Figure(ALL, persons, whole * 1000, "ms", baseline * 1000, BARE, why=WHY_ALL),
         Figure(SQL, persons, own_s * 1000, "ms", count_s * 1000, COUNTS),
     ]

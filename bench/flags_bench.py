@@ -1,10 +1,11 @@
 """Flags benchmark: the whole caseload of the 1,000, 10,000 and 50,000-person demo stores.
 
-Target (issue 3): flags for every person in at most 2 s wall at 50,000 persons on this
-2-core machine, and at most 3 times the time to read the same rows with plain SQL
-(``fetchall``, no objects, no rules) measured in the same run. The flags are timed end
-to end as the ``careplan flags`` command runs them: picking the persons some rule might
-flag (one SQL query), reading their rows, building domain objects, running every rule.
+Target (issue 17; issue 3 asked for 2 s and 3 times): flags for every person in at most
+1 s wall at 50,000 persons on this 2-core machine, and at most 1.5 times the time to read
+the same rows with plain SQL (``fetchall``, no objects, no rules) measured in the same
+run. The flags are timed end to end as the ``careplan flags`` command runs them: picking
+the persons some rule might flag, with the rules that might (one SQL query), reading
+their rows, building domain objects, running those rules.
 """
 
 from __future__ import annotations
@@ -24,12 +25,16 @@ from careplan.store.overrides import thresholds_in_force
 TODAY = stores.TODAY
 RUNS = 5
 WHAT = "flags over the caseload"
-WHY = ("at 50,000 persons the candidate query (one SQL statement over every person with an "
-       "open plan, read from covering indexes since migration 5) takes about 0.45 s and the "
-       "loader's queries for the 4,300 candidates about 0.45 s; objects and rules add about "
-       "0.6x on top. On a machine loaded beyond its 2 cores the whole can pass 2 s. Next "
-       "step if it does: keep the candidates of the last run and re-check only persons "
-       "changed since.")
+WHY = ("at 50,000 persons, in CPU time: the candidate query (one SQL statement, about a "
+       "third of it on a second connection) about 0.45 s and the loader's queries for the 5,500 "
+       "candidates about 0.34 s, both in the plain SQL baseline too; building the records "
+       "about 0.14 s and the rules about 0.09 s. Done: the rules run only for the persons "
+       "their own candidate query chose (0.2 to 0.09 s), the garbage collector pauses "
+       "while the records are built (0.12 s), the mental health conditions are read "
+       "through the care team's index (0.09 to 0.02 s). The flags take about 1.05 s of "
+       "CPU, so the 1 s is met only on a machine not loaded beyond its 2 cores; the rest "
+       "is SQLite's own time in the candidate query (plan sign-offs and consents checked "
+       "for each of 140,000 care team members).")
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
@@ -82,7 +87,7 @@ def measure(persons: int) -> Figure:
           f"{everyone_wall:.3f} s (plain SQL {everyone_sql:.3f} s)")
     top = persons == max(stores.SIZES)
     return Figure(WHAT, persons, flags_s, "s", sql_s, "plain SQL of the same rows",
-                  limit=2.0 if top else None, ratio_limit=3.0 if top else None, why=WHY)
+                  limit=1.0 if top else None, ratio_limit=1.5 if top else None, why=WHY)
 
 
 def main() -> list[Figure]:
