@@ -172,6 +172,18 @@ def main() -> int:
         shoot(app, window, "plan")
         register_person(app, window, get_person(window, teen.person_id))
 
+        # File ▸ Print: the joint plan's PDF, made in a worker, in the print preview.
+        from careplan.ui.printing import PLAN
+
+        window.printing.print_document(PLAN)
+        settle(app, lambda: window.printing.preview is not None, 30)
+        preview = window.printing.preview
+        assert preview is not None, "the print preview did not open"
+        preview.resize(*SIZE)
+        settle(app, lambda: preview.widget().pageCount() > 0, 30)
+        shoot(app, preview, "print-preview")
+        preview.close()
+
         dual = window.open_person(person_with(window, "referral-dispute"))
         dual.tabs.setCurrentWidget(dual.referrals_tab)
         tab = dual.referrals_tab

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from export_sample import TODAY, build
 
+from careplan.export.sheet_words import heading
 from careplan.export.tables import HEADERS, TABLES, write_table
 from careplan.store import Store
 
@@ -22,9 +23,9 @@ def test_table_reads_back(store: Store, tmp_path: Path, name: str, suffix: str) 
     n = write_table(store, name, out, TODAY)
     df = pd.read_csv(out, encoding="utf-8-sig", dtype=str) if suffix == ".csv" else \
         pd.read_excel(out, dtype=str)
-    assert list(df.columns) == HEADERS[name]
+    assert list(df.columns) == [heading(h) for h in HEADERS[name]]
     assert len(df) == n > 0
-    assert set(df["nhs_number"]) == {"943 476 5919"}
+    assert set(df["NHS number"]) == {"943 476 5919"}
 
 
 def test_values_survive(store: Store, tmp_path: Path) -> None:
@@ -32,13 +33,13 @@ def test_values_survive(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "handoffs.xlsx"
     write_table(store, "handoffs", out, TODAY)
     df = pd.read_excel(out)
-    assert sorted(df["status"]) == ["accepted", "declined", "proposed"]
-    assert df["hours_to_answer"].dropna().tolist() == [28.8, 174.8]
-    assert df["past_answer_by"].tolist() == [False, False, True]
+    assert sorted(df["Status"]) == ["accepted", "declined", "proposed"]
+    assert df["Hours to answer"].dropna().tolist() == [28.8, 174.8]
+    assert df["Answer overdue"].tolist() == ["No", "No", "Yes"]
     actions = tmp_path / "actions.csv"
     write_table(store, "actions", actions, TODAY)
     a = pd.read_csv(actions, encoding="utf-8-sig")
-    assert (a["owner"].isna()).sum() == 1  # the unowned action
+    assert (a["Owner"].isna()).sum() == 1  # the unowned action
 
 
 def test_flags_table_from_the_engine(store: Store, tmp_path: Path) -> None:
@@ -46,14 +47,15 @@ def test_flags_table_from_the_engine(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "flags.csv"
     n = write_table(store, "flags", out, TODAY)
     df = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
-    assert list(df.columns) == HEADERS["flags"] and len(df) == n
-    assert "action-unowned" in set(df["code"])
+    assert list(df.columns) == [heading(h) for h in HEADERS["flags"]] and len(df) == n
+    assert "action-unowned" in set(df["Code"])
 
 
 def test_empty_store_gives_header_only(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "caseload.csv"
     assert write_table(store, "caseload", out, TODAY) == 0
-    assert list(pd.read_csv(out, encoding="utf-8-sig").columns) == HEADERS["caseload"]
+    assert list(pd.read_csv(out, encoding="utf-8-sig").columns) == [
+        heading(h) for h in HEADERS["caseload"]]
 
 
 def test_bad_names_are_refused(store: Store, tmp_path: Path) -> None:

@@ -175,19 +175,20 @@ def test_xlsx_reads_back_and_reconciles(demo_store: Store, tmp_path: Path) -> No
     def pence(series: pd.Series) -> int:  # type: ignore[type-arg]
         return sum(int((Decimal(str(v)) * 100).to_integral_value()) for v in series)
 
-    total = pence(book["Actions"]["this_year"])
+    total = pence(book["Actions"]["This year"])
     assert total == r.year.total
-    assert pence(book["By agency"]["this_year"]) == total
-    assert pence(book["By stream"]["this_year"]) == total
-    summary = dict(zip(book["Summary"]["measure"], book["Summary"]["value"], strict=True))
+    assert pence(book["By agency"]["This year"]) == total
+    assert pence(book["By stream"]["This year"]) == total
+    summary = dict(zip(book["Summary"]["Measure"], book["Summary"]["Value"], strict=True))
     assert pence(pd.Series([summary["all money this year"]])) == total
     disputes = book["Disputes"]
-    margaret = disputes[disputes["person"] == "Margaret Okafor"]
-    assert list(margaret["discharge_delayed"]) == [True]
-    over = book["Personal budgets"][book["Personal budgets"]["overcommitted"]]
-    assert list(over["person"]) == ["Helen Marsh"]
+    margaret = disputes[disputes["Person"] == "Margaret Okafor"]
+    assert list(margaret["Discharge delayed"]) == ["Yes"]
+    personal = book["Personal budgets"]
+    over = personal[personal["Overcommitted"] == "Yes"]
+    assert list(over["Person"]) == ["Helen Marsh"]
     joint = book["Joint budgets"]
-    assert {"pooled", "aligned"} == set(joint["arrangement"])
+    assert {"pooled", "aligned"} == set(joint["Arrangement"])
 
 
 def test_command_writes_and_refuses(demo_store: Store, tmp_path: Path,

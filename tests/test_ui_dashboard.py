@@ -75,7 +75,7 @@ def test_charts_counted_in_sql_paint_before_the_flags(  # type: ignore[no-untype
     qtbot.waitUntil(lambda: board.data is not None, timeout=30000)
     # Only the flag charts were replaced, in their places.
     assert len(board.charts) == 7 and board.charts[4] is delays
-    assert board.charts[0].chart().title() == "Flags by code"
+    assert board.charts[0].chart().title() == "Flags by kind"
     assert board.data.flags_by_code and board.data.flags_by_agency
     # A flag bar still lists the persons behind it.
     series = board.charts[0].chart().series()[0]
@@ -84,7 +84,8 @@ def test_charts_counted_in_sql_paint_before_the_flags(  # type: ignore[no-untype
     shown = list(reversed(board.data.flags_by_code))
     with qtbot.waitSignal(board.open_persons) as opened:
         bars.clicked.emit(0)
-    assert opened.args == [shown[0].person_ids, f"Flags by code: {shown[0].label}"]
+    assert opened.args == [shown[0].person_ids, f"Flags by kind: {shown[0].label}"]
+    assert "-" not in shown[0].label  # a flag in words ("Turning 18"), not its code
     with Store.open(path, create=False) as store:
         persons = {row[0] for row in store.conn.execute("SELECT id FROM persons")}
     assert shown[0].person_ids and set(shown[0].person_ids) <= persons

@@ -122,9 +122,9 @@ def test_tables_as_csv_and_xlsx(qtbot, setup, index: int, name: str, suffix: str
     _finish(qtbot, win)
     frame = pd.read_csv(target) if suffix == ".csv" else pd.read_excel(target)
     if name == "caseload":
-        assert len(frame) == 303 and "Jordan Baker" in set(frame["person"])
+        assert len(frame) == 303 and "Jordan Baker" in set(frame["Person"])
     else:
-        assert "Care Act assessment before 18th birthday" in set(frame["action"])
+        assert "Care Act assessment before 18th birthday" in set(frame["Action"])
     assert opened == [QUrl.fromLocalFile(str(target))]
 
 

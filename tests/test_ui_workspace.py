@@ -232,7 +232,7 @@ def test_every_tab_fills_and_history_shows_the_audit_trail(qtbot, setup) -> None
     assert ws.transitions_tab.stays.index(0, 5).data() == "9"
     assert ws.transitions_tab.reasons.rowCount() == 1
     assert ws.history_tab.model.rowCount() >= 4
-    assert "created" in [ws.history_tab.model.index(r, 3).data()
+    assert "Added" in [ws.history_tab.model.index(r, 3).data()
                          for r in range(ws.history_tab.model.rowCount())]
 
 

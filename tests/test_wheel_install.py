@@ -36,7 +36,8 @@ TODAY = "2026-11-30"
 #: The data files the program reads at run time.
 #: Signed in as the demo's administrator (its password file is named in the environment).
 ADMIN = ("--user", "admin")
-DATA = ("rules.toml", "demo_names.toml", "condition_codes.toml", "debian-packages.txt")
+DATA = ("rules.toml", "demo_names.toml", "condition_codes.toml", "debian-packages.txt",
+        "user_guide.html")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from careplan.export import cells, outfile
+from careplan.export import cells, outfile, sheet_words
 from careplan.export.funding_data import FundingReport, funding_report, share
 from careplan.models.funding import CareType
 from careplan.store import Store
@@ -83,16 +83,17 @@ def sheets(r: FundingReport) -> dict[str, pd.DataFrame]:
 def funding_xlsx(r: FundingReport, out: str | Path) -> Path:
     """Write the report ``r`` to ``out`` as a workbook (written whole or not at all)."""
     path = Path(out)
-    with outfile.replacing(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+    with outfile.replacing(path) as tmp, pd.ExcelWriter(
+            tmp, engine="openpyxl", date_format=sheet_words.DATE_FORMAT,
+            datetime_format=sheet_words.DATETIME_FORMAT) as writer:
         for name, df in sheets(r).items():
-            cells.xlsx_frame(df).to_excel(writer, index=False, sheet_name=name)
+            words = sheet_words.for_xlsx(df)  # headings in words, British dates
+            cells.xlsx_frame(words).to_excel(writer, index=False, sheet_name=name)
             sheet = writer.sheets[name]
             cells.fix_sheet(sheet)
             sheet.freeze_panes = "A2"
+            sheet_words.fit_columns(sheet, words)
             for i, col in enumerate(df.columns, 1):
-                letter = sheet.cell(1, i).column_letter
-                width = max([len(str(col)), *(len(str(v)) for v in df[col].head(200))])
-                sheet.column_dimensions[letter].width = min(60, width + 2)
                 if col in MONEY:
                     for row in range(2, len(df) + 2):
                         sheet.cell(row, i).number_format = MONEY_FORMAT

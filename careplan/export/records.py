@@ -8,7 +8,7 @@ dozen queries instead of tens of thousands.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -34,6 +34,7 @@ from careplan.models import (
     ReferralEvent,
 )
 from careplan.store import Store, find
+from careplan.store.repo import find_in
 
 E = TypeVar("E", bound=Entity)
 
@@ -137,3 +138,46 @@ def load(store: Store, person_ids: Iterable[str] | None = None) -> Records:
                       "stay_id"),
         conferences=of_persons(CaseConference, "held_at"),
     )
+
+
+#: What each part of :class:`Records` needs read, for :func:`load_some`.
+PARTS = frozenset({"team", "plans", "actions", "handoffs", "referrals", "stays"})
+
+
+def load_some(store: Store, person_ids: Sequence[str], parts: Collection[str]) -> Records:
+    """The records of ``person_ids`` (in that order), with only the ``parts`` asked for
+    (names of :data:`PARTS`), each table read in a few ``IN`` statements: a table of
+    50,000 persons reads in chunks with progress between them, and a table of the
+    persons on screen reads only theirs."""
+    unknown = set(parts) - PARTS
+    if unknown:
+        raise ValueError(f"records: no part called {', '.join(sorted(unknown))}")
+    found = {p.id: p for p in find_in(store, Person, "id", person_ids)}
+    persons = [found[pid] for pid in dict.fromkeys(person_ids) if pid in found]
+    keep = [p.id for p in persons]
+    rec = Records(
+        agencies={a.id: a for a in find(store, Agency, order_by="name")},
+        professionals={p.id: p for p in find(store, Professional, order_by="name")},
+        persons=persons)
+    if "team" in parts:
+        rec.team = _group(find_in(store, CareTeamMember, "person_id", keep, "start_date"),
+                          "person_id")
+    if {"plans", "actions"} & set(parts):
+        plans = find_in(store, CarePlan, "person_id", keep, "created_on")
+        rec.plans = _group(plans, "person_id")
+        if "actions" in parts:
+            rec.actions = _group(find_in(store, Action, "plan_id", [p.id for p in plans],
+                                         "due_date"), "plan_id")
+    if "handoffs" in parts:
+        rec.handoffs = _group(find_in(store, Handoff, "person_id", keep, "proposed_at"),
+                              "person_id")
+    if "referrals" in parts:
+        referrals = find_in(store, Referral, "person_id", keep, "sent_on")
+        rec.referrals = _group(referrals, "person_id")
+        rec.referral_events = _group(find_in(store, ReferralEvent, "referral_id",
+                                             [r.id for r in referrals], "occurred_on"),
+                                     "referral_id")
+    if "stays" in parts:
+        rec.stays = _group(find_in(store, HospitalStay, "person_id", keep, "admitted_on"),
+                           "person_id")
+    return rec

@@ -6,16 +6,16 @@ NHS numbers are written in 3-3-4 form so spreadsheets keep them as text (a bare
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from careplan.export import cells, outfile
+from careplan.export import cells, outfile, sheet_words
 from careplan.export.flags import open_flags
-from careplan.export.records import Records, load
+from careplan.export.records import Records, load_some
 from careplan.models import nhs
 from careplan.models.dates import age_on
 from careplan.models.enums import HandoffStatus, ReferralStatus
@@ -89,7 +89,7 @@ def handoffs(rec: Records, store: Store, today: date) -> Rows:
                 "answered_by": rec.professional_name(h.answered_by) if h.answered_by else "",
                 "answer_reason": h.answer_reason,
             })
-    return sorted(rows, key=lambda r: r["proposed_at"])
+    return rows
 
 
 def referrals(rec: Records, store: Store, today: date) -> Rows:
@@ -153,14 +153,62 @@ HEADERS: dict[str, list[str]] = {
 }
 
 
-def frame(store: Store, name: str, today: date) -> pd.DataFrame:
-    """The table ``name`` as a DataFrame (raises KeyError for an unknown name)."""
-    rows = TABLES[name](load(store), store, today)
+#: What each table reads besides the persons (careplan.export.records.load_some).
+PARTS: dict[str, frozenset[str]] = {
+    "caseload": frozenset({"team", "plans", "actions", "handoffs", "referrals", "stays"}),
+    "flags": frozenset(),
+    "handoffs": frozenset({"handoffs"}),
+    "referrals": frozenset({"referrals"}),
+    "actions": frozenset({"plans", "actions"}),
+}
+#: Persons read and put in rows at a time (progress is reported between chunks).
+CHUNK = 1000
+
+Progress = Callable[[int, int], None]
+
+
+def everyone(store: Store) -> list[str]:
+    """Every person's id, in the caseload's name order."""
+    return [r[0] for r in store.conn.execute(
+        "SELECT id FROM persons ORDER BY family_name, given_name, rowid")]
+
+
+def frame(store: Store, name: str, today: date, person_ids: Sequence[str] | None = None,
+          progress: Progress | None = None) -> pd.DataFrame:
+    """The table ``name`` as a DataFrame with its data's column names (``nhs_number``),
+    for ``person_ids`` (everyone when None), read :data:`CHUNK` persons at a time.
+
+    ``progress(done, total)`` is called after each chunk of persons; it may raise to stop
+    (a Cancel), and nothing is written then.
+
+    Raises:
+        KeyError: an unknown table name.
+    """
+    build = TABLES[name]
+    ids = everyone(store) if person_ids is None else list(dict.fromkeys(person_ids))
+    rows: Rows = []
+    total = len(ids)
+    if progress is not None:
+        progress(0, total)
+    for start in range(0, total, CHUNK):
+        chunk = ids[start:start + CHUNK]
+        rows += build(load_some(store, chunk, PARTS[name]), store, today)
+        if progress is not None:
+            progress(min(start + CHUNK, total), total)
+    if name == "handoffs":
+        rows.sort(key=lambda r: r["proposed_at"])
+    elif name == "flags":  # worst first, then by person, over every chunk
+        rank = {"critical": 0, "warning": 1, "info": 2}
+        rows.sort(key=lambda r: (rank.get(r["severity"], 3), r["person"]))
     return pd.DataFrame(rows, columns=HEADERS[name])
 
 
-def write_table(store: Store, name: str, out: str | Path, today: date) -> int:
-    """Write table ``name`` to ``out`` (.csv or .xlsx); return the number of rows.
+def write_table(store: Store, name: str, out: str | Path, today: date, *,
+                person_ids: Sequence[str] | None = None,
+                progress: Progress | None = None) -> int:
+    """Write table ``name`` to ``out`` (.csv or .xlsx) for ``person_ids`` (everyone when
+    None); return the number of rows. Headings are words ("NHS number"), dates are
+    British (12/03/2025) and yes/no are words; see :mod:`careplan.export.sheet_words`.
 
     Raises:
         ValueError: unknown table or file type (the message names the field).
@@ -172,20 +220,20 @@ def write_table(store: Store, name: str, out: str | Path, today: date) -> int:
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"--out: {path.name} must end in .csv or .xlsx")
     outfile.check(path, store.path)
-    df = frame(store, name, today)
+    df = frame(store, name, today, person_ids, progress)
     with outfile.replacing(path) as tmp:
         if suffix == ".csv":
-            cells.csv_frame(df).to_csv(tmp, index=False, encoding="utf-8-sig")
+            cells.csv_frame(sheet_words.for_csv(df)).to_csv(tmp, index=False,
+                                                             encoding="utf-8-sig")
         else:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                cells.xlsx_frame(df).to_excel(writer, index=False, sheet_name=name)
+            words = sheet_words.for_xlsx(df)
+            with pd.ExcelWriter(tmp, engine="openpyxl", date_format=sheet_words.DATE_FORMAT,
+                                datetime_format=sheet_words.DATETIME_FORMAT) as writer:
+                cells.xlsx_frame(words).to_excel(writer, index=False, sheet_name=name)
                 sheet = writer.sheets[name]
                 cells.fix_sheet(sheet)
                 sheet.freeze_panes = "A2"
-                if len(df.columns):
+                if len(words.columns):
                     sheet.auto_filter.ref = sheet.dimensions
-                for i, col in enumerate(df.columns, 1):
-                    width = max([len(str(col)), *(len(str(v)) for v in df[col].head(200))])
-                    sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(
-                        60, width + 2)
+                sheet_words.fit_columns(sheet, words)
     return len(df)

@@ -63,6 +63,11 @@ _NO_YEAR = re.compile(r"^\d{1,2}(?:(?:st|nd|rd|th)?\s+[^\W\d_]+\.?|[/.\-]\d{1,2}
                       re.ASCII | re.IGNORECASE)
 
 
+def month_number(name: str) -> int | None:
+    """The month a typed name means ("Mar", "march", "Sept": 3, 3, 9), or None."""
+    return _MONTH_NUMBER.get(name.casefold())
+
+
 def uk_date(day: date) -> str:
     """``2 Jun 2025``: how CarePlan shows a date (and reads it back)."""
     return f"{day.day} {_MONTHS[day.month - 1][:3]} {day.year:04d}"

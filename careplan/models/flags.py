@@ -46,6 +46,43 @@ class FlagCode(StrEnum):
     READMITTED_30_DAYS = "readmitted-30-days"
     MH_COORDINATOR_MISSING = "mh-coordinator-missing"
 
+    @property
+    def label(self) -> str:
+        """The flag as the screens name it ("Turning 18"); the code stays the key."""
+        return LABELS[self]
+
+
+#: Each code in words, for chips, filters and lists (the code itself never changes).
+LABELS: dict[FlagCode, str] = {
+    FlagCode.HANDOFF_UNACKNOWLEDGED: "Handoff not answered",
+    FlagCode.ACTION_UNOWNED: "Action with no owner",
+    FlagCode.COORDINATOR_MISSING: "No care coordinator",
+    FlagCode.TRANSITION_18: "Turning 18",
+    FlagCode.DISCHARGE_DELAYED: "Discharge delayed",
+    FlagCode.REFERRAL_DISPUTE: "Referral in dispute",
+    FlagCode.REVIEW_OVERDUE: "Review overdue",
+    FlagCode.PLAN_UNSIGNED: "Plan not signed",
+    FlagCode.CONSENT_MISSING: "No consent to share",
+    FlagCode.FUNDING_DISPUTED: "Funding disputed",
+    FlagCode.BUDGET_OVERCOMMITTED: "Budget overcommitted",
+    FlagCode.SYNC_CONFLICT: "Changes in conflict",
+    FlagCode.CARER_ASSESSMENT_MISSING: "Carer's assessment not offered",
+    FlagCode.TRANSITION_25: "Young adult with no adult plan",
+    FlagCode.SAFEGUARDING_DECISION_OVERDUE: "Safeguarding decision overdue",
+    FlagCode.CHC_DECISION_OVERDUE: "Continuing healthcare decision overdue",
+    FlagCode.S117_AFTERCARE_UNASSIGNED: "Section 117 aftercare not arranged",
+    FlagCode.READMITTED_30_DAYS: "Readmitted within 30 days",
+    FlagCode.MH_COORDINATOR_MISSING: "No mental health care coordinator",
+}
+
+
+def flag_label(code: str) -> str:
+    """The words for a flag code; a code this version does not know is shown as it is."""
+    try:
+        return FlagCode(code).label
+    except ValueError:
+        return code
+
 
 #: Codes only a store that has received another store's changes can raise: a store
 #: that never shared (a fresh demo) raises every code but these.

@@ -1,7 +1,8 @@
 """The data CarePlan reads at run time, shipped inside the package: the rules'
 thresholds (``rules.toml``), the demo's names (``demo_names.toml``), the value sets that
-give a coded condition its care domain (``condition_codes.toml``) and the Debian
-packages Qt needs (``debian-packages.txt``).
+give a coded condition its care domain (``condition_codes.toml``), the Debian
+packages Qt needs (``debian-packages.txt``) and the user guide Help shows
+(``user_guide.html``).
 
 Read through :mod:`importlib.resources`, so they are found wherever CarePlan is
 installed (an editable checkout, a wheel, a zip). This package imports nothing else of
@@ -71,5 +72,10 @@ def debian_packages() -> list[str]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
+def user_guide() -> str:
+    """The short user guide (HTML) that Help ▸ User guide (F1) shows."""
+    return read_text("user_guide.html")
+
+
 __all__ = ["ResourceError", "condition_value_sets", "debian_packages", "load_toml",
-           "read_bytes", "read_text"]
+           "read_bytes", "read_text", "user_guide"]

@@ -7,7 +7,6 @@ the columns are read later, a block of ids at a time, for the rows on screen.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from careplan.models.dates import nth_birthday
+from careplan.models.search import parse_search
 from careplan.store.db import Store
 
 #: Care team membership that counts on ``:today`` (started, not yet ended).
@@ -50,6 +50,7 @@ class SortKey(StrEnum):
     """The caseload columns that can be sorted on, in column order."""
 
     NAME = "name"
+    BIRTH_DATE = "date of birth"
     AGE = "age"
     NHS_NUMBER = "nhs number"
     LEAD = "lead professional"
@@ -63,6 +64,7 @@ class SortKey(StrEnum):
 # twice is run twice per person, which doubled the time of these sorts.
 _ORDER: dict[SortKey, str] = {
     SortKey.NAME: "p.family_name {d}, p.given_name {d}",
+    SortKey.BIRTH_DATE: "p.birth_date {d}",
     # Youngest first when ascending by age means latest birth date first.
     SortKey.AGE: "p.birth_date {r}",
     SortKey.NHS_NUMBER: "p.nhs_number {d} NULLS LAST",
@@ -78,8 +80,9 @@ class CaseloadQuery:
     """What the caseload shows and in which order.
 
     Attributes:
-        search: part of a name (each word starts a given or family name) or an NHS
-            number typed with or without spaces (a prefix of its digits is enough).
+        search: name words (each starts a given or family name), 3 or more digits
+            of an NHS number (anywhere in it; spaces ignored) and a date of birth typed
+            the British way, in any mix (:func:`careplan.models.search.parse_search`).
         professional_id: only persons whose care team includes this professional now.
         agency_id: only persons with a current team member from this agency.
         person_ids: only these persons (e.g. those with a given flag), when not None.
@@ -122,18 +125,27 @@ def _like_escape(text: str) -> str:
 def search_clause(text: str) -> tuple[str, dict[str, str]]:
     """The WHERE fragment for a search box's text, and its parameters.
 
-    Digits (with spaces or hyphens between them) search NHS numbers by prefix;
-    anything else matches persons whose names have words starting with each word.
+    See :func:`careplan.models.search.parse_search`: name words each start a given or
+    family name; digits (3 or more, spaces and hyphens ignored) are found anywhere in
+    the NHS number; a date typed the British way is the date of birth. A part of the
+    text that cannot be searched (a date that does not exist) matches nobody rather
+    than everybody.
     """
-    raw = text.strip()
-    if not raw:
+    terms = parse_search(text)
+    if terms.problem is not None:
+        return "0", {}  # said on screen; never searched as something else
+    if terms.empty:
         return "", {}
-    digits = re.sub(r"[\s-]", "", raw)
-    if digits.isdigit():
-        return "p.nhs_number LIKE :nhs ESCAPE '\\'", {"nhs": f"{digits}%"}
     parts: list[str] = []
     params: dict[str, str] = {}
-    for i, word in enumerate(raw.lower().split()):
+    if terms.nhs_digits:
+        # instr, not LIKE: the digits may be anywhere, and need no escaping.
+        parts.append("instr(p.nhs_number, :nhs) > 0")
+        params["nhs"] = terms.nhs_digits
+    if terms.birth_date is not None:
+        parts.append("p.birth_date = :dob")
+        params["dob"] = terms.birth_date.isoformat()
+    for i, word in enumerate(terms.words):
         key = f"w{i}"
         # Word starts after a space or a hyphen ("Smith-Jones", "O'Brien" typed "o'b").
         parts.append(
@@ -144,8 +156,7 @@ def search_clause(text: str) -> tuple[str, dict[str, str]]:
     return " AND ".join(parts), params
 
 
-def _ordered(store: Store, query: CaseloadQuery, today: date,
-             columns: str) -> list[tuple[Any, ...]]:
+def _filters(query: CaseloadQuery, today: date) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = []
     params: dict[str, Any] = {"today": today.isoformat()}
     clause, search_params = search_clause(query.search)
@@ -165,6 +176,27 @@ def _ordered(store: Store, query: CaseloadQuery, today: date,
             f"AND pr.agency_id = :agency AND {_ACTIVE_MEMBER})"
         )
         params["agency"] = query.agency_id
+    return where, params
+
+
+def count_matching(store: Store, query: CaseloadQuery, today: date) -> int:
+    """How many persons ``query``'s search and filters select (its order aside)."""
+    where, params = _filters(query, today)
+    if query.person_ids is not None:
+        sql = "SELECT p.id FROM persons p"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        keep = query.person_ids
+        return sum(1 for (pid,) in store.conn.execute(sql, params) if pid in keep)
+    sql = "SELECT count(*) FROM persons p"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return int(store.conn.execute(sql, params).fetchone()[0])
+
+
+def _ordered(store: Store, query: CaseloadQuery, today: date,
+             columns: str) -> list[tuple[Any, ...]]:
+    where, params = _filters(query, today)
     key, descending = query.sort, query.descending
     if key is SortKey.FLAGS:  # ordered by the caller; names ascending break its ties
         key, descending = SortKey.NAME, False

@@ -304,6 +304,32 @@ def find(store: Store, cls: type[E], order_by: str = "", **equals: Any) -> list[
     return [from_row(cls, r) for r in store.query(sql, params)]
 
 
+def find_in(store: Store, cls: type[E], key: str, values: Iterable[Any],
+            order_by: str = "") -> list[E]:
+    """Records whose field ``key`` is one of ``values``, e.g. the actions of 1,000 plans in
+    a few statements (``values`` is read in chunks SQLite takes). Ordered by ``order_by``
+    within each chunk."""
+    known = set(columns(cls))
+    for name in (key, order_by.lstrip("-")):
+        if name and name not in known:
+            raise ValueError(f"{cls.__name__} has no field {name!r}")
+    wanted = [to_value(v) for v in dict.fromkeys(values)]
+    order = ""
+    if order_by:
+        order = f" ORDER BY {order_by.lstrip('-')}{' DESC' if order_by.startswith('-') else ''}"
+    out: list[E] = []
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start:start + _IN_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        out += [from_row(cls, r) for r in store.query(
+            f"SELECT * FROM {cls.TABLE} WHERE {key} IN ({marks}){order}", tuple(chunk))]
+    return out
+
+
+#: Values per ``IN (...)`` (SQLite's default limit on parameters is far above it).
+_IN_CHUNK = 900
+
+
 def actor_name(store: Store, actor: str) -> str:
     """The professional's name for an actor id; an account's user name for
     ``account:<id>`` (an administrator's account that belongs to no professional); else

@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from careplan import __version__
+from careplan.ui import plurals
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.settings import APPLICATION, ORGANISATION, Settings
 
@@ -23,6 +24,7 @@ def application() -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
     app.setApplicationDisplayName("CarePlan")
+    plurals.install()
     return app
 
 

@@ -72,7 +72,7 @@ class CaseloadModel(QAbstractTableModel):
         self._blocks: OrderedDict[int, list[q.CaseloadRow]] = OrderedDict()
         self._flags: Mapping[str, FlagSummary] = {}
         self._headers = (
-            self.tr("Name"), self.tr("Age"), self.tr("NHS number"),
+            self.tr("Name"), self.tr("Date of birth"), self.tr("Age"), self.tr("NHS number"),
             self.tr("Lead professional"), self.tr("Agencies involved"), self.tr("Flags"),
             self.tr("Next transition"), self.tr("Review due"),
         )
@@ -121,6 +121,10 @@ class CaseloadModel(QAbstractTableModel):
         elif self._keys:
             col = COLUMNS.index(q.SortKey.FLAGS)
             self.dataChanged.emit(self.index(0, col), self.index(len(self._keys) - 1, col))
+
+    def count_matching(self, query: q.CaseloadQuery) -> int:
+        """How many persons ``query`` selects (without showing them)."""
+        return q.count_matching(self._store, query, self._today)
 
     def person_id(self, row: int) -> str:
         found = self._row(row)
@@ -189,6 +193,8 @@ class CaseloadModel(QAbstractTableModel):
     def _display(self, key: q.SortKey, row: q.CaseloadRow) -> str:
         if key is q.SortKey.NAME:
             return row.name
+        if key is q.SortKey.BIRTH_DATE:
+            return text.fmt_date(row.birth_date) if row.birth_date != date.min else ""
         if key is q.SortKey.AGE:
             return text.age_text(row.birth_date, self._today)
         if key is q.SortKey.NHS_NUMBER:

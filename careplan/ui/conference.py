@@ -2,14 +2,16 @@
 and quick keyboard capture of attendees, decisions and new actions.
 
 Leaving the mode (F11 again, or End conference) saves one case conference record with
-its attendees and decisions; the agreed actions land in the plan in the same
-transaction.
+its attendees and decisions; the agreed actions, each with an owner and a due date, land
+in the plan in the same transaction. The chair (whoever holds the conference) is always
+an attendee. Closing the person (Ctrl+W) while something is captured but not saved asks
+whether to save it, discard it or stay.
 """
 
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
@@ -38,12 +40,15 @@ from careplan.models.enums import HandoffStatus
 from careplan.models.referral_chain import bounce_chain
 from careplan.store import casework as cw
 from careplan.ui import text
+from careplan.ui.datefield import DateField
 from careplan.ui.settings import CONFERENCE_POINT_SIZE, Settings
 from careplan.ui.tablemodel import Index
 
 if TYPE_CHECKING:
     from careplan.ui.workspace import PersonWorkspace
 
+#: A new action is due this many days after the conference unless the due date is changed.
+DUE_IN_DAYS = 14
 
 def agenda_for(ws: PersonWorkspace) -> list[str]:
     """Agenda items: the person's flags first, then what the record shows is unsettled."""
@@ -164,6 +169,12 @@ class ConferenceMode(QWidget):
         self.owner.setAccessibleName(tr("Owner of the new action"))
         # Names only (agency in the tooltip), and never cut short at projector sizes.
         self.owner.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        due = ws.today + timedelta(days=DUE_IN_DAYS)
+        self.due = DateField(tr("due date"), due, today=ws.today)
+        self.due.edit.setAccessibleName(tr("Due date of the new action"))
+        self.due.edit.setToolTip(tr("When the new action is due (two weeks from today unless "
+                                    "changed), e.g. 15/11/2026"))
+        self.due.edit.returnPressed.connect(self._add_action)
         self.captured_model = QStringListModel(self)
         self.captured = QListView()
         self.captured.setModel(self.captured_model)
@@ -193,6 +204,8 @@ class ConferenceMode(QWidget):
         capture.addWidget(self.decision, 3)
         capture.addWidget(self.action_text, 3)
         capture.addWidget(self.owner)
+        capture.addWidget(QLabel(tr("due")))
+        capture.addWidget(self.due)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -208,6 +221,14 @@ class ConferenceMode(QWidget):
     def start(self) -> None:
         team = [(label, str(pid)) for label, pid in self.ws.team_choices()[1:]]
         me = {self.ws.actor.id} if self.ws.actor is not None else set()
+        chair = self.chair_id()
+        if chair is not None and chair not in {pid for _, pid in team}:
+            # The chair is there even when not on the person's care team.
+            d = self.ws.pf.directory
+            pro = d.professionals.get(chair)
+            name = pro.name if pro else chair
+            agency = d.agency_name(pro.agency_id) if pro else ""
+            team.insert(0, (f"{name} ({agency})" if agency else name, chair))
         self.attendee_model = AttendeesModel(team, me, self)
         self.attendees.setModel(self.attendee_model)
         d = self.ws.pf.directory
@@ -248,6 +269,18 @@ class ConferenceMode(QWidget):
             self._capture(self.tr("Decision: %s") % words)
             self.decision.clear()
 
+    def due_date(self) -> date:
+        """The due date typed for the new action.
+
+        Raises:
+            ValueError: naming the field, when it is not a date or is before today.
+        """
+        day = self.due.value()
+        assert day is not None  # the field is not optional
+        if day < self.ws.today:
+            raise ValueError(f"{self.due.name}: {text.fmt_date(day)} is before today")
+        return day
+
     def _add_action(self) -> None:
         words = self.action_text.text().strip()
         plan = self.ws.pf.plan
@@ -256,21 +289,65 @@ class ConferenceMode(QWidget):
         if plan is None:
             self.ws.refused(self.tr("action: this person has no care plan to add it to"))
             return
+        try:
+            due = self.due_date()
+        except ValueError as exc:
+            self.ws.refused(str(exc))
+            return
         pid = self.owner.currentData()
         pro = self.ws.pf.directory.professionals.get(str(pid or ""))
         self.new_actions.append(Action(
             plan_id=plan.id, description=words, owner_professional_id=pro.id if pro else None,
-            owner_agency_id=pro.agency_id if pro else None,
-            due_date=self.ws.today + timedelta(days=14)))
-        self._capture(self.tr("Action: %s — %s") % (
-            words, pro.name if pro else self.tr("unowned")))
+            owner_agency_id=pro.agency_id if pro else None, due_date=due))
+        self._capture(self.tr("Action: %s — %s, due %s") % (
+            words, pro.name if pro else self.tr("unowned"), text.fmt_date(due)))
         self.action_text.clear()
 
     def _capture(self, line: str) -> None:
         self.captured_model.setStringList([*self.captured_model.stringList(), line])
 
+    def chair_id(self) -> str | None:
+        return self.ws.actor.id if self.ws.actor is not None else None
+
     def attendee_ids(self) -> list[str]:
-        return self.attendee_model.present_ids()
+        """Who was there: the chair first, always, then those ticked."""
+        chair = self.chair_id()
+        ticked = [pid for pid in self.attendee_model.present_ids() if pid != chair]
+        return ([chair] if chair is not None else []) + ticked
+
+    def unsaved(self) -> bool:
+        """Whether anything captured (or typed and not yet entered) would be lost."""
+        return bool(self.decisions or self.new_actions or self.decision.text().strip()
+                    or self.action_text.text().strip())
+
+    def confirm_leave(self) -> bool:
+        """Closing the person (Ctrl+W) or the window: nothing captured closes the mode
+        at once; otherwise ask — save the record, discard it, or stay. True once the
+        mode is left (or its record is on its way to be saved)."""
+        if not self.unsaved():
+            self.finished.emit()
+            return True
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Case conference not saved"),
+                          self.tr("The case conference for %s is not saved yet. Save its "
+                                  "record before closing?") % self.ws.pf.person.name,
+                          buttons.Save | buttons.Discard | buttons.Cancel, self)
+        box.setDefaultButton(buttons.Save)
+        box.setInformativeText(self._unsaved_words())
+        answer = box.exec()
+        if answer == buttons.Save:
+            return self.finish()
+        if answer == buttons.Discard:
+            self.finished.emit()
+            return True
+        return False
+
+    def _unsaved_words(self) -> str:
+        typed = self.decision.text().strip() or self.action_text.text().strip()
+        words = self.tr("Captured so far: %s and %s.") % (
+            self.tr("%n decision(s)", "", len(self.decisions)),
+            self.tr("%n action(s)", "", len(self.new_actions)))
+        return words + (self.tr(" Some typed text is not entered yet.") if typed else "")
 
     def finish(self) -> bool:
         """Save the record and leave the mode once it is saved; False if the user chose
@@ -289,7 +366,7 @@ class ConferenceMode(QWidget):
         ws = self.ws
         conference = CaseConference(
             person_id=ws.person_id, held_at=self.started_at,
-            chair_id=ws.actor.id if ws.actor else None, attendee_ids=tuple(self.attendee_ids()),
+            chair_id=self.chair_id(), attendee_ids=tuple(self.attendee_ids()),
             other_attendees=others, agenda=tuple(agenda_for(ws)),
             decisions=tuple(self.decisions), ended_at=max(ws.now(), self.started_at))
         plan, actions, actor = ws.pf.plan, list(self.new_actions), ws.actor_id()

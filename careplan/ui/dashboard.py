@@ -24,6 +24,7 @@ from PySide6.QtCore import QMargins, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from careplan.models.flags import flag_label
 from careplan.store import Store
 from careplan.store import dashboard as figures
 from careplan.store.dashboard import AnswerTimes, Bar
@@ -73,7 +74,9 @@ def compute_flags(path: str, today: date, job: workers.Job, key: bytes | None = 
         job.report(0, 1, "Flags")
         flags = load_flags(store, today, job)
         job.check()
-        by_code = figures.flags_by_code(flags)
+        # Each bar names its flag in words, as the chips and filters do.
+        by_code = [Bar(flag_label(bar.label), bar.value, bar.person_ids)
+                   for bar in figures.flags_by_code(flags)]
         by_agency = figures.flags_by_agency(store, today, flags, limit=10)
         job.report(1, 1, "")
         return by_code, by_agency
@@ -231,7 +234,7 @@ class Dashboard(QWidget):
 
     def _flag_chart_specs(self) -> dict[int, tuple[str, str]]:
         """The flag charts' titles and colours, by their place among the charts."""
-        return {_BY_CODE: (self.tr("Flags by code"), "#b3261e"),
+        return {_BY_CODE: (self.tr("Flags by kind"), "#b3261e"),
                 _BY_AGENCY: (self.tr("Flags by agency in the team"), "#a15c00")}
 
     def _chart(self, title: str) -> QChart:

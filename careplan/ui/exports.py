@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from careplan.export import outfile
 from careplan.models.reads import ReadKind
 from careplan.store import Store
+from careplan.store import caseload as q
 from careplan.store import reads as looked
 from careplan.store.changes import Changes
 from careplan.ui import reads, workers
@@ -48,6 +49,7 @@ class Written:
     path: Path
     count: int
     scope: str = ""
+    persons: int | None = None  # how many persons' records, when only some were written
 
 
 def with_suffix(path: str, chosen_filter: str, filters: str) -> str:
@@ -75,13 +77,16 @@ class ExportActions(QObject):
                             tr("Print the current person's joint care plan"))
         self.audit_pdf = act(tr("Handoff &audit (PDF)…"), self.export_audit,
                              tr("Handoffs, answer times, ownership gaps and disputes"))
-        self.minutes_pdf = act(tr("Case conference &minutes (PDF)…"), self.export_minutes,
+        # Through a lambda: the action's "checked" (False) is no conference id.
+        self.minutes_pdf = act(tr("Case conference &minutes (PDF)…"),
+                               lambda _=False: self.export_minutes(),
                                tr("Minutes of the case conference chosen in the Case "
                                   "conferences tab"))
         self.funding = act(tr("F&unding report (PDF or XLSX)…"), self.export_funding,
                            tr("All public money by agency and stream, disputes, budgets"))
         self.tables = [act(label, lambda _=False, n=name: self.export_table(n),
-                           tr("Write the %s table as CSV or XLSX") % name)
+                           tr("The %s table for the persons the caseload shows, as CSV or "
+                              "XLSX") % name)
                        for name, label in TABLES]
         self.fhir_person = act(tr("FHIR R4 bundle of this &person…"),
                                lambda: self.export_fhir(whole_store=False),
@@ -250,13 +255,34 @@ class ExportActions(QObject):
                                               printed_by=who, agency_id=agency),
                  self._read(ReadKind.PRINTED, lambda _: (described, [], None)))
 
+    def minutes_to_print(self, conference_id: str | None = None) -> str | None:
+        """The case conference whose minutes to print: ``conference_id``, else the one
+        chosen in the person's Case conferences tab; None (after saying why in a
+        sentence) when there is none."""
+        ws = self.window.current_workspace()
+        title = self.tr("Case conference minutes")
+        if ws is None:
+            QMessageBox.information(self.window, title, self.tr(
+                "Open a person first: minutes are printed from their Case conferences tab."))
+            return None
+        if not ws.pf.conferences:
+            QMessageBox.information(self.window, title, self.tr(
+                "%s has no case conference recorded yet, so there are no minutes to print. "
+                "Hold one with View ▸ Case conference mode (F11).") % ws.pf.person.name)
+            return None
+        if not isinstance(conference_id, str):
+            conference_id = ws.chosen_conference_id()
+        if conference_id is None:
+            QMessageBox.information(self.window, title, self.tr(
+                "Choose a case conference in %s's Case conferences tab first.")
+                % ws.pf.person.name)
+            return None
+        return conference_id
+
     def export_minutes(self, conference_id: str | None = None) -> None:
         ws = self.window.current_workspace()
-        if conference_id is None and ws is not None:
-            conference_id = ws.chosen_conference_id()
+        conference_id = self.minutes_to_print(conference_id)
         if ws is None or conference_id is None:
-            QMessageBox.information(self.window, self.tr("Case conference minutes"), self.tr(
-                "Case conference: choose one in the person's Case conferences tab first."))
             return
         held = next((c.held_at for c in ws.pf.conferences if c.id == conference_id), None)
         day = held.date().isoformat() if held else ""
@@ -271,23 +297,52 @@ class ExportActions(QObject):
                  lambda store, job: minutes_pdf(store, cid, out, printed_by=who),
                  self._read(ReadKind.PRINTED, lambda _: (looked.MINUTES_PDF, [pid], 1)))
 
+    def on_screen(self) -> tuple[q.CaseloadQuery | None, int]:
+        """The caseload's query when its filters or search narrow who is shown (None when
+        everyone is), and how many persons it shows."""
+        panel = self.window.caseload
+        model = self.window.model
+        if panel is None or model is None:
+            return None, 0
+        query = model.query
+        narrowed = bool(query.search.strip() or query.professional_id or query.agency_id
+                        or query.person_ids is not None)
+        return (replace(query, sort=q.SortKey.NAME, descending=False) if narrowed else None,
+                model.rowCount())
+
     def export_table(self, name: str) -> None:
-        out = self._where(self.tr("Export the %s table") % name, f"{name}.xlsx",
-                          f"{XLSX};;{CSV}")
+        """Write the table for the persons the caseload shows (its filters and search
+        applied), in a worker with progress and Cancel; nothing is written if cancelled."""
+        query, shown = self.on_screen()
+        title = self.tr("Export the %s table") % name
+        if query is not None:
+            title = self.tr("%s for the %s shown") % (title, self.tr("%Ln person(s)", "",
+                                                                      shown))
+        out = self._where(title, f"{name}.xlsx", f"{XLSX};;{CSV}")
         if not out:
             return
         from careplan.export.tables import write_table
 
         today = self._today()
+        step = self.tr("Writing the %s table: person %s of %s")
 
         def write(store: Store, job: workers.Job) -> Written:
-            return Written(Path(out), write_table(store, name, out, today))
+            ids = None if query is None else q.person_ids(store, query, today)
 
-        self.run(self.tr("Export the %s table") % name,
-                 self.tr("Writing the %s table…") % name, write,
-                 self._read(ReadKind.EXPORTED, lambda w: (
-                     looked.table(name, out, w.count), [],
-                     w.count if name == "caseload" else None)))
+            def progress(done: int, total: int) -> None:
+                job.report(done, total, step % (name, f"{done:,}", f"{total:,}"))
+                if done == total:  # every row read: the file is written now, whole
+                    job.commit()
+
+            rows = write_table(store, name, out, today, person_ids=ids, progress=progress)
+            return Written(Path(out), rows, persons=None if ids is None else len(ids))
+
+        def what(w: Written) -> tuple[str, Sequence[str], int | None]:
+            persons = w.count if name == "caseload" else w.persons
+            return looked.table(name, out, w.count), [], persons
+
+        self.run(title, self.tr("Writing the %s table…") % name, write,
+                 self._read(ReadKind.EXPORTED, what), cancellable=True)
 
     def export_funding(self) -> None:
         out = self._where(self.tr("Funding report"), "Funding report.pdf", f"{PDF};;{XLSX}")

@@ -14,6 +14,9 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from careplan.models.flags import flag_label
+from careplan.ui import plurals
+
 #: Severities from most to least urgent, with badge colours (readable with white text).
 SEVERITY_COLOURS: dict[str, str] = {
     "critical": "#b3261e",
@@ -44,10 +47,29 @@ class FlagSummary:
         return {code for _, code, _ in self.lines}
 
     def text(self) -> str:
-        return ", ".join(f"{n} {sev}" for sev, n in self.counts)
+        return ", ".join(badge_text(sev, n) for sev, n in self.counts)
 
     def tooltip(self) -> str:
-        return "\n".join(f"{code} ({sev}): {why}" for sev, code, why in self.lines)
+        return "\n".join(f"{label(code)} ({sev}): {why}" for sev, code, why in self.lines)
+
+
+#: How many flags of a severity, as a badge says it (plural forms through Qt's tr).
+_BADGES = {"critical": "%n critical", "warning": "%n warning(s)", "info": "%n info"}
+
+
+def badge_text(severity: str, n: int) -> str:
+    """"1 warning", "2 warnings", "3 critical"."""
+    source = _BADGES.get(severity)
+    if source is None:
+        return f"{n} {severity}"
+    return plurals.count("FlagSummary", source, n)
+
+
+def label(code: str) -> str:
+    """A flag code in words ("Turning 18" for ``transition-18``)."""
+    if code == NOT_CHECKED:
+        return "Flags not checked"
+    return flag_label(code)
 
 
 def severity_of(flag: Any) -> str:
@@ -122,15 +144,15 @@ class FlagBadgeDelegate(QStyledItemDelegate):
         h = min(rect.height() - 6, metrics.height() + 4)
         y = rect.y() + (rect.height() - h) // 2
         for sev, n in summary.counts:
-            label = f"{n} {sev}"
-            w = metrics.horizontalAdvance(label) + 12
+            words = badge_text(sev, n)
+            w = metrics.horizontalAdvance(words) + 12
             if x + w > rect.right():
                 break
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour(sev))
             painter.drawRoundedRect(QRect(x, y, w, h), h / 2, h / 2)
             painter.setPen(QColor("white"))
-            painter.drawText(QRect(x, y, w, h), Qt.AlignmentFlag.AlignCenter, label)
+            painter.drawText(QRect(x, y, w, h), Qt.AlignmentFlag.AlignCenter, words)
             x += w + 4
         painter.restore()
 
@@ -140,6 +162,7 @@ class FlagBadgeDelegate(QStyledItemDelegate):
         summary = index.data(self._role)
         if isinstance(summary, FlagSummary):
             metrics = QFontMetrics(option.font)
-            width = sum(metrics.horizontalAdvance(f"{n} {s}") + 16 for s, n in summary.counts)
+            width = sum(metrics.horizontalAdvance(badge_text(s, n)) + 16
+                        for s, n in summary.counts)
             base.setWidth(max(base.width(), width + 8))
         return base

@@ -44,8 +44,8 @@ from careplan.store import (
     get,
     keyring,
 )
+from careplan.ui import plurals, workers
 from careplan.ui import settings as keys
-from careplan.ui import workers
 from careplan.ui.audit_watch import AuditWatch
 from careplan.ui.changes_view import READS_ONLY, EditsView
 from careplan.ui.exports import ExportActions
@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         default, is the store's own clock. ``user``: the user name the sign-in screen
         starts with (``careplan --user NAME``), rather than the last one used."""
         super().__init__(parent)
+        plurals.install()
         self.settings = settings
         self.today = today
         self.now = now
@@ -180,6 +181,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.body)
         self.setCentralWidget(self.pages)
         self._build_actions()
+        self._build_help_menu()
         self._build_status()
         geometry = settings.get(keys.WINDOW_GEOMETRY)
         if geometry:
@@ -229,8 +231,9 @@ class MainWindow(QMainWindow):
         self.act_refresh = self._action(tr("&Refresh"), self.refresh,
                                         QKeySequence.StandardKey.Refresh,
                                         tr("Read the store again"))
-        self.act_close_tab = self._action(tr("Close &person"), self.close_current_tab,
-                                          QKeySequence.StandardKey.Close)
+        self.act_close_tab = self._action(tr("Close &person"), self.close_current_tab)
+        # Every binding of Close (Ctrl+W as well as Ctrl+F4), not only the first.
+        self.act_close_tab.setShortcuts(QKeySequence.StandardKey.Close)
         self.act_undo, self.act_redo = self.edits.act_undo, self.edits.act_redo
 
         bar = self.menuBar()
@@ -244,6 +247,7 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         self.exports = ExportActions(self)
+        self._add_print_action(file_menu)
         file_menu.addMenu(self.exports.menu)
         file_menu.addAction(self.exports.fhir_import)
         self.share = ShareActions(self)
@@ -288,6 +292,44 @@ class MainWindow(QMainWindow):
         tools.addWidget(self.identity_button)
         self._update_enabled()
 
+    def _add_print_action(self, menu: QMenu) -> None:
+        """File ▸ Print… (Ctrl+P): a preview, then the platform's print dialog."""
+        from careplan.ui.printing import PrintActions
+
+        self.printing = PrintActions(self)
+        menu.addAction(self.printing.action)
+
+    def _build_help_menu(self) -> None:
+        """Help ▸ User guide (F1) and About CarePlan."""
+        tr = self.tr
+        self.guide: QWidget | None = None
+        self.act_guide = self._action(tr("&User guide"), self.show_guide,
+                                      QKeySequence.StandardKey.HelpContents,
+                                      tr("A short guide to CarePlan"))
+        self.act_about = self._action(tr("&About CarePlan"), self.show_about, None,
+                                      tr("Version, the store open and its layout version"))
+        self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu = self.menuBar().addMenu(tr("&Help"))
+        help_menu.addAction(self.act_guide)
+        help_menu.addSeparator()
+        help_menu.addAction(self.act_about)
+
+    def show_guide(self) -> QWidget:
+        """The user guide in a window of its own (one, raised when already open)."""
+        from careplan.ui.help import GuideWindow
+
+        if self.guide is None:
+            self.guide = GuideWindow(self)
+        self.guide.show()
+        self.guide.raise_()
+        self.guide.activateWindow()
+        return self.guide
+
+    def show_about(self) -> None:
+        from careplan.ui.help import AboutDialog
+
+        AboutDialog(self.store, self).exec()
+
     def _build_status(self) -> None:
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -310,6 +352,7 @@ class MainWindow(QMainWindow):
         self.act_close_tab.setEnabled(self.current_workspace() is not None)
         self.exports.update_enabled()
         self.share.update_enabled()
+        self.printing.update_enabled()
         if self.account is not None:
             text = self.tr("Signed in as %s") % self.signed_in_name()
             self.act_identity.setText(text)
@@ -464,12 +507,10 @@ class MainWindow(QMainWindow):
         from careplan.ui.caseload_view import CaseloadPanel
 
         self.model = CaseloadModel(store, self.today(), self)
-        self.caseload = CaseloadPanel(self.model)
+        self.caseload = CaseloadPanel(self.model, self.settings)
         self.caseload.open_person.connect(self.open_person)
         self.caseload.register_requested.connect(self.register_person)
-        header_state = self.settings.get(keys.CASELOAD_HEADER)
-        if header_state:
-            self.caseload.table.horizontalHeader().restoreState(QByteArray(header_state))
+        self.caseload.restore_header(self.settings.get(keys.CASELOAD_HEADER))
         self.tabs.insertTab(0, self.caseload, self.tr("Caseload"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.stage.setCurrentWidget(self.tabs)
@@ -533,6 +574,7 @@ class MainWindow(QMainWindow):
         is signed out."""
         self.lock.stop()
         self.share.stopped()  # a sync under way stops between batches
+        self.printing.close_all()  # a preview of someone's records, and its PDF, go too
         self.edits.stop()  # saves on their way finish first
         self.health.stop()
         self.audit.stop()
@@ -540,8 +582,7 @@ class MainWindow(QMainWindow):
         self._drop_sign_in()
         sign_in_pool().waitForDone(30_000)  # a sign-in under way has its own connection
         if self.caseload is not None:
-            self.settings.set(keys.CASELOAD_HEADER,
-                              bytes(self.caseload.table.horizontalHeader().saveState().data()))
+            self.settings.set(keys.CASELOAD_HEADER, self.caseload.header_state())
         while self.tabs.count():
             widget = self.tabs.widget(0)
             self.tabs.removeTab(0)

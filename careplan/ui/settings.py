@@ -38,7 +38,16 @@ LAST_USERS: Key[str] = Key("sign_in/last_user_by_store", str, "{}")
 LOCK_AFTER_SECONDS: Key[int] = Key("session/lock_after_seconds", int, 600)
 WINDOW_GEOMETRY: Key[bytes] = Key("window/geometry", bytes, b"")
 WINDOW_STATE: Key[bytes] = Key("window/state", bytes, b"")
-CASELOAD_HEADER: Key[bytes] = Key("caseload/header", bytes, b"")
+#: The caseload's columns as the user last sized or moved them (kept only once they did;
+#: until then the columns fit the window). A new key since the date of birth column: a
+#: header saved with fewer columns is not restored onto more.
+CASELOAD_HEADER: Key[bytes] = Key("caseload/columns", bytes, b"")
+#: The caseload's filters, remembered between sessions: whose persons ("everyone",
+#: "mine", "agency"), the flag code ("" for any) and the least severity ("" for any).
+#: The search text is not kept: it holds names.
+CASELOAD_SCOPE: Key[str] = Key("caseload/scope", str, "everyone")
+CASELOAD_FLAG: Key[str] = Key("caseload/flag", str, "")
+CASELOAD_SEVERITY: Key[str] = Key("caseload/severity", str, "")
 #: Text size in case conference mode, in points.
 CONFERENCE_POINT_SIZE: Key[int] = Key("conference/point_size", int, 20)
 #: The folder the last export was written to (the next one starts there).
@@ -48,7 +57,8 @@ SYNC_EVERY_SECONDS: Key[int] = Key("share/sync_every_seconds", int, 120)
 
 ALL_KEYS: tuple[Key[Any], ...] = (
     RECENT_STORES, LAST_USERS, LOCK_AFTER_SECONDS, WINDOW_GEOMETRY, WINDOW_STATE, CASELOAD_HEADER,
-    CONFERENCE_POINT_SIZE, EXPORT_FOLDER, SYNC_EVERY_SECONDS,
+    CASELOAD_SCOPE, CASELOAD_FLAG, CASELOAD_SEVERITY, CONFERENCE_POINT_SIZE, EXPORT_FOLDER,
+    SYNC_EVERY_SECONDS,
 )
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from careplan.models import nhs
 from careplan.models.dates import age_on, parse_uk_date, uk_date
+from careplan.ui import plurals
 
 
 def fmt_date(day: date | None) -> str:
@@ -32,7 +33,8 @@ def age_text(birth: date, today: date) -> str:
 
 
 def days_text(days: int) -> str:
-    return "1 day" if days == 1 else f"{days} days"
+    """"1 day", "3 days"."""
+    return plurals.count("text", "%Ln day(s)", days)
 
 
 def parse_date(text: str, field: str) -> date | None:

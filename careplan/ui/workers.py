@@ -33,10 +33,28 @@ class Job(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._committed = False
         self.done = False
 
     def cancel(self) -> None:
-        self._cancel.set()
+        """Ask the task to stop; too late (ignored) once it has passed :meth:`commit`."""
+        with self._lock:
+            if not self._committed:
+                self._cancel.set()
+
+    def commit(self) -> None:
+        """Called by the task at its point of no return (e.g. just before a file replaces
+        the previous one): a cancel asked for before stops it here; one asked for after
+        is too late, and the task's result is reported as finished, as it is.
+
+        Raises:
+            Cancelled: cancel was asked for first.
+        """
+        with self._lock:
+            if self._cancel.is_set():
+                raise Cancelled
+            self._committed = True
 
     @property
     def is_cancelled(self) -> bool:

@@ -332,10 +332,11 @@ class PersonWorkspace(QWidget):
         self.reload()
 
     def confirm_close(self) -> bool:
-        """Leaving with a conference in progress saves it first (nothing is lost): the
-        tab closes only once the record is saved."""
+        """Leaving with a conference in progress asks first when something captured is
+        not saved (save, discard, or stay): the tab closes only once the record is saved
+        or discarded."""
         if self.conference is not None:
-            if not self.conference.finish():
+            if not self.conference.confirm_leave():
                 return False
             if self.edits is not None and self.edits.runner is not None:
                 self.edits.runner.flush()

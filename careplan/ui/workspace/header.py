@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from PySide6.QtCore import Signal
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from careplan.store.person_file import PersonFile
 from careplan.ui import text
 from careplan.ui.flagview import SEVERITY_COLOURS, FlagSummary
+from careplan.ui.flagview import label as flag_words
 
 
 def lead_name(pf: PersonFile, today: date) -> str | None:
@@ -88,9 +90,9 @@ class PersonHeader(QWidget):
             self._buttons.append(label)
             self.flag_row.addWidget(label)
         for sev, code, why in lines:
-            button = QPushButton(code)
+            button = QPushButton(flag_words(code))
             button.setToolTip(why)
-            button.setAccessibleName(self.tr("Flag %s, %s") % (code, sev))
+            button.setAccessibleName(self.tr("Flag %s, %s") % (flag_words(code), sev))
             button.setAccessibleDescription(why)
             colour = SEVERITY_COLOURS.get(sev, SEVERITY_COLOURS["info"])
             button.setStyleSheet(
@@ -103,6 +105,6 @@ class PersonHeader(QWidget):
         self.flag_row.addStretch(1)
 
     def _show_why(self, code: str, why: str) -> None:
-        self.why.setText(f"<b>{code}</b>: {why}")
+        self.why.setText(f"<b>{html.escape(flag_words(code))}</b>: {html.escape(why)}")
         self.why.setVisible(True)
         self.flag_opened.emit(code)
