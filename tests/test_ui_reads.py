@@ -68,7 +68,7 @@ def test_the_history_tab_shows_who_looked(qtbot, setup) -> None:  # type: ignore
     rows = [[model.index(r, c).data() for c in range(model.columnCount())]
             for r in range(model.rowCount())]
     assert [row[1:] for row in rows] == [
-        ["admin", f"Opened: {looked.WORKSPACE}"],  # newest first
+        ["admin (administrator)", f"Opened: {looked.WORKSPACE}"],  # newest first, as the trail
         ["Sam Okafor", f"Opened: {looked.WORKSPACE}"]]
 
 

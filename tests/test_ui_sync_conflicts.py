@@ -54,7 +54,7 @@ def _window(qtbot, tmp_path: Path, path: Path, actor: str) -> MainWindow:  # typ
 
 
 def _flag_button(ws) -> QPushButton | None:  # type: ignore[no-untyped-def]
-    return next((b for b in ws.header._buttons if b.text() == "sync-conflict"), None)
+    return next((b for b in ws.header._buttons if b.property("flag_code") == "sync-conflict"), None)
 
 
 def test_the_conflict_is_flagged_put_on_the_agenda_and_decided(qtbot, tmp_path, conflicted) -> None:  # type: ignore[no-untyped-def]

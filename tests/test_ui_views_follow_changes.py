@@ -27,7 +27,8 @@ from careplan.models.enums import (
     ReferralEventKind,
 )
 from careplan.store import Store, add, operations
-from careplan.ui.caseload_model import FLAGS_ROLE, PERSON_ID_ROLE
+from careplan.store import caseload as q
+from careplan.ui.caseload_model import COLUMNS, FLAGS_ROLE, PERSON_ID_ROLE
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.workspace import PersonWorkspace
 from careplan.ui.workspace.dialogs import StepDialog
@@ -57,7 +58,8 @@ def setup(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: igno
 
 
 def _chips(ws: PersonWorkspace) -> set[str]:
-    return {b.text() for b in ws.header._buttons}
+    """The codes of the flag chips in the header (each chip reads as words)."""
+    return {b.property("flag_code") for b in ws.header._buttons if b.property("flag_code")}
 
 
 def _row_codes(win: MainWindow, person_id: str) -> set[str]:
@@ -196,4 +198,4 @@ def test_a_new_lead_shows_in_the_caseload_row_and_the_header(qtbot, setup) -> No
     assert model is not None
     row = next(r for r in range(model.rowCount())
                if model.index(r, 0).data(PERSON_ID_ROLE) == world.teen)
-    assert model.index(row, 3).data() == "Dr Asha Shah"
+    assert model.index(row, COLUMNS.index(q.SortKey.LEAD)).data() == "Dr Asha Shah"

@@ -91,6 +91,7 @@ class PersonHeader(QWidget):
             self.flag_row.addWidget(label)
         for sev, code, why in lines:
             button = QPushButton(flag_words(code))
+            button.setProperty("flag_code", code)  # the words are for people; the code is the key
             button.setToolTip(why)
             button.setAccessibleName(self.tr("Flag %s, %s") % (flag_words(code), sev))
             button.setAccessibleDescription(why)
