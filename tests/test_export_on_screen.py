@@ -15,13 +15,15 @@ import pytest
 import ui_world
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QMessageBox, QPushButton
-from ui_helpers import file_settings, sign_in, when_modal
+from ui_helpers import file_settings, settle, sign_in, when_modal
 
 from careplan.export import tables
 from careplan.export.tables import write_table
 from careplan.models import CaseConference
+from careplan.models.reads import ReadKind
 from careplan.store import Store
 from careplan.store import casework as cw
+from careplan.store import reads as looked
 from careplan.ui.mainwindow import MainWindow
 
 
@@ -175,6 +177,12 @@ def test_the_caseload_table_holds_the_persons_on_screen(qtbot, setup) -> None:  
     win.exports.tables[4].trigger()
     _finish(qtbot, win)
     assert set(pd.read_excel(actions)["Person"]) == {"Jordan Baker"}
+    settle(win)
+    with Store.open(win.store.path, create=False) as store:  # each recorded as a read
+        exported = [(r.description, r.persons) for r in looked.between(
+            store, datetime(2000, 1, 1), datetime(2100, 1, 1)) if r.kind is ReadKind.EXPORTED]
+    assert sorted(exported) == [("actions table (XLSX), 2 rows", 1),  # 2 actions, 1 person
+                                ("caseload table (CSV), 3 persons", 3)]
 
 
 def test_a_table_of_everyone_reports_progress_and_can_be_cancelled(qtbot, setup,  # type: ignore[no-untyped-def]

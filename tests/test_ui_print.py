@@ -13,15 +13,17 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtPrintSupport import QPrinter
-from ui_helpers import file_settings, sign_in, when_modal
+from ui_helpers import file_settings, settle, sign_in, when_modal
 
 from careplan.export.audit_pdf import audit_pdf
 from careplan.export.funding_xlsx import write_funding
 from careplan.export.minutes_pdf import minutes_pdf
 from careplan.export.plan_pdf import plan_pdf
 from careplan.models import Action, CaseConference
+from careplan.models.reads import ReadKind
 from careplan.store import Store, add_many, find
 from careplan.store import casework as cw
+from careplan.store import reads as looked
 from careplan.ui.export_dialogs import AuditDialog
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.printing import AUDIT, FUNDING, MINUTES, PLAN, Choice, PdfPages, PrintPreview
@@ -138,6 +140,10 @@ def test_ctrl_p_previews_the_open_persons_plan(qtbot, window, tmp_path: Path) ->
     widget.print()
     assert _pages(printed) == _pages(reference)
     preview.close()
+    settle(win)
+    with Store.open(path, create=False) as store:
+        reads = [(r.reader_id, r.kind, r.description) for r in looked.of_person(store, world.teen)]
+    assert (world.sam_social, ReadKind.PRINTED, looked.PLAN_PDF) in reads
     qtbot.waitUntil(lambda: not temporary.parent.exists())  # the PDF is not left behind
     assert win.printing.preview is None
 
@@ -169,6 +175,19 @@ def test_every_document_prints(qtbot, window, tmp_path: Path, which: str) -> Non
     widget.print()
     assert _pages(printed) == _pages(reference) == preview.printed
     preview.close()
+    settle(win)
+    with Store.open(path, create=False) as store:  # recorded as printed, as an export is
+        printed_reads = [r for r in looked.between(store, datetime(2000, 1, 1),
+                                                   datetime(2100, 1, 1))
+                         if r.kind is ReadKind.PRINTED]
+    [read] = printed_reads
+    assert read.reader_id == world.sam_social
+    if which == MINUTES:
+        assert (read.person_id, read.description) == (world.teen, looked.MINUTES_PDF)
+    elif which == AUDIT:
+        assert read.person_id is None and read.description.startswith("handoff audit (PDF)")
+    else:
+        assert read.person_id is None and read.description.startswith("funding report (PDF)")
 
 
 def test_without_a_person_only_the_store_wide_documents(qtbot, window) -> None:  # type: ignore[no-untyped-def]
