@@ -46,7 +46,7 @@ def test_plan_pdf_every_page_names_person_nhs_number_and_version(store: Store,
     assert "NO OWNER" in whole
     assert "14 Jul 1988 (age 36)" in whole
     flags = whole[whole.index("Open flags"):whole.index("Needs, outcomes and actions")]
-    assert "action-unowned" in flags  # the flags engine's finding, with its reason
+    assert "Action with no owner" in flags  # the flags engine's finding, with its reason
 
 
 def test_sign_off_table_lists_every_agency_in_the_team(store: Store, tmp_path: Path) -> None:

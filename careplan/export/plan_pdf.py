@@ -23,6 +23,7 @@ from careplan.export.plan_costs import cost_summary
 from careplan.export.records import Records, load
 from careplan.models import Action, CarePlan, Need, Outcome, Person, PlanSignOff, PlanVersion, nhs
 from careplan.models.dates import age_on
+from careplan.models.flags import flag_label
 from careplan.models.plan_versions import (
     NEED,
     Namer,
@@ -113,7 +114,8 @@ def _flags(store: Store, person: Person, today: date) -> list[Flowable]:
     flags = open_flags(store, [person.id], today)
     if not flags:
         return pc.section("Open flags", pc.p(f"No open flags on {_d(today)}.", "body"))
-    rows = [[f.severity.value, f.code.value, _d(f.since), f.message] for f in flags]
+    # The flag in words, as the screens show it (the code stays in exports' data).
+    rows = [[f.severity.value, flag_label(f.code), _d(f.since), f.message] for f in flags]
     crit = [i for i, f in enumerate(flags) if f.severity.value == "critical"]
     return pc.section(f"Open flags ({len(flags)})", pc.table(
         ["Severity", "Flag", "Since", "Why"], rows, [18 * mm, 34 * mm, 20 * mm, 106 * mm],
