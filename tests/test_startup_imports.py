@@ -30,7 +30,9 @@ LATER = ("careplan.ui.workspace", "careplan.commands.backup", "careplan.commands
 SIGNED_IN = ("careplan.ui.caseload_model", "careplan.ui.caseload_view", "careplan.ui.flagview",
              "careplan.ui.flagsource", "careplan.models.flags", "careplan.store.caseload",
              "careplan.store.person_file", "careplan.models.facts", "careplan.ui.export_dialogs",
-             "careplan.store.audit_check", "careplan.store.replication")
+             "careplan.store.audit_check", "careplan.store.replication",
+             # File ▸ Print (QtPdf, QtPrintSupport) and Help, imported when first used.
+             "careplan.ui.printing", "PySide6.QtPdf", "careplan.ui.help")
 
 # The start a user makes (``careplan --db STORE``), left as soon as the window is shown
 # with the store open: the QApplication is made first only to queue the quit.

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from careplan.export import outfile
 from careplan.models.reads import ReadKind
 from careplan.store import Store
-from careplan.store import caseload as q
 from careplan.store import reads as looked
 from careplan.store.changes import Changes
 from careplan.ui import reads, workers
@@ -32,6 +31,7 @@ from careplan.ui import settings as keys
 from careplan.ui.export_run import JobDialog, in_store
 
 if TYPE_CHECKING:
+    from careplan.store import caseload as q
     from careplan.ui.mainwindow import MainWindow
 
 PDF = "PDF (*.pdf)"
@@ -304,6 +304,7 @@ class ExportActions(QObject):
         model = self.window.model
         if panel is None or model is None:
             return None, 0
+        from careplan.store import caseload as q  # once signed in, not at the start
         query = model.query
         narrowed = bool(query.search.strip() or query.professional_id or query.agency_id
                         or query.person_ids is not None)
@@ -325,6 +326,8 @@ class ExportActions(QObject):
 
         today = self._today()
         step = self.tr("Writing the %s table: person %s of %s")
+
+        from careplan.store import caseload as q
 
         def write(store: Store, job: workers.Job) -> Written:
             ids = None if query is None else q.person_ids(store, query, today)

@@ -293,11 +293,29 @@ class MainWindow(QMainWindow):
         self._update_enabled()
 
     def _add_print_action(self, menu: QMenu) -> None:
-        """File ▸ Print… (Ctrl+P): a preview, then the platform's print dialog."""
-        from careplan.ui.printing import PrintActions
+        """File ▸ Print… (Ctrl+P): a preview, then the platform's print dialog. Its module
+        (QtPdf, QtPrintSupport) is imported when first used, not before the sign-in
+        screen is painted."""
+        tr = self.tr
+        self.act_print = QAction(tr("&Print…"), self)
+        self.act_print.setShortcut(QKeySequence(QKeySequence.StandardKey.Print))
+        tip = tr("Print the joint plan, the handoff audit, case conference minutes or the "
+                 "funding report, with a preview first")
+        self.act_print.setStatusTip(tip)
+        self.act_print.setToolTip(tip)
+        self.act_print.triggered.connect(lambda _=False: self.printing.print_document())
+        self._printing: Any = None
+        menu.addAction(self.act_print)
 
-        self.printing = PrintActions(self)
-        menu.addAction(self.printing.action)
+    @property
+    def printing(self) -> Any:
+        """File ▸ Print's actions (careplan.ui.printing.PrintActions), made when first
+        used."""
+        if self._printing is None:
+            from careplan.ui.printing import PrintActions
+
+            self._printing = PrintActions(self, self.act_print)
+        return self._printing
 
     def _build_help_menu(self) -> None:
         """Help ▸ User guide (F1) and About CarePlan."""
@@ -352,7 +370,7 @@ class MainWindow(QMainWindow):
         self.act_close_tab.setEnabled(self.current_workspace() is not None)
         self.exports.update_enabled()
         self.share.update_enabled()
-        self.printing.update_enabled()
+        self.act_print.setEnabled(self.store is not None and self.account is not None)
         if self.account is not None:
             text = self.tr("Signed in as %s") % self.signed_in_name()
             self.act_identity.setText(text)
@@ -574,7 +592,8 @@ class MainWindow(QMainWindow):
         is signed out."""
         self.lock.stop()
         self.share.stopped()  # a sync under way stops between batches
-        self.printing.close_all()  # a preview of someone's records, and its PDF, go too
+        if self._printing is not None:  # a preview of someone's records, and its PDF, go too
+            self._printing.close_all()
         self.edits.stop()  # saves on their way finish first
         self.health.stop()
         self.audit.stop()

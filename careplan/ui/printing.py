@@ -215,16 +215,16 @@ class PrintActions(QObject):
     preview. ``printer_for`` makes the printer (tests give one that writes a file);
     ``choose`` stands in for the chooser dialog in tests."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: MainWindow, action: QAction | None = None) -> None:
+        """``action``: the window's File ▸ Print action (it calls :meth:`print_document`),
+        else one of this object's own."""
         super().__init__(window)
         self.window = window
-        self.action = QAction(self.tr("&Print…"), window)
-        self.action.setShortcut(QKeySequence(QKeySequence.StandardKey.Print))
-        tip = self.tr("Print the joint plan, the handoff audit, case conference minutes or the "
-                      "funding report, with a preview first")
-        self.action.setStatusTip(tip)
-        self.action.setToolTip(tip)
-        self.action.triggered.connect(lambda _=False: self.print_document())
+        if action is None:
+            action = QAction(self.tr("&Print…"), window)
+            action.setShortcut(QKeySequence(QKeySequence.StandardKey.Print))
+            action.triggered.connect(lambda _=False: self.print_document())
+        self.action = action
         self.printer_for: Callable[[], QPrinter | None] = lambda: None
         self.choose: Callable[[list[Choice], str], str] = self._ask
         #: The preview on screen (at most one at a time).
