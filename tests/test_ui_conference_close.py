@@ -166,18 +166,21 @@ def test_the_chair_is_an_attendee_even_unticked(qtbot, tmp_path: Path) -> None: 
     assert conference.attendee_ids == (world.sam_social,)
 
 
-def test_a_due_date_that_is_not_a_date_or_is_past_is_refused(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                            monkeypatch) -> None:
+def test_a_due_date_that_is_not_a_date_or_is_past_is_refused(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     win, ws, path, world = _conference(qtbot, tmp_path)
     mode = ws.conference
     said: list[str] = []
-    monkeypatch.setattr(ws, "refused", said.append)
     yesterday = ui_world.TODAY - timedelta(days=1)
     for typed in ("31/02/2025", yesterday.strftime("%d/%m/%Y")):
         mode.due.setText(typed)
         qtbot.keyClicks(mode.action_text, "Ring the GP")
         qtbot.keyClick(mode.action_text, Qt.Key.Key_Return)
-    assert len(said) == 2 and all(s.startswith("due date: ") for s in said)
-    assert "before today" in said[1]
+        assert mode.due_problem.isVisibleTo(mode)  # said below the line, no dialog
+        said.append(mode.due_problem.text())
+    assert said[0] == ("Due date: '31/02/2025' is not a date (February 2025 has 28 days)")
+    assert said[1].startswith("Due date: ") and said[1].endswith("is before today")
     assert mode.new_actions == [] and mode.captured_model.stringList() == []
     assert mode.action_text.text() == "Ring the GP" * 2  # kept, to fix the date and retry
+    mode.due.setText("30/06/2025")
+    qtbot.keyClick(mode.action_text, Qt.Key.Key_Return)
+    assert not mode.due_problem.isVisibleTo(mode) and len(mode.new_actions) == 1

@@ -40,7 +40,7 @@ from careplan.models.enums import HandoffStatus
 from careplan.models.referral_chain import bounce_chain
 from careplan.store import casework as cw
 from careplan.ui import text
-from careplan.ui.datefield import DateField
+from careplan.ui.datefield import PROBLEM_COLOUR, DateField
 from careplan.ui.settings import CONFERENCE_POINT_SIZE, Settings
 from careplan.ui.tablemodel import Index
 
@@ -175,6 +175,13 @@ class ConferenceMode(QWidget):
         self.due.edit.setToolTip(tr("When the new action is due (two weeks from today unless "
                                     "changed), e.g. 15/11/2026"))
         self.due.edit.returnPressed.connect(self._add_action)
+        # Why the due date is not one, below the line, as every date field says it.
+        self.due_problem = QLabel()
+        self.due_problem.setWordWrap(True)
+        self.due_problem.setStyleSheet(f"color: {PROBLEM_COLOUR};")
+        self.due_problem.setAccessibleName(tr("Problem with the due date"))
+        self.due_problem.hide()
+        self.due.problem.connect(self._say_due_problem)
         self.captured_model = QStringListModel(self)
         self.captured = QListView()
         self.captured.setModel(self.captured_model)
@@ -213,6 +220,7 @@ class ConferenceMode(QWidget):
         layout.addLayout(top)
         layout.addLayout(grid, 1)
         layout.addLayout(capture)
+        layout.addWidget(self.due_problem)
 
     def _label(self, words: str) -> QLabel:
         label = QLabel(f"<b>{html.escape(words)}</b>")
@@ -292,8 +300,10 @@ class ConferenceMode(QWidget):
         try:
             due = self.due_date()
         except ValueError as exc:
-            self.ws.refused(str(exc))
+            self._say_due_problem(str(exc))  # the action stays typed, to retry
+            self.due.setFocus()
             return
+        self._say_due_problem("")
         pid = self.owner.currentData()
         pro = self.ws.pf.directory.professionals.get(str(pid or ""))
         self.new_actions.append(Action(
@@ -302,6 +312,10 @@ class ConferenceMode(QWidget):
         self._capture(self.tr("Action: %s — %s, due %s") % (
             words, pro.name if pro else self.tr("unowned"), text.fmt_date(due)))
         self.action_text.clear()
+
+    def _say_due_problem(self, problem: str) -> None:
+        self.due_problem.setText(problem[:1].upper() + problem[1:])
+        self.due_problem.setVisible(bool(problem))
 
     def _capture(self, line: str) -> None:
         self.captured_model.setStringList([*self.captured_model.stringList(), line])
