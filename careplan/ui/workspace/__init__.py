@@ -95,17 +95,22 @@ class PersonWorkspace(QWidget):
         self.history_tab = HistoryTab(self)
         self.funding_tab = FundingTab(self)
         self.social_tab = SocialTab(self)
-        for tab, label in ((self.plan_tab, self.tr("&Plan")),
-                           (self.team_tab, self.tr("Care &team")),
-                           (self.handoffs_tab, self.tr("Hand&offs")),
-                           (self.referrals_tab, self.tr("&Referrals")),
-                           (self.transitions_tab, self.tr("Transitions && hospital &stays")),
-                           (self.health_tab, self.tr("Continuing &healthcare && aftercare")),
-                           (self.conferences_tab, self.tr("Case con&ferences")),
-                           (self.social_tab, self.tr("Carers && safe&guarding")),
-                           (self.funding_tab, self.tr("F&unding")),
-                           (self.history_tab, self.tr("Histor&y"))):
-            self.tabs.addTab(tab, label)
+        # Short titles, so that the ten fit a 1,024 px window; the tooltip has the whole.
+        for tab, label, whole in (
+                (self.plan_tab, self.tr("&Plan"), ""),
+                (self.team_tab, self.tr("Care &team"), ""),
+                (self.handoffs_tab, self.tr("Hand&offs"), ""),
+                (self.referrals_tab, self.tr("&Referrals"), ""),
+                (self.transitions_tab, self.tr("Transitions && hospital &stays"), ""),
+                (self.health_tab, self.tr("C&HC && aftercare"),
+                 self.tr("NHS continuing healthcare (CHC) and aftercare")),
+                (self.conferences_tab, self.tr("Con&ferences"), self.tr("Case conferences")),
+                (self.social_tab, self.tr("Carers && safe&guarding"), ""),
+                (self.funding_tab, self.tr("F&unding"), ""),
+                (self.history_tab, self.tr("Histor&y"), "")):
+            index = self.tabs.addTab(tab, label)
+            if whole:
+                self.tabs.setTabToolTip(index, whole)
         self.tabs.currentChanged.connect(self._tab_shown)
         self.normal = QWidget()
         normal_layout = QVBoxLayout(self.normal)

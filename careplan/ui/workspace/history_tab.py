@@ -195,9 +195,11 @@ class HistoryTab(WorkspaceTab):
         layout.addWidget(QLabel(tr("Every change to this person's records, newest first "
                                    "(times in England).")))
         layout.addWidget(record_table(self.model, tr("Audit trail"), stretch=3), 3)
-        layout.addWidget(QLabel(tr("Who looked: who opened, printed or exported this "
-                                   "person's record, newest first (exports of the whole "
-                                   "caseload are on the handoff audit).")))
+        looked = QLabel(tr("Who looked: who opened, printed or exported this "
+                           "person's record, newest first (exports of the whole "
+                           "caseload are on the handoff audit)."))
+        looked.setWordWrap(True)  # a narrow window wraps it rather than growing
+        layout.addWidget(looked)
         layout.addWidget(record_table(self.looked, tr("Who looked"), stretch=2), 1)
 
     def _reader(self, read: Read) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from careplan.ui.columns import KeepStretchWide
 from careplan.ui.delegates import RecordDelegate
 from careplan.ui.tablemodel import RecordTableModel
 
@@ -43,7 +44,7 @@ def record_table(model: RecordTableModel[Any], name: str, parent: QWidget | None
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(False)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    KeepStretchWide(view, stretch)  # stretches, but never below a useful width
     fit_columns(view, model)
     model.modelReset.connect(lambda: fit_columns(view, model))
     return view
