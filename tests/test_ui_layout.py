@@ -9,10 +9,11 @@ lists every clip found: screen, size, kind of widget and its text.
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
-import ui_world
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -28,9 +29,12 @@ from PySide6.QtWidgets import (
 )
 from ui_helpers import file_settings, settle, sign_in
 
-from careplan.store import Store
+from careplan.demo.build import build_demo
+from careplan.models import CareTeamMember, Person
+from careplan.store import Store, find
 from careplan.ui.mainwindow import MainWindow
 
+TODAY = date(2026, 11, 22)
 SIZES = ((1024, 768), (1920, 1080))
 #: The offscreen platform's own font (9 pt) and the 11 pt of the common Linux desktops:
 #: widths set in pixels fit the first and clip at the second.
@@ -43,6 +47,10 @@ TABS_MAY_SCROLL = frozenset({(1024, 11)})
 USEFUL_CHARS = 20
 #: Columns the user may widen that are allowed to start narrower than their title.
 NARROW_ALLOWED: frozenset[str] = frozenset()
+
+
+#: How many of each kind were checked, so that a pass is never a pass over nothing.
+SEEN: Counter[str] = Counter()
 
 
 def _plain(text: str) -> str:
@@ -62,6 +70,7 @@ def _buttons(root: QWidget) -> list[str]:
             text = _plain(button.text())
             if not text or not _shown(button) or isinstance(button.parent(), QTabBar):
                 continue
+            SEEN["buttons"] += 1
             need = button.minimumSizeHint().width() if isinstance(button, QToolButton) \
                 else button.sizeHint().width()
             if need > button.width():
@@ -79,6 +88,7 @@ def _tabs(root: QWidget, may_scroll: bool) -> list[str]:
         total = 0
         for i in range(bar.count()):
             text = _plain(bar.tabText(i))
+            SEEN["tabs"] += 1
             need = bar.tabSizeHint(i).width()
             total += need
             have = bar.tabRect(i).width()
@@ -115,6 +125,7 @@ def _headers(root: QWidget) -> list[str]:
             text = str(title) if title else ""
             if not text or text in NARROW_ALLOWED:
                 continue
+            SEEN["headings"] += 1
             # Its title, the style's margins and (sorting is a click away) the sort arrow.
             need = header.sectionSizeFromContents(column).width()
             have = header.sectionSize(column)
@@ -130,6 +141,7 @@ def _labels(root: QWidget) -> list[str]:
             continue
         if label.textFormat() != label.textFormat().PlainText and "<" in label.text():
             continue  # rich text lays itself out; its plain width says nothing
+        SEEN["labels"] += 1
         metrics = label.fontMetrics()
         need = max(metrics.horizontalAdvance(line) for line in _plain(label.text()).split("\n"))
         have = label.contentsRect().width() - 2 * label.margin()
@@ -142,8 +154,17 @@ def clipped(root: QWidget, tabs_may_scroll: bool = False) -> list[str]:
     return _buttons(root) + _tabs(root, tabs_may_scroll) + _headers(root) + _labels(root)
 
 
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo: its persons have every kind of record, with the demo's long names."""
+    path = tmp_path_factory.mktemp("layout") / "demo.db"
+    with Store.open(path) as store:
+        build_demo(store, persons=150, seed=4, today=TODAY)
+    return path
+
+
 @pytest.fixture(params=POINT_SIZES, ids=lambda p: f"{p}pt")
-def window(qtbot, tmp_path: Path, request):  # type: ignore[no-untyped-def]
+def window(qtbot, tmp_path: Path, demo_path: Path, request):  # type: ignore[no-untyped-def]
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     before = app.font()
@@ -151,16 +172,15 @@ def window(qtbot, tmp_path: Path, request):  # type: ignore[no-untyped-def]
     font.setPointSize(request.param)
     app.setFont(font)
     request.addfinalizer(lambda: app.setFont(before))
-    path = tmp_path / "store.db"
-    store = Store.open(path)
-    world = ui_world.build(store, extra_persons=30)
-    store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
+    with Store.open(demo_path, create=False) as store:
+        person = find(store, Person, given_name="Margaret", family_name="Okafor")[0].id
+        lead = find(store, CareTeamMember, person_id=person, is_lead=True)[0].professional_id
+    win = MainWindow(file_settings(tmp_path), today=lambda: TODAY)
     qtbot.addWidget(win)
     win.show()
-    sign_in(qtbot, win, path, world.sam_social)
+    sign_in(qtbot, win, demo_path, lead)  # her lead professional: My work has rows
     settle(win)
-    return win, world
+    return win, person
 
 
 def _at(qtbot, win: MainWindow, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
@@ -175,7 +195,8 @@ def _at(qtbot, win: MainWindow, size: tuple[int, int]) -> None:  # type: ignore[
 def test_main_screens_show_their_words_whole(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     from careplan.ui.dashboard import Dashboard
 
-    win, world = window
+    win, person = window
+    SEEN.clear()
     problems: list[str] = []
     checked: list[str] = []
 
@@ -193,7 +214,7 @@ def test_main_screens_show_their_words_whole(qtbot, window) -> None:  # type: ig
         look("My work", size)
         win.show_caseload()
         look("Caseload", size)
-        ws = win.open_person(world.teen)
+        ws = win.open_person(person)
         for i in range(ws.tabs.count()):
             ws.tabs.setCurrentIndex(i)
             look(f"Person: {_plain(ws.tabs.tabText(i))}", size)
@@ -203,4 +224,17 @@ def test_main_screens_show_their_words_whole(qtbot, window) -> None:  # type: ig
         qtbot.waitUntil(lambda b=board: b.data is not None, timeout=30000)
         look("Dashboard", size)
     assert len(checked) == 2 * 13
+    assert min(SEEN[k] for k in ("buttons", "tabs", "headings", "labels")) > 20, SEEN
     assert not problems, f"{len(problems)} clipped:\n" + "\n".join(problems)
+
+
+def test_narrow_tables_give_up_width_down_to_their_headings_only() -> None:
+    """The caseload's sharing: the other columns shrink toward their headings' widths so
+    that the wide column keeps its share; never below a heading."""
+    from careplan.ui.columns import shared_widths
+
+    preferred, floors = [100, 300, 100], [50, 100, 50]
+    assert shared_widths(1000, preferred, floors, 1, 0.22)[::2] == [100, 100]  # room: as wished
+    assert shared_widths(250, preferred, floors, 1, 0.22)[::2] == [75, 75]  # halfway down
+    assert shared_widths(150, preferred, floors, 1, 0.22)[::2] == [50, 50]  # headings whole
+    assert shared_widths(100, [40, 300, 100], floors, 1, 0.22)[::2] == [50, 50]  # floor wins
