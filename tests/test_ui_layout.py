@@ -1,10 +1,13 @@
 """Words and layout: no clipped text at 1,024 × 768 nor at 1,920 × 1,080 on the main screens.
 
 Each screen (My work, the caseload, a person's workspace on each of its tabs, the dashboard)
-is shown at both sizes; every visible button, check box and radio button must be as wide as
-its text needs, no tab's title may be elided, every visible table header's section must be as
-wide as its title, and a label that does not wrap must be as wide as its text. One assertion
-lists every clip found: screen, size, kind of widget and its text.
+is shown at both sizes and at two font sizes, over a small demo: every visible button, check
+box and radio button must be as wide as its text needs; no tab's title may be elided, nor a
+tab bar need more than its width (its tabs scrolled out of sight); every visible column
+heading must be whole (title, margins and sort arrow); a table's wide (Stretch) column must
+keep 20 characters; a label that does not wrap must be as wide as its text; and the window
+must take the size asked (no widget forcing it wider). One assertion lists every clip found:
+screen, size, font size, kind of widget and its text.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from careplan.ui.mainwindow import MainWindow
 TODAY = date(2026, 11, 22)
 SIZES = ((1024, 768), (1920, 1080))
 #: The offscreen platform's own font (9 pt) and the 11 pt of the common Linux desktops:
-#: widths set in pixels fit the first and clip at the second.
+#: what fits at one may clip at the other.
 POINT_SIZES = (9, 11)
 #: Where a tab bar may scroll (arrows, every title whole) rather than show all its tabs:
 #: the person's ten tabs need about 1,190 px at 11 pt.
