@@ -229,15 +229,3 @@ def test_main_screens_show_their_words_whole(qtbot, window) -> None:  # type: ig
     assert len(checked) == 2 * 13
     assert min(SEEN[k] for k in ("buttons", "tabs", "headings", "labels")) > 20, SEEN
     assert not problems, f"{len(problems)} clipped:\n" + "\n".join(problems)
-
-
-def test_narrow_tables_give_up_width_down_to_their_headings_only() -> None:
-    """The caseload's sharing: the other columns shrink toward their headings' widths so
-    that the wide column keeps its share; never below a heading."""
-    from careplan.ui.columns import shared_widths
-
-    preferred, floors = [100, 300, 100], [50, 100, 50]
-    assert shared_widths(1000, preferred, floors, 1, 0.22)[::2] == [100, 100]  # room: as wished
-    assert shared_widths(250, preferred, floors, 1, 0.22)[::2] == [75, 75]  # halfway down
-    assert shared_widths(150, preferred, floors, 1, 0.22)[::2] == [50, 50]  # headings whole
-    assert shared_widths(100, [40, 300, 100], floors, 1, 0.22)[::2] == [50, 50]  # floor wins
