@@ -25,6 +25,7 @@ from bench import stores
 from bench.report import Figure, median_of, seconds
 from careplan.export import fhir_export as fx
 from careplan.export import fhir_memo
+from careplan.export.audience import audience_of
 from careplan.export.fhir_export import export_fhir
 from careplan.export.fhir_import import import_fhir
 from careplan.export.fhir_ndjson import export_ndjson
@@ -70,7 +71,11 @@ def plan_pdf_figure(tmp: Path, persons: int) -> Figure:
     person = stores.person_id(store, stores.PRINTED)
     plan = find(store, CarePlan, person_id=person)[0]
     out = tmp / "plan.pdf"
-    pdf_s = median_of(lambda: plan_pdf(store, person, out, printed_by="bench", today=TODAY), 3)
+    reader = stores.reader(store)
+    assert reader.agency_id is not None
+    audience = audience_of(store, reader.agency_id)
+    pdf_s = median_of(lambda: plan_pdf(store, person, out, printed_by="bench", today=TODAY,
+                                       audience=audience, reader=reader), 3)
     rec = load(store, [person])
     cells = [[a.description, rec.professional_name(a.owner_professional_id),
               rec.agency_name(a.owner_agency_id), str(a.due_date), a.status.value]
@@ -137,8 +142,13 @@ def fhir_figures(tmp: Path, persons: int) -> list[Figure]:
     bundle = tmp / "bundle.json"
     folder = tmp / f"ndjson-{persons}"
     with Store.open(stores.demo_store(persons), create=False) as source:
-        export_s = seconds(lambda: export_fhir(source, bundle))
-        ndjson_s = seconds(lambda: export_ndjson(source, folder))
+        reader = stores.widest_reader(source)
+        assert reader.agency_id is not None
+        audience = audience_of(source, reader.agency_id)
+        export_s = seconds(lambda: export_fhir(source, bundle, audience=audience,
+                                               reader=reader, today=TODAY))
+        ndjson_s = seconds(lambda: export_ndjson(source, folder, audience=audience,
+                                                 reader=reader, today=TODAY))
         export_cpu = export_phases(source)
     doc = json.loads(bundle.read_text(encoding="utf-8"))
     dumps_s = seconds(lambda: bundle.with_suffix(".plain").write_text(

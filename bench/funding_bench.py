@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from bench import stores
 from careplan.demo import generator as demo_module
 from careplan.demo.build import build_demo
+from careplan.export.audience import audience_of
 from careplan.export.funding_data import funding_report
 from careplan.export.funding_xlsx import write_funding
 from careplan.store import Store
@@ -55,9 +57,16 @@ def main() -> dict[str, float]:
         with Store.open(path) as store:
             build_demo(store, persons=PERSONS, seed=1, today=TODAY)
             read = _cpu(lambda: load_book(store, neighbourhood="Riverside"))
-            report = _cpu(lambda: funding_report(store, TODAY, "Riverside"))
+            reader = stores.widest_reader(store)
+            assert reader.agency_id is not None
+            audience = audience_of(store, reader.agency_id)
+            report = _cpu(lambda: funding_report(
+                store, TODAY, "Riverside", audience_id=audience.agency_id,
+                audience=audience.name, reader_agency_id=reader.agency_id))
             pdf = _cpu(lambda: write_funding(store, Path(folder) / "f.pdf", TODAY,
-                                             printed_by="bench", neighbourhood="Riverside"), 1)
+                                             printed_by="bench", neighbourhood="Riverside",
+                                             audience=audience,
+                                             reader_agency_id=reader.agency_id), 1)
             costed = float(len(load_book(store).lines))
     figures = {
         "persons": float(PERSONS), "costed_actions": costed,

@@ -70,7 +70,8 @@ def sample(store: Store) -> list[str]:
 def measure(persons: int) -> Figure:
     """Median per person of the History tab and of its baseline; print the details."""
     store = Store.open(stores.demo_store(persons), create=False)
-    files = [load_person_file(store, pid) for pid in sample(store)]
+    files = [load_person_file(store, pid, viewer=stores.lead_reader(store, pid),
+                              today=stores.TODAY) for pid in sample(store)]
     for pf in files:  # warm the page cache for both sides alike
         own_rows(store, pf)
         person_history(store, pf)

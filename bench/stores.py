@@ -15,9 +15,10 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from careplan.models import Action, CarePlan, Handoff, Person, Professional
-from careplan.models.enums import ActionStatus, HandoffSubject, PlanStatus
+from careplan.models import Action, CarePlan, Consent, Handoff, Person, Professional
+from careplan.models.enums import ActionStatus, ConsentStatus, HandoffSubject, PlanStatus
 from careplan.store import Store, add_many, find
+from careplan.store.visibility import Viewer, viewer_for
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".bench-cache"
@@ -125,7 +126,35 @@ def _add_person(store: Store, given: str, family: str, actions: int, handoffs: i
                      to_agency_id=pros[(n + 1) % 6].agency_id,
                      proposed_at=datetime(2025, 3, 1, 9), answer_by=TODAY)
              for n in range(handoffs)]
-    add_many(store, [person, plan, *acts, *hands], "bench")
+    # Every agency of the six may see the person (the sharing basis of each read).
+    consents = [Consent(person_id=person.id, agency_id=agency, status=ConsentStatus.GIVEN,
+                        recorded_on=TODAY - timedelta(days=30), recorded_by=pros[0].id)
+                for agency in dict.fromkeys(p.agency_id for p in pros)]
+    add_many(store, [person, plan, *acts, *hands, *consents], "bench")
+
+
+def reader(store: Store) -> Viewer:
+    """Who reads in the benchmarks: the first professional by name, whose agency may see
+    the persons the benchmarks open and print (and those of its own care teams)."""
+    return viewer_for(store, find(store, Professional, order_by="name")[0].id)
+
+
+def widest_reader(store: Store) -> Viewer:
+    """A professional of the agency that may see the most persons (for whole-store
+    reports and exports)."""
+    agency = store.conn.execute(
+        "SELECT agency_id FROM consents WHERE status IN ('given', 'legal basis') "
+        "GROUP BY agency_id ORDER BY count(DISTINCT person_id) DESC, agency_id LIMIT 1"
+    ).fetchone()[0]
+    return viewer_for(store, find(store, Professional, order_by="name", agency_id=agency)[0].id)
+
+
+def lead_reader(store: Store, person_id: str) -> Viewer:
+    """The person's lead professional, or else reader() (for opening one record)."""
+    row = store.conn.execute(
+        "SELECT professional_id FROM care_team_members WHERE person_id = ? AND is_lead = 1 "
+        "ORDER BY start_date DESC LIMIT 1", (person_id,)).fetchone()
+    return viewer_for(store, str(row[0])) if row else reader(store)
 
 
 def add_busy_person(store: Store) -> None:

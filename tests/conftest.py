@@ -103,8 +103,10 @@ def signed_in(monkeypatch: pytest.MonkeyPatch, password_file: Path) -> Callable[
 @pytest.fixture
 def demo_signed_in(monkeypatch: pytest.MonkeyPatch,
                    tmp_path_factory: pytest.TempPathFactory) -> Callable[..., list[str]]:
-    """``demo_signed_in(db)``: sign in to a demo store as its administrator with the
-    demo's published password (careplan.demo.accounts); returns ``["--user", "admin"]``."""
+    """``demo_signed_in(db, user="admin")``: sign in to a demo store with the demo's
+    published password (careplan.demo.accounts) as ``user``: its administrator ``admin``
+    (who sees no one's record), or ``reader`` for the demo's manager of adult social
+    care (who sees the persons shared with that agency); returns ``["--user", name]``."""
     from careplan.demo.accounts import ADMIN, DEMO_PASSWORD
 
     path = tmp_path_factory.mktemp("demo-secret") / "password"
@@ -112,12 +114,18 @@ def demo_signed_in(monkeypatch: pytest.MonkeyPatch,
 
     from signin import open_demo
 
-    def sign(db: str | Path) -> list[str]:
+    def sign(db: str | Path, user: str = ADMIN) -> list[str]:
         with open_demo(db) as store:
             assert store.conn.execute("SELECT 1 FROM accounts WHERE username = ?",
                                       (ADMIN,)).fetchone(), f"{db} has no demo accounts"
+            if user == "reader":
+                user = str(store.conn.execute(
+                    "SELECT a.username FROM accounts a JOIN professionals p "
+                    "ON p.id = a.professional_id JOIN agencies g ON g.id = p.agency_id "
+                    "WHERE a.role = 'manager' AND g.name LIKE '%Adult Social Care' "
+                    "ORDER BY a.username LIMIT 1").fetchone()[0])
         monkeypatch.setenv("CAREPLAN_PASSWORD_FILE", str(path))
-        return ["--user", ADMIN]
+        return ["--user", user]
 
     return sign
 

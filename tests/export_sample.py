@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from careplan.models import (
     Action,
@@ -235,6 +237,10 @@ def build(store: Store, *, actions: int = 8, nhs: str | None = NHS,
                 recorded_by=profs["sw"].id, legal_basis="Care Act 2014 s.6 duty to cooperate"),
         Consent(person_id=person.id, agency_id=ag["vol"].id, status=ConsentStatus.REFUSED,
                 recorded_on=date(2024, 9, 1), recorded_by=profs["sw"].id),
+        # The rest of the team may see her record too (the sharing basis of every print).
+        *(Consent(person_id=person.id, agency_id=ag[key].id, status=ConsentStatus.GIVEN,
+                  recorded_on=date(2024, 5, 10), recorded_by=profs["sw"].id)
+          for key in ("gp", "ld", "asc", "hosp")),
     ]
     conf = CaseConference(
         person_id=person.id, held_at=datetime(2025, 2, 20, 14, 0),
@@ -256,3 +262,99 @@ def build(store: Store, *, actions: int = 8, nhs: str | None = NHS,
     sample = Sample(person=person, agencies=ag, profs=profs, plan=plan, conference=conf)
     sample.team_agencies = {profs[k].agency_id for k in ("sw", "gp", "cpn", "ho")}
     return sample
+
+
+#: The agency prints are made by and for in these tests: Sue Marsh's (the lead's).
+LEAD_AGENCY = "Northfield Adult Social Care"
+
+
+def _lead(store: Store) -> str:
+    rows = store.query("SELECT id FROM agencies WHERE name = ?", (LEAD_AGENCY,))
+    return str(rows[0]["id"])
+
+
+def prints(store: Store) -> dict[str, Any]:
+    """``audience=`` and ``reader=`` of a print made by and for the lead's agency, which
+    may see everything of the sample."""
+    from careplan.export.audience import audience_of
+
+    audience = audience_of(store, _lead(store))
+    return {"audience": audience, "reader": audience.viewer}
+
+
+def tables(store: Store) -> dict[str, Any]:
+    """``audience=`` and ``reader_agency_id=`` of a table or funding report made by and
+    for the lead's agency."""
+    from careplan.export.audience import audience_of
+
+    agency = _lead(store)
+    return {"audience": audience_of(store, agency), "reader_agency_id": agency}
+
+
+def reader_account(store: Store, username: str = "sue") -> str:
+    """An account for Sue Marsh, the lead agency's manager (the command line's reader);
+    returns its user name (password: tests/signin.py)."""
+    from signin import ensure_account
+
+    pro = store.query("SELECT id FROM professionals WHERE name = 'Sue Marsh'")[0]["id"]
+    return ensure_account(store, username, "manager", str(pro)).username
+
+
+def share_with_reader(store: Store, on: date = date(2000, 1, 1), *,
+                      every_agency: bool = False) -> dict[str, Any]:
+    """For a store written some other way (an import): an agency, "Reader Team", with one
+    professional, and consent to share every person's record with it (with every agency,
+    when ``every_agency``) recorded on ``on``. Returns ``audience=`` and ``reader=`` of
+    prints made by and for it, and the professional's id as ``professional_id`` (pop it
+    before passing the rest on)."""
+    from careplan.export.audience import audience_of
+    from careplan.store import add
+
+    team = add(store, Agency(name="Reader Team", sector=Sector.HEALTH,
+                             kind=AgencyKind.GP_PRACTICE), "test")
+    pro = add(store, Professional(name="Rita Reader", role=Role.GP, agency_id=team.id),
+              "test")
+    agencies = ([str(r["id"]) for r in store.query("SELECT id FROM agencies")]
+                if every_agency else [team.id])
+    for row in store.query("SELECT id FROM persons"):
+        for agency in agencies:
+            add(store, Consent(person_id=str(row["id"]), agency_id=agency,
+                               status=ConsentStatus.GIVEN, recorded_on=on,
+                               recorded_by=pro.id), "test")
+    from careplan.store.visibility import Viewer
+
+    return {"audience": audience_of(store, team.id),
+            "reader": Viewer(team.id, pro.id, team.name), "professional_id": pro.id}
+
+
+def lead_professional(store: Store, person_id: str) -> str:
+    """The id of the person's lead professional (the latest marked lead); with none, of a
+    professional of an agency the person consented to share with."""
+    rows = store.query("SELECT professional_id FROM care_team_members WHERE person_id = ? "
+                       "AND is_lead = 1 ORDER BY start_date DESC LIMIT 1", (person_id,))
+    if not rows:
+        rows = store.query(
+            "SELECT p.id AS professional_id FROM consents k JOIN professionals p "
+            "ON p.agency_id = k.agency_id WHERE k.person_id = ? AND k.status = 'given' "
+            "ORDER BY k.recorded_on DESC, p.name LIMIT 1", (person_id,))
+    return str(rows[0]["professional_id"])
+
+
+def lead_prints(store: Store, person_id: str) -> dict[str, Any]:
+    """``audience=`` and ``reader=`` of a print made by the person's lead professional
+    for their own agency."""
+    from careplan.export.audience import audience_of
+    from careplan.store.visibility import viewer_for
+
+    reader = viewer_for(store, lead_professional(store, person_id))
+    assert reader.agency_id is not None
+    return {"audience": audience_of(store, reader.agency_id), "reader": reader}
+
+
+def reader_of_everyone(db: str | Path, signed_in: Any) -> list[str]:
+    """``--user`` of a professional who may see every person of the store ``db``: "Rita
+    Reader" of a "Reader Team" every person consented to share with (see
+    :func:`share_with_reader`), signed in with the ``signed_in`` fixture."""
+    with Store.open(db, create=False) as store:
+        pro = share_with_reader(store)["professional_id"]
+    return list(signed_in(db, "rita", "practitioner", pro))

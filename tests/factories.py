@@ -21,6 +21,7 @@ from careplan.models import (
     Condition,
     Consent,
     DelayReason,
+    EmergencyAccess,
     Entity,
     FundingStream,
     Handoff,
@@ -128,7 +129,15 @@ def one_of_each() -> list[Entity]:
     concern = SafeguardingConcern(person_id=person.id, received_on=date(2025, 2, 4),
                                   summary="Bruising seen at a home visit", agency_id=gp.id,
                                   decision="section 42 enquiry", decided_on=date(2025, 2, 5))
-    return [gp, asc, hosp, dr, sw, person, member, consent, condition, assessment, plan, need,
-            housing, outcome, conference, action, also, signoff, issued, handoff, referral,
+    basis = Consent(person_id=person.id, agency_id=gp.id, status="legal basis",
+                    recorded_on=date(2025, 1, 3), recorded_by=sw.id, basis="direct care",
+                    legal_basis="Shared care record with the practice")
+    emergency = EmergencyAccess(person_id=person.id, professional_id=dr.id, agency_id=gp.id,
+                                reason="Seen unconscious in the emergency department",
+                                opened_at=datetime(2025, 2, 6, 2, 15),
+                                reviewed_by=sw.id, reviewed_at=datetime(2025, 2, 6, 9, 0),
+                                review_note="Appropriate: admitted overnight")
+    return [gp, asc, hosp, dr, sw, person, member, consent, basis, condition, assessment, plan,
+            need, housing, outcome, conference, action, also, signoff, issued, handoff, referral,
             event, stay, delay, detained, aftercare, chc, pool, put_in, council, pooled, cost,
-            budget, funder, offered, carer, status, concern]
+            budget, funder, offered, carer, status, concern, emergency]

@@ -18,7 +18,7 @@ def world(store: Store) -> ui_world.World:
 
 
 def ids(store: Store, **kw: object) -> list[str]:
-    return q.person_ids(store, q.CaseloadQuery(**kw), ui_world.TODAY)  # type: ignore[arg-type]
+    return q.person_ids(store, ui_world.query(store, **kw), ui_world.TODAY)
 
 
 def test_default_order_is_family_then_given_name(store: Store, world: ui_world.World) -> None:

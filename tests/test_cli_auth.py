@@ -396,7 +396,7 @@ def test_only_the_first_line_of_the_password_file_is_the_password(
     windows = world.folder / "crlf"
     windows.write_bytes(PASSWORD.encode() + b"\r\nsomething else\n")
     monkeypatch.setenv("CAREPLAN_PASSWORD_FILE", str(windows))
-    assert main(["flags", "--db", str(world.db), "--user", "admin"]) == 0
+    assert main(["flags", "--db", str(world.db), "--user", "asha"]) == 0
 
 
 # -- on a terminal ------------------------------------------------------------------------------
@@ -451,9 +451,9 @@ def test_on_a_terminal_passwords_are_asked_for_and_never_shown(tmp_path: Path) -
                                  ["terminal pass 1", "terminal pass 1"], env)
     assert code == 0, shown
     assert "New password for boss" in shown and "terminal pass" not in shown
-    code, shown = _on_a_terminal(["flags", "--db", str(db), "--user", "boss"],
+    code, shown = _on_a_terminal(["accounts", "list", "--db", str(db), "--user", "boss"],
                                  ["terminal pass 1"], env)
-    assert code == 0 and "Password for boss:" in shown and "No flags on" in shown
+    assert code == 0 and "Password for boss:" in shown and "administrator" in shown
     assert "terminal pass" not in shown
 
 
@@ -471,8 +471,8 @@ def test_no_password_hash_or_password_file_content_is_printed_logged_or_audited(
     db = str(world.db)
     right, wrong = world.right, world.wrong
     for file, new_file, argv in [
-            (right, new, ["flags", "--db", db, "--user", "admin"]),
-            (wrong, new, ["flags", "--db", db, "--user", "admin"]),
+            (right, new, ["flags", "--db", db, "--user", "asha"]),
+            (wrong, new, ["flags", "--db", db, "--user", "asha"]),
             (wrong, new, ["flags", "--db", db, "--user", "nobody"]),
             (right, new, ["accounts", "list", "--db", db, "--user", "admin", "--json"]),
             (right, new, ["accounts", "list", "--db", db, "--user", "admin"]),
@@ -481,9 +481,9 @@ def test_no_password_hash_or_password_file_content_is_printed_logged_or_audited(
             (right, right, ["accounts", "passwd", "--db", db, "--user", "reset.me"]),
             (right, wrong, ["accounts", "passwd", "--db", db, "--user", "reset.me"]),
             (right, new, ["export", "fhir", "--db", db, "--out", str(world.folder / "b.json"),
-                          "--user", "admin"]),
+                          "--user", "asha"]),
             (right, new, ["export", "table", "caseload", "--db", db, "--out",
-                          str(world.folder / "c.csv"), "--user", "admin"]),
+                          str(world.folder / "c.csv"), "--user", "asha"]),
             (right, new, ["info", "--db", db])]:
         monkeypatch.setenv("CAREPLAN_PASSWORD_FILE", str(file))
         monkeypatch.setenv("CAREPLAN_NEW_PASSWORD_FILE", str(new_file))
@@ -496,7 +496,7 @@ def test_no_password_hash_or_password_file_content_is_printed_logged_or_audited(
     logger = __import__("logging").getLogger("careplan")
     handlers = list(logger.handlers)
     try:
-        assert main(["flags", "--db", db, "--user", "admin"]) == 1
+        assert main(["flags", "--db", db, "--user", "asha"]) == 1
     finally:
         for handler in [h for h in logger.handlers if h not in handlers]:
             logger.removeHandler(handler)

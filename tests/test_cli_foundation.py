@@ -61,14 +61,14 @@ def test_bad_input_is_one_sentence_exit_2(tmp_path: Path, args: list[str], messa
 def test_demo_into_a_filled_store_is_refused_and_changes_nothing(
         tmp_path: Path, demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "demo.db"
-    assert run("demo", "--db", str(db), "--persons", "20").returncode == 0
+    assert run("demo", "--db", str(db), "--persons", "22").returncode == 0
     size = db.stat().st_size
-    result = run("demo", "--db", str(db), "--persons", "20")
+    result = run("demo", "--db", str(db), "--persons", "22")
     assert result.returncode == 2
     assert "is encrypted; sign in with --user NAME" in result.stderr
-    result = run("demo", "--db", str(db), "--persons", "20", *demo_signed_in(db))
+    result = run("demo", "--db", str(db), "--persons", "22", *demo_signed_in(db))
     assert result.returncode == 2
-    assert "already holds 20 persons" in result.stderr
+    assert "already holds 22 persons" in result.stderr
     assert db.stat().st_size == size
 
 
@@ -77,8 +77,9 @@ def test_db_before_the_subcommand_is_used(tmp_path: Path, capsys: pytest.Capture
                                           command: list[str],
                                           demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "d.db"
-    assert main(["demo", "--db", str(db), "--persons", "20", "--today", "2026-11-22"]) == 0
-    command = [*command, *demo_signed_in(db)]  # the demo store is encrypted
+    assert main(["demo", "--db", str(db), "--persons", "22", "--today", "2026-11-22"]) == 0
+    # the demo store is encrypted; flags are read for an agency that may see the persons
+    command = [*command, *demo_signed_in(db, "reader" if command[0] == "flags" else "admin")]
     capsys.readouterr()
     assert main([*command, "--db", str(db)]) == 0
     after = capsys.readouterr().out
@@ -97,8 +98,8 @@ def test_out_of_range_numbers_and_dates_are_refused(
         message: str, demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "d.db"
     if args[0] == "flags":
-        assert main(["demo", "--db", str(db), "--persons", "20"]) == 0
-        args = [*args, *demo_signed_in(db)]
+        assert main(["demo", "--db", str(db), "--persons", "22"]) == 0
+        args = [*args, *demo_signed_in(db, "reader")]
     assert main([args[0], "--db", str(tmp_path / "d.db"), *args[1:]]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -110,11 +111,11 @@ def test_a_demo_too_far_ahead_is_refused_and_the_furthest_day_works(
 
     latest = date.today() + timedelta(days=MAX_DAYS_AHEAD)
     too_late = latest + timedelta(days=1)
-    assert main(["demo", "--db", str(tmp_path / "a.db"), "--persons", "20",
+    assert main(["demo", "--db", str(tmp_path / "a.db"), "--persons", "22",
                  "--today", too_late.isoformat()]) == 2
     assert f"up to {latest.isoformat()}" in capsys.readouterr().err
     assert not (tmp_path / "a.db").exists()
-    assert main(["demo", "--db", str(tmp_path / "b.db"), "--persons", "20",
+    assert main(["demo", "--db", str(tmp_path / "b.db"), "--persons", "22",
                  "--today", latest.isoformat()]) == 0
 
 
@@ -122,7 +123,8 @@ def test_a_reader_that_goes_away_is_not_a_bug(
         tmp_path: Path, demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "d.db"
     assert run("demo", "--db", str(db), "--today", "2026-11-22").returncode == 0
-    user = demo_signed_in(db)  # the password file's name goes to the child in its environment
+    # the password file's name goes to the child in its environment
+    user = demo_signed_in(db, "reader")
     # `careplan flags --json | head -c 0`: the reader has gone before the first write, and
     # the output is larger than one buffer, so it is written while the command runs.
     with subprocess.Popen([sys.executable, "-m", "careplan", "flags", "--json", "--db",

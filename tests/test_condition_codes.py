@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from export_sample import share_with_reader
 from fhir_referrals import (
     ICD_10,
     SNOMED,
@@ -170,7 +171,9 @@ def test_icd_10_codes_are_exported_as_icd_10(store: Store, tmp_path: Path) -> No
     import_fhir(store, write(tmp_path, bundle(
         patient(), condition("c1", ICD_10, "F20.0", "Paranoid schizophrenia"))))
     out = tmp_path / "out.json"
-    export_fhir(store, out)
+    reader = share_with_reader(store, every_agency=True)
+    reader.pop("professional_id")
+    export_fhir(store, out, **reader, today=date(2026, 1, 20))
     doc = json.loads(out.read_text(encoding="utf-8"))
     coded = [e["resource"]["code"]["coding"] for e in doc["entry"]
              if e["resource"]["resourceType"] == "Condition"]
@@ -202,6 +205,9 @@ def test_coded_dual_diagnosis_makes_a_critical_dispute_in_careplan_flags(
         condition("c2", *disability), service_request(), bounced()))
     assert main(["import", "fhir", str(path), "--db", str(db), *user]) == 0
     capsys.readouterr()
+    with Store.open(db, create=False) as store:  # a professional who may see the person
+        user = signed_in(store, "rita", "practitioner",
+                         share_with_reader(store)["professional_id"])
 
     assert main(["flags", "--db", str(db), *user, "--today", "2026-01-20", "--json",
                  "--code", "referral-dispute"]) == 0

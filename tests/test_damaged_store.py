@@ -78,10 +78,10 @@ def test_the_sound_store_still_answers(sound: Path, tmp_path: Path,
                                       demo_signed_in: Callable[..., list[str]]) -> None:
     copy = tmp_path / "copy.db"
     shutil.copyfile(sound, copy)
-    user = demo_signed_in(copy)
-    assert main(["flags", "--db", str(copy), "--today", TODAY, *user]) == 0
+    reader, admin = demo_signed_in(copy, "reader"), demo_signed_in(copy)
+    assert main(["flags", "--db", str(copy), "--today", TODAY, *reader]) == 0
     assert main(["rules", "--db", str(copy), "--set", "discharge.critical_days=5",
-                 *user]) == 0
+                 *admin]) == 0
 
 
 def test_open_with_check_raises_a_sentence(sound: Path, tmp_path: Path) -> None:

@@ -94,10 +94,10 @@ def test_named_situations_are_there() -> None:
 
 
 def test_demo_needs_an_empty_store() -> None:
-    s = _demo(persons=20)
+    s = _demo(persons=22)
     before = content_digest(s)
-    with pytest.raises(InputError, match="already holds 20 persons"):
-        build_demo(s, persons=20, seed=1, today=TODAY)
+    with pytest.raises(InputError, match="already holds 22 persons"):
+        build_demo(s, persons=22, seed=1, today=TODAY)
     assert content_digest(s) == before
 
 
@@ -135,7 +135,7 @@ def test_a_store_with_accounts_is_not_given_the_demo() -> None:
     accounts.add_account(s, "boss", "boss password 1", "administrator")
     before = content_digest(s)
     with pytest.raises(InputError, match="the store has accounts already"):
-        build_demo(s, persons=20, seed=1, today=TODAY)
+        build_demo(s, persons=22, seed=1, today=TODAY)
     assert content_digest(s) == before
 
 
@@ -143,14 +143,16 @@ def test_careplan_demo_says_how_to_sign_in_and_that_works(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         demo_signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "demo.db"
-    assert main(["demo", "--db", str(db), "--persons", "20", "--today", "2026-11-22"]) == 0
+    assert main(["demo", "--db", str(db), "--persons", "22", "--today", "2026-11-22"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1].startswith("Sign in as admin (the administrator) or as any demo "
-                             "professional by first.last (e.g. ")
-    assert out[1].endswith("a manager); every demo account's password is careplan-demo.")
+    assert out[1].startswith("Sign in as any demo professional by first.last (e.g. ")
+    assert ("a manager), or as admin (the administrator, who manages accounts and sees no "
+            "one's record); every demo account's password is careplan-demo.") in out[1]
+    assert out[1].endswith("Each professional sees the persons whose records may be "
+                           "shared with their agency.")
     assert out[2] == f"The store is encrypted; its keyring is {db}.keys."
-    assert out[3] == f"For example: careplan flags --db {db} --user admin"
     example = out[1].split("(e.g. ")[1].split(",")[0]
-    user = demo_signed_in(db)
+    assert out[3] == f"For example: careplan flags --db {db} --user {example}"
+    user = demo_signed_in(db, "reader")
     assert main(["flags", "--db", str(db), "--today", "2026-11-22", *user]) == 0
     assert main(["flags", "--db", str(db), "--today", "2026-11-22", "--user", example]) == 0

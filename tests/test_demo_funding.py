@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from export_sample import lead_prints
 from pypdf import PdfReader
 
 from careplan.demo.build import build_demo
@@ -88,14 +89,16 @@ def test_a_funding_dispute_behind_the_delayed_discharge(demo: Store) -> None:
 
 def test_plan_pdf_has_the_cost_summary(demo: Store, tmp_path: Path) -> None:
     margaret = _person(demo, "Margaret", "Okafor")
-    out = plan_pdf(demo, margaret.id, tmp_path / "plan.pdf", printed_by="Tester", today=TODAY)
+    out = plan_pdf(demo, margaret.id, tmp_path / "plan.pdf", printed_by="Tester", today=TODAY,
+                   **lead_prints(demo, margaret.id))
     flat = " ".join("".join(p.extract_text() for p in PdfReader(out).pages).split())
     assert "Cost summary by agency and stream" in flat
     assert "NHS continuing healthcare" in flat
     assert "Riverside Better Care Fund" in flat
     assert "Funding disputed since" in flat
     helen = _person(demo, "Helen", "Marsh")
-    out = plan_pdf(demo, helen.id, tmp_path / "helen.pdf", printed_by="Tester", today=TODAY)
+    out = plan_pdf(demo, helen.id, tmp_path / "helen.pdf", printed_by="Tester", today=TODAY,
+                   **lead_prints(demo, helen.id))
     flat = " ".join("".join(p.extract_text() for p in PdfReader(out).pages).split())
     assert "Personal budget (direct payment): allocation £20,000.00" in flat
     assert "(committed beyond its allocation)" in flat

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from export_sample import NHS, build
+from export_sample import NHS, build, reader_account
 from signin import ensure_account
 
 from careplan.cli import build_parser, main
@@ -53,6 +53,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
     with Store.open(db) as store:
         sample = build(store)
         ensure_account(store)
+        reader_account(store)
     assert sample.conference is not None
     (work / "patient.json").write_text(json.dumps({
         "resourceType": "Patient", "id": "p1", "name": [{"family": "Khan", "given": ["Ana"]}],
@@ -149,7 +150,7 @@ def test_an_empty_option_is_refused_naming_it(
 def test_flags_for_an_empty_nhs_number_prints_nobody_s_flags(
         folder: Folder, capsys: pytest.CaptureFixture[str], signed_in) -> None:  # type: ignore[no-untyped-def]
     work, _ = folder
-    user = signed_in(work / "store.db")
+    user = signed_in(work / "store.db", "sue")  # the lead agency's manager
     assert main(["flags", "--db", str(work / "store.db"), "--nhs", "", *user]) == 2
     out, err = capsys.readouterr()
     assert out == ""

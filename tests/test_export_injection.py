@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from export_sample import TODAY, build
+from export_sample import TODAY, build, reader_of_everyone
 
 from careplan.cli import main
 from careplan.export.cells import TRIGGERS
@@ -35,7 +35,7 @@ def store_path(tmp_path: Path, signed_in) -> tuple[Path, list[str]]:  # type: ig
         store.conn.execute("UPDATE persons SET given_name = ?, family_name = ? WHERE id = ?",
                            (HOSTILE, "Bell\x07", person))
         store.conn.commit()
-    return path, signed_in(path)
+    return path, reader_of_everyone(path, signed_in)
 
 
 def _xlsx_cells(path: Path) -> list[openpyxl.cell.cell.Cell]:

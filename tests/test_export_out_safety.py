@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from export_sample import NHS, build
+from export_sample import NHS, build, prints, reader_account, tables
 from signin import digest_without_sign_ins, ensure_account
 
 import careplan.commands.export as export_command
@@ -59,6 +59,7 @@ class World:
         with Store.open(self.db) as store:
             sample = build(store)
             ensure_account(store)
+            self.user = reader_account(store)
         assert sample.conference is not None
         self.conference = sample.conference.id
         self.person = sample.person.id
@@ -66,12 +67,12 @@ class World:
 
     def argv(self, out: str) -> list[str]:
         return ["export", *KINDS[self.kind](self.conference), "--db", str(self.db),
-                "--out", out, "--user", "admin"]
+                "--out", out, "--user", self.user]
 
 
 @pytest.fixture(autouse=True)
 def _password(monkeypatch: pytest.MonkeyPatch, password_file: Path) -> None:
-    """The World's administrator signs in with the test password (tests/signin.py)."""
+    """The World's reader signs in with the test password (tests/signin.py)."""
     monkeypatch.setenv("CAREPLAN_PASSWORD_FILE", str(password_file))
 
 
@@ -289,14 +290,17 @@ def test_the_export_functions_refuse_on_their_own(world: World, target: str) -> 
         person = world.person
         writers = {
             "plan-pdf": lambda: plan_pdf(store, person, out, printed_by="t",
-                                         today=date(2025, 3, 3)),
+                                         today=date(2025, 3, 3), **prints(store)),
             "handoff-audit": lambda: audit_pdf(store, out, start=date(2025, 1, 1),
                                                end=date(2025, 3, 3), today=date(2025, 3, 3),
-                                               printed_by="t"),
-            "minutes": lambda: minutes_pdf(store, world.conference, out, printed_by="t"),
-            "table": lambda: write_table(store, "actions", out, date(2025, 3, 3)),
-            "funding": lambda: write_funding(store, out, date(2025, 3, 3), printed_by="t"),
-            "fhir": lambda: export_fhir(store, out),
+                                               printed_by="t", **prints(store)),
+            "minutes": lambda: minutes_pdf(store, world.conference, out, printed_by="t",
+                                           today=date(2025, 3, 3), **prints(store)),
+            "table": lambda: write_table(store, "actions", out, date(2025, 3, 3),
+                                         **tables(store)),
+            "funding": lambda: write_funding(store, out, date(2025, 3, 3), printed_by="t",
+                                             **tables(store)),
+            "fhir": lambda: export_fhir(store, out, **prints(store), today=date(2025, 3, 3)),
         }
         with pytest.raises(ValueError, match="^--out: "):  # careplan.export.outfile.OutRefused
             writers[world.kind]()

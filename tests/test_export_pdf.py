@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from export_sample import NHS, TODAY, build
+from export_sample import NHS, TODAY, build, prints
 from pypdf import PdfReader
 
 from careplan.export.audit_data import audit, nearest_rank
@@ -29,14 +29,14 @@ def test_plan_pdf_every_page_names_person_nhs_number_and_version(store: Store,
                                                                  tmp_path: Path) -> None:
     sample = build(store, actions=300)
     out = plan_pdf(store, sample.person.id, tmp_path / "plan.pdf", printed_by="Sue Marsh",
-                   today=TODAY, printed_at=PRINTED)
+                   today=TODAY, printed_at=PRINTED, **prints(store))
     text = pages(out)
     assert len(text) > 5
     for n, page in enumerate(text, 1):
         assert "Aisha Khan" in page
         assert nhs.format_334(NHS) in page
         assert "plan version 3" in page
-        assert "Printed by Sue Marsh on 03 Mar 2025 09:30" in page
+        assert "Printed by Sue Marsh for Northfield Adult Social Care on 03 Mar 2025 09:30" in page
         assert f"Page {n} of {len(text)}" in page
         assert "OFFICIAL-SENSITIVE" in page
     # The actions table split across pages and its header came with it.
@@ -52,7 +52,7 @@ def test_plan_pdf_every_page_names_person_nhs_number_and_version(store: Store,
 def test_sign_off_table_lists_every_agency_in_the_team(store: Store, tmp_path: Path) -> None:
     sample = build(store)
     out = plan_pdf(store, sample.person.id, tmp_path / "plan.pdf", printed_by="Sue Marsh",
-                   today=TODAY, printed_at=PRINTED)
+                   today=TODAY, printed_at=PRINTED, **prints(store))
     whole = " ".join(pages(out))
     signoff = whole[whole.index("Sign-off by each agency"):]
     # Members still in the team on TODAY (the housing officer left on 31 Jan).
@@ -81,7 +81,7 @@ def test_handoff_audit_figures(store: Store, tmp_path: Path) -> None:
     assert a.gaps == []
     out = audit_pdf(store, tmp_path / "audit.pdf", start=date(2025, 1, 1),
                     end=date(2025, 3, 3), today=TODAY, printed_by="Sue Marsh",
-                    printed_at=PRINTED)
+                    printed_at=PRINTED, **prints(store))
     whole = " ".join(pages(out))
     assert "declined by Northfield Learning Disability Team: Alcohol use must be addressed " \
            "first [substance use]" in whole
@@ -109,7 +109,8 @@ def test_minutes(store: Store, tmp_path: Path) -> None:
     sample = build(store)
     assert sample.conference is not None
     out = minutes_pdf(store, sample.conference.id, tmp_path / "minutes.pdf",
-                      printed_by="Sue Marsh", printed_at=PRINTED)
+                      printed_by="Sue Marsh", printed_at=PRINTED,
+                      today=TODAY, **prints(store))
     whole = " ".join(pages(out))
     for text in ("Case conference minutes", "Sue Marsh", "Mrs R. Khan (sister)",
                  "Who leads the dual diagnosis referral",

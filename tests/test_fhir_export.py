@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_sample import NHS, build
+from export_sample import NHS, TODAY, build, prints
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
@@ -36,7 +36,7 @@ def without_meta(res: dict[str, Any]) -> dict[str, Any]:
 def exported(store: Store, tmp_path: Path) -> Path:
     build(store)
     out = tmp_path / "bundle.json"
-    export_fhir(store, out)
+    export_fhir(store, out, **prints(store), today=TODAY)
     return out
 
 
@@ -85,7 +85,7 @@ def test_round_trip_gives_the_same_resources(exported: Path, tmp_path: Path) -> 
     report = import_fhir(fresh, exported)
     assert not report.unresolved and not report.warnings
     again = tmp_path / "again.json"
-    export_fhir(fresh, again)
+    export_fhir(fresh, again, **prints(fresh), today=TODAY)
     fresh.close()
     first, second = resources(exported), resources(again)
     assert first.keys() == second.keys()
@@ -97,7 +97,7 @@ def test_one_person_export_is_self_contained(store: Store, tmp_path: Path) -> No
     sample = build(store)
     other = build(store, nhs="9876543210", given="Ben", family="Other")
     out = tmp_path / "one.json"
-    result = export_fhir(store, out, [sample.person.id])
+    result = export_fhir(store, out, [sample.person.id], **prints(store), today=TODAY)
     assert result.persons == 1
     res = resources(out)
     patients = [r for (t, _), r in res.items() if t == "Patient"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_sample import build
+from export_sample import TODAY, build, prints
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -89,7 +89,7 @@ def test_importing_twice_adds_nothing_the_second_time(store: Store, tmp_path: Pa
     source = Store.open(":memory:")
     build(source)
     out = tmp_path / "b.json"
-    export_fhir(source, out)
+    export_fhir(source, out, **prints(source), today=TODAY)
     import_fhir(store, out)
     before = digest(store)
     report = import_fhir(store, out)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from export_sample import share_with_reader
 from fhir.resources.R4B.encounter import Encounter
 from fhir_referrals import bundle, patient, teams, write
 
@@ -83,7 +84,9 @@ def test_export_writes_the_priority_and_the_section_and_reads_them_back(
 
     update(store, first.evolve(mha_section=MhaSection.SECTION_45A), "test")
     out = tmp_path / "out.json"
-    export_fhir(store, out)
+    reader = share_with_reader(store, every_agency=True)
+    reader.pop("professional_id")
+    export_fhir(store, out, **reader, today=date(2026, 1, 20))
     encounter = next(e["resource"] for e in json.loads(out.read_text())["entry"]
                      if e["resource"]["resourceType"] == "Encounter")
     assert encounter["priority"]["coding"][0]["code"] == "EM"

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from export_sample import lead_professional
 
 from careplan.cli import main
 from careplan.demo.build import build_demo
@@ -235,8 +236,12 @@ def test_careplan_flags_today_shows_the_demos_unoffered_carers(
         capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "demo.db"
     with Store.open(db) as store:
-        build_demo(store, persons=20, seed=4, today=TODAY, parallel=False)
-    user = signed_in(db, "checker")
+        build_demo(store, persons=22, seed=4, today=TODAY, parallel=False)
+    with Store.open(db, create=False) as store:  # Frank's lead professional checks
+        (frank_id,) = [r["id"] for r in store.query(
+            "SELECT id FROM persons WHERE given_name = 'Frank' AND family_name = 'Doyle'")]
+        lead = lead_professional(store, frank_id)
+    user = signed_in(db, "checker", "practitioner", lead)
     assert main(["flags", "--db", str(db), "--today", TODAY.isoformat(), "--json",
                  "--code", CODE.value, *user]) == 0
     flags = json.loads(capsys.readouterr().out)

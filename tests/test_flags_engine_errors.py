@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import ui_world
-from export_sample import NHS, build
+from export_sample import NHS, build, reader_account
 from ui_helpers import file_settings, sign_in
 
 import careplan.store as store_package
@@ -53,11 +53,11 @@ def world_path(tmp_path: Path) -> tuple[Path, ui_world.World]:
     return path, world
 
 
-def _open(qtbot, tmp_path: Path, path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
+def _open(qtbot, tmp_path: Path, path: Path, reader: str) -> MainWindow:  # type: ignore[no-untyped-def]
     win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    sign_in(qtbot, win, path)
+    sign_in(qtbot, win, path, reader)
     return win
 
 
@@ -84,7 +84,7 @@ def test_an_engine_that_raises_is_shown_not_taken_for_no_flags(  # type: ignore[
     path, world = world_path
     monkeypatch.setattr(flagdata, "candidates", _raise(RuntimeError("rule table corrupt")))
     with caplog.at_level(logging.ERROR):
-        win = _open(qtbot, tmp_path, path)
+        win = _open(qtbot, tmp_path, path, world.dr_shah)
         _shows_flags_not_checked(qtbot, win, world, "rule table corrupt")
     failures = [r for r in caplog.records if r.exc_info]
     assert failures and "rule table corrupt" in str(failures[0].exc_info[1])  # logged
@@ -94,14 +94,14 @@ def test_an_engine_that_cannot_be_imported_is_shown(  # type: ignore[no-untyped-
         qtbot, tmp_path: Path, world_path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, world = world_path
     _break_the_import(monkeypatch)
-    win = _open(qtbot, tmp_path, path)
+    win = _open(qtbot, tmp_path, path, world.dr_shah)
     _shows_flags_not_checked(qtbot, win, world, ENGINE)
 
 
 def test_a_person_already_open_is_told_and_a_later_check_clears_it(  # type: ignore[no-untyped-def]
         qtbot, tmp_path: Path, world_path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, world = world_path
-    win = _open(qtbot, tmp_path, path)
+    win = _open(qtbot, tmp_path, path, world.dr_shah)
     with qtbot.waitSignal(win.flags_loaded, timeout=30000):
         pass
     ws = win.open_person(world.teen)
@@ -129,11 +129,12 @@ def test_the_engine_is_imported_after_the_first_paint(tmp_path: Path) -> None:
 
 def test_the_dashboard_says_the_flags_failed(  # type: ignore[no-untyped-def]
         qtbot, tmp_path: Path, world_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from careplan.store.visibility import Viewer
     from careplan.ui.dashboard import Dashboard
 
-    path, _ = world_path
+    path, world = world_path
     monkeypatch.setattr(flagdata, "caseload_flags", _raise(RuntimeError("engine down")))
-    board = Dashboard(str(path), ui_world.TODAY)
+    board = Dashboard(str(path), ui_world.TODAY, viewer=Viewer(world.gp))
     qtbot.addWidget(board)
     qtbot.waitUntil(lambda: "could not be computed" in board.status.text(), timeout=30000)
     assert "engine down" in board.status.text() and board.data is None
@@ -153,7 +154,8 @@ def sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     path = tmp_path / "store.db"
     with Store.open(path) as store:
         build(store)
-    USER[:] = signed_in(path)
+        reader_account(store)
+    USER[:] = signed_in(path, "sue")  # the lead agency's manager (export_sample)
     log = tmp_path / "careplan.log"
     monkeypatch.setattr(paths, "log_file", lambda: log)
     logger = logging.getLogger("careplan")

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from export_sample import reader_of_everyone
 
 from careplan.cli import main
 from careplan.demo.build import build_demo
@@ -464,7 +465,7 @@ def test_careplan_flags_today_raises_each_code_for_its_demo_person(
     db = tmp_path / "demo.db"
     with Store.open(db) as store:
         build_demo(store, persons=40, seed=4, today=DEMO_TODAY, parallel=False)
-    user = signed_in(db, "tester")
+    user = reader_of_everyone(db, signed_in)
     assert main(["flags", "--db", str(db), "--today", DEMO_TODAY.isoformat(), "--json",
                  *user]) == 0
     flags = json.loads(capsys.readouterr().out)

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from export_sample import reader_of_everyone
 
 from careplan.cli import main
 from careplan.demo.build import build_demo
@@ -190,8 +191,8 @@ def test_careplan_flags_today_shows_the_demos_undecided_concern(
     db = tmp_path / "demo.db"
     today = D(2025, 3, 12)
     with Store.open(db) as store:
-        build_demo(store, persons=20, seed=4, today=today, parallel=False)
-    user = signed_in(db, "checker")
+        build_demo(store, persons=22, seed=4, today=today, parallel=False)
+    user = reader_of_everyone(db, signed_in)
     assert main(["flags", "--db", str(db), "--today", today.isoformat(), "--json",
                  "--code", CODE.value, *user]) == 0
     flags = json.loads(capsys.readouterr().out)

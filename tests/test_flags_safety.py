@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from export_sample import reader_of_everyone
 
 from careplan import clock
 from careplan.cli import main
@@ -432,7 +433,7 @@ def test_careplan_flags_today_shows_a_closed_cases_dispute_and_stay(
         capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "closed.db"
     _saved(_closed_case(), db).close()
-    user = signed_in(db)
+    user = reader_of_everyone(db, signed_in)
     assert main(["flags", "--db", str(db), "--today", "2025-03-13", "--json", *user]) == 0
     flags = json.loads(capsys.readouterr().out)
     assert sorted((f["code"], f["severity"]) for f in flags) == [
@@ -483,7 +484,7 @@ def test_careplan_flags_without_today_judges_the_day_in_england(
                               proposed_at=datetime(2025, 6, 26, 9), answer_by=D(2025, 6, 30))]
     db = tmp_path / "midnight.db"
     _saved(facts, db).close()
-    user = signed_in(db)
+    user = reader_of_everyone(db, signed_in)
     assert main(["flags", "--db", str(db), "--json", *user]) == 0
     flags = json.loads(capsys.readouterr().out)
     assert [(f["code"], f["since"]) for f in flags] == [("handoff-unacknowledged",

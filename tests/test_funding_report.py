@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from export_sample import share_with_reader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -120,6 +122,7 @@ def _store_world(store: Store) -> tuple[list[Action], list[FundingStream]]:
 def test_report_from_the_store_reconciles(raw: list[tuple], one_place: bool) -> None:  # type: ignore[type-arg]
     with Store.open(":memory:") as store:
         actions, streams = _store_world(store)
+        audience = share_with_reader(store)["audience"]  # may see every person
         for action, (freq, unit, start, days, care, used, cuts) in zip(actions, raw,
                                                                           strict=False):
             picked = list(dict.fromkeys(u % 3 for u in used))
@@ -131,7 +134,8 @@ def test_report_from_the_store_reconciles(raw: list[tuple], one_place: bool) -> 
                 for k, s in zip(picked, _shares(len(picked), cuts), strict=False)],
                 str(action.owner_professional_id))
         place = "Riverside" if one_place else None
-        r = funding_report(store, TODAY, place)
+        r = funding_report(store, TODAY, place, audience_id=audience.agency_id,
+                           audience=audience.name, reader_agency_id=audience.agency_id)
         assert r.year.total == sum(line.this_year for line in r.lines)
         assert r.to_date.total == sum(line.to_date for line in r.lines)
         assert sum(v for _, v, _ in r.payer_rows()) == r.year.total
@@ -145,12 +149,19 @@ def test_report_from_the_store_reconciles(raw: list[tuple], one_place: bool) -> 
 def demo_store() -> Store:
     s = Store.open(":memory:")
     build_demo(s, persons=300, seed=5, today=TODAY)
+    audience = share_with_reader(s)["audience"]  # a reader who may see every person
+    READER.update(audience=audience, reader_agency_id=audience.agency_id)
     return s
+
+
+#: ``audience=`` and ``reader_agency_id=`` of the demo store's reports.
+READER: dict[str, Any] = {}
 
 
 def test_pdf_reads_back(demo_store: Store, tmp_path: Path) -> None:
     out = tmp_path / "funding.pdf"
-    r = write_funding(demo_store, out, TODAY, printed_by="Tester", neighbourhood="Riverside")
+    r = write_funding(demo_store, out, TODAY, printed_by="Tester", neighbourhood="Riverside",
+                      **READER)
     text = "".join(page.extract_text() for page in PdfReader(out).pages)
     flat = " ".join(text.split())
     assert "Neighbourhood funding report" in flat
@@ -167,7 +178,7 @@ def test_pdf_reads_back(demo_store: Store, tmp_path: Path) -> None:
 
 def test_xlsx_reads_back_and_reconciles(demo_store: Store, tmp_path: Path) -> None:
     out = tmp_path / "funding.xlsx"
-    r = write_funding(demo_store, out, TODAY, printed_by="Tester")
+    r = write_funding(demo_store, out, TODAY, printed_by="Tester", **READER)
     book = pd.read_excel(out, sheet_name=None)
     assert set(book) >= {"Summary", "By agency", "By stream", "Shares", "Disputes",
                          "Joint budgets", "Personal budgets", "Actions"}
@@ -199,7 +210,7 @@ def test_command_writes_and_refuses(demo_store: Store, tmp_path: Path,
         build_demo(s, persons=30, seed=2, today=TODAY)
     out = tmp_path / "r.xlsx"
     args = ["export", "funding", "--db", str(db), "--today", TODAY.isoformat(),
-            *demo_signed_in(db)]
+            *demo_signed_in(db, "reader")]
     assert main([*args, "--out", str(out), "--neighbourhood", "riverside"]) == 0
     assert out.exists()
     assert main([*args, "--out", str(tmp_path / "r.txt")]) == 2

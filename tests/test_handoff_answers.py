@@ -62,7 +62,8 @@ def test_the_handoff_audit_pdf_names_proposer_and_answerer(store_path: Path,
                           datetime(2025, 3, 4, 15, 45), w.nina_nurse,
                           reason="Booked for next week")
         out = audit_pdf(store, tmp_path / "audit.pdf", start=date(2025, 1, 1),
-                        end=date(2025, 3, 31), today=ui_world.TODAY, printed_by="Rosa Martin")
+                        end=date(2025, 3, 31), today=ui_world.TODAY, printed_by="Rosa Martin",
+                        **ui_world.prints(store))
     text = _text(out)
     assert "Proposed by, and their note" in text
     assert "Sam Okafor, Children's Social Care Adult social care leads the Care Act " \
@@ -77,7 +78,7 @@ def test_fhir_carries_the_note_the_answerer_and_the_reason(store: Store,
     proposed = cw.propose_handoff(store, _handoff(w, w.dr_shah, w.gp), w.sam_social)
     cw.answer_handoff(store, proposed, False, AT, w.dr_shah, reason="Not a GP task")
     bundle = tmp_path / "bundle.json"
-    export_fhir(store, bundle)
+    export_fhir(store, bundle, **ui_world.prints(store), today=ui_world.TODAY)
     tasks = [e["resource"] for e in json.loads(bundle.read_text())["entry"]
              if e["resource"]["resourceType"] == "Task"
              and e["resource"]["id"] == proposed.id]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from export_sample import lead_prints
 
 from careplan.demo.build import build_demo
 from careplan.demo.generator import MIN_PERSONS
@@ -26,7 +27,8 @@ def _history_plan(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The query plan of every statement ``person_history`` runs for a demo person (who
     has events: the plan of a query that found nothing would prove little)."""
     person = find(store, Person, order_by="family_name")[0]
-    pf = load_person_file(store, person.id)
+    pf = load_person_file(store, person.id, viewer=lead_prints(store, person.id)["reader"],
+                          today=date(2025, 3, 10))
     asked: list[tuple[str, Any]] = []
     real = store.query
 

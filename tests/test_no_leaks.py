@@ -80,8 +80,13 @@ def test_a_run_of_commands_leaves_nothing_personal_behind(
     with Store.open(db) as store:
         build_demo(store, persons=30, seed=4, today=None)
         persons = store.query("SELECT given_name, family_name, nhs_number FROM persons")
-    user = demo_signed_in(db)
-    nhs = next(p["nhs_number"] for p in persons if p["nhs_number"])
+        # A person whose record is shared with adult social care (the reader's agency).
+        nhs = store.query(
+            "SELECT p.nhs_number FROM persons p JOIN consents k ON k.person_id = p.id "
+            "JOIN agencies g ON g.id = k.agency_id WHERE g.name LIKE '%Adult Social Care' "
+            "AND k.status IN ('given', 'legal basis') AND p.nhs_number != '' "
+            "ORDER BY p.rowid LIMIT 1")[0]["nhs_number"]
+    user = demo_signed_in(db, "reader")
     wanted = [work / n for n in ("plan.pdf", "audit.pdf", "caseload.xlsx", "flags.csv",
                                  "bundle.json")]
     runs = [

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from export_sample import NHS, TODAY, build
+from export_sample import NHS, TODAY, build, reader_of_everyone
 from pypdf import PdfReader
 
 from careplan.demo.build import build_demo
@@ -106,7 +106,7 @@ def test_plan_audit_and_minutes_of_enormous_text_finish_with_a_mark(
     assert "J" * 50 in whole and "M" * 50 in whole
     for page in pages:  # the running header still shows whose plan it is; one line each
         assert f"NHS {nhs.format_334(NHS)} · plan version 3" in page
-        assert re.search(r"Printed by S{20,}… on \d\d \w{3} \d{4}", page)
+        assert re.search(r"Printed by S{20,}… for .+ on \d\d \w{3} \d{4}", page)
         assert len(page) < 20_000
 
     _export("handoff-audit", *common, "--from", "2024-01-01", "--out", str(audit))
@@ -124,11 +124,11 @@ def test_plan_audit_and_minutes_of_enormous_text_finish_with_a_mark(
 
 
 def test_funding_report_of_enormous_text_finishes_with_a_mark(
-        tmp_path: Path, demo_signed_in: Callable[..., list[str]]) -> None:
+        tmp_path: Path, signed_in: Callable[..., list[str]]) -> None:
     db = tmp_path / "demo.db"
     with Store.open(db) as store:
         build_demo(store, persons=MIN_PERSONS, seed=1, today=date(2025, 3, 10))
-    USER[:] = demo_signed_in(db)
+    USER[:] = reader_of_everyone(db, signed_in)  # the report covers every person
     _sql(db,
          ("UPDATE persons SET given_name = ? WHERE id = "
           "(SELECT person_id FROM personal_budgets ORDER BY id LIMIT 1)", ("P" * TEN_MB,)),
@@ -164,7 +164,7 @@ def test_the_longest_text_the_domain_accepts_prints_whole(
                "test")
         reason = next(e for e in find(store, ReferralEvent) if e.reason)
         update(store, reason.evolve(reason=one_word), "test")
-    USER[:] = signed_in(db)
+    USER[:] = signed_in(db, "sue.marsh", "manager", sample.profs["mgr"].id)
     plan, audit, minutes = (tmp_path / f"{n}.pdf" for n in ("plan", "audit", "minutes"))
     _export("plan-pdf", "--db", str(db), "--today", TODAY.isoformat(), "--nhs", NHS,
             "--out", str(plan))

@@ -57,6 +57,15 @@ from tests.older_schema import take_back
 from tests.store_checks import assert_whole
 
 TODAY = date(2025, 3, 12)
+
+
+def _for_the_practice(store: Store) -> dict[str, Any]:
+    """``audience=`` and ``reader=`` of a print by Dr Patel for her practice (consent to
+    share with it is recorded in the world)."""
+    from careplan.export.audience import audience_of
+    from careplan.store.visibility import Viewer
+
+    return {"audience": audience_of(store, GP.id), "reader": Viewer(GP.id, DR.id, GP.name)}
 AT = datetime(2025, 3, 10, 11)
 
 
@@ -376,7 +385,7 @@ def test_a_plan_survives_fhir_export_and_import_with_its_version_and_signatures(
     issue_version(store, get(store, CarePlan, s.plan.id), DR.id, AT)
     cw.sign_plan(store, get(store, CarePlan, s.plan.id), DR, datetime(2025, 3, 11, 9))
     out = tmp_path / "plan.json"
-    export_fhir(store, out)
+    export_fhir(store, out, **_for_the_practice(store), today=TODAY)
     with Store.open(tmp_path / "imported.db") as fresh:
         import_fhir(fresh, out)
         plan = get(fresh, CarePlan, s.plan.id)
@@ -401,7 +410,7 @@ def test_snapshots_round_trip_any_text() -> None:
 
 def _pdf_text(store: Store, person_id: str, path: Path) -> str:
     out = plan_pdf(store, person_id, path, printed_by="Sue Marsh", today=TODAY,
-                   printed_at=datetime(2025, 3, 12, 9))
+                   printed_at=datetime(2025, 3, 12, 9), **_for_the_practice(store))
     return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(out).pages))
 
 

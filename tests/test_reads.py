@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from export_sample import NHS, build
+from export_sample import NHS, build, prints
 from pypdf import PdfReader
 
 from careplan.cli import main
@@ -107,7 +107,7 @@ def test_who_looked_on_the_handoff_audit_and_by_person(
         assert mine.reader_id == sue and mine.kind is ReadKind.PRINTED
         today = datetime.now(UTC).date()
         out = audit_pdf(store, tmp_path / "audit.pdf", start=date(2025, 1, 1), end=today,
-                        today=today, printed_by="Tester")
+                        today=today, printed_by="Tester", **prints(store))
     text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
     assert "Who looked (2)" in text
     assert "Sue Marsh" in text and "Aisha Khan" in text  # who, and whose record
@@ -115,7 +115,8 @@ def test_who_looked_on_the_handoff_audit_and_by_person(
     assert "caseload table (CSV), 1 persons" in text
     with Store.open(path, create=False) as store:
         quiet = audit_pdf(store, tmp_path / "quiet.pdf", start=date(2024, 1, 1),
-                          end=date(2024, 12, 31), today=date(2025, 1, 1), printed_by="Tester")
+                          end=date(2024, 12, 31), today=date(2025, 1, 1), printed_by="Tester",
+                          **prints(store))
     assert "Nobody opened, printed or exported a record in this period" in "\n".join(
         page.extract_text() for page in PdfReader(quiet).pages)
 

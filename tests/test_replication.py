@@ -252,15 +252,16 @@ def test_a_status_field_touched_by_both_is_a_conflict_even_if_one_kept_it(trio) 
 def test_a_record_removed_on_one_store_and_changed_on_another(trio) -> None:  # type: ignore[no-untyped-def]
     """PouchDB #6666: neither a silent comeback with the change, nor the change lost."""
     a, b, c = trio
-    consent = find(a, Consent)[0]
+    consent = find(a, Consent, status="given")[0]
     remove_added(a, consent, "dr")
-    changed = update(b, find(b, Consent)[0].evolve(legal_basis="Direct care"), "sw")
+    changed = update(b, find(b, Consent, status="given")[0].evolve(legal_basis="Direct care"),
+                     "sw")
     exchange(trio)
     _same(a, b, c)
     [conflict] = open_conflicts(a)
     assert (conflict.field, conflict.kind) == ("deleted", "deleted")
     for s in trio:  # kept as it was before either
-        assert find(s, Consent) == [consent.evolve(version=3)]
+        assert find(s, Consent, status="given") == [consent.evolve(version=3)]
     removal, change = _removal_first(a, conflict.entity, conflict.entity_id,
                                      (conflict.event_a, conflict.event_b))
     [flag] = _flags(b)
@@ -269,30 +270,33 @@ def test_a_record_removed_on_one_store_and_changed_on_another(trio) -> None:  # 
     operations.run(c, lambda s: resolve(s, conflict.id, change, "manager"))
     exchange(trio)
     _same(a, b, c)
-    assert find(a, Consent)[0].legal_basis == changed.legal_basis
+    assert find(a, Consent, status="given")[0].legal_basis == changed.legal_basis
     assert open_ids(a) == set()
     assert any(e.id == removal and e.deletion for e in row_events(a, "consents", consent.id))
 
 
 def test_a_record_removed_on_two_stores_then_brought_back_by_an_undo(trio) -> None:  # type: ignore[no-untyped-def]
     a, b, c = trio
-    consent = find(a, Consent)[0]
+    consent = find(a, Consent, status="given")[0]
     remove_added(a, consent, "dr")
-    removal = operations.run(b, lambda s: remove_added(s, find(s, Consent)[0], "sw"))
+    removal = operations.run(
+        b, lambda s: remove_added(s, find(s, Consent, status="given")[0], "sw"))
     exchange(trio)
     assert conflict_rows(a) == []  # removed twice: nothing to decide
     operations.revert(b, removal.changes, "sw")  # b's Undo, after both removals
-    assert find(b, Consent)[0].version == 4  # one more than the record's events
+    # One more than the record's events.
+    assert find(b, Consent, status="given")[0].version == 4
     exchange(trio)
     _same(a, b, c)
-    assert [x.legal_basis for x in find(c, Consent)] == [consent.legal_basis]
+    assert [x.legal_basis for x in find(c, Consent, status="given")] == [consent.legal_basis]
 
 
 def test_keeping_a_removal_removes_the_record_everywhere(trio) -> None:  # type: ignore[no-untyped-def]
     a, b, c = trio
-    consent = find(a, Consent)[0]
+    consent = find(a, Consent, status="given")[0]
     remove_added(a, consent, "dr")
-    update(b, find(b, Consent)[0].evolve(legal_basis="Direct care"), "sw")
+    update(b, find(b, Consent, status="given")[0].evolve(legal_basis="Direct care"),
+           "sw")
     exchange(trio)
     [conflict] = open_conflicts(b)
     removal, _ = _removal_first(b, conflict.entity, conflict.entity_id,
@@ -300,7 +304,7 @@ def test_keeping_a_removal_removes_the_record_everywhere(trio) -> None:  # type:
     operations.run(b, lambda s: resolve(s, conflict.id, removal, "manager"))
     exchange(trio)
     _same(a, b, c)
-    assert find(c, Consent) == [] and open_ids(c) == set()
+    assert find(c, Consent, status="given") == [] and open_ids(c) == set()
 
 
 def test_two_stores_deciding_the_same_conflict_differently_converge(trio) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from careplan.cli import main
 from careplan.demo.build import build_demo
 from careplan.models.flags import SHARING_CODES, FlagCode
 from careplan.store import Store
+from careplan.store.flagdata import caseload_flags
 
 TODAY = "2025-03-12"
 KEYS = ["code", "severity", "person_id", "nhs_number", "person_name", "subject_type",
@@ -32,7 +33,7 @@ USER: list[str] = []
 
 @pytest.fixture(autouse=True)
 def _signed_in_demo(demo_db: str, demo_signed_in) -> None:  # type: ignore[no-untyped-def]
-    USER[:] = demo_signed_in(demo_db)
+    USER[:] = demo_signed_in(demo_db, "reader")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -50,8 +51,12 @@ def flags_json(capsys: pytest.CaptureFixture[str], db: str, *extra: str) -> list
 
 def test_json_lists_every_code_with_the_agreed_keys(capsys, demo_db) -> None:  # type: ignore[no-untyped-def]
     flags = flags_json(capsys, demo_db)
-    # Every code a store that never shared can raise (the demo is one such store).
-    assert {f["code"] for f in flags} == {c.value for c in FlagCode if c not in SHARING_CODES}
+    # Every code a store that never shared can raise (the demo is one such store), over
+    # every person (the engine); the reader sees those of persons shared with their agency.
+    with Store.open(demo_db, create=False) as store:
+        every = {f.code.value for f in caseload_flags(store, date.fromisoformat(TODAY))}
+    assert every == {c.value for c in FlagCode if c not in SHARING_CODES}
+    assert flags and {f["code"] for f in flags} <= every
     for f in flags:
         assert list(f) == KEYS
         assert f["nhs_number"] is None or (len(f["nhs_number"]) == 10

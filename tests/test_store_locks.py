@@ -66,7 +66,10 @@ def _start_app(path: Path) -> tuple[Any, Any, Any]:
 def test_the_wal_outlives_other_processes_and_killed_saves_are_kept(
         tmp_path: Path, signed_in: Callable[..., list[str]]) -> None:
     path = _filled(tmp_path / "store.db")
-    user = signed_in(path)
+    with Store.open(path, create=False) as store:  # a social worker on the person's team
+        (sw,) = [str(r["id"]) for r in store.query(
+            "SELECT id FROM professionals WHERE name = 'Sam Green'")]
+    user = signed_in(path, "sam.green", "practitioner", sw)
     child, commands, receive = _start_app(path)
     saved: list[tuple[str, str]] = []
     try:

@@ -38,7 +38,7 @@ def window(qtbot, tmp_path: Path, world_path):  # type: ignore[no-untyped-def]
 def test_model_passes_qtmodeltester(qtmodeltester, store: Store) -> None:  # type: ignore[no-untyped-def]
     ui_world.build(store, extra_persons=300)
     model = CaseloadModel(store, ui_world.TODAY)
-    model.set_query(q.CaseloadQuery())
+    model.set_query(ui_world.query(store))
     qtmodeltester.check(model)
     model.sort(COLUMNS.index(q.SortKey.REVIEW), Qt.SortOrder.DescendingOrder)
     model.set_flags({model.person_id(0): FlagSummary((("critical", 1),), (
@@ -49,7 +49,7 @@ def test_model_passes_qtmodeltester(qtmodeltester, store: Store) -> None:  # typ
 def test_model_reads_rows_a_block_at_a_time(store: Store) -> None:
     ui_world.build(store, extra_persons=600)
     model = CaseloadModel(store, ui_world.TODAY)
-    model.set_query(q.CaseloadQuery())
+    model.set_query(ui_world.query(store))
     assert model.rowCount() == 603
     assert model.index(500, 0).data()
     assert set(model._blocks) == {500 // model.BLOCK}  # nothing else was read

@@ -35,7 +35,7 @@ def _ids(model: CaseloadModel) -> list[str]:
 def test_sort_runs_in_a_worker_and_shows_busy(qtbot, qtmodeltester, file_store) -> None:  # type: ignore[no-untyped-def]
     store, world = file_store
     model = CaseloadModel(store, ui_world.TODAY)
-    model.set_query(q.CaseloadQuery())
+    model.set_query(ui_world.query(store))
     panel = CaseloadPanel(model)
     qtbot.addWidget(panel)
     panel.show()
@@ -49,7 +49,7 @@ def test_sort_runs_in_a_worker_and_shows_busy(qtbot, qtmodeltester, file_store) 
     assert panel.table.viewport().cursor().shape() == Qt.CursorShape.BusyCursor
     qtbot.waitUntil(lambda: not model.busy)
     assert busy == [True, False]
-    expected = q.person_ids(store, q.CaseloadQuery(sort=q.SortKey.LEAD), ui_world.TODAY)
+    expected = q.person_ids(store, ui_world.query(store, sort=q.SortKey.LEAD), ui_world.TODAY)
     assert _ids(model) == expected
     assert expected[:2] != before[:2]  # the leads ("Dr Asha Shah", ...) come first
     assert panel.count.text() == "203 persons"
@@ -59,17 +59,17 @@ def test_sort_runs_in_a_worker_and_shows_busy(qtbot, qtmodeltester, file_store) 
 def test_a_newer_sort_or_query_wins(qtbot, file_store) -> None:  # type: ignore[no-untyped-def]
     store, _ = file_store
     model = CaseloadModel(store, ui_world.TODAY)
-    model.set_query(q.CaseloadQuery())
+    model.set_query(ui_world.query(store))
     model.sort(LEAD)
     model.sort(REVIEW, Qt.SortOrder.DescendingOrder)  # before the first has answered
     qtbot.waitUntil(lambda: not model.busy)
     sort_pool().waitForDone()
     qtbot.wait(20)  # let any late answer of the first sort arrive: it must be dropped
-    review = q.CaseloadQuery(sort=q.SortKey.REVIEW, descending=True)
+    review = ui_world.query(store, sort=q.SortKey.REVIEW, descending=True)
     assert _ids(model) == q.person_ids(store, review, ui_world.TODAY)
 
     model.sort(LEAD)
-    model.set_query(q.CaseloadQuery(search="jordan"))  # a search while the sort runs
+    model.set_query(ui_world.query(store, search="jordan"))  # a search while the sort runs
     assert not model.busy
     sort_pool().waitForDone()
     qtbot.wait(20)
@@ -79,7 +79,7 @@ def test_a_newer_sort_or_query_wins(qtbot, file_store) -> None:  # type: ignore[
 def test_selection_follows_the_person_across_a_sort(qtbot, file_store) -> None:  # type: ignore[no-untyped-def]
     store, world = file_store
     model = CaseloadModel(store, ui_world.TODAY)
-    model.set_query(q.CaseloadQuery())
+    model.set_query(ui_world.query(store))
     panel = CaseloadPanel(model)
     qtbot.addWidget(panel)
     panel.table.selectRow(model.row_of(world.dual))

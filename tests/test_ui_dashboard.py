@@ -21,7 +21,7 @@ def test_dashboard_charts_and_click_through(qtbot, tmp_path: Path) -> None:  # t
     win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
     qtbot.addWidget(win)
     win.show()
-    sign_in(qtbot, win, path)
+    sign_in(qtbot, win, path, world.dr_shah)  # the practice may see everyone
     win.show_dashboard()
     board = win.tabs.currentWidget()
     assert isinstance(board, Dashboard)

@@ -149,7 +149,7 @@ def test_a_refusal_inside_the_worker_is_a_message_not_a_bug(qtbot, setup: Setup)
     when_modal(lambda box: (seen.append(box.text()), box.accept()))  # type: ignore[attr-defined]
     target, teen = str(s.db), s.world.teen
     job = s.win.exports.run("Joint care plan", "Printing…", lambda store, j: plan_pdf(
-        store, teen, target, printed_by="t", today=ui_world.TODAY))
+        store, teen, target, printed_by="t", today=ui_world.TODAY, **ui_world.prints(store)))
     assert job is not None
     qtbot.waitUntil(lambda: not s.win.exports.jobs, timeout=30000)
     qtbot.waitUntil(lambda: bool(seen), timeout=10000)

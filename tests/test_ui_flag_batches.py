@@ -7,8 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from export_sample import share_with_reader
 
 from careplan.demo.build_file import build_demo_file
+from careplan.store import Store
 from careplan.ui import flagsource
 from careplan.ui.workers import Job
 
@@ -20,8 +22,10 @@ def test_batches_give_the_same_summaries(tmp_path: Path, qtbot,  # type: ignore[
                     encrypted=False)
     # A year on, many reviews are overdue: most persons are flagged.
     later = date(2027, 11, 22)
-    whole = flagsource.load_flag_summaries(str(path), later, Job())
+    with Store.open(path, create=False) as store:  # a reader who may see everyone
+        reader = share_with_reader(store)["reader"]
+    whole = flagsource.load_flag_summaries(str(path), later, Job(), reader)
     monkeypatch.setattr(flagsource, "BATCH", 7)
-    batched = flagsource.load_flag_summaries(str(path), later, Job())
+    batched = flagsource.load_flag_summaries(str(path), later, Job(), reader)
     assert len(whole) > 100
     assert batched == whole

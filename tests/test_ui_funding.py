@@ -33,7 +33,13 @@ def win(qtbot, tmp_path: Path, demo_path: Path) -> MainWindow:  # type: ignore[n
     w = MainWindow(file_settings(tmp_path), today=lambda: TODAY)
     qtbot.addWidget(w)
     w.show()
-    sign_in(qtbot, w, demo_path)
+    with Store.open(demo_path, create=False) as store:  # a manager of adult social care
+        manager = str(store.conn.execute(
+            "SELECT a.professional_id FROM accounts a JOIN professionals p "
+            "ON p.id = a.professional_id JOIN agencies g ON g.id = p.agency_id "
+            "WHERE a.role = 'manager' AND g.name LIKE '%Adult Social Care' "
+            "ORDER BY a.username LIMIT 1").fetchone()[0])
+    sign_in(qtbot, w, demo_path, manager, role="manager")
     return w
 
 

@@ -60,7 +60,7 @@ def test_the_history_tab_shows_who_looked(qtbot, setup) -> None:  # type: ignore
     win, world, _ = setup
     win.open_person(world.teen)
     settle(win)
-    switch_user(qtbot, win, None)  # the administrator, who belongs to no professional
+    switch_user(qtbot, win, world.dr_shah)  # another professional (the practice may see him)
     ws = win.open_person(world.teen)
     settle(win)
     ws.show_tab(ws.history_tab)
@@ -68,7 +68,7 @@ def test_the_history_tab_shows_who_looked(qtbot, setup) -> None:  # type: ignore
     rows = [[model.index(r, c).data() for c in range(model.columnCount())]
             for r in range(model.rowCount())]
     assert [row[1:] for row in rows] == [
-        ["admin (administrator)", f"Opened: {looked.WORKSPACE}"],  # newest first, as the trail
+        ["Dr Asha Shah", f"Opened: {looked.WORKSPACE}"],  # newest first
         ["Sam Okafor", f"Opened: {looked.WORKSPACE}"]]
 
 

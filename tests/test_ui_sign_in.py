@@ -20,7 +20,7 @@ import ui_world
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from signin import ADMIN, PASSWORD, ensure_account
-from ui_helpers import file_settings, sign_in
+from ui_helpers import file_settings, sign_in, when_modal
 
 from careplan import cli
 from careplan.demo.build import build_demo
@@ -236,7 +236,7 @@ def test_user_on_the_command_line_fills_in_the_user_name(
     assert _form(window).password.text() == ""
 
 
-def test_an_administrator_without_a_professional_reads_and_changes_nothing(
+def test_an_administrator_without_a_professional_sees_no_one_and_changes_nothing(
         qtbot: Any, win: MainWindow, team: tuple[Path, ui_world.World]) -> None:
     path, world = team
     assert win.open_store(path)
@@ -244,11 +244,14 @@ def test_an_administrator_without_a_professional_reads_and_changes_nothing(
     account = win.account
     assert account is not None and account.role is AccountRole.ADMINISTRATOR
     assert win.actor is None and win.actor_id() == f"account:{account.id}"
-    assert win.model is not None and win.model.rowCount() > 0  # the caseload, to read
+    # No agency, so no sharing basis: no one's record (it manages accounts and rules).
+    assert win.model is not None and win.model.rowCount() == 0
     assert win.act_identity.text() == "Signed in as admin"
-    assert "changes nothing" in win.identity_button.toolTip()
-    ws = win.open_person(world.teen)
-    assert ws.actor is None  # its edits ask for a professional
+    assert "sees no one's record and changes nothing" in win.identity_button.toolTip()
+    seen: list[str] = []
+    when_modal(lambda box: (seen.append(box.text()), box.accept()))
+    assert win.open_person(world.teen) is None
+    assert seen and "belongs to no professional" in seen[0]
 
 
 def test_sign_out_closes_the_store_and_shows_its_sign_in_screen(

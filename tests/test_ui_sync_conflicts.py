@@ -85,11 +85,13 @@ def test_the_conflict_is_flagged_put_on_the_agenda_and_decided(qtbot, tmp_path, 
 
 def test_a_workspace_opened_only_to_read_shows_the_conflict_without_deciding(
         qtbot, tmp_path, conflicted) -> None:  # type: ignore[no-untyped-def]
+    from careplan.store.visibility import viewer_for
     from careplan.ui.workspace import PersonWorkspace
 
     path, world = conflicted
     with Store.open(path) as store:
-        ws = PersonWorkspace(store, world.teen, ui_world.TODAY, None)
+        ws = PersonWorkspace(store, world.teen, ui_world.TODAY, None,
+                             viewer=viewer_for(store, world.sam_social))
         qtbot.addWidget(ws)
         dialog = ConflictDialog(ws)
         assert dialog.list.count() == 1

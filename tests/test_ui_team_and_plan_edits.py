@@ -4,6 +4,7 @@ redone through the window's Undo and Redo."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,15 @@ from PySide6.QtWidgets import QApplication
 from ui_helpers import file_settings, settle, sign_in, switch_user, when_modal
 
 from careplan.models import CareTeamMember, Consent, Need, Outcome, Professional
-from careplan.models.enums import ConsentStatus, NeedDomain
-from careplan.store import InputError, NotFoundError, Store, find, get, team
+from careplan.models.enums import ConsentStatus, LegalBasis, NeedDomain
+from careplan.store import InputError, NotFoundError, Store, add, find, get, team
 from careplan.store.audit import events_for
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.workspace import PersonWorkspace
 from careplan.ui.workspace.dialogs import StepDialog
 from careplan.ui.workspace.forms import RecordForm
+
+ONE_WEEK = timedelta(days=7)
 
 
 @pytest.fixture
@@ -224,28 +227,36 @@ def test_make_lead_professional_with_a_reason_and_undo(qtbot, setup) -> None:  #
 
 def test_record_consent_per_agency_naming_the_field(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other = setup
+    # The neighbourhood shares everyone with every agency; the practice's consent for
+    # Jordan was withdrawn since.
+    add(other, Consent(person_id=world.teen, agency_id=world.gp,
+                       status=ConsentStatus.WITHDRAWN, recorded_on=ui_world.TODAY - ONE_WEEK,
+                       recorded_by=world.dr_shah), "test")
     ws = win.open_person(world.teen)
     _team(ws)
     assert "Riverside Surgery" in ws.team_tab.missing.text()
     errors: list[str] = []
     _fill([("agency", world.gp), ("status", ConsentStatus.LEGAL_BASIS), ("ok", None),
+           ("kind", LegalBasis.SAFEGUARDING),
            ("basis", "Care Act 2014 s.42 safeguarding enquiry"), ("ok", None)], errors)
     ws.team_tab.record_consent.click()
-    assert errors == ["Legal basis: is required"]
+    # A legal basis names its kind (and its source), the particulars are optional.
+    assert errors == ["Legal basis: choose which: direct care, safeguarding or a court order"]
     consents = find(other, Consent, person_id=world.teen, agency_id=world.gp)
-    assert [c.status for c in consents] == [ConsentStatus.LEGAL_BASIS]
-    assert consents[0].recorded_by == world.sam_social
+    history = [ConsentStatus.GIVEN, ConsentStatus.WITHDRAWN, ConsentStatus.LEGAL_BASIS]
+    assert [c.status for c in consents] == history
+    assert consents[-1].recorded_by == world.sam_social
     assert "Riverside Surgery" not in ws.team_tab.missing.text()
 
-    _fill([("agency", world.children), ("status", ConsentStatus.WITHDRAWN), ("ok", None)])
+    _fill([("agency", world.gp), ("status", ConsentStatus.WITHDRAWN), ("ok", None)])
     ws.team_tab.record_consent.click()
     statuses = [c.status for c in find(other, Consent, person_id=world.teen,
-                                       agency_id=world.children)]
-    assert statuses == [ConsentStatus.GIVEN, ConsentStatus.WITHDRAWN]  # a history
+                                       agency_id=world.gp)]
+    assert statuses == [*history, ConsentStatus.WITHDRAWN]  # a history
     win.act_undo.trigger()
     settle(win)
     assert [c.status for c in find(other, Consent, person_id=world.teen,
-                                   agency_id=world.children)] == [ConsentStatus.GIVEN]
+                                   agency_id=world.gp)] == history
 
 
 def test_models_after_edits_pass_qtmodeltester(qtmodeltester, qtbot, setup) -> None:  # type: ignore[no-untyped-def]

@@ -123,7 +123,7 @@ def test_careplan_runs_from_the_new_environment_not_the_checkout(installed: Inst
 
 
 def test_demo_flags_rules_and_a_plan_pdf_from_another_folder(installed: Installed) -> None:
-    made = installed.careplan("demo", "--db", "x.db", "--persons", "20", "--today", TODAY)
+    made = installed.careplan("demo", "--db", "x.db", "--persons", "22", "--today", TODAY)
     assert made.returncode == 0, made.stderr
     assert "Demo store x.db: 20 persons" in made.stdout
     assert "every demo account's password is careplan-demo" in made.stdout
@@ -168,7 +168,7 @@ def test_first_start_and_the_apt_hint_from_the_wheel(installed: Installed) -> No
 
 
 @pytest.mark.parametrize("name,content,argv,says", [
-    ("demo_names.toml", None, ("demo", "--db", "new.db", "--persons", "20"),
+    ("demo_names.toml", None, ("demo", "--db", "new.db", "--persons", "22"),
      "is missing from the installed package"),
     ("rules.toml", None, ("flags", "--db", "x.db", "--today", TODAY, "--user", "admin"),
      "is missing from the installed package"),
@@ -182,7 +182,7 @@ def test_a_missing_or_damaged_data_file_is_reported_as_a_bug(
     """Before, a wheel without its data said ``--db: cannot write new.db (No such file or
     directory)``, exit status 2, blaming the store for the package's missing file."""
     if not (installed.work / "x.db").exists():
-        assert installed.careplan("demo", "--db", "x.db", "--persons", "20").returncode == 0
+        assert installed.careplan("demo", "--db", "x.db", "--persons", "22").returncode == 0
     data = installed.site / "careplan" / "resources" / name
     kept = data.read_bytes()
     data.unlink()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from careplan.models import (
     Action,
@@ -38,6 +39,8 @@ from careplan.models.enums import (
 from careplan.store import Store, add
 
 TODAY = date(2025, 3, 10)
+#: When the neighbourhood's consents to share were recorded (before every team began).
+SHARED_SINCE = date(2024, 1, 2)
 ACTOR = "test"
 
 
@@ -151,9 +154,18 @@ def build(store: Store, extra_persons: int = 0) -> World:
                           to_team_id=to_team.id if to_team else None, reason=reason,
                           reason_code=DeclineReason.OTHER_TEAM
                           if kind is ReferralEventKind.DECLINED else None))
-    for i in range(extra_persons):
-        put(Person(given_name=f"Test{i:05d}", family_name=f"Person{i % 97:02d}",
-                   birth_date=date(1950 + i % 60, 1 + i % 12, 1 + i % 28)))
+    extras = [put(Person(given_name=f"Test{i:05d}", family_name=f"Person{i % 97:02d}",
+                         birth_date=date(1950 + i % 60, 1 + i % 12, 1 + i % 28)))
+              for i in range(extra_persons)]
+    # Every agency may see everyone (a sharing basis: careplan.models.sharing_basis), so
+    # any professional's caseload lists the whole neighbourhood; the tests of sharing
+    # record refusals on top (tests/test_caseload_visibility.py).
+    for person in (teen, older, dual, *extras):
+        for agency in (gp, mh, ld, asc, csc, hosp):
+            if (person, agency) != (teen, csc):
+                put(Consent(person_id=person.id, agency_id=agency.id,
+                            status=ConsentStatus.GIVEN, recorded_on=SHARED_SINCE,
+                            recorded_by=shah.id))
     return World(
         gp=gp.id, mh_team=mh.id, ld_team=ld.id, adult_care=asc.id, children=csc.id,
         hospital=hosp.id, dr_shah=shah.id, sam_social=sam.id, nina_nurse=nina.id,
@@ -170,3 +182,23 @@ def make_manager(store: Store, professional_id: str, username: str = "manager") 
     from signin import ensure_account
 
     ensure_account(store, username, "manager", professional_id)
+
+
+def query(store: Store, **kw: object) -> Any:
+    """A caseload query read by Riverside Surgery (any agency of the neighbourhood may
+    see everyone in it)."""
+    from careplan.store.caseload import CaseloadQuery
+
+    gp = store.conn.execute("SELECT id FROM agencies WHERE name = 'Riverside Surgery'"
+                            ).fetchone()[0]
+    return CaseloadQuery(viewer_agency_id=str(gp), **kw)  # type: ignore[arg-type]
+
+
+def prints(store: Store) -> dict[str, Any]:
+    """``audience=`` and ``reader=`` of a print made by and for Riverside Surgery."""
+    from careplan.export.audience import audience_of
+
+    gp = store.conn.execute("SELECT id FROM agencies WHERE name = 'Riverside Surgery'"
+                            ).fetchone()[0]
+    audience = audience_of(store, str(gp))
+    return {"audience": audience, "reader": audience.viewer}

@@ -112,13 +112,12 @@ def _wrap_demo_accounts(store: Any) -> None:
 
 def _from_keyring(db: str) -> str:
     """What to say about signing in to a new (encrypted) demo store, from its keyring."""
-    from careplan.demo.accounts import ADMIN, DEMO_PASSWORD
-    from careplan.demo.published import from_keyring
+    from careplan.demo.accounts import ADMIN
+    from careplan.demo.published import from_keyring, sign_in_text
     from careplan.store import keyring
 
     demo = from_keyring(keyring.load(db).demo)
-    example = f" (e.g. {demo.manager}, a manager)" if demo and demo.manager else ""
-    return (f"Sign in as {ADMIN} (the administrator) or as any demo professional by first.last"
-            f"{example}; every demo account's password is {DEMO_PASSWORD}.\n"
+    manager = demo.manager if demo else ""
+    return (f"{sign_in_text(manager)}\n"
             f"The store is encrypted; its keyring is {keyring.path_of(db)}.\n"
-            f"For example: careplan flags --db {db} --user {ADMIN}")
+            f"For example: careplan flags --db {db} --user {manager or ADMIN}")

@@ -2,7 +2,12 @@
 CSV/XLSX, and FHIR R4 Bundles. Heavy libraries load only when a command runs.
 
 Every file written is recorded as a read by whoever signed in (careplan.store.reads):
-whose record (or, for many persons at once, a summary), when, and what."""
+whose record (or, for many persons at once, a summary), when, and what.
+
+Each is made for an audience, ``--audience AGENCY`` (by default your own agency): only
+what may be shared with that agency goes in, and the file says what was withheld and why
+(careplan.export.audience). An account of no agency prints nothing.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +27,13 @@ from careplan.commands.common import (
     sign_in,
 )
 from careplan.export import outfile
+from careplan.export.audience import Audience
 from careplan.models import Agency, CaseConference, Person, nhs
 from careplan.models.reads import ReadKind
 from careplan.store import Store, StoreError, find, get, operations
 from careplan.store import reads as looked
 from careplan.store.repo import actor_name
+from careplan.store.visibility import Viewer, viewer_of
 
 TABLE_NAMES = ("caseload", "flags", "handoffs", "referrals", "actions")
 
@@ -36,6 +43,9 @@ def _common(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--out", metavar="FILE", required=True, help=out_help)
     add_user_option(p)
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the date to report as of")
+    p.add_argument("--audience", metavar="AGENCY",
+                   help="the agency it is for (default: your own): what may not be shared "
+                        "with it is left out, and the file says what and why")
 
 
 def register(sub: Any) -> None:
@@ -79,11 +89,30 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_fhir_ndjson)
 
 
-def _signed_in(store: Store, args: argparse.Namespace) -> str:
-    """Sign in ``--user``; the name the printed page shows as who printed it. Who it is
-    (the audit log's actor) is kept on ``args`` for :func:`_read`."""
-    args.reader = sign_in(store, args).actor
-    return actor_name(store, args.reader)
+def _signed_in(store: Store, args: argparse.Namespace) -> tuple[str, Viewer, Audience]:
+    """Sign in ``--user``: the name the printed page shows as who printed it, the reader,
+    and the audience (``--audience``, else the reader's own agency).
+
+    Raises:
+        UserError: the account belongs to no agency (it may print no one's record), or
+            ``--audience`` names no agency (or several).
+    """
+    from careplan.export.audience import audience_for
+
+    account = sign_in(store, args)
+    args.reader = account.actor  # the audit log's actor, for _read
+    reader = viewer_of(store, account)
+    if not reader.sees_anyone:
+        raise UserError(reader.nobody())
+    named = getattr(args, "audience", None)
+    if named is not None:
+        if not named.strip():
+            raise UserError("--audience: name an agency, e.g. --audience \"Adult Social "
+                            "Care\" (leave it out to print for your own agency).")
+        agency = agency_by_name(store, named, "--audience")
+        return actor_name(store, account.actor), reader, audience_for(store, reader,
+                                                                      agency.id)
+    return actor_name(store, account.actor), reader, audience_for(store, reader)
 
 
 def _read(store: Store, args: argparse.Namespace, kind: ReadKind, description: str,
@@ -102,16 +131,16 @@ def person_by_nhs(store: Store, text: str) -> Person:
     return found[0]
 
 
-def agency_by_name(store: Store, text: str) -> Agency:
+def agency_by_name(store: Store, text: str, option: str = "--agency") -> Agency:
     agencies = find(store, Agency)
     exact = [a for a in agencies if text.lower() in (a.name.lower(), a.id, a.ods_code.lower())]
     matches = exact or [a for a in agencies if text.lower() in a.name.lower()]
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise UserError(f"--agency: no agency called {text!r} in this store.")
+        raise UserError(f"{option}: no agency called {text!r} in this store.")
     names = "; ".join(a.name for a in matches[:5])
-    raise UserError(f"--agency: {text!r} matches {len(matches)} agencies ({names}); "
+    raise UserError(f"{option}: {text!r} matches {len(matches)} agencies ({names}); "
                     "give the full name.")
 
 
@@ -152,13 +181,13 @@ def run_plan(args: argparse.Namespace) -> int:
     today = parse_date(args.today, "--today")
     check_out(args)
     with open_store(getattr(args, "db", None), args=args) as store:
-        printed_by = _signed_in(store, args)
+        printed_by, reader, audience = _signed_in(store, args)
         person = person_by_nhs(store, args.nhs)
         with writing(args.out):
-            plan_pdf(store, person.id, args.out, printed_by=printed_by,
-                     today=today)
+            plan_pdf(store, person.id, args.out, printed_by=printed_by, today=today,
+                     audience=audience, reader=reader)
         _read(store, args, ReadKind.PRINTED, looked.PLAN_PDF, [person.id])
-    return _done(args.out, f"the joint care plan of {person.name}")
+    return _done(args.out, f"the joint care plan of {person.name} for {audience.name}")
 
 
 def run_audit(args: argparse.Namespace) -> int:
@@ -171,32 +200,34 @@ def run_audit(args: argparse.Namespace) -> int:
         raise UserError(f"--from: {start.isoformat()} is after --to {end.isoformat()}.")
     check_out(args)
     with open_store(getattr(args, "db", None), args=args) as store:
-        printed_by = _signed_in(store, args)
+        printed_by, reader, audience = _signed_in(store, args)
         agency = agency_by_name(store, args.agency) if args.agency else None
         with writing(args.out):
             audit_pdf(store, args.out, start=start, end=end, today=today,
-                      printed_by=printed_by,
+                      printed_by=printed_by, audience=audience, reader=reader,
                       agency_id=agency.id if agency else None)
         _read(store, args, ReadKind.PRINTED, looked.handoff_audit(
             start.isoformat(), end.isoformat(), agency.name if agency else "all agencies"))
-    return _done(args.out, "the handoff audit")
+    return _done(args.out, f"the handoff audit for {audience.name}")
 
 
 def run_minutes(args: argparse.Namespace) -> int:
     from careplan.export.minutes_pdf import minutes_pdf
 
+    today = parse_date(args.today, "--today")
     check_out(args)
     with open_store(getattr(args, "db", None), args=args) as store:
-        printed_by = _signed_in(store, args)
+        printed_by, reader, audience = _signed_in(store, args)
         try:
             conference = get(store, CaseConference, args.conference)
         except StoreError:
             raise UserError(f"--conference: no case conference with id {args.conference} "
                             "in this store.") from None
         with writing(args.out):
-            minutes_pdf(store, args.conference, args.out, printed_by=printed_by)
+            minutes_pdf(store, args.conference, args.out, printed_by=printed_by, today=today,
+                        audience=audience, reader=reader)
         _read(store, args, ReadKind.PRINTED, looked.MINUTES_PDF, [conference.person_id])
-    return _done(args.out, "the case conference minutes")
+    return _done(args.out, f"the case conference minutes for {audience.name}")
 
 
 def run_table(args: argparse.Namespace) -> int:
@@ -205,53 +236,63 @@ def run_table(args: argparse.Namespace) -> int:
     today = parse_date(args.today, "--today")
     check_out(args)
     with open_store(getattr(args, "db", None), args=args) as store:
-        _signed_in(store, args)
+        _, reader, audience = _signed_in(store, args)
         with writing(args.out):
             try:
-                n = write_table(store, args.name, args.out, today)
+                n = write_table(store, args.name, args.out, today, audience=audience,
+                                reader_agency_id=reader.agency_id)
             except ValueError as exc:
                 raise UserError(f"{exc}.") from None
         _read(store, args, ReadKind.EXPORTED, looked.table(args.name, args.out, n),
               persons=n if args.name == "caseload" else None)
-    return _done(args.out, f"{n:,} rows of {args.name}")
+    return _done(args.out, f"{n:,} rows of {args.name} for {audience.name}")
 
 
 def run_fhir(args: argparse.Namespace) -> int:
     from careplan.export.fhir_export import export_fhir
 
+    today = parse_date(args.today, "--today")
     check_out(args)
     with open_store(getattr(args, "db", None), args=args) as store:
-        _signed_in(store, args)
+        _, reader, audience = _signed_in(store, args)
         ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
         with writing(args.out):
-            result = export_fhir(store, args.out, ids)
+            result = export_fhir(store, args.out, ids, audience=audience, reader=reader,
+                                 today=today)
         if ids:
             _read(store, args, ReadKind.EXPORTED, looked.FHIR_PERSON, ids)
         else:
             _read(store, args, ReadKind.EXPORTED, looked.fhir_store(result.persons),
                   persons=result.persons)
-    return _done(result.path, f"a FHIR R4 Bundle of {result.persons:,} persons "
-                              f"({result.resources:,} resources, each validated)")
+    left = (f"; {result.persons_left_out:,} persons and {result.records_withheld:,} records "
+            "withheld" if result.persons_left_out or result.records_withheld else "")
+    return _done(result.path, f"a FHIR R4 Bundle of {result.persons:,} persons for "
+                              f"{audience.name} ({result.resources:,} resources, each "
+                              f"validated{left})")
 
 
 def run_fhir_ndjson(args: argparse.Namespace) -> int:
     from careplan.export.fhir_ndjson import check, export_ndjson
 
+    today = parse_date(args.today, "--today")
     with writing(args.out):
         check(args.out, getattr(args, "db", None))
     with open_store(getattr(args, "db", None), args=args) as store:
-        _signed_in(store, args)
+        _, reader, audience = _signed_in(store, args)
         ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
         with writing(args.out):
-            result = export_ndjson(store, args.out, ids)
+            result = export_ndjson(store, args.out, ids, audience=audience, reader=reader,
+                                   today=today)
         if ids:
             _read(store, args, ReadKind.EXPORTED, looked.FHIR_PERSON, ids)
         else:
             _read(store, args, ReadKind.EXPORTED, looked.fhir_store(result.persons),
                   persons=result.persons)
-    return _done(result.path, f"FHIR R4 NDJSON of {result.persons:,} persons "
-                              f"({result.resources:,} resources, each validated, in "
-                              f"{len(result.files)} files and a manifest)")
+    left = (f"; {result.persons_left_out:,} persons and {result.records_withheld:,} records "
+            "withheld" if result.persons_left_out or result.records_withheld else "")
+    return _done(result.path, f"FHIR R4 NDJSON of {result.persons:,} persons for "
+                              f"{audience.name} ({result.resources:,} resources, each "
+                              f"validated, in {len(result.files)} files and a manifest{left})")
 
 
 def run_funding(args: argparse.Namespace) -> int:
@@ -261,7 +302,7 @@ def run_funding(args: argparse.Namespace) -> int:
     today = parse_date(args.today, "--today")
     check_out(args)
     with open_store(getattr(args, "db", None), args=args) as store:
-        printed_by = _signed_in(store, args)
+        printed_by, reader, audience = _signed_in(store, args)
         place = None
         if args.neighbourhood:
             known = neighbourhoods(store)
@@ -273,8 +314,9 @@ def run_funding(args: argparse.Namespace) -> int:
             place = match[0]
         try:
             with writing(args.out):
-                report = write_funding(store, args.out, today,
-                                       printed_by=printed_by, neighbourhood=place)
+                report = write_funding(store, args.out, today, printed_by=printed_by,
+                                       audience=audience, reader_agency_id=reader.agency_id,
+                                       neighbourhood=place)
         except ValueError as exc:
             raise UserError(f"{exc}.") from None
         _read(store, args, ReadKind.PRINTED if args.out.lower().endswith(".pdf")

@@ -24,7 +24,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "flags",
         help="flags raised by the rules: unanswered handoffs, transitions, disputes...",
-        description="List the flags the rules raise for the caseload, worst first.",
+        description="List the flags the rules raise for the caseload, worst first: for "
+                    "the persons whose records may be shared with your agency.",
     )
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the store file")
     add_user_option(p)
@@ -65,14 +66,17 @@ def _severity(value: str | None) -> Severity | None:
 
 def run(args: argparse.Namespace) -> int:
     from careplan.store import flagdata  # the rules load on demand: fast --help
+    from careplan.store.overrides import thresholds_in_force
+    from careplan.store.visibility import require_visible, viewer_of, visible_ids
 
     today = parse_date(args.today, "--today")
     codes = _codes(args.code)
     worst = _severity(args.severity)
     number = parse_nhs(args.nhs) if args.nhs else None
     with open_store(args.db, args=args) as store:
-        sign_in(store, args)
-        person_ids = None
+        viewer = viewer_of(store, sign_in(store, args))
+        if not viewer.sees_anyone:
+            raise UserError(viewer.nobody())
         if number is not None:
             row = store.conn.execute(
                 "SELECT id FROM persons WHERE nhs_number = ?", (number,)
@@ -80,7 +84,13 @@ def run(args: argparse.Namespace) -> int:
             if row is None:
                 raise UserError(f"--nhs: no person with NHS number {nhs.format_334(number)} "
                                 "in this store.")
+            require_visible(store, viewer, str(row[0]), today)
             person_ids = [str(row[0])]
+        else:
+            # Only the persons whose records may be shared with the reader's agency.
+            found = flagdata.candidates(store, today, thresholds_in_force(store))
+            shown = visible_ids(store, viewer, found, today)
+            person_ids = [pid for pid in found if pid in shown]
         flags = flagdata.caseload_flags(store, today, person_ids=person_ids, codes=codes)
     if worst is not None:
         flags = [f for f in flags if f.severity.rank >= worst.rank]

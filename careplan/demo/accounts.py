@@ -19,11 +19,17 @@ import unicodedata
 from datetime import UTC, datetime, time
 
 from careplan.demo.generator import Demo
-from careplan.demo.published import ADMIN, DEMO_PASSWORD, mark_as_demo
+from careplan.demo.published import (
+    ADMIN,
+    DEMO_PASSWORD,
+    example_manager,
+    mark_as_demo,
+    sign_in_text,
+)
 from careplan.demo.world import Ids
 from careplan.models.accounts import USERNAME_MAX, Account, AccountRole
 from careplan.models.enums import Role
-from careplan.store import accounts, find
+from careplan.store import accounts
 from careplan.store.db import Store
 from careplan.store.errors import InputError
 
@@ -95,11 +101,9 @@ def account_count(demo: Demo) -> int:
 
 def how_to_sign_in(store: Store, db: str) -> str:
     """What ``careplan demo`` prints about the demo's accounts."""
-    managers = find(store, Account, order_by="username", role=AccountRole.MANAGER)
-    example = f" (e.g. {managers[0].username}, a manager)" if managers else ""
-    return (f"Sign in as {ADMIN} (the administrator) or as any demo professional by first.last"
-            f"{example}; every demo account's password is {DEMO_PASSWORD}.\n"
-            f"For example: careplan flags --db {db} --user {ADMIN}")
+    manager = example_manager(store)
+    return sign_in_text(manager) + f"\nFor example: careplan flags --db {db} --user " + (
+        manager or ADMIN)
 
 
 __all__ = ["ADMIN", "DEMO_PASSWORD", "account_count", "add_demo_accounts", "demo_accounts",

@@ -14,6 +14,7 @@ from careplan.models.enums import (
     AssessmentStatus,
     ClinicalStatus,
     ConsentStatus,
+    LegalBasis,
     NeedDomain,
     OutcomeStatus,
     PlanStatus,
@@ -132,8 +133,8 @@ class Case:
             if agency_id in legal_basis:
                 self.add(Consent(id=self.ids(), person_id=self.person.id, agency_id=agency_id,
                                  status=ConsentStatus.LEGAL_BASIS, recorded_on=recorded_on,
-                                 recorded_by=by.id,
-                                 legal_basis="Care Act 2014 s.42 safeguarding enquiry"))
+                                 recorded_by=by.id, basis=LegalBasis.SAFEGUARDING,
+                                 legal_basis="Care Act 2014 s.42 enquiry"))
             else:
                 self.add(Consent(id=self.ids(), person_id=self.person.id, agency_id=agency_id,
                                  status=ConsentStatus.GIVEN, recorded_on=recorded_on,

@@ -60,7 +60,30 @@ def demo_sign_in(store: Store) -> DemoSignIn | None:
         return next((a.username for a in names if a.role is role), "")
 
     return DemoSignIn(DEMO_PASSWORD, tuple(a.username for a in names),
-                      first(AccountRole.MANAGER), first(AccountRole.PRACTITIONER))
+                      example_manager(store) or first(AccountRole.MANAGER),
+                      first(AccountRole.PRACTITIONER))
+
+
+def sign_in_text(manager: str) -> str:
+    """What ``careplan demo`` says of the demo's accounts (``manager``: an example)."""
+    example = f" (e.g. {manager}, a manager)" if manager else ""
+    return (f"Sign in as any demo professional by first.last{example}, or as {ADMIN} (the "
+            "administrator, who manages accounts and sees no one's record); every demo "
+            f"account's password is {DEMO_PASSWORD}. Each professional sees the persons whose "
+            "records may be shared with their agency.")
+
+
+def example_manager(store: Store) -> str:
+    """The manager to give as an example: the one whose agency may see the most persons
+    (consent given or a legal basis recorded for it; an agency with none would show an
+    empty caseload); "" when there is no manager."""
+    row = store.conn.execute(
+        "SELECT a.username FROM accounts a JOIN professionals p ON p.id = a.professional_id "
+        "LEFT JOIN consents k ON k.agency_id = p.agency_id "
+        "AND k.status IN ('given', 'legal basis') WHERE a.role = ? AND a.active "
+        "GROUP BY a.username ORDER BY count(DISTINCT k.person_id) DESC, a.username LIMIT 1",
+        (AccountRole.MANAGER.value,)).fetchone()
+    return str(row[0]) if row else ""
 
 
 def keyring_hint(store: Store) -> dict[str, object] | None:
@@ -97,5 +120,6 @@ def wrap_for_demo_accounts(store: Store, ring: Keyring) -> None:
     ring.demo = hint
 
 
-__all__ = ["ADMIN", "DEMO_FLAG", "DEMO_PASSWORD", "DemoSignIn", "demo_sign_in", "is_demo",
-           "from_keyring", "keyring_hint", "mark_as_demo", "wrap_for_demo_accounts"]
+__all__ = ["ADMIN", "DEMO_FLAG", "DEMO_PASSWORD", "DemoSignIn", "demo_sign_in",
+           "example_manager", "from_keyring", "is_demo", "keyring_hint", "mark_as_demo",
+           "sign_in_text", "wrap_for_demo_accounts"]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from careplan.demo.case import Case, add_working_days, at
+from careplan.demo.sharing_scenarios import SHARING_SCENARIOS
 from careplan.demo.social_scenarios import SOCIAL_SCENARIOS
 from careplan.demo.world import Ids, World
 from careplan.models.costing import financial_year
@@ -571,4 +572,5 @@ SCENARIOS = [
     aftercare_unassigned,
     readmitted,
     no_mh_coordinator,
+    *SHARING_SCENARIOS,
 ]

@@ -1,4 +1,11 @@
-"""The handoff audit for a date range (optionally one agency), as a PDF for managers."""
+"""The handoff audit for a date range (optionally one agency), as a PDF for managers.
+
+Made for an audience (careplan.export.audience): persons whose records are not shared
+with it are left out, and so is what agencies without a sharing basis recorded; the
+report says how much and why. It lists every emergency access ("break glass") in the
+period to a record it covers, or made by the audience's own staff: who, whose, why, when
+and whether the lead professional has reviewed it.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +18,15 @@ from reportlab.platypus import Flowable
 from careplan import clock
 from careplan.export import outfile
 from careplan.export import pdf_common as pc
+from careplan.export.audience import Audience, NothingShared, Shared, for_audience
 from careplan.export.audit_data import Audit, HandoffLine, audit
 from careplan.export.looked import who_looked
+from careplan.export.plan_pdf import withheld_section
 from careplan.export.records import Records, load
-from careplan.models import nhs
+from careplan.models import EmergencyAccess, Person, nhs
 from careplan.models.enums import HandoffStatus
-from careplan.store import Store
+from careplan.store import Store, find
+from careplan.store.visibility import Viewer
 
 
 def hours_text(hours: float | None) -> str:
@@ -140,12 +150,71 @@ def _qs188(a: Audit) -> list[Flowable]:
     ], (38 * mm, 140 * mm)))
 
 
+def emergency_accesses(store: Store, full: Records, shared: Shared, start: date,
+                       end: date) -> list[tuple[EmergencyAccess, Person]]:
+    """Emergency accesses made in ``start``..``end`` to a record the audience receives, or
+    by the audience's own staff, oldest first, with the person each opened."""
+    persons = {p.id: p for p in full.persons}
+    shown = {p.id for p in shared.records.persons}
+    out = []
+    for access in find(store, EmergencyAccess, order_by="opened_at"):
+        if not start <= access.opened_at.date() <= end:
+            continue
+        if access.person_id in shown or access.agency_id == shared.audience.agency_id:
+            person = persons.get(access.person_id)
+            if person is not None:
+                out.append((access, person))
+    return out
+
+
+def _emergency(rec: Records, rows: list[tuple[EmergencyAccess, Person]]) -> list[Flowable]:
+    title = "Emergency access to records (break glass)"
+    if not rows:
+        return pc.section(title, pc.p("No record was opened in an emergency in this period.",
+                                      "body"))
+    table_rows: list[list[str]] = []
+    warn: list[int] = []
+    for access, person in rows:
+        number = nhs.format_334(person.nhs_number) if person.nhs_number else "no NHS number"
+        who = (f"{rec.professional_name(access.professional_id)}, "
+               f"{rec.agency_name(access.agency_id)}")
+        if access.reviewed_at is not None:
+            review = (f"reviewed by {rec.professional_name(access.reviewed_by)} on "
+                      f"{access.reviewed_at:%d %b %Y}"
+                      + (f": {access.review_note}" if access.review_note else ""))
+        else:
+            warn.append(len(table_rows))
+            review = "not yet reviewed by the lead professional"
+        table_rows.append([f"{access.opened_at:%d %b %Y %H:%M}", who,
+                           f"{person.name} ({number})", access.reason, review])
+    return pc.section(title, pc.p(
+        "Records opened by a professional whose agency had no sharing basis for the "
+        "person, with the reason they gave; each is reported to the person's lead "
+        "professional until reviewed.", "small"), pc.spacer(1.5), pc.table(
+        ["When", "Who", "Whose record", "Why", "Review"], table_rows,
+        [24 * mm, 36 * mm, 36 * mm, 46 * mm, 36 * mm], highlight=warn))
+
+
 def audit_pdf(store: Store, out: str | Path, *, start: date, end: date, today: date,
-              printed_by: str, agency_id: str | None = None,
-              printed_at: datetime | None = None) -> Path:
-    """Write the handoff audit for ``start``..``end`` (optionally one agency) to ``out``."""
+              printed_by: str, audience: Audience, reader: Viewer,
+              agency_id: str | None = None, printed_at: datetime | None = None) -> Path:
+    """Write the handoff audit for ``start``..``end`` (optionally one agency) to ``out``,
+    for ``audience``, printed by ``reader``.
+
+    Raises:
+        NothingShared: no person's record is shared with both the audience and the
+            reader, and no emergency access by the audience's staff is in the period
+            (no file is written).
+    """
     outfile.check(out, store.path)
-    rec = load(store)
+    full = load(store)
+    shared = for_audience(full, audience, today, reader.agency_id)
+    rec = shared.records
+    accesses = emergency_accesses(store, full, shared, start, end)
+    if not rec.persons and not accesses:
+        raise NothingShared(f"Nothing of the handoff audit may be shared with "
+                            f"{audience.name}: no person's record is shared with it, so no "
+                            "document was made.")
     a = audit(rec, start, end, today, agency_id)
     scope = rec.agency_name(agency_id) if agency_id else "all agencies"
     period = f"{start:%d %b %Y} to {end:%d %b %Y}"
@@ -153,15 +222,21 @@ def audit_pdf(store: Store, out: str | Path, *, start: date, end: date, today: d
     story: list[Flowable] = [
         pc.p("Handoff audit", "title"), pc.p(f"{scope} · {period}", "subtitle"),
         pc.facts([
+            ("For", audience.name),
             ("Handoffs", f"{len(a.handoffs)} proposed, {answered} answered, "
                          f"{sum(s.unanswered for s in a.by_agency)} waiting for an answer"),
             ("Ownership gaps", f"{len(a.gaps)} ({sum(g.days for g in a.gaps)} person-days)"),
             ("Referral disputes", f"{len(a.disputes)} "
                                   f"({sum(d.open for d in a.disputes)} still open)"),
+            ("Emergency access", f"{len(accesses)} "
+                                 f"({sum(1 for x, _ in accesses if not x.reviewed)} not yet "
+                                 "reviewed)"),
         ]),
+        *withheld_section(shared, title="Withheld from this report"),
         *_summary(rec, a), *_qs188(a), *_gaps(a), *_disputes(a), *_handoff_table(rec, a),
         *who_looked(store, rec, start, end, agency_id),
+        *_emergency(full, accesses),
     ]
     running = pc.Running("Handoff audit", f"{scope} · {period}", printed_by,
-                         printed_at or clock.now())
+                         printed_at or clock.now(), audience.name)
     return pc.build(out, story, running)

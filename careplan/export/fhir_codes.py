@@ -30,6 +30,16 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
+#: Why a List is empty: ``withheld`` (Information Withheld: not provided for privacy or
+#: confidentiality), HL7 Terminology.
+LIST_EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
+#: Security labels: ``REDACTED`` (part of the content was removed), HL7 v3
+#: SecurityIntegrityObservationValue.
+V3_OBSERVATION_VALUE = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
+#: Purpose of use: ``TREAT`` (treatment), HL7 v3 ActReason (PurposeOfUse).
+V3_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+#: Where the laws a legal basis cites are published (Consent.policy.authority).
+LEGISLATION = "https://www.legislation.gov.uk"
 
 #: Base of our local code systems and extensions (a placeholder domain until published).
 LOCAL = "https://careplan.example.org/fhir"
@@ -93,6 +103,8 @@ R4_CODES: dict[tuple[str, str], frozenset[str]] = {
     ("Consent.provision", "type"): frozenset({"deny", "permit"}),
     ("CareTeam", "status"): _codes(
         "proposed active suspended inactive entered-in-error"),
+    ("List", "status"): _codes("current retired entered-in-error"),
+    ("List", "mode"): _codes("working snapshot changes"),
 }
 
 
@@ -105,7 +117,7 @@ def check_codes(resource: dict[str, Any]) -> None:
         if allowed is not None and value is not None and value not in allowed:
             raise ValueError(f"{rtype}.{name}: {value!r} is not an R4 code")
 
-    for name in ("status", "intent", "lifecycleStatus"):
+    for name in ("status", "intent", "lifecycleStatus", "mode"):
         check(rtype, name, resource.get(name))
     for activity in resource.get("activity", []) if rtype == "CarePlan" else []:
         check("CarePlan.activity.detail", "status", activity.get("detail", {}).get("status"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,13 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from careplan.export import fhir_codes as fc
 from careplan.export import fhir_stays, outfile
+from careplan.export.audience import (
+    Audience,
+    Shared,
+    for_audience,
+    require_person,
+    require_something,
+)
 from careplan.export.records import Records, load
 from careplan.models import (
     Action,
@@ -35,9 +42,10 @@ from careplan.models import (
     Referral,
 )
 from careplan.models.condition_codes import ICD_10, is_icd10
-from careplan.models.enums import ConsentStatus, ReferralEventKind
+from careplan.models.enums import ConsentStatus, LegalBasis, ReferralEventKind
 from careplan.models.plan import in_plan_order, needs_met
 from careplan.store import Store
+from careplan.store.visibility import Viewer
 
 Resource = dict[str, Any]
 LONDON = ZoneInfo("Europe/London")
@@ -448,8 +456,16 @@ def encounter(stay: HospitalStay, rec: Records) -> Resource:
 def consent(c: Consent) -> Resource:
     status, provision = fc.CONSENT_STATUS[c.status]
     rule: dict[str, Any]
+    policy: list[dict[str, str]] = []
+    purpose: list[dict[str, str]] = []
     if c.status is ConsentStatus.LEGAL_BASIS:
-        rule = {"text": c.legal_basis}
+        text = c.basis_text
+        if c.basis is not None:
+            text = f"{text} — {c.basis.source}"
+            policy = [{"authority": fc.LEGISLATION, "uri": c.basis.url}]
+            if c.basis is LegalBasis.DIRECT_CARE:
+                purpose = [fc.coding(fc.V3_ACT_REASON, "TREAT", "treatment")]
+        rule = {"text": text}
     else:
         code = "OPTIN" if provision == "permit" else "OPTOUT"
         rule = {"coding": [fc.coding(fc.V3_ACT_CODE, code)]}
@@ -468,12 +484,43 @@ def consent(c: Consent) -> Resource:
         "category": [{"coding": [fc.coding(fc.LOINC, "59284-0", "Patient Consent")]}],
         "patient": ref("Patient", c.person_id),
         "dateTime": c.recorded_on.isoformat(),
+        **({"policy": policy} if policy else {}),
         "policyRule": rule,
-        "provision": {"type": provision, "actor": [{
+        "provision": _drop_empty({"type": provision, "actor": [{
             "role": {"coding": [fc.coding("http://terminology.hl7.org/CodeSystem/"
                                           "v3-ParticipationType", "PRCP")]},
             "reference": ref("Organization", c.agency_id),
-        }]},
+        }], "purpose": purpose}),
+    }
+
+
+def withheld_list(person: Person, lines: list[str], audience: str) -> Resource:
+    """What was left out of the person's records for this export's audience, and why: a
+    List with no entries whose empty reason is ``withheld`` (Information Withheld)."""
+    return {
+        "resourceType": "List",
+        "id": derived_id("withheld", f"{person.id}/{audience}"),
+        "status": "current",
+        "mode": "snapshot",
+        "title": f"Withheld from this export for {audience}",
+        "subject": ref("Patient", person.id),
+        "emptyReason": {"coding": [fc.coding(fc.LIST_EMPTY_REASON, "withheld",
+                                             "Information Withheld")]},
+        "note": [{"text": line} for line in lines],
+    }
+
+
+def persons_left_out_list(sentence: str, audience: str) -> Resource:
+    """How many persons were left out of the export, and why (nobody named)."""
+    return {
+        "resourceType": "List",
+        "id": derived_id("withheld-persons", audience),
+        "status": "current",
+        "mode": "snapshot",
+        "title": f"Persons left out of this export for {audience}",
+        "emptyReason": {"coding": [fc.coding(fc.LIST_EMPTY_REASON, "withheld",
+                                             "Information Withheld")]},
+        "note": [{"text": sentence}],
     }
 
 
@@ -532,32 +579,66 @@ class ExportResult:
     path: Path
     resources: int
     persons: int
+    #: Persons left out (not shared with the audience) and records withheld.
+    persons_left_out: int = 0
+    records_withheld: int = 0
 
 
 def build_bundle(rec: Records, *, only_referenced: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> Resource:
+                 progress: Callable[[int, int], None] | None = None,
+                 shared: Shared | None = None) -> Resource:
     """A transaction Bundle of every person in ``rec`` and the organisations and
     practitioners they need (all of them unless ``only_referenced``), held whole: an
-    export streams instead (``fhir_stream``)."""
+    export streams instead (``fhir_stream``). With ``shared`` (what an audience receives:
+    careplan.export.audience), each person whose records were withheld in part has a List
+    saying what and why, persons left out are counted in another, and the Bundle carries
+    the security label ``REDACTED``."""
     from careplan.export import fhir_stream
 
     entries = [{"fullUrl": f"urn:uuid:{res['id']}", "resource": res,
                 "request": {"method": "PUT", "url": f"{res['resourceType']}/{res['id']}"}}
                for res in fhir_stream.resources(rec, only_referenced=only_referenced,
-                                                progress=progress)]
-    return {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "transaction",
-            "timestamp": fhir_datetime(datetime.now(LONDON)), "entry": entries}
+                                                progress=progress, shared=shared)]
+    bundle = fhir_stream.bundle_fields(shared is not None and shared.anything_withheld)
+    bundle["entry"] = entries
+    return bundle
 
 
 def export_fhir(store: Store, out: str | Path, person_ids: Iterable[str] | None = None,
-                progress: Callable[[int, int], None] | None = None) -> ExportResult:
+                progress: Callable[[int, int], None] | None = None, *,
+                audience: Audience, reader: Viewer, today: date) -> ExportResult:
     """Write the Bundle for ``person_ids`` (the whole store when None) to ``out``
-    (written whole or not at all), streaming: see ``fhir_stream``."""
+    (written whole or not at all), made for ``audience`` by ``reader`` on ``today``,
+    streaming: see ``fhir_stream``.
+
+    Raises:
+        NotSharedError: one person named whom the reader's agency may not see.
+        NothingShared: the audience may receive nothing of it (no file is written).
+    """
     from careplan.export import fhir_stream
 
     path = outfile.check(out, store.path)
-    rec = load(store, person_ids)
+    ids = None if person_ids is None else list(person_ids)
+    shared = shared_for(store, ids, audience=audience, reader=reader, today=today)
     with outfile.replacing(path) as tmp:
-        count = fhir_stream.export_bundle(rec, tmp, only_referenced=person_ids is not None,
-                                          progress=progress)
-    return ExportResult(path, count, len(rec.persons))
+        count = fhir_stream.export_bundle(shared.records, tmp, only_referenced=ids is not None,
+                                          progress=progress, shared=shared)
+    return ExportResult(path, count, len(shared.records.persons), shared.persons_left_out,
+                        len(shared.withheld_ids))
+
+
+def shared_for(store: Store, ids: list[str] | None, *, audience: Audience, reader: Viewer,
+               today: date) -> Shared:
+    """What ``audience`` may receive of the records of ``ids`` (the whole store when
+    None), exported by ``reader`` on ``today``.
+
+    Raises:
+        NotSharedError: one person named whom the reader's agency may not see.
+        NothingShared: the audience may receive nothing of it.
+    """
+    full = load(store, ids)
+    shared = for_audience(full, audience, today, reader.agency_id)
+    if ids is not None and len(ids) == 1:
+        require_person(full, shared, ids[0], today, reader)
+    require_something(shared, "these records")
+    return shared

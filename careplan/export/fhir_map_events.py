@@ -38,6 +38,7 @@ from careplan.models.enums import (
     DischargePathway,
     HandoffStatus,
     HandoffSubject,
+    LegalBasis,
     ReferralEventKind,
     ReferralStatus,
 )
@@ -280,6 +281,20 @@ def encounter(imp: Importer, loc: Located) -> None:
                      recorded_on=recorded)
 
 
+def legal_basis_of(res: dict[str, Any], text: str) -> tuple[LegalBasis | None, str]:
+    """The kind of legal basis a Consent names by its policy's law (``policy.uri``, as
+    CarePlan writes it), and the particulars of its ``policyRule.text`` without the kind
+    and the law that CarePlan's export adds."""
+    uris = {str(p.get("uri") or "") for p in res.get("policy") or [] if isinstance(p, dict)}
+    found = next((b for b in LegalBasis if b.url in uris), None)
+    if found is None:
+        return None, text
+    rest = text.removesuffix(f" — {found.source}").strip()
+    if rest == found.value:
+        return found, ""
+    return found, rest.removeprefix(f"{found.value}: ").strip()
+
+
 def consent(imp: Importer, loc: Located) -> None:
     res = loc.resource
     person = imp.resolve(res.get("patient"), loc, "Patient", "patient")
@@ -307,9 +322,13 @@ def consent(imp: Importer, loc: Located) -> None:
         status = ConsentStatus.GIVEN if permit and res.get("status") == "active" else (
             ConsentStatus.WITHDRAWN if res.get("status") == "inactive" else ConsentStatus.REFUSED)
     rule = res.get("policyRule") or {}
+    basis, particulars = legal_basis_of(res, rule.get("text", "") or "")
+    if status is not ConsentStatus.LEGAL_BASIS:
+        basis = None
 
     def build(eid: str) -> Consent:
         return Consent(id=eid, person_id=person, agency_id=agency, status=status,
-                       recorded_on=recorded, recorded_by=by, legal_basis=rule.get("text", ""))
+                       recorded_on=recorded, recorded_by=by, legal_basis=particulars,
+                       basis=basis)
 
     imp.add(loc, build)

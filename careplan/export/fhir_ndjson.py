@@ -23,15 +23,16 @@ import shutil
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from careplan.export import fhir_export as fx
 from careplan.export import fhir_stream, outfile
+from careplan.export.audience import Audience
 from careplan.export.fhir_memo import set_aside
-from careplan.export.records import load
 from careplan.store import Store
+from careplan.store.visibility import Viewer
 
 MANIFEST = "manifest.json"
 #: What the manifest's ``request`` says asked for the export.
@@ -45,6 +46,9 @@ class NdjsonResult:
     persons: int
     #: Resource type -> how many lines its file has, in the order the files were begun.
     files: dict[str, int] = field(default_factory=dict)
+    #: Persons left out (not shared with the audience) and records withheld.
+    persons_left_out: int = 0
+    records_withheld: int = 0
 
 
 def folder_refusal(out: str | Path, store_path: str | Path | None) -> str | None:
@@ -133,18 +137,27 @@ def _into_place(tmp: Path, path: Path) -> None:
 
 
 def export_ndjson(store: Store, out: str | Path, person_ids: Iterable[str] | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> NdjsonResult:
+                  progress: Callable[[int, int], None] | None = None, *,
+                  audience: Audience, reader: Viewer, today: date) -> NdjsonResult:
     """Write the NDJSON files and manifest for ``person_ids`` (the whole store when None)
-    into the new folder ``out``, whole or not at all."""
+    into the new folder ``out``, whole or not at all, made for ``audience`` by ``reader``
+    on ``today``: what was withheld from it is said in ``List.ndjson``, as in a Bundle.
+
+    Raises:
+        NotSharedError: one person named whom the reader's agency may not see.
+        NothingShared: the audience may receive nothing of it (no folder is made).
+    """
     path = check(out, store.path)
     moment = datetime.now(fx.LONDON)
-    rec = load(store, person_ids)
+    ids = None if person_ids is None else list(person_ids)
+    shared = fx.shared_for(store, ids, audience=audience, reader=reader, today=today)
+    rec = shared.records
     tmp = path.with_name(f".{path.name[:160]}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
         tmp.mkdir()
         with set_aside():
             files = write_files(tmp, fhir_stream.resources(
-                rec, only_referenced=person_ids is not None, progress=progress))
+                rec, only_referenced=ids is not None, progress=progress, shared=shared))
         (tmp / MANIFEST).write_text(
             json.dumps(_manifest(moment, files), ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8")
@@ -156,4 +169,5 @@ def export_ndjson(store: Store, out: str | Path, person_ids: Iterable[str] | Non
         raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return NdjsonResult(path, sum(files.values()), len(rec.persons), files)
+    return NdjsonResult(path, sum(files.values()), len(rec.persons), files,
+                        shared.persons_left_out, len(shared.withheld_ids))

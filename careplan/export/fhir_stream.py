@@ -17,7 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from careplan.export import fhir_codes as fc
 from careplan.export import fhir_export as fx
+from careplan.export.audience import Shared
 from careplan.export.fhir_memo import set_aside, shared_elements
 from careplan.export.records import Records
 from careplan.models import Agency, Professional
@@ -43,9 +45,14 @@ def _referenced(rec: Records) -> tuple[list[Agency], list[Professional]]:
 
 
 def resources(rec: Records, *, only_referenced: bool = False,
-              progress: Progress | None = None) -> Iterator[Resource]:
+              progress: Progress | None = None,
+              shared: Shared | None = None) -> Iterator[Resource]:
     """Every resource of the export, in Bundle order (organisations, practitioners and
-    their roles, then each person's own), each validated once before it is yielded."""
+    their roles, then each person's own), each validated once before it is yielded.
+
+    With ``shared`` (what an audience receives: careplan.export.audience; ``rec`` is then
+    its records), each person whose records were withheld in part has a List saying what
+    and why after their own resources, and persons left out are counted in a last List."""
     agencies: Iterable[Agency] = rec.agencies.values()
     profs: Iterable[Professional] = rec.professionals.values()
     if only_referenced:
@@ -65,25 +72,41 @@ def resources(rec: Records, *, only_referenced: bool = False,
             for res in fx.person_resources(person, rec):
                 validate(res)
                 yield res
+            if shared is not None and (lines := shared.sentences(person.id)):
+                res = fx.withheld_list(person, lines, shared.audience.name)
+                validate(res)
+                yield res
             if progress is not None:
                 progress(i, total)
+        if shared is not None and (left_out := shared.persons_sentence()):
+            res = fx.persons_left_out_list(left_out, shared.audience.name)
+            validate(res)
+            yield res
 
 
-def bundle_head() -> str:
+def bundle_fields(redacted: bool = False) -> Resource:
+    """The Bundle's own fields; ``redacted``: it carries the security label ``REDACTED``
+    (something was withheld from its audience)."""
+    fields: Resource = {"resourceType": "Bundle", "id": str(uuid.uuid4())}
+    if redacted:
+        fields["meta"] = {"security": [fc.coding(fc.V3_OBSERVATION_VALUE, "REDACTED",
+                                                    "redacted")]}
+    fields.update({"type": "transaction",
+                   "timestamp": fx.fhir_datetime(datetime.now(fx.LONDON))})
+    return fields
+
+
+def bundle_head(redacted: bool = False) -> str:
     """The Bundle's own fields, as JSON without its closing brace."""
-    head = json.dumps({"resourceType": "Bundle", "id": str(uuid.uuid4()),
-                       "type": "transaction",
-                       "timestamp": fx.fhir_datetime(datetime.now(fx.LONDON))},
-                      ensure_ascii=False)
-    return head[:-1]
+    return json.dumps(bundle_fields(redacted), ensure_ascii=False)[:-1]
 
 
-def write_bundle(fh: IO[str], items: Iterable[Resource]) -> int:
+def write_bundle(fh: IO[str], items: Iterable[Resource], redacted: bool = False) -> int:
     """Write a transaction Bundle of ``items`` to ``fh``, one entry a line (diffable,
     greppable, and json's fast C encoder: ``indent=`` falls back to the pure-Python
     one); return how many entries."""
     dumps = json.dumps
-    fh.write(f'{bundle_head()}, "entry": [\n')
+    fh.write(f'{bundle_head(redacted)}, "entry": [\n')
     count = 0
     for res in items:
         rtype, rid = res["resourceType"], res["id"]
@@ -96,8 +119,10 @@ def write_bundle(fh: IO[str], items: Iterable[Resource]) -> int:
 
 
 def export_bundle(rec: Records, tmp: Path, *, only_referenced: bool,
-                  progress: Progress | None = None) -> int:
-    """Write the Bundle of ``rec`` to ``tmp``; return how many entries it has."""
+                  progress: Progress | None = None, shared: Shared | None = None) -> int:
+    """Write the Bundle of ``rec`` to ``tmp`` (for ``shared``'s audience, if given: see
+    :func:`resources`); return how many entries it has."""
+    redacted = shared is not None and shared.anything_withheld
     with set_aside(), tmp.open("w", encoding="utf-8", buffering=1 << 20) as fh:
         return write_bundle(fh, resources(rec, only_referenced=only_referenced,
-                                          progress=progress))
+                                          progress=progress, shared=shared), redacted)

@@ -4,15 +4,22 @@ free against means-tested, the prevention share, disputes, and the budgets.
 
 Every table is a view of the same ``Totals``, so they all add up to the same sum, which
 is the sum of the actions' own costs.
+
+It is made for an audience (careplan.export.audience): the sums count all the money,
+but persons are named (disputes, personal budgets, costed actions) only when their
+records may be shared with the audience and the reader, and an action only when its
+agency's records may pass to the audience; the report says how many were not named.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from careplan.models import HospitalStay, nhs
+from careplan.models import Action, Consent, HospitalStay, nhs
 from careplan.models.budgets import (
+    FundedCost,
     JointBudgetPosition,
     PersonalBudgetPosition,
     Totals,
@@ -23,8 +30,11 @@ from careplan.models.budgets import (
 )
 from careplan.models.costing import cost_between, financial_year
 from careplan.models.funding import CareType, FundingPrinciple, FundingStatus, percent
+from careplan.models.sharing_basis import SharingBasis, sharing_bases
 from careplan.store import Store, find
 from careplan.store.funding import FundingBook, load_book
+from careplan.store.rows import from_row
+from careplan.store.visibility import shareable_persons
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +79,30 @@ class FundingReport:
     joint: list[JointBudgetPosition]
     personal: list[tuple[str, PersonalBudgetPosition]]
     lines: list[Line]
+    #: Whom the report is for (an agency's name); empty when made for no one named.
+    audience: str = ""
+    #: Costed actions counted in the sums but not listed, and of how many persons.
+    unnamed_actions: int = 0
+    unnamed_persons: int = 0
+    #: Personal budgets counted but not listed (their persons are not shared).
+    unnamed_budgets: int = 0
+
+    @property
+    def withheld_note(self) -> str:
+        """What the report counts without naming, and why; empty when nothing."""
+        if not (self.unnamed_actions or self.unnamed_budgets):
+            return ""
+        parts = []
+        if self.unnamed_actions:
+            parts.append(f"{self.unnamed_actions} costed action"
+                         f"{'s' if self.unnamed_actions != 1 else ''} of "
+                         f"{self.unnamed_persons} person"
+                         f"{'s' if self.unnamed_persons != 1 else ''}")
+        if self.unnamed_budgets:
+            parts.append(f"{self.unnamed_budgets} personal budget"
+                         f"{'s' if self.unnamed_budgets != 1 else ''}")
+        return (f"{' and '.join(parts)} are counted in the sums but not listed: their "
+                f"records may not be shared with {self.audience or 'this audience'}.")
 
     @property
     def scope(self) -> str:
@@ -108,20 +142,29 @@ def share(part: int, whole: int) -> str:
     return "–" if whole == 0 else percent(part * 10_000 // whole)
 
 
-def funding_report(store: Store, today: date, neighbourhood: str | None = None
-                   ) -> FundingReport:
-    """Everything the report prints, for ``neighbourhood`` (or every one)."""
+def funding_report(store: Store, today: date, neighbourhood: str | None = None, *,
+                   audience_id: str, audience: str,
+                   reader_agency_id: str | None) -> FundingReport:
+    """Everything the report prints, for ``neighbourhood`` (or every one), made for the
+    agency ``audience_id`` (called ``audience``) by a reader of ``reader_agency_id``."""
     book = load_book(store, neighbourhood=neighbourhood)
     first, last = financial_year(today)
     year = totals(book.lines, book.streams, first, last)
     so_far = totals(book.lines, book.streams, first, today)
     persons = book.persons
+    people = shareable_persons(store, audience_id, today)
+    if reader_agency_id is not None and reader_agency_id != audience_id:
+        people &= shareable_persons(store, reader_agency_id, today)
+    named = _nameable(store, book, today, audience_id, people)
+    shown_lines = [ln for ln in book.lines if named(ln)]
+    hidden = [ln for ln in book.lines if not named(ln)]
+    shown_persons = {ln.person_id for ln in shown_lines}
 
     def nhs_text(pid: str) -> str:
         number = persons[pid].nhs_number
         return nhs.format_334(number) if number else ""
 
-    disputed = [ln for ln in book.lines if ln.cost.funding_status is FundingStatus.DISPUTED]
+    disputed = [ln for ln in shown_lines if ln.cost.funding_status is FundingStatus.DISPUTED]
     delayed = _delayed(store, {ln.person_id for ln in disputed}, today)
     disputes = [
         Dispute(persons[ln.person_id].name, nhs_text(ln.person_id),
@@ -137,13 +180,14 @@ def funding_report(store: Store, today: date, neighbourhood: str | None = None
     by_person: dict[str, list[int]] = {}
     for i, ln in enumerate(book.lines):
         by_person.setdefault(ln.person_id, []).append(i)
+    budgets = [b for b in book.personal_budgets if b.active_on(today)]
     personal = [
         (persons[b.person_id].name,
          personal_budget_position(b, [book.lines[i] for i in by_person.get(b.person_id, [])]))
-        for b in book.personal_budgets if b.active_on(today)
+        for b in budgets if b.person_id in people
     ]
     lines = []
-    for ln in book.lines:
+    for ln in shown_lines:
         funders = "; ".join(f"{book.streams[f.stream_id].name} {percent(f.share_bp)}"
                             for f in ln.funders)
         lines.append(Line(persons[ln.person_id].name, nhs_text(ln.person_id),
@@ -153,7 +197,43 @@ def funding_report(store: Store, today: date, neighbourhood: str | None = None
                           cost_between(ln.cost, first, last), cost_between(ln.cost, first, today)))
     lines.sort(key=lambda x: (x.person, x.action))
     return FundingReport(neighbourhood, today, first, last, book, year, so_far, disputes, joint,
-                         personal, lines)
+                         personal, lines, audience, len(hidden),
+                         len({ln.person_id for ln in hidden} - shown_persons),
+                         len(budgets) - len(personal))
+
+
+def _nameable(store: Store, book: FundingBook, today: date, audience_id: str,
+              people: set[str]) -> Callable[[FundedCost], bool]:
+    """Whether a costed action may be listed for the audience: its person is among
+    ``people`` (shared with the audience and the reader), and its agency's records may
+    pass to the audience."""
+    wanted = sorted({ln.person_id for ln in book.lines} & people)
+    consents: dict[str, list[Consent]] = {}
+    for start in range(0, len(wanted), 500):
+        for c in find_consents(store, wanted[start:start + 500]):
+            consents.setdefault(c.person_id, []).append(c)
+    bases: dict[str, dict[str, SharingBasis]] = {
+        pid: sharing_bases(consents.get(pid, []), today) for pid in wanted}
+
+    def agency_of(action: Action) -> str | None:
+        return action.owner_agency_id
+
+    def nameable(ln: FundedCost) -> bool:
+        if ln.person_id not in people:
+            return False
+        agency = agency_of(book.actions[ln.cost.action_id])
+        if agency is None or agency == audience_id:
+            return True
+        basis = bases.get(ln.person_id, {}).get(agency)
+        return basis is not None and basis.allowed
+
+    return nameable
+
+
+def find_consents(store: Store, person_ids: list[str]) -> list[Consent]:
+    marks = ", ".join("?" for _ in person_ids)
+    return [from_row(Consent, r) for r in store.query(
+        f"SELECT * FROM consents WHERE person_id IN ({marks})", tuple(person_ids))]
 
 
 def _delayed(store: Store, person_ids: set[str], today: date) -> set[str]:

@@ -130,6 +130,8 @@ def funding_pdf(r: FundingReport, out: str | Path, *, printed_by: str,
         *_summary(r), *_by_payer(r), *_by_stream(r), *_shares(r), *_disputes(r), *_joint(r),
         *_personal(r),
     ]
+    if r.withheld_note:
+        story[2:2] = pc.section("Not listed in this copy", pc.p(r.withheld_note, "warn"))
     running = pc.Running("Neighbourhood funding report", f"{r.scope} · {r.period}", printed_by,
-                         printed_at or clock.now())
+                         printed_at or clock.now(), r.audience)
     return pc.build(out, story, running)

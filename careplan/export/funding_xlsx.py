@@ -14,9 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from careplan.export import cells, outfile, sheet_words
+from careplan.export.audience import Audience, NothingShared
 from careplan.export.funding_data import FundingReport, funding_report, share
 from careplan.models.funding import CareType
 from careplan.store import Store
+from careplan.store.visibility import shareable_persons
 
 MONEY_FORMAT = '"£"#,##0.00'
 #: Columns holding money (written as pounds, formatted as such).
@@ -37,7 +39,10 @@ def sheets(r: FundingReport) -> dict[str, pd.DataFrame]:
         ("self-funded this year", gbp(y.total - y.public)), ("all money this year", gbp(y.total)),
         ("disputed this year", gbp(y.disputed)), ("actions costed", len(r.lines)),
         ("prevention share", share(y.by_care_type.get(CareType.PREVENTIVE, 0), y.public)),
+        ("for", r.audience),
     ]
+    if r.withheld_note:
+        summary.append(("not listed", r.withheld_note))
     frames: dict[str, pd.DataFrame] = {
         "Summary": pd.DataFrame(summary, columns=["measure", "value"]),
         "By agency": pd.DataFrame(
@@ -105,18 +110,30 @@ def funding_xlsx(r: FundingReport, out: str | Path) -> Path:
 
 
 def write_funding(store: Store, out: str | Path, today: date, *, printed_by: str,
+                  audience: Audience, reader_agency_id: str | None,
                   neighbourhood: str | None = None, printed_at: datetime | None = None
                   ) -> FundingReport:
-    """Write the funding report to ``out`` (.pdf or .xlsx) and return its numbers.
+    """Write the funding report to ``out`` (.pdf or .xlsx), for ``audience``, and return
+    its numbers.
 
     Raises:
         ValueError: the file's ending is neither (the message names the field).
+        NothingShared: no person's record is shared with the audience (and the reader):
+            no file is written.
     """
     suffix = Path(out).suffix.lower()
     if suffix not in (".pdf", ".xlsx"):
         raise ValueError(f"--out: {Path(out).name} must end in .pdf or .xlsx")
     outfile.check(out, store.path)
-    report = funding_report(store, today, neighbourhood)
+    people = shareable_persons(store, audience.agency_id, today)
+    if reader_agency_id is not None and reader_agency_id != audience.agency_id:
+        people &= shareable_persons(store, reader_agency_id, today)
+    if not people:
+        raise NothingShared(f"Nothing of the funding report may be shared with "
+                            f"{audience.name}: no person's record is shared with it, so no "
+                            "document was made.")
+    report = funding_report(store, today, neighbourhood, audience_id=audience.agency_id,
+                            audience=audience.name, reader_agency_id=reader_agency_id)
     if suffix == ".pdf":
         from careplan.export.funding_pdf import funding_pdf
 

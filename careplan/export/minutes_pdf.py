@@ -1,4 +1,8 @@
-"""Case conference minutes: who came, what was discussed and decided, who does what."""
+"""Case conference minutes: who came, what was discussed and decided, who does what.
+
+Made for an audience (careplan.export.audience): actions agreed for an agency without a
+sharing basis stay out, and the minutes say so.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,30 @@ from reportlab.platypus import Flowable
 from careplan import clock
 from careplan.export import outfile
 from careplan.export import pdf_common as pc
-from careplan.export.plan_pdf import current_plan, subject_line
+from careplan.export.audience import Audience, for_audience, require_person
+from careplan.export.plan_pdf import current_plan, subject_line, withheld_section
 from careplan.export.records import load
 from careplan.models import CaseConference, nhs
 from careplan.models.dates import age_on
 from careplan.store import Store, get
+from careplan.store.visibility import Viewer
 
 
 def minutes_pdf(store: Store, conference_id: str, out: str | Path, *, printed_by: str,
+                today: date, audience: Audience, reader: Viewer,
                 printed_at: datetime | None = None) -> Path:
-    """Write the minutes of one case conference to ``out``."""
+    """Write the minutes of one case conference to ``out``, for ``audience``.
+
+    Raises:
+        NotSharedError: the reader's agency may not see the person's record.
+        NothingShared: the audience may receive nothing of it (no file is written).
+    """
     outfile.check(out, store.path)
     conf = get(store, CaseConference, conference_id)
-    rec = load(store, [conf.person_id])
+    full = load(store, [conf.person_id])
+    shared = for_audience(full, audience, today, reader.agency_id)
+    require_person(full, shared, conf.person_id, today, reader)
+    rec = shared.records
     person = rec.persons[0]
     day: date = conf.held_at.date()
     ended = f" to {conf.ended_at:%H:%M}" if conf.ended_at else ""
@@ -40,6 +55,7 @@ def minutes_pdf(store: Store, conference_id: str, out: str | Path, *, printed_by
              else "not recorded"),
         ]),
     ]
+    story += withheld_section(shared, person.id)
     rows = []
     for pid in conf.attendee_ids:
         prof = rec.professionals.get(pid)
@@ -69,5 +85,5 @@ def minutes_pdf(store: Store, conference_id: str, out: str | Path, *, printed_by
                                                    "case conference.", "body"))
     plan = current_plan(rec, person)
     running = pc.Running("Case conference minutes", subject_line(person, plan), printed_by,
-                         printed_at or clock.now())
+                         printed_at or clock.now(), audience.name)
     return pc.build(out, story, running)

@@ -197,6 +197,8 @@ class Running:
     subject: str  # e.g. "Aisha Khan · NHS 943 476 5919 · plan version 3"
     printed_by: str
     printed_at: datetime
+    #: Whom it is for (an agency: careplan.export.audience); empty for no one named.
+    audience: str = ""
 
 
 def _numbered_canvas(running: Running) -> type[Canvas]:
@@ -238,8 +240,12 @@ def _numbered_canvas(running: Running) -> type[Canvas]:
             self.setFont("Helvetica", 7.5)
             self.setFillColor(MUTED)
             stamp = r.printed_at.strftime("%d %b %Y %H:%M")
-            by = fit(r.printed_by, "Helvetica", 7.5, (PAGE_W - 2 * MARGIN) / 2)
-            self.drawString(MARGIN, bottom + 3.5 * mm, f"Printed by {by} on {stamp}")
+            room = (PAGE_W - 2 * MARGIN) * 0.7
+            by = fit(r.printed_by, "Helvetica", 7.5, room / 2)
+            line = f"Printed by {by}"
+            if r.audience:
+                line += f" for {fit(r.audience, 'Helvetica', 7.5, room / 2)}"
+            self.drawString(MARGIN, bottom + 3.5 * mm, f"{line} on {stamp}")
             self.drawRightString(PAGE_W - MARGIN, bottom + 3.5 * mm,
                                  f"Page {self.getPageNumber()} of {total}")
             self.setFont("Helvetica-Bold", 6.8)

@@ -3,6 +3,7 @@ by agency and by funding stream, with disputes and the personal budget."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from reportlab.lib.units import mm
@@ -16,10 +17,13 @@ from careplan.store import Store
 from careplan.store.funding import load_book
 
 
-def cost_summary(store: Store, person_id: str, plan_id: str, today: date) -> list[Flowable]:
-    """The section for one plan (nothing printed when no action has a cost)."""
+def cost_summary(store: Store, person_id: str, plan_id: str, today: date,
+                 skip: Collection[str] = ()) -> list[Flowable]:
+    """The section for one plan (nothing printed when no action has a cost); the costs
+    of the actions in ``skip`` (withheld from the print) left out."""
     book = load_book(store, person_ids=[person_id])
-    lines = [ln for ln in book.lines if book.actions[ln.cost.action_id].plan_id == plan_id]
+    lines = [ln for ln in book.lines if book.actions[ln.cost.action_id].plan_id == plan_id
+             and ln.cost.action_id not in skip]
     if not lines:
         return pc.section("Costs", pc.p("No action in this plan has a cost recorded.", "small"))
     first, last = financial_year(today)

@@ -4,10 +4,14 @@ It prints the version in force (careplan.models.plan_versions): what matters, ne
 outcomes and actions as they were issued, with today's progress (status, achievement);
 then the changes not yet issued (the draft of the next version, or none) and what the
 version in force changed from the one before; then who has signed it.
+
+It is made for an audience, an agency (careplan.export.audience): what an agency without
+a sharing basis recorded stays out, and the first page says what was withheld and why.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from reportlab.platypus import Flowable
 from careplan import clock
 from careplan.export import outfile
 from careplan.export import pdf_common as pc
+from careplan.export.audience import Audience, Shared, for_audience, require_person
 from careplan.export.flags import open_flags
 from careplan.export.plan_costs import cost_summary
 from careplan.export.records import Records, load
@@ -38,6 +43,7 @@ from careplan.models.plan_versions import (
     version_state,
 )
 from careplan.store import Store, find
+from careplan.store.visibility import Viewer
 
 
 def _d(day: date | None) -> str:
@@ -110,8 +116,9 @@ def _team(rec: Records, person: Person, today: date) -> list[Flowable]:
     return pc.section("Care team", t)
 
 
-def _flags(store: Store, person: Person, today: date) -> list[Flowable]:
-    flags = open_flags(store, [person.id], today)
+def _flags(store: Store, person: Person, today: date,
+           withheld: set[str] | frozenset[str] = frozenset()) -> list[Flowable]:
+    flags = [f for f in open_flags(store, [person.id], today) if f.subject_id not in withheld]
     if not flags:
         return pc.section("Open flags", pc.p(f"No open flags on {_d(today)}.", "body"))
     # The flag in words, as the screens show it (the code stays in exports' data).
@@ -257,35 +264,79 @@ def _signoffs(rec: Records, person: Person, plan: CarePlan, today: date) -> list
     return pc.section("Sign-off by each agency", note, pc.spacer(1.5), t)
 
 
+def withheld_section(shared: Shared, person_id: str | None = None,
+                     title: str = "Withheld from this copy") -> list[Flowable]:
+    """What the audience does not receive, and why (nothing printed when nothing is)."""
+    lines = shared.sentences(person_id)
+    persons = shared.persons_sentence() if person_id is None else ""
+    if persons:
+        lines.insert(0, persons)
+    if not lines:
+        return []
+    return pc.section(title, pc.p(
+        f"This copy is for {shared.audience.name}. Records of agencies the person's "
+        "information may not be shared with stay out of it:", "small"),
+        *[pc.p(line, "warn") for line in lines])
+
+
 def plan_pdf(store: Store, person_id: str, out: str | Path, *, printed_by: str,
-             today: date, printed_at: datetime | None = None) -> Path:
-    """Write the joint care plan of ``person_id`` to ``out``."""
+             today: date, audience: Audience, reader: Viewer,
+             printed_at: datetime | None = None) -> Path:
+    """Write the joint care plan of ``person_id`` to ``out``, for ``audience``, printed by
+    ``reader`` (who must be able to see the person).
+
+    Raises:
+        NotSharedError: the reader's agency may not see the person's record.
+        NothingShared: the audience may receive nothing of it (no file is written).
+    """
     outfile.check(out, store.path)
-    rec = load(store, [person_id])
+    full = load(store, [person_id])
+    shared = for_audience(full, audience, today, reader.agency_id)
+    require_person(full, shared, person_id, today, reader)
+    rec = shared.records
     person = rec.persons[0]
     plan = current_plan(rec, person)
+    hidden = shared.withheld_ids
     if plan is None:
         story: list[Flowable] = [
             *_person_block(rec, person, plan, today, person.what_matters),
-            *_team(rec, person, today), *_flags(store, person, today),
+            *withheld_section(shared, person.id),
+            *_team(rec, person, today), *_flags(store, person, today, hidden),
             pc.p("No care plan has been started for this person.", "warn")]
     else:
         needs = rec.needs.get(plan.id, [])
         outcomes = rec.outcomes.get(plan.id, [])
-        actions = rec.actions.get(plan.id, [])
-        links = [link for a in actions for link in rec.action_needs.get(a.id, [])]
+        actions = full.actions.get(plan.id, [])  # every action: the versions compare them
+        links = [link for a in actions for link in full.action_needs.get(a.id, [])]
         state = version_state(plan, find(store, PlanVersion, plan_id=plan.id),
                               signed_content(person.what_matters, needs, outcomes, actions,
                                              links))
         matters, in_needs, in_outcomes, in_actions = as_signed(state, plan.id, needs,
                                                                 outcomes, actions)
+        for a in in_actions:  # as signed: an action may have been another agency's then
+            agency = a.owner_agency_id
+            if a.id not in hidden and agency is not None and shared.blocks(person.id, agency):
+                shared.withhold(person.id, "action", agency, a.id)
+        in_actions = [a for a in in_actions if a.id not in hidden]
+        state = _without(state, hidden)
         story = [*_person_block(rec, person, plan, today, matters),
-                 *_team(rec, person, today), *_flags(store, person, today),
+                 *withheld_section(shared, person.id),
+                 *_team(rec, person, today), *_flags(store, person, today, hidden),
                  *_plan_body(rec, in_needs, in_outcomes, in_actions, today,
                              signed_needs(state.in_force)),
                  *_versions(rec, plan, state, needs),
-                 *cost_summary(store, person.id, plan.id, today),
+                 *cost_summary(store, person.id, plan.id, today, skip=hidden),
                  *_signoffs(rec, person, plan, today)]
     running = pc.Running("Joint care plan", subject_line(person, plan), printed_by,
-                         printed_at or clock.now())
+                         printed_at or clock.now(), audience.name)
     return pc.build(out, story, running)
+
+
+def _without(state: VersionState, hidden: set[str] | frozenset[str]) -> VersionState:
+    """The version state with no change to a withheld record listed."""
+    if not hidden:
+        return state
+    since = state.since_previous
+    return replace(state, draft=tuple(c for c in state.draft if c.id not in hidden),
+                   since_previous=None if since is None else tuple(
+                       c for c in since if c.id not in hidden))

@@ -141,7 +141,7 @@ def load(store: Store, person_ids: Iterable[str] | None = None) -> Records:
 
 
 #: What each part of :class:`Records` needs read, for :func:`load_some`.
-PARTS = frozenset({"team", "plans", "actions", "handoffs", "referrals", "stays"})
+PARTS = frozenset({"consents", "team", "plans", "actions", "handoffs", "referrals", "stays"})
 
 
 def load_some(store: Store, person_ids: Sequence[str], parts: Collection[str]) -> Records:
@@ -159,6 +159,9 @@ def load_some(store: Store, person_ids: Sequence[str], parts: Collection[str]) -
         agencies={a.id: a for a in find(store, Agency, order_by="name")},
         professionals={p.id: p for p in find(store, Professional, order_by="name")},
         persons=persons)
+    if "consents" in parts:
+        rec.consents = _group(find_in(store, Consent, "person_id", keep, "recorded_on"),
+                              "person_id")
     if "team" in parts:
         rec.team = _group(find_in(store, CareTeamMember, "person_id", keep, "start_date"),
                           "person_id")

@@ -2,6 +2,7 @@
 
 from careplan.models.audit import AuditEvent
 from careplan.models.base import Entity, new_id
+from careplan.models.emergency import EmergencyAccess
 from careplan.models.enums import *  # noqa: F403
 from careplan.models.episodes import CaseConference, DelayReason, HospitalStay
 from careplan.models.funding import (
@@ -67,6 +68,7 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     Carer,
     YoungPersonStatus,
     SafeguardingConcern,
+    EmergencyAccess,
 )
 
 BY_TABLE: dict[str, type[Entity]] = {t.TABLE: t for t in ENTITY_TYPES}
@@ -91,6 +93,7 @@ __all__ = [
     "Condition",
     "Consent",
     "DelayReason",
+    "EmergencyAccess",
     "Entity",
     "FundingStream",
     "Handoff",

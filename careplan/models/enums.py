@@ -161,6 +161,50 @@ class ConsentStatus(StrEnum):
     LEGAL_BASIS = "legal basis"
 
 
+class LegalBasis(StrEnum):
+    """A lawful basis for sharing a person's information with an agency without their
+    consent, recorded with a consent of status "legal basis" (its ``source``: the law).
+
+    ``DIRECT_CARE`` is the duty to share for a person's direct care (Health and Social
+    Care Act 2012 s.251B, inserted by the Health and Social Care (Safety and Quality) Act
+    2015 s.3). It binds health and adult social care commissioners and providers only,
+    and not where the person objects (s.251B(4)(a)): a refusal or withdrawal of consent
+    stands against it (careplan.models.sharing_basis). ``SAFEGUARDING`` and
+    ``COURT_ORDER`` do not rest on the person's agreement.
+    """
+
+    DIRECT_CARE = "direct care"
+    SAFEGUARDING = "safeguarding"
+    COURT_ORDER = "court order"
+
+    @property
+    def source(self) -> str:
+        """The law the basis rests on, as a record or a print cites it."""
+        return LEGAL_BASIS_SOURCES[self][0]
+
+    @property
+    def url(self) -> str:
+        """The law's page on legislation.gov.uk (a FHIR Consent's ``policy.uri``)."""
+        return LEGAL_BASIS_SOURCES[self][1]
+
+
+#: Each legal basis: the law it rests on, and its page on legislation.gov.uk.
+LEGAL_BASIS_SOURCES: dict[LegalBasis, tuple[str, str]] = {
+    LegalBasis.DIRECT_CARE: (
+        "Health and Social Care Act 2012 s.251B (duty to share information for a "
+        "person's direct care)",
+        "https://www.legislation.gov.uk/ukpga/2012/7/section/251B"),
+    LegalBasis.SAFEGUARDING: (
+        "Data Protection Act 2018 Sch.8 para.4 (safeguarding of children and of "
+        "individuals at risk), with Care Act 2014 s.42 and s.45 or Children Act 1989 s.47",
+        "https://www.legislation.gov.uk/ukpga/2018/12/schedule/8/paragraph/4"),
+    LegalBasis.COURT_ORDER: (
+        "an order of a court or tribunal requiring the disclosure (Data Protection Act "
+        "2018 Sch.2 para.5(2))",
+        "https://www.legislation.gov.uk/ukpga/2018/12/schedule/2/paragraph/5"),
+}
+
+
 class AssessmentKind(StrEnum):
     CARE_ACT_ADULT = "Care Act adult assessment"
     CHILD_IN_NEED = "child in need assessment"

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from careplan.models.emergency import EmergencyAccess
 from careplan.models.episodes import DelayReason, HospitalStay
 from careplan.models.funding import ActionCost, ActionFunder, PersonalBudget
 from careplan.models.handoffs import Handoff, Referral, ReferralEvent
@@ -93,3 +94,5 @@ class PersonFacts:
     safeguarding_concerns: list[SafeguardingConcern] = field(default_factory=list)
     #: Continuing healthcare, s.117 aftercare and coded conditions (models.health).
     health: HealthFacts = field(default_factory=HealthFacts)
+    #: Emergency openings of the person's record ("break glass") not reviewed by today.
+    emergency_accesses: list[EmergencyAccess] = field(default_factory=list)

@@ -45,6 +45,8 @@ class FlagCode(StrEnum):
     S117_AFTERCARE_UNASSIGNED = "s117-aftercare-unassigned"
     READMITTED_30_DAYS = "readmitted-30-days"
     MH_COORDINATOR_MISSING = "mh-coordinator-missing"
+    SHARING_BASIS_MISSING = "sharing-basis-missing"
+    BREAK_GLASS = "break-glass"
 
     @property
     def label(self) -> str:
@@ -104,6 +106,7 @@ class SubjectType(StrEnum):
     CARER = "carer"
     SAFEGUARDING_CONCERN = "safeguarding_concern"
     CHC_ASSESSMENT = "chc_assessment"
+    EMERGENCY_ACCESS = "emergency_access"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

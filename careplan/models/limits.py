@@ -9,7 +9,8 @@ class                     limit      fields
 ========================  =========  =======================================================
 ``NAME``                  200        given and family names; names of agencies,
                                      professionals, conditions, budgets and funding
-                                     streams; neighbourhood; who recorded a consent;
+                                     streams; neighbourhood; who recorded a consent or
+                                     reviewed an emergency access;
                                      people at a case conference who are not professionals
 ``CODE``                  100        ids (UUID text is 36), NHS number, ODS and SNOMED
                                      codes, local authority id, phone number, user name
@@ -18,7 +19,8 @@ class                     limit      fields
 ``ADDRESS``               500        postal address (may run over several lines)
 ``FREE_TEXT``             10,000     what matters to me, descriptions of needs, outcomes
                                      and actions, reasons, referral summaries, cost notes,
-                                     case conference agenda items and decisions
+                                     case conference agenda items and decisions, the
+                                     reason for an emergency access and its review
 ========================  =========  =======================================================
 
 One field is not text people type: ``snapshot`` of a plan version holds one item of
@@ -74,6 +76,7 @@ BY_FIELD: dict[str, TextLimit] = {
     "signed_by": NAME,
     "issued_by": NAME,
     "answered_by": NAME,
+    "reviewed_by": NAME,
     "other_attendees": NAME,
     # codes and identifiers
     "nhs_number": CODE,
@@ -94,6 +97,7 @@ BY_FIELD: dict[str, TextLimit] = {
     "lead_reason": FREE_TEXT,
     "summary": FREE_TEXT,
     "note": FREE_TEXT,
+    "review_note": FREE_TEXT,
     "agenda": FREE_TEXT,
     "decisions": FREE_TEXT,
     # the signed content of a plan version, one JSON item per entry

@@ -14,6 +14,7 @@ from careplan.models.enums import (
     ClientGroup,
     ClinicalStatus,
     ConsentStatus,
+    LegalBasis,
     NeedDomain,
     Role,
     Sector,
@@ -121,7 +122,14 @@ class CareTeamMember(Entity):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Consent(Entity):
-    """Consent to share with one agency, or the legal basis used instead."""
+    """Consent to share with one agency, or the legal basis used instead.
+
+    A legal basis names its kind (``basis``, :class:`~careplan.models.enums.LegalBasis`)
+    and may add the particulars in ``legal_basis`` (which court order, which enquiry);
+    a record made before the kinds were kept, or imported without one, has the text
+    alone. The latest record for the agency decides whether the person's records are
+    shared with it (careplan.models.sharing_basis).
+    """
 
     TABLE = "consents"
     NOUN = "consent"
@@ -132,11 +140,24 @@ class Consent(Entity):
     recorded_on: date
     recorded_by: str
     legal_basis: str = ""
+    basis: LegalBasis | None = None
 
     def validate(self) -> None:
         require_text(self.recorded_by, "recorded_by")
         if self.status is ConsentStatus.LEGAL_BASIS:
-            require_text(self.legal_basis, "legal_basis")
+            if self.basis is None:
+                require_text(self.legal_basis, "legal_basis")
+        elif self.basis is not None:
+            raise ValueError(f"legal basis: a consent {self.status.value} names no legal "
+                             "basis (record the legal basis as a record of its own)")
+
+    @property
+    def basis_text(self) -> str:
+        """The legal basis as a sentence names it: its kind and its particulars."""
+        parts = [self.basis.value] if self.basis is not None else []
+        if self.legal_basis.strip():
+            parts.append(self.legal_basis.strip())
+        return ": ".join(parts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -380,6 +380,25 @@ def record_consent(who: Who | None, team: CareTeam, names: Names) -> Decision:
     return change_plan(who, team, names, "record consent to share")
 
 
+# -- emergency access ----------------------------------------------------------------------------
+
+
+def break_glass(who: Who | None) -> Decision:
+    """Open in an emergency the record of a person one's agency may not see, giving the
+    reason (careplan.models.emergency): any professional; it is recorded and reported to
+    the person's lead professional."""
+    if who is not None and who.professional_id is not None and who.agency_id is not None:
+        return ALLOWED
+    return Decision(False, "Only a professional may open a record in an emergency; sign in "
+                           "with a professional's account.", "a professional")
+
+
+def review_emergency_access(who: Who | None, team: CareTeam, names: Names) -> Decision:
+    """Record that an emergency access was reviewed: the lead professional, or a manager
+    of an agency on the care team."""
+    return _lead_or_manager(who, team, names, "record the review of this emergency access")
+
+
 # -- referrals -------------------------------------------------------------------------------------
 
 _STEP_WORDS = {
@@ -447,6 +466,7 @@ __all__ = [
     "add_member",
     "administer",
     "answer_handoff",
+    "break_glass",
     "care_team",
     "change_action",
     "change_action_status",
@@ -464,6 +484,7 @@ __all__ = [
     "record_stay",
     "referral_step",
     "register_person",
+    "review_emergency_access",
     "send_referral",
     "set_lead",
     "sign_plan",

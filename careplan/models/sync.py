@@ -40,10 +40,11 @@ STATUS_FIELDS: Mapping[str, frozenset[str]] = {
     "referrals": frozenset({"status"}),
     "referral_events": frozenset({"kind", "as_lead", "team_id", "to_team_id"}),
     "plan_signoffs": frozenset({"plan_version", "signed_by", "signed_at"}),
-    "consents": frozenset({"status", "legal_basis"}),
+    "consents": frozenset({"status", "legal_basis", "basis"}),
     "care_team_members": frozenset({"is_lead", "lead_reason"}),
     "care_plans": frozenset({"status", "plan_version", "version_since"}),
     "plan_versions": frozenset({"number", "issued_at", "issued_by", "snapshot"}),
+    "emergency_accesses": frozenset({"reviewed_by", "reviewed_at"}),
 }
 
 #: What a change pack carries in place of an event its recipient may not see

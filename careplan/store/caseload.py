@@ -3,6 +3,11 @@
 The list stays quick with tens of thousands of persons because it is read in two steps:
 one query returns only the ids in the chosen order (filtering and sorting in SQL), and
 the columns are read later, a block of ids at a time, for the rows on screen.
+
+Only persons whose records may be shared with the reader's agency are listed or found
+(``CaseloadQuery.viewer_agency_id``; careplan.models.sharing_basis): the condition is
+part of the ids query, so search and every filter see no one else. A query with no
+reader's agency lists no one.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from careplan.models.dates import nth_birthday
 from careplan.models.search import parse_search
+from careplan.models.sharing_basis import allowed_persons_sql, latest_allows_sql
 from careplan.store.db import Store
 
 #: Care team membership that counts on ``:today`` (started, not yet ended).
@@ -80,6 +86,9 @@ class CaseloadQuery:
     """What the caseload shows and in which order.
 
     Attributes:
+        viewer_agency_id: the agency of whoever reads the list: only persons whose
+            records may be shared with it are listed or found; None (an account of no
+            agency) lists no one.
         search: name words (each starts a given or family name), 3 or more digits
             of an NHS number (anywhere in it; spaces ignored) and a date of birth typed
             the British way, in any mix (:func:`careplan.models.search.parse_search`).
@@ -90,6 +99,7 @@ class CaseloadQuery:
         descending: reverse the order.
     """
 
+    viewer_agency_id: str | None = None
     search: str = ""
     professional_id: str | None = None
     agency_id: str | None = None
@@ -156,9 +166,17 @@ def search_clause(text: str) -> tuple[str, dict[str, str]]:
     return " AND ".join(parts), params
 
 
+#: The reader's agency may see the person ``p`` on :today (careplan.models.sharing_basis).
+#: One pass over the agency's consents, not a subquery per person: first paint at 50,000.
+_VISIBLE = f"p.id IN ({allowed_persons_sql(':viewer_agency', ':today')})"
+#: The same, person by person: cheaper once a search or a filter has ruled most out.
+_VISIBLE_EACH = latest_allows_sql("p.id", ":viewer_agency", ":today")
+
+
 def _filters(query: CaseloadQuery, today: date) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = []
-    params: dict[str, Any] = {"today": today.isoformat()}
+    params: dict[str, Any] = {"today": today.isoformat(),
+                              "viewer_agency": query.viewer_agency_id}
     clause, search_params = search_clause(query.search)
     if clause:
         where.append(clause)
@@ -176,35 +194,42 @@ def _filters(query: CaseloadQuery, today: date) -> tuple[list[str], dict[str, An
             f"AND pr.agency_id = :agency AND {_ACTIVE_MEMBER})"
         )
         params["agency"] = query.agency_id
+    # Last: a search or one professional's caseload has ruled most persons out by then,
+    # so each is checked on its own; else the agency's whole visible set is read at once.
+    where.append(_VISIBLE_EACH if clause or query.professional_id else _VISIBLE)
     return where, params
 
 
+def _sees_no_one(query: CaseloadQuery) -> bool:
+    """A reader of no agency, or a list of no ids: nobody is selected."""
+    return query.viewer_agency_id is None or query.person_ids == frozenset()
+
+
 def count_matching(store: Store, query: CaseloadQuery, today: date) -> int:
-    """How many persons ``query``'s search and filters select (its order aside)."""
+    """How many persons ``query``'s search and filters select (its order aside), of those
+    the reader's agency may see."""
+    if _sees_no_one(query):
+        return 0
     where, params = _filters(query, today)
     if query.person_ids is not None:
-        sql = "SELECT p.id FROM persons p"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = "SELECT p.id FROM persons p WHERE " + " AND ".join(where)
         keep = query.person_ids
         return sum(1 for (pid,) in store.conn.execute(sql, params) if pid in keep)
-    sql = "SELECT count(*) FROM persons p"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    sql = "SELECT count(*) FROM persons p WHERE " + " AND ".join(where)
     return int(store.conn.execute(sql, params).fetchone()[0])
 
 
 def _ordered(store: Store, query: CaseloadQuery, today: date,
              columns: str) -> list[tuple[Any, ...]]:
+    if _sees_no_one(query):
+        return []
     where, params = _filters(query, today)
     key, descending = query.sort, query.descending
     if key is SortKey.FLAGS:  # ordered by the caller; names ascending break its ties
         key, descending = SortKey.NAME, False
     d, r = ("DESC", "ASC") if descending else ("ASC", "DESC")
     order = _ORDER[key].format(d=d, r=r)
-    sql = f"SELECT {columns} FROM persons p"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    sql = f"SELECT {columns} FROM persons p WHERE " + " AND ".join(where)
     # rowid breaks ties: it is in every index entry, so the name index alone gives the
     # whole order (no temporary sort), and it is stable across reads.
     sql += f" ORDER BY {order}, p.family_name, p.given_name, p.rowid"

@@ -1,11 +1,16 @@
-"""Figures for the manager dashboard; every bar carries the persons behind it."""
+"""Figures for the manager dashboard; every bar carries the persons behind it.
+
+Every figure counts only the persons a reader may see (``visible``: careplan.store.
+visibility.shareable_persons of the reader's agency), so no one appears behind a bar,
+or in its count, whose record is not shared with the reader's agency.
+"""
 
 from __future__ import annotations
 
 import json
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -55,7 +60,7 @@ def _bars(groups: dict[str, list[str]], order: list[str] | None = None) -> list[
             for label in labels]
 
 
-def handoff_answer_times(store: Store) -> list[AnswerTimes]:
+def handoff_answer_times(store: Store, visible: Collection[str]) -> list[AnswerTimes]:
     """Median and 90th percentile days from proposal to answer, per receiving agency."""
     rows = store.conn.execute(
         "SELECT a.name, h.person_id, h.proposed_at, h.answered_at FROM handoffs h "
@@ -63,6 +68,8 @@ def handoff_answer_times(store: Store) -> list[AnswerTimes]:
     days: dict[str, list[float]] = defaultdict(list)
     persons: dict[str, list[str]] = defaultdict(list)
     for agency, person_id, proposed, answered in rows:
+        if person_id not in visible:
+            continue
         delta = datetime.fromisoformat(answered) - datetime.fromisoformat(proposed)
         days[agency].append(max(0.0, delta.total_seconds() / 86400))
         persons[agency].append(person_id)
@@ -75,7 +82,7 @@ def handoff_answer_times(store: Store) -> list[AnswerTimes]:
     return sorted(out, key=lambda t: -t.median)
 
 
-def referral_disputes_by_age(store: Store, today: date) -> list[Bar]:
+def referral_disputes_by_age(store: Store, today: date, visible: Collection[str]) -> list[Bar]:
     """Unresolved referrals in dispute, by how long they have been in dispute."""
     events: dict[str, list[ReferralEvent]] = defaultdict(list)
     persons: dict[str, str] = {}
@@ -83,6 +90,8 @@ def referral_disputes_by_age(store: Store, today: date) -> list[Bar]:
             "SELECT e.*, r.person_id AS _person FROM referral_events e "
             "JOIN referrals r ON r.id = e.referral_id "
             "WHERE r.status NOT IN ('accepted', 'resolved')"):
+        if row["_person"] not in visible:
+            continue
         events[row["referral_id"]].append(from_row(ReferralEvent, row))
         persons[row["referral_id"]] = row["_person"]
     groups: dict[str, list[str]] = defaultdict(list)
@@ -100,14 +109,21 @@ def _persons(joined: str | None) -> list[str]:
     return sorted(set(joined.split(","))) if joined else []
 
 
-def eighteenth_birthdays(store: Store, today: date) -> list[Bar]:
-    """Persons turning 18 in each of the next 12 months (counted by month in SQL)."""
+def _among(visible: Collection[str]) -> str:
+    """``visible`` as the JSON a ``json_each(?)`` reads (one statement, whatever its size)."""
+    return json.dumps(sorted(visible))
+
+
+def eighteenth_birthdays(store: Store, today: date, visible: Collection[str]) -> list[Bar]:
+    """Persons turning 18 in each of the next 12 months (counted by month in SQL), of
+    those ``visible``."""
     end = today + timedelta(days=365)
     rows = store.conn.execute(
         "SELECT substr(d, 1, 7), count(*), group_concat(id) FROM ("
         "SELECT id, date(birth_date, '+18 years') AS d FROM persons "
-        "WHERE date(birth_date, '+18 years') > ? AND date(birth_date, '+18 years') <= ?) "
-        "GROUP BY 1 ORDER BY 1", (today.isoformat(), end.isoformat()))
+        "WHERE date(birth_date, '+18 years') > ? AND date(birth_date, '+18 years') <= ? "
+        "AND id IN (SELECT value FROM json_each(?))) "
+        "GROUP BY 1 ORDER BY 1", (today.isoformat(), end.isoformat(), _among(visible)))
     return [Bar(date.fromisoformat(f"{month}-01").strftime("%b %Y"), count, _persons(ids))
             for month, count, ids in rows]
 
@@ -122,27 +138,31 @@ def _bucket_sql(column: str, buckets: Iterable[tuple[int, int, str]]) -> tuple[s
     return f"CASE {' '.join(cases)} END", labels
 
 
-#: Stays whose discharge is delayed on the day bound twice: the person and days delayed.
+#: Stays whose discharge is delayed on the day bound twice, of the persons bound as JSON:
+#: the person and days delayed.
 _DELAYED = ("SELECT id, person_id, CAST(julianday(?) - julianday(discharge_ready_on) AS "
             "INTEGER) AS days FROM hospital_stays WHERE discharged_on IS NULL "
-            "AND discharge_ready_on IS NOT NULL AND discharge_ready_on < ?")
+            "AND discharge_ready_on IS NOT NULL AND discharge_ready_on < ? "
+            "AND person_id IN (SELECT value FROM json_each(?))")
 
 
-def delayed_discharges(store: Store, today: date) -> tuple[list[Bar], list[Bar]]:
+def delayed_discharges(store: Store, today: date,
+                       visible: Collection[str]) -> tuple[list[Bar], list[Bar]]:
     """Current delayed discharges by days delayed, and by the agency owning a reason
-    (counted in SQL: a stay counts once under each agency owning one of its reasons)."""
-    day = today.isoformat()
+    (counted in SQL: a stay counts once under each agency owning one of its reasons), of
+    the persons ``visible``."""
+    day, among = today.isoformat(), _among(visible)
     case, labels = _bucket_sql("days", DELAY_BUCKETS)
     counted = {label: (count, _persons(ids)) for label, count, ids in store.conn.execute(
         f"SELECT {case} AS bucket, count(*), group_concat(person_id) FROM ({_DELAYED}) "
-        "GROUP BY bucket HAVING bucket IS NOT NULL", (*labels, day, day))}
+        "GROUP BY bucket HAVING bucket IS NOT NULL", (*labels, day, day, among))}
     by_days = [Bar(label, *counted.get(label, (0, []))) for label in labels]
     by_agency = [Bar(name, count, _persons(ids)) for name, count, ids in store.conn.execute(
         "SELECT coalesce(o.name, 'no reason recorded') AS owner, count(*), "
         f"group_concat(l.person_id) FROM ({_DELAYED}) l LEFT JOIN ("
         "SELECT DISTINCT d.stay_id, a.name FROM delay_reasons d "
         "JOIN agencies a ON a.id = d.owner_agency_id) o ON o.stay_id = l.id "
-        "GROUP BY owner ORDER BY count(*) DESC, owner", (day, day))]
+        "GROUP BY owner ORDER BY count(*) DESC, owner", (day, day, among))]
     return by_days, by_agency
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from careplan.models.base import Entity, field_specs
+from careplan.models.emergency import EmergencyAccess
 from careplan.models.enums import AssessmentKind, AssessmentStatus
 from careplan.models.episodes import DelayReason, HospitalStay
 from careplan.models.facts import Directory, PersonFacts
@@ -182,6 +183,11 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
               f"WHERE g.person_id IN ({sel}) AND g.received_on <= ? "
               "AND (g.decided_on IS NULL OR g.decided_on > ?)", (*sp, t, t)),
         *(Query(*q) for q in flagdata_health.queries(sel, sp, t)),
+        # Emergency accesses made by today and not reviewed by today.
+        Query("emergency_accesses", EmergencyAccess,
+              f"SELECT {columns_sql(EmergencyAccess, 'x')} FROM emergency_accesses x "
+              f"WHERE x.person_id IN ({sel}) AND substr(x.opened_at, 1, 10) <= ? "
+              "AND (x.reviewed_at IS NULL OR substr(x.reviewed_at, 1, 10) > ?)", (*sp, t, t)),
     ]
 
 
@@ -232,6 +238,8 @@ def load_facts(
           "young_person_statuses")
     group("safeguarding_concerns", SafeguardingConcern, at(SafeguardingConcern, "person_id"),
           "safeguarding_concerns")
+    group("emergency_accesses", EmergencyAccess, at(EmergencyAccess, "person_id"),
+          "emergency_accesses")
 
     build_action = builder(Action)
     for row in rows["actions"]:

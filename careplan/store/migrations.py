@@ -343,6 +343,47 @@ CREATE TABLE share_servers (
 _share = _script(_SHARE)
 
 
+#: Migration 18: sharing follows consent. A legal basis names its kind
+#: (careplan.models.enums.LegalBasis); an emergency opening of a record one's agency may
+#: not see ("break glass") is a record of its own, audited, for the lead professional to
+#: review. An index of consents led by the agency lets a caseload read, in one pass, whom
+#: the reader's agency may see. Runs again over its own work (a migration renumbered when
+#: branches meet).
+_SHARING_BASIS = """
+CREATE TABLE IF NOT EXISTS emergency_accesses (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    professional_id TEXT NOT NULL REFERENCES professionals(id),
+    agency_id TEXT NOT NULL REFERENCES agencies(id),
+    reason TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    reviewed_by TEXT REFERENCES professionals(id),
+    reviewed_at TEXT,
+    review_note TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_emergency_accesses_person_id
+    ON emergency_accesses(person_id);
+CREATE INDEX IF NOT EXISTS idx_emergency_accesses_professional_id
+    ON emergency_accesses(professional_id, opened_at);
+CREATE INDEX IF NOT EXISTS idx_emergency_accesses_agency_id ON emergency_accesses(agency_id);
+CREATE INDEX IF NOT EXISTS idx_emergency_accesses_open
+    ON emergency_accesses(person_id) WHERE reviewed_at IS NULL;
+CREATE INDEX IF NOT EXISTS idx_consents_sharing
+    ON consents(agency_id, person_id, recorded_on, status, basis);
+"""
+
+
+def _sharing_basis(conn: sqlite.Connection) -> None:
+    have = {str(r[1]) for r in conn.execute("PRAGMA table_info(consents)")}
+    if "basis" not in have:
+        conn.execute("ALTER TABLE consents ADD COLUMN basis TEXT")
+    _script(_SHARING_BASIS)(conn)
+
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 
 MIGRATIONS: list[Migration] = [
@@ -363,6 +404,7 @@ MIGRATIONS: list[Migration] = [
     _chain,  # 15: the audit log's hash chains and their heads; reads audited
     _script(schema_action_needs.SQL),  # 16: the further needs an action meets
     _share,  # 17: packs and team servers: what each peer and server has seen
+    _sharing_basis,  # 18: kinds of legal basis; emergency access ("break glass")
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).

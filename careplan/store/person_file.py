@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from careplan.models import (
     Action,
@@ -15,6 +16,7 @@ from careplan.models import (
     Condition,
     Consent,
     DelayReason,
+    EmergencyAccess,
     Handoff,
     HospitalStay,
     Need,
@@ -35,6 +37,13 @@ from careplan.store.plan_versions import plan_links
 from careplan.store.repo import find, get
 from careplan.store.rows import from_row
 from careplan.store.social import SocialFile, load_social
+from careplan.store.visibility import (
+    NotSharedError,
+    Viewer,
+    basis_for,
+    emergency_access,
+    not_shared,
+)
 
 
 def load_directory(store: Store) -> Directory:
@@ -74,6 +83,11 @@ class PersonFile:
     conferences: list[CaseConference] = field(default_factory=list)
     #: Carers, EHC plans and care leaver status, safeguarding concerns.
     social: SocialFile = field(default_factory=SocialFile)
+    #: Emergency openings of this record ("break glass"), newest first.
+    emergency_accesses: list[EmergencyAccess] = field(default_factory=list)
+    #: The reader's own emergency access that opened this record today; None when their
+    #: agency's sharing basis allows it.
+    opened_in_emergency: EmergencyAccess | None = None
 
     def row_ids(self) -> list[str]:
         """Ids of every row shown, for the person's audit trail."""
@@ -82,7 +96,7 @@ class PersonFile:
             list(self.plans), list(self.needs), list(self.outcomes), list(self.actions),
             list(self.action_needs),
             list(self.signoffs), list(self.versions), list(self.handoffs), list(self.referrals),
-            list(self.stays), list(self.conferences),
+            list(self.stays), list(self.conferences), list(self.emergency_accesses),
         ]
         ids = [e.id for group in groups for e in group]
         ids += [e.id for events in self.referral_events.values() for e in events]
@@ -101,9 +115,21 @@ def _many(store: Store, cls: type[Entity], column: str, ids: list[str],
     return [from_row(cls, r) for r in rows]
 
 
-def load_person_file(store: Store, person_id: str,
-                     directory: Directory | None = None) -> PersonFile:
-    """Read the person and their rows (raises NotFoundError for an unknown id)."""
+def load_person_file(store: Store, person_id: str, directory: Directory | None = None, *,
+                     viewer: Viewer, today: date) -> PersonFile:
+    """Read the person and their rows for ``viewer`` on ``today``.
+
+    Raises:
+        NotFoundError: no person has that id.
+        NotSharedError: the reader's agency may not see this person's record and the
+            reader opened it in no emergency today (careplan.store.visibility); nothing
+            of the person is returned.
+    """
+    get(store, Person, person_id)  # an unknown id says so first
+    basis = basis_for(store, person_id, viewer.agency_id, today)
+    emergency = None if basis.allowed else emergency_access(store, viewer, person_id, today)
+    if not basis.allowed and emergency is None:
+        raise NotSharedError(not_shared(viewer, basis))
     person = get(store, Person, person_id)
     pf = PersonFile(person=person, directory=directory or load_directory(store))
     pf.team = find(store, CareTeamMember, order_by="start_date", person_id=person_id)
@@ -133,6 +159,9 @@ def load_person_file(store: Store, person_id: str,
         pf.delay_reasons.setdefault(reason.stay_id, []).append(reason)
     pf.conferences = find(store, CaseConference, order_by="-held_at", person_id=person_id)
     pf.social = load_social(store, person_id)
+    pf.emergency_accesses = find(store, EmergencyAccess, order_by="-opened_at",
+                                 person_id=person_id)
+    pf.opened_in_emergency = emergency
     return pf
 
 

@@ -52,6 +52,7 @@ REFERENCES: dict[str, str] = {
     "assessment_id": "assessments",
     "nhs_agency_id": "agencies",
     "council_agency_id": "agencies",
+    "reviewed_by": "professionals",
 }
 
 _NOUNS = {

@@ -28,6 +28,7 @@ from careplan.export.funding_data import Dispute, FundingReport, funding_report,
 from careplan.models.costing import pounds, whole_pounds
 from careplan.models.funding import CareType
 from careplan.store import Store
+from careplan.store.visibility import Viewer
 from careplan.ui import text, workers
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace.tables import record_table
@@ -63,13 +64,16 @@ def budget_rows(r: FundingReport) -> list[BudgetRow]:
     return rows
 
 
-def compute(path: str, today: date, job: workers.Job, key: bytes | None = None
-            ) -> FundingReport:
-    """Runs in a pool thread with its own connection; never touches a widget."""
+def compute(path: str, today: date, job: workers.Job, viewer: Viewer,
+            key: bytes | None = None) -> FundingReport:
+    """Runs in a pool thread with its own connection; never touches a widget. The sums
+    count all the money; persons are named only when shared with the reader's agency (a
+    reader of no agency is shown no one)."""
     job.report(0, 1, "Funding")
     store = Store.open(path, create=False, key=key)
     try:
-        return funding_report(store, today)
+        return funding_report(store, today, audience_id=viewer.agency_id or "",
+                              audience=viewer.name, reader_agency_id=viewer.agency_id)
     finally:
         store.close()
 
@@ -82,10 +86,10 @@ class BudgetsView(QWidget):
     loaded = Signal()
 
     def __init__(self, path: str, today: date, window: QWidget | None = None, *,
-                 key: bytes | None = None) -> None:
+                 viewer: Viewer, key: bytes | None = None) -> None:
         super().__init__()
         self.path, self.today, self.window_ = path, today, window
-        self.key = key
+        self.viewer, self.key = viewer, key
         self.setAccessibleName(self.tr("Budgets"))
         tr = self.tr
         self.status = QLabel(tr("Adding up…"))
@@ -132,7 +136,7 @@ class BudgetsView(QWidget):
     def reload(self) -> None:
         workers.start_in_window(
             self.window_, self, self.tr("Budgets"),
-            lambda j: compute(self.path, self.today, j, self.key), self.show_report,
+            lambda j: compute(self.path, self.today, j, self.viewer, self.key), self.show_report,
             lambda msg: self.status.setText(self.tr("The budgets could not be added up: %s") % msg))
 
     def show_report(self, r: FundingReport) -> None:
@@ -143,7 +147,8 @@ class BudgetsView(QWidget):
             "%s: public money %s planned, %s to date; self-funded %s; %s disputed; "
             "prevention share %s of public money.") % (
             period, pounds(y.public), pounds(r.to_date.public), pounds(y.total - y.public),
-            pounds(y.disputed), share(y.by_care_type.get(CareType.PREVENTIVE, 0), y.public)))
+            pounds(y.disputed), share(y.by_care_type.get(CareType.PREVENTIVE, 0), y.public))
+            + (" " + r.withheld_note if r.withheld_note else ""))
         self.budgets.set_records(budget_rows(r))
         # Every partner's line in sight: the table is short and sits in a scroll area.
         rows = self.budgets.rowCount()

@@ -128,6 +128,11 @@ class CaseloadPanel(QWidget):
         self.hint.linkActivated.connect(lambda _link: self.show_hidden())
         self.hint.hide()
         self._hidden = 0
+        #: Why the list is empty for a reader whose agency is shown no one.
+        self.note = QLabel()
+        self.note.setAccessibleName(self.tr("Whose records are shown"))
+        self.note.setWordWrap(True)
+        self.note.hide()
 
         bar = QHBoxLayout()
         find_label = QLabel(self.tr("&Find:"))
@@ -178,6 +183,7 @@ class CaseloadPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.flags_problem)
+        layout.addWidget(self.note)
         layout.addLayout(bar)
         layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
@@ -199,6 +205,12 @@ class CaseloadPanel(QWidget):
         self.actor_id, self.actor_agency_id = professional_id, agency_id
         if self.scope.currentData() != SCOPE_EVERYONE:
             self.apply_filters()
+
+    def show_note(self, text: str) -> None:
+        """Say above the list why it shows whom it shows (e.g. no one, to an account of
+        no agency)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     # -- remembered filters ------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from careplan.store import NotFoundError, StaleWriteError, Store, StoreError
 from careplan.store.changes import Changes
+from careplan.store.visibility import Viewer, visible_ids
 from careplan.ui import workers
 from careplan.ui.runner import OperationRunner
 
@@ -112,7 +113,8 @@ class EditsView(QObject):
         if changes.everyone or changes.entities & {"agencies", "professionals"}:
             window.directory = None
         if window.model is not None:
-            if changes.everyone:
+            # A consent decides whom the caseload lists: ask who is shown again.
+            if changes.everyone or "consents" in changes.entities:
                 window.model.refresh()
             else:
                 window.model.refresh_persons(changes.person_ids)
@@ -131,9 +133,10 @@ class EditsView(QObject):
             window.start_flags()
             return
         path, today, ids = window.store.path, window.today(), sorted(person_ids)
-        key = window.store.key
+        viewer, key = window.viewer, window.store.key
+        opened = {ws.person_id for ws in window.workspaces()}
         window.run_job(self.tr("Checking flags"),
-                       lambda job: _flags_of(path, today, ids, job, key),
+                       lambda job: _flags_of(path, today, ids, job, viewer, opened, key),
                        lambda job: job.finished.connect(
                            lambda found, i=ids: self._flags_found(i, found)))
 
@@ -148,14 +151,18 @@ class EditsView(QObject):
         window.flags_ready(flags)
 
 
-def _flags_of(path: str, today: date, ids: list[str], job: workers.Job,
-              key: bytes | None = None) -> dict[str, FlagSummary]:
+def _flags_of(path: str, today: date, ids: list[str], job: workers.Job, viewer: Viewer,
+              opened: Collection[str], key: bytes | None = None
+              ) -> dict[str, FlagSummary]:
+    """The flags of those of ``ids`` the reader may see (or has open)."""
     from careplan.ui.flagsource import load_flags
     from careplan.ui.flagview import summarise_by_person
 
     store = Store.open(path, create=False, key=key)
     try:
-        return summarise_by_person(load_flags(store, today, job, person_ids=ids))
+        keep = visible_ids(store, viewer, ids, today) | set(opened)
+        shown = [pid for pid in ids if pid in keep]
+        return summarise_by_person(load_flags(store, today, job, person_ids=shown))
     finally:
         store.close()
 

@@ -28,6 +28,7 @@ from careplan.models.flags import flag_label
 from careplan.store import Store
 from careplan.store import dashboard as figures
 from careplan.store.dashboard import AnswerTimes, Bar
+from careplan.store.visibility import Viewer, shareable_persons
 from careplan.ui import workers
 from careplan.ui.flagsource import load_flags
 
@@ -41,38 +42,64 @@ class DashboardData:
     birthdays: list[Bar] = field(default_factory=list)
     delays_by_days: list[Bar] = field(default_factory=list)
     delays_by_agency: list[Bar] = field(default_factory=list)
+    #: How many persons the figures count (those shared with the reader's agency).
+    persons: int = 0
 
 
-def compute_figures(path: str, today: date, job: workers.Job, key: bytes | None = None
-                    ) -> DashboardData:
+def flag_candidates(store: Store, today: date, visible: set[str]) -> list[str]:
+    """Those of the persons some rule might flag today whom the reader may see."""
+    from careplan.store import flagdata
+    from careplan.store.overrides import thresholds_in_force
+
+    if not visible:
+        return []
+    found = flagdata.candidates(store, today, thresholds_in_force(store))
+    return [pid for pid in found if pid in visible]
+
+
+def _visible(store: Store, viewer: Viewer, today: date) -> set[str]:
+    """The persons whose records may be shared with the reader's agency (none without)."""
+    return (shareable_persons(store, viewer.agency_id, today)
+            if viewer.agency_id is not None else set())
+
+
+def compute_figures(path: str, today: date, job: workers.Job, viewer: Viewer,
+                    key: bytes | None = None) -> DashboardData:
     """The figures counted in SQL (no flags), for the first paint: runs in a pool thread
-    with its own connection; never touches a widget."""
+    with its own connection; never touches a widget. Counts only the persons whose
+    records may be shared with the reader's agency."""
     store = Store.open(path, create=False, key=key)
     try:
         data = DashboardData()
         steps = 4
+        visible = _visible(store, viewer, today)
+        data.persons = len(visible)
         job.report(0, steps, "Handoff answer times")
-        data.answer_times = figures.handoff_answer_times(store)[:10]
+        data.answer_times = figures.handoff_answer_times(store, visible)[:10]
         job.report(1, steps, "Referral disputes")
-        data.disputes = figures.referral_disputes_by_age(store, today)
+        data.disputes = figures.referral_disputes_by_age(store, today, visible)
         job.report(2, steps, "18th birthdays")
-        data.birthdays = figures.eighteenth_birthdays(store, today)
+        data.birthdays = figures.eighteenth_birthdays(store, today, visible)
         job.report(3, steps, "Delayed discharges")
-        data.delays_by_days, data.delays_by_agency = figures.delayed_discharges(store, today)
+        data.delays_by_days, data.delays_by_agency = figures.delayed_discharges(store, today,
+                                                                                visible)
         job.report(4, steps, "")
         return data
     finally:
         store.close()
 
 
-def compute_flags(path: str, today: date, job: workers.Job, key: bytes | None = None
-                  ) -> tuple[list[Bar], list[Bar]]:
+def compute_flags(path: str, today: date, job: workers.Job, viewer: Viewer,
+                  key: bytes | None = None) -> tuple[list[Bar], list[Bar]]:
     """The flags by code and by agency in the team (the top 10): the flag rules run over
-    the caseload, in a pool thread with its own connection."""
+    the persons shared with the reader's agency, in a pool thread with its own
+    connection."""
     store = Store.open(path, create=False, key=key)
     try:
         job.report(0, 1, "Flags")
-        flags = load_flags(store, today, job)
+        visible = _visible(store, viewer, today)
+        flags = load_flags(store, today, job,
+                           person_ids=flag_candidates(store, today, visible))
         job.check()
         # Each bar names its flag in words, as the chips and filters do.
         by_code = [Bar(flag_label(bar.label), bar.value, bar.person_ids)
@@ -84,11 +111,11 @@ def compute_flags(path: str, today: date, job: workers.Job, key: bytes | None = 
         store.close()
 
 
-def compute(path: str, today: date, job: workers.Job, key: bytes | None = None
-            ) -> DashboardData:
+def compute(path: str, today: date, job: workers.Job, viewer: Viewer,
+            key: bytes | None = None) -> DashboardData:
     """Every figure at once (the widget shows the SQL ones before the flags are in)."""
-    data = compute_figures(path, today, job, key)
-    data.flags_by_code, data.flags_by_agency = compute_flags(path, today, job, key)
+    data = compute_figures(path, today, job, viewer, key)
+    data.flags_by_code, data.flags_by_agency = compute_flags(path, today, job, viewer, key)
     return data
 
 
@@ -102,10 +129,10 @@ class Dashboard(QWidget):
     loaded = Signal()
 
     def __init__(self, path: str, today: date, window: QWidget | None = None, *,
-                 key: bytes | None = None) -> None:
+                 viewer: Viewer, key: bytes | None = None) -> None:
         super().__init__()
         self.path, self.today, self.window_ = path, today, window
-        self.key = key
+        self.viewer, self.key = viewer, key
         self.setAccessibleName(self.tr("Manager dashboard"))
         self.grid = QGridLayout()
         inner = QWidget()
@@ -136,11 +163,11 @@ class Dashboard(QWidget):
         self._waiting = False
         workers.start_in_window(
             self.window_, self, self.tr("Dashboard"),
-            lambda j: compute_figures(self.path, self.today, j, self.key),
+            lambda j: compute_figures(self.path, self.today, j, self.viewer, self.key),
             lambda data: self._arrived(n, figures_=data), lambda msg: self._failure(n, msg))
         workers.start_in_window(
             self.window_, self, self.tr("Dashboard flags"),
-            lambda j: compute_flags(self.path, self.today, j, self.key),
+            lambda j: compute_flags(self.path, self.today, j, self.viewer, self.key),
             lambda bars: self._arrived(n, flags=bars), lambda msg: self._failure(n, msg))
 
     def _failure(self, n: int, message: str) -> None:
@@ -193,7 +220,12 @@ class Dashboard(QWidget):
 
     def _done(self, data: DashboardData) -> None:
         self.data = data
-        self.status.setText(self.tr("Click a bar to see the persons behind it."))
+        if not self.viewer.sees_anyone:
+            self.status.setText(self.viewer.nobody())
+        else:
+            self.status.setText(self.tr(
+                "Counting the %s persons whose records are shared with %s. Click a bar to "
+                "see the persons behind it.") % (f"{data.persons:,}", self.viewer.name))
         self.loaded.emit()
 
     def _show(self, data: DashboardData, pending: bool) -> None:

@@ -6,6 +6,9 @@ be cancelled; nothing is written until the file is complete) and opens the resul
 done. Each file written is recorded as a read by whoever is signed in (careplan.ui.reads:
 whose record, or for many persons a summary, and what). ``open_url``, ``ask_save`` and
 ``ask_open`` are attributes so tests can stand in for the desktop and the file dialogs.
+
+Every print and export is made for an audience: File ▸ Export ▸ For whom lists the
+agencies, the reader's own chosen at sign-in (careplan.export.audience).
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QUrl
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from careplan.export import outfile
+from careplan.export.audience import Audience
 from careplan.models.reads import ReadKind
 from careplan.store import Store
 from careplan.store import reads as looked
@@ -97,6 +101,15 @@ class ExportActions(QObject):
         self.fhir_import = act(tr("&Import FHIR R4…"), self.import_fhir,
                                tr("Take a FHIR R4 Bundle or resource into this store"))
         self.menu = QMenu(tr("&Export"), window)
+        #: The agency the exports are for; None: the reader's own.
+        self.audience_id: str | None = None
+        self.audience_menu = QMenu(tr("For &whom"), window)
+        self.audience_menu.setToolTip(tr("The agency the prints and exports are for: what "
+                                         "may not be shared with it is left out"))
+        self.audience_menu.aboutToShow.connect(self._fill_audiences)
+        self.audience_group = QActionGroup(self)
+        self.menu.addMenu(self.audience_menu)
+        self.menu.addSeparator()
         for action in (self.plan_pdf, self.minutes_pdf, self.audit_pdf, self.funding):
             self.menu.addAction(action)
         tables = self.menu.addMenu(tr("&Table (CSV or XLSX)"))
@@ -113,6 +126,56 @@ class ExportActions(QObject):
         action.setToolTip(tip)
         action.triggered.connect(slot)
         return action
+
+    # -- the audience -----------------------------------------------------------------
+
+    def audience(self) -> Audience | None:
+        """Whom the exports are for: the agency chosen, else the reader's own; None when
+        the reader belongs to no agency (who prints nothing)."""
+        viewer = self.window.viewer
+        if not viewer.sees_anyone:
+            return None
+        directory = self.window.directory_now()
+        agency_id = self.audience_id if self.audience_id in directory.agencies \
+            else viewer.agency_id
+        assert agency_id is not None
+        return Audience(agency_id, directory.agency_name(agency_id))
+
+    def _fill_audiences(self) -> None:
+        self.audience_menu.clear()
+        for action in self.audience_group.actions():
+            self.audience_group.removeAction(action)
+        chosen = self.audience()
+        if chosen is None:
+            none = self.audience_menu.addAction(self.tr("No one: this account belongs to no "
+                                                        "agency"))
+            none.setEnabled(False)
+            return
+        agencies = sorted(self.window.directory_now().agencies.values(),
+                          key=lambda a: a.name.lower())
+        own = self.window.viewer.agency_id
+        for agency in agencies:
+            label = agency.name + (self.tr(" (your agency)") if agency.id == own else "")
+            action = self.audience_menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(agency.id == chosen.agency_id)
+            action.triggered.connect(lambda _=False, a=agency.id: self.choose_audience(a))
+            self.audience_group.addAction(action)
+
+    def choose_audience(self, agency_id: str | None) -> None:
+        """Make the exports for ``agency_id`` (None: the reader's own agency)."""
+        self.audience_id = agency_id
+        chosen = self.audience()
+        if chosen is not None:
+            self.window.statusBar().showMessage(
+                self.tr("Prints and exports are now for %s.") % chosen.name, 8000)
+
+    def _for_whom(self, title: str) -> Audience | None:
+        """The audience, or None (said in a message) when the reader prints for no one."""
+        chosen = self.audience()
+        if chosen is None:
+            QMessageBox.warning(self.window, title, self.window.viewer.nobody())
+        return chosen
 
     def update_enabled(self) -> None:
         # Nothing is exported before someone has signed in to the store.
@@ -220,17 +283,26 @@ class ExportActions(QObject):
         if ws is None:
             return
         person = ws.pf.person
+        audience = self._for_whom(self.tr("Joint care plan"))
+        if audience is None:
+            return
         out = self._where(self.tr("Joint care plan"), f"{person.name} joint care plan.pdf", PDF)
         if not out:
             return
         from careplan.export.plan_pdf import plan_pdf
 
-        who, today, pid = self._printed_by(), self._today(), person.id
-        self.run(self.tr("Joint care plan"), self.tr("Printing %s's plan…") % person.name,
-                 lambda store, job: plan_pdf(store, pid, out, printed_by=who, today=today),
+        who, today, pid, reader = (self._printed_by(), self._today(), person.id,
+                                   self.window.viewer)
+        self.run(self.tr("Joint care plan"),
+                 self.tr("Printing %s's plan for %s…") % (person.name, audience.name),
+                 lambda store, job: plan_pdf(store, pid, out, printed_by=who, today=today,
+                                             audience=audience, reader=reader),
                  self._read(ReadKind.PRINTED, lambda _: (looked.PLAN_PDF, [pid], 1)))
 
     def export_audit(self) -> None:
+        audience = self._for_whom(self.tr("Handoff audit"))
+        if audience is None:
+            return
         directory = self.window.directory_now()
         agencies = [(a.name, a.id) for a in directory.agencies.values()]
         from careplan.ui.export_dialogs import AuditDialog  # once asked for, not at start
@@ -248,11 +320,13 @@ class ExportActions(QObject):
             return
         from careplan.export.audit_pdf import audit_pdf
 
-        who, today = self._printed_by(), self._today()
+        who, today, reader = self._printed_by(), self._today(), self.window.viewer
         described = looked.handoff_audit(start.isoformat(), end.isoformat(), scope)
-        self.run(self.tr("Handoff audit"), self.tr("Printing the handoff audit…"),
+        self.run(self.tr("Handoff audit"),
+                 self.tr("Printing the handoff audit for %s…") % audience.name,
                  lambda store, job: audit_pdf(store, out, start=start, end=end, today=today,
-                                              printed_by=who, agency_id=agency),
+                                              printed_by=who, audience=audience,
+                                              reader=reader, agency_id=agency),
                  self._read(ReadKind.PRINTED, lambda _: (described, [], None)))
 
     def minutes_to_print(self, conference_id: str | None = None) -> str | None:
@@ -284,6 +358,9 @@ class ExportActions(QObject):
         conference_id = self.minutes_to_print(conference_id)
         if ws is None or conference_id is None:
             return
+        audience = self._for_whom(self.tr("Case conference minutes"))
+        if audience is None:
+            return
         held = next((c.held_at for c in ws.pf.conferences if c.id == conference_id), None)
         day = held.date().isoformat() if held else ""
         out = self._where(self.tr("Case conference minutes"),
@@ -292,9 +369,12 @@ class ExportActions(QObject):
             return
         from careplan.export.minutes_pdf import minutes_pdf
 
-        who, cid, pid = self._printed_by(), conference_id, ws.person_id
-        self.run(self.tr("Case conference minutes"), self.tr("Printing the minutes…"),
-                 lambda store, job: minutes_pdf(store, cid, out, printed_by=who),
+        who, cid, pid, today, reader = (self._printed_by(), conference_id, ws.person_id,
+                                        self._today(), self.window.viewer)
+        self.run(self.tr("Case conference minutes"),
+                 self.tr("Printing the minutes for %s…") % audience.name,
+                 lambda store, job: minutes_pdf(store, cid, out, printed_by=who, today=today,
+                                                audience=audience, reader=reader),
                  self._read(ReadKind.PRINTED, lambda _: (looked.MINUTES_PDF, [pid], 1)))
 
     def on_screen(self) -> tuple[q.CaseloadQuery | None, int]:
@@ -319,12 +399,15 @@ class ExportActions(QObject):
         if query is not None:
             title = self.tr("%s for the %s shown") % (title, self.tr("%Ln person(s)", "",
                                                                       shown))
+        audience = self._for_whom(title)
+        if audience is None:
+            return
         out = self._where(title, f"{name}.xlsx", f"{XLSX};;{CSV}")
         if not out:
             return
         from careplan.export.tables import write_table
 
-        today = self._today()
+        today, reader = self._today(), self.window.viewer
         step = self.tr("Writing the %s table: person %s of %s")
 
         from careplan.store import caseload as q
@@ -337,7 +420,9 @@ class ExportActions(QObject):
                 if done == total:  # every row read: the file is written now, whole
                     job.commit()
 
-            rows = write_table(store, name, out, today, person_ids=ids, progress=progress)
+            rows = write_table(store, name, out, today, audience=audience,
+                               reader_agency_id=reader.agency_id, person_ids=ids,
+                               progress=progress)
             return Written(Path(out), rows, persons=None if ids is None else len(ids))
 
         def what(w: Written) -> tuple[str, Sequence[str], int | None]:
@@ -348,15 +433,19 @@ class ExportActions(QObject):
                  self._read(ReadKind.EXPORTED, what), cancellable=True)
 
     def export_funding(self) -> None:
+        audience = self._for_whom(self.tr("Funding report"))
+        if audience is None:
+            return
         out = self._where(self.tr("Funding report"), "Funding report.pdf", f"{PDF};;{XLSX}")
         if not out:
             return
         from careplan.export.funding_xlsx import write_funding
 
-        who, today = self._printed_by(), self._today()
+        who, today, reader = self._printed_by(), self._today(), self.window.viewer
 
         def write(store: Store, job: workers.Job) -> Written:
-            report = write_funding(store, out, today, printed_by=who)
+            report = write_funding(store, out, today, printed_by=who, audience=audience,
+                                   reader_agency_id=reader.agency_id)
             return Written(Path(out), len(report.lines), report.scope)
 
         kind = ReadKind.PRINTED if out.lower().endswith(".pdf") else ReadKind.EXPORTED
@@ -366,6 +455,9 @@ class ExportActions(QObject):
     def export_fhir(self, whole_store: bool) -> None:
         ws = self.window.current_workspace()
         if not whole_store and ws is None:
+            return
+        audience = self._for_whom(self.tr("FHIR R4 export"))
+        if audience is None:
             return
         name = "careplan-store.json" if whole_store else f"{ws.pf.person.name}.fhir.json"
         out = self._where(self.tr("FHIR R4 export"), name, JSON)
@@ -377,10 +469,12 @@ class ExportActions(QObject):
         label = self.tr("Exporting the whole store as FHIR R4…") if whole_store \
             else self.tr("Exporting %s as FHIR R4…") % ws.pf.person.name
         persons = self.tr("Validating and writing person %d of %d")
+        today, reader = self._today(), self.window.viewer
 
         def write(store: Store, job: workers.Job) -> Any:
             return export_fhir(store, out, ids, progress=lambda done, total: job.report(
-                done, total, persons % (done, total)))
+                done, total, persons % (done, total)), audience=audience, reader=reader,
+                today=today)
 
         def what(result: Any) -> tuple[str, Sequence[str], int | None]:
             if ids is None:

@@ -9,11 +9,12 @@ caseload with no flags).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 
 from careplan.models.flags import Flag
 from careplan.store import Store
+from careplan.store.visibility import Viewer, visible_ids
 from careplan.ui.flagview import FlagSummary, summarise_by_person
 from careplan.ui.workers import Job
 
@@ -32,10 +33,14 @@ def load_flags(store: Store, today: date, job: Job | None = None,
 BATCH = 2_000
 
 
-def load_flag_summaries(path: str, today: date, job: Job, key: bytes | None = None
+def load_flag_summaries(path: str, today: date, job: Job, viewer: Viewer,
+                        also: Collection[str] = (), key: bytes | None = None
                         ) -> dict[str, FlagSummary]:
     """Run in a pool thread: open the store there, find the flags batch by batch (each
-    batch's records are dropped once its flags are summarised), group them per person."""
+    batch's records are dropped once its flags are summarised), group them per person.
+
+    Only persons whose records the reader may see (careplan.store.visibility), and those
+    of ``also`` (records the reader opened in an emergency)."""
     from careplan.store import flagdata
     from careplan.store.overrides import thresholds_in_force
 
@@ -44,7 +49,9 @@ def load_flag_summaries(path: str, today: date, job: Job, key: bytes | None = No
     summaries: dict[str, FlagSummary] = {}
     try:
         limits = thresholds_in_force(store)
-        ids = flagdata.candidates(store, today, limits)
+        found = flagdata.candidates(store, today, limits)
+        keep = visible_ids(store, viewer, found, today) | set(also)
+        ids = [pid for pid in found if pid in keep]
         for start in range(0, len(ids), BATCH):
             job.check()
             batch = ids[start:start + BATCH]

@@ -44,6 +44,7 @@ from careplan.store import (
     get,
     keyring,
 )
+from careplan.store.visibility import NotSharedError, Viewer, viewer_of
 from careplan.ui import plurals, workers
 from careplan.ui import settings as keys
 from careplan.ui.audit_watch import AuditWatch
@@ -135,9 +136,12 @@ class MainWindow(QMainWindow):
         self.account: Account | None = None
         self.sign_in_page: SignInPage | None = None
         #: The signed-in account's professional: None for an administrator's account that
-        #: belongs to no professional, which reads the store and changes nothing in it.
+        #: belongs to no professional, which sees no one's record and changes nothing.
         self.actor: Professional | None = None
         self.actor_agency: Agency | None = None
+        #: Who reads: the signed-in professional's agency, whose sharing basis decides
+        #: whose records are shown (careplan.store.visibility); no agency sees no one.
+        self.viewer: Viewer = Viewer(None)
         self.model: CaseloadModel | None = None
         self.caseload: CaseloadPanel | None = None
         #: My work (careplan.ui.mywork), the first tab once someone has signed in.
@@ -234,6 +238,10 @@ class MainWindow(QMainWindow):
         self.act_close_tab = self._action(tr("Close &person"), self.close_current_tab)
         # Every binding of Close (Ctrl+W as well as Ctrl+F4), not only the first.
         self.act_close_tab.setShortcuts(QKeySequence.StandardKey.Close)
+        self.act_emergency = self._action(
+            tr("&Emergency access…"), self.emergency_access, None,
+            tr("Open, in an emergency, the record of a person your agency may not see: the "
+               "reason is recorded and reported to their lead professional"))
         self.act_undo, self.act_redo = self.edits.act_undo, self.edits.act_redo
 
         bar = self.menuBar()
@@ -257,6 +265,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_lock)
         file_menu.addAction(self.act_sign_out)
         file_menu.addSeparator()
+        file_menu.addAction(self.act_emergency)
         file_menu.addAction(self.act_close_tab)
         file_menu.addAction(self.act_quit)
         edit_menu = bar.addMenu(tr("&Edit"))
@@ -365,6 +374,7 @@ class MainWindow(QMainWindow):
                     self.act_refresh, self.act_lock, self.act_sign_out):
             act.setEnabled(signed_in)
         self.identity_button.setEnabled(signed_in)
+        self.act_emergency.setEnabled(signed_in and self.actor is not None)
         self.act_conference.setEnabled(self.current_workspace() is not None)
         self._enable_register()
         self.act_close_tab.setEnabled(self.current_workspace() is not None)
@@ -494,8 +504,10 @@ class MainWindow(QMainWindow):
     def complete_sign_in(self, account: Account) -> None:
         """``account`` signed in to the open store (through careplan.store.accounts): its
         professional becomes the actor, and the caseload, the writer and the session lock
-        start. An administrator's account that belongs to no professional reads
-        everything and changes nothing (every edit asks for a professional)."""
+        start. The caseload lists only persons whose records may be shared with the
+        professional's agency (careplan.store.visibility). An administrator's account that
+        belongs to no professional belongs to no agency: it sees no one's record and
+        changes nothing (every edit asks for a professional)."""
         if self.store is None and self.locked_path is not None:
             page = self.sign_in_page
             if not self._open_unlocked(page.credentials.unlocked_key if page else None):
@@ -513,6 +525,8 @@ class MainWindow(QMainWindow):
             except NotFoundError:
                 log.warning("The account %s names a professional the store does not have",
                             account.username)
+        self.viewer = viewer_of(store, account)
+        self.exports.audience_id = None  # prints are for the reader's own agency at first
         self._drop_sign_in()
         self.settings.remember_user(store.store_id, account.username)
         if store.key is not None:  # an encrypted store's name: its id is read only now
@@ -533,9 +547,11 @@ class MainWindow(QMainWindow):
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.stage.setCurrentWidget(self.tabs)
         self.add_my_work(store)
-        self.model.set_query(q.CaseloadQuery())
+        self.model.set_query(q.CaseloadQuery(viewer_agency_id=self.viewer.agency_id))
         self.caseload.set_actor(self.actor.id if self.actor else None,
                                 self.actor.agency_id if self.actor else None)
+        if not self.viewer.sees_anyone:
+            self.caseload.show_note(self.viewer.nobody())
         self.statusBar().showMessage(self.tr("Signed in to %s as %s")
                                      % (store.path, self.signed_in_name()), 5000)
         self._update_enabled()
@@ -613,6 +629,7 @@ class MainWindow(QMainWindow):
         self.plain_banner.hide()
         self.store = self.model = self.caseload = self.directory = self.my_work = None
         self.account = self.actor = self.actor_agency = None
+        self.viewer = Viewer(None)
         self.flags, self.flags_error = {}, None
         self.pages.setCurrentWidget(self.empty)
         self._update_enabled()
@@ -635,8 +652,8 @@ class MainWindow(QMainWindow):
                 describe(self.actor, self.actor_agency), account.username, account.role.value)
         if account.role is AccountRole.ADMINISTRATOR:
             return self.tr("%s, the store's administrator: this account belongs to no "
-                           "professional, so it reads the store and changes nothing in it"
-                           ) % account.username
+                           "professional and no agency, so it sees no one's record and "
+                           "changes nothing in it") % account.username
         return account.username
 
     def sign_out(self, _checked: bool = False, *, confirm: bool = True) -> bool:
@@ -658,14 +675,16 @@ class MainWindow(QMainWindow):
     def start_flags(self) -> None:
         if self.store is None or self.store.path == ":memory:":
             return
-        path, today, key = self.store.path, self.today(), self.store.key
+        path, today, viewer, key = self.store.path, self.today(), self.viewer, self.store.key
+        opened = {ws.person_id for ws in self.workspaces()}
         from careplan.ui.flagsource import load_flag_summaries
 
         def connect(job: workers.Job) -> None:
             job.finished.connect(self.flags_ready)
             job.failed.connect(self._flags_failed)
 
-        self.run_job(self.tr("Checking flags"), lambda j: load_flag_summaries(path, today, j, key),
+        self.run_job(self.tr("Checking flags"),
+                     lambda j: load_flag_summaries(path, today, j, viewer, opened, key),
                      connect)
 
     def flags_ready(self, flags: Any) -> None:
@@ -759,17 +778,24 @@ class MainWindow(QMainWindow):
             if ws.person_id == person_id:
                 self.tabs.setCurrentWidget(ws)
                 return ws
-        ws = PersonWorkspace(self.store, person_id, self.today(), self.actor,
-                             self.directory_now(), edits=self.edits)
+        try:
+            ws = PersonWorkspace(self.store, person_id, self.today(), self.actor,
+                                 self.directory_now(), edits=self.edits, viewer=self.viewer)
+        except NotSharedError as exc:
+            QMessageBox.warning(self, self.tr("Not shared with your agency"), str(exc))
+            return None
         from careplan.ui import reads  # reading is audited (on the writer, not here)
 
         reads.record(self, reads.ReadKind.OPENED, reads.WORKSPACE, [person_id])
         ws.set_flags(self.person_flags(person_id))
         ws.minutes_requested.connect(self.exports.export_minutes)
+        ws.no_longer_shared.connect(lambda message, w=ws: self._no_longer_shared(w, message))
         self.undo_group.addStack(ws.undo_stack)
         index = self.tabs.addTab(ws, ws.title())
         self.tabs.setTabToolTip(index, ws.title())
         self.tabs.setCurrentIndex(index)
+        if ws.pf.opened_in_emergency is not None:  # not among the reader's flags: find them
+            self.edits.refresh_flags([person_id])
         return ws
 
     def register_person(self) -> None:
@@ -801,6 +827,23 @@ class MainWindow(QMainWindow):
         if self.caseload is not None:
             self.caseload.register.setEnabled(allowed.allowed)
             self.caseload.register.setToolTip(allowed.reason)
+
+    def _no_longer_shared(self, ws: QWidget, message: str) -> None:
+        """The record stopped being shared with the reader's agency: its tab closes."""
+        index = self.tabs.indexOf(ws)
+        if index >= 0:
+            self.undo_group.removeStack(ws.undo_stack)  # type: ignore[attr-defined]
+            self.tabs.removeTab(index)
+            ws.deleteLater()
+        self.statusBar().showMessage(message, 15000)
+
+    def emergency_access(self) -> None:
+        """Open, in an emergency, a record the reader's agency may not see
+        (careplan.ui.emergency)."""
+        from careplan.ui.emergency import ask_to_open
+
+        if self.store is not None and self.account is not None:
+            ask_to_open(self)
 
     def directory_now(self) -> Directory:
         """The store's agencies and professionals, read once and shared."""
@@ -856,7 +899,8 @@ class MainWindow(QMainWindow):
             if isinstance(self.tabs.widget(i), Dashboard):
                 self.tabs.setCurrentIndex(i)
                 return
-        board = Dashboard(self.store.path, self.today(), self, key=self.store.key)
+        board = Dashboard(self.store.path, self.today(), self, viewer=self.viewer,
+                          key=self.store.key)
         board.open_persons.connect(self._show_persons)
         self.tabs.addTab(board, self.tr("Dashboard"))
         self.tabs.setCurrentWidget(board)
@@ -870,7 +914,8 @@ class MainWindow(QMainWindow):
             if isinstance(self.tabs.widget(i), BudgetsView):
                 self.tabs.setCurrentIndex(i)
                 return
-        view = BudgetsView(self.store.path, self.today(), self, key=self.store.key)
+        view = BudgetsView(self.store.path, self.today(), self, viewer=self.viewer,
+                           key=self.store.key)
         self.tabs.addTab(view, self.tr("Budgets"))
         self.tabs.setCurrentWidget(view)
 

@@ -319,11 +319,16 @@ class PrintActions(QObject):
         from careplan.export.plan_pdf import plan_pdf
 
         exports = self.window.exports
+        audience = exports._for_whom(self.tr("Joint care plan"))
+        if audience is None:
+            return
+        reader = self.window.viewer
         who, today, pid, name = exports._printed_by(), exports._today(), ws.person_id, \
             ws.pf.person.name
         self._make(self.tr("Joint care plan"), self.tr("Preparing %s's plan…") % name,
                    "joint care plan.pdf",
-                   lambda store, out: plan_pdf(store, pid, out, printed_by=who, today=today),
+                   lambda store, out: plan_pdf(store, pid, out, printed_by=who, today=today,
+                                               audience=audience, reader=reader),
                    lambda _: (looked.PLAN_PDF, [pid], 1))
 
     def print_minutes(self) -> None:
@@ -334,10 +339,16 @@ class PrintActions(QObject):
             return
         from careplan.export.minutes_pdf import minutes_pdf
 
-        who, pid = exports._printed_by(), ws.person_id
+        audience = exports._for_whom(self.tr("Case conference minutes"))
+        if audience is None:
+            return
+        who, pid, today, reader = (exports._printed_by(), ws.person_id, exports._today(),
+                                   self.window.viewer)
         self._make(self.tr("Case conference minutes"), self.tr("Preparing the minutes…"),
                    "minutes.pdf",
-                   lambda store, out: minutes_pdf(store, conference_id, out, printed_by=who),
+                   lambda store, out: minutes_pdf(store, conference_id, out, printed_by=who,
+                                                  today=today, audience=audience,
+                                                  reader=reader),
                    lambda _: (looked.MINUTES_PDF, [pid], 1))
 
     def print_audit(self) -> None:
@@ -355,21 +366,30 @@ class PrintActions(QObject):
         described = looked.handoff_audit(start.isoformat(), end.isoformat(), scope)
         from careplan.export.audit_pdf import audit_pdf
 
-        who, today = exports._printed_by(), exports._today()
+        audience = exports._for_whom(self.tr("Handoff audit"))
+        if audience is None:
+            return
+        who, today, reader = exports._printed_by(), exports._today(), self.window.viewer
         self._make(self.tr("Handoff audit"), self.tr("Preparing the handoff audit…"),
                    "handoff audit.pdf",
                    lambda store, out: audit_pdf(store, out, start=start, end=end, today=today,
-                                                printed_by=who, agency_id=agency),
+                                                printed_by=who, audience=audience,
+                                                reader=reader, agency_id=agency),
                    lambda _: (described, [], None))
 
     def print_funding(self) -> None:
         from careplan.export.funding_xlsx import write_funding
 
         exports = self.window.exports
-        who, today = exports._printed_by(), exports._today()
+        audience = exports._for_whom(self.tr("Funding report"))
+        if audience is None:
+            return
+        who, today, reader = exports._printed_by(), exports._today(), self.window.viewer
         self._make(self.tr("Funding report"), self.tr("Adding up the funding…"),
                    "funding report.pdf",
-                   lambda store, out: write_funding(store, out, today, printed_by=who),
+                   lambda store, out: write_funding(store, out, today, printed_by=who,
+                                                    audience=audience,
+                                                    reader_agency_id=reader.agency_id),
                    lambda report: (looked.funding("funding report.pdf", report.scope,
                                                   len(report.lines)), [], None))
 

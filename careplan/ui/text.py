@@ -46,3 +46,9 @@ def parse_date(text: str, field: str) -> date | None:
         ValueError: naming ``field`` when the text is not a date.
     """
     return parse_uk_date(text, field)
+
+
+def one_line(value: str, limit: int) -> str:
+    """``value`` on one line, cut to ``limit`` characters with an ellipsis."""
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

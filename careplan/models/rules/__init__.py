@@ -23,6 +23,7 @@ from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode
 from careplan.models.rules import (
     aftercare,
+    break_glass,
     carers,
     chc,
     consent,
@@ -34,10 +35,12 @@ from careplan.models.rules import (
     readmission,
     referral,
     safeguarding,
+    sharing_basis,
     sync,
     transition,
     transition25,
 )
+from careplan.models.rules.break_glass import break_glass as break_glass_rule
 from careplan.models.rules.carers import carer_assessment_missing
 from careplan.models.rules.common import Candidates, Context
 from careplan.models.rules.consent import consent_missing
@@ -47,6 +50,7 @@ from careplan.models.rules.ownership import action_unowned, handoff_unacknowledg
 from careplan.models.rules.plan import coordinator_missing, plan_unsigned, review_overdue
 from careplan.models.rules.referral import referral_dispute
 from careplan.models.rules.safeguarding import safeguarding_decision_overdue
+from careplan.models.rules.sharing_basis import sharing_basis_missing
 from careplan.models.rules.sync import sync_conflict
 from careplan.models.rules.transition import transition_18
 from careplan.models.rules.transition25 import transition_25
@@ -76,6 +80,8 @@ RULES: dict[FlagCode, Rule] = {
     FlagCode.S117_AFTERCARE_UNASSIGNED: aftercare.s117_aftercare_unassigned,
     FlagCode.READMITTED_30_DAYS: readmission.readmitted_30_days,
     FlagCode.MH_COORDINATOR_MISSING: mh_coordinator.mh_coordinator_missing,
+    FlagCode.SHARING_BASIS_MISSING: sharing_basis_missing,
+    FlagCode.BREAK_GLASS: break_glass_rule,
 }
 
 #: Each code and the query for the persons its rule might flag (from the rule's module).
@@ -99,6 +105,8 @@ CANDIDATES: dict[FlagCode, Candidates] = {c.code: c for c in (
     aftercare.S117_AFTERCARE_UNASSIGNED,
     readmission.READMITTED_30_DAYS,
     mh_coordinator.MH_COORDINATOR_MISSING,
+    sharing_basis.SHARING_BASIS_MISSING,
+    break_glass.BREAK_GLASS,
 )}
 
 
@@ -152,6 +160,7 @@ __all__ = [
     "Context",
     "Rule",
     "action_unowned",
+    "break_glass_rule",
     "budget_overcommitted",
     "carer_assessment_missing",
     "consent_missing",
@@ -164,6 +173,7 @@ __all__ = [
     "plan_unsigned",
     "referral_dispute",
     "review_overdue",
+    "sharing_basis_missing",
     "sync_conflict",
     "safeguarding_decision_overdue",
     "transition_18",

@@ -1,14 +1,16 @@
 """``consent-missing``: an agency in the care team with no consent or legal basis to share.
 
-The latest consent record for the person and agency (up to today) decides. "Given"
-and "legal basis" allow sharing. No record at all is a warning. A refusal or a
-withdrawal as the latest record is critical: the team is working with an agency the
-person has said must not receive their information. On the same day a refusal or
-withdrawal counts as later than a consent, so doubt falls on the safe side.
+The agency's sharing basis decides (careplan.models.sharing_basis: the latest record up
+to today; on the same day a refusal or withdrawal counts as later than a consent, so
+doubt falls on the safe side; a direct-care basis does not stand against the person's
+objection). "Given" and "legal basis" allow sharing. No record at all is a warning. A
+refusal or a withdrawal is critical: the team is working with an agency the person has
+said must not receive their information.
 
 Sources: sharing a person's information with an agency needs their consent or a
-recorded legal basis (the sharing basis of DESIGN.md); no national threshold gives a
-grace period, so there is none.
+recorded legal basis (the sharing basis of DESIGN.md; Health and Social Care Act 2012
+s.251B(4)(a) for the objection); no national threshold gives a grace period, so there
+is none.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 from careplan.models.enums import ConsentStatus
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import Flag, FlagCode, Severity, SubjectType
-from careplan.models.people import Consent
 from careplan.models.rules.common import (
     ACTIVE_MEMBER_SQL,
     Candidates,
@@ -29,10 +30,10 @@ from careplan.models.rules.common import (
     team_agencies,
     team_agency_ids,
 )
+from careplan.models.sharing_basis import SharingBasis, sharing_bases
 
 _ALLOWS = (ConsentStatus.GIVEN, ConsentStatus.LEGAL_BASIS)
-_SAME_DAY_ORDER = {ConsentStatus.GIVEN: 0, ConsentStatus.LEGAL_BASIS: 0,
-                   ConsentStatus.REFUSED: 1, ConsentStatus.WITHDRAWN: 1}
+_OBJECTIONS = (ConsentStatus.REFUSED, ConsentStatus.WITHDRAWN)
 
 #: Candidates for ``consent_missing``: an active team member whose agency has no consent
 #: allowing sharing (``_ALLOWS``) recorded by today, or any refusal or withdrawal recorded
@@ -45,38 +46,31 @@ CONSENT_MISSING_SQL = (
     "AND +k.agency_id = p.agency_id AND k.status IN "
     f"({', '.join(repr(s.value) for s in _ALLOWS)}) AND k.recorded_on <= :today) "
     "UNION SELECT person_id FROM consents WHERE status IN "
-    f"({', '.join(repr(s.value) for s in _SAME_DAY_ORDER if s not in _ALLOWS)}) "
+    f"({', '.join(repr(s.value) for s in _OBJECTIONS)}) "
     "AND recorded_on <= :today"
 )
 CONSENT_MISSING = Candidates(FlagCode.CONSENT_MISSING, CONSENT_MISSING_SQL)
 
 
 def consent_missing(facts: PersonFacts, ctx: Context) -> list[Flag]:
-    """Flag each agency of the active care team whose latest consent record is missing,
-    refused or withdrawn."""
+    """Flag each agency of the active care team with no sharing basis: no record, or a
+    refusal or withdrawal as the latest record (or standing against a direct-care basis)."""
     plan = current_plan(facts)
     if plan is None:
         return []
     today = ctx.today
-    latest: dict[str, Consent] = {}
-    for c in facts.consents:
-        if c.recorded_on > today:
-            continue
-        held = latest.get(c.agency_id)
-        if held is None or (c.recorded_on, _SAME_DAY_ORDER[c.status]) >= (
-            held.recorded_on, _SAME_DAY_ORDER[held.status]
-        ):
-            latest[c.agency_id] = c
-    allowed = {a for a, c in latest.items() if c.status in _ALLOWS}
+    bases = sharing_bases(facts.consents, today)
+    allowed = {a for a, b in bases.items() if b.allowed}
     if team_agency_ids(facts, today) <= allowed:
         return []  # the common case, decided before any names are looked up
     out = []
     for agency_id, (agency, members) in team_agencies(facts, today).items():
-        record = latest.get(agency_id)
-        if record is not None and record.status in _ALLOWS:
+        basis = bases.get(agency_id) or SharingBasis(agency_id, False)
+        if basis.allowed:
             continue
         joined = joined_on(facts, agency_id, today)
         who = names(sorted(members))
+        record = basis.objection or basis.record
         if record is None:
             severity, since = Severity.WARNING, joined
             message = (
@@ -92,17 +86,27 @@ def consent_missing(facts: PersonFacts, ctx: Context) -> list[Flag]:
                 f"{day(record.recorded_on)}, yet {who} of that agency is in the care team; "
                 f"record a legal basis or end their part in the team."
             )
+            if basis.objection is not None and basis.record is not None:
+                message += (f" The direct-care basis recorded on "
+                            f"{day(basis.record.recorded_on)} does not stand against the "
+                            "person's objection (Health and Social Care Act 2012 "
+                            "s.251B(4)(a)).")
+        latest = basis.record
         evidence = {
             "plan_id": plan.id,
             "agency": agency.name,
             "team_members": sorted(members),
             "joined_on": joined.isoformat(),
-            "latest_consent": None if record is None else {
-                "status": record.status.value,
-                "recorded_on": record.recorded_on.isoformat(),
-                "legal_basis": record.legal_basis,
+            "latest_consent": None if latest is None else {
+                "status": latest.status.value,
+                "recorded_on": latest.recorded_on.isoformat(),
+                "legal_basis": latest.legal_basis,
+                "basis": None if latest.basis is None else latest.basis.value,
             },
         }
+        if basis.objection is not None:
+            evidence["objection"] = {"status": basis.objection.status.value,
+                                     "recorded_on": basis.objection.recorded_on.isoformat()}
         out.append(flag(facts, FlagCode.CONSENT_MISSING, severity,
                         (SubjectType.AGENCY, agency_id), since, None, message, evidence))
     return out

@@ -33,7 +33,9 @@ from careplan.store.person_file import (
     load_person_file,
     person_history,
 )
+from careplan.store.visibility import NotSharedError, Viewer, viewer_for
 from careplan.ui import conflicts, next_steps
+from careplan.ui import emergency as emergency_ui
 from careplan.ui.datefield import DateField
 from careplan.ui.flagview import FlagSummary
 from careplan.ui.workspace.conferences_tab import ConferencesTab
@@ -58,20 +60,29 @@ class PersonWorkspace(QWidget):
 
     #: The user asked for the minutes of this case conference (its id) as a PDF.
     minutes_requested = Signal(str)
+    #: The record is no longer shared with the reader's agency (a consent was refused or
+    #: withdrawn meanwhile): the sentence saying so; the window closes the workspace.
+    no_longer_shared = Signal(str)
 
     def __init__(self, store: Store, person_id: str, today: date,
                  actor: Professional | None, directory: Directory | None = None,
-                 parent: QWidget | None = None, *, edits: Any = None) -> None:
+                 parent: QWidget | None = None, *, edits: Any = None,
+                 viewer: Viewer | None = None) -> None:
+        """Raises NotSharedError when the reader (``viewer``; by default the actor's
+        agency) may not see the person's record (careplan.store.visibility)."""
         super().__init__(parent)
         self.store = store
         self.person_id = person_id
         self.today = today
         self.actor = actor
+        #: Who reads: the sharing basis of their agency decides what they may see.
+        self.viewer = viewer if viewer is not None else (
+            viewer_for(store, actor.id) if actor is not None else Viewer(None))
         #: Who the actor is to the permission rules (None: no one the store knows).
         self.who: rules.Who | None = None
         self.flags: FlagSummary | None = None
         self._directory = directory
-        self.pf: PersonFile = load_person_file(store, person_id, self._dir())
+        self.pf: PersonFile = self._load()
         self.undo_stack = QUndoStack(self)
         #: The window's edits (its writer); None in a workspace opened only to read.
         self.edits = edits
@@ -83,6 +94,7 @@ class PersonWorkspace(QWidget):
         self.header.edit_requested.connect(self.edit_details)
         #: The next steps of the flag last clicked in the header.
         self.next_steps = next_steps.hook(self.header, self)
+        emergency_ui.hook(self.header, self)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName(self.tr("Person workspace"))
         self.plan_tab = PlanTab(self)
@@ -131,18 +143,31 @@ class PersonWorkspace(QWidget):
             self._directory = load_directory(self.store)
         return self._directory
 
+    def _load(self) -> PersonFile:
+        return load_person_file(self.store, self.person_id, self._dir(), viewer=self.viewer,
+                                today=self.today)
+
+    def _reread(self) -> bool:
+        """Read the file again; False (and the window told) when it is gone or no longer
+        shared with the reader."""
+        try:
+            self.pf = self._load()
+        except NotFoundError:
+            QMessageBox.warning(self, self.tr("Person not found"),
+                                self.tr("This person is no longer in the store."))
+            return False
+        except NotSharedError as exc:
+            self.no_longer_shared.emit(str(exc))
+            return False
+        return True
+
     def title(self) -> str:
         return self.pf.person.name
 
     def reload(self) -> None:
         """Read the person again (after a write, or when told the store changed)."""
-        try:
-            self.pf = load_person_file(self.store, self.person_id, self._dir())
-        except NotFoundError:
-            QMessageBox.warning(self, self.tr("Person not found"),
-                                self.tr("This person is no longer in the store."))
-            return
-        self._show_file()
+        if self._reread():
+            self._show_file()
 
     def _show_file(self, changes: Changes | None = None) -> None:
         # Read on each showing: an administrator may have changed the actor's account.
@@ -295,13 +320,8 @@ class PersonWorkspace(QWidget):
         and the tabs showing those records are refreshed, selections kept."""
         if directory is not None:
             self._directory = directory
-        try:
-            self.pf = load_person_file(self.store, self.person_id, self._dir())
-        except NotFoundError:
-            QMessageBox.warning(self, self.tr("Person not found"),
-                                self.tr("This person is no longer in the store."))
-            return
-        self._show_file(changes)
+        if self._reread():
+            self._show_file(changes)
 
     def now(self) -> datetime:
         """The time of day now, on the workspace's "today" (injectable for tests)."""

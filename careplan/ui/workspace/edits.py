@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from careplan.models import CareTeamMember, Consent, Need, Outcome
 from careplan.models import permissions as rules
-from careplan.models.enums import ConsentStatus, NeedDomain, Role
+from careplan.models.enums import ConsentStatus, LegalBasis, NeedDomain, Role
 from careplan.store import team
 from careplan.store.casework import save_plan_item
 from careplan.ui.workspace.dialogs import StepDialog
@@ -175,18 +175,31 @@ def record_consent(ws: PersonWorkspace) -> bool:
     agencies = sorted(d.agencies.values(), key=lambda a: (a.id not in in_team, a.name))
 
     def build(f: RecordForm) -> Consent:
+        status = ConsentStatus(f.choice("status"))
+        kind = f.choice("kind") if status is ConsentStatus.LEGAL_BASIS else None
+        if status is ConsentStatus.LEGAL_BASIS and kind is None:
+            raise ValueError("legal basis: choose which: direct care, safeguarding or a "
+                             "court order")
         return Consent(person_id=ws.person_id, agency_id=f.choice("agency"),
-                       status=f.choice("status"), recorded_on=f.day("recorded"),
-                       recorded_by=actor_pro.id, legal_basis=f.text("basis"))
+                       status=status, recorded_on=f.day("recorded"),
+                       recorded_by=actor_pro.id, basis=kind,
+                       legal_basis=f.text("basis") if kind is not None else "")
 
     form = RecordForm(tr("Record consent to share"), tr(
         "What %s said about sharing their information with one agency, or the legal "
-        "basis for sharing without consent. The latest record for an agency decides.")
+        "basis for sharing without consent. The latest record for an agency decides; "
+        "without consent or a legal basis the agency sees nothing of them.")
         % ws.pf.person.name, build, ws)
     form.add_choice("agency", tr("&Agency:"), [(a.name, a.id) for a in agencies])
     form.add_choice("status", tr("&Consent:"), [(s.value, s) for s in ConsentStatus])
-    form.add_text("basis", tr("Legal &basis:"),
-                  hint=tr("needed for “legal basis”, e.g. Care Act 2014 s.42"))
+    kinds = form.add_choice("kind", tr("&Legal basis:"), [(tr("— none —"), None)] + [
+        (f"{b.value}: {b.source}", b) for b in LegalBasis])
+    kinds.setToolTip(tr("Needed for “legal basis”. A direct-care basis does not stand "
+                        "against the person's refusal (Health and Social Care Act 2012 "
+                        "s.251B(4)(a))."))
+    form.add_text("basis", tr("&Particulars:"),
+                  hint=tr("for a legal basis: e.g. the s.42 enquiry, or the court and date "
+                          "of the order"))
     form.add_date("recorded", tr("&Recorded on:"), ws.today)
     actor = ws.actor_id()
     return ws.ask(form, tr("Record consent to share"),

@@ -1,16 +1,23 @@
-"""The Handoffs tab: propose, accept or decline; unanswered ones stand out."""
+"""The Handoffs tab: propose, accept or decline; unanswered ones stand out.
+
+Handing something to an agency with no sharing basis for the person (no consent or
+legal basis, or consent refused or withdrawn: careplan.models.sharing_basis) asks for
+confirmation first: it passes the agency the person's information, and the handoff is
+flagged (``sharing-basis-missing``) until a basis is recorded.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
 
 from careplan.models import Action, Handoff
 from careplan.models import permissions as rules
 from careplan.models.enums import HandoffStatus, HandoffSubject
 from careplan.models.facts import Directory
+from careplan.models.sharing_basis import sharing_bases
 from careplan.store import Store
 from careplan.store import casework as cw
 from careplan.ui import text
@@ -121,7 +128,11 @@ class HandoffsTab(WorkspaceTab):
             giver = d.professionals[str(action.owner_professional_id)]
         elif action is None and team.lead in d.professionals:
             giver = d.professionals[str(team.lead)]  # coordination passes from the lead
-        choices = [(f"{p.name} — {p.role.value}, {d.agency_name(p.agency_id)}", p.id)
+        bases = sharing_bases(ws.pf.consents, ws.today)
+        no_basis = self.tr(" (no sharing basis)")
+        choices = [(f"{p.name} — {p.role.value}, {d.agency_name(p.agency_id)}"
+                    + ("" if (b := bases.get(p.agency_id)) is not None and b.allowed
+                       else no_basis), p.id)
                    for p in d.professionals.values() if p.id != giver.id]
         what = (self.tr("the action “%s”") % action.description if action
                 else self.tr("coordinating %s (lead professional)") % ws.pf.person.name)
@@ -131,6 +142,11 @@ class HandoffsTab(WorkspaceTab):
             receiver = d.professionals.get(str(dialog.chosen()))
             if receiver is None:
                 raise ValueError(self.tr("to: choose who takes it over"))
+            if not self.confirm_sharing(receiver.agency_id, what):
+                raise ValueError(self.tr(
+                    "to: %s has no sharing basis for %s; choose another receiver, or "
+                    "record consent or a legal basis first") % (
+                        d.agency_name(receiver.agency_id), ws.pf.person.name))
             return Handoff(
                 person_id=ws.person_id,
                 subject=HandoffSubject.ACTION if action else HandoffSubject.COORDINATION,
@@ -149,6 +165,29 @@ class HandoffsTab(WorkspaceTab):
         ws.ask(dialog, self.tr("Propose a handoff"),
                lambda handoff: lambda s: cw.propose_handoff(s, handoff, actor),
                done=lambda _: ws.show_tab(self))
+
+    def confirm_sharing(self, agency_id: str, what: str) -> bool:
+        """True when the receiving agency has a sharing basis for the person, or the user
+        confirms handing over without one."""
+        ws = self.ws
+        basis = sharing_bases(ws.pf.consents, ws.today).get(agency_id)
+        if basis is not None and basis.allowed:
+            return True
+        agency = ws.pf.directory.agency_name(agency_id)
+        reason = basis.reason if basis is not None else self.tr(
+            "no consent or legal basis recorded")
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("No sharing basis"), self.tr(
+            "%s has no sharing basis for %s (%s). Handing it %s passes it their "
+            "information.") % (agency, ws.pf.person.name, reason, what), parent=self)
+        box.setInformativeText(self.tr(
+            "Record consent or a legal basis in the Care team tab first; or hand it over "
+            "anyway, and the handoff is flagged (sharing-basis-missing) until a basis is "
+            "recorded."))
+        anyway = box.addButton(self.tr("Hand over &anyway"), QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        return box.clickedButton() is anyway
 
     def _answer(self, accept: bool) -> None:
         h, ws = self.current(), self.ws

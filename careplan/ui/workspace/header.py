@@ -40,6 +40,14 @@ class PersonHeader(QWidget):
         self.facts = QLabel()
         self.facts.setAccessibleName(self.tr("Age, NHS number and lead professional"))
         self.facts.setWordWrap(True)
+        #: Shown when the reader opened this record in an emergency (break glass).
+        self.emergency = QLabel()
+        self.emergency.setWordWrap(True)
+        self.emergency.setAccessibleName(self.tr("Opened in an emergency"))
+        self.emergency.setStyleSheet(
+            f"QLabel {{ color: white; background: {SEVERITY_COLOURS['critical']};"
+            " padding: 4px 8px; font-weight: bold; }")
+        self.emergency.hide()
         self.why = QLabel()
         self.why.setWordWrap(True)
         self.why.setAccessibleName(self.tr("Why this flag"))
@@ -55,6 +63,7 @@ class PersonHeader(QWidget):
         top.addWidget(self.edit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
+        layout.addWidget(self.emergency)
         layout.addLayout(top)
         layout.addWidget(self.facts)
         layout.addLayout(self.flag_row)
@@ -72,6 +81,16 @@ class PersonHeader(QWidget):
             self.tr("Lead professional: %s") % (lead or self.tr("none named")),
         ]
         self.facts.setText("   ·   ".join(parts))
+        access = pf.opened_in_emergency
+        if access is not None:
+            self.emergency.setText(self.tr(
+                "Opened in an emergency at %s for: “%s”. Your agency has no sharing basis "
+                "for this person; this access is recorded and reported to their lead "
+                "professional, and ends today.") % (f"{access.opened_at:%H:%M}",
+                                                   text.one_line(access.reason, 200)))
+            self.emergency.show()
+        else:
+            self.emergency.hide()
         self.show_flags(flags)
 
     def show_flags(self, flags: FlagSummary | None) -> None:

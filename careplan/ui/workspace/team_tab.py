@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from careplan.models import CareTeamMember, Consent
 from careplan.models import permissions as rules
 from careplan.models.facts import Directory
+from careplan.models.sharing_basis import sharing_bases
 from careplan.ui import text
 from careplan.ui.tablemodel import Column, RecordTableModel
 from careplan.ui.workspace import edits
@@ -38,7 +41,8 @@ class TeamTab(WorkspaceTab):
             Column(tr("Agency"), lambda c: d().agency_name(c.agency_id)),
             Column(tr("Consent"), lambda c: c.status.value,
                    alert=lambda c: c.status.value in ("refused", "withdrawn")),
-            Column(tr("Legal basis"), lambda c: c.legal_basis),
+            Column(tr("Legal basis"), lambda c: c.basis_text,
+                   tooltip=lambda c: c.basis.source if c.basis is not None else ""),
             Column(tr("Recorded"), lambda c: text.fmt_date(c.recorded_on)),
             Column(tr("By"), lambda c: d().professional_name(c.recorded_by)),
         ], self)
@@ -93,6 +97,7 @@ class TeamTab(WorkspaceTab):
 
     def fill(self) -> None:
         pf = self.ws.pf
+        no_record = self.tr("no consent or legal basis recorded")
         self.members.set_records(sorted(pf.team, key=lambda m: (not m.is_lead, m.start_date)))
         self.consents.set_records(pf.consents)
         if self.members.rowCount():
@@ -100,8 +105,12 @@ class TeamTab(WorkspaceTab):
         self._enable()
         team_agencies = {pf.directory.professionals[m.professional_id].agency_id
                          for m in pf.team if m.professional_id in pf.directory.professionals}
-        missing = sorted(pf.directory.agency_name(a)
-                         for a in team_agencies - {c.agency_id for c in pf.consents})
+        bases = sharing_bases(pf.consents, self.ws.today)
+        missing = sorted(
+            f"{pf.directory.agency_name(a)} ({b.reason if b is not None else no_record})"
+            for a in team_agencies
+            if (b := bases.get(a)) is None or not b.allowed)
         self.missing.setText(
-            self.tr("<span style='color:#b3261e'>No consent recorded for: %s</span>")
-            % ", ".join(missing) if missing else "")
+            self.tr("<span style='color:#b3261e'>No sharing basis (they see nothing of "
+                    "this person) for: %s</span>") % html.escape("; ".join(missing))
+            if missing else "")

@@ -1,0 +1,154 @@
+"""The sharing basis (careplan.models.sharing_basis): whether a person's records may be
+shared with an agency, as a table of cases; and the same rule as SQL, which the store's
+reads run, agreeing with it on every case."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from careplan.models import Agency, Person, Professional
+from careplan.models.enums import (
+    LEGAL_BASIS_SOURCES,
+    AgencyKind,
+    ConsentStatus,
+    LegalBasis,
+    Role,
+    Sector,
+)
+from careplan.models.facts import Directory, PersonFacts
+from careplan.models.people import Consent
+from careplan.models.sharing_basis import (
+    allowed_agencies,
+    allowed_persons_sql,
+    latest_allows_sql,
+    may_share,
+    sharing_basis,
+    withheld_sentence,
+)
+from careplan.store import Store
+from careplan.store.repo import add
+from careplan.store.visibility import shareable_persons
+
+TODAY = date(2026, 3, 10)
+P, A, B = "person-1", "agency-a", "agency-b"
+
+G, R, W, L = (ConsentStatus.GIVEN, ConsentStatus.REFUSED, ConsentStatus.WITHDRAWN,
+              ConsentStatus.LEGAL_BASIS)
+DIRECT, SAFE, COURT = LegalBasis.DIRECT_CARE, LegalBasis.SAFEGUARDING, LegalBasis.COURT_ORDER
+
+
+def rec(status: ConsentStatus, days_ago: int, basis: LegalBasis | None = None,
+        agency: str = A) -> Consent:
+    return Consent(person_id=P, agency_id=agency, status=status,
+                   recorded_on=TODAY - timedelta(days=days_ago), recorded_by="someone",
+                   basis=basis)
+
+
+#: (case, records of agency A, allowed today?)
+TABLE: list[tuple[str, list[Consent], bool]] = [
+    ("nothing recorded", [], False),
+    ("consent given", [rec(G, 10)], True),
+    ("consent refused", [rec(R, 10)], False),
+    ("consent withdrawn", [rec(W, 10)], False),
+    ("legal basis: direct care", [rec(L, 10, DIRECT)], True),
+    ("legal basis: safeguarding", [rec(L, 10, SAFE)], True),
+    ("legal basis: court order", [rec(L, 10, COURT)], True),
+    ("given, then withdrawn", [rec(G, 20), rec(W, 5)], False),
+    ("refused, then given", [rec(R, 20), rec(G, 5)], True),
+    ("given, then refused on the same day", [rec(G, 5), rec(R, 5)], False),
+    ("refused, then given on the same day (the refusal wins)", [rec(R, 5), rec(G, 5)], False),
+    ("given in the future only", [rec(G, -1)], False),
+    ("given today", [rec(G, 0)], True),
+    ("refused tomorrow: today still given", [rec(G, 30), rec(R, -1)], True),
+    ("refused, then a direct-care basis (the objection stands)",
+     [rec(R, 20), rec(L, 5, DIRECT)], False),
+    ("withdrawn, then a direct-care basis (the objection stands)",
+     [rec(W, 20), rec(L, 5, DIRECT)], False),
+    ("refused, then safeguarding", [rec(R, 20), rec(L, 5, SAFE)], True),
+    ("refused, then a court order", [rec(R, 20), rec(L, 5, COURT)], True),
+    ("refused, given, then direct care", [rec(R, 30), rec(G, 20), rec(L, 5, DIRECT)], True),
+    ("safeguarding, then refused", [rec(L, 20, SAFE), rec(R, 5)], False),
+    ("legal basis with text only (older record)",
+     [Consent(person_id=P, agency_id=A, status=L, recorded_on=TODAY, recorded_by="x",
+              legal_basis="Care Act 2014 s.42 enquiry")], True),
+    ("another agency's consent does not count", [rec(G, 10, agency=B)], False),
+]
+
+
+@pytest.mark.parametrize(("case", "records", "allowed"), TABLE, ids=[t[0] for t in TABLE])
+def test_sharing_basis_table(case: str, records: list[Consent], allowed: bool) -> None:
+    assert sharing_basis(records, A, TODAY).allowed is allowed
+    assert may_share(P, A, records, TODAY).allowed is allowed
+    facts = PersonFacts(person=Person(id=P, given_name="Ann", family_name="Lee",
+                                      birth_date=date(1960, 1, 1)),
+                        directory=Directory({}, {}), consents=records)
+    assert may_share(P, A, facts, TODAY).allowed is allowed
+    assert (A in allowed_agencies(records, TODAY)) is allowed
+
+
+def test_reasons_name_the_record_and_its_day() -> None:
+    assert sharing_basis([rec(R, 7)], A, TODAY).reason == "consent refused on 3 Mar 2026"
+    assert sharing_basis([], A, TODAY).reason == "no consent or legal basis recorded"
+    objection = sharing_basis([rec(W, 20), rec(L, 5, DIRECT)], A, TODAY)
+    assert objection.reason.startswith("consent withdrawn on 18 Feb 2026")
+    assert "safeguarding" in sharing_basis([rec(L, 5, SAFE)], A, TODAY).reason
+
+
+def test_may_share_passes_over_other_persons_records() -> None:
+    other = Consent(person_id="person-2", agency_id=A, status=G, recorded_on=TODAY,
+                    recorded_by="x")
+    assert not may_share(P, A, [other], TODAY).allowed
+    assert may_share("person-2", A, [other], TODAY).allowed
+
+
+def test_legal_bases_have_their_sources() -> None:
+    assert set(LEGAL_BASIS_SOURCES) == set(LegalBasis)
+    assert "s.251B" in DIRECT.source
+    assert "251B" in DIRECT.url and DIRECT.url.startswith("https://www.legislation.gov.uk/")
+    for basis in LegalBasis:
+        assert basis.source and basis.url.startswith("https://www.legislation.gov.uk/")
+
+
+def test_a_consent_that_is_not_a_legal_basis_names_no_basis() -> None:
+    with pytest.raises(ValueError, match="legal basis"):
+        Consent(person_id=P, agency_id=A, status=G, recorded_on=TODAY, recorded_by="x",
+                basis=SAFE)
+    with pytest.raises(ValueError, match="legal basis: is required"):
+        Consent(person_id=P, agency_id=A, status=L, recorded_on=TODAY, recorded_by="x")
+
+
+def test_withheld_sentence() -> None:
+    assert (withheld_sentence(2, "action", "Northbridge Homes", "consent refused on 3 Mar 2026")
+            == "2 actions of Northbridge Homes withheld: consent refused on 3 Mar 2026.")
+    assert withheld_sentence(1, "referral", "X", "why") == "1 referral of X withheld: why."
+
+
+def test_the_sql_agrees_with_the_rule_on_every_case(store: Store) -> None:
+    """One person per case, each with agency A's records of that case: the persons the
+    SQL lets A see are those the pure rule allows."""
+    agency_a = add(store, Agency(name="Agency A", sector=Sector.HEALTH,
+                                 kind=AgencyKind.GP_PRACTICE), "test")
+    agency_b = add(store, Agency(name="Agency B", sector=Sector.SOCIAL_CARE,
+                                 kind=AgencyKind.ADULT_SOCIAL_CARE), "test")
+    pro = add(store, Professional(name="Dr Test", role=Role.GP, agency_id=agency_a.id), "test")
+    ids = {"a": agency_a.id, "b": agency_b.id}
+    expected: set[str] = set()
+    for i, (_case, records, allowed) in enumerate(TABLE):
+        person = add(store, Person(given_name="Case", family_name=f"Number{i}",
+                                   birth_date=date(1970, 1, 1)), "test")
+        for r in records:
+            add(store, r.evolve(person_id=person.id,
+                                agency_id=ids["a" if r.agency_id == A else "b"],
+                                recorded_by=pro.id), "test")
+        if allowed:
+            expected.add(person.id)
+    assert shareable_persons(store, agency_a.id, TODAY) == expected
+    sql = f"SELECT p.id FROM persons p WHERE {latest_allows_sql('p.id', ':a', ':t')}"
+    got = {r[0] for r in store.conn.execute(sql, {"a": agency_a.id, "t": TODAY.isoformat()})}
+    assert got == expected
+    grouped = allowed_persons_sql(":a", ":t")  # every person at once, as the caseload reads
+    got = {r[0] for r in store.conn.execute(grouped, {"a": agency_a.id,
+                                                      "t": TODAY.isoformat()})}
+    assert got == expected
