@@ -271,3 +271,18 @@ def test_handing_an_action_to_an_agency_she_refused_asks_first(qtbot, tmp_path, 
     when_modal(answer("Hand over anyway"))
     assert tab.confirm_sharing(w.mh_team, "the action") is True
     win.close()
+
+
+def test_my_work_lists_only_persons_shared_with_my_agency(world) -> None:  # type: ignore[no-untyped-def]
+    from careplan.store.mywork import WorkKind, my_work
+
+    store, w = world
+    nina = viewer_for(store, w.nina_nurse)
+    before = my_work(store, w.nina_nurse, TODAY)
+    assert [i.person_id for i in before if i.kind is WorkKind.HANDOFF] == [w.teen]
+    add(store, Consent(person_id=w.teen, agency_id=nina.agency_id,
+                       status=ConsentStatus.REFUSED, recorded_on=TODAY,
+                       recorded_by=w.sam_social), "test")
+    after = my_work(store, w.nina_nurse, TODAY)
+    assert w.teen not in {i.person_id for i in after}
+    assert after == [i for i in before if i.person_id != w.teen]

@@ -161,4 +161,5 @@ def test_one_statement_per_kind_whatever_the_caseload(tmp_path: Path) -> None:
     store.conn.set_trace_callback(seen.append)
     my_work(store, w.sam_social, date(2025, 3, 10))
     store.conn.set_trace_callback(None)
-    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 6
+    # the professional, one per kind, and whom of them the agency may see (one for all)
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 7

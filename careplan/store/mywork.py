@@ -13,7 +13,9 @@ index on the professional or their agency, never one query per person:
 - open sync conflicts of persons whose care team I am on today (one row per person).
 
 "Me" is a professional (the signed-in account's): an account with none has no work
-list (careplan.ui.mywork says why).
+list (careplan.ui.mywork says why). Only persons whose records may be shared with my
+agency on ``today`` are listed (careplan.store.visibility; one statement for the whole
+list): work about anyone else waits until a sharing basis is recorded for my agency.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from careplan.models import Professional
 from careplan.models.rules.common import ACTIVE_MEMBER_SQL, IN_FORCE_SQL
 from careplan.store.db import Store
 from careplan.store.repo import get
+from careplan.store.visibility import Viewer, visible_ids
 
 #: How many days ahead an action counts as due (today's and overdue ones always count).
 DUE_WITHIN_DAYS = 7
@@ -157,6 +160,8 @@ def my_work(store: Store, professional_id: str, today: date,
         out.append(WorkItem(WorkKind.CONFLICT, r["person_id"], r["name"], r["person_id"],
                             f"{n} sync conflict{'s' if n != 1 else ''} to decide", None,
                             False))
+    shown = visible_ids(store, Viewer(me.agency_id, me.id), (w.person_id for w in out), today)
+    out = [w for w in out if w.person_id in shown]
     out.sort(key=lambda w: (_ORDER[w.kind], w.when or date.max, w.person_name, w.subject_id))
     return out
 
