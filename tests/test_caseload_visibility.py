@@ -286,3 +286,26 @@ def test_my_work_lists_only_persons_shared_with_my_agency(world) -> None:  # typ
     after = my_work(store, w.nina_nurse, TODAY)
     assert w.teen not in {i.person_id for i in after}
     assert after == [i for i in before if i.person_id != w.teen]
+
+
+def test_registering_a_person_gives_the_registering_agency_a_direct_care_basis(world) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from careplan.models import Person
+    from careplan.models.enums import LegalBasis
+    from careplan.store import find
+    from careplan.store.persons import register_person
+
+    store, w = world
+    nina = viewer_for(store, w.nina_nurse)
+    person = register_person(store, Person(given_name="Grace", family_name="Adeyemi",
+                                           birth_date=date(1961, 4, 12)), w.nina_nurse,
+                             join_team_on=TODAY)
+    [basis] = find(store, Consent, person_id=person.id)
+    assert (basis.agency_id, basis.status, basis.basis, basis.recorded_on) == (
+        nina.agency_id, ConsentStatus.LEGAL_BASIS, LegalBasis.DIRECT_CARE, TODAY)
+    assert person.id in caseload(store, nina.agency_id)
+    load_person_file(store, person.id, viewer=nina, today=TODAY)  # she may open it
+    # No other agency is given anything.
+    assert person.id not in caseload(store, w.gp)
+    assert person.id not in caseload(store, w.mh_team)

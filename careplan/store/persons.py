@@ -18,10 +18,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from careplan.models import CareTeamMember, Person, Professional
+from careplan.models import Agency, CareTeamMember, Consent, Person, Professional
 from careplan.models import permissions as rules
 from careplan.models.dates import uk_date
-from careplan.models.enums import AgencyKind
+from careplan.models.enums import AgencyKind, ConsentStatus, LegalBasis
 from careplan.models.matching import SAME_NHS_NUMBER, duplicate_reason
 from careplan.models.nhs import format_334
 from careplan.store.db import Store
@@ -81,6 +81,13 @@ def register_person(store: Store, person: Person, actor: str, *,
     registering professional joins the person's care team from that day (in their own
     role), so that they can go on to record the person's care.
 
+    The registering professional's agency is given, in the same transaction, a legal
+    basis of kind direct care for the person, dated the registration (``join_team_on``,
+    else the store's today): it registered them to provide their care, and must be able
+    to open the record it made (careplan.store.visibility). No other agency is given
+    anything: their consent or legal basis is recorded on the Care team tab. A refusal
+    recorded later stands against it, as against any direct-care basis.
+
     Raises:
         NotAllowedError: the actor is no professional signed in to their own account.
         InputError: the NHS number is already recorded; a possible duplicate was not
@@ -102,8 +109,14 @@ def register_person(store: Store, person: Person, actor: str, *,
                                  "recorded; check that this is someone else first")
         _check_gp_practice(store, person)
         saved = add(store, person, actor)
+        pro = get(store, Professional, actor)
+        agency = get(store, Agency, pro.agency_id)
+        add(store, Consent(person_id=saved.id, agency_id=pro.agency_id,
+                           status=ConsentStatus.LEGAL_BASIS, basis=LegalBasis.DIRECT_CARE,
+                           recorded_on=join_team_on or today(store), recorded_by=pro.id,
+                           legal_basis=f"Registered by {pro.name} of {agency.name} for "
+                                       "their care"), actor)
         if join_team_on is not None:
-            pro = get(store, Professional, actor)
             add(store, CareTeamMember(person_id=saved.id, professional_id=pro.id,
                                       role=pro.role, start_date=join_team_on), actor)
     return saved
