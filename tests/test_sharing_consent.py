@@ -152,3 +152,93 @@ def test_the_sql_agrees_with_the_rule_on_every_case(store: Store) -> None:
     got = {r[0] for r in store.conn.execute(grouped, {"a": agency_a.id,
                                                       "t": TODAY.isoformat()})}
     assert got == expected
+
+
+# -- change packs: a pack carries whole only what the recipient's agency may see ------------
+
+
+def _pair(tmp_path: object) -> tuple[Store, Store]:
+    from pathlib import Path
+
+    from careplan.store import packs
+    from tests.sharing import exchange, stores
+
+    a, b = stores(Path(str(tmp_path)), 2)
+    for s, other in ((a, b), (b, a)):
+        packs.trust(s, packs.identity(other).line(), "setup")
+    exchange([a, b])
+    return a, b
+
+
+def _agency(store: Store, name: str) -> str:
+    return str(store.conn.execute("SELECT id FROM agencies WHERE name = ?",
+                                  (name,)).fetchone()[0])
+
+
+def _worker(store: Store) -> str:
+    return str(store.conn.execute("SELECT id FROM professionals ORDER BY name").fetchone()[0])
+
+
+def test_a_pack_for_an_agency_the_person_refused_carries_stubs_of_their_events(
+        tmp_path: object) -> None:
+    from pathlib import Path
+
+    from careplan.store import add, find, update
+    from careplan.store.exchange import import_pack, make_pack, set_peer_agency
+    from careplan.store.permissions import today
+    from careplan.store.replication import version_vector
+
+    a, b = _pair(tmp_path)
+    folder = Path(str(tmp_path))
+    try:
+        asc = _agency(a, "Adult Social Care")  # the person consented to share with it
+        set_peer_agency(a, b.store_id, asc)
+        person = find(a, Person)[0]
+        before = find(b, Person)[0].what_matters
+        # With consent, the person's change goes whole.
+        update(a, person.evolve(what_matters="Shared."), "dr")
+        made = make_pack(a, folder / "given.cpk", b.store_id, since=version_vector(b))
+        assert (made.events, made.withheld) == (1, 0)
+        import_pack(b, (folder / "given.cpk").read_bytes())
+        # Consent refused: the refusal and every later change of theirs travel as stubs.
+        add(a, Consent(person_id=person.id, agency_id=asc, status=ConsentStatus.REFUSED,
+                       recorded_on=today(a) - timedelta(days=1),
+                       recorded_by=_worker(a)), "dr")
+        update(a, find(a, Person)[0].evolve(what_matters="Private."), "dr")
+        made = make_pack(a, folder / "refused.cpk", b.store_id, since=version_vector(b))
+        assert (made.events, made.withheld) == (2, 2)  # the refusal and the change: stubs
+        import_pack(b, (folder / "refused.cpk").read_bytes())
+        assert find(b, Person)[0].what_matters == "Shared." != before
+        assert "Private." not in str(b.conn.execute(
+            "SELECT group_concat(after) FROM audit_events").fetchone()[0])
+        # An event about no person goes whole to the same agency.
+        gp = find(a, Agency, name="Riverside Medical Practice")[0]
+        update(a, gp.evolve(neighbourhood="Riverside"), "dr")
+        made = make_pack(a, folder / "agency.cpk", b.store_id, since=version_vector(b))
+        assert (made.events, made.withheld) == (1, 0)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_pack_for_a_store_whose_agency_is_not_recorded_carries_everything(
+        tmp_path: object) -> None:
+    from pathlib import Path
+
+    from careplan.store import add, find
+    from careplan.store.exchange import make_pack
+    from careplan.store.permissions import today
+    from careplan.store.replication import version_vector
+
+    a, b = _pair(tmp_path)
+    try:
+        person = find(a, Person)[0]
+        add(a, Consent(person_id=person.id, agency_id=_agency(a, "Adult Social Care"),
+                       status=ConsentStatus.REFUSED, recorded_on=today(a),
+                       recorded_by=_worker(a)), "dr")
+        made = make_pack(a, Path(str(tmp_path)) / "p.cpk", b.store_id,
+                         since=version_vector(b))
+        assert (made.events, made.withheld) == (1, 0)
+    finally:
+        a.close()
+        b.close()

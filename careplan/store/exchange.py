@@ -14,8 +14,9 @@ Relaying is the same: a pack carries the events of every store this one holds, s
 pack for C carries A's events too, and C applies each once whichever way it came.
 
 Consent: a pack carries only what its recipient may see. :func:`shareable` is the
-hook deciding it per event and recipient agency (the sharing rules of issue 13 fill
-it in; until then everything is shared). An event the recipient may not see travels as
+hook deciding it per event and recipient agency: an event about a person goes whole
+only to a store of an agency with a sharing basis for them (careplan.store.visibility).
+An event the recipient may not see travels as
 a stub (:func:`stub`): its place in its store's sequence and nothing of what it says,
 so the recipient's copy of that sequence stays whole and later events apply; the
 recipient keeps the stub as a withheld event and relays it as such.
@@ -41,7 +42,9 @@ from careplan.models.sync import WITHHELD, hlc_time
 from careplan.store import packs
 from careplan.store.db import Store, utc_now
 from careplan.store.errors import InputError
+from careplan.store.operations import person_of
 from careplan.store.packs import PackError
+from careplan.store.permissions import today
 from careplan.store.remote_permissions import authorise as check_authors
 from careplan.store.replication import (
     ApplyResult,
@@ -54,6 +57,7 @@ from careplan.store.replication import (
     open_conflicts,
     version_vector,
 )
+from careplan.store.visibility import shareable_persons
 
 #: Progress: done, total (0: unknown), what is being done.
 Progress = Callable[[int, int, str], None]
@@ -65,11 +69,50 @@ def shareable(store: Store, event: Event, recipient_agency: str | None) -> bool:
     """Whether ``event`` may go whole in a pack for a store of ``recipient_agency``
     (None: the recipient's agency is not recorded; ``careplan share trust --agency``).
 
-    The hook for the sharing rules per person and agency (issue 13: consent or a
-    recorded legal basis); until they exist, everything is shared. An event for which
-    this answers False travels as a :func:`stub`. Called once per event per pack, inside
-    the pack's read transaction, so it may read the store."""
-    return True
+    Sharing follows consent (careplan.models.sharing_basis): an event about a person
+    (a row of theirs, or of their plans, actions and the rest, found through its parents)
+    goes whole only when the person's records may be shared with the recipient's agency
+    on the store's today (consent given, or a legal basis recorded, and not refused or
+    withdrawn since). An event about no person (agencies, professionals, funding streams,
+    joint budgets) goes whole. A recipient whose agency is not recorded is sent everything,
+    as before the rule: record it with ``careplan share trust --agency``. An event for
+    which this answers False travels as a :func:`stub`. Called once per event per pack,
+    inside the pack's read transaction, so it may read the store; :func:`make_pack` uses
+    :class:`Sharing`, which reads the agency's persons once per pack."""
+    return Sharing()(store, event, recipient_agency)
+
+
+class Sharing:
+    """:func:`shareable` for one pack: whom the recipient's agency may see is read once,
+    and the person of each record once."""
+
+    def __init__(self) -> None:
+        self._persons: dict[str, set[str]] = {}
+        self._owner: dict[tuple[str, str], str | None] = {}
+
+    def __call__(self, store: Store, event: Event, recipient_agency: str | None) -> bool:
+        if recipient_agency is None:
+            return True
+        key = (event.entity, event.entity_id)
+        if key not in self._owner:
+            self._owner[key] = event_person(store, event)
+        person = self._owner[key]
+        if person is None:
+            return True
+        persons = self._persons.get(recipient_agency)
+        if persons is None:
+            persons = self._persons[recipient_agency] = shareable_persons(
+                store, recipient_agency, today(store))
+        return person in persons
+
+
+def event_person(store: Store, event: Event) -> str | None:
+    """The person ``event``'s record belongs to (None: no one's), from its values before
+    and after and, through its parents, the rows they refer to."""
+    if event.entity == "persons":
+        return event.entity_id
+    values = {**(event.before or {}), **event.after}
+    return person_of(store, event.entity, values)
 
 
 def stub(event: Event) -> dict[str, Any]:
@@ -233,10 +276,12 @@ def since_pack(store: Store, data: bytes) -> tuple[str, dict[str, int]]:
 
 def make_pack(store: Store, out: Path, recipient: str, *,
               since: Mapping[str, int] | None = None, everything: bool = False,
-              share: Shareable = shareable, progress: Progress | None = None) -> MadePack:
+              share: Shareable | None = None, progress: Progress | None = None) -> MadePack:
     """Write a pack for the trusted store ``recipient`` into ``out``: every event it has
     not seen, as far as this store knows (what it said in its newest pack, merged with
-    ``since``), or every event this store holds (``everything``).
+    ``since``), or every event this store holds (``everything``). ``share`` decides
+    which events go whole (default: :class:`Sharing`, the consent rule of
+    :func:`shareable`); the others travel as stubs.
 
     Raises:
         InputError: the recipient is not a trusted store.
@@ -245,6 +290,8 @@ def make_pack(store: Store, out: Path, recipient: str, *,
     if peer is None:
         raise InputError(f"--for: {recipient} is not a store this one shares with; add its "
                          "identity first with careplan share trust")
+    if share is None:
+        share = Sharing()
     if progress is not None:
         progress(0, 0, "Finding the changes it has not seen…")
     remembered = known_vector(store, recipient)
@@ -520,8 +567,8 @@ def copy_store(store: Store, out: Path, name: str | None = None) -> str:
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
 
 
-__all__ = ["Arrived", "MadePack", "PackImport", "Peer", "Shareable", "arrived", "copy_store",
-           "describe_conflicts", "find_peer", "held", "import_pack", "import_pack_file",
-           "known_vector", "make_pack", "merge_vectors", "peer_agency", "peers",
-           "read_events", "reading", "remember", "set_peer_agency", "shareable",
-           "since_pack", "stub"]
+__all__ = ["Arrived", "MadePack", "PackImport", "Peer", "Shareable", "Sharing", "arrived",
+           "copy_store", "describe_conflicts", "event_person", "find_peer", "held",
+           "import_pack", "import_pack_file", "known_vector", "make_pack", "merge_vectors",
+           "peer_agency", "peers", "read_events", "reading", "remember", "set_peer_agency",
+           "shareable", "since_pack", "stub"]
