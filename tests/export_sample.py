@@ -316,10 +316,12 @@ def share_with_reader(store: Store, on: date = date(2000, 1, 1), *,
               "test")
     agencies = ([str(r["id"]) for r in store.query("SELECT id FROM agencies")]
                 if every_agency else [team.id])
-    for row in store.query("SELECT id FROM persons"):
+    for row in store.query("SELECT id, birth_date FROM persons"):
+        # Not before the person was born: the store checks every date it is given.
+        day = max(on, date.fromisoformat(str(row["birth_date"])[:10]))
         for agency in agencies:
             add(store, Consent(person_id=str(row["id"]), agency_id=agency,
-                               status=ConsentStatus.GIVEN, recorded_on=on,
+                               status=ConsentStatus.GIVEN, recorded_on=day,
                                recorded_by=pro.id), "test")
     from careplan.store.visibility import Viewer
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_sample import build
+from export_sample import TODAY, build, share_with_reader
 from fhir.resources.R4B import get_fhir_model_class
 from fhir_core.types import FhirBase
 
@@ -106,7 +106,9 @@ def test_streamed_bundle_has_every_resource_once_and_valid(store: Store,
     build(store)
     build(store, nhs="9876543210", given="Ben", family="Other")
     out = tmp_path / "bundle.json"
-    result = export_fhir(store, out)
+    reader = share_with_reader(store)  # an agency that may see everything: nothing withheld
+    reader.pop("professional_id")
+    result = export_fhir(store, out, **reader, today=TODAY)
     bundle = json.loads(out.read_text(encoding="utf-8"))
     held = build_bundle(load(store, None))
     streamed = [e["resource"] for e in bundle["entry"]]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_sample import NHS, build
+from export_sample import NHS, TODAY, build, reader_of_everyone, share_with_reader
 from fhir.resources.R4B import get_fhir_model_class
 
 from careplan.cli import main
@@ -35,6 +35,14 @@ def db(tmp_path: Path) -> Path:
         build(store)
         build(store, nhs="9876543210", given="Ben", family="Other")
     return path
+
+
+def for_everyone(store: Store) -> dict[str, Any]:
+    """``audience=``, ``reader=`` and ``today=`` of an export by and for an agency every
+    person of the store consented to share with (nothing is withheld)."""
+    made = share_with_reader(store)
+    made.pop("professional_id")
+    return {**made, "today": TODAY}
 
 
 def lines(folder: Path) -> dict[Key, dict[str, Any]]:
@@ -64,8 +72,9 @@ def bundle(path: Path) -> dict[Key, dict[str, Any]]:
 def test_every_bundle_resource_is_one_valid_line(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "bulk"
     with Store.open(db, create=False) as store:
-        result = export_ndjson(store, out)
-        export_fhir(store, tmp_path / "bundle.json")
+        reader = for_everyone(store)
+        result = export_ndjson(store, out, **reader)
+        export_fhir(store, tmp_path / "bundle.json", **reader)
     found = lines(out)
     assert found == bundle(tmp_path / "bundle.json")
     assert result.resources == len(found) and result.persons == 2
@@ -76,7 +85,7 @@ def test_every_bundle_resource_is_one_valid_line(db: Path, tmp_path: Path) -> No
 def test_manifest_is_a_bulk_data_status_response(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "bulk"
     with Store.open(db, create=False) as store:
-        result = export_ndjson(store, out)
+        result = export_ndjson(store, out, **for_everyone(store))
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     assert set(manifest) == {"transactionTime", "request", "requiresAccessToken", "output",
                              "error"}
@@ -94,7 +103,7 @@ def test_manifest_is_a_bulk_data_status_response(db: Path, tmp_path: Path) -> No
 def test_one_person_by_the_command_line(db: Path, tmp_path: Path,
                                         signed_in: Callable[..., list[str]],
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    user = signed_in(db)
+    user = reader_of_everyone(db, signed_in)
     out = tmp_path / "one"
     out.mkdir()  # an empty folder may be named: it is replaced
     assert main(["export", "fhir-ndjson", "--db", str(db), "--out", str(out),
@@ -164,7 +173,7 @@ def test_a_folder_filled_meanwhile_is_left_as_it_is(db: Path, tmp_path: Path) ->
             (out / "theirs.txt").write_text("theirs", encoding="utf-8")
 
         with pytest.raises(OutRefused, match="folder with files in it"):
-            export_ndjson(store, out, progress=fill)
+            export_ndjson(store, out, progress=fill, **for_everyone(store))
     assert progress_seen
     assert os.listdir(out) == ["theirs.txt"]
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".part")]

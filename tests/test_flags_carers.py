@@ -232,7 +232,7 @@ def test_closing_the_plan_closes_the_flag_in_the_store_too() -> None:
 
 
 def test_careplan_flags_today_shows_the_demos_unoffered_carers(
-        tmp_path: Path, signed_in: Callable[..., list[str]],
+        tmp_path: Path, demo_signed_in: Callable[..., list[str]],
         capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "demo.db"
     with Store.open(db) as store:
@@ -241,7 +241,11 @@ def test_careplan_flags_today_shows_the_demos_unoffered_carers(
         (frank_id,) = [r["id"] for r in store.query(
             "SELECT id FROM persons WHERE given_name = 'Frank' AND family_name = 'Doyle'")]
         lead = lead_professional(store, frank_id)
-    user = signed_in(db, "checker", "practitioner", lead)
+    # The demo gives every professional an account: sign in with the lead's.
+    with Store.open(db, create=False) as store:
+        username = str(store.conn.execute("SELECT username FROM accounts WHERE "
+                                          "professional_id = ?", (lead,)).fetchone()[0])
+    user = demo_signed_in(db, username)
     assert main(["flags", "--db", str(db), "--today", TODAY.isoformat(), "--json",
                  "--code", CODE.value, *user]) == 0
     flags = json.loads(capsys.readouterr().out)
