@@ -167,6 +167,33 @@ def test_fhir_export_carries_consents_and_what_was_withheld(demo: Store,
     assert "Tenancy sustainment visits" not in texts
 
 
+def test_fhir_ndjson_for_an_audience_says_what_was_withheld(demo: Store,
+                                                           tmp_path: Path) -> None:
+    from careplan.export.fhir_ndjson import export_ndjson
+
+    niamh = _person(demo, "Niamh", "Byrne")
+    asc = _agency(demo, "Northbridge Council Adult Social Care")
+    homes = _agency(demo, "Northbridge Homes")
+    out = tmp_path / "bulk"
+    result = export_ndjson(demo, out, [niamh.id], audience=audience_of(demo, asc.id),
+                           reader=_reader(demo, asc), today=TODAY)
+    bundle = export_fhir(demo, tmp_path / "niamh.json", [niamh.id],
+                         audience=audience_of(demo, asc.id), reader=_reader(demo, asc),
+                         today=TODAY)
+    assert result.persons == 1 and result.records_withheld == bundle.records_withheld >= 2
+    lists = [json.loads(line) for line in
+             (out / "List.ndjson").read_text(encoding="utf-8").splitlines()]
+    notes = [n["text"] for r in lists for n in r.get("note", [])]
+    assert f"2 actions of Northbridge Homes withheld: consent refused on {REFUSED}." in notes
+    everything = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.ndjson"))
+    assert "Tenancy sustainment visits" not in everything
+    # Nothing at all for an agency she refused: refused, and no folder is made.
+    with pytest.raises(NothingShared):
+        export_ndjson(demo, tmp_path / "none", [niamh.id], audience=audience_of(demo, homes.id),
+                      reader=_reader(demo, asc), today=TODAY)
+    assert not (tmp_path / "none").exists()
+
+
 def test_fhir_export_for_an_audience_of_no_one_is_refused(demo: Store, tmp_path: Path) -> None:
     niamh = _person(demo, "Niamh", "Byrne")
     homes = _agency(demo, "Northbridge Homes")
