@@ -100,6 +100,17 @@ def demo_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[
 # -- the demo store and the command line -------------------------------------------------
 
 
+def _manager(db: Path) -> str:
+    """The demo's example manager (kept in its keyring for the sign-in screen): one whose
+    agency may see the most persons."""
+    from careplan.demo.published import from_keyring
+    from careplan.store import keyring
+
+    hint = from_keyring(keyring.load(db).demo)
+    assert hint is not None and hint.manager
+    return hint.manager
+
+
 def test_the_demo_store_is_not_a_database_to_sqlite_and_signing_in_opens_it(
         demo: Path, capsys: pytest.CaptureFixture[str],
         demo_password: Callable[[str], None]) -> None:
@@ -109,7 +120,8 @@ def test_the_demo_store_is_not_a_database_to_sqlite_and_signing_in_opens_it(
     code, out, err = _cli(capsys, "info", "--db", str(demo), "--user", "admin", "--json")
     assert code == 0, err
     assert '"encrypted": true' in out and '"integrity_check": "ok"' in out
-    code, out, err = _cli(capsys, "flags", "--db", str(demo), "--user", "admin",
+    # Flags are read for a professional's agency (the administrator sees no one's record).
+    code, out, err = _cli(capsys, "flags", "--db", str(demo), "--user", _manager(demo),
                           "--today", "2026-03-10")
     assert code == 0 and "referral-dispute" in out, err
 
@@ -381,7 +393,7 @@ def test_the_app_opens_an_encrypted_store_only_at_sign_in(
     assert page is not None and DEMO_PASSWORD in page.demo.text()  # from the keyring
     _type_sign_in(qtbot, window, "admin", "not-the-password")
     assert page.credentials.message.text() == WRONG and window.store is None
-    _type_sign_in(qtbot, window, "admin", DEMO_PASSWORD)
+    _type_sign_in(qtbot, window, _manager(path), DEMO_PASSWORD)  # sees persons
     qtbot.waitUntil(lambda: window.account is not None, timeout=20_000)
     assert window.store is not None and window.store.key is not None
     assert not window.plain_banner.isVisible()
