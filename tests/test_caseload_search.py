@@ -27,8 +27,14 @@ def world(store: Store) -> ui_world.World:
     return ui_world.build(store, extra_persons=3)
 
 
+def _agency(store: Store) -> str:
+    """An agency every person of the neighbourhood shares their records with."""
+    return str(store.conn.execute("SELECT id FROM agencies ORDER BY name").fetchone()[0])
+
+
 def ids(store: Store, search: str) -> list[str]:
-    return q.person_ids(store, q.CaseloadQuery(search=search), ui_world.TODAY)
+    return q.person_ids(store, q.CaseloadQuery(viewer_agency_id=_agency(store), search=search),
+                        ui_world.TODAY)
 
 
 # -- what the text asks for ------------------------------------------------------------------
@@ -98,9 +104,10 @@ def test_a_date_that_does_not_exist_finds_nobody(store: Store, world: ui_world.W
 
 def test_count_matching_agrees_with_the_ids(store: Store, world: ui_world.World) -> None:
     for text in ("", "test", "476 59", "2/6/2007", "nobody at all"):
-        query = q.CaseloadQuery(search=text)
+        query = q.CaseloadQuery(viewer_agency_id=_agency(store), search=text)
         assert q.count_matching(store, query, ui_world.TODAY) == len(ids(store, text))
-    only = q.CaseloadQuery(search="test", person_ids=frozenset({world.teen}))
+    only = q.CaseloadQuery(viewer_agency_id=_agency(store), search="test",
+                           person_ids=frozenset({world.teen}))
     assert q.count_matching(store, only, ui_world.TODAY) == 0
 
 

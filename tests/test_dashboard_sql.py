@@ -101,12 +101,17 @@ def _by_count(bars: list[Bar]) -> list[tuple[str, float, list[str]]]:
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
+def everyone(store: Store) -> set[str]:
+    """Every person (the old figures counted them all)."""
+    return {str(r[0]) for r in store.conn.execute("SELECT id FROM persons")}
+
+
 @given(today=DAYS)
 def test_birthdays_and_delays_counted_in_sql_equal_the_old_figures(
         demo: Store, today: date) -> None:
-    assert _as_tuples(figures.eighteenth_birthdays(demo, today)) == \
+    assert _as_tuples(figures.eighteenth_birthdays(demo, today, everyone(demo))) == \
         _as_tuples(old_birthdays(demo, today))
-    new_days, new_agency = figures.delayed_discharges(demo, today)
+    new_days, new_agency = figures.delayed_discharges(demo, today, everyone(demo))
     old_days, old_agency = old_delays(demo, today)
     assert _as_tuples(new_days) == _as_tuples(old_days)
     assert _as_tuples(new_agency) == _by_count(old_agency)
@@ -115,9 +120,12 @@ def test_birthdays_and_delays_counted_in_sql_equal_the_old_figures(
 
 def test_the_demo_has_something_to_count(demo: Store) -> None:
     # The comparisons above are not of empty charts.
-    by_days, by_agency = figures.delayed_discharges(demo, BUILT_ON)
+    by_days, by_agency = figures.delayed_discharges(demo, BUILT_ON, everyone(demo))
     assert sum(b.value for b in by_days) > 0 and len(by_agency) > 1
-    assert figures.eighteenth_birthdays(demo, BUILT_ON)
+    assert figures.eighteenth_birthdays(demo, BUILT_ON, everyone(demo))
+    # Of no one visible, nothing is counted.
+    assert figures.eighteenth_birthdays(demo, BUILT_ON, set()) == []
+    assert figures.delayed_discharges(demo, BUILT_ON, set())[1] == []
 
 
 @pytest.mark.parametrize("shift", [0, 45, 200])

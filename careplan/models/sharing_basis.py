@@ -29,10 +29,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from careplan.models.enums import ConsentStatus, LegalBasis
-from careplan.models.facts import PersonFacts
 from careplan.models.people import Consent
+
+if TYPE_CHECKING:  # the facts are read only by the flag rules: not at the app's start
+    from careplan.models.facts import PersonFacts
 
 #: Statuses that allow sharing when they are the latest record.
 ALLOWS = (ConsentStatus.GIVEN, ConsentStatus.LEGAL_BASIS)
@@ -144,7 +147,8 @@ def may_share(person_id: str, agency_id: str, facts: PersonFacts | Iterable[Cons
     records; records of anyone else are passed over. For those who make a change pack or
     a print for a recipient agency: share the person only when this allows.
     """
-    consents = facts.consents if isinstance(facts, PersonFacts) else facts
+    # PersonFacts (imported only for its type: the app's start stays light), or the consents
+    consents: Iterable[Consent] = facts.consents if hasattr(facts, "consents") else facts
     return sharing_basis((c for c in consents if c.person_id == person_id), agency_id, today)
 
 
