@@ -8,6 +8,7 @@ import csv
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -31,6 +32,15 @@ class Stop(Exception):
     """What a Cancel raises in the middle of an export."""
 
 
+def reader(store: Store) -> dict[str, Any]:
+    """``audience=`` and ``reader_agency_id=`` of a table made by and for an agency of the
+    neighbourhood, which may see everyone in it."""
+    from careplan.export.audience import audience_of
+
+    agency = ui_world.query(store).viewer_agency_id
+    return {"audience": audience_of(store, agency), "reader_agency_id": agency}
+
+
 # -- the export functions -----------------------------------------------------------------
 
 
@@ -39,7 +49,7 @@ def test_a_table_of_some_persons(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "caseload.csv"
     seen: list[tuple[int, int]] = []
     n = write_table(store, "caseload", out, ui_world.TODAY, person_ids=[world.teen, world.dual],
-                    progress=lambda done, total: seen.append((done, total)))
+                    progress=lambda done, total: seen.append((done, total)), **reader(store))
     frame = pd.read_csv(out, encoding="utf-8-sig")
     assert n == 2 and set(frame["Person"]) == {"Jordan Baker", "Ryan Price"}
     assert seen == [(0, 2), (2, 2)]
@@ -59,7 +69,7 @@ def test_progress_in_chunks_and_a_stop_writes_nothing(store: Store, tmp_path: Pa
             raise Stop
 
     with pytest.raises(Stop):
-        write_table(store, "actions", out, ui_world.TODAY, progress=progress)
+        write_table(store, "actions", out, ui_world.TODAY, progress=progress, **reader(store))
     assert seen == [(0, 23), (10, 23), (20, 23)]
     assert out.read_bytes() == b"the previous export"  # left as it was
     assert [p.name for p in tmp_path.iterdir()] == ["actions.xlsx"]
@@ -68,10 +78,11 @@ def test_progress_in_chunks_and_a_stop_writes_nothing(store: Store, tmp_path: Pa
 def test_everyone_chunked_is_everyone_at_once(store: Store, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     ui_world.build(store, extra_persons=20)
-    whole = {name: tables.frame(store, name, ui_world.TODAY) for name in tables.TABLES}
+    whole = {name: tables.frame(store, name, ui_world.TODAY, **reader(store))[0]
+             for name in tables.TABLES}
     monkeypatch.setattr(tables, "CHUNK", 7)
     for name, frame in whole.items():
-        chunked = tables.frame(store, name, ui_world.TODAY)
+        chunked = tables.frame(store, name, ui_world.TODAY, **reader(store))[0]
         key = list(frame.columns)
         assert chunked.sort_values(key).reset_index(drop=True).equals(
             frame.sort_values(key).reset_index(drop=True)), name
@@ -82,7 +93,8 @@ def test_headings_in_words_and_british_dates(store: Store, tmp_path: Path) -> No
     2007-06-02."""
     world = ui_world.build(store)
     out = tmp_path / "caseload.csv"
-    write_table(store, "caseload", out, ui_world.TODAY, person_ids=[world.teen])
+    write_table(store, "caseload", out, ui_world.TODAY, person_ids=[world.teen],
+                **reader(store))
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0])[:4] == ["Person", "NHS number", "Date of birth", "Age"]
@@ -90,13 +102,14 @@ def test_headings_in_words_and_british_dates(store: Store, tmp_path: Path) -> No
     assert rows[0]["Date of birth"] == "02/06/2007" and rows[0]["Review date"] == "09/04/2025"
     assert rows[0]["In hospital now"] == "No"
     handoffs = tmp_path / "handoffs.csv"
-    write_table(store, "handoffs", handoffs, ui_world.TODAY)
+    write_table(store, "handoffs", handoffs, ui_world.TODAY, **reader(store))
     with handoffs.open(encoding="utf-8-sig", newline="") as fh:
         first = next(csv.DictReader(fh))
     assert first["Proposed at"] == "01/03/2025 09:30" and first["Answer by"] == "08/03/2025"
 
     book = tmp_path / "caseload.xlsx"
-    write_table(store, "caseload", book, ui_world.TODAY, person_ids=[world.teen])
+    write_table(store, "caseload", book, ui_world.TODAY, person_ids=[world.teen],
+                **reader(store))
     sheet = openpyxl.load_workbook(book).active
     heads = [c.value for c in sheet[1]]
     assert heads[:3] == ["Person", "NHS number", "Date of birth"]
@@ -111,11 +124,11 @@ def test_formulas_stay_neutralised_with_words(store: Store, tmp_path: Path) -> N
                        (world.teen,))
     store.conn.commit()
     out = tmp_path / "caseload.csv"
-    write_table(store, "caseload", out, ui_world.TODAY)
+    write_table(store, "caseload", out, ui_world.TODAY, **reader(store))
     text = out.read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text
     book = tmp_path / "caseload.xlsx"
-    write_table(store, "caseload", book, ui_world.TODAY)
+    write_table(store, "caseload", book, ui_world.TODAY, **reader(store))
     cells = [c for row in openpyxl.load_workbook(book).active.iter_rows() for c in row]
     assert not [c for c in cells if c.data_type == "f"]
 
@@ -247,7 +260,8 @@ def test_today_is_not_a_birthday_in_the_sheet(store: Store, tmp_path: Path) -> N
     """An age is a number, a date of birth a date: neither becomes the other."""
     world = ui_world.build(store)
     out = tmp_path / "c.xlsx"
-    write_table(store, "caseload", out, date(2025, 3, 10), person_ids=[world.older])
+    write_table(store, "caseload", out, date(2025, 3, 10), person_ids=[world.older],
+                **reader(store))
     sheet = openpyxl.load_workbook(out).active
     assert sheet.cell(2, 4).value == 87 and sheet.cell(2, 4).number_format == "General"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from export_sample import TODAY, build
+from export_sample import TODAY, build, prints
 from pypdf import PdfReader
 
 from careplan.export.flags import open_flags
@@ -25,7 +25,7 @@ def test_open_flags_are_printed_in_words_not_codes(store: Store, tmp_path: Path)
     found = open_flags(store, [sample.person.id], TODAY)
     assert found, "the sample must raise flags for this test to mean anything"
     out = plan_pdf(store, sample.person.id, tmp_path / "plan.pdf", printed_by="Sue Marsh",
-                   today=TODAY)
+                   today=TODAY, **prints(store))
     section = _flags_section(out)
     for flag in found:
         words = flag_label(flag.code)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import ui_world
@@ -28,6 +29,16 @@ from careplan.ui.export_dialogs import AuditDialog
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.printing import AUDIT, FUNDING, MINUTES, PLAN, Choice, PdfPages, PrintPreview
 
+
+def _by(store: Store, professional_id: str) -> dict[str, Any]:
+    """``audience=`` and ``reader=`` of a print made by the professional for their own
+    agency, as File ▸ Print makes it."""
+    from careplan.export.audience import audience_of
+    from careplan.store.visibility import viewer_for
+
+    reader = viewer_for(store, professional_id)
+    assert reader.agency_id is not None
+    return {"audience": audience_of(store, reader.agency_id), "reader": reader}
 
 def _to_file(path: Path) -> QPrinter:
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
@@ -66,7 +77,8 @@ def test_the_preview_renders_every_page_and_prints_them(qtbot, tmp_path: Path,  
     path, world = world_file
     source = tmp_path / "plan.pdf"
     with Store.open(path, create=False) as store:
-        plan_pdf(store, world.teen, source, printed_by="Tester", today=ui_world.TODAY)
+        plan_pdf(store, world.teen, source, printed_by="Tester", today=ui_world.TODAY,
+                 **_by(store, world.sam_social))
     expected = _pages(source)
     assert expected >= 3
     pages = PdfPages(source)
@@ -132,7 +144,8 @@ def test_ctrl_p_previews_the_open_persons_plan(qtbot, window, tmp_path: Path) ->
     assert choices[0].words == "Jordan Baker's joint care plan" and all(c.enabled for c in choices)
     reference = tmp_path / "reference.pdf"
     with Store.open(path, create=False) as store:
-        plan_pdf(store, world.teen, reference, printed_by="Sam Okafor", today=ui_world.TODAY)
+        plan_pdf(store, world.teen, reference, printed_by="Sam Okafor", today=ui_world.TODAY,
+                 **_by(store, world.sam_social))
     widget = preview.widget()
     qtbot.waitUntil(lambda: widget.pageCount() == _pages(reference))
     temporary = preview.pages.path
@@ -164,12 +177,16 @@ def test_every_document_prints(qtbot, window, tmp_path: Path, which: str) -> Non
     with Store.open(path, create=False) as store:
         if which == MINUTES:
             conference = find(store, CaseConference)[0]
-            minutes_pdf(store, conference.id, reference, printed_by="Sam Okafor")
+            minutes_pdf(store, conference.id, reference, printed_by="Sam Okafor",
+                        today=ui_world.TODAY, **_by(store, world.sam_social))
         elif which == AUDIT:
             audit_pdf(store, reference, start=date(2024, 12, 10), end=ui_world.TODAY,
-                      today=ui_world.TODAY, printed_by="Sam Okafor")
+                      today=ui_world.TODAY, printed_by="Sam Okafor",
+                      **_by(store, world.sam_social))
         else:
-            write_funding(store, reference, ui_world.TODAY, printed_by="Sam Okafor")
+            by = _by(store, world.sam_social)
+            write_funding(store, reference, ui_world.TODAY, printed_by="Sam Okafor",
+                          audience=by["audience"], reader_agency_id=by["reader"].agency_id)
     widget = preview.widget()
     qtbot.waitUntil(lambda: widget.pageCount() == _pages(reference))
     widget.print()
@@ -227,7 +244,8 @@ def test_preview_pages_are_white_paper_not_black(tmp_path: Path,  # type: ignore
     path, world = world_file
     source = tmp_path / "plan.pdf"
     with Store.open(path, create=False) as store:
-        plan_pdf(store, world.teen, source, printed_by="Tester", today=ui_world.TODAY)
+        plan_pdf(store, world.teen, source, printed_by="Tester", today=ui_world.TODAY,
+                 **_by(store, world.sam_social))
     pages = PdfPages(source)
     image = pages.image(0, 40, opaque=True)
     assert not image.hasAlphaChannel()

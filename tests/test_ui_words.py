@@ -80,6 +80,7 @@ def test_flag_chips_in_the_header_read_as_words(qtbot) -> None:  # type: ignore[
 def test_caseload_filters_in_words(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
     world = ui_world.build(store, extra_persons=2)
     model = CaseloadModel(store, ui_world.TODAY)
+    model.set_query(ui_world.query(store))  # read by an agency that may see everyone
     panel = CaseloadPanel(model)
     qtbot.addWidget(panel)
     panel.set_flags({world.teen: TURNING_18})

@@ -75,6 +75,8 @@ LABELS: dict[FlagCode, str] = {
     FlagCode.S117_AFTERCARE_UNASSIGNED: "Section 117 aftercare not arranged",
     FlagCode.READMITTED_30_DAYS: "Readmitted within 30 days",
     FlagCode.MH_COORDINATOR_MISSING: "No mental health care coordinator",
+    FlagCode.SHARING_BASIS_MISSING: "No sharing basis",
+    FlagCode.BREAK_GLASS: "Emergency access to review",
 }
 
 
