@@ -9,6 +9,7 @@ from PySide6.QtCharts import QHorizontalBarSeries
 from ui_helpers import file_settings, sign_in
 
 from careplan.store import Store
+from careplan.store.visibility import viewer_for
 from careplan.ui.dashboard import Dashboard
 from careplan.ui.mainwindow import MainWindow
 
@@ -62,7 +63,9 @@ def test_charts_counted_in_sql_paint_before_the_flags(  # type: ignore[no-untype
         return real(*args, **kwargs)
 
     monkeypatch.setattr(dashboard, "load_flags", held)
-    board = Dashboard(str(path), ui_world.TODAY)
+    with Store.open(path, create=False) as store:  # an agency that may see everyone
+        reader = viewer_for(store, world.sam_social)
+    board = Dashboard(str(path), ui_world.TODAY, viewer=reader)
     qtbot.addWidget(board)
     qtbot.waitUntil(lambda: len(board.charts) == 7, timeout=10000)
     # Every chart is on screen while the flags are checked; the flag charts say so.
