@@ -141,6 +141,7 @@ class Dashboard(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
         self.status = QLabel(self.tr("Counting…"))
+        self.status.setWordWrap(True)  # it names the reader's agency: a long name wraps
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(scroll, 1)
