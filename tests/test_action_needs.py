@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_sample import TODAY, Sample, build
+from export_sample import TODAY, Sample, build, prints
 from pypdf import PdfReader
 
 from careplan.export.fhir_export import export_fhir
@@ -123,12 +123,12 @@ def test_joint_plan_lists_an_action_under_every_need_it_meets(tmp_path: Path) ->
     one = build(store, actions=2)
     _mental, _tenancy, daily = _needs(store, one)
     before = _pages(plan_pdf(store, one.person.id, tmp_path / "before.pdf",
-                             printed_by="test", today=TODAY))
+                             printed_by="test", today=TODAY, **prints(store)))
     assert before.count("No actions yet for this need") == 1
     action = _first_action(store, one)
     add_many(store, [ActionNeed(action_id=action.id, need_id=daily.id)], "test")
     text = _pages(plan_pdf(store, one.person.id, tmp_path / "plan.pdf", printed_by="test",
-                           today=TODAY))
+                           today=TODAY, **prints(store)))
     store.close()
     need1 = text.index("Need 1: Keeping well")
     need2 = text.index("Need 2: Managing the tenancy")
@@ -160,7 +160,7 @@ def test_fhir_reason_reference_lists_every_need_and_reads_back(store: Store, sam
     add_many(store, [ActionNeed(action_id=action.id, need_id=daily.id),
                      ActionNeed(action_id=action.id, need_id=tenancy.id)], "test")
     out = tmp_path / "bundle.json"
-    export_fhir(store, out)
+    export_fhir(store, out, **prints(store), today=TODAY)
     detail = _activity(out, action.id)["detail"]
     # Its own need first, then the others in the plan's order.
     assert [r["reference"] for r in detail["reasonReference"]] == [
@@ -175,7 +175,7 @@ def test_fhir_reason_reference_lists_every_need_and_reads_back(store: Store, sam
     assert {(link.action_id, link.need_id) for link in plan_links(fresh, _plan(sample).id)} \
         == {(action.id, tenancy.id), (action.id, daily.id)}
     again = tmp_path / "again.json"
-    export_fhir(fresh, again)
+    export_fhir(fresh, again, **prints(fresh), today=TODAY)
     assert _activity(again, action.id) == _activity(out, action.id)
     # Importing the same file again adds no second link.
     import_fhir(fresh, out)
