@@ -96,7 +96,7 @@ def test_an_encrypted_demo_store_verifies(tmp_path: Path,
     """`audit verify` unlocks an encrypted store with the account that signs in, as the
     store as `careplan demo` makes it is encrypted."""
     path = tmp_path / "demo.db"
-    build_demo_file(path, persons=20, seed=3, today=TODAY, parallel=False)
+    build_demo_file(path, persons=22, seed=3, today=TODAY, parallel=False)
     status, out = verify((path, demo_signed_in(path)), capsys)
     assert status == 0 and "the audit log verifies" in out
 

@@ -59,6 +59,7 @@ class Act(StrEnum):
     RECORD_AFTERCARE = "record a section 117 aftercare plan"
     DECIDE_CONFLICT = "decide a sync conflict"
     RECORD_ASSESSMENT = "record a Care Act assessment"
+    REVIEW_EMERGENCY_ACCESS = "review an emergency access"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,15 @@ NEXT_STEPS: Mapping[FlagCode, tuple[NextStep, ...] | NoStep] = {
     ),
     FlagCode.CONSENT_MISSING: (
         NextStep("Record consent", Tab.TEAM, Act.RECORD_CONSENT),
+    ),
+    FlagCode.SHARING_BASIS_MISSING: (
+        NextStep("Record consent or a legal basis", Tab.TEAM, Act.RECORD_CONSENT),
+        NextStep("Give the action to another agency", Tab.PLAN,
+                 note="Double-click the Owner cell of the action and choose a member of an "
+                      "agency that has a sharing basis for this person."),
+    ),
+    FlagCode.BREAK_GLASS: (
+        NextStep("Review the emergency access", Tab.HISTORY, Act.REVIEW_EMERGENCY_ACCESS),
     ),
     FlagCode.FUNDING_DISPUTED: (
         NextStep("Show the disputed funding", Tab.FUNDING, Act.SHOW,

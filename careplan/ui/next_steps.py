@@ -98,6 +98,11 @@ def take(ws: PersonWorkspace, step: NextStep) -> str:
     if step.act is Act.HOLD_CONFERENCE:
         ws.toggle_conference()
         return step.note
+    if step.act is Act.REVIEW_EMERGENCY_ACCESS:
+        from careplan.ui import emergency
+
+        emergency.offer_review(ws, "break-glass")
+        return step.note
     if step.act is Act.DECIDE_CONFLICT:
         from careplan.ui import conflicts
 
