@@ -36,6 +36,18 @@ TODAY = "2026-11-30"
 #: The data files the program reads at run time.
 #: Signed in as the demo's administrator (its password file is named in the environment).
 ADMIN = ("--user", "admin")
+#: Stands for the demo's example reader: the administrator sees no one's record.
+READER = ("--user", "{reader}")
+
+
+def _reader(installed: Installed, out: str) -> None:
+    """Keep the user name ``careplan demo`` gives as its example of signing in."""
+    (installed.work / "reader").write_text(out.rsplit("--user ", 1)[1].split()[0])
+
+
+def _with_reader(installed: Installed, argv: tuple[str, ...]) -> tuple[str, ...]:
+    name = (installed.work / "reader").read_text()
+    return tuple(name if a == "{reader}" else a for a in argv)
 DATA = ("rules.toml", "demo_names.toml", "condition_codes.toml", "debian-packages.txt",
         "user_guide.html")
 
@@ -125,18 +137,20 @@ def test_careplan_runs_from_the_new_environment_not_the_checkout(installed: Inst
 def test_demo_flags_rules_and_a_plan_pdf_from_another_folder(installed: Installed) -> None:
     made = installed.careplan("demo", "--db", "x.db", "--persons", "22", "--today", TODAY)
     assert made.returncode == 0, made.stderr
-    assert "Demo store x.db: 20 persons" in made.stdout
+    assert "Demo store x.db: 22 persons" in made.stdout
+    _reader(installed, made.stdout)
+    reader = _with_reader(installed, READER)
     assert "every demo account's password is careplan-demo" in made.stdout
-    shown = installed.careplan("flags", "--db", "x.db", "--today", TODAY, "--json", *ADMIN)
+    shown = installed.careplan("flags", "--db", "x.db", "--today", TODAY, "--json", *reader)
     assert shown.returncode == 0, shown.stderr
     flags = json.loads(shown.stdout)
     assert flags and {"referral-dispute", "discharge-delayed"} <= {f["code"] for f in flags}
-    table = installed.careplan("flags", "--db", "x.db", "--today", TODAY, *ADMIN)
+    table = installed.careplan("flags", "--db", "x.db", "--today", TODAY, *reader)
     assert table.returncode == 0 and "CRITICAL" in table.stdout
     person = flags[0]
     printed = installed.careplan("export", "plan-pdf", "--db", "x.db", "--nhs",
                                  person["nhs_number"], "--out", "y.pdf", "--today", TODAY,
-                                 *ADMIN)
+                                 *reader)
     assert printed.returncode == 0, printed.stderr
     text = "".join(page.extract_text() for page in PdfReader(installed.work / "y.pdf").pages)
     assert person["person_name"] in text
@@ -170,11 +184,11 @@ def test_first_start_and_the_apt_hint_from_the_wheel(installed: Installed) -> No
 @pytest.mark.parametrize("name,content,argv,says", [
     ("demo_names.toml", None, ("demo", "--db", "new.db", "--persons", "22"),
      "is missing from the installed package"),
-    ("rules.toml", None, ("flags", "--db", "x.db", "--today", TODAY, "--user", "admin"),
+    ("rules.toml", None, ("flags", "--db", "x.db", "--today", TODAY, *READER),
      "is missing from the installed package"),
     ("rules.toml", "[discharge]\nwarning_days = 3\n", ("rules", "--db", "x.db", *ADMIN),
      "is damaged: rules.toml: missing thresholds transition.planning_age"),
-    ("rules.toml", "[discharge\n", ("flags", "--db", "x.db", "--user", "admin"), "is damaged"),
+    ("rules.toml", "[discharge\n", ("flags", "--db", "x.db", *READER), "is damaged"),
 ])
 def test_a_missing_or_damaged_data_file_is_reported_as_a_bug(
         installed: Installed, name: str, content: str | None, argv: tuple[str, ...],
@@ -182,7 +196,10 @@ def test_a_missing_or_damaged_data_file_is_reported_as_a_bug(
     """Before, a wheel without its data said ``--db: cannot write new.db (No such file or
     directory)``, exit status 2, blaming the store for the package's missing file."""
     if not (installed.work / "x.db").exists():
-        assert installed.careplan("demo", "--db", "x.db", "--persons", "22").returncode == 0
+        made = installed.careplan("demo", "--db", "x.db", "--persons", "22")
+        assert made.returncode == 0
+        _reader(installed, made.stdout)
+    argv = _with_reader(installed, argv)
     data = installed.site / "careplan" / "resources" / name
     kept = data.read_bytes()
     data.unlink()
