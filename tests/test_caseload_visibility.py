@@ -309,3 +309,32 @@ def test_registering_a_person_gives_the_registering_agency_a_direct_care_basis(w
     # No other agency is given anything.
     assert person.id not in caseload(store, w.gp)
     assert person.id not in caseload(store, w.mh_team)
+
+
+def test_registering_names_no_one_the_registering_agency_may_not_see(world) -> None:  # type: ignore[no-untyped-def]
+    """Margaret Wood refused the mental health team: when its CPN types her NHS number, or
+    her date of birth and name, to register someone, he learns that such a record exists
+    (so nobody is registered twice) but not her name, date of birth or NHS number."""
+    from careplan.models import Person
+    from careplan.store import get
+    from careplan.store.persons import possible_duplicates, register_person
+
+    store, w = world
+    her = get(store, Person, w.older)
+    same_number = Person(given_name="Pat", family_name="Other", birth_date=her.birth_date,
+                         nhs_number=her.nhs_number)
+    with pytest.raises(InputError) as refused:
+        register_person(store, same_number, w.carl_cpn)
+    said = str(refused.value)
+    assert "not shared with your agency" in said
+    assert her.family_name not in said and her.given_name not in said
+    twin = Person(given_name=her.given_name, family_name=her.family_name,
+                  birth_date=her.birth_date)
+    carl = viewer_for(store, w.carl_cpn)
+    [found] = possible_duplicates(store, twin, carl, TODAY)
+    assert not found.shared
+    assert her.family_name not in found.describe()
+    assert "not shared with your agency" in found.describe()
+    # Her own lead professional's agency is told who she is.
+    [seen] = possible_duplicates(store, twin, viewer_for(store, w.nina_nurse), TODAY)
+    assert seen.shared and her.family_name in seen.describe()

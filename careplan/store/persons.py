@@ -15,7 +15,7 @@ its audit event keeps the values before and after (the History tab shows them).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from careplan.models import Agency, CareTeamMember, Consent, Person, Professional
@@ -29,26 +29,37 @@ from careplan.store.errors import InputError, NotFoundError
 from careplan.store.fastload import build_rows, columns_sql
 from careplan.store.permissions import names, require, team_of, today, who
 from careplan.store.repo import add, get, update
+from careplan.store.visibility import Viewer, viewer_for, visible_ids
 
 
 @dataclass(frozen=True, slots=True)
 class PossibleDuplicate:
-    """A stored person who may be the one being registered, and why."""
+    """A stored person who may be the one being registered, and why. ``shared``: whether
+    the registering professional's agency may see their record; when it may not, the
+    person is described without name, date of birth or NHS number (their existence is
+    all that is said, so that nobody is registered twice)."""
 
     person: Person
     reason: str
+    shared: bool = True
 
     def describe(self) -> str:
         """``Margaret Okafor, born 3 Mar 1941, NHS number 999 000 0123 (the same date of
-        birth and a similar name)``."""
+        birth and a similar name)``, or, for a record not shared with the registering
+        agency, ``a person whose record is not shared with your agency (…)``."""
+        if not self.shared:
+            return f"a person whose record is not shared with your agency ({self.reason})"
         p = self.person
         number = f", NHS number {format_334(p.nhs_number)}" if p.nhs_number else ""
         return f"{p.name}, born {uk_date(p.birth_date)}{number} ({self.reason})"
 
 
-def possible_duplicates(store: Store, person: Person) -> list[PossibleDuplicate]:
+def possible_duplicates(store: Store, person: Person, viewer: Viewer | None = None,
+                        on: date | None = None) -> list[PossibleDuplicate]:
     """The stored persons (other than ``person`` itself) who may be ``person``: the same
-    NHS number first, then the same date of birth and a similar name, by name."""
+    NHS number first, then the same date of birth and a similar name, by name. With a
+    ``viewer`` (on ``on``), those whose record the viewer's agency may not see are marked
+    not ``shared``."""
     rows = store.conn.execute(
         f"SELECT {columns_sql(Person, 'p')} FROM persons p "
         "WHERE (p.birth_date = ? OR (? IS NOT NULL AND p.nhs_number = ?)) AND p.id != ? "
@@ -62,6 +73,9 @@ def possible_duplicates(store: Store, person: Person) -> list[PossibleDuplicate]
         if reason is not None:
             found.append(PossibleDuplicate(stored, reason))
     found.sort(key=lambda d: d.reason != SAME_NHS_NUMBER)
+    if viewer is not None and found:
+        seen = visible_ids(store, viewer, [d.person.id for d in found], on or today(store))
+        found = [replace(d, shared=d.person.id in seen) for d in found]
     return found
 
 
@@ -98,7 +112,12 @@ def register_person(store: Store, person: Person, actor: str, *,
     with store.atomic():
         w = who(store, actor)
         require(rules.register_person(w))
-        for dup in possible_duplicates(store, person):
+        for dup in possible_duplicates(store, person, viewer_for(store, actor)):
+            if dup.reason == SAME_NHS_NUMBER and not dup.shared:
+                raise InputError(f"NHS number: {format_334(dup.person.nhs_number or '')} is "
+                                 "already recorded for a person whose record is not shared "
+                                 "with your agency; ask their lead professional, or use "
+                                 "emergency access if the need is urgent")
             if dup.reason == SAME_NHS_NUMBER:
                 raise InputError(f"NHS number: {format_334(dup.person.nhs_number or '')} is "
                                  f"already recorded for {dup.person.name}, born "

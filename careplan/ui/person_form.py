@@ -38,6 +38,7 @@ from careplan.models.plausibility import birth_date_problem
 from careplan.store import persons
 from careplan.store.changes import Done
 from careplan.store.persons import PossibleDuplicate
+from careplan.store.visibility import viewer_of
 from careplan.ui import text
 from careplan.ui.datefield import PROBLEM_COLOUR
 from careplan.ui.workspace.forms import RecordForm
@@ -170,11 +171,17 @@ def register_form(window: Any) -> RecordForm | None:
 
     def build(f: RecordForm) -> tuple[Person, frozenset[str], bool]:
         person = Person(**_values(f, today))
-        found = persons.possible_duplicates(store, person)
+        found = persons.possible_duplicates(store, person, viewer_of(store, window.account),
+                                            today)
         same = [d for d in found if d.reason == SAME_NHS_NUMBER]
         if same:
             panel.show_duplicates(same)
             d = same[0].person
+            if not same[0].shared:
+                raise ValueError(tr("NHS number: %s is already recorded for a person whose "
+                                    "record is not shared with your agency; ask their lead "
+                                    "professional, or use emergency access if the need is "
+                                    "urgent") % format_334(d.nhs_number or ""))
             raise ValueError(tr("NHS number: %s is already recorded for %s, born %s; open "
                                 "their record instead") % (
                 format_334(d.nhs_number or ""), d.name, text.fmt_date(d.birth_date)))
