@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import ui_world
-from PySide6.QtCore import QDate, QEventLoop
-from PySide6.QtWidgets import QApplication, QMessageBox
-from ui_helpers import file_settings, settle, sign_in, when_modal
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QMessageBox
+from ui_helpers import file_settings, fill_form, settle, sign_in, when_modal
 
 from careplan.models import AftercarePlan, ChcAssessment, HospitalStay
 from careplan.models.flags import FlagCode
@@ -21,7 +21,6 @@ from careplan.store import Store, find, get
 from careplan.store.audit import events_for
 from careplan.store.flagdata import caseload_flags
 from careplan.ui.mainwindow import MainWindow
-from careplan.ui.workspace.forms import RecordForm
 
 
 @pytest.fixture
@@ -39,37 +38,6 @@ def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
     other.close()
 
 
-def _fill(steps: list[tuple[str, object]], errors: list[str] | None = None,
-          missing: list[str] | None = None) -> None:
-    """Answer the next form: set each field; "ok" presses OK and waits for the save. A
-    choice the form does not offer is added to ``missing`` and the form is closed."""
-    missing = [] if missing is None else missing
-
-    def fill(form: RecordForm) -> None:
-        assert isinstance(form, RecordForm)
-        for name, value in steps:
-            if name == "ok":
-                form.check()
-                while form.is_saving:
-                    QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-                if errors is not None and form.isVisible():
-                    errors.append(form.error.text())
-                continue
-            widget = form.fields[name]
-            if isinstance(value, QDate):
-                widget.setDate(value)  # type: ignore[attr-defined]
-            elif hasattr(widget, "findData"):
-                index = widget.findData(value)  # type: ignore[attr-defined]
-                if index < 0:  # not offered: say so, and close the form (never hang)
-                    missing.append(name)
-                    break
-                widget.setCurrentIndex(index)  # type: ignore[attr-defined]
-            else:
-                widget.setText(str(value))  # type: ignore[attr-defined]
-        if form.isVisible():
-            form.reject()
-
-    when_modal(fill)  # type: ignore[arg-type]
 
 
 def _flag_codes(other: Store, person: str) -> set[FlagCode]:
@@ -81,7 +49,7 @@ def test_a_stay_after_section_3_then_its_aftercare_plan_naming_both_bodies(qtbot
     ws = win.open_person(world.older)
     ws.tabs.setCurrentWidget(ws.transitions_tab)
     ws.transitions_tab.stays_view.selectRow(0)
-    _fill([("discharged", "8 Mar 2025"), ("method", "emergency"),
+    fill_form([("discharged", "8 Mar 2025"), ("method", "emergency"),
            ("section", MhaSection.SECTION_3), ("ok", None)])
     ws.transitions_tab.edit_stay.click()
     stay = find(other, HospitalStay, person_id=world.older)[0]
@@ -91,7 +59,7 @@ def test_a_stay_after_section_3_then_its_aftercare_plan_naming_both_bodies(qtbot
 
     ws.tabs.setCurrentWidget(ws.health_tab)
     errors: list[str] = []
-    _fill([("stay", stay.id), ("agreed", QDate(2025, 3, 7)), ("nhs", world.hospital),
+    fill_form([("stay", stay.id), ("agreed", QDate(2025, 3, 7)), ("nhs", world.hospital),
            ("council", world.adult_care), ("summary", "Supported housing"), ("ok", None)],
           errors)
     ws.health_tab.add_aftercare.click()
@@ -125,11 +93,11 @@ def test_aftercare_needs_a_detention_first_and_offers_only_councils(qtbot, setup
         save_stay(writer, stay.evolve(mha_section="section 37"), world.nina_nurse)
     ws.reload()
     missing: list[str] = []
-    _fill([("stay", stay.id), ("council", world.hospital)], missing=missing)
+    fill_form([("stay", stay.id), ("council", world.hospital)], missing=missing)
     ws.health_tab.add_aftercare.click()
     assert missing == ["council"]
     errors: list[str] = []
-    _fill([("stay", stay.id), ("nhs", world.hospital), ("ok", None)], errors)
+    fill_form([("stay", stay.id), ("nhs", world.hospital), ("ok", None)], errors)
     ws.health_tab.add_aftercare.click()
     assert errors == [] and len(find(other, AftercarePlan, person_id=world.older)) == 1
 
@@ -139,11 +107,11 @@ def test_a_checklist_then_the_boards_decision(qtbot, setup) -> None:  # type: ig
     ws = win.open_person(world.older)
     ws.tabs.setCurrentWidget(ws.health_tab)
     missing: list[str] = []
-    _fill([("board", world.adult_care)], missing=missing)  # only NHS bodies are offered
+    fill_form([("board", world.adult_care)], missing=missing)  # only NHS bodies are offered
     ws.health_tab.add_checklist.click()
     assert missing == ["board"] and not find(other, ChcAssessment)
     errors: list[str] = []
-    _fill([("checklist", QDate(2025, 2, 1)), ("outcome", ChecklistOutcome.POSITIVE),
+    fill_form([("checklist", QDate(2025, 2, 1)), ("outcome", ChecklistOutcome.POSITIVE),
            ("board", world.hospital), ("received", "30 Feb 2025"), ("ok", None),
            ("received", "3 Feb 2025"), ("ok", None)], errors)
     ws.health_tab.add_checklist.click()
@@ -156,7 +124,7 @@ def test_a_checklist_then_the_boards_decision(qtbot, setup) -> None:  # type: ig
 
     ws.health_tab.chc_view.selectRow(0)
     assert ws.health_tab.decide.isEnabled()
-    _fill([("decision", ChcDecision.ELIGIBLE), ("decided", QDate(2025, 3, 9)), ("ok", None)])
+    fill_form([("decision", ChcDecision.ELIGIBLE), ("decided", QDate(2025, 3, 9)), ("ok", None)])
     ws.health_tab.decide.click()
     assert get(other, ChcAssessment, chc.id).decision is ChcDecision.ELIGIBLE
     assert FlagCode.CHC_DECISION_OVERDUE not in _flag_codes(other, world.older)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import ui_world
-from PySide6.QtCore import QDate, QEventLoop
-from PySide6.QtWidgets import QApplication
-from ui_helpers import file_settings, settle, sign_in, when_modal
+from PySide6.QtCore import QDate
+from ui_helpers import file_settings, fill_form, settle, sign_in
 
 from careplan.models import Assessment, Carer, SafeguardingConcern, YoungPersonStatus
 from careplan.models.enums import AssessmentStatus
@@ -23,7 +22,6 @@ from careplan.store import Store, find, get
 from careplan.store.audit import events_for
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.workspace import PersonWorkspace
-from careplan.ui.workspace.forms import RecordForm
 
 
 @pytest.fixture
@@ -41,31 +39,6 @@ def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
     other.close()
 
 
-def _fill(steps: list[tuple[str, object]], errors: list[str] | None = None) -> None:
-    """Answer the next form: set each (field, value); "ok" presses OK and waits for the
-    save (a refusal is said in the form, which stays open)."""
-
-    def fill(form: RecordForm) -> None:
-        assert isinstance(form, RecordForm)
-        for name, value in steps:
-            if name == "ok":
-                form.check()
-                while form.is_saving:
-                    QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-                if errors is not None and form.isVisible():
-                    errors.append(form.error.text())
-                continue
-            widget = form.fields[name]
-            if isinstance(value, QDate):
-                widget.setDate(value)  # type: ignore[attr-defined]
-            elif hasattr(widget, "findData"):
-                widget.setCurrentIndex(widget.findData(value))  # type: ignore[attr-defined]
-            else:
-                widget.setText(str(value))  # type: ignore[attr-defined]
-        if form.isVisible():
-            form.reject()
-
-    when_modal(fill)  # type: ignore[arg-type]
 
 
 def _open(win, person: str) -> PersonWorkspace:  # type: ignore[no-untyped-def]
@@ -79,7 +52,7 @@ def test_a_carer_added_then_offered_an_assessment_then_declining_it(qtbot, setup
     ws = _open(win, world.older)
     tab = ws.social_tab
     errors: list[str] = []
-    _fill([("ok", None), ("name", "Joan Wood"),
+    fill_form([("ok", None), ("name", "Joan Wood"),
            ("relationship", CarerRelationship.SON_OR_DAUGHTER), ("ok", None)], errors)
     tab.add_carer.click()
     assert errors == ["Name: is required"]
@@ -91,7 +64,7 @@ def test_a_carer_added_then_offered_an_assessment_then_declining_it(qtbot, setup
     assert tab.carers.columns[4].alert(tab.carers.records[0])  # type: ignore[misc]
 
     tab.carers_view.selectRow(0)
-    _fill([("offered", QDate(2025, 3, 7)), ("agency", world.adult_care), ("ok", None)])
+    fill_form([("offered", QDate(2025, 3, 7)), ("agency", world.adult_care), ("ok", None)])
     tab.offer.click()
     offered = get(other, Carer, carer.id)
     assessment = get(other, Assessment, str(offered.assessment_id))
@@ -100,7 +73,7 @@ def test_a_carer_added_then_offered_an_assessment_then_declining_it(qtbot, setup
     assert tab.carers.columns[4].text(tab.carers.records[0]) == "offered 7 Mar 2025, requested"
 
     tab.carers_view.selectRow(0)
-    _fill([("status", AssessmentStatus.DECLINED), ("ok", None)])
+    fill_form([("status", AssessmentStatus.DECLINED), ("ok", None)])
     tab.outcome.click()
     assert get(other, Assessment, assessment.id).status is AssessmentStatus.DECLINED
     assert tab.carers.columns[4].text(tab.carers.records[0]) == "offered 7 Mar 2025, declined"
@@ -118,18 +91,18 @@ def test_an_ehc_plan_recorded_and_ended(qtbot, setup) -> None:  # type: ignore[n
     win, world, other = setup
     ws = _open(win, world.teen)
     tab = ws.social_tab
-    _fill([("kind", YoungPersonStatusKind.EHC_PLAN), ("start", QDate(2022, 9, 1)),
+    fill_form([("kind", YoungPersonStatusKind.EHC_PLAN), ("start", QDate(2022, 9, 1)),
            ("agency", world.children), ("ok", None)])
     tab.add_status.click()
     status, = find(other, YoungPersonStatus, person_id=world.teen)
     assert (status.kind, status.start_date.isoformat()) == (
         YoungPersonStatusKind.EHC_PLAN, "2022-09-01")
     errors: list[str] = []
-    _fill([("kind", YoungPersonStatusKind.EHC_PLAN), ("ok", None)], errors)
+    fill_form([("kind", YoungPersonStatusKind.EHC_PLAN), ("ok", None)], errors)
     tab.add_status.click()
     assert errors[0].startswith("Kind: education, health and care plan is already recorded")
     tab.statuses_view.selectRow(0)
-    _fill([("end", QDate(2025, 3, 1)), ("ok", None)])
+    fill_form([("end", QDate(2025, 3, 1)), ("ok", None)])
     tab.end_status.click()
     assert get(other, YoungPersonStatus, status.id).end_date.isoformat() == "2025-03-01"  # type: ignore[union-attr]
     assert not tab.end_status.isEnabled()
@@ -139,7 +112,7 @@ def test_a_concern_recorded_and_its_decision_refused_without_a_reason(qtbot, set
     win, world, other = setup
     ws = _open(win, world.older)
     tab = ws.social_tab
-    _fill([("received", QDate(2025, 3, 5)), ("agency", world.gp),
+    fill_form([("received", QDate(2025, 3, 5)), ("agency", world.gp),
            ("summary", "Unexplained bruising"), ("ok", None)])
     tab.raise_concern.click()
     concern, = find(other, SafeguardingConcern, person_id=world.older)
@@ -152,7 +125,7 @@ def test_a_concern_recorded_and_its_decision_refused_without_a_reason(qtbot, set
 
     tab.concerns_view.selectRow(0)
     errors: list[str] = []
-    _fill([("decision", SafeguardingDecision.NO_ENQUIRY), ("ok", None),
+    fill_form([("decision", SafeguardingDecision.NO_ENQUIRY), ("ok", None),
            ("reason", "A fall at home, seen by the GP"), ("ok", None)], errors)
     tab.decide.click()
     assert errors == ["Reason: say why no safeguarding enquiry is needed"]
@@ -170,7 +143,7 @@ def test_a_concern_recorded_and_its_decision_refused_without_a_reason(qtbot, set
 def test_the_tabs_models_pass_qtmodeltester(qtmodeltester, qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, _ = setup
     ws = _open(win, world.older)
-    _fill([("name", "Joan Wood"), ("ok", None)])
+    fill_form([("name", "Joan Wood"), ("ok", None)])
     ws.social_tab.add_carer.click()
     settle(win)
     for model in (ws.social_tab.carers, ws.social_tab.statuses, ws.social_tab.concerns):

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 import ui_world
-from PySide6.QtCore import QDate, QEventLoop
-from PySide6.QtWidgets import QApplication
-from ui_helpers import file_settings, settle, sign_in, switch_user, when_modal
+from PySide6.QtCore import QDate
+from ui_helpers import file_settings, fill_form, settle, sign_in, switch_user, when_modal
 
 from careplan.models import CareTeamMember, Consent, Need, Outcome, Professional
 from careplan.models.enums import ConsentStatus, LegalBasis, NeedDomain
@@ -40,32 +39,6 @@ def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
     other.close()
 
 
-def _fill(steps: list[tuple[str, object]], errors: list[str] | None = None) -> None:
-    """Answer the next form: set each (field, value) in turn; "ok" presses OK and waits
-    for the save (the form stays open until the store has taken the record, or says
-    in the form why it will not)."""
-
-    def fill(form: RecordForm) -> None:
-        assert isinstance(form, RecordForm)
-        for name, value in steps:
-            if name == "ok":
-                form.check()
-                while form.is_saving:
-                    QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-                if errors is not None and form.isVisible():
-                    errors.append(form.error.text())
-                continue
-            widget = form.fields[name]
-            if isinstance(value, QDate):
-                widget.setDate(value)  # type: ignore[attr-defined]
-            elif hasattr(widget, "findData"):
-                widget.setCurrentIndex(widget.findData(value))  # type: ignore[attr-defined]
-            else:
-                widget.setText(str(value))  # type: ignore[attr-defined]
-        if form.isVisible():
-            form.reject()
-
-    when_modal(fill)  # type: ignore[arg-type]
 
 
 def _team(ws: PersonWorkspace) -> None:
@@ -82,7 +55,7 @@ def test_add_need_and_outcome_naming_the_field_then_undo(qtbot, setup) -> None: 
     win, world, other = setup
     ws = win.open_person(world.teen)
     errors: list[str] = []
-    _fill([("ok", None), ("description", "Help to manage money"),
+    fill_form([("ok", None), ("description", "Help to manage money"),
            ("domain", NeedDomain.SOCIAL_CARE), ("ok", None)], errors)
     ws.plan_tab.add_need.click()
     assert errors == ["Description: is required"]
@@ -92,7 +65,7 @@ def test_add_need_and_outcome_naming_the_field_then_undo(qtbot, setup) -> None: 
     assert "Help to manage money" in [n.description for n in ws.plan_tab.need_model.records]
 
     errors = []
-    _fill([("description", "I want to pay my own rent"), ("need", need.id),
+    fill_form([("description", "I want to pay my own rent"), ("need", need.id),
            ("target", "31 Feb 2026"), ("ok", None), ("target", "1 Sep 2025"), ("ok", None)],
           errors)
     ws.plan_tab.add_outcome.click()
@@ -139,7 +112,7 @@ def test_add_member_as_lead_then_undo_gives_the_lead_back(qtbot, setup) -> None:
     ws = win.open_person(world.teen)
     _team(ws)
     errors: list[str] = []
-    _fill([("professional", world.nina_nurse), ("lead", True), ("ok", None),
+    fill_form([("professional", world.nina_nurse), ("lead", True), ("ok", None),
            ("reason", "Adult services take over at 18"), ("ok", None)], errors)
     ws.team_tab.add_member.click()
     assert errors[0].startswith("Reason: say why Nina Clarke becomes the lead")
@@ -182,14 +155,14 @@ def test_end_membership_and_the_lead_cannot_simply_leave(qtbot, setup) -> None: 
     _team(ws)
     _select_member(ws, world.sam_social)  # the lead
     refused: list[str] = []
-    _fill([("ok", None)], refused)  # the store refuses: said in the form, which stays open
+    fill_form([("ok", None)], refused)  # the store refuses: said in the form, which stays open
     ws.team_tab.end_member.click()
     assert refused[0].startswith("End date: Sam Okafor is the lead professional")
 
     _team(ws)
     _select_member(ws, world.dr_shah)
     errors: list[str] = []
-    _fill([("end", QDate(2024, 1, 1)), ("ok", None), ("end", QDate(2025, 3, 31)),
+    fill_form([("end", QDate(2024, 1, 1)), ("ok", None), ("end", QDate(2025, 3, 31)),
            ("ok", None)], errors)
     ws.team_tab.end_member.click()
     assert errors[0].startswith("End date:")
@@ -236,7 +209,7 @@ def test_record_consent_per_agency_naming_the_field(qtbot, setup) -> None:  # ty
     _team(ws)
     assert "Riverside Surgery" in ws.team_tab.missing.text()
     errors: list[str] = []
-    _fill([("agency", world.gp), ("status", ConsentStatus.LEGAL_BASIS), ("ok", None),
+    fill_form([("agency", world.gp), ("status", ConsentStatus.LEGAL_BASIS), ("ok", None),
            ("kind", LegalBasis.SAFEGUARDING),
            ("basis", "Care Act 2014 s.42 safeguarding enquiry"), ("ok", None)], errors)
     ws.team_tab.record_consent.click()
@@ -248,7 +221,7 @@ def test_record_consent_per_agency_naming_the_field(qtbot, setup) -> None:  # ty
     assert consents[-1].recorded_by == world.sam_social
     assert "Riverside Surgery" not in ws.team_tab.missing.text()
 
-    _fill([("agency", world.gp), ("status", ConsentStatus.WITHDRAWN), ("ok", None)])
+    fill_form([("agency", world.gp), ("status", ConsentStatus.WITHDRAWN), ("ok", None)])
     ws.team_tab.record_consent.click()
     statuses = [c.status for c in find(other, Consent, person_id=world.teen,
                                        agency_id=world.gp)]
@@ -268,7 +241,7 @@ def test_models_after_edits_pass_qtmodeltester(qtmodeltester, qtbot, setup) -> N
     _give_reason("Health needs lead for now")
     ws.team_tab.make_lead.click()
     settle(win)
-    _fill([("description", "Somewhere to live"), ("domain", NeedDomain.HOUSING), ("ok", None)])
+    fill_form([("description", "Somewhere to live"), ("domain", NeedDomain.HOUSING), ("ok", None)])
     ws.plan_tab.add_need.click()
     for model in (ws.team_tab.members, ws.team_tab.consents, ws.plan_tab.need_model,
                   ws.plan_tab.outcome_model):

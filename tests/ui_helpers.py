@@ -25,6 +25,44 @@ def when_modal(fill: Callable[[QWidget], None], tries: int = 1500) -> None:
     QTimer.singleShot(0, poll)
 
 
+
+def fill_form(steps: list[tuple[str, object]], errors: list[str] | None = None,
+              missing: list[str] | None = None) -> None:
+    """Answer the next form (a RecordForm): set each (field, value) in turn; "ok" presses
+    OK and waits for the save (the form stays open until the store has taken the record,
+    or says in the form why it will not), adding what the form says to ``errors``. With
+    ``missing``, a choice the form does not offer is added to it and the form is closed
+    (never a hang)."""
+    from PySide6.QtCore import QDate, QEventLoop
+
+    from careplan.ui.workspace.forms import RecordForm
+
+    def fill(form: QWidget) -> None:
+        assert isinstance(form, RecordForm)
+        for name, value in steps:
+            if name == "ok":
+                form.check()
+                while form.is_saving:
+                    QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+                if errors is not None and form.isVisible():
+                    errors.append(form.error.text())
+                continue
+            widget: Any = form.fields[name]
+            if isinstance(value, QDate):
+                widget.setDate(value)
+            elif hasattr(widget, "findData"):
+                index = widget.findData(value)
+                if index < 0 and missing is not None:
+                    missing.append(name)
+                    break
+                widget.setCurrentIndex(index)
+            else:
+                widget.setText(str(value))
+        if form.isVisible():
+            form.reject()
+
+    when_modal(fill)
+
 def file_settings(folder: Path) -> Settings:
     """Settings kept in a file of the test's own, never the user's."""
     return Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
