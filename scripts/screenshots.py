@@ -27,6 +27,7 @@ from careplan.models.enums import Role
 from careplan.models.flags import FlagCode
 from careplan.store import Store, find, keyring
 from careplan.store.flagdata import caseload_flags
+from careplan.store.visibility import viewer_for, visible_ids
 from careplan.ui.app import application
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.settings import Settings
@@ -121,7 +122,7 @@ def main() -> int:
         build_demo_file(path, persons=200, seed=1, today=TODAY, parallel=False)
         key = keyring.unlock(path, ADMIN, DEMO_PASSWORD, datetime.now(UTC))
         store = Store.open(path, create=False, key=key)
-        # A social worker on the care team of a 17-year-old flagged transition-18, so that
+        # A professional on the care team of a 17-year-old flagged transition-18, so that
         # the case conference shot is of a person whose conference they may record.
         flagged = sorted({f.person_id for f in caseload_flags(store, TODAY)
                           if f.code is FlagCode.TRANSITION_18})
@@ -132,9 +133,19 @@ def main() -> int:
             f"({','.join('?' * len(flagged))})",
             (TODAY.replace(year=TODAY.year - 18).isoformat(),
              TODAY.replace(year=TODAY.year - 17).isoformat(), *flagged))}
-        workers = [p for p in find(store, Professional, order_by="name")
-                   if p.role is Role.SOCIAL_WORKER]
-        coordinator = next((p for p in workers if p.id in teams), workers[0])
+        # Social workers first; anyone on such a team otherwise (with consent honoured,
+        # only the GPs of the demo see both a teenager turning 18 and a dispute).
+        workers = sorted(find(store, Professional, order_by="name"),
+                         key=lambda p: p.role is not Role.SOCIAL_WORKER)
+        # ... whose agency may also see someone in a referral dispute (the bounce chain).
+        disputes = sorted({f.person_id for f in caseload_flags(store, TODAY)
+                           if f.code is FlagCode.REFERRAL_DISPUTE})
+
+        def sees_a_dispute(p: Professional) -> bool:
+            return bool(visible_ids(store, viewer_for(store, p.id), disputes, TODAY))
+
+        coordinator = next((p for p in workers if p.id in teams and sees_a_dispute(p)),
+                           next((p for p in workers if p.id in teams), workers[0]))
         username = find(store, Account, professional_id=coordinator.id)[0].username
         store.close()
         settings = Settings(QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat))
