@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -248,17 +248,17 @@ def run_table(args: argparse.Namespace) -> int:
     return _done(args.out, f"{n:,} rows of {args.name} for {audience.name}")
 
 
-def run_fhir(args: argparse.Namespace) -> int:
-    from careplan.export.fhir_export import export_fhir
-
+def _fhir_out(args: argparse.Namespace, export: Callable[..., Any]) -> tuple[Any, str, str]:
+    """Run a FHIR export (``export(store, out, ids, audience=, reader=, today=)``) for the
+    signed-in reader and record it as a read; returns its result, " for AUDIENCE" and the
+    "; N persons and M records withheld" tail of the line that reports it."""
     today = parse_date(args.today, "--today")
-    check_out(args)
     with open_store(getattr(args, "db", None), args=args) as store:
         _, reader, audience = _signed_in(store, args)
         ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
         with writing(args.out):
-            result = export_fhir(store, args.out, ids, audience=audience, reader=reader,
-                                 today=today)
+            result = export(store, args.out, ids, audience=audience, reader=reader,
+                            today=today)
         if ids:
             _read(store, args, ReadKind.EXPORTED, looked.FHIR_PERSON, ids)
         else:
@@ -266,33 +266,29 @@ def run_fhir(args: argparse.Namespace) -> int:
                   persons=result.persons)
     left = (f"; {result.persons_left_out:,} persons and {result.records_withheld:,} records "
             "withheld" if result.persons_left_out or result.records_withheld else "")
-    return _done(result.path, f"a FHIR R4 Bundle of {result.persons:,} persons for "
-                              f"{audience.name} ({result.resources:,} resources, each "
-                              f"validated{left})")
+    return result, f" for {audience.name}", left
+
+
+def run_fhir(args: argparse.Namespace) -> int:
+    from careplan.export.fhir_export import export_fhir
+
+    parse_date(args.today, "--today")  # a mistake is said before anything is checked
+    check_out(args)
+    result, whom, left = _fhir_out(args, export_fhir)
+    return _done(result.path, f"a FHIR R4 Bundle of {result.persons:,} persons{whom} "
+                              f"({result.resources:,} resources, each validated{left})")
 
 
 def run_fhir_ndjson(args: argparse.Namespace) -> int:
     from careplan.export.fhir_ndjson import check, export_ndjson
 
-    today = parse_date(args.today, "--today")
+    parse_date(args.today, "--today")
     with writing(args.out):
         check(args.out, getattr(args, "db", None))
-    with open_store(getattr(args, "db", None), args=args) as store:
-        _, reader, audience = _signed_in(store, args)
-        ids = [person_by_nhs(store, args.nhs).id] if args.nhs else None
-        with writing(args.out):
-            result = export_ndjson(store, args.out, ids, audience=audience, reader=reader,
-                                   today=today)
-        if ids:
-            _read(store, args, ReadKind.EXPORTED, looked.FHIR_PERSON, ids)
-        else:
-            _read(store, args, ReadKind.EXPORTED, looked.fhir_store(result.persons),
-                  persons=result.persons)
-    left = (f"; {result.persons_left_out:,} persons and {result.records_withheld:,} records "
-            "withheld" if result.persons_left_out or result.records_withheld else "")
-    return _done(result.path, f"FHIR R4 NDJSON of {result.persons:,} persons for "
-                              f"{audience.name} ({result.resources:,} resources, each "
-                              f"validated, in {len(result.files)} files and a manifest{left})")
+    result, whom, left = _fhir_out(args, export_ndjson)
+    return _done(result.path, f"FHIR R4 NDJSON of {result.persons:,} persons{whom} "
+                              f"({result.resources:,} resources, each validated, in "
+                              f"{len(result.files)} files and a manifest{left})")
 
 
 def run_funding(args: argparse.Namespace) -> int:
