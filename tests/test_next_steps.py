@@ -121,6 +121,19 @@ def test_a_flag_offers_its_steps_and_each_opens_its_tab(qtbot, tmp_path, monkeyp
     assert ws.tabs.currentWidget() is ws.transitions_tab
     assert [(s.person_id, s.discharged_on) for s in opened] == [(world.older, None)]
 
+    # break-glass: the step opens the review of the person's emergency accesses.
+    from PySide6.QtWidgets import QApplication
+
+    from careplan.ui.emergency import ReviewDialog
+
+    ws, buttons = _flagged(win, world.older, "break-glass")
+    assert list(buttons) == ["Review the emergency access"]
+    buttons["Review the emergency access"].click()
+    [review] = [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, ReviewDialog) and w.isVisible()]
+    assert ws.tabs.currentWidget() is ws.history_tab
+    review.reject()
+
     # A code with no steps (the check failed) hides the bar.
     ws.next_steps.show_code("flags not checked")
     assert ws.next_steps.isHidden()

@@ -98,9 +98,14 @@ def ask_to_open(window: Any) -> RecordForm | None:
 
 
 def offer_review(ws: PersonWorkspace, code: str) -> ReviewDialog | None:
-    """For the ``break-glass`` flag, show the person's accesses waiting for review."""
+    """For the ``break-glass`` flag, show the person's accesses waiting for review (the
+    one already open, made the active window, when the flag and its next step both ask)."""
     if code != FlagCode.BREAK_GLASS.value:
         return None
+    shown = [d for d in ws.findChildren(ReviewDialog) if d.isVisible()]
+    if shown:
+        shown[0].activateWindow()
+        return shown[0]
     dialog = ReviewDialog(ws)
     dialog.open()
     return dialog
