@@ -1,4 +1,4 @@
-"""``careplan info``: schema version, integrity check and row counts."""
+"""``careplan info``: schema version, integrity check, row counts and where the bytes go."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from careplan.store.sizes import sizes
+
     with open_store(args.db, args=args) as store:
+        measured = sizes(store)
         report = {
             "path": args.db,
             "store_id": store.store_id,
@@ -28,6 +31,9 @@ def run(args: argparse.Namespace) -> int:
             "encrypted": store.key is not None,
             "integrity_check": store.integrity_check(),
             "counts": store.table_counts(),
+            "file_bytes": measured.file_bytes,
+            "free_bytes": measured.free_bytes,
+            "data_bytes": measured.tables,
         }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -38,7 +44,14 @@ def run(args: argparse.Namespace) -> int:
     print("Encrypted    " + ("yes (SQLCipher 4; keyring beside the store)" if report["encrypted"]
                              else f"no: encrypt it with careplan encrypt --db {args.db}"))
     print(f"Integrity    {report['integrity_check']}")
-    print("Rows:")
+    persons = report["counts"].get("persons", 0)
+    each = f", {measured.file_bytes / persons / 1000:,.1f} KB a person" if persons else ""
+    print(f"Size         {measured.file_bytes / 1e6:,.1f} MB{each}; data "
+          f"{measured.data_bytes / 1e6:,.1f} MB, free pages {measured.free_bytes / 1e6:,.1f} "
+          "MB, the rest indexes and page space")
+    print(f"  {'table':<20} {'rows':>10} {'data bytes':>14} {'of the data':>12}")
+    whole = measured.data_bytes or 1
     for table, n in report["counts"].items():
-        print(f"  {table:<20} {n:>10,}")
+        data = measured.tables.get(table, 0)
+        print(f"  {table:<20} {n:>10,} {data:>14,} {100 * data / whole:>11.1f}%")
     return 0
