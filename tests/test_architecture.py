@@ -193,7 +193,6 @@ MACHINE_DAY_LEFT = {
     # ``careplan`` (commands/gui.py); these defaults and placeholders remain.
     "careplan/ui/app.py",
     "careplan/ui/mainwindow.py",
-    "careplan/ui/workspace/__init__.py",
     "careplan/ui/workspace/chain_view.py",
     "careplan/ui/workspace/transitions_tab.py",
 }

@@ -324,8 +324,12 @@ class PersonWorkspace(QWidget):
             self._show_file(changes)
 
     def now(self) -> datetime:
-        """The time of day now, on the workspace's "today" (injectable for tests)."""
-        return datetime.combine(self.today, datetime.now().time().replace(microsecond=0))
+        """The time of day in England now, on the workspace's "today" (injectable for
+        tests): the stamp of an act (a handoff, a signature, a conference). Never the
+        machine's time of day, an hour behind in summer on a machine set to UTC."""
+        from careplan import clock
+
+        return datetime.combine(self.today, clock.now().time().replace(microsecond=0))
 
     # -- case conference mode ----------------------------------------------------------------
 
