@@ -26,6 +26,7 @@ from careplan.store import Store, StoreError, add, chain, find, packs, update
 from careplan.store.digest import content_digest
 from careplan.store.exchange import (
     import_pack,
+    import_pack_file,
     known_vector,
     make_pack,
     peers,
@@ -165,6 +166,18 @@ def test_refused_packs_change_nothing(team, tmp_path: Path) -> None:  # type: ig
     for data, target, message in cases:
         with pytest.raises(PackError, match=message):
             import_pack(target, data)
+    assert _digests(a, b, c) == before
+
+
+def test_the_store_itself_is_never_read_as_a_pack(team) -> None:  # type: ignore[no-untyped-def]
+    """Read with a plain handle, the store's own file (or its WAL) would drop this
+    process's SQLite locks on it when the handle closed: refused before it is opened."""
+    a, b, c = team
+    before = _digests(a, b, c)
+    for path in (Path(b.path), Path(f"{b.path}-wal")):
+        assert path.exists()
+        with pytest.raises(PackError, match="is the store itself"):
+            import_pack_file(b, path)
     assert _digests(a, b, c) == before
 
 

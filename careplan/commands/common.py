@@ -28,6 +28,7 @@ from careplan.store import (
     keyring,
     sqlite,
 )
+from careplan.store.files import is_store_file
 from careplan.store.repo import get
 
 #: Dates a command accepts. The rules count years and weeks either side of "today";
@@ -237,28 +238,6 @@ UNLOCK_HELP = (f"for an encrypted store: your user name, to unlock it (the passw
 def add_user_option(p: argparse.ArgumentParser, help: str = USER_HELP) -> None:
     """``--user NAME``, for a command that signs in."""
     p.add_argument("--user", metavar="NAME", help=help)
-
-
-def is_store_file(file: Path, db: str | None) -> bool:
-    """Whether ``file`` is the store at ``db`` or its WAL, SHM or journal (by identity).
-
-    Such a file must never be opened with a plain handle while the store is open:
-    closing that handle would drop SQLite's locks (see careplan.store.files).
-    """
-    if not db:
-        return False
-    try:
-        target = file.stat()
-    except OSError:
-        return False
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        try:
-            mine = Path(f"{db}{suffix}").stat()
-        except OSError:
-            continue
-        if (mine.st_dev, mine.st_ino) == (target.st_dev, target.st_ino):
-            return True
-    return False
 
 
 def _first_line(variable: str, db: str | None) -> str | None:

@@ -11,10 +11,10 @@ from careplan.commands.common import (
     add_user_option,
     back_up_before_writing,
     first_account,
-    is_store_file,
     open_store,
     sign_in,
 )
+from careplan.store.files import is_store_file
 
 
 def register(sub: Any) -> None:

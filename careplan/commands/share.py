@@ -26,11 +26,11 @@ from careplan.commands.common import (
     UserError,
     add_user_option,
     back_up_before_writing,
-    is_store_file,
     open_store,
     require_administrator,
     sign_in,
 )
+from careplan.store.files import is_store_file
 
 _DB_HELP = "the store file"
 

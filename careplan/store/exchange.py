@@ -42,6 +42,7 @@ from careplan.models.sync import WITHHELD, hlc_time
 from careplan.store import packs
 from careplan.store.db import Store, utc_now
 from careplan.store.errors import InputError
+from careplan.store.files import is_store_file
 from careplan.store.operations import person_of
 from careplan.store.packs import PackError
 from careplan.store.permissions import today
@@ -484,8 +485,12 @@ def import_pack_file(store: Store, path: Path, **kwargs: Any) -> PackImport:
     """:func:`import_pack` of the file at ``path``.
 
     Raises:
-        PackError: as :func:`import_pack`, or the file cannot be read.
+        PackError: as :func:`import_pack`; the file cannot be read, or is the store
+            itself or its journal (read with a plain handle, closing it would drop this
+            process's SQLite locks on the store).
     """
+    if is_store_file(path, store.path):
+        raise PackError(f"{path} is the store itself (or its journal), not a change pack.")
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -62,6 +62,28 @@ def check_path(path: Path, *, create: bool) -> bool:
     return False
 
 
+def is_store_file(file: Path, db: str | None) -> bool:
+    """Whether ``file`` is the store at ``db`` or its WAL, SHM or journal (by identity).
+
+    Such a file must never be opened with a plain handle while the store is open:
+    closing that handle would drop SQLite's locks (see this module).
+    """
+    if not db:
+        return False
+    try:
+        target = file.stat()
+    except OSError:
+        return False
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            mine = Path(f"{db}{suffix}").stat()
+        except OSError:
+            continue
+        if (mine.st_dev, mine.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
+
+
 def read_only_uri(path: Path) -> str:
     """An SQLite URI that opens ``path`` for reading only (it never creates a file)."""
     return f"file:{quote(str(path.resolve()))}?mode=ro"
@@ -126,4 +148,4 @@ def _remove_stale(path: Path) -> None:
                     stale.unlink()
 
 
-__all__ = ["STALE_AFTER_S", "check_path", "create", "read_only_uri"]
+__all__ = ["STALE_AFTER_S", "check_path", "create", "is_store_file", "read_only_uri"]
