@@ -19,8 +19,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -254,27 +252,18 @@ class PlanTab(WorkspaceTab):
             ws.refused(self.tr("needs: this plan has no needs yet; add one first"))
             return False
         chosen = {n.id for n in self.needs_of(action)}
-        listed = QListWidget()
-        listed.setAccessibleName(self.tr("Needs this action meets"))
-        for need in ws.pf.needs:
-            item = QListWidgetItem(f"{need.description} ({need.domain.value})")
-            item.setData(Qt.ItemDataRole.UserRole, need.id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if need.id in chosen
-                               else Qt.CheckState.Unchecked)
-            listed.addItem(item)
 
-        def build(_form: RecordForm) -> frozenset[str]:
-            return frozenset(
-                str(listed.item(i).data(Qt.ItemDataRole.UserRole))
-                for i in range(listed.count())
-                if listed.item(i).checkState() == Qt.CheckState.Checked)
+        def build(f: RecordForm) -> frozenset[str]:
+            return frozenset(str(i) for i in f.checked("needs"))
 
         form = RecordForm(self.tr("Needs this action meets"), self.tr(
             "“%s” meets the needs ticked. An action can meet several needs; the plan and "
             "the joint plan list it under each.") % action.description, build, ws)
-        form.form.addRow(self.tr("&Needs:"), listed)
-        form.fields["needs"] = listed
+        listed = form.add_checklist(
+            "needs", self.tr("&Needs:"),
+            [(f"{need.description} ({need.domain.value})", need.id) for need in ws.pf.needs],
+            checked=chosen)
+        listed.setAccessibleName(self.tr("Needs this action meets"))
         form.finish()
         self.needs_form = form
         actor = ws.actor_id()
