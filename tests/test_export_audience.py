@@ -73,6 +73,9 @@ def test_joint_plan_for_the_lead_agency_lists_what_was_withheld(demo: Store,
     assert "Tenancy sustainment visits" not in flat
     assert "Rent arrears repayment plan" not in flat
     assert "Welfare benefits check" in flat  # her social worker's own action stays
+    # Her tenancy need has only Northbridge Homes' actions: withheld, not "none yet".
+    assert "Its actions are withheld from this copy (see above)." in flat
+    assert "No actions yet for this need" not in flat
 
 
 def test_joint_plan_for_an_agency_she_refused_is_refused_with_no_file(demo: Store,

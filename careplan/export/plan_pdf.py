@@ -149,10 +149,12 @@ def _action_rows(rec: Records, actions: list[Action], today: date,
 
 def _plan_body(rec: Records, needs: list[Need], outcomes: list[Outcome],
                actions: list[Action], today: date,
-               met: dict[str, tuple[str, ...]] | None = None) -> list[Flowable]:
+               met: dict[str, tuple[str, ...]] | None = None,
+               withheld_for: frozenset[str] = frozenset()) -> list[Flowable]:
     """Each need with its outcomes and every action that meets it (an action that meets
     several needs is listed under each); ``met``: action id -> the needs it meets, as
-    signed (an action not in it meets its own ``need_id``)."""
+    signed (an action not in it meets its own ``need_id``). ``withheld_for``: the needs
+    met by actions left out of this copy, which must not read as having none."""
     out: list[Flowable] = []
     widths = [72 * mm, 30 * mm, 38 * mm, 20 * mm, 18 * mm]
     header = ["Action", "Owner", "Agency", "Due", "Status"]
@@ -183,6 +185,8 @@ def _plan_body(rec: Records, needs: list[Need], outcomes: list[Outcome],
         if mine:
             rows, warn = _action_rows(rec, mine, today, also)
             block += [pc.spacer(1.5), pc.table(header, rows, widths, highlight=warn)]
+        elif need_id in withheld_for:
+            block.append(pc.p("Its actions are withheld from this copy (see above).", "warn"))
         elif need_id is not None:
             block.append(pc.p("No actions yet for this need.", "warn"))
         out += [pc.p(title, "h3"), *block]
@@ -317,13 +321,18 @@ def plan_pdf(store: Store, person_id: str, out: str | Path, *, printed_by: str,
             agency = a.owner_agency_id
             if a.id not in hidden and agency is not None and shared.blocks(person.id, agency):
                 shared.withhold(person.id, "action", agency, a.id)
+        # The needs that withheld actions meet: "no actions" would be untrue of them.
+        withheld_for = frozenset(
+            need for a in actions if a.id in hidden
+            for need in (a.need_id, *(link.need_id for link in full.action_needs.get(a.id, [])))
+            if need)
         in_actions = [a for a in in_actions if a.id not in hidden]
         state = _without(state, hidden)
         story = [*_person_block(rec, person, plan, today, matters),
                  *withheld_section(shared, person.id),
                  *_team(rec, person, today), *_flags(store, person, today, hidden),
                  *_plan_body(rec, in_needs, in_outcomes, in_actions, today,
-                             signed_needs(state.in_force)),
+                             signed_needs(state.in_force), withheld_for),
                  *_versions(rec, plan, state, needs),
                  *cost_summary(store, person.id, plan.id, today, skip=hidden),
                  *_signoffs(rec, person, plan, today)]
