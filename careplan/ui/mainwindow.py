@@ -770,7 +770,7 @@ class MainWindow(QMainWindow):
         """Show the person's workspace (re-using an open tab)."""
         # The workspace and its tabs are imported with the first person opened: at start
         # they would cost about a quarter of the start-up time.
-        from careplan.ui.workspace import PersonWorkspace
+        from careplan.ui.workspace import PersonWorkspace, retitle_people
 
         assert self.store is not None
         self._workspace_type = PersonWorkspace
@@ -792,7 +792,7 @@ class MainWindow(QMainWindow):
         ws.no_longer_shared.connect(lambda message, w=ws: self._no_longer_shared(w, message))
         self.undo_group.addStack(ws.undo_stack)
         index = self.tabs.addTab(ws, ws.title())
-        self.tabs.setTabToolTip(index, ws.title())
+        retitle_people(self.tabs)  # two open persons of one name are told apart
         self.tabs.setCurrentIndex(index)
         if ws.pf.opened_in_emergency is not None:  # not among the reader's flags: find them
             self.edits.refresh_flags([person_id])
@@ -876,6 +876,10 @@ class MainWindow(QMainWindow):
             self.undo_group.removeStack(widget.undo_stack)
         self.tabs.removeTab(index)
         widget.deleteLater()
+        if self._workspace_type is not None:  # a namesake left open loses its date of birth
+            from careplan.ui.workspace import retitle_people
+
+            retitle_people(self.tabs)
         return True
 
     def close_current_tab(self) -> None:

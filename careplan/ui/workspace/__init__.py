@@ -34,7 +34,7 @@ from careplan.store.person_file import (
     person_history,
 )
 from careplan.store.visibility import NotSharedError, Viewer, viewer_for
-from careplan.ui import conflicts, next_steps
+from careplan.ui import conflicts, next_steps, text
 from careplan.ui import emergency as emergency_ui
 from careplan.ui.datefield import DateField
 from careplan.ui.flagview import FlagSummary
@@ -188,12 +188,11 @@ class PersonWorkspace(QWidget):
             self.conference.show_file()
 
     def _retitle(self) -> None:
-        """The window's tab for this person carries their name as it now is."""
+        """The window's tabs carry each person's name as it now is."""
         pages = self.parentWidget()
         tabs = pages.parentWidget() if pages is not None else None
-        if isinstance(tabs, QTabWidget) and (index := tabs.indexOf(self)) >= 0:
-            tabs.setTabText(index, self.title())
-            tabs.setTabToolTip(index, self.title())
+        if isinstance(tabs, QTabWidget):
+            retitle_people(tabs)
 
     def _tab_shown(self, index: int) -> None:
         tab = self.tabs.widget(index)
@@ -371,3 +370,18 @@ class PersonWorkspace(QWidget):
                 self.edits.runner.flush()
             return self.conference is None
         return True
+
+
+def retitle_people(tabs: QTabWidget) -> None:
+    """Name each person's tab; two open persons of one name are told apart by their date
+    of birth, and every tab's tooltip says name, date of birth and NHS number (HAZ-022)."""
+    people = [(i, w) for i in range(tabs.count())
+              if isinstance(w := tabs.widget(i), PersonWorkspace)]
+    names = [w.title() for _, w in people]
+    for (index, ws), name in zip(people, names, strict=True):
+        person = ws.pf.person
+        born = text.fmt_date(person.birth_date)
+        tabs.setTabText(index, ws.tr("%s (born %s)") % (name, born)
+                        if names.count(name) > 1 else name)
+        tabs.setTabToolTip(index, ws.tr("%s, born %s, NHS number %s") % (
+            name, born, text.fmt_nhs(person.nhs_number) or ws.tr("not recorded")))
