@@ -45,14 +45,19 @@ def run(store: Store, write: Callable[[Store], T]) -> Done[T]:
     return Done(value, changes)
 
 
-def changes_since(store: Store, seq: int) -> Changes:
-    """The rows written by audit events after ``seq`` (in this store's log order)."""
+def changes_since(store: Store, seq: int, upto: int | None = None,
+                  skip: frozenset[str] = frozenset()) -> Changes:
+    """The rows written by audit events after ``seq`` (up to ``upto``, in this store's
+    log order), leaving out the tables in ``skip``."""
+    where = "seq > ?" + ("" if upto is None else " AND seq <= ?") + "".join(
+        " AND entity != ?" for _ in skip)
+    params = (seq, *(() if upto is None else (upto,)), *sorted(skip))
     rows = tuple(
         RowChange(str(r[0]), str(r[1]), r[2], int(r[3]),
                   None if r[4] is None else json.loads(r[4]), json.loads(r[5]))
         for r in store.conn.execute(
             "SELECT entity, entity_id, version_before, version_after, before, after "
-            "FROM audit_events WHERE seq > ? ORDER BY seq", (seq,)))
+            f"FROM audit_events WHERE {where} ORDER BY seq", params))
     return Changes(rows, _persons(store, rows), any(r.entity in SHARED_TABLES for r in rows))
 
 

@@ -79,6 +79,10 @@ class CaseloadModel(QAbstractTableModel):
 
     # -- what is shown ------------------------------------------------------------
 
+    def set_today(self, today: date) -> None:
+        """Judge ages and dates on another day (midnight passed); ``refresh`` shows it."""
+        self._today = today
+
     @property
     def query(self) -> q.CaseloadQuery:
         return self._query

@@ -45,7 +45,7 @@ from careplan.store import (
     keyring,
 )
 from careplan.store.visibility import NotSharedError, Viewer, viewer_of
-from careplan.ui import plurals, workers
+from careplan.ui import plurals, text, workers
 from careplan.ui import settings as keys
 from careplan.ui.audit_watch import AuditWatch
 from careplan.ui.changes_view import READS_ONLY, EditsView
@@ -55,6 +55,7 @@ from careplan.ui.settings import Settings
 from careplan.ui.share import ShareActions
 from careplan.ui.sign_in import SignInPage, describe, sign_in_pool
 from careplan.ui.store_health import HealthWatch
+from careplan.ui.store_watch import StoreWatch
 
 if TYPE_CHECKING:
     # What only a signed-in window shows (the caseload, its flags, the directory) is
@@ -259,6 +260,8 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.exports.menu)
         file_menu.addAction(self.exports.fhir_import)
         self.share = ShareActions(self)
+        #: Other processes' commits to the store, and midnight (careplan.ui.store_watch).
+        self.watch = StoreWatch(self)
         file_menu.addMenu(self.share.menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_identity)
@@ -534,6 +537,7 @@ class MainWindow(QMainWindow):
             _start_backup(store)
         self.edits.start(store)
         self.share.started()
+        self.watch.start(store)
         from careplan.store import caseload as q
         from careplan.ui.caseload_model import CaseloadModel
         from careplan.ui.caseload_view import CaseloadPanel
@@ -607,6 +611,7 @@ class MainWindow(QMainWindow):
         """Close the open store: what is on its way is saved first; whoever was signed in
         is signed out."""
         self.lock.stop()
+        self.watch.stop()
         self.share.stopped()  # a sync under way stops between batches
         if self._printing is not None:  # a preview of someone's records, and its PDF, go too
             self._printing.close_all()
@@ -948,6 +953,17 @@ class MainWindow(QMainWindow):
         ws = self.current_workspace()
         if ws is not None:
             ws.toggle_conference()
+
+    def new_day(self, day: date) -> None:
+        """Midnight passed in England: the caseload, the open persons and every flag are
+        judged again on ``day``, and acts recorded from now on are dated on it."""
+        if self.model is not None:
+            self.model.set_today(day)
+        for ws in self.workspaces():
+            ws.today = day
+        self.refresh()
+        self.statusBar().showMessage(self.tr("A new day: flags and dates are now judged on %s")
+                                     % text.fmt_date(day), 30000)
 
     def refresh(self) -> None:
         self.directory = None
