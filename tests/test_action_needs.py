@@ -188,10 +188,11 @@ def test_plan_tab_ticks_the_needs_an_action_meets_and_undo_gives_them_back(
     """In the window, as the action's owner: "Needs it meets…" ticks a second need; the
     needs table then lists the action beside both, and Edit ▸ Undo takes the link away."""
     import ui_world
-    from PySide6.QtCore import QEventLoop, Qt
+    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
     from ui_helpers import file_settings, settle, sign_in, when_modal
 
+    from careplan.ui.listmodels import ChoiceList
     from careplan.ui.mainwindow import MainWindow
     from careplan.ui.workspace.forms import RecordForm
 
@@ -214,8 +215,9 @@ def test_plan_tab_ticks_the_needs_an_action_meets_and_undo_gives_them_back(
 
     def tick(form: RecordForm) -> None:
         listed = form.fields["needs"]
-        for i in range(listed.count()):  # type: ignore[attr-defined]
-            listed.item(i).setCheckState(Qt.CheckState.Checked)  # type: ignore[attr-defined]
+        assert isinstance(listed, ChoiceList)
+        for i in range(listed.choices.rowCount()):
+            listed.choices.set_checked(i, True)
         form.check()
         while form.is_saving:
             QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)

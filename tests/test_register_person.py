@@ -206,7 +206,7 @@ def test_register_from_the_caseload_with_a_possible_duplicate(qtbot, app) -> Non
         panel = form.fields["duplicates"]
         assert isinstance(panel, DuplicatesPanel)
         shown["first"] = (form.isVisible(), form.error.text(), form.error_field,
-                          [panel.list.item(i).text() for i in range(panel.list.count())])
+                          [panel.list.choices.text(i) for i in range(panel.list.choices.rowCount())])
         panel.someone_else.setChecked(True)
         _press_ok(form)
         shown["closed"] = not form.isVisible()

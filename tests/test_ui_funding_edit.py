@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import ui_world
-from PySide6.QtCore import QEventLoop, Qt
-from PySide6.QtWidgets import QApplication, QListWidget
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication
 from ui_helpers import file_settings, settle, sign_in, when_modal
 
 from careplan.models.funding import (
@@ -30,6 +30,7 @@ from careplan.store import Store, add, find
 from careplan.store.audit import events_for
 from careplan.store.errors import InputError, NotAllowedError
 from careplan.store.funding import save_funding, save_personal_budget
+from careplan.ui.listmodels import ChoiceList
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.workspace.forms import RecordForm
 
@@ -67,12 +68,9 @@ def _answer(steps: list[tuple[str, object]], seen: dict[str, object]) -> None:
         assert isinstance(form, RecordForm)
         for name, value in steps:
             widget = form.fields[name]
-            if isinstance(widget, QListWidget):
-                for i in range(widget.count()):
-                    item = widget.item(i)
-                    item.setCheckState(Qt.CheckState.Checked
-                                       if item.data(Qt.ItemDataRole.UserRole) in value  # type: ignore[operator]
-                                       else Qt.CheckState.Unchecked)
+            if isinstance(widget, ChoiceList):
+                for i in range(widget.choices.rowCount()):
+                    widget.choices.set_checked(i, widget.choices.value(i) in value)  # type: ignore[operator]
             elif hasattr(widget, "findData"):
                 index = widget.findData(value)  # type: ignore[attr-defined]
                 assert index >= 0, f"{name} does not offer {value!r}"

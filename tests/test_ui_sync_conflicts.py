@@ -67,14 +67,14 @@ def test_the_conflict_is_flagged_put_on_the_agenda_and_decided(qtbot, tmp_path, 
     assert any("“Football.”" in item and "“Music.”" in item for item in agenda_for(ws))
     button.click()
     dialog = ws.findChild(ConflictDialog)
-    assert dialog is not None and dialog.list.count() == 1
+    assert dialog is not None and dialog.list.choices.rowCount() == 1
     keep = [b for b in dialog.keep_buttons if "Music." in b.text()]
     assert len(dialog.keep_buttons) == 2 and len(keep) == 1
     assert "Dr" in keep[0].text() or "Shah" in keep[0].text()
     with qtbot.waitSignal(win.flags_loaded, timeout=20_000):
         keep[0].click()
         settle(win)
-    qtbot.waitUntil(lambda: dialog.list.count() == 0)
+    qtbot.waitUntil(lambda: dialog.list.choices.rowCount() == 0)
     assert _flag_button(ws) is None
     assert ws.pf.person.what_matters == "Music."
     with Store.open(path) as store:
@@ -94,7 +94,7 @@ def test_a_workspace_opened_only_to_read_shows_the_conflict_without_deciding(
                              viewer=viewer_for(store, world.sam_social))
         qtbot.addWidget(ws)
         dialog = ConflictDialog(ws)
-        assert dialog.list.count() == 1
+        assert dialog.list.choices.rowCount() == 1
         assert dialog.keep_buttons and not any(b.isEnabled() for b in dialog.keep_buttons)
         assert "only to read" in dialog.note.text()
 

@@ -14,13 +14,7 @@ import html
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QModelIndex,
-    QStringListModel,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -41,8 +35,8 @@ from careplan.models.referral_chain import bounce_chain
 from careplan.store import casework as cw
 from careplan.ui import text
 from careplan.ui.datefield import PROBLEM_COLOUR, DateField
+from careplan.ui.listmodels import ChoiceListModel
 from careplan.ui.settings import CONFERENCE_POINT_SIZE, Settings
-from careplan.ui.tablemodel import Index
 
 if TYPE_CHECKING:
     from careplan.ui.workspace import PersonWorkspace
@@ -75,57 +69,19 @@ def agenda_for(ws: PersonWorkspace) -> list[str]:
     return items
 
 
-class AttendeesModel(QAbstractListModel):
+class AttendeesModel(ChoiceListModel):
     """The care team as a list to tick: who is at the case conference."""
 
     def __init__(self, rows: list[tuple[str, str]], present: set[str],
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows = rows  # (label, professional id)
-        self._present = set(present)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        label, pid = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return label
-        if role == Qt.ItemDataRole.CheckStateRole:
-            present = pid in self._present
-            return Qt.CheckState.Checked if present else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.UserRole:
-            return pid
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemIsUserCheckable)
-
-    def setData(self, index: Index, value: object,
-                role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.CheckStateRole or not index.isValid():
-            return False
-        pid = self._rows[index.row()][1]
-        checked = Qt.CheckState(value) == Qt.CheckState.Checked
-        if checked:
-            self._present.add(pid)
-        else:
-            self._present.discard(pid)
-        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
-        return True
+        super().__init__(rows, present, checkable=True, parent=parent)  # (label, id)
 
     def set_present(self, row: int, present: bool) -> None:
-        state = Qt.CheckState.Checked if present else Qt.CheckState.Unchecked
-        self.setData(self.index(row), state, Qt.ItemDataRole.CheckStateRole)
+        self.set_checked(row, present)
 
     def present_ids(self) -> list[str]:
         """Ticked professionals, in the team's order."""
-        return [pid for _, pid in self._rows if pid in self._present]
+        return [str(pid) for pid in self.checked_values()]
 
 
 class ConferenceMode(QWidget):

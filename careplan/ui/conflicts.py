@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -28,6 +25,7 @@ from careplan.models.flags import FlagCode
 from careplan.models.rules.sync import describe, groups, shown, when, who
 from careplan.models.sync import DELETED, SyncConflict
 from careplan.store.replication import open_conflicts, resolve
+from careplan.ui.listmodels import ChoiceList
 
 if TYPE_CHECKING:
     from careplan.ui.workspace import PersonWorkspace
@@ -74,10 +72,10 @@ class ConflictDialog(QDialog):
         self.ws = ws
         self.setWindowTitle(self.tr("Changed on two computers at once"))
         self.setAccessibleName(self.tr("Sync conflicts"))
-        self.list = QListWidget()
+        self.list = ChoiceList()
         self.list.setAccessibleName(self.tr("Conflicts to decide"))
         self.list.setWordWrap(True)
-        self.list.currentRowChanged.connect(self._show_choices)
+        self.list.current_row_changed.connect(self._show_choices)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.buttons_row = QHBoxLayout()
@@ -97,13 +95,10 @@ class ConflictDialog(QDialog):
         """Read the person's open conflicts again (after a decision, or changes)."""
         self.groups = groups(open_conflicts(self.ws.store, [self.ws.person_id]))
         directory = self.ws.pf.directory
-        self.list.clear()
-        for group in self.groups:
-            item = QListWidgetItem(describe(group, directory))
-            item.setData(Qt.ItemDataRole.UserRole, group[0].id)
-            self.list.addItem(item)
+        self.list.set_rows([(describe(group, directory), group[0].id)
+                            for group in self.groups])
         if self.groups:
-            self.list.setCurrentRow(0)
+            self.list.set_current_row(0)
         else:
             self._show_choices(-1)
             self.note.setText(self.tr("Nothing is waiting for a decision."))

@@ -14,14 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -34,6 +31,7 @@ from careplan.models.flags import FlagCode
 from careplan.store import emergency
 from careplan.store.visibility import basis_for
 from careplan.ui import text
+from careplan.ui.listmodels import ChoiceList
 from careplan.ui.workspace.forms import RecordForm
 
 if TYPE_CHECKING:
@@ -126,7 +124,7 @@ class ReviewDialog(QDialog):
         self.ws = ws
         self.setWindowTitle(self.tr("Emergency access to this record"))
         self.setAccessibleName(self.tr("Emergency accesses to review"))
-        self.list = QListWidget()
+        self.list = ChoiceList()
         self.list.setAccessibleName(self.tr("Accesses not yet reviewed"))
         self.list.setWordWrap(True)
         self.note = QLineEdit()
@@ -150,11 +148,7 @@ class ReviewDialog(QDialog):
 
     def reload(self) -> None:
         self.waiting = [a for a in self.ws.pf.emergency_accesses if not a.reviewed]
-        self.list.clear()
-        for access in self.waiting:
-            item = QListWidgetItem(describe(access, self.ws))
-            item.setData(Qt.ItemDataRole.UserRole, access.id)
-            self.list.addItem(item)
+        self.list.set_rows([(describe(access, self.ws), access.id) for access in self.waiting])
         allowed = rules.review_emergency_access(self.ws.who, self.ws.care_team(),
                                                 self.ws.pf.directory)
         writable = self.ws.edits is not None and self.ws.edits.runner is not None
@@ -168,11 +162,11 @@ class ReviewDialog(QDialog):
             self.why.setText(self.tr("Record that you have reviewed the access chosen; "
                                      "its flag then clears."))
         if self.waiting:
-            self.list.setCurrentRow(0)
+            self.list.set_current_row(0)
 
     def review(self) -> None:
         ws = self.ws
-        row = self.list.currentRow()
+        row = self.list.current_row()
         if not 0 <= row < len(self.waiting) or ws.edits is None or ws.edits.runner is None \
                 or not ws.require_actor():
             return

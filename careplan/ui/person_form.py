@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -41,6 +39,7 @@ from careplan.store.persons import PossibleDuplicate
 from careplan.store.visibility import viewer_of
 from careplan.ui import text
 from careplan.ui.datefield import PROBLEM_COLOUR
+from careplan.ui.listmodels import ChoiceList
 from careplan.ui.workspace.forms import RecordForm
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ class DuplicatesPanel(QWidget):
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.title.setStyleSheet(f"color: {PROBLEM_COLOUR}")
-        self.list = QListWidget()
+        self.list = ChoiceList()
         self.list.setAccessibleName(self.tr("Persons already recorded who may be this person"))
         self.list.setFixedHeight(self.fontMetrics().height() * 4 + 12)
         self.list.setWordWrap(True)  # a whole line is read: name, birth, NHS number, why
@@ -77,12 +76,8 @@ class DuplicatesPanel(QWidget):
         self.hide()
 
     def show_duplicates(self, found: Sequence[PossibleDuplicate]) -> None:
-        self.list.clear()
-        for dup in found:
-            item = QListWidgetItem(dup.describe())
-            item.setData(Qt.ItemDataRole.UserRole, dup.person.id)
-            self.list.addItem(item)
-        self.list.setCurrentRow(0)
+        self.list.set_rows([(dup.describe(), dup.person.id) for dup in found])
+        self.list.set_current_row(0)
         same = any(d.reason == SAME_NHS_NUMBER for d in found)
         self.title.setText(
             self.tr("This NHS number is already recorded: open that record.") if same else
@@ -94,8 +89,8 @@ class DuplicatesPanel(QWidget):
         self.show()
 
     def chosen_id(self) -> str | None:
-        item = self.list.currentItem()
-        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+        chosen = self.list.current_value()
+        return None if chosen is None else str(chosen)
 
 
 def _gp_practices(directory: Directory, none: str) -> list[tuple[str, Any]]:

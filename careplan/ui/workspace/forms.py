@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, cast
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,13 +27,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QWidget,
 )
 
 from careplan.ui.datefield import PROBLEM_COLOUR, DateField
+from careplan.ui.listmodels import ChoiceList
 
 log = logging.getLogger(__name__)
 
@@ -128,17 +126,10 @@ class RecordForm(QDialog):
         return box
 
     def add_checklist(self, name: str, label: str, choices: Sequence[tuple[str, Any]],
-                      checked: Iterable[Any] = (), also: Iterable[str] = ()) -> QListWidget:
+                      checked: Iterable[Any] = (), also: Iterable[str] = ()) -> ChoiceList:
         """Several of a list (funding streams, agencies): each a checkable line."""
-        chosen = set(checked)
-        box = QListWidget()
-        for text, value in choices:
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, value)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if value in chosen
-                               else Qt.CheckState.Unchecked)
-            box.addItem(item)
+        box = ChoiceList(checkable=True)
+        box.set_rows(choices, checked)
         box.setFixedHeight(min(6, max(2, len(choices))) * (self.fontMetrics().height() + 6)
                            + 6)
         self._row(name, label, box, also)
@@ -189,9 +180,8 @@ class RecordForm(QDialog):
         widget = self.fields[name]
         if isinstance(widget, QCheckBox):
             return widget.isChecked()
-        assert isinstance(widget, QListWidget)
-        return [widget.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.count())
-                if widget.item(i).checkState() is Qt.CheckState.Checked]
+        assert isinstance(widget, ChoiceList)
+        return widget.choices.checked_values()
 
     def day(self, name: str) -> date:
         """The date typed in a required date field.
