@@ -11,6 +11,7 @@ the clock at all: they are given ``today``.
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from pathlib import Path
 
@@ -236,3 +237,47 @@ def test_only_the_clock_module_reads_the_day() -> None:
 
 def test_the_clock_imports_nothing_of_careplan() -> None:
     assert careplan_layers(PACKAGE / "clock.py") == set()
+
+
+# -- lists are models and views -------------------------------------------------------
+
+#: Qt's item widgets (QListWidget, QTableWidget, QTreeWidget and their items), which keep
+#: the rows in items of their own: lists are a model and a view instead
+#: (careplan/ui/listmodels.py), every model checked with qtmodeltester.
+ITEM_WIDGET = re.compile(r"Q(List|Table|Tree)Widget")
+
+
+def item_widget_uses(path: Path) -> list[str]:
+    """``line: name`` of every import, name or attribute of an item widget in ``path``
+    (words in docstrings and comments are not uses)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            names = [alias.name.split(".")[-1] for alias in node.names]
+        elif isinstance(node, ast.Name):
+            names = [node.id]
+        elif isinstance(node, ast.Attribute):
+            names = [node.attr]
+        found += [f"{node.lineno}: {name}" for name in names if ITEM_WIDGET.match(name)]
+    return found
+
+
+def test_item_widget_uses_sees_imports_names_and_attributes(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text('"""Not a QListWidget."""\n'
+                      "from PySide6.QtWidgets import QListView, QTreeWidgetItem\n"
+                      "from PySide6 import QtWidgets\n"
+                      "def f():  # a QTableWidget would do\n"
+                      "    return QtWidgets.QTableWidget(), QTreeWidgetItem()\n",
+                      encoding="utf-8")
+    assert sorted(item_widget_uses(sample)) == ["2: QTreeWidgetItem", "5: QTableWidget",
+                                                "5: QTreeWidgetItem"]
+
+
+def test_the_ui_lists_with_models_not_item_widgets() -> None:
+    """No QListWidget, QTableWidget or QTreeWidget (nor their items) in careplan/ui."""
+    breaches = [f"{path.relative_to(PACKAGE.parent)}:{use}"
+                for path in sorted((PACKAGE / "ui").rglob("*.py"))
+                for use in item_widget_uses(path)]
+    assert not breaches, "; ".join(breaches)

@@ -188,7 +188,7 @@ def _type(form: RecordForm, values: dict[str, str]) -> None:
             widget.setText(value)  # type: ignore[attr-defined]
 
 
-def test_register_from_the_caseload_with_a_possible_duplicate(qtbot, app) -> None:  # type: ignore[no-untyped-def]
+def test_register_from_the_caseload_with_a_possible_duplicate(qtbot, qtmodeltester, app) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+N on the caseload: a person who may be Margaret Wood is listed before saving;
     once "none of these" is ticked the person is registered, listed in the caseload and
     opened, with Nina in their care team."""
@@ -205,8 +205,11 @@ def test_register_from_the_caseload_with_a_possible_duplicate(qtbot, app) -> Non
         _press_ok(form)
         panel = form.fields["duplicates"]
         assert isinstance(panel, DuplicatesPanel)
+        listed = panel.list.choices
+        qtmodeltester.check(listed)
         shown["first"] = (form.isVisible(), form.error.text(), form.error_field,
-                          [panel.list.choices.text(i) for i in range(panel.list.choices.rowCount())])
+                          [listed.text(i) for i in range(listed.rowCount())],
+                          panel.chosen_id())
         panel.someone_else.setChecked(True)
         _press_ok(form)
         shown["closed"] = not form.isVisible()
@@ -218,7 +221,7 @@ def test_register_from_the_caseload_with_a_possible_duplicate(qtbot, app) -> Non
         True, "Possible duplicate: check the persons listed; open one, or tick “None of these "
         "is the person I am registering”", "duplicates",
         ["Margaret Wood, born 20 Jan 1938, NHS number 401 023 2137 (the same date of birth "
-         "and a similar name)"])
+         "and a similar name)"], w.older)
     assert shown["closed"]
     new = next(p for p in find(other, Person) if p.given_name == "Marg")
     assert (new.nhs_number, new.gp_practice_id, new.address) == ("9434765870", w.gp,

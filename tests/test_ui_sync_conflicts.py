@@ -84,7 +84,7 @@ def test_the_conflict_is_flagged_put_on_the_agenda_and_decided(qtbot, tmp_path, 
 
 
 def test_a_workspace_opened_only_to_read_shows_the_conflict_without_deciding(
-        qtbot, tmp_path, conflicted) -> None:  # type: ignore[no-untyped-def]
+        qtbot, qtmodeltester, tmp_path, conflicted) -> None:  # type: ignore[no-untyped-def]
     from careplan.store.visibility import viewer_for
     from careplan.ui.workspace import PersonWorkspace
 
@@ -95,6 +95,8 @@ def test_a_workspace_opened_only_to_read_shows_the_conflict_without_deciding(
         qtbot.addWidget(ws)
         dialog = ConflictDialog(ws)
         assert dialog.list.choices.rowCount() == 1
+        qtmodeltester.check(dialog.list.choices)
+        assert dialog.list.current_row() == 0
         assert dialog.keep_buttons and not any(b.isEnabled() for b in dialog.keep_buttons)
         assert "only to read" in dialog.note.text()
 

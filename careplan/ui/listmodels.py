@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QListView, QWidget
 
 from careplan.ui.tablemodel import Index
 
-#: The row's value, as QListWidgetItem kept it.
+#: The role that answers the row's value.
 VALUE_ROLE = Qt.ItemDataRole.UserRole
 
 
