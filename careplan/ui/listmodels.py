@@ -108,6 +108,19 @@ class ChoiceList(QListView):
         self.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self.current_row_changed.emit(
                 current.row() if current.isValid() else -1))
+        # New rows leave no row current: said as QListWidget.clear() says it (the
+        # selection model's reset is silent).
+        self._had_current = False
+        self.choices.modelAboutToBeReset.connect(self._before_reset)
+        self.choices.modelReset.connect(self._after_reset)
+
+    def _before_reset(self) -> None:
+        self._had_current = self.current_row() >= 0
+
+    def _after_reset(self) -> None:
+        if self._had_current:
+            self._had_current = False
+            self.current_row_changed.emit(-1)
 
     def set_rows(self, rows: Sequence[tuple[str, Any]], checked: Iterable[Any] = ()) -> None:
         self.choices.set_rows(rows, checked)
