@@ -10,6 +10,7 @@ import sys  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -128,6 +129,40 @@ def demo_signed_in(monkeypatch: pytest.MonkeyPatch,
         return ["--user", user]
 
     return sign
+
+
+@pytest.fixture
+def world_workspace(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """``world_workspace(actor, person, prepare=None)``: the neighbourhood of
+    tests/ui_world.py in a store file (``prepare(store, world)`` writes more first), the
+    app's window signed in as the world's ``actor`` (an attribute name, e.g.
+    ``"sam_social"``) and the world's ``person`` opened. Returns (window, world, a second
+    connection to the store for the test's checks, the workspace, what ``prepare``
+    returned); the connection is closed after the test."""
+    import ui_world
+    from ui_helpers import file_settings, sign_in
+
+    from careplan.ui.mainwindow import MainWindow
+
+    others: list[Store] = []
+
+    def open_workspace(actor: str, person: str,
+                       prepare: Callable[[Store, Any], Any] | None = None) -> Any:
+        path = tmp_path / "store.db"
+        store = Store.open(path)
+        world = ui_world.build(store)
+        prepared = prepare(store, world) if prepare is not None else None
+        store.close()
+        win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
+        qtbot.addWidget(win)
+        win.show()
+        sign_in(qtbot, win, path, getattr(world, actor))
+        others.append(Store.open(path))
+        return win, world, others[-1], win.open_person(getattr(world, person)), prepared
+
+    yield open_workspace
+    for other in others:
+        other.close()
 
 
 @pytest.fixture(scope="session")

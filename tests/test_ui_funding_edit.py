@@ -7,13 +7,10 @@ History; the pounds and percentages typed read exactly."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 import ui_world
-from PySide6.QtCore import QEventLoop
-from PySide6.QtWidgets import QApplication
-from ui_helpers import file_settings, settle, sign_in, when_modal
+from ui_helpers import answer_form, settle
 
 from careplan.models.funding import (
     ActionCost,
@@ -30,65 +27,27 @@ from careplan.store import Store, add, find
 from careplan.store.audit import events_for
 from careplan.store.errors import InputError, NotAllowedError
 from careplan.store.funding import save_funding, save_personal_budget
-from careplan.ui.listmodels import ChoiceList
-from careplan.ui.mainwindow import MainWindow
-from careplan.ui.workspace.forms import RecordForm
 
 TODAY = ui_world.TODAY
 
 
 @pytest.fixture
-def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "store.db"
-    store = Store.open(path)
-    world = ui_world.build(store)
-    council = add(store, FundingStream(
-        name="Children's services", kind=FundingKind.COUNCIL_CHILDRENS_SERVICES,
-        principle=FundingPrinciple.FREE, agency_id=world.children), "test")
-    nhs = add(store, FundingStream(name="NHS community", kind=FundingKind.NHS,
-                                   principle=FundingPrinciple.FREE, agency_id=world.gp),
-              "test")
-    store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    sign_in(qtbot, win, path, world.sam_social)
-    other = Store.open(path)
-    ws = win.open_person(world.teen)
+def setup(world_workspace):  # type: ignore[no-untyped-def]
+    """Sam Okafor (children's social care) on Jordan Baker's Funding tab; two funding
+    streams, the council's and the NHS's."""
+
+    def streams(store: Store, world: ui_world.World) -> tuple[str, str]:
+        council = add(store, FundingStream(
+            name="Children's services", kind=FundingKind.COUNCIL_CHILDRENS_SERVICES,
+            principle=FundingPrinciple.FREE, agency_id=world.children), "test")
+        nhs = add(store, FundingStream(name="NHS community", kind=FundingKind.NHS,
+                                       principle=FundingPrinciple.FREE, agency_id=world.gp),
+                  "test")
+        return council.id, nhs.id
+
+    win, world, other, ws, (council, nhs) = world_workspace("sam_social", "teen", streams)
     ws.tabs.setCurrentWidget(ws.funding_tab)
-    yield win, world, other, ws, council.id, nhs.id
-    other.close()
-
-
-def _answer(steps: list[tuple[str, object]], seen: dict[str, object]) -> None:
-    """Fill the next form and press OK; note whether it stayed open, its refusal and
-    what the fields named then hold."""
-
-    def fill(form: RecordForm) -> None:
-        assert isinstance(form, RecordForm)
-        for name, value in steps:
-            widget = form.fields[name]
-            if isinstance(widget, ChoiceList):
-                for i in range(widget.choices.rowCount()):
-                    widget.choices.set_checked(i, widget.choices.value(i) in value)  # type: ignore[operator]
-            elif hasattr(widget, "findData"):
-                index = widget.findData(value)  # type: ignore[attr-defined]
-                assert index >= 0, f"{name} does not offer {value!r}"
-                widget.setCurrentIndex(index)  # type: ignore[attr-defined]
-            else:
-                widget.setText(str(value))  # type: ignore[attr-defined]
-        form.check()
-        while form.is_saving:
-            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        seen["open"] = form.isVisible()
-        if form.isVisible():
-            seen["error"] = form.error.text()
-            seen["below"] = form.error_field
-            seen["values"] = {n: form.fields[n].text() for n, _ in steps  # type: ignore[attr-defined]
-                              if hasattr(form.fields[n], "text")}
-            form.reject()
-
-    when_modal(fill)  # type: ignore[arg-type]
+    return win, world, other, ws, council, nhs
 
 
 def _funders(other: Store, cost: ActionCost) -> list[tuple[str, int]]:
@@ -98,7 +57,7 @@ def _funders(other: Store, cost: ActionCost) -> list[tuple[str, int]]:
 def test_cost_an_action_with_two_funders_then_change_it(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws, council, nhs = setup
     seen: dict[str, object] = {}
-    _answer([("action", world.teen_action), ("cost", "£1,250.50"), ("start", "1/3/2025"),
+    answer_form([("action", world.teen_action), ("cost", "£1,250.50"), ("start", "1/3/2025"),
              ("stream1", council), ("share1", "66.67"), ("stream2", nhs), ("share2", "33.33%")],
             seen)
     ws.funding_tab.add_cost.click()
@@ -112,7 +71,7 @@ def test_cost_an_action_with_two_funders_then_change_it(qtbot, setup) -> None:  
 
     ws.funding_tab.costs_view.selectRow(0)
     seen = {}
-    _answer([("cost", "300"), ("stream1", council), ("share1", "100"), ("stream2", None),
+    answer_form([("cost", "300"), ("stream1", council), ("share1", "100"), ("stream2", None),
              ("share2", "")], seen)
     ws.funding_tab.change_cost.click()
     assert seen["open"] is False
@@ -128,14 +87,15 @@ def test_cost_an_action_with_two_funders_then_change_it(qtbot, setup) -> None:  
 def test_shares_not_adding_up_are_refused_in_the_form_keeping_what_was_typed(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws, council, nhs = setup
     seen: dict[str, object] = {}
-    _answer([("action", world.teen_action), ("cost", "250"), ("stream1", council),
+    answer_form([("action", world.teen_action), ("cost", "250"), ("stream1", council),
              ("share1", "60"), ("stream2", nhs), ("share2", "30")], seen)
     ws.funding_tab.add_cost.click()
     assert seen["open"] is True
     assert seen["error"] == ("Funder 1 share: the funders' shares add up to 90%; they must "
                              "add up to 100%")
     assert seen["below"] == "share1"
-    assert seen["values"] == {"cost": "250", "share1": "60", "share2": "30"}
+    assert seen["values"] == {"action": world.teen_action, "cost": "250", "stream1": council,
+                              "share1": "60", "stream2": nhs, "share2": "30"}
     assert not find(other, ActionCost, action_id=world.teen_action)
     # the store refuses the same shares with the same words
     cost = ActionCost(action_id=world.teen_action, unit_cost_pence=25000,
@@ -150,7 +110,7 @@ def test_shares_not_adding_up_are_refused_in_the_form_keeping_what_was_typed(qtb
 def test_an_amount_that_is_not_one_is_refused_below_its_field(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws, council, nhs = setup
     seen: dict[str, object] = {}
-    _answer([("action", world.teen_action), ("cost", "12.345"), ("stream1", council),
+    answer_form([("action", world.teen_action), ("cost", "12.345"), ("stream1", council),
              ("share1", "100")], seen)
     ws.funding_tab.add_cost.click()
     assert seen["open"] is True and seen["below"] == "cost"
@@ -160,7 +120,7 @@ def test_an_amount_that_is_not_one_is_refused_below_its_field(qtbot, setup) -> N
 def test_set_up_and_change_a_personal_budget(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws, council, nhs = setup
     seen: dict[str, object] = {}
-    _answer([("allocation", "12,000"), ("streams", [council]),
+    answer_form([("allocation", "12,000"), ("streams", [council]),
              ("taken", TakenAs.MANAGED_ACCOUNT), ("start", "1 April 2025")], seen)
     ws.funding_tab.add_budget.click()
     assert seen["open"] is False, seen.get("error")  # a budget may start after today
@@ -170,7 +130,7 @@ def test_set_up_and_change_a_personal_budget(qtbot, setup) -> None:  # type: ign
     assert ws.funding_tab.budgets.rowCount() == 1
     ws.funding_tab.budgets_view.selectRow(0)
     seen = {}
-    _answer([("allocation", "13000"), ("streams", [council, nhs])], seen)
+    answer_form([("allocation", "13000"), ("streams", [council, nhs])], seen)
     ws.funding_tab.change_budget.click()
     assert seen["open"] is False
     budget = find(other, PersonalBudget, person_id=world.teen)[0]
@@ -181,7 +141,7 @@ def test_set_up_and_change_a_personal_budget(qtbot, setup) -> None:  # type: ign
 def test_a_personal_budget_needs_a_stream_and_the_care_team(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws, council, nhs = setup
     seen: dict[str, object] = {}
-    _answer([("allocation", "500")], seen)
+    answer_form([("allocation", "500")], seen)
     ws.funding_tab.add_budget.click()
     assert seen["open"] is True and str(seen["error"]).startswith("Streams:")
     assert seen["values"] == {"allocation": "500"}

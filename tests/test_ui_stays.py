@@ -6,68 +6,27 @@ the future or without a pathway refused in the form, which keeps what was typed.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import ui_world
-from PySide6.QtCore import QEventLoop
-from PySide6.QtWidgets import QApplication
-from ui_helpers import file_settings, settle, sign_in, when_modal
+from ui_helpers import answer_form, settle
 
 from careplan.models import DelayReason, HospitalStay
 from careplan.models.enums import DischargePathway
 from careplan.store import Store, find, get
 from careplan.store.audit import events_for
-from careplan.ui.mainwindow import MainWindow
-from careplan.ui.workspace.forms import RecordForm
 
 TODAY = ui_world.TODAY
 
 
 @pytest.fixture
-def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "store.db"
-    store = Store.open(path)
-    world = ui_world.build(store)
-    store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    sign_in(qtbot, win, path, world.nina_nurse)
-    other = Store.open(path)
-    ws = win.open_person(world.older)
+def setup(world_workspace):  # type: ignore[no-untyped-def]
+    """Nina Clarke (adult social care) on Margaret Wood's Transitions tab, her hospital
+    stay chosen."""
+    win, world, other, ws, _ = world_workspace("nina_nurse", "older")
     ws.tabs.setCurrentWidget(ws.transitions_tab)
     ws.transitions_tab.stays_view.selectRow(0)
-    yield win, world, other, ws
-    other.close()
-
-
-def _answer(steps: list[tuple[str, object]], seen: dict[str, object]) -> None:
-    """Fill the next form, press OK, wait for the save; note in ``seen`` the refusal
-    shown (if the form stayed open) and what each field then holds; then close it."""
-
-    def fill(form: RecordForm) -> None:
-        assert isinstance(form, RecordForm)
-        seen["title"] = form.windowTitle()
-        for name, value in steps:
-            widget = form.fields[name]
-            if hasattr(widget, "findData"):
-                index = widget.findData(value)  # type: ignore[attr-defined]
-                assert index >= 0, f"{name} does not offer {value!r}"
-                widget.setCurrentIndex(index)  # type: ignore[attr-defined]
-            else:
-                widget.setText(str(value))  # type: ignore[attr-defined]
-        form.check()
-        while form.is_saving:
-            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        seen["open"] = form.isVisible()
-        if form.isVisible():
-            seen["error"] = form.error.text()
-            seen["values"] = {name: getattr(form.fields[name], "text", lambda: None)()
-                              for name, _ in steps}
-            form.reject()
-
-    when_modal(fill)  # type: ignore[arg-type]
+    return win, world, other, ws
 
 
 def _stay(other: Store, world: ui_world.World) -> HospitalStay:
@@ -77,7 +36,7 @@ def _stay(other: Store, world: ui_world.World) -> HospitalStay:
 def test_change_the_discharge_ready_date(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws = setup
     seen: dict[str, object] = {}
-    _answer([("ready", "3/3/2025")], seen)
+    answer_form([("ready", "3/3/2025")], seen)
     ws.transitions_tab.ready_button.click()
     assert seen["open"] is False
     stay = _stay(other, world)
@@ -93,7 +52,7 @@ def test_change_the_discharge_ready_date(qtbot, setup) -> None:  # type: ignore[
 def test_a_ready_date_before_the_admission_is_refused_in_place(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws = setup
     seen: dict[str, object] = {}
-    _answer([("ready", "1 Jan 2025")], seen)
+    answer_form([("ready", "1 Jan 2025")], seen)
     ws.transitions_tab.ready_button.click()
     assert seen["open"] is True
     assert "discharge ready date" in str(seen["error"]).lower()
@@ -104,7 +63,7 @@ def test_a_ready_date_before_the_admission_is_refused_in_place(qtbot, setup) -> 
 def test_add_a_delay_reason_with_its_owning_agency(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws = setup
     seen: dict[str, object] = {}
-    _answer([("reason", "Waiting for a care home place"), ("owner", world.adult_care)], seen)
+    answer_form([("reason", "Waiting for a care home place"), ("owner", world.adult_care)], seen)
     ws.transitions_tab.reason_button.click()
     assert seen["open"] is False
     stay = _stay(other, world)
@@ -118,7 +77,7 @@ def test_add_a_delay_reason_with_its_owning_agency(qtbot, setup) -> None:  # typ
 def test_a_delay_reason_needs_its_owner_and_keeps_the_text(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws = setup
     seen: dict[str, object] = {}
-    _answer([("reason", "Waiting for equipment")], seen)
+    answer_form([("reason", "Waiting for equipment")], seen)
     ws.transitions_tab.reason_button.click()
     assert seen["open"] is True
     assert "agency" in str(seen["error"]).lower()
@@ -129,7 +88,7 @@ def test_a_delay_reason_needs_its_owner_and_keeps_the_text(qtbot, setup) -> None
 def test_record_the_discharge_and_its_pathway(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws = setup
     seen: dict[str, object] = {}
-    _answer([("discharged", "9/3/2025"), ("pathway", DischargePathway.HOME_WITH_SUPPORT)], seen)
+    answer_form([("discharged", "9/3/2025"), ("pathway", DischargePathway.HOME_WITH_SUPPORT)], seen)
     ws.transitions_tab.discharge_button.click()
     assert seen["open"] is False
     stay = _stay(other, world)
@@ -139,7 +98,7 @@ def test_record_the_discharge_and_its_pathway(qtbot, setup) -> None:  # type: ig
     assert ws.transitions_tab.stays.index(0, 4).data() == "1"
     # a second discharge of the same stay is refused: change the stay to correct it
     seen = {}
-    _answer([("discharged", "10/3/2025"), ("pathway", DischargePathway.CARE_HOME)], seen)
+    answer_form([("discharged", "10/3/2025"), ("pathway", DischargePathway.CARE_HOME)], seen)
     ws.transitions_tab.discharge_button.click()
     assert seen["open"] is True and "already records a discharge" in str(seen["error"])
     assert get(other, HospitalStay, stay.id).pathway is DischargePathway.HOME_WITH_SUPPORT
@@ -148,12 +107,13 @@ def test_record_the_discharge_and_its_pathway(qtbot, setup) -> None:  # type: ig
 def test_a_discharge_in_the_future_or_without_pathway_is_refused(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, other, ws = setup
     seen: dict[str, object] = {}
-    _answer([("discharged", "20/3/2025"), ("pathway", DischargePathway.CARE_HOME)], seen)
+    answer_form([("discharged", "20/3/2025"), ("pathway", DischargePathway.CARE_HOME)], seen)
     ws.transitions_tab.discharge_button.click()
     assert seen["open"] is True and "future" in str(seen["error"])
-    assert seen["values"] == {"discharged": "20/3/2025", "pathway": None}
+    assert seen["values"] == {"discharged": "20/3/2025",
+                              "pathway": DischargePathway.CARE_HOME}
     seen = {}
-    _answer([("discharged", "9/3/2025")], seen)
+    answer_form([("discharged", "9/3/2025")], seen)
     ws.transitions_tab.discharge_button.click()
     assert seen["open"] is True and "pathway" in str(seen["error"])
     assert _stay(other, world).discharged_on is None

@@ -63,6 +63,52 @@ def fill_form(steps: list[tuple[str, object]], errors: list[str] | None = None,
 
     when_modal(fill)
 
+
+def answer_form(steps: list[tuple[str, object]], seen: dict[str, object]) -> None:
+    """Answer the next form (a RecordForm): set each (field, value) in turn (a text, a
+    choice's value, or the values to tick in a checklist), press OK and wait for the save.
+    Noted in ``seen``: its ``title``, whether it stayed ``open``, and if it did the
+    refusal it shows (``error``), the field it sits below (``below``) and what each field
+    named then holds (``values``: its text, its choice's value or the values ticked);
+    then the form is closed."""
+    from PySide6.QtCore import QEventLoop
+
+    from careplan.ui.listmodels import ChoiceList
+    from careplan.ui.workspace.forms import RecordForm
+
+    def holds(widget: Any) -> object:
+        if isinstance(widget, ChoiceList):
+            return widget.choices.checked_values()
+        return widget.currentData() if hasattr(widget, "currentData") else widget.text()
+
+    def fill(form: QWidget) -> None:
+        assert isinstance(form, RecordForm)
+        seen["title"] = form.windowTitle()
+        for name, value in steps:
+            widget: Any = form.fields[name]
+            if isinstance(widget, ChoiceList):
+                ticks = widget.choices
+                for row in range(ticks.rowCount()):
+                    ticks.set_checked(row, ticks.value(row) in value)  # type: ignore[operator]
+            elif hasattr(widget, "findData"):
+                index = widget.findData(value)
+                assert index >= 0, f"{name} does not offer {value!r}"
+                widget.setCurrentIndex(index)
+            else:
+                widget.setText(str(value))
+        form.check()
+        while form.is_saving:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        seen["open"] = form.isVisible()
+        if form.isVisible():
+            seen["error"] = form.error.text()
+            seen["below"] = form.error_field
+            seen["values"] = {name: holds(form.fields[name]) for name, _ in steps}
+            form.reject()
+
+    when_modal(fill)
+
+
 def file_settings(folder: Path) -> Settings:
     """Settings kept in a file of the test's own, never the user's."""
     return Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
