@@ -73,11 +73,16 @@ def run(args: argparse.Namespace) -> int:
         raise _missing_libraries(exc) from None
     if not _platform_ok():
         raise _missing_libraries(RuntimeError("the xcb platform plugin could not be loaded"))
-    from careplan.store import keyring
 
-    if not keyring.exists(path):  # an encrypted store is backed up once it is unlocked
-        _start_backup(path)
-    return app.run(path, today=clock.today, user=getattr(args, "app_user", None))
+    def imported() -> None:
+        """Once the first window is painted and the rest imported: the backup."""
+        from careplan.store import keyring
+
+        if not keyring.exists(path):  # an encrypted store is backed up once it is unlocked
+            _start_backup(path)
+
+    return app.run(path, today=clock.today, user=getattr(args, "app_user", None),
+                   imported=imported)
 
 
 def _start_backup(path: Path) -> None:

@@ -53,6 +53,7 @@ from careplan.ui.exports import ExportActions
 from careplan.ui.session_lock import SessionLock
 from careplan.ui.settings import Settings
 from careplan.ui.share import ShareActions
+from careplan.ui.shell import PlainStoreBanner
 from careplan.ui.sign_in import SignInPage, describe, sign_in_pool
 from careplan.ui.store_health import HealthWatch
 from careplan.ui.store_watch import StoreWatch
@@ -84,28 +85,6 @@ def _start_backup(store: Store) -> None:
     path, key = store.path, store.key
     threading.Thread(target=lambda: backup.auto_backup(path, key=key),
                      name="careplan-backup").start()
-
-
-class PlainStoreBanner(QLabel):
-    """A strip above the sign-in screen and the tabs of a store that is not encrypted: it
-    says so, and how to encrypt it (careplan encrypt)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("plainBanner")
-        self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setStyleSheet("#plainBanner { background: #fff4ce; border: 1px solid #b58800; "
-                           "padding: 6px; color: #000000; }")
-        self.setAccessibleName(self.tr("The store is not encrypted"))
-        self.hide()
-
-    def show_for(self, path: str) -> None:
-        self.setText(self.tr(
-            "This store is not encrypted: anyone who can read %s can read its records. An "
-            "administrator can encrypt it with: careplan encrypt --db %s --user NAME")
-            % (path, path))
-        self.show()
 
 
 class MainWindow(QMainWindow):

@@ -24,16 +24,13 @@ from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QStringListModel, Qt, QThreadPool, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCompleter,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -58,11 +55,19 @@ from careplan.store import (
 )
 from careplan.store.health import Health
 from careplan.ui import workers
+from careplan.ui.shell import (
+    REFUSAL_STYLE,
+    form_box,
+    message_label,
+    password_field,
+    place_panel,
+    title_label,
+    user_field,
+    where_label,
+)
 
 log = logging.getLogger(__name__)
 
-#: The colour of a refusal (as RecordForm's).
-REFUSAL_STYLE = "color: #b3261e"
 
 _POOL: QThreadPool | None = None
 
@@ -264,28 +269,16 @@ class Credentials(QWidget):
         self._old: str | None = None
         self._job: workers.Job | None = None
         tr = self.tr
-        self.user = QLineEdit(username)
-        self.user.setAccessibleName(tr("User name"))
+        self.user = user_field(username, self)
         self.user.setReadOnly(fixed_user)
-        self.user.setMaxLength(64)
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setAccessibleName(tr("Password"))
-        self.new_password = QLineEdit()
-        self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.new_password.setAccessibleName(tr("New password"))
-        self.repeat = QLineEdit()
-        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
-        self.repeat.setAccessibleName(tr("New password again"))
+        self.password = password_field(self)
+        self.new_password = password_field(self, "New password")
+        self.repeat = password_field(self, "New password again")
         for field in (self.user, self.password, self.new_password, self.repeat):
             field.returnPressed.connect(self.go)
         self.intro = QLabel()
         self.intro.setWordWrap(True)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(REFUSAL_STYLE)
-        self.message.setAccessibleName(tr("Why you are not signed in"))
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = message_label(self)
         self.submit = QPushButton()
         self.submit.setAutoDefault(False)  # Enter in a field signs in (once)
         self.submit.clicked.connect(self.go)
@@ -303,11 +296,7 @@ class Credentials(QWidget):
         buttons.addWidget(self.back)
         buttons.addStretch(1)
         buttons.addWidget(self.submit)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self.form)
-        layout.addWidget(self.message)
-        layout.addLayout(buttons)
+        form_box(self.form, self.message, buttons, self)
         self.step = Step.SIGN_IN
         self.show_step(Step.FIRST if first else Step.SIGN_IN)
 
@@ -494,15 +483,8 @@ class SignInPage(QWidget):
         name = Path(where_path).name
         first = accounts.count(store) == 0 if store is not None else \
             not Path(where_path).exists()
-        title = QLabel(tr("Sign in to %s") % name)
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        title.setFont(font)
-        self.where = where = QLabel(where_path)
-        where.setStyleSheet("color: palette(placeholder-text)")
-        where.setWordWrap(True)
-        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        title = title_label(name, self)
+        self.where = where = where_label(where_path)
         self.credentials = Credentials(where_path, now,
                                        store.health if store is not None else None,
                                        username=username, first=first)
@@ -517,25 +499,7 @@ class SignInPage(QWidget):
         if not first:
             self._show_demo(store, where_path)
 
-        panel = QFrame()
-        panel.setObjectName("signInPanel")
-        panel.setFrameShape(QFrame.Shape.StyledPanel)
-        panel.setMaximumWidth(560)
-        inner = QVBoxLayout(panel)
-        inner.setContentsMargins(28, 24, 28, 24)
-        inner.setSpacing(10)
-        inner.addWidget(title)
-        inner.addWidget(where)
-        inner.addWidget(self.demo)
-        inner.addWidget(self.credentials)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(panel, 3)
-        row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addLayout(row)
-        layout.addStretch(2)
+        place_panel(self, [title, where, self.demo, self.credentials])
 
     def _show_demo(self, store: Store | None, path: str) -> None:
         """Only for a store built as the demo: its user names and published password (for

@@ -1,0 +1,434 @@
+"""The first window of a start: the store's sign-in screen, shown and painted before the
+domain and the store are imported, then the rest imported while the password is typed.
+
+A start's time was mostly imports: the domain (careplan.models), the store package and
+the window's own modules, all before a pixel was painted. :class:`StartWindow` needs only
+PySide6 and the standard library (it must not import careplan.models, careplan.store or
+any module that does: tests/test_start_shell.py checks it). It looks like the main
+window on its sign-in screen (the same menus and toolbar, disabled; the same panel, words
+and fields, built by the helpers here that careplan.ui.sign_in uses too) and takes what
+is typed. Once it has been painted it imports the rest, a module per turn of the event
+loop (:data:`STEPS`), so typing stays responsive; then the main window (careplan.ui.
+mainwindow) is made, opens the store on its own sign-in screen (which adds what needs
+the store: the demo hint, a new store's first administrator, the damage banner, "no
+store" messages), takes the typed user name, password, focus and cursor, and is shown in
+the shell's place with the shell's geometry. Keys typed in the shell meanwhile go on to
+the main window until it is the active window.
+
+Sign in (or Enter) pressed before the rest is imported waits for it: the remaining steps
+run at once, and the main window's sign-in (careplan.ui.sign_in.Credentials.go) runs
+with what was typed, exactly as if it had been typed there (lockout, keyring unwrap,
+refusals under the field). Enter in the user name field with no password yet moves to
+the password, as on the real screen.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from careplan.ui import settings as keys
+from careplan.ui.settings import Settings
+
+#: The colour of a refusal (the sign-in form's and RecordForm's).
+REFUSAL_STYLE = "color: #b3261e"
+#: What a store's keyring is called beside it (careplan.store.keyring.SUFFIX; a test keeps
+#: the two equal): a store with none is plain, and the shell says so at once.
+KEYRING_SUFFIX = ".keys"
+
+#: What the shell imports once painted, one per turn of the event loop, in an order in
+#: which each step's own imports are mostly done by the steps before it.
+STEPS: tuple[str, ...] = (
+    "careplan.models",
+    "careplan.models.accounts",
+    "careplan.store",
+    "careplan.store.accounts",
+    "careplan.store.keyring",
+    "careplan.store.backup",
+    "careplan.store.health",
+    "careplan.ui.workers",
+    "careplan.ui.sign_in",
+    "careplan.ui.store_health",
+    "careplan.ui.audit_watch",
+    "careplan.ui.changes_view",
+    "careplan.ui.session_lock",
+    "careplan.ui.exports",
+    "careplan.ui.share",
+    "careplan.ui.mainwindow",
+)
+
+#: How long keys typed in the shell after the hand-over are passed on at most, should
+#: the main window never be told it is active (no window manager).
+FORWARD_MS = 2000
+
+
+# -- the sign-in screen's look, shared with careplan.ui.sign_in ---------------------------
+
+
+def title_label(name: str, owner: QObject) -> QLabel:
+    """"Sign in to NAME", large and bold."""
+    title = QLabel(owner.tr("Sign in to %s") % name)
+    font = QFont(title.font())
+    font.setPointSizeF(font.pointSizeF() * 1.6)
+    font.setBold(True)
+    title.setFont(font)
+    return title
+
+
+def where_label(path: str) -> QLabel:
+    """The store's path, quiet, below the title."""
+    where = QLabel(path)
+    where.setStyleSheet("color: palette(placeholder-text)")
+    where.setWordWrap(True)
+    where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return where
+
+
+def message_label(owner: QObject) -> QLabel:
+    """Where a refusal is said, under the fields."""
+    message = QLabel()
+    message.setWordWrap(True)
+    message.setStyleSheet(REFUSAL_STYLE)
+    message.setAccessibleName(owner.tr("Why you are not signed in"))
+    message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return message
+
+
+def place_panel(page: QWidget, parts: Sequence[QWidget]) -> QFrame:
+    """The sign-in panel, centred on ``page``: ``parts`` one below the other."""
+    panel = QFrame()
+    panel.setObjectName("signInPanel")
+    panel.setFrameShape(QFrame.Shape.StyledPanel)
+    panel.setMaximumWidth(560)
+    inner = QVBoxLayout(panel)
+    inner.setContentsMargins(28, 24, 28, 24)
+    inner.setSpacing(10)
+    for part in parts:
+        inner.addWidget(part)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(panel, 3)
+    row.addStretch(1)
+    layout = QVBoxLayout(page)
+    layout.addStretch(1)
+    layout.addLayout(row)
+    layout.addStretch(2)
+    return panel
+
+
+def user_field(username: str, owner: QObject) -> QLineEdit:
+    field = QLineEdit(username)
+    field.setAccessibleName(owner.tr("User name"))
+    field.setMaxLength(64)
+    return field
+
+
+def password_field(owner: QObject, name: str = "Password") -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setAccessibleName(owner.tr(name))
+    return field
+
+
+def form_box(form: QLayout, message: QLabel, buttons: QLayout, owner: QWidget) -> None:
+    """The fields, the message under them and the buttons, in ``owner``."""
+    layout = QVBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addLayout(form)
+    layout.addWidget(message)
+    layout.addLayout(buttons)
+
+
+class PlainStoreBanner(QLabel):
+    """A strip above the sign-in screen and the tabs of a store that is not encrypted: it
+    says so, and how to encrypt it (careplan encrypt)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("plainBanner")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setStyleSheet("#plainBanner { background: #fff4ce; border: 1px solid #b58800; "
+                           "padding: 6px; color: #000000; }")
+        self.setAccessibleName(self.tr("The store is not encrypted"))
+        self.hide()
+
+    def show_for(self, path: str) -> None:
+        self.setText(self.tr(
+            "This store is not encrypted: anyone who can read %s can read its records. An "
+            "administrator can encrypt it with: careplan encrypt --db %s --user NAME")
+            % (path, path))
+        self.show()
+
+
+def is_plain(path: str) -> bool:
+    """Whether the store at ``path`` has no keyring beside it (a plain store)."""
+    store = Path(path)
+    return store.is_file() and not store.with_name(store.name + KEYRING_SUFFIX).is_file()
+
+
+# -- the first window ------------------------------------------------------------------------
+
+
+class ShellPage(QWidget):
+    """The sign-in screen as the shell shows it: title, path, user name, password, Sign in."""
+
+    submitted = Signal()
+
+    def __init__(self, path: str, username: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        tr = self.tr
+        self.setAccessibleName(tr("Sign in"))
+        self.user = user_field(username, self)
+        self.password = password_field(self)
+        for field in (self.user, self.password):
+            field.returnPressed.connect(self.submitted)
+        self.message = message_label(self)
+        self.submit = QPushButton(tr("Sign in"))
+        self.submit.setAutoDefault(False)
+        self.submit.clicked.connect(self.submitted)
+        form = QFormLayout()
+        form.addRow(tr("&User name:"), self.user)
+        form.addRow(tr("&Password:"), self.password)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.submit)
+        credentials = QWidget()
+        form_box(form, self.message, buttons, credentials)
+        place_panel(self, [title_label(Path(path).name, self), where_label(path), credentials])
+        (self.password if self.user.text() else self.user).setFocus()
+
+
+class StartWindow(QMainWindow):
+    """The window a start shows first; the main window takes its place once imported.
+
+    ``make_window``: makes the main window (hidden) once :data:`STEPS` are imported.
+    ``steps``: what to import (tests may give fewer). Call :meth:`begin` once shown; it
+    waits for the first paint before importing anything."""
+
+    #: The main window that took the shell's place.
+    handed_over = Signal(object)
+
+    def __init__(self, path: str, settings: Settings, make_window: Callable[[], Any], *,
+                 user: str | None = None, steps: Sequence[str] = STEPS) -> None:
+        super().__init__()
+        tr = self.tr
+        self.path = path
+        self.make_window = make_window
+        self.steps = list(steps)
+        #: Sign in was pressed before the rest was imported: it runs once it is.
+        self.pending = False
+        self.painted = False
+        self.started = False
+        self.cancelled = False
+        #: The main window, once it took over.
+        self.window: Any = None
+        self._forwarding = False
+        name = Path(path).name
+        self.setWindowTitle(tr("CarePlan — %s") % name)
+        self.setAccessibleName(tr("CarePlan"))
+        for title in (tr("&File"), tr("&Edit"), tr("&View"), tr("&Help")):
+            self.menuBar().addMenu(title).setEnabled(False)
+        tools = self.addToolBar(tr("Main"))
+        tools.setObjectName("main-toolbar")
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for text in (tr("&Caseload"), tr("&Dashboard"), tr("&Budgets"),
+                     tr("Case &conference mode"), None, tr("&Undo"), tr("&Redo")):
+            if text is None:
+                tools.addSeparator()
+            else:
+                tools.addAction(text).setEnabled(False)
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
+                             spacer.sizePolicy().verticalPolicy())
+        tools.addWidget(spacer)
+        identity = QToolButton()
+        identity.setText(tr("Not signed in"))
+        identity.setEnabled(False)
+        tools.addWidget(identity)
+        self.statusBar()
+        username = user or settings.last_user(path) or ""
+        self.page = ShellPage(path, username)
+        self.page.submitted.connect(self.submit)
+        self.plain_banner = PlainStoreBanner()
+        if is_plain(path):
+            self.plain_banner.show_for(path)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plain_banner)
+        stage = QStackedWidget()
+        stage.addWidget(self.page)
+        layout.addWidget(stage, 1)
+        self.setCentralWidget(body)
+        geometry = settings.get(keys.WINDOW_GEOMETRY)
+        if geometry:
+            self.restoreGeometry(QByteArray(geometry))
+        else:
+            self.resize(1360, 820)
+        self.page.installEventFilter(self)
+
+    # -- importing the rest -----------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start importing the rest once the shell has been painted (at once if it was)."""
+        self.started = True
+        if self.painted:
+            QTimer.singleShot(0, self, self._step)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        kind = event.type()
+        if watched is self.page and kind == QEvent.Type.Paint and not self.painted:
+            self.painted = True
+            if self.started:
+                QTimer.singleShot(0, self, self._step)
+        elif self._forwarding and kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) \
+                and isinstance(watched, QWidget) and watched.window() is self \
+                and isinstance(event, QKeyEvent):
+            return self._forward(event)
+        return super().eventFilter(watched, event)
+
+    def _step(self) -> None:
+        """Import the next module; the last step hands over to the main window."""
+        if self.cancelled or self.window is not None:
+            return
+        if self.steps:
+            importlib.import_module(self.steps.pop(0))
+            QTimer.singleShot(0, self, self._step)
+            return
+        self._hand_over()
+
+    def _finish_now(self) -> None:
+        """Someone is waiting (Sign in was pressed): import the rest without yielding."""
+        while self.steps and not self.cancelled:
+            importlib.import_module(self.steps.pop(0))
+        if not self.cancelled and self.window is None:
+            self._hand_over()
+
+    def submit(self) -> None:
+        """Sign in (or Enter) before the rest is imported."""
+        page = self.page
+        if self.pending or self.window is not None:
+            return
+        if page.user.hasFocus() and page.user.text().strip() and not page.password.text():
+            page.password.setFocus()  # Enter after the user name, as on the real screen
+            return
+        self.pending = True
+        for w in (page.user, page.password, page.submit):
+            w.setEnabled(False)
+        page.message.setStyleSheet("")
+        page.message.setText(self.tr("Signing in…"))
+        QTimer.singleShot(0, self, self._finish_now)  # "Signing in…" is painted first
+
+    # -- the hand-over ----------------------------------------------------------------------
+
+    def _hand_over(self) -> None:
+        page = self.page
+        typing_in = self.focusWidget()
+        window = self.make_window()
+        self.window = window
+        window.restoreGeometry(self.saveGeometry())
+        window.show()
+        opened = window.open_store(self.path)
+        real = window.sign_in_page if opened else None
+        if real is not None:
+            self._fill(real.credentials, typing_in)
+        page.password.setText("")  # the shell keeps no password
+        window.raise_()
+        window.activateWindow()
+        self._forwarding = True
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        QTimer.singleShot(FORWARD_MS, self, self._retire)
+        window.installEventFilter(_WhenActive(window, self._retire))
+        self.handed_over.emit(window)
+        if real is not None and self.pending:
+            real.credentials.go()
+        if window.isActiveWindow():
+            self._retire()
+
+    def _fill(self, credentials: Any, typing_in: QWidget | None) -> None:
+        """What was typed in the shell, in the main window's sign-in form, with the focus
+        in the same field (or the first empty one)."""
+        page = self.page
+        if (page.user.isModified() or not credentials.user.text()) \
+                and not credentials.user.isReadOnly():
+            credentials.user.setText(page.user.text())
+            credentials.user.setCursorPosition(page.user.cursorPosition())
+        asks_password = credentials.form.isRowVisible(credentials.password)
+        if asks_password:
+            credentials.password.setText(page.password.text())
+            credentials.password.setCursorPosition(page.password.cursorPosition())
+        if self.pending:
+            credentials.focus_first_empty()
+        elif typing_in is page.password and asks_password:
+            credentials.password.setFocus()
+        elif typing_in is page.user and not credentials.user.isReadOnly():
+            credentials.user.setFocus()
+        else:
+            credentials.focus_first_empty()
+
+    def _forward(self, event: QKeyEvent) -> bool:
+        """A key typed in the shell after the hand-over: to the main window's field."""
+        window = self.window
+        target = window.focusWidget() if window is not None else None
+        if target is None:
+            return False
+        copy = QKeyEvent(event.type(), event.key(), event.modifiers(), event.text(),
+                         event.isAutoRepeat(), event.count())
+        QApplication.sendEvent(target, copy)
+        return True
+
+    def _retire(self) -> None:
+        """The main window has the keyboard: the shell goes."""
+        if not self._forwarding:
+            return
+        self._forwarding = False
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self.hide()  # kept (hidden), with the main window it made
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        if self.window is None:  # closed before the main window took over: no start
+            self.cancelled = True
+        super().closeEvent(event)
+
+
+class _WhenActive(QObject):
+    """Calls ``then`` once the watched window is activated."""
+
+    def __init__(self, parent: QObject, then: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self.then = then
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.WindowActivate:
+            watched.removeEventFilter(self)
+            self.then()
+        return False
+
+
+__all__ = ["KEYRING_SUFFIX", "STEPS", "PlainStoreBanner", "ShellPage", "StartWindow",
+           "is_plain", "message_label", "place_panel", "title_label", "where_label"]
