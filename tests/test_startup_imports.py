@@ -34,8 +34,9 @@ SIGNED_IN = ("careplan.ui.caseload_model", "careplan.ui.caseload_view", "carepla
              # File ▸ Print (QtPdf, QtPrintSupport) and Help, imported when first used.
              "careplan.ui.printing", "PySide6.QtPdf", "careplan.ui.help")
 
-# The start a user makes (``careplan --db STORE``), left as soon as the window is shown
-# with the store open: the QApplication is made first only to queue the quit.
+# The start a user makes (``careplan --db STORE``), left as soon as the main window has
+# taken the first window's place with the store open on its sign-in screen: the
+# QApplication is made first only to queue the quit.
 START = """
 import os, sys, threading
 from PySide6.QtCore import QTimer
@@ -49,7 +50,12 @@ def loaded():
     return ",".join(sorted(({m.split(".")[0] for m in sys.modules} | set(sys.modules)) & wanted))
 
 def shown():
-    opened.extend(w for w in app.topLevelWidgets() if getattr(w, "store", None) is not None)
+    found = [w for w in app.topLevelWidgets() if getattr(w, "store", None) is not None
+             and w.isVisible() and getattr(w, "sign_in_page", None) is not None]
+    if not found:
+        QTimer.singleShot(5, shown)
+        return
+    opened.extend(found)
     at_shown.append(loaded())
     app.quit()
 

@@ -511,8 +511,11 @@ class MainWindow(QMainWindow):
         self.exports.audience_id = None  # prints are for the reader's own agency at first
         self._drop_sign_in()
         self.settings.remember_user(store.store_id, account.username)
-        if store.key is not None:  # an encrypted store's name: its id is read only now
-            self.settings.remember_user(store.path, account.username)
+        # By its path as well: an encrypted store's id is read only now, and the first
+        # window of a start (careplan.ui.shell) fills in the user name before any store
+        # is read.
+        self.settings.remember_user(store.path, account.username)
+        if store.key is not None:
             _start_backup(store)
         self.edits.start(store)
         self.share.started()

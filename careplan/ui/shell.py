@@ -216,7 +216,6 @@ class ShellPage(QWidget):
         credentials = QWidget()
         form_box(form, self.message, buttons, credentials)
         place_panel(self, [title_label(Path(path).name, self), where_label(path), credentials])
-        (self.password if self.user.text() else self.user).setFocus()
 
 
 class StartWindow(QMainWindow):
@@ -287,6 +286,9 @@ class StartWindow(QMainWindow):
         else:
             self.resize(1360, 820)
         self.page.installEventFilter(self)
+        for widget in (self.page.user, self.page.password, self.page.submit):
+            widget.installEventFilter(self)  # keys typed here after the hand-over go on
+        (self.page.password if self.page.user.text() else self.page.user).setFocus()
 
     # -- importing the rest -----------------------------------------------------------------
 
@@ -303,7 +305,6 @@ class StartWindow(QMainWindow):
             if self.started:
                 QTimer.singleShot(0, self, self._step)
         elif self._forwarding and kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) \
-                and isinstance(watched, QWidget) and watched.window() is self \
                 and isinstance(event, QKeyEvent):
             return self._forward(event)
         return super().eventFilter(watched, event)
@@ -330,7 +331,8 @@ class StartWindow(QMainWindow):
         page = self.page
         if self.pending or self.window is not None:
             return
-        if page.user.hasFocus() and page.user.text().strip() and not page.password.text():
+        if self.focusWidget() is page.user and page.user.text().strip() \
+                and not page.password.text():
             page.password.setFocus()  # Enter after the user name, as on the real screen
             return
         self.pending = True
@@ -347,19 +349,17 @@ class StartWindow(QMainWindow):
         typing_in = self.focusWidget()
         window = self.make_window()
         self.window = window
-        window.restoreGeometry(self.saveGeometry())
+        window.resize(self.size())  # where the shell is, as the user may have moved it
+        window.move(self.pos())
+        window.setWindowState(self.windowState())
         window.show()
         opened = window.open_store(self.path)
         real = window.sign_in_page if opened else None
         if real is not None:
             self._fill(real.credentials, typing_in)
         page.password.setText("")  # the shell keeps no password
-        window.raise_()
         window.activateWindow()
         self._forwarding = True
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
         QTimer.singleShot(FORWARD_MS, self, self._retire)
         window.installEventFilter(_WhenActive(window, self._retire))
         self.handed_over.emit(window)
@@ -405,9 +405,6 @@ class StartWindow(QMainWindow):
         if not self._forwarding:
             return
         self._forwarding = False
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
         self.hide()  # kept (hidden), with the main window it made
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
