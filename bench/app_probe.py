@@ -131,10 +131,11 @@ def _use(window: Any, person_id: str) -> None:
 def app(db: str, today: str, person_id: str | None = None) -> int:
     from datetime import date
 
-    from PySide6.QtCore import QTimer
-
+    # In the order a start imports them: the command line, then Qt and the first window
+    # (PySide6's import hook costs every module imported after it a little).
     from careplan.cli import main
-    from careplan.ui import app as ui_app
+    from careplan.ui import app as ui_app  # isort: skip
+    from PySide6.QtCore import QTimer  # isort: skip
 
     qapp = ui_app.application()
     run, day = ui_app.run, date.fromisoformat(today)

@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from careplan import clock
 from careplan.commands.errors import UserError
+
+if TYPE_CHECKING:
+    from datetime import date
 
 DEMO_PERSONS = 200
 DEMO_SEED = 1
@@ -51,6 +54,8 @@ def ensure_default_store(path: Path) -> None:
         from careplan.demo.build_file import build_demo_file
     except ImportError:  # no demo generator in this build: the app offers a new store
         return
+    from careplan import clock
+
     sys.stderr.write(f"careplan: first start, creating a demo store at {path}.\n")
     build_demo_file(path, persons=DEMO_PERSONS, seed=DEMO_SEED, today=clock.today(),
                     parallel=False)
@@ -81,8 +86,15 @@ def run(args: argparse.Namespace) -> int:
         if not keyring.exists(path):  # an encrypted store is backed up once it is unlocked
             _start_backup(path)
 
-    return app.run(path, today=clock.today, user=getattr(args, "app_user", None),
+    return app.run(path, today=_today, user=getattr(args, "app_user", None),
                    imported=imported)
+
+
+def _today() -> date:
+    """Today in England (careplan.clock), imported once the first window is painted."""
+    from careplan import clock
+
+    return clock.today()
 
 
 def _start_backup(path: Path) -> None:
@@ -100,11 +112,12 @@ def _platform_ok() -> bool:
     """Whether Qt can load its platform plugin, checked in a child process (a failed
     load aborts the process, which must not be ours)."""
     import os
-    import subprocess
 
     platform = os.environ.get("QT_QPA_PLATFORM", "")
     if platform in ("offscreen", "minimal") or sys.platform != "linux":
         return True
+    import subprocess
+
     probe = ("from PySide6.QtWidgets import QApplication; import sys; "
              "QApplication(sys.argv[:1])")
     try:

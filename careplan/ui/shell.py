@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtCore import QByteArray, QObject, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
@@ -77,12 +77,26 @@ STEPS: tuple[str, ...] = (
     "careplan.ui.mainwindow",
 )
 
+#: Qt.TextInteractionFlag.TextSelectableByMouse and Qt.ToolButtonStyle.ToolButtonTextOnly,
+#: set as properties by value: the first use of PySide6's ``Qt`` namespace builds its
+#: every enum, about 25 ms of a start that a bare window does without.
+SELECTABLE_BY_MOUSE = 1
+TEXT_ONLY = 1
+#: QLineEdit.EchoMode.Password and QFrame.Shape.StyledPanel, likewise.
+PASSWORD_ECHO = 2
+STYLED_PANEL = 6
+
 #: How long keys typed in the shell after the hand-over are passed on at most, should
 #: the main window never be told it is active (no window manager).
 FORWARD_MS = 2000
 
 
 # -- the sign-in screen's look, shared with careplan.ui.sign_in ---------------------------
+
+
+def selectable(label: QLabel) -> None:
+    """Text the mouse can select (and copy)."""
+    label.setProperty("textInteractionFlags", SELECTABLE_BY_MOUSE)
 
 
 def title_label(name: str, owner: QObject) -> QLabel:
@@ -100,7 +114,7 @@ def where_label(path: str) -> QLabel:
     where = QLabel(path)
     where.setStyleSheet("color: palette(placeholder-text)")
     where.setWordWrap(True)
-    where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    selectable(where)
     return where
 
 
@@ -110,7 +124,7 @@ def message_label(owner: QObject) -> QLabel:
     message.setWordWrap(True)
     message.setStyleSheet(REFUSAL_STYLE)
     message.setAccessibleName(owner.tr("Why you are not signed in"))
-    message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    selectable(message)
     return message
 
 
@@ -118,7 +132,7 @@ def place_panel(page: QWidget, parts: Sequence[QWidget]) -> QFrame:
     """The sign-in panel, centred on ``page``: ``parts`` one below the other."""
     panel = QFrame()
     panel.setObjectName("signInPanel")
-    panel.setFrameShape(QFrame.Shape.StyledPanel)
+    panel.setProperty("frameShape", STYLED_PANEL)
     panel.setMaximumWidth(560)
     inner = QVBoxLayout(panel)
     inner.setContentsMargins(28, 24, 28, 24)
@@ -136,16 +150,18 @@ def place_panel(page: QWidget, parts: Sequence[QWidget]) -> QFrame:
     return panel
 
 
-def user_field(username: str, owner: QObject) -> QLineEdit:
-    field = QLineEdit(username)
+def user_field(username: str, owner: QObject, field: QLineEdit | None = None) -> QLineEdit:
+    field = field if field is not None else QLineEdit()
+    field.setText(username)
     field.setAccessibleName(owner.tr("User name"))
     field.setMaxLength(64)
     return field
 
 
-def password_field(owner: QObject, name: str = "Password") -> QLineEdit:
-    field = QLineEdit()
-    field.setEchoMode(QLineEdit.EchoMode.Password)
+def password_field(owner: QObject, name: str = "Password",
+                   field: QLineEdit | None = None) -> QLineEdit:
+    field = field if field is not None else QLineEdit()
+    field.setProperty("echoMode", PASSWORD_ECHO)
     field.setAccessibleName(owner.tr(name))
     return field
 
@@ -167,7 +183,7 @@ class PlainStoreBanner(QLabel):
         super().__init__(parent)
         self.setObjectName("plainBanner")
         self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        selectable(self)
         self.setStyleSheet("#plainBanner { background: #fff4ce; border: 1px solid #b58800; "
                            "padding: 6px; color: #000000; }")
         self.setAccessibleName(self.tr("The store is not encrypted"))
@@ -190,17 +206,39 @@ def is_plain(path: str) -> bool:
 # -- the first window ------------------------------------------------------------------------
 
 
+class _Field(QLineEdit):
+    """A field of the shell: once the main window has taken over, keys typed here (on
+    their way before the window manager moved the keyboard) go on to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forward_to: Callable[[QKeyEvent], bool] | None = None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if self.forward_to is None or not self.forward_to(event):
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if self.forward_to is None or not self.forward_to(event):
+            super().keyReleaseEvent(event)
+
+
 class ShellPage(QWidget):
     """The sign-in screen as the shell shows it: title, path, user name, password, Sign in."""
 
     submitted = Signal()
+    #: Emitted after the page's first paint.
+    painted = Signal()
 
     def __init__(self, path: str, username: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         tr = self.tr
         self.setAccessibleName(tr("Sign in"))
-        self.user = user_field(username, self)
-        self.password = password_field(self)
+        self.first_paint = True
+        self.user = _Field()
+        user_field(username, self, self.user)
+        self.password = _Field()
+        password_field(self, field=self.password)
         for field in (self.user, self.password):
             field.returnPressed.connect(self.submitted)
         self.message = message_label(self)
@@ -216,6 +254,12 @@ class ShellPage(QWidget):
         credentials = QWidget()
         form_box(form, self.message, buttons, credentials)
         place_panel(self, [title_label(Path(path).name, self), where_label(path), credentials])
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        if self.first_paint:
+            self.first_paint = False
+            self.painted.emit()
 
 
 class StartWindow(QMainWindow):
@@ -247,27 +291,28 @@ class StartWindow(QMainWindow):
         self.setWindowTitle(tr("CarePlan — %s") % name)
         self.setAccessibleName(tr("CarePlan"))
         for title in (tr("&File"), tr("&Edit"), tr("&View"), tr("&Help")):
-            self.menuBar().addMenu(title).setEnabled(False)
+            self.menuBar().addMenu(title)  # empty until the main window takes over
         tools = self.addToolBar(tr("Main"))
         tools.setObjectName("main-toolbar")
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tools.setProperty("toolButtonStyle", TEXT_ONLY)
         for text in (tr("&Caseload"), tr("&Dashboard"), tr("&Budgets"),
                      tr("Case &conference mode"), None, tr("&Undo"), tr("&Redo")):
             if text is None:
                 tools.addSeparator()
             else:
                 tools.addAction(text).setEnabled(False)
+        username = user or settings.last_user(path) or ""
+        self.page = ShellPage(path, username)
         spacer = QWidget()
-        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
-                             spacer.sizePolicy().verticalPolicy())
+        # Expanding across, fixed in height: a line edit's policy (without building the
+        # QSizePolicy enum).
+        spacer.setSizePolicy(self.page.user.sizePolicy())
         tools.addWidget(spacer)
         identity = QToolButton()
         identity.setText(tr("Not signed in"))
         identity.setEnabled(False)
         tools.addWidget(identity)
         self.statusBar()
-        username = user or settings.last_user(path) or ""
-        self.page = ShellPage(path, username)
         self.page.submitted.connect(self.submit)
         self.plain_banner = PlainStoreBanner()
         if is_plain(path):
@@ -285,9 +330,7 @@ class StartWindow(QMainWindow):
             self.restoreGeometry(QByteArray(geometry))
         else:
             self.resize(1360, 820)
-        self.page.installEventFilter(self)
-        for widget in (self.page.user, self.page.password, self.page.submit):
-            widget.installEventFilter(self)  # keys typed here after the hand-over go on
+        self.page.painted.connect(self._painted)
         (self.page.password if self.page.user.text() else self.page.user).setFocus()
 
     # -- importing the rest -----------------------------------------------------------------
@@ -298,16 +341,10 @@ class StartWindow(QMainWindow):
         if self.painted:
             QTimer.singleShot(0, self, self._step)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        kind = event.type()
-        if watched is self.page and kind == QEvent.Type.Paint and not self.painted:
-            self.painted = True
-            if self.started:
-                QTimer.singleShot(0, self, self._step)
-        elif self._forwarding and kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) \
-                and isinstance(event, QKeyEvent):
-            return self._forward(event)
-        return super().eventFilter(watched, event)
+    def _painted(self) -> None:
+        self.painted = True
+        if self.started:
+            QTimer.singleShot(0, self, self._step)
 
     def _step(self) -> None:
         """Import the next module; the last step hands over to the main window."""
@@ -360,6 +397,8 @@ class StartWindow(QMainWindow):
         page.password.setText("")  # the shell keeps no password
         window.activateWindow()
         self._forwarding = True
+        for field in (page.user, page.password):
+            field.forward_to = self._forward
         QTimer.singleShot(FORWARD_MS, self, self._retire)
         window.installEventFilter(_WhenActive(window, self._retire))
         self.handed_over.emit(window)
@@ -393,7 +432,7 @@ class StartWindow(QMainWindow):
         """A key typed in the shell after the hand-over: to the main window's field."""
         window = self.window
         target = window.focusWidget() if window is not None else None
-        if target is None:
+        if target is None or not self._forwarding:
             return False
         copy = QKeyEvent(event.type(), event.key(), event.modifiers(), event.text(),
                          event.isAutoRepeat(), event.count())
@@ -420,7 +459,9 @@ class _WhenActive(QObject):
         super().__init__(parent)
         self.then = then
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, watched: QObject, event: Any) -> bool:  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QEvent  # its enum is built on import: not before now
+
         if event.type() == QEvent.Type.WindowActivate:
             watched.removeEventFilter(self)
             self.then()
