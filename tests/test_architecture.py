@@ -192,7 +192,6 @@ MACHINE_DAY_LEFT = {
     "careplan/models/people.py",
     # The desktop app's window and workspace tabs take today from careplan.clock through
     # ``careplan`` (commands/gui.py); these defaults and placeholders remain.
-    "careplan/ui/app.py",
     "careplan/ui/mainwindow.py",
     "careplan/ui/workspace/chain_view.py",
     "careplan/ui/workspace/transitions_tab.py",
