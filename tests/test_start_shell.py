@@ -83,6 +83,15 @@ os._exit(code)
 """
 
 
+BROKEN = """
+import sys
+from careplan.ui import shell
+shell.STEPS = (*shell.STEPS[:2], "careplan.ui.no_such_module", *shell.STEPS[2:])
+from careplan.cli import main
+sys.exit(main(["--db", sys.argv[1]]))
+"""
+
+
 @pytest.fixture
 def team(tmp_path: Path) -> Path:
     """A plain store with the UI world and an administrator."""
@@ -113,6 +122,16 @@ def test_the_first_window_is_painted_before_the_domain_and_the_store_are_importe
     assert {"careplan.models", "careplan.store", "careplan.ui.mainwindow"} <= \
         set(after.split(","))
     assert main == "MainWindow"
+
+
+def test_a_bug_importing_the_rest_ends_the_start_as_any_bug_does(
+        tmp_path: Path, team: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", BROKEN, str(team)], capture_output=True,
+                            text=True, timeout=120, env=_env(tmp_path), check=False)
+    assert result.returncode == 1
+    assert "an unexpected error occurred (a bug); details were logged" in result.stderr
+    log = next((tmp_path / "xdg_state_home").rglob("careplan.log")).read_text(encoding="utf-8")
+    assert "ModuleNotFoundError" in log
 
 
 def _shell(qtbot: Any, tmp_path: Path, path: Path, user: str | None = None,

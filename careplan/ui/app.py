@@ -82,5 +82,6 @@ def run(store_path: Path, today: Callable[[], date] | None = None,
     app = application()
     shell = start(store_path, today=today, user=user, imported=imported)
     code = int(app.exec())
-    del shell
+    if shell.failed is not None:  # a bug importing the rest or making the main window
+        raise shell.failed
     return code

@@ -273,17 +273,19 @@ class StartWindow(QMainWindow):
     handed_over = Signal(object)
 
     def __init__(self, path: str, settings: Settings, make_window: Callable[[], Any], *,
-                 user: str | None = None, steps: Sequence[str] = STEPS) -> None:
+                 user: str | None = None, steps: Sequence[str] | None = None) -> None:
         super().__init__()
         tr = self.tr
         self.path = path
         self.make_window = make_window
-        self.steps = list(steps)
+        self.steps = list(STEPS if steps is None else steps)
         #: Sign in was pressed before the rest was imported: it runs once it is.
         self.pending = False
         self.painted = False
         self.started = False
         self.cancelled = False
+        #: What went wrong importing the rest or making the main window (a bug), if so.
+        self.failed: Exception | None = None
         #: The main window, once it took over.
         self.window: Any = None
         self._forwarding = False
@@ -348,20 +350,38 @@ class StartWindow(QMainWindow):
 
     def _step(self) -> None:
         """Import the next module; the last step hands over to the main window."""
-        if self.cancelled or self.window is not None:
+        if self.cancelled or self.window is not None or self.failed is not None:
             return
-        if self.steps:
-            importlib.import_module(self.steps.pop(0))
-            QTimer.singleShot(0, self, self._step)
-            return
-        self._hand_over()
+        try:
+            if self.steps:
+                importlib.import_module(self.steps.pop(0))
+                QTimer.singleShot(0, self, self._step)
+                return
+            self._hand_over()
+        except Exception as exc:  # a bug: the start ends, and the command line logs it
+            self._fail(exc)
 
     def _finish_now(self) -> None:
         """Someone is waiting (Sign in was pressed): import the rest without yielding."""
-        while self.steps and not self.cancelled:
-            importlib.import_module(self.steps.pop(0))
-        if not self.cancelled and self.window is None:
-            self._hand_over()
+        if self.failed is not None:
+            return
+        try:
+            while self.steps and not self.cancelled:
+                importlib.import_module(self.steps.pop(0))
+            if not self.cancelled and self.window is None:
+                self._hand_over()
+        except Exception as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        """The rest could not be imported or the main window not made: the event loop
+        ends and :attr:`failed` is raised from the start (careplan.ui.app.run), where
+        the command line logs it as any other bug."""
+        self.failed = exc
+        self.cancelled = True
+        app = QApplication.instance()
+        if app is not None:
+            app.exit(1)
 
     def submit(self) -> None:
         """Sign in (or Enter) before the rest is imported."""
