@@ -124,8 +124,27 @@ def _use(window: Any, person_id: str) -> None:
         window.model.sort(column)
         _wait(lambda: not getattr(window.model, "busy", False))
         table.viewport().repaint()
+    _fail_on_modal()
     window.open_person(person_id)
     _painted(window)
+
+
+def _fail_on_modal() -> None:
+    """A modal dialog (say, "Not shared with your agency") would wait for a click that
+    never comes: say what it is and fail instead of hanging."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def check() -> None:
+        box = QApplication.activeModalWidget()
+        if box is not None:
+            sys.stderr.write(f"app_probe: a dialog is in the way: {box.windowTitle()}\n")
+            sys.stderr.flush()
+            os._exit(3)
+
+    timer = QTimer(QApplication.instance())
+    timer.timeout.connect(check)
+    timer.start(500)
 
 
 def app(db: str, today: str, person_id: str | None = None) -> int:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from careplan.commands.errors import UserError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import date
 
 DEMO_PERSONS = 200
@@ -109,12 +110,16 @@ def _start_backup(path: Path) -> None:
 
 
 def _platform_ok() -> bool:
-    """Whether Qt can load its platform plugin, checked in a child process (a failed
-    load aborts the process, which must not be ours)."""
+    """Whether Qt can load its platform plugin: at once when the X display's socket is
+    there and Qt's xcb plugin loads with every library it needs (:func:`_xcb_ready`),
+    else checked in a child process (a failed load aborts the process, which must not be
+    ours; the child is a second start of Python and Qt, a tenth of a second or more)."""
     import os
 
     platform = os.environ.get("QT_QPA_PLATFORM", "")
     if platform in ("offscreen", "minimal") or sys.platform != "linux":
+        return True
+    if _xcb_ready(os.environ):
         return True
     import subprocess
 
@@ -130,6 +135,32 @@ def _platform_ok() -> bool:
     err = result.stderr.decode(errors="replace")
     return "could not load the Qt platform plugin" not in err.lower() \
         and "xcb" not in err.lower()
+
+
+def _xcb_ready(env: Mapping[str, str], sockets: str = "/tmp/.X11-unix") -> bool:
+    """Whether Qt will start on X here, known without starting it: Qt is asked for xcb
+    (or for nothing, with no Wayland display to prefer), ``DISPLAY`` names a local
+    display whose socket is in ``sockets``, and Qt's xcb plugin loads with every library
+    it needs. False means "not known": the child process decides."""
+    import ctypes
+    import os
+    import re
+
+    if env.get("QT_QPA_PLATFORM", "") not in ("", "xcb") or env.get("WAYLAND_DISPLAY"):
+        return False
+    local = re.fullmatch(r":(\d+)(?:\.\d+)?", env.get("DISPLAY", ""))
+    if local is None or not Path(sockets, f"X{local.group(1)}").is_socket():
+        return False
+    try:
+        import PySide6
+    except ImportError:
+        return False
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    try:
+        ctypes.CDLL(str(plugin), mode=os.RTLD_LAZY)
+    except OSError:  # missing, or a library it needs is missing
+        return False
+    return True
 
 
 __all__ = ["apt_line", "ensure_default_store", "run"]
