@@ -9,6 +9,7 @@ The first test starts ``careplan --db STORE`` in a process of its own and looks 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import QWidget
 from signin import ADMIN, PASSWORD, ensure_account
 from ui_helpers import file_settings, when_modal
 
+from careplan.commands import gui
 from careplan.models.accounts import WRONG
 from careplan.store import Store, keyring
 from careplan.ui import shell as shell_module
@@ -273,3 +275,31 @@ def test_closing_the_first_window_before_the_hand_over_starts_nothing(
 
 def test_the_shell_knows_the_keyring_by_its_name() -> None:
     assert keyring.path_of("a/team.db").name == "team.db" + shell_module.KEYRING_SUFFIX
+
+
+def _listening(path: Path) -> socket.socket:
+    """A real Unix socket at ``path``, as an X server's."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    return server
+
+
+def test_qt_is_known_to_start_on_a_local_x_display_without_a_second_start(
+        tmp_path: Path) -> None:
+    server = _listening(tmp_path / "X7")
+    try:
+        assert gui._xcb_ready({"DISPLAY": ":7"}, str(tmp_path))
+        assert gui._xcb_ready({"DISPLAY": ":7.0", "QT_QPA_PLATFORM": "xcb"}, str(tmp_path))
+        # Not known without Qt's own try: the child process decides.
+        assert not gui._xcb_ready({"DISPLAY": ":8"}, str(tmp_path))  # no such display
+        assert not gui._xcb_ready({}, str(tmp_path))  # no display at all
+        assert not gui._xcb_ready({"DISPLAY": "laptop:7"}, str(tmp_path))  # a remote one
+        assert not gui._xcb_ready({"DISPLAY": ":7", "WAYLAND_DISPLAY": "wayland-0"},
+                                  str(tmp_path))
+        assert not gui._xcb_ready({"DISPLAY": ":7", "QT_QPA_PLATFORM": "wayland"},
+                                  str(tmp_path))
+    finally:
+        server.close()
+    (tmp_path / "X9").write_text("not a socket", encoding="utf-8")
+    assert not gui._xcb_ready({"DISPLAY": ":9"}, str(tmp_path))
