@@ -18,8 +18,9 @@ class FlagsEngineError(RuntimeError):
     or OSError from inside the engine must not read as a bad option or a bad --out.)"""
 
 
-def open_flags(store: Store, person_ids: list[str], today: date) -> list[Flag]:
-    """The persons' flags on ``today``, worst first.
+def open_flags(store: Store, person_ids: list[str] | None, today: date) -> list[Flag]:
+    """The persons' flags on ``today``, worst first (None: the whole caseload's, each
+    person put only through the rules that might flag them).
 
     Raises:
         FlagsEngineError: the engine failed (the cause is chained to it).

@@ -1,0 +1,291 @@
+"""Tables to CSV and XLSX by streaming rows: no DataFrame, no cell objects.
+
+``write_csv`` and ``write_xlsx`` take a header and an iterable of row tuples, write them
+to a hidden file beside the target and rename it over the target only when whole
+(:func:`careplan.export.outfile.replacing`), so a failure or a cancel leaves the old file
+as it was and no new one.
+
+Cells (see :mod:`careplan.export.cells` for why texts are guarded):
+
+- CSV: texts through :func:`cells.csv_safe`; dates as ISO text; ``None`` empty;
+  ``True``/``False``; what pandas' ``to_csv`` wrote before, byte for byte, for the
+  same values.
+- XLSX: a sheet written as SpreadsheetML text straight into the zip. Every text is an
+  inline string, never a formula, cleaned of control characters; one that begins with
+  a formula character also gets the "quote prefix" style. Dates are date cells shown
+  day first (dd/mm/yyyy), times dd/mm/yyyy hh:mm; numbers are numbers, ``True``/``False``
+  booleans, ``None`` no cell. The header row is bold and frozen, with an autofilter, and
+  each column is as wide as its header and first 200 values (at most 60 characters).
+
+openpyxl's write-only mode writes the same cells (it is the benchmark's baseline) but
+builds an object per cell: about 5 s of CPU for the 50,000-person caseload's 800,000
+cells, against a target of 5 s for the whole export.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from careplan.export import cells, outfile
+
+#: Rows between two progress reports and cancel checks.
+EVERY = 2_000
+#: Rows the column widths are measured over, and the widest a column gets.
+WIDTH_ROWS = 200
+MAX_WIDTH = 60
+
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
+
+
+class ExportCancelled(Exception):
+    """The export was cancelled before it was whole; nothing was written."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(f"the export to {Path(path).name} was cancelled; nothing was written")
+
+
+def _total(rows: Iterable[Any], total: int | None) -> int:
+    if total is not None:
+        return total
+    return len(rows) if isinstance(rows, Sequence) else 0
+
+
+def _step(path: Path, done: int, total: int, progress: Progress | None,
+          cancelled: Cancelled | None) -> None:
+    if cancelled is not None and cancelled():
+        raise ExportCancelled(path)
+    if progress is not None:
+        progress(done, total)
+
+
+def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
+              progress: Progress | None = None, cancelled: Cancelled | None = None, *,
+              total: int | None = None) -> int:
+    """Write ``header`` and ``rows`` to the CSV file ``path`` (UTF-8 with a byte order
+    mark, so Excel reads it as UTF-8); return the number of rows.
+
+    ``progress(done, total)`` is called every :data:`EVERY` rows and at the end (``total``
+    0 when unknown); ``cancelled()`` is asked as often and, once true, the export stops
+    with :class:`ExportCancelled` and nothing is written.
+    """
+    path = Path(path)
+    every = _total(rows, total)
+    done = 0
+    safe = cells.csv_safe
+    with outfile.replacing(path) as tmp:
+        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh, lineterminator=os.linesep)
+            writer.writerow(header)
+            batch: list[list[Any]] = []
+            for row in rows:
+                batch.append([_csv_cell(v, safe) for v in row])
+                if len(batch) == EVERY:
+                    writer.writerows(batch)
+                    done += len(batch)
+                    batch.clear()
+                    _step(path, done, every, progress, cancelled)
+            writer.writerows(batch)
+            done += len(batch)
+        _step(path, done, every, progress, cancelled)
+    return done
+
+
+def _csv_cell(value: Any, safe: Callable[[Any], Any]) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return safe(value)
+    if isinstance(value, date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return value
+
+
+# --- XLSX -------------------------------------------------------------------------------
+
+_EPOCH = datetime(1899, 12, 30)
+_EPOCH_DAY = _EPOCH.toordinal()
+#: Style indexes in styles.xml's cellXfs.
+_HEAD, _DATE, _TIME, _QUOTED = 1, 2, 3, 4
+
+_CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
+<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
+<Default Extension="xml" ContentType="application/xml"/>\
+<Override PartName="/xl/workbook.xml" \
+ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>\
+<Override PartName="/xl/worksheets/sheet1.xml" \
+ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>\
+<Override PartName="/xl/styles.xml" \
+ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
+</Types>"""
+
+_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+<Relationship Id="rId1" \
+Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" \
+Target="xl/workbook.xml"/></Relationships>"""
+
+_BOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+<Relationship Id="rId1" \
+Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" \
+Target="worksheets/sheet1.xml"/>\
+<Relationship Id="rId2" \
+Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" \
+Target="styles.xml"/></Relationships>"""
+
+_BOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
+xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">\
+<sheets><sheet name={name} sheetId="1" r:id="rId1"/></sheets>{defined}</workbook>"""
+
+_STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
+<numFmts count="2"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/>\
+<numFmt numFmtId="165" formatCode="dd/mm/yyyy hh:mm"/></numFmts>\
+<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>\
+<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>\
+<fills count="2"><fill><patternFill patternType="none"/></fill>\
+<fill><patternFill patternType="gray125"/></fill></fills>\
+<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
+<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
+<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
+<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>\
+<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/></cellXfs>\
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
+</styleSheet>"""
+
+
+def _column(n: int) -> str:
+    """The letters of column ``n`` (1: A, 27: AA)."""
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _text(value: str, ref: str, head: bool = False) -> str:
+    value = cells.clean(value)
+    style = f' s="{_QUOTED}"' if value.startswith(cells.TRIGGERS) else ""
+    if head:
+        style = f' s="{_HEAD}"'
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f'<c r="{ref}" t="inlineStr"{style}><is><t{space}>{escape(value)}</t></is></c>'
+
+
+def _cell(value: Any, ref: str) -> str:
+    """One cell's XML ('' for None)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return _text(value, ref)
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, datetime):
+        serial = (value.replace(tzinfo=None) - _EPOCH).total_seconds() / 86400
+        return f'<c r="{ref}" s="{_TIME}"><v>{serial!r}</v></c>'
+    if isinstance(value, date):
+        return f'<c r="{ref}" s="{_DATE}"><v>{value.toordinal() - _EPOCH_DAY}</v></c>'
+    if isinstance(value, int | float):
+        if value != value:  # NaN: no cell, as pandas wrote it
+            return ""
+        return f'<c r="{ref}"><v>{value!r}</v></c>'
+    return _text(str(value), ref)
+
+
+def _widths(header: Sequence[str], first: list[Sequence[Any]]) -> list[int]:
+    widths = [len(str(h)) for h in header]
+    for row in first:
+        for i, value in enumerate(row[:len(widths)]):
+            shown = len(str(value)) if value is not None else 4  # pandas showed "None"
+            if shown > widths[i]:
+                widths[i] = shown
+    return [min(MAX_WIDTH, w + 2) for w in widths]
+
+
+def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
+               progress: Progress | None = None, cancelled: Cancelled | None = None, *,
+               sheet: str = "Sheet1", total: int | None = None) -> int:
+    """Write ``header`` and ``rows`` to the one-sheet workbook ``path``; return the number
+    of rows. Progress and cancel as :func:`write_csv`."""
+    path = Path(path)
+    every = _total(rows, total)
+    letters = [_column(i) for i in range(1, len(header) + 1)]
+    it = iter(rows)
+    first: list[Sequence[Any]] = []
+    for row in it:
+        first.append(row)
+        if len(first) == WIDTH_ROWS:
+            break
+    done = 0
+    with outfile.replacing(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+            book.writestr("[Content_Types].xml", _CONTENT_TYPES)
+            book.writestr("_rels/.rels", _RELS)
+            book.writestr("xl/_rels/workbook.xml.rels", _BOOK_RELS)
+            book.writestr("xl/styles.xml", _STYLES)
+            with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as raw:
+                raw.write(_sheet_head(header, letters, first).encode())
+                batch: list[str] = []
+                for row in _chain(first, it):
+                    done += 1
+                    r = str(done + 1)
+                    batch.append(f'<row r="{r}">' + "".join(
+                        [_cell(v, c + r) for c, v in zip(letters, row, strict=False)])
+                        + "</row>")
+                    if len(batch) == EVERY:
+                        raw.write("".join(batch).encode())
+                        batch.clear()
+                        _step(path, done, every, progress, cancelled)
+                raw.write("".join(batch).encode())
+                last = f"{letters[-1]}{done + 1}" if letters else "A1"
+                raw.write(('</sheetData>' + (f'<autoFilter ref="A1:{last}"/>' if letters
+                                              else "") + "</worksheet>").encode())
+            book.writestr("xl/workbook.xml", _BOOK.format(
+                name=quoteattr(sheet[:31]),
+                defined=(f'<definedNames><definedName name="_xlnm._FilterDatabase" '
+                         f'localSheetId="0" hidden="1">{escape(_quoted(sheet[:31]))}!'
+                         f'$A$1:${letters[-1]}${done + 1}</definedName></definedNames>'
+                         if letters else "")))
+        _step(path, done, every, progress, cancelled)
+    return done
+
+
+def _quoted(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def _chain(first: list[Sequence[Any]], rest: Iterable[Sequence[Any]]
+           ) -> Iterable[Sequence[Any]]:
+    yield from first
+    yield from rest
+
+
+def _sheet_head(header: Sequence[str], letters: list[str],
+                first: list[Sequence[Any]]) -> str:
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                   for i, w in enumerate(_widths(header, first), 1))
+    heads = "".join(_text(str(h), f"{c}1", head=True) for c, h in zip(letters, header,
+                                                                       strict=True))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '
+            'activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{cols}</cols>" if cols else "")
+            + f'<sheetData><row r="1">{heads}</row>')
+
+
+__all__ = ["EVERY", "ExportCancelled", "write_csv", "write_xlsx"]

@@ -1,0 +1,68 @@
+"""The caseload table's rows straight from SQL: one query, one tuple per person.
+
+The export's caseload (careplan/export/tables.py) used to load every record of every
+person into objects and count in Python: about 11 s of CPU at 50,000 persons, against
+0.3 s for this query. The query keeps the same choices:
+
+- persons by family name (as ``find(store, Person, order_by="family_name")``);
+- the plan: the open plan (status not closed) created last, the first stored on a tie;
+- the lead: the first lead member of the care team, by start date, active on ``today``;
+- open actions (not completed or cancelled) of every open plan, and those without an
+  owning professional; handoffs proposed and not answered; referrals not resolved;
+  whether a hospital stay has no discharge date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from careplan.store.db import Store
+
+CASELOAD_SQL = """
+SELECT p.given_name || ' ' || p.family_name, p.nhs_number, p.birth_date, p.neighbourhood,
+       gp.name, lp.name, la.name, pl.status, pl.plan_version, pl.review_date,
+       (SELECT count(*) FROM care_plans q JOIN actions a ON a.plan_id = q.id
+         WHERE q.person_id = p.id AND q.status != 'closed'
+           AND a.status NOT IN ('completed', 'cancelled')),
+       (SELECT count(*) FROM care_plans q JOIN actions a ON a.plan_id = q.id
+         WHERE q.person_id = p.id AND q.status != 'closed'
+           AND a.status NOT IN ('completed', 'cancelled')
+           AND (a.owner_professional_id IS NULL OR a.owner_professional_id = '')),
+       (SELECT count(*) FROM handoffs h WHERE h.person_id = p.id AND h.status = 'proposed'),
+       (SELECT count(*) FROM referrals r WHERE r.person_id = p.id AND r.status != 'resolved'),
+       EXISTS (SELECT 1 FROM hospital_stays s
+                WHERE s.person_id = p.id AND s.discharged_on IS NULL)
+FROM persons p
+LEFT JOIN agencies gp ON gp.id = p.gp_practice_id
+LEFT JOIN care_plans pl ON pl.id = (
+    SELECT q.id FROM care_plans q WHERE q.person_id = p.id AND q.status != 'closed'
+    ORDER BY q.created_on DESC, q.rowid LIMIT 1)
+LEFT JOIN care_team_members m ON m.id = (
+    SELECT t.id FROM care_team_members t
+     WHERE t.person_id = p.id AND t.is_lead AND t.start_date <= :today
+       AND (t.end_date IS NULL OR t.end_date >= :today)
+     ORDER BY t.start_date, t.rowid LIMIT 1)
+LEFT JOIN professionals lp ON lp.id = m.professional_id
+LEFT JOIN agencies la ON la.id = lp.agency_id
+ORDER BY p.family_name
+"""
+
+
+def caseload_rows(store: Store, today: date, size: int = 2_000) -> Iterator[list[Any]]:
+    """Batches of the caseload's raw rows as stored: (name, nhs_number, birth_date text,
+    neighbourhood, gp practice, lead professional, lead agency, plan status, plan version,
+    review_date text, open actions, unowned actions, handoffs waiting, open referrals,
+    in hospital 0/1); absent names, plan fields are None."""
+    cursor = store.conn.execute(CASELOAD_SQL, {"today": today.isoformat()})
+    while batch := cursor.fetchmany(size):
+        yield batch
+
+
+def person_count(store: Store) -> int:
+    """How many persons the store holds (the caseload's rows)."""
+    return int(store.conn.execute("SELECT count(*) FROM persons").fetchone()[0])
+
+
+__all__ = ["CASELOAD_SQL", "caseload_rows", "person_count"]
