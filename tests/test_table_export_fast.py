@@ -10,6 +10,8 @@ that leaves no file.
 from __future__ import annotations
 
 import csv
+import os
+import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -213,3 +215,25 @@ def test_cancelled_table_export_writes_nothing(stores: list[Path], tmp_path: Pat
             pytest.raises(sheet_writer.ExportCancelled):
         write_table(store, "caseload", out, TODAY, cancelled=lambda: True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_csv_guard_shortcut_never_misses_a_cell(tmp_path: Path) -> None:
+    """The CSV writer puts a batch through the guard only when its text shows a formula
+    or control character might be in it: the file must be the same as guarding all."""
+    rng = random.Random(17)
+    pieces = ["a", "b c", ",", '"', "\n", "\r", "\t", "=", "+", "-", "@", "\x07", "\x1f",
+              "'", "é", "1"]
+    rows = [tuple(rng.choice([None, 3, -2, 1.5, True, date(2025, 3, 10)]) if rng.random() < .2
+                  else "".join(rng.choice(pieces) for _ in range(rng.randrange(4)))
+                  for _ in range(4)) for _ in range(3000)]
+    # Batches with nothing to guard too, so both ways through are taken.
+    rows += [("plain", n, date(2025, 3, 10), None) for n in range(sheet_writer.EVERY * 2)]
+    out = tmp_path / "t.csv"
+    sheet_writer.write_csv(out, ["a", "b", "c", "d"], rows)
+    expected = tmp_path / "expected.csv"
+    with expected.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator=os.linesep)
+        writer.writerow(["a", "b", "c", "d"])
+        writer.writerows([cells.csv_safe(v) if isinstance(v, str) else v for v in row]
+                         for row in rows)
+    assert out.read_bytes() == expected.read_bytes()

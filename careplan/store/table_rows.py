@@ -4,7 +4,10 @@ The export's caseload (careplan/export/tables.py) used to load every record of e
 person into objects and count in Python: about 11 s of CPU at 50,000 persons, against
 0.3 s for this query. The query keeps the same choices:
 
-- persons by family name (as ``find(store, Person, order_by="family_name")``);
+- persons by family name (as ``find(store, Person, order_by="family_name")``, which reads
+  them through the index on family and given name: ties by given name, then as stored).
+  The rows are worked out in the order stored and sorted after: worked out in name
+  order, each person's rows are read from all over the file (1.2 s against 0.5 s).
 - the plan: the open plan (status not closed) created last, the first stored on a tie;
 - the lead: the first lead member of the care team, by start date, active on ``today``;
 - open actions (not completed or cancelled) of every open plan, and those without an
@@ -21,19 +24,25 @@ from typing import Any
 from careplan.store.db import Store
 
 CASELOAD_SQL = """
-SELECT p.given_name || ' ' || p.family_name, p.nhs_number, p.birth_date, p.neighbourhood,
-       gp.name, lp.name, la.name, pl.status, pl.plan_version, pl.review_date,
+WITH rows AS MATERIALIZED (
+SELECT p.family_name AS family_, p.given_name AS given_, p.rowid AS rowid_,
+       p.given_name || ' ' || p.family_name AS name_, p.nhs_number, p.birth_date,
+       p.neighbourhood,
+       gp.name AS gp, lp.name AS lead, la.name AS lead_agency, pl.status, pl.plan_version,
+       pl.review_date,
        (SELECT count(*) FROM care_plans q JOIN actions a ON a.plan_id = q.id
          WHERE q.person_id = p.id AND q.status != 'closed'
-           AND a.status NOT IN ('completed', 'cancelled')),
+           AND a.status NOT IN ('completed', 'cancelled')) AS open_actions,
        (SELECT count(*) FROM care_plans q JOIN actions a ON a.plan_id = q.id
          WHERE q.person_id = p.id AND q.status != 'closed'
            AND a.status NOT IN ('completed', 'cancelled')
-           AND (a.owner_professional_id IS NULL OR a.owner_professional_id = '')),
-       (SELECT count(*) FROM handoffs h WHERE h.person_id = p.id AND h.status = 'proposed'),
-       (SELECT count(*) FROM referrals r WHERE r.person_id = p.id AND r.status != 'resolved'),
+           AND (a.owner_professional_id IS NULL OR a.owner_professional_id = '')) AS unowned,
+       (SELECT count(*) FROM handoffs h
+         WHERE h.person_id = p.id AND h.status = 'proposed') AS waiting,
+       (SELECT count(*) FROM referrals r
+         WHERE r.person_id = p.id AND r.status != 'resolved') AS referrals,
        EXISTS (SELECT 1 FROM hospital_stays s
-                WHERE s.person_id = p.id AND s.discharged_on IS NULL)
+                WHERE s.person_id = p.id AND s.discharged_on IS NULL) AS in_hospital
 FROM persons p
 LEFT JOIN agencies gp ON gp.id = p.gp_practice_id
 LEFT JOIN care_plans pl ON pl.id = (
@@ -45,8 +54,10 @@ LEFT JOIN care_team_members m ON m.id = (
        AND (t.end_date IS NULL OR t.end_date >= :today)
      ORDER BY t.start_date, t.rowid LIMIT 1)
 LEFT JOIN professionals lp ON lp.id = m.professional_id
-LEFT JOIN agencies la ON la.id = lp.agency_id
-ORDER BY p.family_name
+LEFT JOIN agencies la ON la.id = lp.agency_id)
+SELECT name_, nhs_number, birth_date, neighbourhood, gp, lead, lead_agency, status,
+       plan_version, review_date, open_actions, unowned, waiting, referrals, in_hospital
+FROM rows ORDER BY family_, given_, rowid_
 """
 
 
