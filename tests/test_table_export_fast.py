@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import os
 import random
+import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import pandas as pd
@@ -177,6 +179,9 @@ def test_xlsx_dates_day_first_header_bold_and_frozen(tmp_path: Path) -> None:
     assert (h.value, i.value) == ("  spaced <&> ", "bell")
     assert sheet.auto_filter.ref == "A1:I2"
     assert sheet.column_dimensions["H"].width == len("  spaced <&> ") + 2
+    with zipfile.ZipFile(out) as book_zip:  # every part well-formed XML
+        for part in book_zip.namelist():
+            ElementTree.fromstring(book_zip.read(part))
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])

@@ -128,6 +128,19 @@ def test_tables_as_csv_and_xlsx(qtbot, setup, index: int, name: str, suffix: str
     assert opened == [QUrl.fromLocalFile(str(target))]
 
 
+def test_table_export_can_be_cancelled(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    win, _, out, opened = setup
+    target = out / "caseload.xlsx"
+    _save_as(win, target)
+    win.exports.tables[0].trigger()
+    job = win.exports.jobs[0]
+    job.dialog.findChild(QPushButton).click()  # Cancel: the next progress report stops it
+    _finish(qtbot, win)
+    assert job.outcome == "cancelled"
+    assert not target.exists() and list(out.iterdir()) == []
+    assert opened == []
+
+
 def test_fhir_bundle_of_the_person_validates(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, world, out, opened = setup
     win.open_person(world.teen)

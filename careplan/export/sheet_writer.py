@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 import zipfile
@@ -222,7 +223,7 @@ def _cell(value: Any, ref: str) -> str:
     if isinstance(value, date):
         return f'<c r="{ref}" s="{_DATE}"><v>{value.toordinal() - _EPOCH_DAY}</v></c>'
     if isinstance(value, int | float):
-        if value != value:  # NaN: no cell, as pandas wrote it
+        if not math.isfinite(value):  # NaN: no cell, as pandas wrote it; nor infinity
             return ""
         return f'<c r="{ref}"><v>{value!r}</v></c>'
     return _text(str(value), ref)
