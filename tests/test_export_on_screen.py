@@ -18,7 +18,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QMessageBox, QPushButton
 from ui_helpers import file_settings, settle, sign_in, when_modal
 
-from careplan.export import tables
+from careplan.export import sheet_writer, table_sources, tables
 from careplan.export.tables import write_table
 from careplan.models import CaseConference
 from careplan.models.reads import ReadKind
@@ -201,14 +201,16 @@ def test_the_caseload_table_holds_the_persons_on_screen(qtbot, setup) -> None:  
 def test_a_table_of_everyone_reports_progress_and_can_be_cancelled(qtbot, setup,  # type: ignore[no-untyped-def]
                                                                    monkeypatch) -> None:
     win, world, out, opened = setup
-    monkeypatch.setattr(tables, "CHUNK", 5)
-    read = tables.load_some
+    # The whole caseload's caseload streams from one query: progress every 5 rows.
+    monkeypatch.setattr(sheet_writer, "EVERY", 5)
+    read = table_sources.caseload
 
     def slowly(*args, **kwargs):  # type: ignore[no-untyped-def]
-        time.sleep(0.05)  # 61 chunks of 5 persons: a few seconds, time to press Cancel
-        return read(*args, **kwargs)
+        for row in read(*args, **kwargs):
+            time.sleep(0.01)  # 303 rows: a few seconds, time to press Cancel
+            yield row
 
-    monkeypatch.setattr(tables, "load_some", slowly)
+    monkeypatch.setattr(table_sources, "caseload", slowly)
     target = out / "caseload.xlsx"
     win.exports.ask_save = lambda title, name, filters: str(target)
     win.exports.tables[0].trigger()

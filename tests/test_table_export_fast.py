@@ -23,7 +23,7 @@ import pytest
 from export_sample import TODAY, build
 
 from careplan.demo.build_file import build_demo_file
-from careplan.export import cells, sheet_writer
+from careplan.export import cells, sheet_words, sheet_writer
 from careplan.export.records import load
 from careplan.export.table_sources import caseload
 from careplan.export.tables import HEADERS, TABLES, frame, write_table
@@ -41,15 +41,22 @@ from careplan.store import Store, add_many, find
 
 
 def _old_write(store: Store, name: str, out: Path, today: date) -> int:
-    """The export as pandas wrote it before issue 17."""
+    """The export as pandas writes it (headings in words, British dates, yes and no)."""
     df = frame(store, name, today)
     if out.suffix == ".csv":
-        cells.csv_frame(df).to_csv(out, index=False, encoding="utf-8-sig")
+        cells.csv_frame(sheet_words.for_csv(df)).to_csv(out, index=False, encoding="utf-8-sig")
     else:
-        with pd.ExcelWriter(out, engine="openpyxl") as writer:
-            cells.xlsx_frame(df).to_excel(writer, index=False, sheet_name=name)
-            cells.fix_sheet(writer.sheets[name])
+        _old_write_frame(df, name, out)
     return len(df)
+
+
+def _old_write_frame(df: pd.DataFrame, name: str, out: Path) -> None:
+    words = sheet_words.for_xlsx(df)
+    with pd.ExcelWriter(out, engine="openpyxl", date_format=sheet_words.DATE_FORMAT,
+                        datetime_format=sheet_words.DATETIME_FORMAT) as writer:
+        cells.xlsx_frame(words).to_excel(writer, index=False, sheet_name=name)
+        cells.fix_sheet(writer.sheets[name])
+        sheet_words.fit_columns(writer.sheets[name], words)
 
 
 @pytest.fixture(scope="module")
@@ -113,18 +120,23 @@ def _csv(path: Path) -> list[list[str]]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     # pandas wrote an integer column with gaps as floats ("2.0"); the new CSV says "2".
-    if rows and "plan_version" in rows[0]:
-        i = rows[0].index("plan_version")
+    if rows and "Plan version" in rows[0]:
+        i = rows[0].index("Plan version")
         for row in rows[1:]:
             row[i] = row[i].removesuffix(".0")
     return rows
 
 
-def _xlsx(path: Path) -> tuple[list[str], list[tuple[object, ...]]]:
+def _xlsx(path: Path) -> tuple[list[str], list[tuple[object, ...]], list[object],
+                             list[float | None]]:
+    """Sheet names, values, the number formats of dates and numbers, column widths."""
     book = openpyxl.load_workbook(path)
     sheet = book.worksheets[0]
+    formats = [(c.coordinate, c.number_format) for row in sheet.iter_rows(min_row=2)
+               for c in row if isinstance(c.value, datetime | int | float)]
+    widths = [sheet.column_dimensions[c.column_letter].width for c in sheet[1]]
     return book.sheetnames, [tuple(None if v == "" else v for v in row)
-                             for row in sheet.iter_rows(values_only=True)]
+                             for row in sheet.iter_rows(values_only=True)], formats, widths
 
 
 @pytest.mark.parametrize("name", list(TABLES))
@@ -144,6 +156,26 @@ def test_csv_and_xlsx_hold_what_pandas_wrote(stores: list[Path], tmp_path: Path,
                     assert _xlsx(new) == _xlsx(old), f"{name} XLSX of {db.name}"
         if name in ("caseload", "flags"):
             assert count > 0, f"the {name} of {db.name} has rows to compare"
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_a_table_of_some_persons_holds_what_pandas_wrote(stores: list[Path], tmp_path: Path,
+                                                         name: str) -> None:
+    with Store.open(stores[0], create=False) as store:
+        some = [p.id for p in find(store, Person, order_by="family_name")[::7]]
+        for suffix in (".csv", ".xlsx"):
+            old, new = tmp_path / f"old{suffix}", tmp_path / f"new{suffix}"
+            df = frame(store, name, TODAY, some)
+            if suffix == ".csv":
+                cells.csv_frame(sheet_words.for_csv(df)).to_csv(old, index=False,
+                                                                 encoding="utf-8-sig")
+            else:
+                _old_write_frame(df, name, old)
+            assert write_table(store, name, new, TODAY, person_ids=some) == len(df)
+            if suffix == ".csv":
+                assert _csv(new) == _csv(old), f"{name} CSV of some persons"
+            else:
+                assert _xlsx(new) == _xlsx(old), f"{name} XLSX of some persons"
 
 
 def test_caseload_rows_from_sql_equal_rows_from_records(stores: list[Path]) -> None:
@@ -172,9 +204,9 @@ def test_xlsx_dates_day_first_header_bold_and_frozen(tmp_path: Path) -> None:
     assert all(c.font.b for c in sheet[1])
     a, b, c, d, e, f, g, h, i = sheet[2]
     assert (a.value, a.data_type, a.quotePrefix) == ("=1+1", "s", True)
-    assert b.value == datetime(2025, 3, 10) and b.number_format == "dd/mm/yyyy"
+    assert b.value == datetime(2025, 3, 10) and b.number_format == sheet_words.DATE_FORMAT
     assert c.value == datetime(2025, 3, 10, 9, 30)
-    assert c.number_format == "dd/mm/yyyy hh:mm"
+    assert c.number_format == sheet_words.DATETIME_FORMAT
     assert (d.value, e.value, f.value, g.value) == (2, 1.5, True, None)
     assert (h.value, i.value) == ("  spaced <&> ", "bell")
     assert sheet.auto_filter.ref == "A1:I2"

@@ -12,6 +12,7 @@ Formula injection is still :mod:`careplan.export.cells`' job: run these first, t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -31,6 +32,9 @@ HEADINGS: dict[str, str] = {
 #: datetime_format).
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+#: Values a column's width is measured over, and the widest a column gets (characters).
+WIDTH_ROWS = 200
+MAX_WIDTH = 60
 
 
 def heading(name: str) -> str:
@@ -99,10 +103,17 @@ def fit_columns(sheet: Any, df: pd.DataFrame) -> None:
                 sheet.cell(row, i).number_format = DATETIME_FORMAT
             elif isinstance(value, date):
                 sheet.cell(row, i).number_format = DATE_FORMAT
-        values = [str(csv_value(v)) for v in df[col].head(200)]
-        width = max([len(str(col)), *(len(v) for v in values)])
-        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(60, width + 2)
+        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = column_width(
+            str(col), df[col].head(WIDTH_ROWS))
 
 
-__all__ = ["DATETIME_FORMAT", "DATE_FORMAT", "HEADINGS", "csv_value", "fit_columns",
-           "for_csv", "for_xlsx", "heading", "xlsx_value"]
+def column_width(heading: str, values: Iterable[Any]) -> int:
+    """A column's width: its heading's or its widest value's as CSV shows it (of the
+    first :data:`WIDTH_ROWS`), plus 2, at most :data:`MAX_WIDTH`."""
+    shown = [len(str(csv_value(v))) for v in values]
+    return min(MAX_WIDTH, max([len(heading), *shown]) + 2)
+
+
+__all__ = ["DATETIME_FORMAT", "DATE_FORMAT", "HEADINGS", "MAX_WIDTH", "WIDTH_ROWS",
+           "column_width", "csv_value", "fit_columns", "for_csv", "for_xlsx", "heading",
+           "xlsx_value"]

@@ -5,18 +5,20 @@ to a hidden file beside the target and rename it over the target only when whole
 (:func:`careplan.export.outfile.replacing`), so a failure or a cancel leaves the old file
 as it was and no new one.
 
-Cells (see :mod:`careplan.export.cells` for why texts are guarded):
+Cells (see :mod:`careplan.export.cells` for why texts are guarded). The table exports
+put every value through :mod:`careplan.export.sheet_words` first (headings in words,
+British date text in CSV, "Yes"/"No"); what is left to this module:
 
-- CSV: texts through :func:`cells.csv_safe`; dates as ISO text; ``None`` empty;
-  ``True``/``False``: what pandas' ``to_csv`` wrote before, byte for byte, but for one
-  thing: pandas made a column of whole numbers with a gap floats, so a caseload's
-  ``plan_version`` read ``2.0``; it reads ``2`` now.
+- CSV: texts through :func:`cells.csv_safe`; ``None`` empty; anything else as
+  ``csv.writer`` writes it. Byte for byte what pandas' ``to_csv`` writes of the same
+  values but for one thing: pandas made a column of whole numbers with a gap floats, so
+  a caseload's ``plan_version`` read ``2.0``; it reads ``2`` here.
 - XLSX: a sheet written as SpreadsheetML text straight into the zip. Every text is an
   inline string, never a formula, cleaned of control characters; one that begins with
   a formula character also gets the "quote prefix" style. Dates are date cells shown
-  day first (dd/mm/yyyy), times dd/mm/yyyy hh:mm; numbers are numbers, ``True``/``False``
-  booleans, ``None`` no cell. The header row is bold and frozen, with an autofilter, and
-  each column is as wide as its header and first 200 values (at most 60 characters).
+  day first (``sheet_words.DATE_FORMAT``, ``DATETIME_FORMAT``); numbers are numbers,
+  ``True``/``False`` booleans, ``None`` no cell. The header row is bold and frozen, with
+  an autofilter, and each column as wide as ``sheet_words.column_width`` says.
 
 openpyxl's write-only mode writes the same cells (it is the benchmark's baseline) but
 builds an object per cell: about 5 s for the 50,000-person caseload's 800,000 cells,
@@ -39,13 +41,10 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from careplan.export import cells, outfile
+from careplan.export import cells, outfile, sheet_words
 
 #: Rows between two progress reports and cancel checks.
 EVERY = 2_000
-#: Rows the column widths are measured over, and the widest a column gets.
-WIDTH_ROWS = 200
-MAX_WIDTH = 60
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
@@ -175,10 +174,10 @@ _BOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">\
 <sheets><sheet name={name} sheetId="1" r:id="rId1"/></sheets>{defined}</workbook>"""
 
-_STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+_STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
-<numFmts count="2"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/>\
-<numFmt numFmtId="165" formatCode="dd/mm/yyyy hh:mm"/></numFmts>\
+<numFmts count="2"><numFmt numFmtId="164" formatCode="{sheet_words.DATE_FORMAT}"/>\
+<numFmt numFmtId="165" formatCode="{sheet_words.DATETIME_FORMAT}"/></numFmts>\
 <fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>\
 <font><b/><sz val="11"/><name val="Calibri"/></font></fonts>\
 <fills count="2"><fill><patternFill patternType="none"/></fill>\
@@ -233,13 +232,8 @@ def _cell(value: Any, ref: str) -> str:
 
 
 def _widths(header: Sequence[str], first: list[Sequence[Any]]) -> list[int]:
-    widths = [len(str(h)) for h in header]
-    for row in first:
-        for i, value in enumerate(row[:len(widths)]):
-            shown = len(str(value)) if value is not None else 4  # pandas showed "None"
-            if shown > widths[i]:
-                widths[i] = shown
-    return [min(MAX_WIDTH, w + 2) for w in widths]
+    return [sheet_words.column_width(str(h), [row[i] for row in first if i < len(row)])
+            for i, h in enumerate(header)]
 
 
 def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -254,7 +248,7 @@ def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[
     first: list[Sequence[Any]] = []
     for row in it:
         first.append(row)
-        if len(first) == WIDTH_ROWS:
+        if len(first) == sheet_words.WIDTH_ROWS:
             break
     done = 0
     with outfile.replacing(path) as tmp:

@@ -3,37 +3,43 @@
 The caseload comes from one SQL query (careplan/store/table_rows.py) instead of every
 record loaded into objects; the flags from the flag engine's whole-caseload path, which
 puts each person only through the rules that might flag them (the same flags as every
-person through every rule, in a fifth of the time). The other tables are built from the
-loaded records as before (``fallback``), in their header's column order.
+person through every rule, in a fifth of the time). Only for the whole caseload: the
+other tables, and a table of some persons, are built from the loaded records
+(careplan/export/tables.py), which :func:`sheet_rows` says by returning None.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
 from careplan.export.flags import open_flags
-from careplan.export.records import Records, load
 from careplan.models import nhs
 from careplan.models.dates import age_on
 from careplan.store import Store
 from careplan.store.table_rows import caseload_rows, person_count
 
 Row = tuple[Any, ...]
-Fallback = Callable[[Records, Store, date], list[dict[str, Any]]]
+#: The flags table's order: worst first, then by person (stable, so a person's flags keep
+#: the engine's order).
+SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
-def sheet_rows(store: Store, name: str, today: date, fallback: Fallback,
-               header: Sequence[str]) -> tuple[int, Iterable[Row]]:
-    """The number of rows of table ``name`` and the rows, in ``header``'s order."""
+def flag_order(severity: str, person: str) -> tuple[int, str]:
+    """The sort key of a flags table row."""
+    return SEVERITY_RANK.get(severity, 3), person
+
+
+def sheet_rows(store: Store, name: str, today: date) -> tuple[int, Iterable[Row]] | None:
+    """The number of rows of the whole caseload's table ``name`` and the rows, in its
+    header's order; None for a table with no fast path."""
     if name == "caseload":
         return person_count(store), caseload(store, today)
     if name == "flags":
         found = flags(store, today)
         return len(found), found
-    rows = [tuple(r[h] for h in header) for r in fallback(load(store), store, today)]
-    return len(rows), rows
+    return None
 
 
 def caseload(store: Store, today: date) -> Iterator[Row]:
@@ -52,9 +58,11 @@ def caseload(store: Store, today: date) -> Iterator[Row]:
 
 def flags(store: Store, today: date) -> list[Row]:
     """The flags table's rows: every open flag of the caseload, worst first."""
-    return [(f.code.value, f.severity.value, f.person_name,
+    rows = [(f.code.value, f.severity.value, f.person_name,
              nhs.format_334(f.nhs_number) if f.nhs_number else "", f.subject_type.value,
              f.subject_id, f.since, f.due, f.message) for f in open_flags(store, None, today)]
+    rows.sort(key=lambda r: flag_order(r[1], r[2]))
+    return rows
 
 
-__all__ = ["caseload", "flags", "sheet_rows"]
+__all__ = ["SEVERITY_RANK", "caseload", "flag_order", "flags", "sheet_rows"]

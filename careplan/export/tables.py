@@ -1,13 +1,8 @@
-"""Caseload, flags, handoffs, referrals and actions as tables (CSV or XLSX via pandas).
+"""Caseload, flags, handoffs, referrals and actions as tables (CSV or XLSX, streamed by
+careplan/export/sheet_writer.py; :func:`frame` gives a table as a pandas DataFrame).
 
 NHS numbers are written in 3-3-4 form so spreadsheets keep them as text (a bare
 10-digit number would lose nothing today but invites scientific notation and sums).
-
-Each table is made for an audience (careplan.export.audience): persons whose records are
-not shared with it are left out, and so is what agencies without a sharing basis
-recorded. What was withheld and why is said in the file: an XLSX has a sheet
-``withheld``; a CSV ends, after an empty line, with one line per sentence, each starting
-with ``#`` (``pandas.read_csv(path, comment="#")`` reads the table alone).
 """
 
 from __future__ import annotations
@@ -19,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from careplan.export import cells, outfile, sheet_words
-from careplan.export.audience import Audience, Shared, for_audience, require_something
+from careplan.export import outfile, sheet_words, sheet_writer
 from careplan.export.flags import open_flags
 from careplan.export.records import Records, load_some
+from careplan.export.table_sources import flag_order, sheet_rows
 from careplan.models import nhs
 from careplan.models.dates import age_on
 from careplan.models.enums import HandoffStatus, ReferralStatus
@@ -65,10 +60,8 @@ def caseload(rec: Records, store: Store, today: date) -> Rows:
     return rows
 
 
-def flags(rec: Records, store: Store, today: date,
-          withheld: set[str] | frozenset[str] = frozenset()) -> Rows:
-    found = [f for f in open_flags(store, [p.id for p in rec.persons], today)
-             if f.subject_id not in withheld]
+def flags(rec: Records, store: Store, today: date) -> Rows:
+    found = open_flags(store, [p.id for p in rec.persons], today)
     return [{
         "code": f.code.value, "severity": f.severity.value, "person": f.person_name,
         "nhs_number": _nhs(f.nhs_number), "subject": f.subject_type.value,
@@ -162,21 +155,19 @@ HEADERS: dict[str, list[str]] = {
 }
 
 
-#: What each table reads besides the persons (careplan.export.records.load_some): their
-#: consents always, to know what the audience may receive.
+#: What each table reads besides the persons (careplan.export.records.load_some).
 PARTS: dict[str, frozenset[str]] = {
-    "caseload": frozenset({"consents", "team", "plans", "actions", "handoffs", "referrals",
-                           "stays"}),
-    # the records a flag may be about, so that flags about withheld ones are left out
-    "flags": frozenset({"consents", "plans", "actions", "handoffs", "referrals", "stays"}),
-    "handoffs": frozenset({"consents", "handoffs"}),
-    "referrals": frozenset({"consents", "referrals"}),
-    "actions": frozenset({"consents", "plans", "actions"}),
+    "caseload": frozenset({"team", "plans", "actions", "handoffs", "referrals", "stays"}),
+    "flags": frozenset(),
+    "handoffs": frozenset({"handoffs"}),
+    "referrals": frozenset({"referrals"}),
+    "actions": frozenset({"plans", "actions"}),
 }
 #: Persons read and put in rows at a time (progress is reported between chunks).
 CHUNK = 1000
 
-Progress = Callable[[int, int], None]
+#: ``progress(done, total)``: the one progress callback of the table exports.
+Progress = sheet_writer.Progress
 
 
 def everyone(store: Store) -> list[str]:
@@ -185,81 +176,61 @@ def everyone(store: Store) -> list[str]:
         "SELECT id FROM persons ORDER BY family_name, given_name, rowid")]
 
 
-def frame(store: Store, name: str, today: date, audience: Audience,
-          reader_agency_id: str | None, person_ids: Sequence[str] | None = None,
-          progress: Progress | None = None) -> tuple[pd.DataFrame, Shared]:
-    """The table ``name`` as a DataFrame with its data's column names (``nhs_number``),
-    for ``person_ids`` (everyone when None) as ``audience`` may receive them (see the
-    module), read :data:`CHUNK` persons at a time; and what was withheld of them all.
+def rows(store: Store, name: str, today: date, person_ids: Sequence[str] | None = None,
+         progress: Progress | None = None) -> Rows:
+    """The table ``name``'s rows with its data's column names (``nhs_number``), for
+    ``person_ids`` (everyone when None), read :data:`CHUNK` persons at a time from the
+    loaded records.
 
-    ``progress(done, total)`` is called after each chunk of persons; it may raise to stop
-    (a Cancel), and nothing is written then.
+    ``progress(done, total)`` is called with the persons read, after each chunk; it may
+    raise to stop (a Cancel), and nothing is written then.
 
     Raises:
         KeyError: an unknown table name.
-        NothingShared: no person's record is shared with the audience (and the reader).
     """
     build = TABLES[name]
     ids = everyone(store) if person_ids is None else list(dict.fromkeys(person_ids))
-    rows: Rows = []
+    found: Rows = []
     total = len(ids)
-    whole: Shared | None = None
     if progress is not None:
         progress(0, total)
     for start in range(0, total, CHUNK):
         chunk = ids[start:start + CHUNK]
-        part = for_audience(load_some(store, chunk, PARTS[name]), audience, today,
-                            reader_agency_id)
-        if name == "flags":
-            rows += flags(part.records, store, today, part.withheld_ids)
-        else:
-            rows += build(part.records, store, today)
-        whole = part if whole is None else _joined(whole, part)
+        found += build(load_some(store, chunk, PARTS[name]), store, today)
         if progress is not None:
             progress(min(start + CHUNK, total), total)
-    if whole is None:
-        whole = Shared(Records(), audience)
-    require_something(whole, "these records")
     if name == "handoffs":
-        rows.sort(key=lambda r: r["proposed_at"])
+        found.sort(key=lambda r: r["proposed_at"])
     elif name == "flags":  # worst first, then by person, over every chunk
-        rank = {"critical": 0, "warning": 1, "info": 2}
-        rows.sort(key=lambda r: (rank.get(r["severity"], 3), r["person"]))
-    return pd.DataFrame(rows, columns=HEADERS[name]), whole
+        found.sort(key=lambda r: flag_order(r["severity"], r["person"]))
+    return found
 
 
-def _joined(whole: Shared, part: Shared) -> Shared:
-    """What was shared and withheld over two chunks of persons (their rows are dropped:
-    only the persons, agencies and what was withheld are kept)."""
-    records = Records(agencies=part.records.agencies, professionals=part.records.professionals,
-                      persons=[*whole.records.persons, *part.records.persons])
-    return Shared(records, whole.audience, [*whole.withheld, *part.withheld],
-                  whole.persons_left_out + part.persons_left_out,
-                  whole.withheld_ids | part.withheld_ids)
-
-
-def withheld_lines(shared: Shared) -> list[str]:
-    """What the file says was left out, and why (empty when nothing was)."""
-    lines = [shared.persons_sentence(), *shared.sentences()]
-    lines = [line for line in lines if line]
-    if lines:
-        lines.insert(0, f"This table is for {shared.audience.name}.")
-    return lines
+def frame(store: Store, name: str, today: date, person_ids: Sequence[str] | None = None,
+          progress: Progress | None = None) -> pd.DataFrame:
+    """:func:`rows` as a DataFrame (the export before issue 17 wrote it with pandas; the
+    tests keep that as the oracle)."""
+    return pd.DataFrame(rows(store, name, today, person_ids, progress),
+                        columns=HEADERS[name])
 
 
 def write_table(store: Store, name: str, out: str | Path, today: date, *,
-                audience: Audience, reader_agency_id: str | None,
                 person_ids: Sequence[str] | None = None,
-                progress: Progress | None = None) -> int:
-    """Write table ``name`` to ``out`` (.csv or .xlsx) for ``audience`` and ``person_ids``
-    (everyone when None); return the number of rows. Headings are words ("NHS number"),
-    dates are British (12/03/2025) and yes/no are words; see
-    :mod:`careplan.export.sheet_words`.
+                progress: Progress | None = None,
+                cancelled: sheet_writer.Cancelled | None = None) -> int:
+    """Write table ``name`` to ``out`` (.csv or .xlsx) for ``person_ids`` (everyone when
+    None); return the number of rows. Headings are words ("NHS number"), dates are
+    British (12/03/2025) and yes/no are words; see :mod:`careplan.export.sheet_words`.
+
+    The whole caseload's caseload and flags tables stream from their fast path
+    (careplan/export/table_sources.py) and ``progress(done, total)`` counts the rows
+    written; the others are read from the records :data:`CHUNK` persons at a time and
+    ``progress`` counts the persons read. ``progress`` may raise to stop, and
+    ``cancelled()``, asked as often, stops once true; nothing is written then.
 
     Raises:
         ValueError: unknown table or file type (the message names the field).
-        NothingShared: no person's record is shared with the audience (and the reader);
-            no file is written.
+        sheet_writer.ExportCancelled: ``cancelled()`` was true; nothing was written.
     """
     if name not in TABLES:
         raise ValueError(f"table: {name!r} is not one of {', '.join(TABLES)}")
@@ -268,29 +239,25 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"--out: {path.name} must end in .csv or .xlsx")
     outfile.check(path, store.path)
-    df, shared = frame(store, name, today, audience, reader_agency_id, person_ids, progress)
-    notes = withheld_lines(shared)
-    with outfile.replacing(path) as tmp:
-        if suffix == ".csv":
-            cells.csv_frame(sheet_words.for_csv(df)).to_csv(tmp, index=False,
-                                                             encoding="utf-8-sig")
-            if notes:
-                with tmp.open("a", encoding="utf-8", newline="") as fh:
-                    fh.write("\n" + "".join(f"# {line}\n" for line in notes))
-        else:
-            words = sheet_words.for_xlsx(df)
-            with pd.ExcelWriter(tmp, engine="openpyxl", date_format=sheet_words.DATE_FORMAT,
-                                datetime_format=sheet_words.DATETIME_FORMAT) as writer:
-                cells.xlsx_frame(words).to_excel(writer, index=False, sheet_name=name)
-                sheet = writer.sheets[name]
-                cells.fix_sheet(sheet)
-                sheet.freeze_panes = "A2"
-                if len(words.columns):
-                    sheet.auto_filter.ref = sheet.dimensions
-                sheet_words.fit_columns(sheet, words)
-                if notes:
-                    kept = cells.xlsx_frame(pd.DataFrame({"withheld": notes}))
-                    kept.to_excel(writer, index=False, sheet_name="withheld")
-                    cells.fix_sheet(writer.sheets["withheld"])
-                    writer.sheets["withheld"].column_dimensions["A"].width = 120
-    return len(df)
+    header = HEADERS[name]
+    fast = sheet_rows(store, name, today) if person_ids is None else None
+    if fast is not None:
+        total, found = fast
+        step = progress
+    else:
+        def read(done: int, total: int) -> None:
+            if cancelled is not None and cancelled():
+                raise sheet_writer.ExportCancelled(path)
+            if progress is not None:
+                progress(done, total)
+
+        listed = rows(store, name, today, person_ids, read)
+        total, found, step = len(listed), [tuple(r[h] for h in header) for r in listed], None
+    headings = [sheet_words.heading(h) for h in header]
+    if suffix == ".csv":
+        value = sheet_words.csv_value
+        return sheet_writer.write_csv(path, headings, (tuple(map(value, r)) for r in found),
+                                      step, cancelled, total=total)
+    value = sheet_words.xlsx_value
+    return sheet_writer.write_xlsx(path, headings, (tuple(map(value, r)) for r in found),
+                                   step, cancelled, sheet=name, total=total)

@@ -408,7 +408,9 @@ class ExportActions(QObject):
         from careplan.export.tables import write_table
 
         today, reader = self._today(), self.window.viewer
-        step = self.tr("Writing the %s table: person %s of %s")
+        # Persons read, or rows written when the table streams (the whole caseload's
+        # caseload and flags): careplan.export.tables.write_table.
+        step = self.tr("Writing the %s table: %s of %s")
 
         from careplan.store import caseload as q
 
@@ -417,7 +419,7 @@ class ExportActions(QObject):
 
             def progress(done: int, total: int) -> None:
                 job.report(done, total, step % (name, f"{done:,}", f"{total:,}"))
-                if done == total:  # every row read: the file is written now, whole
+                if done == total:  # every row read or written: the file is whole now
                     job.commit()
 
             rows = write_table(store, name, out, today, audience=audience,
