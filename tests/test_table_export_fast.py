@@ -274,3 +274,19 @@ def test_csv_guard_shortcut_never_misses_a_cell(tmp_path: Path) -> None:
         writer.writerows([cells.csv_safe(v) if isinstance(v, str) else v for v in row]
                          for row in rows)
     assert out.read_bytes() == expected.read_bytes()
+
+
+def test_rows_in_words_are_each_value_in_words() -> None:
+    """csv_row and xlsx_row pass some types by without asking csv_value / xlsx_value: the
+    same values as asking for every one, British dates as strftime writes them."""
+    from zoneinfo import ZoneInfo
+
+    values = ["text", "", 0, 7, -3, 2.5, float("nan"), None, pd.NaT, True, False,
+              date(2025, 3, 2), date(999, 1, 1), datetime(2025, 3, 2, 4, 5),
+              datetime(2025, 7, 1, 23, 30, tzinfo=ZoneInfo("UTC"))]
+    assert sheet_words.csv_row(values) == tuple(map(sheet_words.csv_value, values))
+    assert sheet_words.xlsx_row(values) == tuple(map(sheet_words.xlsx_value, values))
+    words = sheet_words.csv_row(values)
+    assert words[9:13] == ("Yes", "No", "02/03/2025", date(999, 1, 1).strftime("%d/%m/%Y"))
+    assert words[13] == "02/03/2025 04:05" and words[14] == "02/07/2025 00:30"  # BST
+    assert words[6] is None and words[8] is None

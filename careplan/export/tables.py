@@ -255,9 +255,7 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
         total, found, step = len(listed), [tuple(r[h] for h in header) for r in listed], None
     headings = [sheet_words.heading(h) for h in header]
     if suffix == ".csv":
-        value = sheet_words.csv_value
-        return sheet_writer.write_csv(path, headings, (tuple(map(value, r)) for r in found),
+        return sheet_writer.write_csv(path, headings, map(sheet_words.csv_row, found),
                                       step, cancelled, total=total)
-    value = sheet_words.xlsx_value
-    return sheet_writer.write_xlsx(path, headings, (tuple(map(value, r)) for r in found),
+    return sheet_writer.write_xlsx(path, headings, map(sheet_words.xlsx_row, found),
                                    step, cancelled, sheet=name, total=total)
