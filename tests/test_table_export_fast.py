@@ -290,3 +290,22 @@ def test_rows_in_words_are_each_value_in_words() -> None:
     assert words[9:13] == ("Yes", "No", "02/03/2025", date(999, 1, 1).strftime("%d/%m/%Y"))
     assert words[13] == "02/03/2025 04:05" and words[14] == "02/07/2025 00:30"  # BST
     assert words[6] is None and words[8] is None
+
+
+def test_the_caseload_of_some_persons_comes_from_the_query(stores: list[Path],
+                                                            tmp_path: Path) -> None:
+    """Ids in any order, twice, or unknown: the rows of those known, in name order, the
+    same as the records give; the progress counts them from (0, total)."""
+    with Store.open(stores[1], create=False) as store:
+        everyone = [p.id for p in find(store, Person, order_by="family_name")]
+        some = everyone[::3]
+        asked = [*reversed(some), some[0], "no such person"]
+        old = [tuple(r[h] for h in HEADERS["caseload"])
+               for r in TABLES["caseload"](load(store, some), store, TODAY)]
+        assert list(caseload(store, TODAY, asked)) == old and len(old) == len(some)
+        seen: list[tuple[int, int]] = []
+        out = tmp_path / "some.csv"
+        assert write_table(store, "caseload", out, TODAY, person_ids=asked,
+                           progress=lambda done, total: seen.append((done, total))) == len(some)
+        assert seen == [(0, len(some)), (len(some), len(some))]
+        assert [r[0] for r in _csv(out)[1:]] == [r[0] for r in old]

@@ -3,14 +3,15 @@
 The caseload comes from one SQL query (careplan/store/table_rows.py) instead of every
 record loaded into objects; the flags from the flag engine's whole-caseload path, which
 puts each person only through the rules that might flag them (the same flags as every
-person through every rule, in a fifth of the time). Only for the whole caseload: the
-other tables, and a table of some persons, are built from the loaded records
-(careplan/export/tables.py), which :func:`sheet_rows` says by returning None.
+person through every rule, in a fifth of the time). The caseload of some persons (those
+on screen) comes from the same query; the flags of some persons and the other tables
+are built from the loaded records (careplan/export/tables.py), which :func:`sheet_rows`
+says by returning None.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -31,22 +32,26 @@ def flag_order(severity: str, person: str) -> tuple[int, str]:
     return SEVERITY_RANK.get(severity, 3), person
 
 
-def sheet_rows(store: Store, name: str, today: date) -> tuple[int, Iterable[Row]] | None:
-    """The number of rows of the whole caseload's table ``name`` and the rows, in its
-    header's order; None for a table with no fast path."""
+def sheet_rows(store: Store, name: str, today: date,
+               person_ids: Sequence[str] | None = None) -> tuple[int, Iterable[Row]] | None:
+    """The number of rows of table ``name`` and the rows, in its header's order, for
+    ``person_ids`` (everyone when None); None for a table with no fast path (the flags
+    have one for the whole caseload only)."""
     if name == "caseload":
-        return person_count(store), caseload(store, today)
-    if name == "flags":
+        return person_count(store, person_ids), caseload(store, today, person_ids)
+    if name == "flags" and person_ids is None:
         found = flags(store, today)
         return len(found), found
     return None
 
 
-def caseload(store: Store, today: date) -> Iterator[Row]:
-    """The caseload table's rows, as tables.caseload gives them, person by person."""
+def caseload(store: Store, today: date,
+             person_ids: Sequence[str] | None = None) -> Iterator[Row]:
+    """The caseload table's rows, as tables.caseload gives them, person by person in
+    name order (of ``person_ids`` only, when given)."""
     parse = date.fromisoformat
     fmt = nhs.format_334
-    for batch in caseload_rows(store, today):
+    for batch in caseload_rows(store, today, person_ids=person_ids):
         for (name, number, birth, hood, gp, lead, agency, status, version, review,
              actions, unowned, waiting, referrals, in_hospital) in batch:
             born = parse(birth)

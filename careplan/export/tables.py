@@ -222,11 +222,12 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
     None); return the number of rows. Headings are words ("NHS number"), dates are
     British (12/03/2025) and yes/no are words; see :mod:`careplan.export.sheet_words`.
 
-    The whole caseload's caseload and flags tables stream from their fast path
-    (careplan/export/table_sources.py) and ``progress(done, total)`` counts the rows
-    written; the others are read from the records :data:`CHUNK` persons at a time and
-    ``progress`` counts the persons read. ``progress`` may raise to stop, and
-    ``cancelled()``, asked as often, stops once true; nothing is written then.
+    The caseload table (in name order) and the whole caseload's flags stream from their
+    fast path (careplan/export/table_sources.py) and ``progress(done, total)`` counts
+    the rows written, from (0, total); the others are read from the records
+    :data:`CHUNK` persons at a time and ``progress`` counts the persons read.
+    ``progress`` may raise to stop, and ``cancelled()``, asked as often, stops once
+    true; nothing is written then.
 
     Raises:
         ValueError: unknown table or file type (the message names the field).
@@ -240,10 +241,12 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
         raise ValueError(f"--out: {path.name} must end in .csv or .xlsx")
     outfile.check(path, store.path)
     header = HEADERS[name]
-    fast = sheet_rows(store, name, today) if person_ids is None else None
+    fast = sheet_rows(store, name, today, person_ids)
     if fast is not None:
         total, found = fast
         step = progress
+        if progress is not None:
+            progress(0, total)
     else:
         def read(done: int, total: int) -> None:
             if cancelled is not None and cancelled():

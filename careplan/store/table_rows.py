@@ -17,7 +17,8 @@ person into objects and count in Python: about 11 s of CPU at 50,000 persons, ag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Collection, Iterator
 from datetime import date
 from typing import Any
 
@@ -54,26 +55,42 @@ LEFT JOIN care_team_members m ON m.id = (
        AND (t.end_date IS NULL OR t.end_date >= :today)
      ORDER BY t.start_date, t.rowid LIMIT 1)
 LEFT JOIN professionals lp ON lp.id = m.professional_id
-LEFT JOIN agencies la ON la.id = lp.agency_id)
+LEFT JOIN agencies la ON la.id = lp.agency_id{where})
 SELECT name_, nhs_number, birth_date, neighbourhood, gp, lead, lead_agency, status,
        plan_version, review_date, open_actions, unowned, waiting, referrals, in_hospital
 FROM rows ORDER BY family_, given_, rowid_
 """
 
 
-def caseload_rows(store: Store, today: date, size: int = 2_000) -> Iterator[list[Any]]:
-    """Batches of the caseload's raw rows as stored: (name, nhs_number, birth_date text,
-    neighbourhood, gp practice, lead professional, lead agency, plan status, plan version,
-    review_date text, open actions, unowned actions, handoffs waiting, open referrals,
-    in hospital 0/1); absent names, plan fields are None."""
-    cursor = store.conn.execute(CASELOAD_SQL, {"today": today.isoformat()})
+#: Only some persons: their ids as a JSON array in ``:ids``.
+_SOME = "\nWHERE p.id IN (SELECT value FROM json_each(:ids))"
+
+
+def caseload_rows(store: Store, today: date, size: int = 2_000,
+                  person_ids: Collection[str] | None = None) -> Iterator[list[Any]]:
+    """Batches of the caseload's raw rows in name order, of ``person_ids`` (everyone when
+    None; unknown ids are skipped): (name, nhs_number, birth_date text, neighbourhood, gp
+    practice, lead professional, lead agency, plan status, plan version, review_date
+    text, open actions, unowned actions, handoffs waiting, open referrals, in hospital
+    0/1); absent names, plan fields are None."""
+    params = {"today": today.isoformat()}
+    if person_ids is None:
+        cursor = store.conn.execute(CASELOAD_SQL.format(where=""), params)
+    else:
+        cursor = store.conn.execute(CASELOAD_SQL.format(where=_SOME),
+                                    {**params, "ids": json.dumps(list(person_ids))})
     while batch := cursor.fetchmany(size):
         yield batch
 
 
-def person_count(store: Store) -> int:
-    """How many persons the store holds (the caseload's rows)."""
-    return int(store.conn.execute("SELECT count(*) FROM persons").fetchone()[0])
+def person_count(store: Store, person_ids: Collection[str] | None = None) -> int:
+    """How many persons the store holds (the caseload's rows), or how many of
+    ``person_ids`` it holds."""
+    if person_ids is None:
+        return int(store.conn.execute("SELECT count(*) FROM persons").fetchone()[0])
+    return int(store.conn.execute(
+        "SELECT count(*) FROM persons p" + _SOME,
+        {"ids": json.dumps(list(person_ids))}).fetchone()[0])
 
 
 __all__ = ["CASELOAD_SQL", "caseload_rows", "person_count"]
