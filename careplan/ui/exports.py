@@ -408,8 +408,9 @@ class ExportActions(QObject):
         from careplan.export.tables import write_table
 
         today, reader = self._today(), self.window.viewer
-        # Persons read, or rows written when the table streams (the whole caseload's
-        # caseload and flags): careplan.export.tables.write_table.
+        # Persons read, or rows written when the table streams (the caseload, and the
+        # whole caseload's flags): careplan.export.tables.write_table.
+        step = self.tr("Writing the %s table: %s of %s")
         step = self.tr("Writing the %s table: %s of %s")
 
         from careplan.store import caseload as q
