@@ -1,10 +1,12 @@
 """Table exports streamed without pandas (issue 17): the same cells as the pandas export.
 
-The old export (a DataFrame written by pandas, kept here as the oracle) and the new one
-are written from the same stores, a generated demo and the export sample with its named
-situations, and read back: the CSV text and the XLSX cells must be the same. Then what
-the new writer adds: day-first date cells, a bold frozen header, progress, and a cancel
-that leaves no file.
+The old export (a DataFrame written by pandas for an audience, with what was withheld
+said at its end, kept here as the oracle) and the new one are written from the same
+stores, a generated demo and the export sample with its named situations (some records
+withheld from the audience there), and the demo again with every person's record shared
+with every agency (nothing withheld: the fast path), and read back: the CSV text and the
+XLSX cells must be the same. Then what the new writer adds: day-first date cells, a bold
+frozen header, progress, and a cancel that leaves no file.
 """
 
 from __future__ import annotations
@@ -20,43 +22,67 @@ from xml.etree import ElementTree
 import openpyxl
 import pandas as pd
 import pytest
-from export_sample import TODAY, build
+from export_sample import TODAY, build, tables
 
 from careplan.demo.build_file import build_demo_file
 from careplan.export import cells, sheet_words, sheet_writer
+from careplan.export.audience import Audience, audience_of
 from careplan.export.records import load
 from careplan.export.table_sources import caseload
-from careplan.export.tables import HEADERS, TABLES, frame, write_table
+from careplan.export.tables import HEADERS, TABLES, frame, withheld_lines, write_table
 from careplan.models import (
     Action,
     Agency,
     CarePlan,
     CareTeamMember,
+    Consent,
     HospitalStay,
     Person,
     Professional,
 )
-from careplan.models.enums import ActionStatus, PlanStatus, Role
+from careplan.models.enums import ActionStatus, ConsentStatus, PlanStatus, Role
 from careplan.store import Store, add_many, find
+from careplan.store.table_rows import fully_shared
 
 
-def _old_write(store: Store, name: str, out: Path, today: date) -> int:
-    """The export as pandas writes it (headings in words, British dates, yes and no)."""
-    df = frame(store, name, today)
+def _who(store: Store) -> dict[str, object]:
+    """``audience=`` and ``reader_agency_id=``: the sample's lead agency, else the agency
+    most persons are shared with."""
+    if store.query("SELECT 1 FROM persons WHERE family_name = 'Edge'"):
+        return tables(store)
+    agency = str(store.conn.execute(
+        "SELECT agency_id FROM consents WHERE status IN ('given', 'legal basis') "
+        "GROUP BY agency_id ORDER BY count(DISTINCT person_id) DESC, agency_id LIMIT 1"
+    ).fetchone()[0])
+    return {"audience": audience_of(store, agency), "reader_agency_id": agency}
+
+
+def _old_write(store: Store, name: str, out: Path, today: date,
+               person_ids: list[str] | None = None) -> int:
+    """The export as pandas writes it for the audience (headings in words, British
+    dates, yes and no; what was withheld said at the end)."""
+    df, shared = frame(store, name, today, person_ids=person_ids, **_who(store))
+    notes = withheld_lines(shared)
     if out.suffix == ".csv":
         cells.csv_frame(sheet_words.for_csv(df)).to_csv(out, index=False, encoding="utf-8-sig")
+        if notes:
+            with out.open("a", encoding="utf-8", newline="") as fh:
+                fh.write("\n" + "".join(f"# {line}\n" for line in notes))
     else:
-        _old_write_frame(df, name, out)
+        _old_write_frame(df, name, out, notes)
     return len(df)
 
 
-def _old_write_frame(df: pd.DataFrame, name: str, out: Path) -> None:
+def _old_write_frame(df: pd.DataFrame, name: str, out: Path, notes: list[str]) -> None:
     words = sheet_words.for_xlsx(df)
     with pd.ExcelWriter(out, engine="openpyxl", date_format=sheet_words.DATE_FORMAT,
                         datetime_format=sheet_words.DATETIME_FORMAT) as writer:
         cells.xlsx_frame(words).to_excel(writer, index=False, sheet_name=name)
         cells.fix_sheet(writer.sheets[name])
         sheet_words.fit_columns(writer.sheets[name], words)
+        if notes:
+            kept = cells.xlsx_frame(pd.DataFrame({"withheld": notes}))
+            kept.to_excel(writer, index=False, sheet_name="withheld")
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +94,24 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     with Store.open(sample) as store:
         build(store)
         _edges(store)
-    return [demo, sample]
+    shared = folder / "shared.db"
+    shared.write_bytes(demo.read_bytes())
+    with Store.open(shared, create=False) as store:
+        _share_everything(store)
+    return [demo, sample, shared]
+
+
+def _share_everything(store: Store) -> None:
+    """Consent given today for every person and agency: nothing is withheld from anyone
+    (one person more, named Everyone, marks the store)."""
+    by = find(store, Professional, order_by="name")[0].id
+    person = Person(given_name="Shared", family_name="Everyone", birth_date=date(1960, 1, 1))
+    add_many(store, [person], "test")
+    ids = [str(r[0]) for r in store.conn.execute("SELECT id FROM persons")]
+    agencies = [str(r[0]) for r in store.conn.execute("SELECT id FROM agencies")]
+    add_many(store, [Consent(person_id=pid, agency_id=agency, status=ConsentStatus.GIVEN,
+                             recorded_on=TODAY, recorded_by=by)
+                     for pid in ids for agency in agencies], "test")
 
 
 def _edges(store: Store) -> None:
@@ -123,7 +166,8 @@ def _csv(path: Path) -> list[list[str]]:
     if rows and "Plan version" in rows[0]:
         i = rows[0].index("Plan version")
         for row in rows[1:]:
-            row[i] = row[i].removesuffix(".0")
+            if len(row) > i:  # not a line of what was withheld
+                row[i] = row[i].removesuffix(".0")
     return rows
 
 
@@ -135,8 +179,9 @@ def _xlsx(path: Path) -> tuple[list[str], list[tuple[object, ...]], list[object]
     formats = [(c.coordinate, c.number_format) for row in sheet.iter_rows(min_row=2)
                for c in row if isinstance(c.value, datetime | int | float)]
     widths = [sheet.column_dimensions[c.column_letter].width for c in sheet[1]]
-    return book.sheetnames, [tuple(None if v == "" else v for v in row)
-                             for row in sheet.iter_rows(values_only=True)], formats, widths
+    values = [tuple(None if v == "" else v for v in row)
+              for other in book.worksheets for row in other.iter_rows(values_only=True)]
+    return book.sheetnames, values, formats, widths
 
 
 @pytest.mark.parametrize("name", list(TABLES))
@@ -147,7 +192,7 @@ def test_csv_and_xlsx_hold_what_pandas_wrote(stores: list[Path], tmp_path: Path,
             for suffix in (".csv", ".xlsx"):
                 old, new = tmp_path / f"old{suffix}", tmp_path / f"new{suffix}"
                 count = _old_write(store, name, old, TODAY)
-                assert write_table(store, name, new, TODAY) == count
+                assert write_table(store, name, new, TODAY, **_who(store)) == count
                 if suffix == ".csv":
                     assert new.read_bytes()[:3] == old.read_bytes()[:3] == b"\xef\xbb\xbf"
                     assert _csv(new) == _csv(old), f"{name} CSV of {db.name}"
@@ -165,13 +210,9 @@ def test_a_table_of_some_persons_holds_what_pandas_wrote(stores: list[Path], tmp
         some = [p.id for p in find(store, Person, order_by="family_name")[::7]]
         for suffix in (".csv", ".xlsx"):
             old, new = tmp_path / f"old{suffix}", tmp_path / f"new{suffix}"
-            df = frame(store, name, TODAY, some)
-            if suffix == ".csv":
-                cells.csv_frame(sheet_words.for_csv(df)).to_csv(old, index=False,
-                                                                 encoding="utf-8-sig")
-            else:
-                _old_write_frame(df, name, old)
-            assert write_table(store, name, new, TODAY, person_ids=some) == len(df)
+            count = _old_write(store, name, old, TODAY, some)
+            assert write_table(store, name, new, TODAY, person_ids=some,
+                               **_who(store)) == count
             if suffix == ".csv":
                 assert _csv(new) == _csv(old), f"{name} CSV of some persons"
             else:
@@ -179,7 +220,7 @@ def test_a_table_of_some_persons_holds_what_pandas_wrote(stores: list[Path], tmp
 
 
 def test_caseload_rows_from_sql_equal_rows_from_records(stores: list[Path]) -> None:
-    for db in stores:
+    for db in (stores[0], stores[2], stores[1]):  # the sample last
         with Store.open(db, create=False) as store:
             old = [tuple(r[h] for h in HEADERS["caseload"])
                    for r in TABLES["caseload"](load(store), store, TODAY)]
@@ -250,7 +291,7 @@ def test_cancelled_table_export_writes_nothing(stores: list[Path], tmp_path: Pat
     out = tmp_path / "caseload.xlsx"
     with Store.open(stores[0], create=False) as store, \
             pytest.raises(sheet_writer.ExportCancelled):
-        write_table(store, "caseload", out, TODAY, cancelled=lambda: True)
+        write_table(store, "caseload", out, TODAY, cancelled=lambda: True, **_who(store))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -295,8 +336,9 @@ def test_rows_in_words_are_each_value_in_words() -> None:
 def test_the_caseload_of_some_persons_comes_from_the_query(stores: list[Path],
                                                             tmp_path: Path) -> None:
     """Ids in any order, twice, or unknown: the rows of those known, in name order, the
-    same as the records give; the progress counts them from (0, total)."""
-    with Store.open(stores[1], create=False) as store:
+    same as the records give; the progress counts them from (0, total). (The store
+    where every record is shared with everyone: nothing withheld, the fast path.)"""
+    with Store.open(stores[2], create=False) as store:
         everyone = [p.id for p in find(store, Person, order_by="family_name")]
         some = everyone[::3]
         asked = [*reversed(some), some[0], "no such person"]
@@ -305,7 +347,81 @@ def test_the_caseload_of_some_persons_comes_from_the_query(stores: list[Path],
         assert list(caseload(store, TODAY, asked)) == old and len(old) == len(some)
         seen: list[tuple[int, int]] = []
         out = tmp_path / "some.csv"
-        assert write_table(store, "caseload", out, TODAY, person_ids=asked,
+        assert write_table(store, "caseload", out, TODAY, person_ids=asked, **_who(store),
                            progress=lambda done, total: seen.append((done, total))) == len(some)
         assert seen == [(0, len(some)), (len(some), len(some))]
         assert [r[0] for r in _csv(out)[1:]] == [r[0] for r in old]
+
+
+def test_the_fast_path_only_when_nothing_is_withheld(stores: list[Path],
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    """The caseload and the whole caseload's flags stream from the query and the engine
+    only when the audience and the reader may receive every record of every person."""
+    demo, sample, shared = stores
+    for db, whole in ((demo, False), (sample, False), (shared, True)):
+        with Store.open(db, create=False) as store:
+            who = _who(store)
+            assert isinstance(who["audience"], Audience)
+            agencies = [who["audience"].agency_id, str(who["reader_agency_id"])]
+            assert fully_shared(store, agencies, TODAY) is whole, db.name
+    from careplan.export import tables as module
+
+    def not_from_the_records(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read from the records")
+
+    monkeypatch.setattr(module, "rows", not_from_the_records)
+    with Store.open(shared, create=False) as store:
+        for name in ("caseload", "flags"):
+            assert write_table(store, name, tmp_path / f"{name}.csv", TODAY,
+                               **_who(store)) > 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_refused_consent_leaves_the_person_out_of_caseload_and_flags(
+        stores: list[Path], tmp_path: Path, suffix: str) -> None:
+    """Everyone shared with everyone but one person, who refused consent to the audience
+    today: that person is in neither the caseload nor the flags table, and the file says
+    one person was left out (as the export from the records says it)."""
+    db = tmp_path / "refused.db"
+    db.write_bytes(stores[2].read_bytes())
+    with Store.open(db, create=False) as store:
+        who = _who(store)
+        audience = who["audience"]
+        assert isinstance(audience, Audience)
+        flagged = store.conn.execute(
+            "SELECT p.id, p.given_name || ' ' || p.family_name FROM persons p "
+            "ORDER BY p.family_name, p.given_name").fetchall()
+        from careplan.export.flags import open_flags
+
+        with_flags = {f.person_id for f in open_flags(store, None, TODAY)}
+        names = [str(n) for _, n in flagged]
+        pid, name = next((str(i), str(n)) for i, n in flagged
+                         if i in with_flags and names.count(str(n)) == 1)
+        by = find(store, Professional, order_by="name")[0].id
+        add_many(store, [Consent(person_id=pid, agency_id=audience.agency_id,
+                                 status=ConsentStatus.REFUSED, recorded_on=TODAY,
+                                 recorded_by=by)], "test")
+        assert not fully_shared(store, [audience.agency_id], TODAY)
+        for table in ("caseload", "flags"):
+            out, old = tmp_path / f"{table}{suffix}", tmp_path / f"old-{table}{suffix}"
+            n = write_table(store, table, out, TODAY, **who)
+            assert n == _old_write(store, table, old, TODAY)
+            if suffix == ".csv":
+                written = _csv(out)
+                assert written == _csv(old)
+                people = [r[written[0].index("Person")] for r in written[1:] if len(r) > 1]
+                notes = [r[0] for r in written[1:] if len(r) == 1]
+            else:
+                assert _xlsx(out) == _xlsx(old)
+                book = openpyxl.load_workbook(out)
+                sheet = book[table]
+                col = [c.value for c in sheet[1]].index("Person")
+                people = [r[col] for r in sheet.iter_rows(min_row=2, values_only=True)]
+                notes = [r[0] for r in book["withheld"].iter_rows(min_row=2,
+                                                                  values_only=True)]
+            assert len(people) == n > 0 and name not in people, table
+            assert f"# 1 person left out: their records are not shared with {audience.name}." \
+                in notes if suffix == ".csv" else \
+                f"1 person left out: their records are not shared with {audience.name}." \
+                in notes

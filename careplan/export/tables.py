@@ -3,6 +3,12 @@ careplan/export/sheet_writer.py; :func:`frame` gives a table as a pandas DataFra
 
 NHS numbers are written in 3-3-4 form so spreadsheets keep them as text (a bare
 10-digit number would lose nothing today but invites scientific notation and sums).
+
+Each table is made for an audience (careplan.export.audience): persons whose records are
+not shared with it are left out, and so is what agencies without a sharing basis
+recorded. What was withheld and why is said in the file: an XLSX has a sheet
+``withheld``; a CSV ends, after an empty line, with one line per sentence, each starting
+with ``#`` (``pandas.read_csv(path, comment="#")`` reads the table alone).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from careplan.export import outfile, sheet_words, sheet_writer
+from careplan.export import cells, outfile, sheet_words, sheet_writer
+from careplan.export.audience import Audience, Shared, for_audience, require_something
 from careplan.export.flags import open_flags
 from careplan.export.records import Records, load_some
 from careplan.export.table_sources import flag_order, sheet_rows
@@ -22,6 +29,7 @@ from careplan.models import nhs
 from careplan.models.dates import age_on
 from careplan.models.enums import HandoffStatus, ReferralStatus
 from careplan.store import Store
+from careplan.store.table_rows import fully_shared
 
 Rows = list[dict[str, Any]]
 
@@ -60,8 +68,10 @@ def caseload(rec: Records, store: Store, today: date) -> Rows:
     return rows
 
 
-def flags(rec: Records, store: Store, today: date) -> Rows:
-    found = open_flags(store, [p.id for p in rec.persons], today)
+def flags(rec: Records, store: Store, today: date,
+          withheld: set[str] | frozenset[str] = frozenset()) -> Rows:
+    found = [f for f in open_flags(store, [p.id for p in rec.persons], today)
+             if f.subject_id not in withheld]
     return [{
         "code": f.code.value, "severity": f.severity.value, "person": f.person_name,
         "nhs_number": _nhs(f.nhs_number), "subject": f.subject_type.value,
@@ -155,13 +165,16 @@ HEADERS: dict[str, list[str]] = {
 }
 
 
-#: What each table reads besides the persons (careplan.export.records.load_some).
+#: What each table reads besides the persons (careplan.export.records.load_some): their
+#: consents always, to know what the audience may receive.
 PARTS: dict[str, frozenset[str]] = {
-    "caseload": frozenset({"team", "plans", "actions", "handoffs", "referrals", "stays"}),
-    "flags": frozenset(),
-    "handoffs": frozenset({"handoffs"}),
-    "referrals": frozenset({"referrals"}),
-    "actions": frozenset({"plans", "actions"}),
+    "caseload": frozenset({"consents", "team", "plans", "actions", "handoffs", "referrals",
+                           "stays"}),
+    # the records a flag may be about, so that flags about withheld ones are left out
+    "flags": frozenset({"consents", "plans", "actions", "handoffs", "referrals", "stays"}),
+    "handoffs": frozenset({"consents", "handoffs"}),
+    "referrals": frozenset({"consents", "referrals"}),
+    "actions": frozenset({"consents", "plans", "actions"}),
 }
 #: Persons read and put in rows at a time (progress is reported between chunks).
 CHUNK = 1000
@@ -176,61 +189,103 @@ def everyone(store: Store) -> list[str]:
         "SELECT id FROM persons ORDER BY family_name, given_name, rowid")]
 
 
-def rows(store: Store, name: str, today: date, person_ids: Sequence[str] | None = None,
-         progress: Progress | None = None) -> Rows:
+def rows(store: Store, name: str, today: date, audience: Audience,
+         reader_agency_id: str | None, person_ids: Sequence[str] | None = None,
+         progress: Progress | None = None) -> tuple[Rows, Shared]:
     """The table ``name``'s rows with its data's column names (``nhs_number``), for
-    ``person_ids`` (everyone when None), read :data:`CHUNK` persons at a time from the
-    loaded records.
+    ``person_ids`` (everyone when None) as ``audience`` may receive them (see the
+    module), read :data:`CHUNK` persons at a time from the loaded records; and what was
+    withheld of them all.
 
     ``progress(done, total)`` is called with the persons read, after each chunk; it may
     raise to stop (a Cancel), and nothing is written then.
 
     Raises:
         KeyError: an unknown table name.
+        NothingShared: no person's record is shared with the audience (and the reader).
     """
     build = TABLES[name]
     ids = everyone(store) if person_ids is None else list(dict.fromkeys(person_ids))
     found: Rows = []
     total = len(ids)
+    whole: Shared | None = None
     if progress is not None:
         progress(0, total)
     for start in range(0, total, CHUNK):
         chunk = ids[start:start + CHUNK]
-        found += build(load_some(store, chunk, PARTS[name]), store, today)
+        part = for_audience(load_some(store, chunk, PARTS[name]), audience, today,
+                            reader_agency_id)
+        if name == "flags":
+            found += flags(part.records, store, today, part.withheld_ids)
+        else:
+            found += build(part.records, store, today)
+        whole = part if whole is None else _joined(whole, part)
         if progress is not None:
             progress(min(start + CHUNK, total), total)
+    if whole is None:
+        whole = Shared(Records(), audience)
+    require_something(whole, "these records")
     if name == "handoffs":
         found.sort(key=lambda r: r["proposed_at"])
     elif name == "flags":  # worst first, then by person, over every chunk
         found.sort(key=lambda r: flag_order(r["severity"], r["person"]))
-    return found
+    return found, whole
 
 
-def frame(store: Store, name: str, today: date, person_ids: Sequence[str] | None = None,
-          progress: Progress | None = None) -> pd.DataFrame:
-    """:func:`rows` as a DataFrame (the export before issue 17 wrote it with pandas; the
-    tests keep that as the oracle)."""
-    return pd.DataFrame(rows(store, name, today, person_ids, progress),
-                        columns=HEADERS[name])
+def frame(store: Store, name: str, today: date, audience: Audience,
+          reader_agency_id: str | None, person_ids: Sequence[str] | None = None,
+          progress: Progress | None = None) -> tuple[pd.DataFrame, Shared]:
+    """:func:`rows` as a DataFrame, and what was withheld (the export before issue 17
+    wrote it with pandas; the tests keep that as the oracle)."""
+    found, shared = rows(store, name, today, audience, reader_agency_id, person_ids,
+                         progress)
+    return pd.DataFrame(found, columns=HEADERS[name]), shared
+
+
+def _joined(whole: Shared, part: Shared) -> Shared:
+    """What was shared and withheld over two chunks of persons (their rows are dropped:
+    only the persons, agencies and what was withheld are kept)."""
+    records = Records(agencies=part.records.agencies, professionals=part.records.professionals,
+                      persons=[*whole.records.persons, *part.records.persons])
+    return Shared(records, whole.audience, [*whole.withheld, *part.withheld],
+                  whole.persons_left_out + part.persons_left_out,
+                  whole.withheld_ids | part.withheld_ids)
+
+
+def withheld_lines(shared: Shared) -> list[str]:
+    """What the file says was left out, and why (empty when nothing was)."""
+    lines = [shared.persons_sentence(), *shared.sentences()]
+    lines = [line for line in lines if line]
+    if lines:
+        lines.insert(0, f"This table is for {shared.audience.name}.")
+    return lines
 
 
 def write_table(store: Store, name: str, out: str | Path, today: date, *,
+                audience: Audience, reader_agency_id: str | None,
                 person_ids: Sequence[str] | None = None,
                 progress: Progress | None = None,
                 cancelled: sheet_writer.Cancelled | None = None) -> int:
-    """Write table ``name`` to ``out`` (.csv or .xlsx) for ``person_ids`` (everyone when
-    None); return the number of rows. Headings are words ("NHS number"), dates are
-    British (12/03/2025) and yes/no are words; see :mod:`careplan.export.sheet_words`.
+    """Write table ``name`` to ``out`` (.csv or .xlsx) for ``audience`` and ``person_ids``
+    (everyone when None); return the number of rows. Headings are words ("NHS number"),
+    dates are British (12/03/2025) and yes/no are words; see
+    :mod:`careplan.export.sheet_words`.
 
-    The caseload table (in name order) and the whole caseload's flags stream from their
+    When the audience and the reader may receive every record of every person asked
+    for (careplan.store.table_rows.fully_shared: nothing would be withheld), the
+    caseload table (in name order) and the whole caseload's flags stream from their
     fast path (careplan/export/table_sources.py) and ``progress(done, total)`` counts
-    the rows written, from (0, total); the others are read from the records
-    :data:`CHUNK` persons at a time and ``progress`` counts the persons read.
+    the rows written, from (0, total). Otherwise, and for the other tables, the rows are
+    read from the records :data:`CHUNK` persons at a time, filtered for the audience,
+    and ``progress`` counts the persons read; when something was withheld the file is
+    written with pandas, with what was withheld said in it (see the module).
     ``progress`` may raise to stop, and ``cancelled()``, asked as often, stops once
     true; nothing is written then.
 
     Raises:
         ValueError: unknown table or file type (the message names the field).
+        NothingShared: no person's record is shared with the audience (and the reader);
+            no file is written.
         sheet_writer.ExportCancelled: ``cancelled()`` was true; nothing was written.
     """
     if name not in TABLES:
@@ -241,7 +296,11 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
         raise ValueError(f"--out: {path.name} must end in .csv or .xlsx")
     outfile.check(path, store.path)
     header = HEADERS[name]
-    fast = sheet_rows(store, name, today, person_ids)
+    fast = None
+    if fast_path(name, person_ids) and fully_shared(
+            store, [audience.agency_id] + ([reader_agency_id] if reader_agency_id else []),
+            today, person_ids):
+        fast = sheet_rows(store, name, today, person_ids)
     if fast is not None:
         total, found = fast
         step = progress
@@ -254,7 +313,12 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
             if progress is not None:
                 progress(done, total)
 
-        listed = rows(store, name, today, person_ids, read)
+        listed, shared = rows(store, name, today, audience, reader_agency_id, person_ids,
+                              read)
+        notes = withheld_lines(shared)
+        if notes:
+            _write_noted(path, name, pd.DataFrame(listed, columns=header), notes)
+            return len(listed)
         total, found, step = len(listed), [tuple(r[h] for h in header) for r in listed], None
     headings = [sheet_words.heading(h) for h in header]
     if suffix == ".csv":
@@ -262,3 +326,34 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
                                       step, cancelled, total=total)
     return sheet_writer.write_xlsx(path, headings, map(sheet_words.xlsx_row, found),
                                    step, cancelled, sheet=name, total=total)
+
+
+def fast_path(name: str, person_ids: Sequence[str] | None) -> bool:
+    """Whether table ``name`` of ``person_ids`` has a fast path (when nothing is
+    withheld): the caseload, and the whole caseload's flags."""
+    return name == "caseload" or (name == "flags" and person_ids is None)
+
+
+def _write_noted(path: Path, name: str, df: pd.DataFrame, notes: list[str]) -> None:
+    """Write ``df`` with pandas and what was withheld (``notes``) as the module says."""
+    with outfile.replacing(path) as tmp:
+        if path.suffix.lower() == ".csv":
+            cells.csv_frame(sheet_words.for_csv(df)).to_csv(tmp, index=False,
+                                                             encoding="utf-8-sig")
+            with tmp.open("a", encoding="utf-8", newline="") as fh:
+                fh.write("\n" + "".join(f"# {line}\n" for line in notes))
+            return
+        words = sheet_words.for_xlsx(df)
+        with pd.ExcelWriter(tmp, engine="openpyxl", date_format=sheet_words.DATE_FORMAT,
+                            datetime_format=sheet_words.DATETIME_FORMAT) as writer:
+            cells.xlsx_frame(words).to_excel(writer, index=False, sheet_name=name)
+            sheet = writer.sheets[name]
+            cells.fix_sheet(sheet)
+            sheet.freeze_panes = "A2"
+            if len(words.columns):
+                sheet.auto_filter.ref = sheet.dimensions
+            sheet_words.fit_columns(sheet, words)
+            kept = cells.xlsx_frame(pd.DataFrame({"withheld": notes}))
+            kept.to_excel(writer, index=False, sheet_name="withheld")
+            cells.fix_sheet(writer.sheets["withheld"])
+            writer.sheets["withheld"].column_dimensions["A"].width = 120

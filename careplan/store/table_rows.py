@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from careplan.store.db import Store
+from careplan.store.visibility import Viewer, params, visible_sql
 
 CASELOAD_SQL = """
 WITH rows AS MATERIALIZED (
@@ -93,4 +94,24 @@ def person_count(store: Store, person_ids: Collection[str] | None = None) -> int
         {"ids": json.dumps(list(person_ids))}).fetchone()[0])
 
 
-__all__ = ["CASELOAD_SQL", "caseload_rows", "person_count"]
+def fully_shared(store: Store, agency_ids: Collection[str], today: date,
+                 person_ids: Collection[str] | None = None) -> bool:
+    """Whether a print for the agencies ``agency_ids`` (its audience and its reader's)
+    would withhold nothing of ``person_ids`` (everyone when None) on ``today``: there is
+    at least one such person and each may be shared with every agency of the store and
+    with each of ``agency_ids`` (careplan.store.visibility's rule). Then no person is
+    left out, and no record either: every agency a record names is one of the store's
+    (a foreign key), and each has a sharing basis (careplan.export.audience)."""
+    if person_count(store, person_ids) == 0:
+        return False
+    agencies = {str(r[0]) for r in store.conn.execute("SELECT id FROM agencies")}
+    scope = "" if person_ids is None else " AND p.id IN (SELECT value FROM json_each(:ids))"
+    extra = {} if person_ids is None else {"ids": json.dumps(list(person_ids))}
+    sql = f"SELECT EXISTS (SELECT 1 FROM persons p WHERE NOT {visible_sql()}{scope})"
+    for agency in sorted(agencies | set(agency_ids)):
+        if store.conn.execute(sql, {**params(Viewer(agency), today), **extra}).fetchone()[0]:
+            return False
+    return True
+
+
+__all__ = ["CASELOAD_SQL", "caseload_rows", "fully_shared", "person_count"]

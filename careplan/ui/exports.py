@@ -411,7 +411,6 @@ class ExportActions(QObject):
         # Persons read, or rows written when the table streams (the caseload, and the
         # whole caseload's flags): careplan.export.tables.write_table.
         step = self.tr("Writing the %s table: %s of %s")
-        step = self.tr("Writing the %s table: %s of %s")
 
         from careplan.store import caseload as q
 
