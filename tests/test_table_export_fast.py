@@ -1,12 +1,16 @@
 """Table exports streamed without pandas (issue 17): the same cells as the pandas export.
 
-The old export (a DataFrame written by pandas for an audience, with what was withheld
-said at its end, kept here as the oracle) and the new one are written from the same
-stores, a generated demo and the export sample with its named situations (some records
-withheld from the audience there), and the demo again with every person's record shared
-with every agency (nothing withheld: the fast path), and read back: the CSV text and the
-XLSX cells must be the same. Then what the new writer adds: day-first date cells, a bold
-frozen header, progress, and a cancel that leaves no file.
+The old export (the rows read from the records in chunks and filtered for an audience by
+careplan.export.audience.for_audience, written as a DataFrame by pandas with what was
+withheld said at its end, kept here as the oracle) and the new one are written from the
+same stores, a generated demo with its refused and withdrawn consents, the export sample
+with its named situations (some records withheld from the audience there), and the demo
+again with every person's record shared with every agency (nothing withheld), and read
+back: the CSV text and the XLSX cells must be the same. The caseload and the whole
+caseload's flags come from the fast path (made for the audience in SQL) for every
+audience, so the demo's are compared for several audiences and readers. Then what the
+new writer adds: day-first date cells, a bold frozen header, progress, and a cancel that
+leaves no file.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from export_sample import TODAY, build, tables
 from careplan.demo.build_file import build_demo_file
 from careplan.export import cells, sheet_words, sheet_writer
 from careplan.export.audience import Audience, audience_of
-from careplan.export.records import load
+from careplan.export.records import load, load_some
 from careplan.export.table_sources import caseload
-from careplan.export.tables import HEADERS, TABLES, frame, withheld_lines, write_table
+from careplan.export.tables import HEADERS, PARTS, TABLES, frame, withheld_lines, write_table
 from careplan.models import (
     Action,
     Agency,
@@ -42,7 +46,6 @@ from careplan.models import (
 )
 from careplan.models.enums import ActionStatus, ConsentStatus, PlanStatus, Role
 from careplan.store import Store, add_many, find
-from careplan.store.table_rows import fully_shared
 
 
 def _who(store: Store) -> dict[str, object]:
@@ -58,10 +61,13 @@ def _who(store: Store) -> dict[str, object]:
 
 
 def _old_write(store: Store, name: str, out: Path, today: date,
-               person_ids: list[str] | None = None) -> int:
+               person_ids: list[str] | None = None,
+               who: dict[str, object] | None = None) -> int:
     """The export as pandas writes it for the audience (headings in words, British
-    dates, yes and no; what was withheld said at the end)."""
-    df, shared = frame(store, name, today, person_ids=person_ids, **_who(store))
+    dates, yes and no; what was withheld said at the end): the rows read from the
+    records in chunks, filtered by for_audience."""
+    df, shared = frame(store, name, today, person_ids=person_ids,
+                       **(who if who is not None else _who(store)))
     notes = withheld_lines(shared)
     if out.suffix == ".csv":
         cells.csv_frame(sheet_words.for_csv(df)).to_csv(out, index=False, encoding="utf-8-sig")
@@ -335,16 +341,18 @@ def test_rows_in_words_are_each_value_in_words() -> None:
 
 def test_the_caseload_of_some_persons_comes_from_the_query(stores: list[Path],
                                                             tmp_path: Path) -> None:
-    """Ids in any order, twice, or unknown: the rows of those known, in name order, the
-    same as the records give; the progress counts them from (0, total). (The store
-    where every record is shared with everyone: nothing withheld, the fast path.)"""
+    """Ids in any order, twice, or unknown: the rows of those known, each once in the
+    order asked (as the records give them, read in that order), counted from
+    (0, total)."""
     with Store.open(stores[2], create=False) as store:
         everyone = [p.id for p in find(store, Person, order_by="family_name")]
         some = everyone[::3]
         asked = [*reversed(some), some[0], "no such person"]
         old = [tuple(r[h] for h in HEADERS["caseload"])
-               for r in TABLES["caseload"](load(store, some), store, TODAY)]
+               for r in TABLES["caseload"](load_some(store, asked, PARTS["caseload"]),
+                                           store, TODAY)]
         assert list(caseload(store, TODAY, asked)) == old and len(old) == len(some)
+        assert [r[0] for r in old] != sorted(r[0] for r in old)  # not in name order
         seen: list[tuple[int, int]] = []
         out = tmp_path / "some.csv"
         assert write_table(store, "caseload", out, TODAY, person_ids=asked, **_who(store),
@@ -353,28 +361,74 @@ def test_the_caseload_of_some_persons_comes_from_the_query(stores: list[Path],
         assert [r[0] for r in _csv(out)[1:]] == [r[0] for r in old]
 
 
-def test_the_fast_path_only_when_nothing_is_withheld(stores: list[Path],
-                                                     monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path: Path) -> None:
-    """The caseload and the whole caseload's flags stream from the query and the engine
-    only when the audience and the reader may receive every record of every person."""
-    demo, sample, shared = stores
-    for db, whole in ((demo, False), (sample, False), (shared, True)):
-        with Store.open(db, create=False) as store:
-            who = _who(store)
-            assert isinstance(who["audience"], Audience)
-            agencies = [who["audience"].agency_id, str(who["reader_agency_id"])]
-            assert fully_shared(store, agencies, TODAY) is whole, db.name
+def _audiences(store: Store) -> list[dict[str, object]]:
+    """Audiences and readers of the demo: the agency most persons are shared with, by
+    and for itself; the agency most persons refused or withdrew consent to (of those
+    some persons are shared with), made by the first; and a third agency for itself."""
+    ranked = [str(r[0]) for r in store.conn.execute(
+        "SELECT agency_id FROM consents WHERE status IN ('given', 'legal basis') "
+        "GROUP BY agency_id ORDER BY count(DISTINCT person_id) DESC, agency_id")]
+    refused = [str(r[0]) for r in store.conn.execute(
+        "SELECT agency_id FROM consents WHERE status IN ('refused', 'withdrawn') "
+        "GROUP BY agency_id ORDER BY count(*) DESC, agency_id")]
+    first = ranked[0]
+    second = next(a for a in refused if a != first and a in ranked)
+    third = next(a for a in ranked if a not in (first, second))
+    return [{"audience": audience_of(store, first), "reader_agency_id": first},
+            {"audience": audience_of(store, second), "reader_agency_id": first},
+            {"audience": audience_of(store, third), "reader_agency_id": third}]
+
+
+@pytest.mark.parametrize("name", ["caseload", "flags"])
+def test_the_fast_path_for_an_audience_is_the_export_from_the_records(
+        stores: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        name: str) -> None:
+    """For several audiences and readers of the demo (with its refused and withdrawn
+    consents: persons left out, records withheld), the caseload and the whole caseload's
+    flags from the fast path hold the same rows in the same order and say the same of
+    what was withheld as the export read from the records and filtered by
+    for_audience, in CSV and XLSX; and the fast path never reads the records."""
     from careplan.export import tables as module
 
-    def not_from_the_records(*args: object, **kwargs: object) -> None:
-        raise AssertionError("read from the records")
+    with Store.open(stores[0], create=False) as store:
+        assert store.conn.execute(
+            "SELECT count(*) FROM consents WHERE status IN ('refused', 'withdrawn')"
+        ).fetchone()[0] > 0
+        for who in _audiences(store):
+            with monkeypatch.context() as patched:
+                patched.setattr(module, "rows", _not_from_the_records)
+                new_csv, new_xlsx = tmp_path / "new.csv", tmp_path / "new.xlsx"
+                count = write_table(store, name, new_csv, TODAY, **who)  # type: ignore[arg-type]
+                assert write_table(store, name, new_xlsx, TODAY, **who) == count  # type: ignore[arg-type]
+            old_csv, old_xlsx = tmp_path / "old.csv", tmp_path / "old.xlsx"
+            assert _old_write(store, name, old_csv, TODAY, who=who) == count
+            assert _old_write(store, name, old_xlsx, TODAY, who=who) == count
+            assert count > 0
+            written = _csv(new_csv)
+            assert written == _csv(old_csv), who
+            assert _xlsx(new_xlsx) == _xlsx(old_xlsx), who
+            notes = [r[0] for r in written if len(r) == 1 and r[0].startswith("#")]
+            assert any("persons left out" in n for n in notes), who
+            assert any(" withheld: " in n for n in notes), who
 
-    monkeypatch.setattr(module, "rows", not_from_the_records)
-    with Store.open(shared, create=False) as store:
-        for name in ("caseload", "flags"):
-            assert write_table(store, name, tmp_path / f"{name}.csv", TODAY,
-                               **_who(store)) > 0
+
+def _not_from_the_records(*args: object, **kwargs: object) -> None:
+    raise AssertionError("read from the records")
+
+
+def test_the_fast_path_for_every_store(stores: list[Path], monkeypatch: pytest.MonkeyPatch,
+                                       tmp_path: Path) -> None:
+    """The caseload and the whole caseload's flags stream from the query and the engine
+    for any audience: something withheld (the demo, the sample) or nothing (everything
+    shared)."""
+    from careplan.export import tables as module
+
+    monkeypatch.setattr(module, "rows", _not_from_the_records)
+    for db in stores:
+        with Store.open(db, create=False) as store:
+            for name in ("caseload", "flags"):
+                assert write_table(store, name, tmp_path / f"{name}.csv", TODAY,
+                                   **_who(store)) > 0
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
@@ -402,7 +456,6 @@ def test_a_refused_consent_leaves_the_person_out_of_caseload_and_flags(
         add_many(store, [Consent(person_id=pid, agency_id=audience.agency_id,
                                  status=ConsentStatus.REFUSED, recorded_on=TODAY,
                                  recorded_by=by)], "test")
-        assert not fully_shared(store, [audience.agency_id], TODAY)
         for table in ("caseload", "flags"):
             out, old = tmp_path / f"{table}{suffix}", tmp_path / f"old-{table}{suffix}"
             n = write_table(store, table, out, TODAY, **who)

@@ -136,33 +136,55 @@ class Shared:
             return [w.sentence(names(w.agency_id) or "an unknown agency")
                     for w in sorted((w for w in self.withheld if w.person_id == person_id),
                                     key=lambda w: (names(w.agency_id), w.noun))]
-        counts: Counter[tuple[str, str]] = Counter()
-        why: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        totals = Totals()
         for w in self.withheld:
-            counts[(w.noun, w.agency_id)] += w.count
-            why[(w.noun, w.agency_id)][w.category or w.reason] += 1
-        out = []
-        for (noun, agency), n in sorted(counts.items(),
-                                        key=lambda kv: (names(kv[0][1]), kv[0][0])):
-            reasons = "; ".join(
-                f"{reason} ({persons} person{'s' if persons != 1 else ''})"
-                for reason, persons in sorted(why[(noun, agency)].items()))
-            out.append(withheld_sentence(n, noun, names(agency) or "an unknown agency",
-                                         reasons))
-        return out
+            totals.add(w.noun, w.agency_id, w.count, w.category or w.reason, 1)
+        return totals.sentences(names)
 
     def persons_sentence(self) -> str:
         """How many persons were left out, and why; empty when none were."""
-        n = self.persons_left_out
-        if not n:
-            return ""
-        who = "1 person" if n == 1 else f"{n} persons"  # no comma: a CSV notes line
-        return (f"{who} left out: their records are not shared with "
-                f"{self.audience.name}.")
+        return left_out_sentence(self.persons_left_out, self.audience)
 
     @property
     def anything_withheld(self) -> bool:
         return bool(self.withheld or self.persons_left_out)
+
+
+def left_out_sentence(n: int, audience: Audience) -> str:
+    """How many persons were left out of a document for ``audience``, and why; empty
+    when none were."""
+    if not n:
+        return ""
+    who = "1 person" if n == 1 else f"{n} persons"  # no comma: a CSV notes line
+    return f"{who} left out: their records are not shared with {audience.name}."
+
+
+class Totals:
+    """What was withheld from everyone, totalled by kind and agency: how many records,
+    and for each reason how many persons it applies to. :meth:`Shared.sentences` totals
+    its :class:`Withheld` here; a table counted in SQL (careplan/export/table_sources.py)
+    adds its counts here, so both say it in the same sentences."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.why: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+
+    def add(self, noun: str, agency_id: str, records: int, reason: str,
+            persons: int) -> None:
+        self.counts[(noun, agency_id)] += records
+        self.why[(noun, agency_id)][reason] += persons
+
+    def sentences(self, names: Callable[[str | None], str]) -> list[str]:
+        """One sentence per kind and agency, by agency name (``names``) then kind."""
+        out = []
+        for (noun, agency), n in sorted(self.counts.items(),
+                                        key=lambda kv: (names(kv[0][1]), kv[0][0])):
+            reasons = "; ".join(
+                f"{reason} ({persons} person{'s' if persons != 1 else ''})"
+                for reason, persons in sorted(self.why[(noun, agency)].items()))
+            out.append(withheld_sentence(n, noun, names(agency) or "an unknown agency",
+                                         reasons))
+        return out
 
 
 def for_audience(rec: Records, audience: Audience, today: date,
@@ -256,19 +278,29 @@ def require_something(shared: Shared, what: str) -> None:
         NothingShared: no person in ``shared``: one sentence naming the audience.
     """
     if not shared.records.persons:
-        raise NothingShared(f"Nothing of {what} may be shared with {shared.audience.name}: "
-                            "no record of it is shared with that agency, so no document was "
-                            "made.")
+        raise nothing_shared(what, shared.audience)
+
+
+def nothing_shared(what: str, audience: Audience) -> NothingShared:
+    """The refusal of a document with nothing in it for ``audience``."""
+    return NothingShared(f"Nothing of {what} may be shared with {audience.name}: no record "
+                         "of it is shared with that agency, so no document was made.")
 
 
 def category(basis: SharingBasis) -> str:
     """Why an agency has no sharing basis, without dates (to total over persons)."""
-    if basis.objection is not None:
-        return (f"consent {basis.objection.status.value} (a direct-care basis does not "
-                "stand against it)")
-    if basis.record is None:
+    return category_of(None if basis.record is None else basis.record.status.value,
+                       None if basis.objection is None else basis.objection.status.value)
+
+
+def category_of(status: str | None, objection: str | None) -> str:
+    """:func:`category` from the latest record's status (None: no record) and the
+    objection's (careplan.models.sharing_basis.sharing_bases_sql gives both)."""
+    if objection is not None:
+        return f"consent {objection} (a direct-care basis does not stand against it)"
+    if status is None:
         return "no consent or legal basis recorded"
-    return f"consent {basis.record.status.value}"
+    return f"consent {status}"
 
 
 def _allows(bases: dict[str, SharingBasis], agency_id: str) -> bool:
@@ -336,11 +368,15 @@ __all__ = [
     "Audience",
     "NothingShared",
     "Shared",
+    "Totals",
     "Withheld",
     "agency_choices",
     "audience_for",
     "audience_of",
+    "category_of",
     "for_audience",
+    "left_out_sentence",
+    "nothing_shared",
     "require_person",
     "require_something",
 ]

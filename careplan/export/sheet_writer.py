@@ -73,9 +73,11 @@ def _step(path: Path, done: int, total: int, progress: Progress | None,
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
               progress: Progress | None = None, cancelled: Cancelled | None = None, *,
-              total: int | None = None) -> int:
+              total: int | None = None, notes: Sequence[str] = ()) -> int:
     """Write ``header`` and ``rows`` to the CSV file ``path`` (UTF-8 with a byte order
-    mark, so Excel reads it as UTF-8); return the number of rows.
+    mark, so Excel reads it as UTF-8); return the number of rows. ``notes`` (what was
+    withheld, careplan/export/tables.py) end the file after an empty line, each line
+    starting with ``#``.
 
     ``progress(done, total)`` is called every :data:`EVERY` rows and at the end (``total``
     0 when unknown); ``cancelled()`` is asked as often and, once true, the export stops
@@ -99,6 +101,8 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
                     _step(path, done, every, progress, cancelled)
             fh.write(_csv_batch(batch, buffer, writer))
             done += len(batch)
+            if notes:
+                fh.write("\n" + "".join(f"# {line}\n" for line in notes))
         _step(path, done, every, progress, cancelled)
     return done
 
@@ -150,7 +154,7 @@ _CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>\
 <Override PartName="/xl/worksheets/sheet1.xml" \
 ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>\
-<Override PartName="/xl/styles.xml" \
+{more}<Override PartName="/xl/styles.xml" \
 ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
 </Types>"""
 
@@ -167,12 +171,21 @@ Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksh
 Target="worksheets/sheet1.xml"/>\
 <Relationship Id="rId2" \
 Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" \
-Target="styles.xml"/></Relationships>"""
+Target="styles.xml"/>{more}</Relationships>"""
+
+#: The second sheet, of what was withheld: its content type, relationship and entry.
+_NOTES_TYPE = ('<Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/'
+               'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')
+_NOTES_REL = ('<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/'
+              'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet2.xml"/>')
+_NOTES_SHEET = '<sheet name="withheld" sheetId="2" r:id="rId3"/>'
+#: The width of its one column (characters), as the export from pandas set it.
+NOTES_WIDTH = 120
 
 _BOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
 xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">\
-<sheets><sheet name={name} sheetId="1" r:id="rId1"/></sheets>{defined}</workbook>"""
+<sheets><sheet name={name} sheetId="1" r:id="rId1"/>{more}</sheets>{defined}</workbook>"""
 
 _STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
@@ -238,9 +251,11 @@ def _widths(header: Sequence[str], first: list[Sequence[Any]]) -> list[int]:
 
 def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
                progress: Progress | None = None, cancelled: Cancelled | None = None, *,
-               sheet: str = "Sheet1", total: int | None = None) -> int:
-    """Write ``header`` and ``rows`` to the one-sheet workbook ``path``; return the number
-    of rows. Progress and cancel as :func:`write_csv`."""
+               sheet: str = "Sheet1", total: int | None = None,
+               notes: Sequence[str] = ()) -> int:
+    """Write ``header`` and ``rows`` to the workbook ``path``, one sheet; return the number
+    of rows. ``notes`` (what was withheld) go in a second sheet, ``withheld``, under that
+    heading, one a row. Progress and cancel as :func:`write_csv`."""
     path = Path(path)
     every = _total(rows, total)
     letters = [_column(i) for i in range(1, len(header) + 1)]
@@ -253,9 +268,11 @@ def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[
     done = 0
     with outfile.replacing(path) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-            book.writestr("[Content_Types].xml", _CONTENT_TYPES)
+            book.writestr("[Content_Types].xml",
+                          _CONTENT_TYPES.format(more=_NOTES_TYPE if notes else ""))
             book.writestr("_rels/.rels", _RELS)
-            book.writestr("xl/_rels/workbook.xml.rels", _BOOK_RELS)
+            book.writestr("xl/_rels/workbook.xml.rels",
+                          _BOOK_RELS.format(more=_NOTES_REL if notes else ""))
             book.writestr("xl/styles.xml", _STYLES)
             with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as raw:
                 raw.write(_sheet_head(header, letters, first).encode())
@@ -274,14 +291,26 @@ def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[
                 last = f"{letters[-1]}{done + 1}" if letters else "A1"
                 raw.write(('</sheetData>' + (f'<autoFilter ref="A1:{last}"/>' if letters
                                               else "") + "</worksheet>").encode())
+            if notes:
+                book.writestr("xl/worksheets/sheet2.xml", _notes_sheet(notes))
             book.writestr("xl/workbook.xml", _BOOK.format(
-                name=quoteattr(sheet[:31]),
+                name=quoteattr(sheet[:31]), more=_NOTES_SHEET if notes else "",
                 defined=(f'<definedNames><definedName name="_xlnm._FilterDatabase" '
                          f'localSheetId="0" hidden="1">{escape(_quoted(sheet[:31]))}!'
                          f'$A$1:${letters[-1]}${done + 1}</definedName></definedNames>'
                          if letters else "")))
         _step(path, done, every, progress, cancelled)
     return done
+
+
+def _notes_sheet(notes: Sequence[str]) -> str:
+    rows = "".join(f'<row r="{i}">{_text(line, f"A{i}")}</row>'
+                   for i, line in enumerate(notes, 2))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<cols><col min="1" max="1" width="{NOTES_WIDTH}" customWidth="1"/></cols>'
+            f'<sheetData><row r="1">{_text("withheld", "A1", head=True)}</row>{rows}'
+            '</sheetData></worksheet>')
 
 
 def _quoted(sheet: str) -> str:
@@ -310,4 +339,4 @@ def _sheet_head(header: Sequence[str], letters: list[str],
             + f'<sheetData><row r="1">{heads}</row>')
 
 
-__all__ = ["EVERY", "ExportCancelled", "write_csv", "write_xlsx"]
+__all__ = ["EVERY", "NOTES_WIDTH", "ExportCancelled", "write_csv", "write_xlsx"]

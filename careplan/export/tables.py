@@ -20,16 +20,15 @@ from typing import Any
 
 import pandas as pd
 
-from careplan.export import cells, outfile, sheet_words, sheet_writer
+from careplan.export import outfile, sheet_words, sheet_writer
 from careplan.export.audience import Audience, Shared, for_audience, require_something
 from careplan.export.flags import open_flags
 from careplan.export.records import Records, load_some
-from careplan.export.table_sources import flag_order, sheet_rows
+from careplan.export.table_sources import flag_order, note_lines, sheet_rows
 from careplan.models import nhs
 from careplan.models.dates import age_on
 from careplan.models.enums import HandoffStatus, ReferralStatus
 from careplan.store import Store
-from careplan.store.table_rows import fully_shared
 
 Rows = list[dict[str, Any]]
 
@@ -254,11 +253,7 @@ def _joined(whole: Shared, part: Shared) -> Shared:
 
 def withheld_lines(shared: Shared) -> list[str]:
     """What the file says was left out, and why (empty when nothing was)."""
-    lines = [shared.persons_sentence(), *shared.sentences()]
-    lines = [line for line in lines if line]
-    if lines:
-        lines.insert(0, f"This table is for {shared.audience.name}.")
-    return lines
+    return note_lines(shared.audience, shared.persons_sentence(), shared.sentences())
 
 
 def write_table(store: Store, name: str, out: str | Path, today: date, *,
@@ -267,18 +262,17 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
                 progress: Progress | None = None,
                 cancelled: sheet_writer.Cancelled | None = None) -> int:
     """Write table ``name`` to ``out`` (.csv or .xlsx) for ``audience`` and ``person_ids``
-    (everyone when None); return the number of rows. Headings are words ("NHS number"),
-    dates are British (12/03/2025) and yes/no are words; see
-    :mod:`careplan.export.sheet_words`.
+    (everyone when None, else in their order); return the number of rows. Headings are
+    words ("NHS number"), dates are British (12/03/2025) and yes/no are words; see
+    :mod:`careplan.export.sheet_words`. What was withheld is said in the file (see the
+    module).
 
-    When the audience and the reader may receive every record of every person asked
-    for (careplan.store.table_rows.fully_shared: nothing would be withheld), the
-    caseload table (in name order) and the whole caseload's flags stream from their
-    fast path (careplan/export/table_sources.py) and ``progress(done, total)`` counts
-    the rows written, from (0, total). Otherwise, and for the other tables, the rows are
-    read from the records :data:`CHUNK` persons at a time, filtered for the audience,
-    and ``progress`` counts the persons read; when something was withheld the file is
-    written with pandas, with what was withheld said in it (see the module).
+    The caseload table and the whole caseload's flags come from their fast path
+    (careplan/export/table_sources.py: the query and the engine, made for the audience
+    in SQL) and ``progress(done, total)`` counts the rows written, from (0, total). The
+    other tables, and the flags of some persons, are read from the records
+    :data:`CHUNK` persons at a time and filtered for the audience, and ``progress``
+    counts the persons read. Both are written streamed (careplan.export.sheet_writer).
     ``progress`` may raise to stop, and ``cancelled()``, asked as often, stops once
     true; nothing is written then.
 
@@ -296,14 +290,9 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
         raise ValueError(f"--out: {path.name} must end in .csv or .xlsx")
     outfile.check(path, store.path)
     header = HEADERS[name]
-    fast = None
-    if fast_path(name, person_ids) and fully_shared(
-            store, [audience.agency_id] + ([reader_agency_id] if reader_agency_id else []),
-            today, person_ids):
-        fast = sheet_rows(store, name, today, person_ids)
+    fast = sheet_rows(store, name, today, audience, reader_agency_id, person_ids)
     if fast is not None:
-        total, found = fast
-        step = progress
+        total, found, notes, step = fast.total, fast.rows, fast.notes, progress
         if progress is not None:
             progress(0, total)
     else:
@@ -316,44 +305,10 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
         listed, shared = rows(store, name, today, audience, reader_agency_id, person_ids,
                               read)
         notes = withheld_lines(shared)
-        if notes:
-            _write_noted(path, name, pd.DataFrame(listed, columns=header), notes)
-            return len(listed)
         total, found, step = len(listed), [tuple(r[h] for h in header) for r in listed], None
     headings = [sheet_words.heading(h) for h in header]
     if suffix == ".csv":
         return sheet_writer.write_csv(path, headings, map(sheet_words.csv_row, found),
-                                      step, cancelled, total=total)
+                                      step, cancelled, total=total, notes=notes)
     return sheet_writer.write_xlsx(path, headings, map(sheet_words.xlsx_row, found),
-                                   step, cancelled, sheet=name, total=total)
-
-
-def fast_path(name: str, person_ids: Sequence[str] | None) -> bool:
-    """Whether table ``name`` of ``person_ids`` has a fast path (when nothing is
-    withheld): the caseload, and the whole caseload's flags."""
-    return name == "caseload" or (name == "flags" and person_ids is None)
-
-
-def _write_noted(path: Path, name: str, df: pd.DataFrame, notes: list[str]) -> None:
-    """Write ``df`` with pandas and what was withheld (``notes``) as the module says."""
-    with outfile.replacing(path) as tmp:
-        if path.suffix.lower() == ".csv":
-            cells.csv_frame(sheet_words.for_csv(df)).to_csv(tmp, index=False,
-                                                             encoding="utf-8-sig")
-            with tmp.open("a", encoding="utf-8", newline="") as fh:
-                fh.write("\n" + "".join(f"# {line}\n" for line in notes))
-            return
-        words = sheet_words.for_xlsx(df)
-        with pd.ExcelWriter(tmp, engine="openpyxl", date_format=sheet_words.DATE_FORMAT,
-                            datetime_format=sheet_words.DATETIME_FORMAT) as writer:
-            cells.xlsx_frame(words).to_excel(writer, index=False, sheet_name=name)
-            sheet = writer.sheets[name]
-            cells.fix_sheet(sheet)
-            sheet.freeze_panes = "A2"
-            if len(words.columns):
-                sheet.auto_filter.ref = sheet.dimensions
-            sheet_words.fit_columns(sheet, words)
-            kept = cells.xlsx_frame(pd.DataFrame({"withheld": notes}))
-            kept.to_excel(writer, index=False, sheet_name="withheld")
-            cells.fix_sheet(writer.sheets["withheld"])
-            writer.sheets["withheld"].column_dimensions["A"].width = 120
+                                   step, cancelled, sheet=name, total=total, notes=notes)

@@ -204,6 +204,42 @@ def allowed_persons_sql(agency: str = ":viewer_agency", today: str = ":today") -
             f"AND coalesce(substr({decision}, 11, 1), '0') = '0')")
 
 
+def sharing_bases_sql(today: str = ":today", scope: str = "") -> str:
+    """SQL selecting, for each person and agency with a consent record recorded by
+    ``today`` (an SQL expression: a named parameter), the rule above as
+    :func:`sharing_bases` decides it: ``person_id``, ``agency_id``, ``allowed`` (1 or 0),
+    ``status`` (the latest record's status) and ``objection`` (the status of the refusal
+    or withdrawal a direct-care basis does not stand against, when that is why not; else
+    NULL). ``scope`` is more of the WHERE clause (``AND ...`` on ``k``), or empty.
+
+    The keys are those of :func:`allowed_persons_sql`, each with its status after it, so
+    that the greatest key also says which status decided: one pass over the consents,
+    grouped by agency and person (the order of the index of migration 15, which covers
+    every column read: no sort). (Of a refusal and a withdrawal of one agency recorded
+    the same day the withdrawal is taken as the latest; the rule gives neither
+    precedence, and both refuse.)
+    """
+    allows = ", ".join(f"'{s.value}'" for s in ALLOWS)
+    objections = ", ".join(f"'{s.value}'" for s in OBJECTIONS)
+    decisions = ", ".join(f"'{s.value}'" for s in DECISIONS)
+    latest = (f"max(k.recorded_on || (k.status IN ({objections})) || "
+              f"CASE WHEN k.status NOT IN ({allows}) THEN 'n' "
+              f"WHEN k.basis = '{LegalBasis.DIRECT_CARE.value}' THEN 'd' ELSE 'y' END "
+              "|| k.status)")
+    decision = (f"max(CASE WHEN k.status IN ({decisions}) "
+                f"THEN k.recorded_on || (k.status IN ({objections})) || k.status END)")
+    keys = (f"SELECT k.person_id, k.agency_id, {latest} AS latest_, {decision} AS decision_ "
+            f"FROM consents k WHERE k.recorded_on <= {today}{scope} "
+            "GROUP BY k.agency_id, k.person_id")
+    objected = ("(substr(latest_, 12, 1) = 'd' "
+                "AND coalesce(substr(decision_, 11, 1), '0') = '1')")
+    return (f"SELECT person_id, agency_id, "
+            f"(substr(latest_, 12, 1) = 'y' OR (substr(latest_, 12, 1) = 'd' "
+            f"AND NOT {objected})) AS allowed, substr(latest_, 13) AS status, "
+            f"CASE WHEN {objected} THEN substr(decision_, 12) END AS objection "
+            f"FROM ({keys})")
+
+
 def withheld_sentence(count: int, noun: str, agency: str, reason: str) -> str:
     """"2 actions of Northbridge Homes withheld: consent refused on 3 Mar 2026."."""
     what = noun if count == 1 else _plural(noun)
@@ -228,5 +264,6 @@ __all__ = [
     "may_share",
     "sharing_basis",
     "sharing_bases",
+    "sharing_bases_sql",
     "withheld_sentence",
 ]
