@@ -24,6 +24,8 @@ from careplan.models.sharing_basis import (
     allowed_persons_sql,
     latest_allows_sql,
     may_share,
+    sharing_bases,
+    sharing_bases_sql,
     sharing_basis,
     withheld_sentence,
 )
@@ -152,6 +154,40 @@ def test_the_sql_agrees_with_the_rule_on_every_case(store: Store) -> None:
     got = {r[0] for r in store.conn.execute(grouped, {"a": agency_a.id,
                                                       "t": TODAY.isoformat()})}
     assert got == expected
+
+
+def test_the_bases_in_sql_agree_with_the_rule_and_its_reasons(store: Store) -> None:
+    """sharing_bases_sql (the table exports count what they withhold with it): for each
+    case, with agency B's records beside A's, the same agencies with a basis, whether
+    each allows, and the reason's category (careplan.export.audience.category)."""
+    from careplan.export.audience import category, category_of
+
+    agencies = {k: add(store, Agency(name=f"Agency {k}", sector=Sector.HEALTH,
+                                     kind=AgencyKind.GP_PRACTICE), "test").id for k in "ab"}
+    pro = add(store, Professional(name="Dr Test", role=Role.GP,
+                                  agency_id=agencies["a"]), "test")
+    expected: dict[tuple[str, str], tuple[bool, str]] = {}
+
+    def others(n: int) -> list[Consent]:  # B's records: none, refused, withdrawn, direct care
+        return [rec(R, 3, agency=B), rec(W, 9, agency=B), rec(L, 2, DIRECT, agency=B)][:n]
+
+    for i, (_case, records, _allowed) in enumerate(TABLE):
+        person = add(store, Person(given_name="Case", family_name=f"Number{i}",
+                                   birth_date=date(1970, 1, 1)), "test")
+        saved = [add(store, r.evolve(person_id=person.id,
+                                     agency_id=agencies["a" if r.agency_id == A else "b"],
+                                     recorded_by=pro.id), "test")
+                 for r in [*records, *others(i % 4)]]
+        for agency, basis in sharing_bases(saved, TODAY).items():
+            expected[(person.id, agency)] = (basis.allowed, category(basis))
+    got = {(p, a): (bool(allowed), category_of(status, objection))
+           for p, a, allowed, status, objection in store.conn.execute(
+               sharing_bases_sql(":t"), {"t": TODAY.isoformat()})}
+    assert got == expected
+    assert {c for _, c in expected.values()} >= {
+        "consent refused", "consent withdrawn", "consent given", "consent legal basis",
+        "consent refused (a direct-care basis does not stand against it)",
+        "consent withdrawn (a direct-care basis does not stand against it)"}
 
 
 # -- change packs: a pack carries whole only what the recipient's agency may see ------------
