@@ -91,20 +91,18 @@ _SCOPE_SOME = ("scope AS MATERIALIZED (SELECT p.id, j.key AS pos FROM json_each(
 
 def _ctes(sharing: For, some: bool, blocked: bool = True) -> str:
     """The common table expressions of a table for ``sharing``: ``scope``, ``shown``,
-    ``bases`` (the sharing basis of each person and agency with a record), ``refs`` (the
-    agencies each record of a shown person names, in the order careplan.export.audience
-    asks them: an action's own agency, else its owner's; a handoff's receiving then
-    sending agency; a referral's sending agency, then its steps' teams, then the teams
-    they passed it to, steps by day then as stored; a hospital stay's hospital) and
+    ``refs`` (the agencies each record of a shown person names, in the order
+    careplan.export.audience asks them: an action's own agency, else its owner's; a
+    handoff's receiving then sending agency; a referral's sending agency, then its
+    steps' teams, then the teams they passed it to, steps by day then as stored; a
+    hospital stay's hospital) and
     ``blocked``: each record left out, its kind (``noun``, as careplan.export.audience
     words it), the first of its agencies that may not pass it to the audience (not the
     audience, and no sharing basis allows it) and that basis' ``status`` and
-    ``objection``. Without ``blocked``, only the first two."""
+    ``objection`` (careplan.models.sharing_basis.sharing_bases_sql). Without
+    ``blocked``, only the first two."""
     reader = "" if sharing.reader_id in (None, sharing.audience_id) else (
         f" AND s.id IN ({allowed_persons_sql(':reader', ':today')})")
-    # Of some persons, only their consents; of everyone, all (a filter costs more than
-    # the rows it would save)
-    scope = " AND k.person_id IN (SELECT id FROM shown)" if some else ""
     step = "e.occurred_on || printf('%020d', e.rowid)"
 
     def of(table: str, alias: str, person: str = "") -> str:
@@ -123,7 +121,6 @@ def _ctes(sharing: For, some: bool, blocked: bool = True) -> str:
         return shown
     return (
         shown
-        + f"bases AS MATERIALIZED ({sharing_bases_sql(':today', scope)}),\n"
         + "refs AS (\n"
         + "SELECT 'action' AS noun, a.id, q.person_id, '0' AS pos, CASE WHEN "
         + "coalesce(a.owner_agency_id, '') != '' THEN a.owner_agency_id ELSE pr.agency_id "
@@ -142,13 +139,20 @@ def _ctes(sharing: For, some: bool, blocked: bool = True) -> str:
         + "UNION ALL SELECT 'hospital stay', st.id, st.person_id, '0', st.hospital_id "
         + f"FROM {of('hospital_stays', 'st')}),\n"
         # the first blocking agency: min(pos) picks the row the other columns come from
-        + "blocked AS MATERIALIZED (SELECT r.noun, r.id, r.person_id, r.agency, "
-        + "min(r.pos) AS pos, b.status, b.objection FROM refs r LEFT JOIN bases b "
-        + "ON b.agency_id = r.agency AND b.person_id = r.person_id "
-        + "WHERE r.agency IS NOT NULL AND r.agency != :audience "
-        + "AND coalesce(b.allowed, 0) = 0"
+        + "blocked_ AS MATERIALIZED (SELECT r.noun, r.id, r.person_id, r.agency, "
+        + "min(r.pos) AS pos FROM refs r WHERE r.agency IS NOT NULL AND r.agency != :audience"
         + ("" if some else " AND r.person_id IN (SELECT id FROM shown)")
-        + " GROUP BY r.noun, r.id),\n")
+        + f" AND NOT coalesce({_basis('allowed', 'r')}, 0) GROUP BY r.noun, r.id),\n"
+        + f"blocked AS MATERIALIZED (SELECT b.*, {_basis('status', 'b')} AS status, "
+        + f"{_basis('objection', 'b')} AS objection FROM blocked_ b),\n")
+
+
+def _basis(column: str, row: str) -> str:
+    """``column`` of the sharing basis of ``row``'s agency for ``row``'s person (read
+    through the index of consents led by agency and person: one seek a record, rather
+    than every consent grouped and looked up)."""
+    scope = f" AND k.agency_id = {row}.agency AND k.person_id = {row}.person_id"
+    return f"(SELECT {column} FROM ({sharing_bases_sql(':today', scope)}))"
 
 
 def _unblocked(column: str) -> str:
