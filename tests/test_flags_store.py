@@ -523,6 +523,17 @@ def test_selected_persons_get_the_same_flags_as_the_whole_caseload(demo_store: S
         f for f in everyone if f["person_id"] == daniel]
 
 
+def test_the_whole_caseloads_flags_within_some_persons_are_theirs(demo_store: Store) -> None:
+    """``within`` (a table made for an audience): the whole caseload's flags of those
+    persons, in the same order, and only theirs."""
+    everyone = _json(caseload_flags(demo_store, TODAY))
+    flagged = sorted({f["person_id"] for f in everyone})
+    some = set(flagged[::2])
+    assert some and len(some) < len(flagged)
+    assert _json(caseload_flags(demo_store, TODAY, within=some)) == [
+        f for f in everyone if f["person_id"] in some]
+
+
 def test_no_query_per_person() -> None:
     counts = []
     for persons in (60, 240):

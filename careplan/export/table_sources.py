@@ -131,7 +131,8 @@ def flags(store: Store, today: date, persons: Collection[str] | None = None,
     of ``persons`` (when given) and none about the records ``withheld``."""
     rows = [(f.code.value, f.severity.value, f.person_name,
              nhs.format_334(f.nhs_number) if f.nhs_number else "", f.subject_type.value,
-             f.subject_id, f.since, f.due, f.message) for f in open_flags(store, None, today)
+             f.subject_id, f.since, f.due, f.message)
+            for f in open_flags(store, None, today, within=persons)
             if (persons is None or f.person_id in persons) and f.subject_id not in withheld]
     rows.sort(key=lambda r: flag_order(r[1], r[2]))
     return rows

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -363,18 +363,24 @@ def caseload_flags(
     *,
     person_ids: Sequence[str] | None = None,
     codes: Iterable[FlagCode] | None = None,
+    within: Collection[str] | None = None,
 ) -> list[Flag]:
     """Flags for the caseload (or the given persons), worst first, with the store's
     thresholds in force unless ``thresholds`` is given.
 
     For the whole caseload only the persons some rule might flag are loaded (see
     ``flagcandidates``), and each is put only through the rules that might flag them;
-    the flags are the same as loading everyone. Given persons go through every rule.
+    the flags are the same as loading everyone. ``within`` keeps of those candidates
+    only the persons it holds (each person's flags are found from their own facts
+    alone, so these are the whole caseload's flags of those persons: a table made for
+    an audience). Given persons go through every rule.
     """
     limits = thresholds if thresholds is not None else thresholds_in_force(store)
     chosen: dict[str, set[FlagCode]] | None = None
     if person_ids is None:
         chosen = candidates_by_code(store, today, limits)
+        if within is not None:
+            chosen = {pid: found for pid, found in chosen.items() if pid in within}
         person_ids = sorted(chosen)
     with collector_paused():
         return evaluate_all(load_facts(store, today, person_ids), today, limits,
