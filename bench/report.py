@@ -195,5 +195,20 @@ def write(order: list[str], uptime: str) -> None:
     lines += ["## Details", ""]
     for b in benches:
         lines += [f"### {b}", "", "```text", data[b]["details"].rstrip(), "```", ""]
+    if DOC.exists():  # the before -> after notes of each issue are written by hand: kept
+        lines += kept_notes(DOC.read_text(encoding="utf-8"))
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text("\n".join(lines), encoding="utf-8")
+
+
+def kept_notes(text: str) -> list[str]:
+    """The sections of ``text`` headed "## Issue ..." or "### Issue ...", each to the next
+    heading of those levels."""
+    kept: list[str] = []
+    keeping = False
+    for line in text.splitlines():
+        if line.startswith(("## ", "### ")):
+            keeping = line.split(" ", 1)[1].startswith("Issue ")
+        if keeping:
+            kept.append(line)
+    return kept + [""] if kept else []
