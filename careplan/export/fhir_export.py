@@ -606,25 +606,41 @@ def build_bundle(rec: Records, *, only_referenced: bool = False,
 
 def export_fhir(store: Store, out: str | Path, person_ids: Iterable[str] | None = None,
                 progress: Callable[[int, int], None] | None = None, *,
-                audience: Audience, reader: Viewer, today: date) -> ExportResult:
+                audience: Audience, reader: Viewer, today: date,
+                workers: int | None = None) -> ExportResult:
     """Write the Bundle for ``person_ids`` (the whole store when None) to ``out``
     (written whole or not at all), made for ``audience`` by ``reader`` on ``today``,
-    streaming: see ``fhir_stream``.
+    streaming: see ``fhir_stream``. Each resource is validated once, in ``workers``
+    processes (``fhir_pool``; by default as many as it takes for this many persons,
+    none for a few: then here).
 
     Raises:
         NotSharedError: one person named whom the reader's agency may not see.
         NothingShared: the audience may receive nothing of it (no file is written).
+        ValueError: a resource is not valid R4 (no file is written).
     """
-    from careplan.export import fhir_stream
+    from careplan.export import fhir_pool, fhir_stream
 
     path = outfile.check(out, store.path)
     ids = None if person_ids is None else list(person_ids)
-    shared = shared_for(store, ids, audience=audience, reader=reader, today=today)
-    with outfile.replacing(path) as tmp:
-        count = fhir_stream.export_bundle(shared.records, tmp, only_referenced=ids is not None,
-                                          progress=progress, shared=shared)
+    if workers is None:
+        workers = fhir_pool.workers_for(persons_in(store, ids))
+    with fhir_pool.Checks("export", workers) as checks:  # (workers start while it reads)
+        shared = shared_for(store, ids, audience=audience, reader=reader, today=today)
+        with outfile.replacing(path) as tmp:
+            count = fhir_stream.export_bundle(shared.records, tmp,
+                                              only_referenced=ids is not None,
+                                              progress=progress, shared=shared,
+                                              checks=checks)
     return ExportResult(path, count, len(shared.records.persons), shared.persons_left_out,
                         len(shared.withheld_ids))
+
+
+def persons_in(store: Store, ids: list[str] | None) -> int:
+    """How many persons an export of ``ids`` (the whole store when None) may have."""
+    if ids is not None:
+        return len(ids)
+    return int(store.query("SELECT COUNT(*) AS n FROM persons")[0]["n"])
 
 
 def shared_for(store: Store, ids: list[str] | None, *, audience: Audience, reader: Viewer,

@@ -21,6 +21,7 @@ from careplan import resources
 from careplan.export import fhir_codes as fc
 from careplan.export import fhir_memo
 from careplan.export.fhir_export import LONDON
+from careplan.export.fhir_pool import Checks, workers_for_file
 from careplan.export.fhir_read import ImportRefused, ReadResult, load_json, read_document
 from careplan.export.fhir_refs import TABLES, Index, Located, entity_id, ref_key
 from careplan.models import ENTITY_TYPES, Agency, Entity, Person, Professional
@@ -453,12 +454,22 @@ def import_fhir(store: Store, path: str | Path, actor: str = "import") -> Import
     """Import a FHIR R4 JSON file; raise ImportRefused (nothing written) when refused.
 
     As ``read_file`` then ``import_read``, with the parsed file set aside from the
-    garbage collector and equal nested elements validated once (``fhir_memo``)."""
-    doc = load_json(path)
-    with fhir_memo.set_aside(), fhir_memo.shared_elements():
-        read = read_document(doc)
-        del doc
-        return import_read(store, read, actor)
+    garbage collector; its resources are validated in worker processes when it is large
+    (``fhir_pool``), with equal nested elements validated once (``fhir_memo``)."""
+    with Checks("import", workers_for_file(_size(path))) as checks:
+        doc = load_json(path)  # (the workers start meanwhile)
+        with fhir_memo.set_aside():
+            read = read_document(doc, checks)
+            del doc
+            checks.finish()
+            return import_read(store, read, actor)
+
+
+def _size(path: str | Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0  # (load_json says why it cannot be read)
 
 
 def import_read(store: Store, read: ReadResult, actor: str = "import") -> ImportReport:

@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from careplan.export import fhir_export as fx
-from careplan.export import fhir_stream, outfile
-from careplan.export.audience import Audience
+from careplan.export import fhir_pool, fhir_stream, outfile
+from careplan.export.audience import Audience, Shared
 from careplan.export.fhir_memo import set_aside
+from careplan.export.fhir_pool import Checks
 from careplan.store import Store
 from careplan.store.visibility import Viewer
 
@@ -106,8 +107,11 @@ def _flush(folder: Path) -> None:
             os.close(fd)
 
 
-def write_files(folder: Path, items: Iterable[dict[str, Any]]) -> dict[str, int]:
-    """One ``<type>.ndjson`` in ``folder`` per resource type of ``items``; the counts."""
+def write_files(folder: Path, items: Iterable[dict[str, Any]],
+                checks: Checks | None = None) -> dict[str, int]:
+    """One ``<type>.ndjson`` in ``folder`` per resource type of ``items``; the counts.
+    With ``checks``, each resource's JSON text is handed to them as it is written (the
+    caller finishes them before keeping the files)."""
     handles: dict[str, IO[str]] = {}
     counts: dict[str, int] = {}
     dumps = json.dumps
@@ -119,7 +123,10 @@ def write_files(folder: Path, items: Iterable[dict[str, Any]]) -> dict[str, int]
                 fh = handles[rtype] = (folder / f"{rtype}.ndjson").open(
                     "w", encoding="utf-8", buffering=1 << 20)
                 counts[rtype] = 0
-            fh.write(dumps(res, ensure_ascii=False) + "\n")
+            text = dumps(res, ensure_ascii=False)
+            if checks is not None:
+                checks.add(res, text)
+            fh.write(text + "\n")
             counts[rtype] += 1
     finally:
         for fh in handles.values():
@@ -138,26 +145,41 @@ def _into_place(tmp: Path, path: Path) -> None:
 
 def export_ndjson(store: Store, out: str | Path, person_ids: Iterable[str] | None = None,
                   progress: Callable[[int, int], None] | None = None, *,
-                  audience: Audience, reader: Viewer, today: date) -> NdjsonResult:
+                  audience: Audience, reader: Viewer, today: date,
+                  workers: int | None = None) -> NdjsonResult:
     """Write the NDJSON files and manifest for ``person_ids`` (the whole store when None)
     into the new folder ``out``, whole or not at all, made for ``audience`` by ``reader``
     on ``today``: what was withheld from it is said in ``List.ndjson``, as in a Bundle.
 
+    Each resource is validated once, in ``workers`` processes (``fhir_pool``; by default
+    as many as it takes for this many persons, none for a few: then here).
+
     Raises:
         NotSharedError: one person named whom the reader's agency may not see.
         NothingShared: the audience may receive nothing of it (no folder is made).
+        ValueError: a resource is not valid R4 (no folder is made).
     """
     path = check(out, store.path)
     moment = datetime.now(fx.LONDON)
     ids = None if person_ids is None else list(person_ids)
-    shared = fx.shared_for(store, ids, audience=audience, reader=reader, today=today)
+    if workers is None:
+        workers = fhir_pool.workers_for(fx.persons_in(store, ids))
+    with fhir_pool.Checks("export", workers) as checks:  # (workers start while it reads)
+        shared = fx.shared_for(store, ids, audience=audience, reader=reader, today=today)
+        return _write(path, moment, shared, ids is not None, progress, checks)
+
+
+def _write(path: Path, moment: datetime, shared: Shared, only_referenced: bool,
+           progress: Callable[[int, int], None] | None, checks: Checks) -> NdjsonResult:
     rec = shared.records
     tmp = path.with_name(f".{path.name[:160]}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
         tmp.mkdir()
         with set_aside():
-            files = write_files(tmp, fhir_stream.resources(
-                rec, only_referenced=ids is not None, progress=progress, shared=shared))
+            files = write_files(tmp, fhir_stream.made(
+                rec, only_referenced=only_referenced, progress=progress, shared=shared),
+                checks)
+            checks.finish()
         (tmp / MANIFEST).write_text(
             json.dumps(_manifest(moment, files), ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +22,7 @@ from careplan.export import fhir_codes as fc
 from careplan.export import fhir_export as fx
 from careplan.export.audience import Shared
 from careplan.export.fhir_memo import set_aside, shared_elements
+from careplan.export.fhir_pool import Checks
 from careplan.export.records import Records
 from careplan.models import Agency, Professional
 
@@ -44,11 +46,11 @@ def _referenced(rec: Records) -> tuple[list[Agency], list[Professional]]:
             [p for p in rec.professionals.values() if f"Practitioner/{p.id}" in wanted])
 
 
-def resources(rec: Records, *, only_referenced: bool = False,
-              progress: Progress | None = None,
-              shared: Shared | None = None) -> Iterator[Resource]:
+def made(rec: Records, *, only_referenced: bool = False,
+         progress: Progress | None = None,
+         shared: Shared | None = None) -> Iterator[Resource]:
     """Every resource of the export, in Bundle order (organisations, practitioners and
-    their roles, then each person's own), each validated once before it is yielded.
+    their roles, then each person's own), not yet validated (see :func:`resources`).
 
     With ``shared`` (what an audience receives: careplan.export.audience; ``rec`` is then
     its records), each person whose records were withheld in part has a List saying what
@@ -57,29 +59,31 @@ def resources(rec: Records, *, only_referenced: bool = False,
     profs: Iterable[Professional] = rec.professionals.values()
     if only_referenced:
         agencies, profs = _referenced(rec)
+    for a in agencies:
+        yield fx.organization(a)
+    for p in profs:
+        yield fx.practitioner(p)
+        yield fx.practitioner_role(p)
+    total = len(rec.persons)
+    for i, person in enumerate(rec.persons, 1):
+        yield from fx.person_resources(person, rec)
+        if shared is not None and (lines := shared.sentences(person.id)):
+            yield fx.withheld_list(person, lines, shared.audience.name)
+        if progress is not None:
+            progress(i, total)
+    if shared is not None and (left_out := shared.persons_sentence()):
+        yield fx.persons_left_out_list(left_out, shared.audience.name)
+
+
+def resources(rec: Records, *, only_referenced: bool = False,
+              progress: Progress | None = None,
+              shared: Shared | None = None) -> Iterator[Resource]:
+    """The resources of :func:`made`, each validated here, once, before it is yielded
+    (an export of many validates in worker processes instead: ``fhir_pool``)."""
     validate = fx.validate
     with shared_elements():
-        for a in agencies:
-            res = fx.organization(a)
-            validate(res)
-            yield res
-        for p in profs:
-            for res in (fx.practitioner(p), fx.practitioner_role(p)):
-                validate(res)
-                yield res
-        total = len(rec.persons)
-        for i, person in enumerate(rec.persons, 1):
-            for res in fx.person_resources(person, rec):
-                validate(res)
-                yield res
-            if shared is not None and (lines := shared.sentences(person.id)):
-                res = fx.withheld_list(person, lines, shared.audience.name)
-                validate(res)
-                yield res
-            if progress is not None:
-                progress(i, total)
-        if shared is not None and (left_out := shared.persons_sentence()):
-            res = fx.persons_left_out_list(left_out, shared.audience.name)
+        for res in made(rec, only_referenced=only_referenced, progress=progress,
+                        shared=shared):
             validate(res)
             yield res
 
@@ -101,28 +105,43 @@ def bundle_head(redacted: bool = False) -> str:
     return json.dumps(bundle_fields(redacted), ensure_ascii=False)[:-1]
 
 
-def write_bundle(fh: IO[str], items: Iterable[Resource], redacted: bool = False) -> int:
+def write_bundle(fh: IO[str], items: Iterable[Resource], redacted: bool = False,
+                 checks: Checks | None = None) -> int:
     """Write a transaction Bundle of ``items`` to ``fh``, one entry a line (diffable,
     greppable, and json's fast C encoder: ``indent=`` falls back to the pure-Python
-    one); return how many entries."""
+    one); return how many entries. With ``checks``, each resource's JSON text is handed
+    to them as it is written (the caller finishes them before keeping the file)."""
     dumps = json.dumps
     fh.write(f'{bundle_head(redacted)}, "entry": [\n')
     count = 0
     for res in items:
         rtype, rid = res["resourceType"], res["id"]
-        entry = {"fullUrl": f"urn:uuid:{rid}", "resource": res,
-                 "request": {"method": "PUT", "url": f"{rtype}/{rid}"}}
-        fh.write(("" if count == 0 else ",\n") + dumps(entry, ensure_ascii=False))
+        text = dumps(res, ensure_ascii=False)
+        if checks is not None:
+            checks.add(res, text)
+        # as json.dumps of {"fullUrl", "resource", "request"} writes it, byte for byte
+        fh.write(("" if count == 0 else ",\n") + '{"fullUrl": '
+                 + dumps("urn:uuid:" + rid, ensure_ascii=False) + ', "resource": ' + text
+                 + ', "request": {"method": "PUT", "url": '
+                 + dumps(rtype + "/" + rid, ensure_ascii=False) + "}}")
         count += 1
     fh.write("\n]}\n")
     return count
 
 
 def export_bundle(rec: Records, tmp: Path, *, only_referenced: bool,
-                  progress: Progress | None = None, shared: Shared | None = None) -> int:
+                  progress: Progress | None = None, shared: Shared | None = None,
+                  checks: Checks | None = None) -> int:
     """Write the Bundle of ``rec`` to ``tmp`` (for ``shared``'s audience, if given: see
-    :func:`resources`); return how many entries it has."""
+    :func:`made`), each resource validated once by ``checks`` (here, when None; see
+    ``fhir_pool``); return how many entries it has."""
     redacted = shared is not None and shared.anything_withheld
-    with set_aside(), tmp.open("w", encoding="utf-8", buffering=1 << 20) as fh:
-        return write_bundle(fh, resources(rec, only_referenced=only_referenced,
-                                          progress=progress, shared=shared), redacted)
+    with ExitStack() as stack:
+        if checks is None:
+            checks = stack.enter_context(Checks("export"))
+        stack.enter_context(set_aside())
+        fh = stack.enter_context(tmp.open("w", encoding="utf-8", buffering=1 << 20))
+        count = write_bundle(fh, made(rec, only_referenced=only_referenced,
+                                      progress=progress, shared=shared), redacted, checks)
+        checks.finish()
+        return count

@@ -1,0 +1,207 @@
+"""R4 validation of many FHIR resources in worker processes, beside the process that
+reads, builds, writes or maps them.
+
+A large export or import spends most of its time in ``fhir.resources`` validating each
+resource (tens of microseconds a model, in Python). :class:`Checks` takes the resources
+one by one in their order, and either validates each at once, here (few resources: a
+worker takes about a second to start), or hands them in batches to worker processes
+started with ``spawn`` (never ``fork``: the desktop app has threads). Each resource is
+validated once, by the same function as in-process validation (``fhir_export.validate``
+for an export, ``fhir_read.validate_resource`` for an import), with equal nested elements
+validated once in each worker (``fhir_memo``). A refusal is the first invalid resource in
+the order given, with the same message, raised as the same exception type: ``ValueError``
+for an export, ``ImportRefused`` for an import.
+
+An export hands over each resource's JSON text (written to the file anyway), which the
+worker reads back: the resource as the file has it. An import hands over the parsed
+resource with the label its refusal names (``Bundle entry 3 (Patient/p1)``).
+
+At most a few batches a worker are in flight: the process that makes the resources
+waits for the oldest when it gets that far ahead, so memory stays bounded and progress
+reported there stays near the truth. Cancel (an exception raised by a progress callback)
+or any other error stops the workers: batches not started are dropped, and the ones
+under way (a few milliseconds each) finish unread.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
+from types import TracebackType
+from typing import Any, Literal
+
+Kind = Literal["export", "import"]
+#: Resources in one batch handed to a worker.
+BATCH = 200
+#: Batches a worker may have waiting, at most, before the maker waits for the oldest.
+AHEAD = 4
+#: Fewer persons than this (about 11 resources each) are validated in-process: starting
+#: a worker costs about a second of CPU, validating 2,000 resources about 0.2 s.
+WORKERS_FROM_PERSONS = 200
+#: An import file smaller than this is validated in-process (about 2,000 resources).
+WORKERS_FROM_BYTES = 3_000_000
+#: Workers at most: with more, the one process that makes the resources cannot keep
+#: them busy.
+MAX_WORKERS = 4
+
+
+def workers_for(persons: int) -> int:
+    """How many workers to validate the resources of ``persons``: none (in-process) for
+    a few, else one a core up to ``MAX_WORKERS``, none on a machine with one core."""
+    cores = os.cpu_count() or 1
+    if persons < WORKERS_FROM_PERSONS or cores < 2:
+        return 0
+    return min(cores, MAX_WORKERS)
+
+
+def workers_for_file(size: int) -> int:
+    """As :func:`workers_for`, for an import file of ``size`` bytes."""
+    return workers_for(WORKERS_FROM_PERSONS if size >= WORKERS_FROM_BYTES else 0)
+
+
+# -- in a worker ---------------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _start() -> None:
+    """A worker's start: the models imported once, nested elements shared for good, and
+    what exists now kept out of the garbage collector's walks."""
+    from careplan.export import fhir_memo
+    from careplan.export.fhir_export import validate
+    from careplan.export.fhir_read import ImportRefused, validate_resource
+
+    stack = ExitStack()
+    stack.enter_context(fhir_memo.shared_elements())
+    _worker.update(stack=stack, validate=validate, validate_resource=validate_resource,
+                   refused=ImportRefused)
+    gc.freeze()
+
+
+def _warm() -> None:
+    """Import the models of the resources CarePlan exports and imports, and return."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    from careplan.export.fhir_read import MAPPED
+
+    for rtype in (*MAPPED, "Bundle", "List"):
+        get_fhir_model_class(rtype)
+
+
+def _check_texts(texts: list[str]) -> str | None:
+    """Validate each resource's JSON text as an export does; the first refusal, or None."""
+    validate, loads = _worker["validate"], json.loads
+    for text in texts:
+        try:
+            validate(loads(text))
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def _check_labelled(items: list[tuple[str, dict[str, Any]]]) -> str | None:
+    """Validate each (label, resource) as an import does; the first refusal, or None."""
+    validate, refused = _worker["validate_resource"], _worker["refused"]
+    for label, resource in items:
+        try:
+            validate(resource, label)
+        except refused as exc:
+            return str(exc)
+    return None
+
+
+# -- in the process that makes the resources ---------------------------------------------
+
+class Checks:
+    """Validate resources in the order given, here or in ``workers`` processes.
+
+    Use as a context manager; :meth:`add` each resource, then :meth:`finish` before
+    anything depends on their being valid (a refusal may surface only there)."""
+
+    def __init__(self, kind: Kind, workers: int = 0) -> None:
+        self.kind = kind
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._batch: list[Any] = []
+        self._pending: deque[Future[str | None]] = deque()
+        self._here = ExitStack()
+        self._check: Callable[[Any, Any], None] | None = None
+        self.validated = 0
+
+    def __enter__(self) -> Checks:
+        from careplan.export import fhir_memo
+
+        if self.workers > 0:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start)
+            for _ in range(self.workers):  # start them now, while the maker reads
+                self._pending.append(self._pool.submit(_warm))
+        else:
+            self._here.enter_context(fhir_memo.shared_elements())
+            if self.kind == "export":
+                from careplan.export.fhir_export import validate
+
+                self._check = lambda resource, _text: validate(resource)
+            else:
+                from careplan.export.fhir_read import validate_resource
+
+                self._check = validate_resource
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._here.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending.clear()
+
+    def add(self, resource: dict[str, Any], given: str) -> None:
+        """Validate ``resource``; ``given`` is its JSON text (an export) or the label its
+        refusal names (an import)."""
+        self.validated += 1
+        if self._check is not None:
+            self._check(resource, given)
+            return
+        self._batch.append(given if self.kind == "export" else (given, resource))
+        if len(self._batch) >= BATCH:
+            self._submit()
+
+    def _submit(self) -> None:
+        assert self._pool is not None
+        work = _check_texts if self.kind == "export" else _check_labelled
+        self._pending.append(self._pool.submit(work, self._batch))
+        self._batch = []
+        while len(self._pending) > self.workers * AHEAD:
+            self._settle(self._pending.popleft())
+
+    def _settle(self, future: Future[str | None]) -> None:
+        refusal = future.result()
+        if refusal is not None:
+            self.stop()
+            if self.kind == "export":
+                raise ValueError(refusal)
+            from careplan.export.fhir_read import ImportRefused
+
+            raise ImportRefused(refusal)
+
+    def finish(self) -> None:
+        """Wait for every resource added so far; raise the first refusal, if any."""
+        if self._pool is None:
+            return
+        if self._batch:
+            self._submit()
+        while self._pending:
+            self._settle(self._pending.popleft())
+
+    def stop(self) -> None:
+        """Drop what the workers have not begun (after a refusal or an error)."""
+        for future in self._pending:
+            future.cancel()
