@@ -22,7 +22,13 @@ from careplan.export import fhir_codes as fc
 from careplan.export import fhir_memo
 from careplan.export.fhir_export import LONDON
 from careplan.export.fhir_pool import Checks, workers_for_file
-from careplan.export.fhir_read import ImportRefused, ReadResult, load_json, read_document
+from careplan.export.fhir_read import (
+    ImportRefused,
+    ReadResult,
+    file_size,
+    load_json,
+    read_document,
+)
 from careplan.export.fhir_refs import TABLES, Index, Located, entity_id, ref_key
 from careplan.models import ENTITY_TYPES, Agency, Entity, Person, Professional
 from careplan.models.condition_codes import ConditionCodes
@@ -450,33 +456,43 @@ class Importer:
                 add_many(self.store, batch, self.actor)
 
 
-def import_fhir(store: Store, path: str | Path, actor: str = "import") -> ImportReport:
+def import_fhir(store: Store, path: str | Path, actor: str = "import",
+                workers: int | None = None) -> ImportReport:
     """Import a FHIR R4 JSON file; raise ImportRefused (nothing written) when refused.
 
-    As ``read_file`` then ``import_read``, with the parsed file set aside from the
-    garbage collector; its resources are validated in worker processes when it is large
-    (``fhir_pool``), with equal nested elements validated once (``fhir_memo``)."""
-    with Checks("import", workers_for_file(_size(path))) as checks:
+    As ``read_file`` then ``import_read``, without the cyclic garbage collector
+    (``fhir_memo.no_collection``: the file and its records live until the end); its
+    resources are validated in ``workers`` processes (``fhir_pool``; by default as many
+    as it takes for a file this large, none for a small one: then here) while it maps
+    them, with equal nested elements validated once (``fhir_memo``)."""
+    if workers is None:
+        workers = workers_for_file(file_size(path))
+    with Checks("import", workers) as checks:
         doc = load_json(path)  # (the workers start meanwhile)
-        with fhir_memo.set_aside():
+        with fhir_memo.no_collection():
             read = read_document(doc, checks)
             del doc
-            checks.finish()
-            return import_read(store, read, actor)
+            return import_read(store, read, actor, checks)
 
 
-def _size(path: str | Path) -> int:
-    try:
-        return Path(path).stat().st_size
-    except OSError:
-        return 0  # (load_json says why it cannot be read)
 
-
-def import_read(store: Store, read: ReadResult, actor: str = "import") -> ImportReport:
+def import_read(store: Store, read: ReadResult, actor: str = "import",
+                checks: Checks | None = None) -> ImportReport:
+    """Map what was read and write it, all or nothing. With ``checks`` still validating
+    the resources (in worker processes: ``fhir_pool``), the mapping runs meanwhile and
+    nothing is written before every resource is valid: a resource refused is the
+    refusal, even when the mapping stumbled over it first."""
     from careplan.export import fhir_map
 
-    imp = Importer(store, read, actor)
-    fhir_map.map_all(imp)
+    try:
+        imp = Importer(store, read, actor)
+        fhir_map.map_all(imp)
+    except Exception:
+        if checks is not None:
+            checks.finish()
+        raise
+    if checks is not None:
+        checks.finish()
     imp.write()
     return imp.report
 

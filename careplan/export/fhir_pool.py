@@ -49,6 +49,9 @@ WORKERS_FROM_BYTES = 3_000_000
 #: Workers at most: with more, the one process that makes the resources cannot keep
 #: them busy.
 MAX_WORKERS = 4
+#: A worker runs without automatic garbage collection and collects once in this many
+#: batches (what it keeps is a bounded memo; each batch leaves almost nothing behind).
+COLLECT_EVERY = 50
 
 
 def workers_for(persons: int) -> int:
@@ -80,8 +83,16 @@ def _start() -> None:
     stack = ExitStack()
     stack.enter_context(fhir_memo.shared_elements())
     _worker.update(stack=stack, validate=validate, validate_resource=validate_resource,
-                   refused=ImportRefused)
+                   refused=ImportRefused, batches=0)
     gc.freeze()
+    gc.disable()  # unpickling a batch made a collection every few hundred resources
+
+
+def _collect() -> None:
+    """A worker's garbage collection, by hand: one in ``COLLECT_EVERY`` batches."""
+    _worker["batches"] += 1
+    if _worker["batches"] % COLLECT_EVERY == 0:
+        gc.collect()
 
 
 def _warm() -> None:
@@ -96,6 +107,7 @@ def _warm() -> None:
 
 def _check_texts(texts: list[str]) -> str | None:
     """Validate each resource's JSON text as an export does; the first refusal, or None."""
+    _collect()
     validate, loads = _worker["validate"], json.loads
     for text in texts:
         try:
@@ -107,6 +119,7 @@ def _check_texts(texts: list[str]) -> str | None:
 
 def _check_labelled(items: list[tuple[str, dict[str, Any]]]) -> str | None:
     """Validate each (label, resource) as an import does; the first refusal, or None."""
+    _collect()
     validate, refused = _worker["validate_resource"], _worker["refused"]
     for label, resource in items:
         try:

@@ -11,11 +11,9 @@ Synthea bundle costs only what maps.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,8 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 
-from careplan.export.fhir_pool import Checks
+from careplan.export.fhir_memo import no_collection
+from careplan.export.fhir_pool import Checks, workers_for_file
 
 BUNDLE_TYPES = ("collection", "transaction", "batch", "document", "searchset")
 #: Resource types the importer maps; everything else is counted as skipped.
@@ -254,20 +253,6 @@ def _position(text: str, at: int | None) -> str:
     return f" (line {line}, column {column})"
 
 
-@contextmanager
-def no_collection() -> Iterator[None]:
-    """Within: no cyclic garbage collection. Parsing a large file makes millions of
-    containers and none of them garbage, yet each few hundred thousand made start a
-    collection that walks them all again: 2.7 s instead of 0.4 s for 148 MB."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def read_document(doc: Any, checks: Checks | None = None) -> ReadResult:
     """Split a parsed document into the entries to map and the skipped counts.
 
@@ -332,24 +317,25 @@ def _read(doc: Any, checks: Checks) -> ReadResult:
     return result
 
 
-def read_file(path: str | Path) -> ReadResult:
+def read_file(path: str | Path, workers: int | None = None) -> ReadResult:
     """Read and check a FHIR file; raise ImportRefused with one sentence when refused.
 
-    While it is checked, the parsed file is set aside from the garbage collector; its
-    resources are validated in worker processes when it is large (``fhir_pool``), with
-    equal nested elements validated once (``fhir_memo``)."""
-    from careplan.export import fhir_memo
-    from careplan.export.fhir_pool import workers_for_file
-
-    with Checks("import", workers_for_file(_size(path))) as checks:
+    It is read and checked without the cyclic garbage collector (``no_collection``);
+    its resources are validated in ``workers`` processes (``fhir_pool``; by default as
+    many as it takes for a file this large, none for a small one: then here), with equal
+    nested elements validated once (``fhir_memo``)."""
+    if workers is None:
+        workers = workers_for_file(file_size(path))
+    with Checks("import", workers) as checks:
         doc = load_json(path)
-        with fhir_memo.set_aside():
+        with no_collection():
             read = read_document(doc, checks)
             checks.finish()
             return read
 
 
-def _size(path: str | Path) -> int:
+def file_size(path: str | Path) -> int:
+    """The size of the file at ``path`` in bytes; 0 when it cannot be seen."""
     try:
         return Path(path).stat().st_size
     except OSError:
