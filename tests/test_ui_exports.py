@@ -169,6 +169,28 @@ def test_fhir_export_of_the_store_can_be_cancelled(qtbot, setup) -> None:  # typ
     assert "cancelled; nothing was written" in win.statusBar().currentMessage()
 
 
+def test_fhir_export_of_the_store_validates_in_workers_with_progress(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    import multiprocessing
+
+    from careplan.export import fhir_pool
+
+    win, _, out, opened = setup
+    assert fhir_pool.workers_for(303) > 0  # the window's 303 persons: validated in workers
+    target = out / "store.json"
+    _save_as(win, target)
+    win.exports.fhir_store.trigger()
+    job = win.exports.jobs[0]
+    seen: list[tuple[int, int]] = []
+    job.job.progress.connect(lambda done, total, what: seen.append((done, total)))
+    _finish(qtbot, win)
+    assert job.outcome == "finished"
+    assert seen and seen[-1][0] == seen[-1][1] > 0
+    data = json.loads(target.read_text(encoding="utf-8"))
+    Bundle.model_validate(data)
+    assert opened == [QUrl.fromLocalFile(str(target))]
+    assert not multiprocessing.active_children()
+
+
 def test_fhir_import_fills_a_new_store(qtbot, setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     win, _, out, _ = setup
     source = tmp_path / "store.db"
