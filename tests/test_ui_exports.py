@@ -169,12 +169,14 @@ def test_fhir_export_of_the_store_can_be_cancelled(qtbot, setup) -> None:  # typ
     assert "cancelled; nothing was written" in win.statusBar().currentMessage()
 
 
-def test_fhir_export_of_the_store_validates_in_workers_with_progress(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+def test_fhir_export_of_the_store_validates_in_workers_with_progress(  # type: ignore[no-untyped-def]
+        qtbot, setup, monkeypatch: pytest.MonkeyPatch) -> None:
     import multiprocessing
 
     from careplan.export import fhir_pool
 
     win, _, out, opened = setup
+    monkeypatch.setattr(fhir_pool, "WORKERS_FROM_PERSONS", 300)
     assert fhir_pool.workers_for(303) > 0  # the window's 303 persons: validated in workers
     target = out / "store.json"
     _save_as(win, target)

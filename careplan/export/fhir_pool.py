@@ -25,6 +25,7 @@ under way (a few milliseconds each) finish unread.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import multiprocessing
@@ -41,11 +42,13 @@ Kind = Literal["export", "import"]
 BATCH = 200
 #: Batches a worker may have waiting, at most, before the maker waits for the oldest.
 AHEAD = 4
-#: Fewer persons than this (about 11 resources each) are validated in-process: starting
-#: a worker costs about a second of CPU, validating 2,000 resources about 0.2 s.
-WORKERS_FROM_PERSONS = 200
-#: An import file smaller than this is validated in-process (about 2,000 resources).
-WORKERS_FROM_BYTES = 3_000_000
+#: Fewer persons than this (about 12 resources each) are validated in-process: a worker
+#: takes 0.5 to 1 s of CPU to start, about what validating 1,000 persons takes, so
+#: below this the workers would cost more than they save, and always cost more when
+#: other work holds the cores.
+WORKERS_FROM_PERSONS = 2_500
+#: An import file smaller than this is validated in-process (about 2,500 persons).
+WORKERS_FROM_BYTES = 35_000_000
 #: Workers at most: with more, the one process that makes the resources cannot keep
 #: them busy.
 MAX_WORKERS = 4
@@ -82,6 +85,7 @@ def _start() -> None:
 
     stack = ExitStack()
     stack.enter_context(fhir_memo.shared_elements())
+    atexit.register(stack.close)  # (before the interpreter takes the module apart)
     _worker.update(stack=stack, validate=validate, validate_resource=validate_resource,
                    refused=ImportRefused, batches=0)
     gc.freeze()
