@@ -49,26 +49,30 @@ NDJSON = "FHIR Bulk Data NDJSON export (whole store, validated)"
 #: Where the time goes, for a figure that misses its target (measured with cProfile on
 #: the 1,000 and 10,000-person stores; docs/benchmarks.md's notes give the numbers).
 WHY_EXPORT = (
-    "R4 validation with fhir.resources is most of it (9.0 of 12.7 s of CPU at 10,000 "
-    "persons: see the details below; the wall time is longer when the shared machine is "
-    "busy, and the steps' CPU is the figure that repeats between runs). Alone, the "
-    "library builds about 16 pydantic models a resource, each running fhir_core's own "
-    "checks in Python (tens of microseconds each); with equal nested elements validated "
-    "once (careplan/export/fhir_memo.py) it builds 3.3, and the top-level model of each "
-    "resource cannot be shared. Also done: the Bundle is streamed, not held, and the "
-    "records are kept out of the garbage collector's walks (36.1 s before, ratio 15.9x). "
-    "Tried and not kept: sharing elements equal up to their UUIDs (a quarter less "
-    "validation, but the models built would carry other records' ids). Left: validating "
-    "in a second process, or a lighter validator than fhir.resources.")
+    "R4 validation with fhir.resources is most of the CPU (10.8 of 15.8 s at 10,000 persons, "
+    "120,040 resources, in one process: see the details below), about 90 us a resource, "
+    "most of it the top-level pydantic model of each (fhir_core's checks in Python; its "
+    "reject_null_complex_elements alone is a sixth); equal nested elements are validated "
+    "once (careplan/export/fhir_memo.py). Done in this round: from 2,500 persons the "
+    "resources are validated in two worker processes (careplan/export/fhir_pool.py, "
+    "spawn), each resource's JSON text handed over as it is written, the same checks, "
+    "the first refusal with the same sentence: this process 6.5 s of CPU, the workers "
+    "12.8 s, so on 2 free cores about 9-10 s of wall time; on this machine, shared at a "
+    "load of 5 to 8 on its 2 cores, 35-51 s, about what one process took (50-57 s, CPU "
+    "18-20 s, same runs). Left: a lighter validator than fhir.resources (the CPU in all "
+    "is no less than before), or more free cores (up to 4 workers are used).")
 WHY_IMPORT = (
-    "R4 validation is half of the CPU (14.6 of 31.2 s at 10,000 persons): each resource as "
-    "in the export (3.3 models with shared elements) and the Bundle's own entries (2 "
-    "models each, the entry and its request, all different, so nothing to share); then "
-    "json.loads (6.0 s; its own baseline grows faster than linear too, 0.7 s to 10.1 s), "
-    "mapping to records (5.1 s) and the bulk inserts with one audit event each (5.5 s, "
-    "executemany in one transaction). 72.1 s before, ratio 8.6x.")
+    "CPU at 10,000 persons (161 MB): this process 15.9 s (json.loads 1.8 s, the scan and "
+    "handing the resources to the workers 2.6 s, mapping to records 3.8 s, inserts with "
+    "their audit events 6.4 s), the two validation workers 17.5 s (the resources and the "
+    "Bundle's own entries, 2 models each, all different); 35.9-39.8 s in one process "
+    "before. Done: json.loads and the mapping without the cyclic garbage collector "
+    "(2.7 -> 0.4 s for the parse alone), validation in workers while this process maps "
+    "(nothing written before every resource is valid). On 2 free cores about 17 s; on "
+    "this shared machine 52-73 s. Left: the inserts and their audit events (the store's "
+    "add_many), the Bundle's entries validated more cheaply, a lighter validator.")
 WHY_NDJSON = ("the same resources and the same validation as the Bundle export (see "
-              "there); it writes about as fast.")
+              "there); CPU 6.0 s here and 13.1 s in the workers at 10,000 persons.")
 
 
 def plan_pdf_figure(tmp: Path, persons: int) -> Figure:
