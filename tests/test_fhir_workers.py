@@ -200,3 +200,26 @@ def test_how_many_workers() -> None:
     assert fhir_pool.workers_for(1) == 0  # one person: validated in-process
     assert fhir_pool.workers_for_file(10_000) == 0
     assert fhir_pool.workers_for(10_000) in range(0, fhir_pool.MAX_WORKERS + 1)
+
+
+def test_the_garbage_collector_is_as_it_was_after_an_import(tmp_path: Path) -> None:
+    """Reading and mapping run without the cyclic collector (fhir_memo.no_collection):
+    on again afterwards, after a refusal too, and left off if it was off."""
+    import gc
+
+    good = _bundle(tmp_path / "good.json", _patient("p1"))
+    bad = _bundle(tmp_path / "bad.json", _patient("p2", birthDate="1988-13-01"))
+    assert gc.isenabled()
+    with Store.open(tmp_path / "a.db") as store:
+        import_fhir(store, good)
+        assert gc.isenabled()
+        with pytest.raises(ImportRefused):
+            import_fhir(store, bad)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            import_fhir(store, good)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+        assert store.table_counts()["persons"] == 1
