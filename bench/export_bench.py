@@ -49,7 +49,7 @@ NDJSON = "FHIR Bulk Data NDJSON export (whole store, validated)"
 #: Where the time goes, for a figure that misses its target (measured with cProfile on
 #: the 1,000 and 10,000-person stores; docs/benchmarks.md's notes give the numbers).
 WHY_EXPORT = (
-    "R4 validation with fhir.resources is most of the CPU (10.8 of 15.8 s at 10,000 persons, "
+    "R4 validation with fhir.resources is most of the CPU (10.8 of 15.6 s at 10,000 persons, "
     "120,040 resources, in one process: see the details below), about 90 us a resource, "
     "most of it the top-level pydantic model of each (fhir_core's checks in Python; its "
     "reject_null_complex_elements alone is a sixth); equal nested elements are validated "
@@ -58,14 +58,14 @@ WHY_EXPORT = (
     "spawn), each resource's JSON text handed over as it is written, the same checks, "
     "the first refusal with the same sentence: this process 6.5 s of CPU, the workers "
     "12.8 s, so on 2 free cores about 9-10 s of wall time; on this machine, shared at a "
-    "load of 5 to 8 on its 2 cores, 35-51 s, about what one process took (50-57 s, CPU "
-    "18-20 s, same runs). Left: a lighter validator than fhir.resources (the CPU in all "
+    "load of 5 to 8 on its 2 cores, 35-51 s, about what one process took (50.2 s, CPU "
+    "19.6 s, same hour). Left: a lighter validator than fhir.resources (the CPU in all "
     "is no less than before), or more free cores (up to 4 workers are used).")
 WHY_IMPORT = (
     "CPU at 10,000 persons (161 MB): this process 15.9 s (json.loads 1.8 s, the scan and "
     "handing the resources to the workers 2.6 s, mapping to records 3.8 s, inserts with "
     "their audit events 6.4 s), the two validation workers 17.5 s (the resources and the "
-    "Bundle's own entries, 2 models each, all different); 35.9-39.8 s in one process "
+    "Bundle's own entries, 2 models each, all different); 35.9 s in one process "
     "before. Done: json.loads and the mapping without the cyclic garbage collector "
     "(2.7 -> 0.4 s for the parse alone), validation in workers while this process maps "
     "(nothing written before every resource is valid). On 2 free cores about 17 s; on "
