@@ -153,13 +153,15 @@ def may_share(person_id: str, agency_id: str, facts: PersonFacts | Iterable[Cons
 
 
 def latest_allows_sql(person: str = "p.id", agency: str = ":viewer_agency",
-                      today: str = ":today") -> str:
+                      today: str = ":today", consents: str = "consents") -> str:
     """SQL that is 1 when the rule above allows sharing the records of the person whose
     id is ``person`` with the agency ``agency`` on ``today``, else 0 or NULL.
 
     Each of the three is an SQL expression (a column or a named parameter). It reads the
     covering index of consents (person, agency, status, recorded on: migration 5) and
-    the ``basis`` column.
+    the ``basis`` column. The text is SQLite's and PostgreSQL's alike: the team server
+    runs it over its own table of consent records (``consents``: a table with the
+    columns of the store's, the day as ISO text), careplan.store.teamserver.
     """
     allows = ", ".join(f"'{s.value}'" for s in ALLOWS)
     objections = ", ".join(f"'{s.value}'" for s in OBJECTIONS)
@@ -170,11 +172,11 @@ def latest_allows_sql(person: str = "p.id", agency: str = ":viewer_agency",
             f"k.status IN ({objections}) DESC LIMIT 1")
     latest = (f"(SELECT CASE WHEN k.status NOT IN ({allows}) THEN 'no' "
               f"WHEN k.basis = '{LegalBasis.DIRECT_CARE.value}' THEN 'direct' ELSE 'yes' END "
-              f"FROM consents k WHERE {mine} {last})")
-    decision = (f"(SELECT k.status IN ({objections}) FROM consents k WHERE {mine} "
+              f"FROM {consents} k WHERE {mine} {last})")
+    decision = (f"(SELECT k.status IN ({objections}) FROM {consents} k WHERE {mine} "
                 f"AND k.status IN ({decisions}) {last})")
     return (f"(CASE {latest} WHEN 'yes' THEN 1 WHEN 'direct' "
-            f"THEN coalesce(NOT {decision}, 1) ELSE 0 END)")
+            f"THEN (CASE WHEN {decision} THEN 0 ELSE 1 END) ELSE 0 END)")
 
 
 def allowed_persons_sql(agency: str = ":viewer_agency", today: str = ":today") -> str:

@@ -123,11 +123,30 @@ def stub(event: Event) -> dict[str, Any]:
     stores it as an event of kind ``withheld`` that makes no row, with that link as its
     hash: the stub's own content cannot be checked there, but the next event of its
     store links to that hash, so the chain stays whole and checkable after it."""
-    return {"id": event.id, "store_id": event.store_id, "store_seq": event.store_seq,
-            "parent_id": None, "entity": WITHHELD, "entity_id": event.id,
+    return _stub(event.id, event.store_id, event.store_seq, event.hlc, event.vector,
+                 event.hash)
+
+
+def _stub(event_id: str, store_id: str, store_seq: int, hlc: str,
+          vector: Mapping[str, int], digest: str | None) -> dict[str, Any]:
+    return {"id": event_id, "store_id": store_id, "store_seq": store_seq,
+            "parent_id": None, "entity": WITHHELD, "entity_id": event_id,
             "version_before": None, "version_after": 0, "before": None, "after": {},
-            "actor": WITHHELD, "at": hlc_time(event.hlc).isoformat(), "hlc": event.hlc,
-            "vector": dict(event.vector), "resolves": {}, "hash": event.hash}
+            "actor": WITHHELD, "at": hlc_time(hlc).isoformat(), "hlc": hlc,
+            "vector": dict(vector), "resolves": {}, "hash": digest}
+
+
+def stub_from(data: Any) -> Any:
+    """A :func:`stub` in full from what the team server hands a laptop in place of a
+    withheld event (its id, store, sequence, clock, vector and link only:
+    careplan.store.teamserver); anything else as it is (reading it checks it)."""
+    if not isinstance(data, dict) or data.get("entity") != WITHHELD or "after" in data:
+        return data
+    try:
+        return _stub(str(data["id"]), str(data["store_id"]), int(data["store_seq"]),
+                     str(data["hlc"]), dict(data.get("vector") or {}), data.get("hash"))
+    except (KeyError, TypeError, ValueError):
+        return data  # not a stub after all: reading it as an event says what is wrong
 
 
 @contextlib.contextmanager
@@ -352,8 +371,12 @@ class Arrived:
         if r.applied:
             out.append(f"{r.applied:,} change{'s' if r.applied != 1 else ''} arrived and "
                        f"{'were' if r.applied != 1 else 'was'} applied.")
-        elif not r.refused and not r.pending:
+        elif not r.refused and not r.pending and not r.filled:
             out.append("Nothing new: this store had every change in it already.")
+        if r.filled:
+            out.append(f"{r.filled:,} change{'s' if r.filled != 1 else ''} withheld from this "
+                       f"store before arrived whole: its agency may see "
+                       f"{'them' if r.filled != 1 else 'it'} now.")
         if r.already_seen:
             out.append(f"{r.already_seen:,} {'were' if r.already_seen != 1 else 'was'} "
                        "here already.")
@@ -576,4 +599,4 @@ __all__ = ["Arrived", "MadePack", "PackImport", "Peer", "Shareable", "Sharing", 
            "copy_store", "describe_conflicts", "event_person", "find_peer", "held",
            "import_pack", "import_pack_file", "known_vector", "make_pack", "merge_vectors",
            "peer_agency", "peers", "read_events", "reading", "remember", "set_peer_agency",
-           "shareable", "since_pack", "stub"]
+           "shareable", "since_pack", "stub", "stub_from"]

@@ -384,6 +384,22 @@ def _sharing_basis(conn: sqlite.Connection) -> None:
     _script(_SHARING_BASIS)(conn)
 
 
+#: Migration 19: an event withheld from this store (a stub, careplan.store.exchange.stub)
+#: may be filled in with the event it stands for once its store's agency may see it: the
+#: same id, place, arrival and link in its origin's chain, its content at last. Every
+#: other update of the log is still refused.
+_FILL_WITHHELD = """
+DROP TRIGGER IF EXISTS audit_events_no_update;
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+WHEN NOT (OLD.entity = 'withheld' AND NEW.entity <> 'withheld' AND NEW.id = OLD.id
+          AND NEW.store_id = OLD.store_id AND NEW.store_seq = OLD.store_seq
+          AND NEW.seq = OLD.seq AND NEW.hash IS OLD.hash AND OLD.hash IS NOT NULL)
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+"""
+
+
 #: Migration n (1-based) upgrades a store from schema version n-1 to n. Append only.
 
 MIGRATIONS: list[Migration] = [
@@ -405,6 +421,7 @@ MIGRATIONS: list[Migration] = [
     _script(schema_action_needs.SQL),  # 16: the further needs an action meets
     _share,  # 17: packs and team servers: what each peer and server has seen
     _sharing_basis,  # 18: kinds of legal basis; emergency access ("break glass")
+    _script(_FILL_WITHHELD),  # 19: a withheld event filled in once it may be seen
 ]
 
 #: The schema version that added plan versions (found, not written: it follows the list).

@@ -33,6 +33,8 @@ _KEYS = {"rule_overrides": "key"}
 _PARENTS = (("person_id", None), ("plan_id", "care_plans"), ("referral_id", "referrals"),
             ("stay_id", "hospital_stays"), ("action_id", "actions"),
             ("cost_id", "action_costs"), ("conference_id", "case_conferences"))
+#: The same, for those who find a row's person elsewhere (the team server's own table).
+PERSON_PARENTS = _PARENTS
 
 
 def run(store: Store, write: Callable[[Store], T]) -> Done[T]:
@@ -209,4 +211,4 @@ def _person_of(store: Store, table: str, row: dict[str, Any],
     return None
 
 
-__all__ = ["changes_since", "person_of", "revert", "run"]
+__all__ = ["PERSON_PARENTS", "changes_since", "person_of", "revert", "run"]

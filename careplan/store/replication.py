@@ -267,7 +267,9 @@ class ApplyResult:
     """What applying a batch of events did.
 
     ``applied``: events stored now (including ones that had been waiting);
-    ``already_seen``: events this store held already; ``pending``: events still
+    ``already_seen``: events this store held already (whole, or withheld and still
+    withheld); ``filled``: events held as withheld that arrived whole and were filled
+    in (see ``_fill_one``); ``pending``: events still
     waiting for others; ``refused``: events refused now (kept, with their reason);
     ``opened`` / ``closed``: conflict ids; ``changes``: for the views.
     """
@@ -279,6 +281,8 @@ class ApplyResult:
     opened: tuple[str, ...]
     closed: tuple[str, ...]
     changes: Changes
+    #: Events held here as withheld (stubs) that arrived whole now and were filled in.
+    filled: int = 0
 
 
 def apply_events(store: Store, events: Iterable[Event],
@@ -295,11 +299,20 @@ def apply_events(store: Store, events: Iterable[Event],
         start = int(conn.execute("SELECT coalesce(max(seq), 0) FROM audit_events"
                                  ).fetchone()[0])
         ctx = _Context(store)
-        pool, seen = _pool(store, events)
+        pool, seen, fills = _pool(store, events)
         known = version_vector(store)
         refused: list[Refusal] = []
         reasons: dict[str, str] = {}
         applied = 0
+        filled = 0
+        for e in fills:  # first: what later events of theirs build on
+            reason = _refusal(store, ctx, e, authorise)
+            if reason is None:
+                reason = _fill_one(store, ctx, e)
+            if reason is None:
+                filled += 1
+            else:  # it stays withheld here; nothing waits behind it (its stub is here)
+                refused.append(Refusal(e.id, reason))
         by_origin: dict[str, dict[int, Event]] = {}
         for e in pool.values():
             held = known.get(e.store_id, 0)
@@ -335,27 +348,35 @@ def apply_events(store: Store, events: Iterable[Event],
                     progress = True
         waiting = [e for q in by_origin.values() for e in q.values()]
         _keep_pending(store, waiting, reasons)
-        changes = changes_since(store, start)
+        # Rows filled in keep their old place in the log: the views show everything again.
+        changes = Changes.of_everything() if filled else changes_since(store, start)
     return ApplyResult(applied=applied, already_seen=seen,
                        pending=sum(1 for e in waiting if e.id not in reasons),
                        refused=tuple(refused), opened=tuple(sorted(ctx.opened)),
-                       closed=tuple(sorted(ctx.closed)), changes=changes)
+                       closed=tuple(sorted(ctx.closed)), changes=changes, filled=filled)
 
 
-def _pool(store: Store, events: Iterable[Event]) -> tuple[dict[str, Event], int]:
-    """The events to consider: those waiting from before, and the new ones not held."""
+def _pool(store: Store, events: Iterable[Event]) -> tuple[dict[str, Event], int, list[Event]]:
+    """The events to consider: those waiting from before, and the new ones not held;
+    the events held here as withheld that arrived whole (to fill in, in the order they
+    arrived here); and how many were held already."""
     pool = {str(r[0]): Event.from_json(json.loads(r[1])) for r in store.conn.execute(
         "SELECT id, event FROM sync_pending")}
     seen = 0
+    fills: dict[str, tuple[int, Event]] = {}
     for e in events:
-        if e.id in pool:
+        if e.id in pool or e.id in fills:
             continue
-        if store.conn.execute("SELECT 1 FROM audit_events WHERE id = ?",
-                              (e.id,)).fetchone():
-            seen += 1
+        row = store.conn.execute("SELECT entity, seq FROM audit_events WHERE id = ?",
+                                 (e.id,)).fetchone()
+        if row is not None:
+            if row[0] == WITHHELD and e.entity != WITHHELD:
+                fills[e.id] = (int(row[1]), e)
+            else:
+                seen += 1
             continue
         pool[e.id] = e
-    return pool, seen
+    return pool, seen, [e for _, e in sorted(fills.values(), key=lambda t: t[0])]
 
 
 def _keep_pending(store: Store, waiting: Sequence[Event], reasons: Mapping[str, str]) -> None:
@@ -418,6 +439,48 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
     except sqlite.IntegrityError as exc:
         return f"event {e.id}: {e.entity.replace('_', ' ')} could not be applied ({exc})"
     return None
+
+
+def _fill_one(store: Store, ctx: _Context, e: Event) -> str | None:
+    """Fill in the stub held here for ``e`` with ``e`` itself, and recompute its row, in
+    a savepoint. The stub kept ``e``'s place in its store's sequence and its link in that
+    store's audit chain; ``e`` must be the event that link stands for (its link,
+    recomputed over its content and the event before it held here, is the stub's), or
+    it is refused and the stub stays. The event keeps the stub's arrival here (``seq``):
+    the log is not reordered, only the withheld content arrives (migration 19 lets the
+    log's no-update rule pass exactly this)."""
+    conn = store.conn
+    values = (e.id, e.store_id, e.store_seq, e.parent_id, e.entity, e.entity_id,
+              e.version_before, e.version_after,
+              None if e.before is None else audit.dumps(e.before), audit.dumps(e.after),
+              e.actor, e.at, e.hlc, audit.dumps(e.vector) if e.vector else None,
+              audit.dumps(e.resolves) if e.resolves else None)
+    row = conn.execute("SELECT hash, store_id, store_seq FROM audit_events WHERE id = ?",
+                       (e.id,)).fetchone()
+    found, prev = chain.previous(conn, e.store_id, e.store_seq)
+    digest = chain.link(prev, *values)
+    if (not found or row is None or row[0] is None or bytes(row[0]) != digest
+            or (str(row[1]), int(row[2])) != (e.store_id, e.store_seq)):
+        return (f"event {e.id} (number {e.store_seq} of store {e.store_id}) is not the "
+                "change that was withheld from this store in its place; it was not "
+                "applied, and that change stays withheld")
+    try:
+        with store.atomic():
+            conn.execute(
+                f"UPDATE audit_events SET ({_EVENT_COLUMNS}) = "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "WHERE id = ? AND entity = ?", (*values, digest, e.id, WITHHELD))
+            if e.entity not in LOCAL_TABLES and not _fast_forward(ctx, e):
+                ctx.settle(e.entity, e.entity_id)
+    except sqlite.IntegrityError as exc:
+        return f"event {e.id}: {e.entity.replace('_', ' ')} could not be applied ({exc})"
+    return None
+
+
+def withheld_ids(store: Store) -> list[str]:
+    """The ids of the events held here as withheld (stubs), in the order they arrived."""
+    return [str(r[0]) for r in store.conn.execute(
+        "SELECT entity_id FROM audit_events WHERE entity = ? ORDER BY seq", (WITHHELD,))]
 
 
 def _fast_forward(ctx: _Context, e: Event) -> bool:
@@ -818,6 +881,7 @@ __all__ = [
     "events_for",
     "new_identity",
     "open_conflicts",
+    "withheld_ids",
     "resolve",
     "row_events",
     "verify",

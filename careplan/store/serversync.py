@@ -44,6 +44,7 @@ from careplan.store.exchange import (
     merge_vectors,
     read_events,
     reading,
+    stub_from,
 )
 from careplan.store.packs import PackError
 from careplan.store.remote_permissions import authorise as check_authors
@@ -54,6 +55,7 @@ from careplan.store.replication import (
     Refusal,
     apply_events,
     events_for,
+    withheld_ids,
 )
 from careplan.store.teamserver import ServerError
 
@@ -98,7 +100,8 @@ class SyncReport:
             applied=sum(r.applied for r in rs), already_seen=sum(r.already_seen for r in rs),
             pending=rs[-1].pending if rs else 0, refused=tuple(refused.values()),
             opened=tuple(sorted({c for r in rs for c in r.opened})),
-            closed=tuple(sorted({c for r in rs for c in r.closed})), changes=changes)
+            closed=tuple(sorted({c for r in rs for c in r.closed})), changes=changes,
+            filled=sum(r.filled for r in rs))
 
     def arrived(self, store: Store) -> Arrived:
         return arrived(store, self.result)
@@ -262,22 +265,25 @@ def sync(store: Store, dsn: str, *, authorise: Authorise | None = check_authors,
                 _save(store, server_id, where, cursor, vector)
         # 1. pull, batch by batch; each batch and the cursor in one transaction
         while not cancelled():
-            batch = teamserver.pull(conn, cursor, PULL_BATCH)
+            batch = teamserver.pull(conn, cursor, PULL_BATCH, withheld_ids(store))
             if not batch:
                 break
             try:
-                events = read_events(p.event for p in batch)
+                events = read_events(stub_from(p.event) for p in batch)
             except PackError as exc:
                 raise ServerError(str(exc).replace("change pack", "team server")) from None
+            news = [p.server_seq for p in batch if not p.again]
             with store.atomic():
                 result = apply_events(store, events, authorise)
-                cursor = batch[-1].server_seq
+                cursor = max(news, default=cursor)
                 vector = merge_vectors(vector, _tops(events))
                 _save(store, server_id, where, cursor, vector)
             report.results.append(result)
             report.pulled += len(events)
             if progress is not None:
                 progress(report.pulled, 0, f"Received {report.pulled:,} changes…")
+            if not news:  # only what was withheld before, sent again whole
+                break
         # 2. push what the server lacks, batch by batch, each acknowledged
         with reading(store):
             sending = outgoing(store, vector)

@@ -31,7 +31,10 @@ from typing import Any
 
 import psycopg
 
-from careplan.store.errors import StoreError
+from careplan.models.sharing_basis import latest_allows_sql
+from careplan.models.sync import DELETED, WITHHELD
+from careplan.store.errors import InputError, StoreError
+from careplan.store.operations import PERSON_PARENTS
 
 #: The role every client login role is a member of: it may only call push and pull.
 CLIENT_ROLE = "careplan_client"
@@ -39,6 +42,188 @@ CLIENT_ROLE = "careplan_client"
 PULL_BATCH = 5_000
 #: The key of the advisory lock that orders pushes (any fixed number).
 _ORDER_LOCK = 0x43617265506C616E  # "CarePlan"
+
+def _parents_values() -> str:
+    return ", ".join(f"({n}, '{column}', {'NULL' if parent is None else repr(parent)})"
+                     for n, (column, parent) in enumerate(PERSON_PARENTS, start=1))
+
+
+#: Consent on the server (HAZ-029): what a pull hands a laptop follows the sharing basis
+#: of the laptop's agency, as the server's records stand, by the rule the stores' reads
+#: and change packs apply (careplan.models.sharing_basis).
+#:
+#: - ``careplan.laptops``: the agency whose store each client role syncs, recorded by the
+#:   server's owner (``careplan server laptop``). The server's record decides, never the
+#:   laptop's own claim: a role signs in with its own password, so a laptop cannot pull
+#:   as another agency.
+#: - ``events.about``: the person each event is about ('' none, '?' not found: withheld
+#:   from every laptop of a recorded agency, NULL not worked out yet: likewise), worked
+#:   out when it is pushed as careplan.store.operations.person_of does, through
+#:   ``careplan.row_persons`` (each row's person, '' none).
+#: - ``careplan.consents``: each consent record as its latest pushed event leaves it.
+#: - ``careplan.pull(after, max_rows, held)``: the events after ``after``, each whole when
+#:   the laptop's agency may see its person (or the laptop's agency is not recorded, as
+#:   packs do for a store whose agency is not recorded) and otherwise as a stub (its id,
+#:   store, sequence, clock, vector and link; careplan.store.exchange.stub); then, first
+#:   in the answer, those of ``held`` (the events the laptop holds as stubs) that it may
+#:   see now, whole, marked ``again``, so a consent given later delivers what was
+#:   withheld. One statement: one snapshot, so no event goes whole while an earlier one
+#:   of the same person the laptop holds as a stub stays withheld.
+CONSENT = f"""
+CREATE TABLE IF NOT EXISTS careplan.laptops (
+    role name PRIMARY KEY,
+    agency_id text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON careplan.laptops FROM PUBLIC;
+ALTER TABLE careplan.events ADD COLUMN IF NOT EXISTS about text;
+CREATE TABLE IF NOT EXISTS careplan.row_persons (
+    entity text NOT NULL,
+    entity_id text NOT NULL,
+    person_id text NOT NULL,
+    PRIMARY KEY (entity, entity_id)
+);
+REVOKE ALL ON careplan.row_persons FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS careplan.consents (
+    id text PRIMARY KEY,
+    person_id text NOT NULL,
+    agency_id text NOT NULL,
+    status text NOT NULL,
+    basis text,
+    recorded_on text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consents_person_agency
+    ON careplan.consents (person_id, agency_id, recorded_on, status, basis);
+REVOKE ALL ON careplan.consents FROM PUBLIC;
+CREATE OR REPLACE FUNCTION careplan.note(seq bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = careplan, pg_temp AS $$
+DECLARE
+    e json;
+    v jsonb;
+    ent text;
+    eid text;
+    who text;
+    unfound boolean := false;
+    link record;
+    val text;
+    parent_person text;
+BEGIN
+    SELECT payload INTO e FROM careplan.events WHERE server_seq = seq;
+    ent := e ->> 'entity';
+    eid := e ->> 'entity_id';
+    v := CASE WHEN json_typeof(e -> 'before') = 'object' THEN (e -> 'before')::jsonb
+              ELSE '{{}}'::jsonb END
+         || CASE WHEN json_typeof(e -> 'after') = 'object' THEN (e -> 'after')::jsonb
+                 ELSE '{{}}'::jsonb END;
+    IF ent = 'persons' THEN
+        who := eid;
+    ELSE
+        FOR link IN SELECT * FROM (VALUES {_parents_values()}) AS t(n, col, parent)
+                    ORDER BY n LOOP
+            val := v ->> link.col;
+            CONTINUE WHEN val IS NULL;
+            IF link.parent IS NULL THEN
+                who := val;
+                EXIT;
+            END IF;
+            SELECT r.person_id INTO parent_person FROM careplan.row_persons r
+            WHERE r.entity = link.parent AND r.entity_id = val;
+            IF FOUND THEN
+                who := parent_person;
+                EXIT;
+            END IF;
+            unfound := true;
+        END LOOP;
+        IF who IS NULL THEN
+            who := CASE WHEN unfound THEN '?' ELSE '' END;
+        END IF;
+    END IF;
+    UPDATE careplan.events SET about = who WHERE server_seq = seq;
+    IF ent <> '{WITHHELD}' THEN
+        INSERT INTO careplan.row_persons (entity, entity_id, person_id) VALUES (ent, eid, who)
+        ON CONFLICT (entity, entity_id) DO UPDATE SET person_id = excluded.person_id
+        WHERE careplan.row_persons.person_id IN ('', '?') AND excluded.person_id <> '';
+    END IF;
+    IF ent = 'consents' THEN
+        IF (e -> 'after' ->> '{DELETED}') IN ('true', '1') THEN
+            DELETE FROM careplan.consents WHERE id = eid;
+        ELSIF v ->> 'person_id' IS NOT NULL AND v ->> 'agency_id' IS NOT NULL THEN
+            INSERT INTO careplan.consents (id, person_id, agency_id, status, basis,
+                                           recorded_on)
+            VALUES (eid, v ->> 'person_id', v ->> 'agency_id', v ->> 'status',
+                    v ->> 'basis', v ->> 'recorded_on')
+            ON CONFLICT (id) DO UPDATE SET person_id = excluded.person_id,
+                agency_id = excluded.agency_id, status = excluded.status,
+                basis = excluded.basis, recorded_on = excluded.recorded_on;
+        END IF;
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION careplan.note(bigint) FROM PUBLIC;
+DO $$
+DECLARE
+    s bigint;
+BEGIN
+    FOR s IN SELECT server_seq FROM careplan.events WHERE about IS NULL ORDER BY server_seq
+    LOOP
+        PERFORM careplan.note(s);
+    END LOOP;
+END $$;
+CREATE OR REPLACE FUNCTION careplan.push(events json) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
+DECLARE
+    added bigint[];
+    s bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock({_ORDER_LOCK});
+    WITH put AS (
+        INSERT INTO careplan.events (event_id, origin, origin_seq, payload, author)
+        SELECT e ->> 'id', e ->> 'store_id', (e ->> 'store_seq')::bigint, e, session_user
+        FROM json_array_elements(events) WITH ORDINALITY AS t(e, n)
+        ORDER BY n
+        ON CONFLICT DO NOTHING
+        RETURNING careplan.events.server_seq)
+    SELECT coalesce(array_agg(put.server_seq ORDER BY put.server_seq), '{{}}') INTO added
+    FROM put;
+    FOREACH s IN ARRAY added LOOP
+        PERFORM careplan.note(s);
+    END LOOP;
+    RETURN coalesce(array_length(added, 1), 0);
+END $$;
+CREATE OR REPLACE FUNCTION careplan.stub(e json) RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT json_build_object('id', e -> 'id', 'store_id', e -> 'store_id',
+                             'store_seq', e -> 'store_seq', 'entity', '{WITHHELD}',
+                             'hlc', e -> 'hlc', 'vector', e -> 'vector', 'hash', e -> 'hash')
+$$;
+REVOKE ALL ON FUNCTION careplan.stub(json) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION careplan.pull(after bigint, max_rows integer,
+                                         held text[] DEFAULT '{{}}')
+RETURNS TABLE (server_seq bigint, payload json, author name, again boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
+    WITH me AS (
+        SELECT (SELECT l.agency_id FROM careplan.laptops l WHERE l.role = session_user)
+                   AS agency,
+               to_char((now() AT TIME ZONE 'Europe/London')::date, 'YYYY-MM-DD') AS today
+    ), picked AS (
+        SELECT e.server_seq, e.payload, e.author, e.about, true AS again
+        FROM careplan.events e WHERE e.event_id = ANY (held)
+        UNION ALL
+        SELECT * FROM (
+            SELECT e.server_seq, e.payload, e.author, e.about, false AS again
+            FROM careplan.events e WHERE e.server_seq > after
+            ORDER BY e.server_seq LIMIT max_rows) AS news
+    ), judged AS (
+        SELECT p.*, coalesce(me.agency IS NULL OR p.about = '' OR (p.about <> '?' AND
+               {latest_allows_sql("p.about", "me.agency", "me.today", "careplan.consents")}
+               = 1), false) AS whole
+        FROM picked p CROSS JOIN me
+    )
+    SELECT j.server_seq, CASE WHEN j.whole THEN j.payload ELSE careplan.stub(j.payload) END,
+           j.author, j.again
+    FROM judged j WHERE j.whole OR NOT j.again
+    ORDER BY j.again DESC, j.server_seq
+$$;
+"""
 
 SCHEMA = f"""
 CREATE SCHEMA IF NOT EXISTS careplan;
@@ -65,32 +250,13 @@ DO $$ BEGIN
 END $$;
 DROP FUNCTION IF EXISTS careplan.push(jsonb);
 DROP FUNCTION IF EXISTS careplan.pull(bigint, integer);
+DROP FUNCTION IF EXISTS careplan.pull(bigint, integer, text[]);
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{CLIENT_ROLE}') THEN
         CREATE ROLE {CLIENT_ROLE} NOLOGIN;
     END IF;
 END $$;
-CREATE OR REPLACE FUNCTION careplan.push(events json) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
-DECLARE
-    added bigint;
-BEGIN
-    PERFORM pg_advisory_xact_lock({_ORDER_LOCK});
-    INSERT INTO careplan.events (event_id, origin, origin_seq, payload, author)
-    SELECT e ->> 'id', e ->> 'store_id', (e ->> 'store_seq')::bigint, e, session_user
-    FROM json_array_elements(events) WITH ORDINALITY AS t(e, n)
-    ORDER BY n
-    ON CONFLICT DO NOTHING;
-    GET DIAGNOSTICS added = ROW_COUNT;
-    RETURN added;
-END $$;
-CREATE OR REPLACE FUNCTION careplan.pull(after bigint, max_rows integer)
-RETURNS TABLE (server_seq bigint, payload json, author name)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
-    SELECT e.server_seq, e.payload, e.author FROM careplan.events e
-    WHERE e.server_seq > after ORDER BY e.server_seq LIMIT max_rows
-$$;
-CREATE TABLE IF NOT EXISTS careplan.server_info (
+{CONSENT}CREATE TABLE IF NOT EXISTS careplan.server_info (
     only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     server_id uuid NOT NULL DEFAULT gen_random_uuid()
 );
@@ -103,10 +269,10 @@ $$;
 REVOKE ALL ON FUNCTION careplan.server_id() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION careplan.server_id() TO {CLIENT_ROLE};
 REVOKE ALL ON FUNCTION careplan.push(json) FROM PUBLIC;
-REVOKE ALL ON FUNCTION careplan.pull(bigint, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION careplan.pull(bigint, integer, text[]) FROM PUBLIC;
 GRANT USAGE ON SCHEMA careplan TO {CLIENT_ROLE};
 GRANT EXECUTE ON FUNCTION careplan.push(json) TO {CLIENT_ROLE};
-GRANT EXECUTE ON FUNCTION careplan.pull(bigint, integer) TO {CLIENT_ROLE};
+GRANT EXECUTE ON FUNCTION careplan.pull(bigint, integer, text[]) TO {CLIENT_ROLE};
 """
 
 
@@ -116,12 +282,15 @@ class ServerError(StoreError):
 
 @dataclass(frozen=True, slots=True)
 class Pulled:
-    """An event as the server keeps it: its place in the server's order, the event as
-    pushed, and the database role that pushed it."""
+    """An event as the server hands it to this laptop: its place in the server's order,
+    the event as pushed (or its stub, when this laptop's agency may not see it), the
+    database role that pushed it, and whether it is one the laptop holds as a stub, sent
+    again whole (``again``: its place is behind the laptop's cursor already)."""
 
     server_seq: int
     event: dict[str, Any]
     author: str
+    again: bool = False
 
 
 def connect(dsn: str, timeout: int = 10) -> psycopg.Connection[Any]:
@@ -195,19 +364,107 @@ def push(conn: psycopg.Connection[Any], events: Sequence[dict[str, Any]]) -> int
     return int(row[0]) if row else 0
 
 
-def pull(conn: psycopg.Connection[Any], after: int, limit: int = PULL_BATCH) -> list[Pulled]:
-    """Events the server holds after ``after`` (a server sequence), at most ``limit``.
+def pull(conn: psycopg.Connection[Any], after: int, limit: int = PULL_BATCH,
+         held: Sequence[str] = ()) -> list[Pulled]:
+    """Events the server holds after ``after`` (a server sequence), at most ``limit``,
+    each whole or as a stub as this laptop's agency may see it; and first, those of
+    ``held`` (events the laptop holds as stubs) it may see now, whole.
 
     Raises:
-        ServerError: the connection dropped.
+        ServerError: the connection dropped, or the server's schema is older than this
+            CarePlan.
     """
     try:
-        rows = conn.execute("SELECT * FROM careplan.pull(%s, %s)", (after, limit)).fetchall()
+        rows = conn.execute("SELECT * FROM careplan.pull(%s, %s, %s::text[])",
+                            (after, limit, list(held))).fetchall()
         conn.commit()
+    except psycopg.errors.UndefinedFunction:
+        _rollback(conn)
+        raise ServerError("The team server's schema is older than this CarePlan; its owner "
+                          "brings it up to date with careplan server init.") from None
     except psycopg.Error as exc:
         _rollback(conn)
         raise ServerError(f"The team server did not answer ({_first_line(exc)}).") from exc
-    return [Pulled(int(seq), dict(payload), str(author)) for seq, payload, author in rows]
+    return [Pulled(int(seq), dict(payload), str(author), bool(again))
+            for seq, payload, author, again in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Laptop:
+    """A client role and the agency whose store it syncs, as the server records it."""
+
+    role: str
+    agency_id: str
+    agency_name: str | None
+
+
+def record_laptop(dsn: str, role: str, agency: str) -> Laptop:
+    """Record, as the server's owner, that the client role ``role`` syncs a store of the
+    agency ``agency`` (its id, or its name as the server's events last recorded it):
+    what its pulls hand it follows that agency's sharing basis for each person.
+
+    Raises:
+        InputError: naming ``--role`` (not a client role of this server) or ``--agency``
+            (no agency of that id or name on the server, or more than one by that name).
+        ServerError: the server cannot be reached or refused.
+    """
+    with connect(dsn) as conn:
+        try:
+            row = conn.execute("SELECT pg_has_role(r.oid, %s, 'MEMBER') FROM pg_roles r "
+                               "WHERE r.rolname = %s", (CLIENT_ROLE, role)).fetchone()
+            if row is None or not row[0]:
+                raise InputError(f"--role: {role} is not a role of this team server's "
+                                 f"laptops (a login role in {CLIENT_ROLE})")
+            agencies = _agencies(conn)
+            wanted = agency.strip()
+            found = [a for a in agencies if a[0] == wanted] or \
+                [a for a in agencies if (a[1] or "").lower() == wanted.lower()]
+            if not found:
+                raise InputError(f"--agency: no agency with the id or name {wanted} is on "
+                                 "the team server (a laptop of the team pushes it first)")
+            if len(found) > 1:
+                raise InputError(f"--agency: {len(found)} agencies on the team server are "
+                                 f"named {wanted}; give the agency's id")
+            agency_id, name = found[0]
+            conn.execute("INSERT INTO careplan.laptops (role, agency_id) VALUES (%s, %s) "
+                         "ON CONFLICT (role) DO UPDATE SET agency_id = excluded.agency_id, "
+                         "recorded_at = now()", (role, agency_id))
+            conn.commit()
+        except psycopg.errors.UndefinedTable:
+            _rollback(conn)
+            raise ServerError("The team server's schema is older than this CarePlan; "
+                              "bring it up to date first with careplan server init.") from None
+        except psycopg.Error as exc:
+            _rollback(conn)
+            raise ServerError(f"The team server refused ({_first_line(exc)}).") from exc
+    return Laptop(role, agency_id, name)
+
+
+def laptops(dsn: str) -> list[Laptop]:
+    """The client roles whose agency the server records, by role.
+
+    Raises:
+        ServerError: the server cannot be reached or refused.
+    """
+    with connect(dsn) as conn:
+        try:
+            names = dict(_agencies(conn))
+            rows = conn.execute("SELECT role, agency_id FROM careplan.laptops ORDER BY role"
+                                ).fetchall()
+        except psycopg.Error as exc:
+            _rollback(conn)
+            raise ServerError(f"The team server refused ({_first_line(exc)}).") from exc
+    return [Laptop(str(r), str(a), names.get(str(a))) for r, a in rows]
+
+
+def _agencies(conn: psycopg.Connection[Any]) -> list[tuple[str, str | None]]:
+    """Every agency on the server (id, its name as its latest event left it)."""
+    rows = conn.execute(
+        "SELECT DISTINCT ON (payload ->> 'entity_id') payload ->> 'entity_id', "
+        "payload -> 'after' ->> 'name' FROM careplan.events "
+        "WHERE payload ->> 'entity' = 'agencies' "
+        "ORDER BY payload ->> 'entity_id', server_seq DESC").fetchall()
+    return [(str(i), None if n is None else str(n)) for i, n in rows]
 
 
 def pull_all(conn: psycopg.Connection[Any], after: int) -> Iterable[Pulled]:
@@ -227,5 +484,5 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-__all__ = ["CLIENT_ROLE", "Pulled", "ServerError", "connect", "init_server", "pull",
-           "pull_all", "push", "server_id"]
+__all__ = ["CLIENT_ROLE", "Laptop", "Pulled", "ServerError", "connect", "init_server",
+           "laptops", "pull", "pull_all", "push", "record_laptop", "server_id"]
