@@ -1,4 +1,5 @@
-"""``careplan server init``: make a PostgreSQL database a team's server.
+"""``careplan server init``: make a PostgreSQL database a team's server;
+``careplan server laptop``: record the agency whose store a laptop's role syncs.
 
 The DSN is libpq's (``host=... dbname=... user=...``); its password belongs in a password
 file (``~/.pgpass`` or ``PGPASSFILE``) or ``PGPASSWORD``, never on the command line.
@@ -27,6 +28,23 @@ def register(sub: Any) -> None:
                    help="the database, in libpq's form, e.g. 'host=server dbname=team "
                         "user=owner' (the password from ~/.pgpass or PGPASSFILE)")
     p.set_defaults(handler=run_init)
+    p = kinds.add_parser(
+        "laptop", help="record the agency whose store a laptop's role syncs",
+        description="Record, as the database's owner, the agency whose store a laptop "
+                    "signing in as ROLE syncs. What its syncs receive then follows that "
+                    "agency's sharing basis for each person, as change packs do: a person "
+                    "whose records may not be shared with the agency (no consent or legal "
+                    "basis, or consent refused or withdrawn) travels without content, and "
+                    "arrives whole once a basis is recorded. The server's record decides, "
+                    "not the laptop. A role with no agency recorded receives everything. "
+                    "Without --role, lists the roles recorded.")
+    p.add_argument("--dsn", metavar="DSN", required=True,
+                   help="the database, in libpq's form, as the owner (the password from "
+                        "~/.pgpass or PGPASSFILE)")
+    p.add_argument("--role", metavar="ROLE", help="the laptop's login role")
+    p.add_argument("--agency", metavar="AGENCY",
+                   help="the agency's id, or its name as the team server holds it")
+    p.set_defaults(handler=run_laptop)
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -40,4 +58,35 @@ def run_init(args: argparse.Namespace) -> int:
     except teamserver.ServerError as exc:
         raise UserError(f"--dsn: {exc}") from None
     print(f"The team server is ready. Laptops sign in as roles in {teamserver.CLIENT_ROLE}.")
+    return 0
+
+
+def run_laptop(args: argparse.Namespace) -> int:
+    from careplan.store import teamserver
+    from careplan.store.errors import InputError
+
+    if "password=" in args.dsn.replace(" ", "").lower():
+        raise UserError("--dsn: a password does not belong on the command line; put it in "
+                        "~/.pgpass or the file named by PGPASSFILE.")
+    if (args.role is None) != (args.agency is None):
+        missing = "--agency" if args.agency is None else "--role"
+        raise UserError(f"{missing}: give both --role and --agency (or neither, to list "
+                        "the roles recorded).")
+    try:
+        if args.role is None:
+            found = teamserver.laptops(args.dsn)
+            if not found:
+                print("No laptop's agency is recorded on this team server: every laptop "
+                      "receives everything.")
+            for laptop in found:
+                print(f"{laptop.role}: {laptop.agency_name or '(no name)'} "
+                      f"({laptop.agency_id})")
+            return 0
+        done = teamserver.record_laptop(args.dsn, args.role.strip(), args.agency)
+    except InputError as exc:
+        raise UserError(str(exc)) from None
+    except teamserver.ServerError as exc:
+        raise UserError(f"--dsn: {exc}") from None
+    print(f"{done.role} syncs a store of {done.agency_name or done.agency_id}: it receives "
+          "whole only what that agency may see.")
     return 0
