@@ -11,16 +11,32 @@ from careplan.store import migrations
 
 def _schema(upto: int) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     """The objects (type, name) and the columns (table, column) of schema ``upto``."""
+    objects, columns, _ = _schema_sql(upto)
+    return objects, columns
+
+
+def _schema_sql(upto: int) -> tuple[set[tuple[str, str]], set[tuple[str, str]],
+                                    dict[tuple[str, str], str]]:
+    """:func:`_schema`, and the SQL of each trigger, index and view."""
     conn = sqlite3.connect(":memory:")
     conn.isolation_level = None
     for migration in migrations.MIGRATIONS[:upto]:
         migration(conn)
-    objects = {(str(k).upper(), str(n)) for k, n in conn.execute(
-        "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+    found = {(str(k).upper(), str(n)): str(q or "") for k, n, q in conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+    objects = set(found)
     columns = {(table, str(c[1])) for kind, table in objects if kind == "TABLE"
                for c in conn.execute(f'PRAGMA table_info("{table}")')}
     conn.close()
-    return objects, columns
+    return objects, columns, {k: q for k, q in found.items() if k[0] != "TABLE"}
+
+
+def remade_by(version: int) -> list[str]:
+    """The SQL, as it was before, of the triggers, indexes and views that migration
+    ``version`` made again differently (the audit log's update rule, migration 19)."""
+    _, _, now = _schema_sql(version)
+    _, _, before = _schema_sql(version - 1)
+    return [sql for key, sql in before.items() if key in now and now[key] != sql]
 
 
 def made_by(version: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -43,6 +59,10 @@ def take_back(conn: sqlite3.Connection, to_version: int) -> None:
         for kind, name in made:
             if kind != "TABLE":
                 conn.execute(f'DROP {kind} IF EXISTS "{name}"')
+        for sql in remade_by(version):  # what it was before: dropped and made again
+            kind, name = _kind_and_name(sql)
+            conn.execute(f'DROP {kind} IF EXISTS "{name}"')
+            conn.execute(sql)
         for table, column in added:
             conn.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
         for kind, name in made:
@@ -54,3 +74,11 @@ def take_back(conn: sqlite3.Connection, to_version: int) -> None:
                 conn.execute(f'DROP TABLE IF EXISTS "{name}"')
     conn.execute(f"PRAGMA user_version = {to_version}")
     conn.commit()
+
+
+def _kind_and_name(sql: str) -> tuple[str, str]:
+    """("TRIGGER", name) from "CREATE TRIGGER name ...", and so for indexes and views."""
+    words = sql.split()
+    at = 2 if words[1].upper() in ("TRIGGER", "INDEX", "VIEW") else 3  # UNIQUE INDEX
+    kind = words[at - 1].upper()
+    return kind, words[at].strip('"')

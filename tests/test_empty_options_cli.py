@@ -85,6 +85,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
         ("info",): store_arg,
         ("rules",): [*admin, "--set", "discharge.critical_days=5"],
         ("server", "init"): ["--dsn", DSN],
+        ("server", "laptop"): ["--dsn", DSN, "--role", "ward_laptop", "--agency", "Ward"],
         ("share", "id"): store_arg,
         ("share", "trust"): ["careplan-store-v1:junk", *admin],
         ("share", "export"): [*admin, "--for", "B", "--out", str(work / "x.cpk")],
@@ -121,7 +122,7 @@ def _with_empty(valid: list[str], option: str, value: str) -> list[str]:
 
 def test_every_option_that_takes_text_is_covered() -> None:
     covered = {path for path, *_ in OPTIONS}
-    assert len(covered) == 32
+    assert len(covered) == 33
     assert len(OPTIONS) > 40
 
 
