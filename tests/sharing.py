@@ -25,7 +25,8 @@ from tests.signin import ADMIN, ensure_account
 #: the log and the bookkeeping of sharing itself, compared on their own.
 NOT_CONTENT = frozenset({"store_meta", "audit_events", "audit_heads", "accounts", "sign_ins",
                          "account_secrets", "sync_vector", "sync_pending", "sync_conflicts",
-                         "trusted_stores", "share_peers", "share_servers"})
+                         "trusted_stores", "share_peers", "share_servers",
+                         "share_withheld"})
 #: The columns of an event every store must hold alike (``seq`` is its arrival here), its
 #: link in its origin's hash chain included.
 EVENT_COLUMNS = ("id, store_id, store_seq, parent_id, entity, entity_id, version_before, "

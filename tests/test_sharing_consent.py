@@ -278,3 +278,97 @@ def test_a_pack_for_a_store_whose_agency_is_not_recorded_carries_everything(
     finally:
         a.close()
         b.close()
+
+
+def test_a_consent_given_later_sends_what_went_as_stubs_whole_in_the_next_pack(
+        tmp_path: object) -> None:
+    """What a pack sent as stubs is remembered for that store; once its agency may see
+    the person, the next pack carries those events whole, and the recipient fills its
+    stubs in: the person's records arrive, and its audit chains still check."""
+    from pathlib import Path
+
+    from careplan.store import add, find, update
+    from careplan.store.exchange import import_pack, make_pack, set_peer_agency
+    from careplan.store.permissions import today
+    from careplan.store.replication import verify, version_vector
+    from tests.sharing import content
+
+    a, b = _pair(tmp_path)
+    folder = Path(str(tmp_path))
+    try:
+        asc = _agency(a, "Adult Social Care")
+        set_peer_agency(a, b.store_id, asc)
+        person = find(a, Person)[0]
+        add(a, Consent(person_id=person.id, agency_id=asc, status=ConsentStatus.WITHDRAWN,
+                       recorded_on=today(a) - timedelta(days=2),
+                       recorded_by=_worker(a)), "dr")
+        update(a, find(a, Person)[0].evolve(what_matters="Private."), "dr")
+        made = make_pack(a, folder / "withdrawn.cpk", b.store_id, since=version_vector(b))
+        assert (made.events, made.withheld, made.filled) == (2, 2, 0)
+        import_pack(b, (folder / "withdrawn.cpk").read_bytes())
+        assert find(b, Person)[0].what_matters != "Private."
+        # Consent given again: the next pack carries the two whole, and one change more.
+        add(a, Consent(person_id=person.id, agency_id=asc, status=ConsentStatus.GIVEN,
+                       recorded_on=today(a) - timedelta(days=1),
+                       recorded_by=_worker(a)), "dr")
+        made = make_pack(a, folder / "given.cpk", b.store_id, since=version_vector(b))
+        assert (made.events, made.withheld, made.filled) == (3, 0, 2)
+        assert any("go whole now" in line for line in made.lines())
+        done = import_pack(b, (folder / "given.cpk").read_bytes())
+        assert (done.arrived.result.filled, done.arrived.result.applied) == (2, 1)
+        assert find(b, Person)[0].what_matters == "Private."
+        assert b.conn.execute("SELECT count(*) FROM audit_events WHERE entity = 'withheld'"
+                              ).fetchone()[0] == 0
+        assert content(b) == content(a)
+        assert verify(b) == []
+        # Sent whole once: the next pack has nothing to fill in.
+        again = make_pack(a, folder / "again.cpk", b.store_id, since=version_vector(b))
+        assert (again.events, again.filled) == (0, 0)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_stub_is_filled_in_only_by_the_event_it_stands_for(tmp_path: object) -> None:
+    """An event arriving with the id of one held as a stub, but not the content whose
+    link the stub holds, is refused and the stub stays; the log refuses any other
+    rewrite."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from careplan.store import add, find, sqlite, update
+    from careplan.store.exchange import import_pack, make_pack, set_peer_agency
+    from careplan.store.permissions import today
+    from careplan.store.replication import apply_events, events_for, version_vector
+
+    a, b = _pair(tmp_path)
+    folder = Path(str(tmp_path))
+    try:
+        asc = _agency(a, "Adult Social Care")
+        set_peer_agency(a, b.store_id, asc)
+        person = find(a, Person)[0]
+        add(a, Consent(person_id=person.id, agency_id=asc, status=ConsentStatus.REFUSED,
+                       recorded_on=today(a), recorded_by=_worker(a)), "dr")
+        update(a, find(a, Person)[0].evolve(what_matters="Private."), "dr")
+        made = make_pack(a, folder / "refused.cpk", b.store_id, since=version_vector(b))
+        import_pack(b, (folder / "refused.cpk").read_bytes())
+        assert made.withheld == 2
+        change = [e for e in events_for(a, {}) if e.store_id == a.store_id][-1]
+        assert change.entity == "persons"
+        forged = replace(change, after={**change.after, "what_matters": "Forged."})
+        result = apply_events(b, [forged])
+        assert result.filled == 0 and len(result.refused) == 1
+        assert "is not the change that was withheld" in result.refused[0].reason
+        assert find(b, Person)[0].what_matters != "Forged."
+        held = b.conn.execute("SELECT entity FROM audit_events WHERE id = ?",
+                              (change.id,)).fetchone()[0]
+        assert held == "withheld"
+        with pytest.raises(sqlite.IntegrityError, match="append-only"):
+            b.conn.execute("UPDATE audit_events SET actor = 'x' WHERE id = ?", (change.id,))
+        with pytest.raises(sqlite.IntegrityError, match="append-only"):
+            b.conn.execute("UPDATE audit_events SET after = '{}' WHERE entity != 'withheld'")
+        assert apply_events(b, [change]).filled == 1  # the real one fills it in
+        assert find(b, Person)[0].what_matters == "Private."
+    finally:
+        a.close()
+        b.close()

@@ -53,6 +53,7 @@ from careplan.store.replication import (
     Event,
     Refusal,
     apply_events,
+    events_by_id,
     events_for,
     new_identity,
     open_conflicts,
@@ -268,6 +269,8 @@ class MadePack:
     withheld: int
     size: int
     basis: str
+    #: Events sent to it as stubs before that go whole now (its agency may see them).
+    filled: int = 0
 
     def lines(self) -> list[str]:
         name = f"{self.recipient_name} ({self.recipient})" if self.recipient_name \
@@ -278,6 +281,9 @@ class MadePack:
         if self.withheld:
             out.append(f"{self.withheld:,} of them travel without their content: that store's "
                        "agency may not see them.")
+        if self.filled:
+            out.append(f"{self.filled:,} of them went to it before without their content and "
+                       "go whole now: its agency may see them.")
         return out
 
 
@@ -328,20 +334,40 @@ def make_pack(store: Store, out: Path, recipient: str, *,
         sender_vector = version_vector(store)
         events = events_for(store, vector)
         agency = peer_agency(store, recipient)
-        payload: list[dict[str, Any]] = []
-        withheld = 0
+        # First, what went to it as stubs and may go whole now (it fills them in).
+        filled = [e for e in stubbed_for(store, recipient) if share(store, e, agency)]
+        payload: list[dict[str, Any]] = [e.to_json() for e in filled]
+        stubbed: list[str] = []
         for n, event in enumerate(events, start=1):
             if event.entity == WITHHELD or share(store, event, agency):
                 payload.append(event.to_json())
             else:
                 payload.append(stub(event))
-                withheld += 1
+                stubbed.append(event.id)
             if progress is not None and n % 2_000 == 0:
                 progress(n, len(events), "Reading the changes…")
     if progress is not None:
         progress(len(events), len(events), "Signing and sealing the pack…")
     size = packs.write_pack(store, recipient, payload, sender_vector, out)
-    return MadePack(recipient, peer.name, out, len(payload), withheld, size, basis)
+    with store.atomic() as conn:  # the pack is written: what it withheld, and filled
+        conn.executemany("INSERT OR IGNORE INTO share_withheld (store_id, event_id) "
+                         "VALUES (?, ?)", [(recipient, i) for i in stubbed])
+        conn.executemany("DELETE FROM share_withheld WHERE store_id = ? AND event_id = ?",
+                         [(recipient, e.id) for e in filled])
+    return MadePack(recipient, peer.name, out, len(payload), len(stubbed), size, basis,
+                    len(filled))
+
+
+def stubbed_for(store: Store, recipient: str) -> list[Event]:
+    """The events this store sent ``recipient`` as stubs, whole (as this store holds
+    them), in their order here; a later pack sends those its agency may see by then.
+
+    One sent whole is forgotten: were that pack lost, ``careplan share export
+    --everything`` sends every event again, and the recipient fills in what it holds
+    as stubs among them."""
+    return [e for e in events_by_id(store, [str(r[0]) for r in store.conn.execute(
+        "SELECT event_id FROM share_withheld WHERE store_id = ?", (recipient,))])
+        if e.entity != WITHHELD]
 
 
 # -- importing a pack ------------------------------------------------------------------------
@@ -564,6 +590,7 @@ def copy_store(store: Store, out: Path, name: str | None = None) -> str:
                              "('sign_private', 'box_private', 'name', 'team_server')")
                 conn.execute("DELETE FROM trusted_stores")
                 conn.execute("DELETE FROM share_peers")
+                conn.execute("DELETE FROM share_withheld")
             if name:
                 copy.set_meta("name", name.strip())
         secure.tighten(tmp)
@@ -599,4 +626,4 @@ __all__ = ["Arrived", "MadePack", "PackImport", "Peer", "Shareable", "Sharing", 
            "copy_store", "describe_conflicts", "event_person", "find_peer", "held",
            "import_pack", "import_pack_file", "known_vector", "make_pack", "merge_vectors",
            "peer_agency", "peers", "read_events", "reading", "remember", "set_peer_agency",
-           "shareable", "since_pack", "stub", "stub_from"]
+           "shareable", "since_pack", "stub", "stub_from", "stubbed_for"]

@@ -387,7 +387,8 @@ def _sharing_basis(conn: sqlite.Connection) -> None:
 #: Migration 19: an event withheld from this store (a stub, careplan.store.exchange.stub)
 #: may be filled in with the event it stands for once its store's agency may see it: the
 #: same id, place, arrival and link in its origin's chain, its content at last. Every
-#: other update of the log is still refused.
+#: other update of the log is still refused. ``share_withheld``: the events this store
+#: sent a trusted store as stubs, to send whole once that store's agency may see them.
 _FILL_WITHHELD = """
 DROP TRIGGER IF EXISTS audit_events_no_update;
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
@@ -397,6 +398,11 @@ WHEN NOT (OLD.entity = 'withheld' AND NEW.entity <> 'withheld' AND NEW.id = OLD.
 BEGIN
     SELECT RAISE(ABORT, 'audit events are append-only');
 END;
+CREATE TABLE share_withheld (
+    store_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (store_id, event_id)
+) WITHOUT ROWID;
 """
 
 

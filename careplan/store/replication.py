@@ -231,6 +231,21 @@ def events_for(store: Store, vector: Mapping[str, int]) -> list[Event]:
     return [e for _, e in found]
 
 
+def events_by_id(store: Store, ids: Iterable[str]) -> list[Event]:
+    """The events of ``ids`` held here, in their order here (ids not held are left
+    out)."""
+    wanted = list(dict.fromkeys(ids))
+    found: list[tuple[int, Event]] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for row in store.conn.execute(
+                f"SELECT {_EVENT_COLUMNS}, seq FROM audit_events WHERE id IN "
+                f"({', '.join('?' for _ in chunk)})", chunk):
+            found.append((int(row[-1]), _event(row[:-1])))
+    found.sort(key=lambda t: t[0])
+    return [e for _, e in found]
+
+
 def new_identity(store: Store) -> str:
     """Give this store a new id (a copy of another store's file becomes a store of its
     own); its earlier events count as seen from the old identity. Returns the new id."""
@@ -878,6 +893,7 @@ __all__ = [
     "Refusal",
     "after_local_write",
     "apply_events",
+    "events_by_id",
     "events_for",
     "new_identity",
     "open_conflicts",
