@@ -19,7 +19,10 @@ only to a store of an agency with a sharing basis for them (careplan.store.visib
 An event the recipient may not see travels as
 a stub (:func:`stub`): its place in its store's sequence and nothing of what it says,
 so the recipient's copy of that sequence stays whole and later events apply; the
-recipient keeps the stub as a withheld event and relays it as such.
+recipient keeps the stub as a withheld event and relays it as such. The sender
+remembers what it sent each store as stubs (``share_withheld``); a later pack for that
+store carries whole those its agency may see by then, and the recipient fills its stubs
+in with them (careplan.store.replication.apply_events).
 
 Importing verifies and opens the pack (careplan.store.packs: refused in one sentence,
 nothing changed, when it is not what it claims), then applies its events through the

@@ -24,7 +24,10 @@ be the hash it carries. One that does not is refused (kept in ``sync_pending`` w
 reason, like a refusal by permission); an event written before the chains existed
 carries none and gets its hash here.
 
-Applying: an event already held is skipped; one whose predecessors are not all here
+Applying: an event already held is skipped, unless it is held as withheld (a stub: its
+store's agency could not see it then) and arrives whole: then it fills the stub in,
+keeping its place, if it is the event whose chain link the stub holds, and its row is
+recomputed. One whose predecessors are not all here
 (a gap in its store's sequence, or events its vector covers that this store lacks)
 waits in ``sync_pending`` and is applied when they arrive; otherwise it is stored as it
 came (its local ``seq`` is its arrival) and its row is recomputed from ALL its events

@@ -15,6 +15,13 @@ One sync:
    again next time: the server keeps one copy of each event (unique id, and unique
    store and sequence), so nothing is duplicated.
 
+Consent: what a pull hands this store follows the sharing basis of its agency as the
+server records it for the store's database role (careplan.store.teamserver): an event
+about a person the agency may not see arrives as a stub (careplan.store.exchange.stub),
+kept as a withheld event. Each pull names the stubs this store holds; those its agency
+may see by then come whole, first, and fill the stubs in
+(careplan.store.replication.apply_events).
+
 The cursor and what the server holds are kept per server (``share_servers``), by the
 server's own id, so a server built again from nothing starts this store from nothing.
 The server keeps each store's sequence whole: withheld events (stubs from change packs)

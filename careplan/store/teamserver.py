@@ -12,13 +12,18 @@ clients, so a client cannot break them:
 - Pushes take one advisory lock for their whole transaction, so server sequence numbers
   become visible in order: a reader that asks for "everything after the last one I
   saw" never skips an event whose number was handed out earlier but committed later.
-- Clients pull through ``careplan.pull(after, max_rows)``.
+- Clients pull through ``careplan.pull(after, max_rows, held)``, which hands each laptop
+  whole only what its agency may see (HAZ-029; :data:`CONSENT`): the agency whose store
+  a client role syncs is the server's record (``careplan.laptops``, kept by the owner:
+  :func:`record_laptop`), never the laptop's claim; the rest travels as stubs, and the
+  stubs a laptop holds (``held``) are sent whole once its agency may see them.
 - ``careplan.server_id()`` names the server (made once, by ``init_server``): a laptop
   keeps its place in the server's sequence per server id, so a server built again from
   nothing (its sequence starting over) is never taken for the one it replaced.
 
-Events are JSON objects; the server reads only their ``id``, ``store_id`` and
-``store_seq`` (see careplan.store.replication for what they hold).
+Events are JSON objects; the server reads their ``id``, ``store_id`` and ``store_seq``,
+and, to apply the sharing basis, the person each is about and the consent records (see
+careplan.store.replication for what they hold).
 """
 
 from __future__ import annotations
