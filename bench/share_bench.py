@@ -8,7 +8,10 @@
 2. A first full sync through the team server: the 10,000-person demo store sends
    everything it holds to a new, empty team server (a real PostgreSQL on loopback,
    started as the tests start theirs), then a new laptop's empty store receives all of
-   it (careplan.store.serversync.sync, batches applied with their cursor).
+   it (careplan.store.serversync.sync, batches applied with their cursor). Then a new
+   laptop of one agency (the one with the most consent records, recorded for its role
+   with ``careplan server laptop``) receives the same, whole where that agency may see
+   the person and as stubs elsewhere (HAZ-029), against the laptop that gets everything.
 
 Baseline, same run: copying the store file with SQLite's backup (what handing over a
 copy of the file would cost). The stores are plain, as in the other benchmarks
@@ -143,6 +146,21 @@ def _sync(folder: Path) -> list[Figure]:
         print(f"  first full sync of {SYNC_PERSONS:,} persons ({total:,} events): sent to a "
               f"new server in {push_s:.1f} s, received by a new laptop in {pull_s:.1f} s "
               f"({refused:,} refused); copying the store file: {copy_s:.2f} s")
+        with Store.open(office) as a:
+            agency = str(a.conn.execute("SELECT agency_id FROM consents GROUP BY agency_id "
+                                        "ORDER BY count(*) DESC, agency_id LIMIT 1"
+                                        ).fetchone()[0])
+        role = f"ward_{uuid.uuid4().hex[:8]}"
+        ward_dsn = server.add_laptop(db, role, passfile)
+        teamserver.record_laptop(server.admin_dsn(db), role, agency)
+        with Store.open(folder / "ward.db") as w:
+            got.clear()
+            ward_s = seconds(lambda: got.append(sync(w, ward_dsn, timeout=30)))
+            withheld = int(w.conn.execute("SELECT count(*) FROM audit_events WHERE "
+                                          "entity = 'withheld'").fetchone()[0])
+            assert got[0].pulled == total and verify(w) == []  # type: ignore[attr-defined]
+        print(f"  a new laptop of one agency received the same in {ward_s:.1f} s, "
+              f"{withheld:,} of the {total:,} events as stubs")
     finally:
         server.stop()
         shutil.rmtree(pg_folder, ignore_errors=True)
@@ -154,7 +172,10 @@ def _sync(folder: Path) -> list[Figure]:
     return [Figure("first sync to a new team server (everything sent)", SYNC_PERSONS,
                    push_s, "s", copy_s, base_what),
             Figure("first sync of a new laptop (everything received)", SYNC_PERSONS,
-                   pull_s, "s", copy_s, base_what)]
+                   pull_s, "s", copy_s, base_what),
+            Figure("first sync of a new laptop of one agency (consent applied)",
+                   SYNC_PERSONS, ward_s, "s", pull_s,
+                   "the same sync of a laptop whose agency is not recorded")]
 
 
 def main() -> list[Figure]:
