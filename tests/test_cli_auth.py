@@ -221,8 +221,9 @@ def test_every_command_that_signs_in_is_in_the_table_above() -> None:
     for path in with_user - {("accounts", "passwd")} - unlock_only:  # passwd: test_accounts_
         assert any(tuple(c[:len(path)]) == path for c in SIGNED_IN), path
     assert unlock_only <= with_user
-    # server init works on a PostgreSQL database as its owner's role, not on a store.
-    assert set(commands) - with_user == {("server", "init")}
+    # server init and server laptop work on a PostgreSQL database as its owner's role,
+    # not on a store.
+    assert set(commands) - with_user == {("server", "init"), ("server", "laptop")}
     every = [o for options in commands.values() for o in options]
     assert not [o for o in every if "pass" in o or o == "--as"]  # never an argument
 
