@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from careplan.models import Action, CarePlan, Consent, Handoff, Person, Professional
@@ -82,6 +82,23 @@ def demo_store(persons: int) -> Path:
         print(f"  building the {persons:,}-person demo store for the cache")
         build_demo_file(partial, persons)
     return _cached("demo", persons, demo_key(), build)
+
+
+def encrypted_demo_store(persons: int) -> tuple[Path, bytes]:
+    """The demo store of ``persons`` as the app makes it (``careplan demo``: encrypted,
+    its key wrapped in the keyring beside it), and its key, unwrapped with the demo
+    administrator's password."""
+    from careplan.demo.accounts import ADMIN, DEMO_PASSWORD
+    from careplan.store import keyring
+
+    final = CACHE / f"demo-encrypted-{persons}-{demo_key()}.db"
+
+    def build(partial: Path) -> None:
+        print(f"  building the encrypted {persons:,}-person demo store for the cache")
+        build_demo_file(partial, persons, encrypted=True)
+        keyring.path_of(partial).replace(keyring.path_of(final))
+    path = _cached("demo-encrypted", persons, demo_key(), build)
+    return path, keyring.unlock(path, ADMIN, DEMO_PASSWORD, datetime.now(UTC))
 
 
 def adopt_demo(built: Path, persons: int) -> bool:

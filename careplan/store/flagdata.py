@@ -153,14 +153,14 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
               "JOIN hospital_stays s ON s.id = d.stay_id "
               f"WHERE s.person_id IN ({sel}) AND {in_hospital}", (*sp, *hp)),
         # Money: costs of actions not cancelled in open plans (a completed action's cost
-        # still counts against a personal budget), their funders and actions.
+        # still counts against a personal budget), each with its action (one walk from
+        # the persons through their plans and actions), and their funders.
         Query("action_costs", ActionCost,
-              f"SELECT {columns_sql(ActionCost, 'k')}, c.person_id {_COSTED.format(sel=sel)}", sp),
+              f"SELECT {columns_sql(ActionCost, 'k')}, {columns_sql(Action, 'a')}, "
+              f"c.person_id {_COSTED.format(sel=sel)}", sp),
         Query("action_funders", ActionFunder,
               f"SELECT {columns_sql(ActionFunder, 'f')}, c.person_id FROM action_funders f "
               f"JOIN action_costs k ON k.id = f.cost_id {_COSTED_JOIN.format(sel=sel)}", sp),
-        Query("costed_actions", Action,
-              f"SELECT {columns_sql(Action, 'a')}, c.person_id {_COSTED.format(sel=sel)}", sp),
         Query("personal_budgets", PersonalBudget,
               f"SELECT {columns_sql(PersonalBudget, 'b')} FROM personal_budgets b "
               f"WHERE b.person_id IN ({sel})", sp),
@@ -196,10 +196,8 @@ def load_facts(
 ) -> list[PersonFacts]:
     """One :class:`PersonFacts` per selected person (default: everyone), in a fixed
     number of queries whatever the caseload's size."""
-    conn = store.conn
-    rows: dict[str, list[Any]] = {
-        q.name: conn.execute(q.sql, q.params).fetchall() for q in queries(today, person_ids)
-    }
+    rows = _read_rows(store, queries(today, person_ids),
+                      len(person_ids) if person_ids is not None else None)
     build_agency = builder(Agency)
     build_pro = builder(Professional)
     directory = Directory(
@@ -261,21 +259,19 @@ def load_facts(
 
 
 def _group_money(people: dict[str, PersonFacts], rows: dict[str, list[Any]]) -> None:
-    """Costs, funders (by cost), costed actions (by id) and personal budgets."""
+    """Costs and their actions (by id), funders (by cost) and personal budgets."""
     get = people.get
     build_cost = builder(ActionCost)
+    build_action = builder(Action)
+    action_at = len(field_specs(ActionCost))
     for row in rows["action_costs"]:
         facts = get(row[-1])
         if facts is not None:
             facts.action_costs.append(build_cost(row))
+            action = build_action(row[action_at:])
+            facts.costed_actions[action.id] = action
     _group_by_parent(people, rows["action_funders"], ActionFunder, "cost_id",
                      "action_funders")
-    build_action = builder(Action)
-    for row in rows["costed_actions"]:
-        facts = get(row[-1])
-        if facts is not None:
-            action = build_action(row)
-            facts.costed_actions[action.id] = action
     owner = [s.name for s in field_specs(PersonalBudget)].index("person_id")
     build_budget = builder(PersonalBudget)
     for row in rows["personal_budgets"]:
@@ -297,10 +293,57 @@ def _group_by_parent(
             getattr(facts, attr).setdefault(row[parent], []).append(build(row))
 
 
+#: The loader's reads made on a second connection, in parallel with the others, when
+#: many persons are read (about half of their time each at 50,000 persons, where on an
+#: encrypted store every page read is decrypted: SQLite lets go of the GIL meanwhile).
+_SIDE_READS = frozenset({"actions", "signoffs", "action_costs", "action_funders"})
+#: Fewer persons than this are read on the one connection.
+_PARALLEL_FROM = 500
+
+
+def _read_rows(store: Store, reads: Sequence[Query], persons: int | None
+               ) -> dict[str, list[Any]]:
+    """The rows of each read, by name. Many persons' rows are read on two connections at
+    once: :data:`_SIDE_READS` on a read-only one of a thread of its own. One connection
+    is used for a few persons, an in-memory store, or a connection inside a transaction
+    (which may hold changes no other connection can see yet)."""
+    conn = store.conn
+    side = [q for q in reads if q.name in _SIDE_READS]
+    if (store.path == ":memory:" or conn.in_transaction or not side
+            or (persons is not None and persons < _PARALLEL_FROM)):
+        return {q.name: conn.execute(q.sql, q.params).fetchall() for q in reads}
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(_read_elsewhere, store.path, store.key, side)
+        rows = {q.name: conn.execute(q.sql, q.params).fetchall()
+                for q in reads if q.name not in _SIDE_READS}
+        try:
+            rows.update(other.result())
+        except sqlite.Error:  # no second connection (say, a read-only folder): read here
+            rows.update({q.name: conn.execute(q.sql, q.params).fetchall() for q in side})
+    return rows
+
+
+def _read_elsewhere(path: str, key: bytes | None, reads: Sequence[Query]
+                    ) -> dict[str, list[Any]]:
+    """The rows of ``reads`` on a read-only connection of this thread's own."""
+    conn = _side_connection(path, key)
+    try:
+        return {q.name: conn.execute(q.sql, q.params).fetchall() for q in reads}
+    finally:
+        conn.close()
+
+
+def _side_connection(path: str, key: bytes | None) -> sqlite.Connection:
+    conn = sqlite.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, key=key)
+    conn.execute("PRAGMA cache_size = -65536")
+    return conn
+
+
 #: Rules whose candidate queries run on a second connection, in parallel with the others:
-#: SQLite lets go of the GIL while it works, and the sign-off query is the largest share
-#: of the time.
-_SIDE_QUERIES = (FlagCode.PLAN_UNSIGNED,)
+#: SQLite lets go of the GIL while it works, and the sign-off and consent queries are the
+#: largest shares of the time (both read the care team's covering index, so the second
+#: connection's page cache serves the second of them).
+_SIDE_QUERIES = (FlagCode.PLAN_UNSIGNED, FlagCode.CONSENT_MISSING)
 
 
 def candidates(store: Store, today: date, thresholds: Thresholds) -> list[str]:
@@ -348,9 +391,8 @@ def _tag(found: dict[str, set[FlagCode]], pairs: Iterable[tuple[str, FlagCode]])
 
 def _read_tagged(path: str, key: bytes | None, query: _Tagged) -> list[tuple[str, FlagCode]]:
     """Run a candidates query on a read-only connection of this thread's own."""
-    conn = sqlite.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, key=key)
+    conn = _side_connection(path, key)
     try:
-        conn.execute("PRAGMA cache_size = -65536")
         return _tagged(conn, query)
     finally:
         conn.close()
