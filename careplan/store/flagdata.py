@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -196,8 +196,17 @@ def load_facts(
 ) -> list[PersonFacts]:
     """One :class:`PersonFacts` per selected person (default: everyone), in a fixed
     number of queries whatever the caseload's size."""
-    rows = _read_rows(store, queries(today, person_ids),
-                      len(person_ids) if person_ids is not None else None)
+    with _reading(store, queries(today, person_ids),
+                  len(person_ids) if person_ids is not None else None) as (rows, rest):
+        people = _group_main(rows)
+        # Meanwhile the second connection (if any) reads the rest.
+        rows.update(rest())
+    _group_rest(store, people, rows)
+    return list(people.values())
+
+
+def _group_main(rows: dict[str, list[Any]]) -> dict[str, PersonFacts]:
+    """Everyone's facts from the rows the store's own connection reads."""
     build_agency = builder(Agency)
     build_pro = builder(Professional)
     directory = Directory(
@@ -220,7 +229,6 @@ def load_facts(
     def at(cls: type[Entity], column: str) -> int:
         return [s.name for s in field_specs(cls)].index(column)
 
-    extra = len(field_specs(Action))
     group("plans", CarePlan, at(CarePlan, "person_id"), "plans")
     group("team", CareTeamMember, at(CareTeamMember, "person_id"), "team")
     group("consents", Consent, at(Consent, "person_id"), "consents")
@@ -229,7 +237,6 @@ def load_facts(
     group("handoffs", Handoff, at(Handoff, "person_id"), "handoffs")
     group("referrals", Referral, at(Referral, "person_id"), "referrals")
     group("stays", HospitalStay, at(HospitalStay, "person_id"), "stays")
-    group("signoffs", PlanSignOff, len(field_specs(PlanSignOff)), "signoffs")
     group("carers", Carer, at(Carer, "person_id"), "carers")
     group("carer_assessments", Assessment, at(Assessment, "person_id"), "assessments")
     group("young_person_statuses", YoungPersonStatus, at(YoungPersonStatus, "person_id"),
@@ -238,7 +245,21 @@ def load_facts(
           "safeguarding_concerns")
     group("emergency_accesses", EmergencyAccess, at(EmergencyAccess, "person_id"),
           "emergency_accesses")
+    return people
 
+
+def _group_rest(store: Store, people: dict[str, PersonFacts], rows: dict[str, list[Any]]
+                ) -> None:
+    """The sign-offs, actions and money (read on the second connection, if any), then
+    what hangs off records grouped already."""
+    get = people.get
+    build_signoff = builder(PlanSignOff)
+    owner = len(field_specs(PlanSignOff))
+    for row in rows["signoffs"]:
+        facts = get(row[owner])
+        if facts is not None:
+            facts.signoffs.append(build_signoff(row))
+    extra = len(field_specs(Action))
     build_action = builder(Action)
     for row in rows["actions"]:
         facts = people.get(row[extra])
@@ -255,7 +276,6 @@ def load_facts(
             if conflict.person_id is not None and conflict.person_id in people:
                 people[conflict.person_id].sync_conflicts.append(conflict)
     flagdata_health.group(people, rows)
-    return list(people.values())
 
 
 def _group_money(people: dict[str, PersonFacts], rows: dict[str, list[Any]]) -> None:
@@ -301,26 +321,32 @@ _SIDE_READS = frozenset({"actions", "signoffs", "action_costs", "action_funders"
 _PARALLEL_FROM = 500
 
 
-def _read_rows(store: Store, reads: Sequence[Query], persons: int | None
-               ) -> dict[str, list[Any]]:
-    """The rows of each read, by name. Many persons' rows are read on two connections at
-    once: :data:`_SIDE_READS` on a read-only one of a thread of its own. One connection
-    is used for a few persons, an in-memory store, or a connection inside a transaction
-    (which may hold changes no other connection can see yet)."""
+@contextmanager
+def _reading(store: Store, reads: Sequence[Query], persons: int | None
+             ) -> Iterator[tuple[dict[str, list[Any]], Callable[[], dict[str, list[Any]]]]]:
+    """The rows of each read, by name, and a function that waits for the rest. Many
+    persons' rows are read on two connections at once: :data:`_SIDE_READS` on a
+    read-only one of a thread of its own, while the rows of the store's connection are
+    made into records. One connection is used for a few persons, an in-memory store, or
+    a connection inside a transaction (which may hold changes no other connection can
+    see yet); then the rest is nothing."""
     conn = store.conn
     side = [q for q in reads if q.name in _SIDE_READS]
     if (store.path == ":memory:" or conn.in_transaction or not side
             or (persons is not None and persons < _PARALLEL_FROM)):
-        return {q.name: conn.execute(q.sql, q.params).fetchall() for q in reads}
+        yield {q.name: conn.execute(q.sql, q.params).fetchall() for q in reads}, dict
+        return
     with ThreadPoolExecutor(1) as pool:
         other = pool.submit(_read_elsewhere, store.path, store.key, side)
-        rows = {q.name: conn.execute(q.sql, q.params).fetchall()
-                for q in reads if q.name not in _SIDE_READS}
-        try:
-            rows.update(other.result())
-        except sqlite.Error:  # no second connection (say, a read-only folder): read here
-            rows.update({q.name: conn.execute(q.sql, q.params).fetchall() for q in side})
-    return rows
+
+        def rest() -> dict[str, list[Any]]:
+            try:
+                return other.result()
+            except sqlite.Error:  # no second connection (a read-only folder): read here
+                return {q.name: conn.execute(q.sql, q.params).fetchall() for q in side}
+
+        yield {q.name: conn.execute(q.sql, q.params).fetchall()
+               for q in reads if q.name not in _SIDE_READS}, rest
 
 
 def _read_elsewhere(path: str, key: bytes | None, reads: Sequence[Query]
