@@ -10,10 +10,11 @@ themselves. The health side's reads are in ``flagdata_health``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -51,6 +52,7 @@ from careplan.store.overrides import thresholds_in_force
 from careplan.store.replication import open_conflicts
 
 E = TypeVar("E", bound=Entity)
+_T = TypeVar("_T")
 
 @dataclass(frozen=True, slots=True)
 class Query:
@@ -192,12 +194,15 @@ def queries(today: date, person_ids: Sequence[str] | None = None) -> list[Query]
 
 
 def load_facts(
-    store: Store, today: date, person_ids: Sequence[str] | None = None
+    store: Store, today: date, person_ids: Sequence[str] | None = None, *,
+    second: _Second | None = None,
 ) -> list[PersonFacts]:
     """One :class:`PersonFacts` per selected person (default: everyone), in a fixed
-    number of queries whatever the caseload's size."""
+    number of queries whatever the caseload's size (some of them, for many persons, on
+    ``second`` or a second connection of its own)."""
     with _reading(store, queries(today, person_ids),
-                  len(person_ids) if person_ids is not None else None) as (rows, rest):
+                  len(person_ids) if person_ids is not None else None,
+                  second) as (rows, rest):
         people = _group_main(rows)
         # Meanwhile the second connection (if any) reads the rest.
         rows.update(rest())
@@ -231,7 +236,6 @@ def _group_main(rows: dict[str, list[Any]]) -> dict[str, PersonFacts]:
 
     group("plans", CarePlan, at(CarePlan, "person_id"), "plans")
     group("team", CareTeamMember, at(CareTeamMember, "person_id"), "team")
-    group("consents", Consent, at(Consent, "person_id"), "consents")
     group("assessments", Assessment, at(Assessment, "person_id"), "assessments")
     group("conditions", Condition, at(Condition, "person_id"), "conditions")
     group("handoffs", Handoff, at(Handoff, "person_id"), "handoffs")
@@ -250,9 +254,15 @@ def _group_main(rows: dict[str, list[Any]]) -> dict[str, PersonFacts]:
 
 def _group_rest(store: Store, people: dict[str, PersonFacts], rows: dict[str, list[Any]]
                 ) -> None:
-    """The sign-offs, actions and money (read on the second connection, if any), then
-    what hangs off records grouped already."""
+    """The consents, sign-offs, actions and money (read on the second connection, if
+    any: :data:`_SIDE_READS`), then what hangs off records grouped already."""
     get = people.get
+    build_consent = builder(Consent)
+    owner = [s.name for s in field_specs(Consent)].index("person_id")
+    for row in rows["consents"]:
+        facts = get(row[owner])
+        if facts is not None:
+            facts.consents.append(build_consent(row))
     build_signoff = builder(PlanSignOff)
     owner = len(field_specs(PlanSignOff))
     for row in rows["signoffs"]:
@@ -316,53 +326,92 @@ def _group_by_parent(
 #: The loader's reads made on a second connection, in parallel with the others, when
 #: many persons are read (about half of their time each at 50,000 persons, where on an
 #: encrypted store every page read is decrypted: SQLite lets go of the GIL meanwhile).
-_SIDE_READS = frozenset({"actions", "signoffs", "action_costs", "action_funders"})
+_SIDE_READS = frozenset({"consents", "actions", "signoffs", "action_costs", "action_funders"})
 #: Fewer persons than this are read on the one connection.
 _PARALLEL_FROM = 500
 
 
+def _alone(store: Store) -> bool:
+    """Whether the store's reads must all be made on its own connection: an in-memory
+    store, or a connection inside a transaction (which may hold changes no other
+    connection can see yet)."""
+    return store.path == ":memory:" or store.conn.in_transaction
+
+
+class _Second:
+    """A read-only second connection to a store file, and the one thread that uses it,
+    kept for one run of the flags: what its first reads bring into its page cache (on
+    an encrypted store, decrypted) serves the later ones. Made on its first use."""
+
+    def __init__(self, store: Store) -> None:
+        self._path, self._key = store.path, store.key
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="careplan-flags")
+        self._conn: sqlite.Connection | None = None
+
+    def submit(self, fn: Callable[[sqlite.Connection], _T]) -> Future[_T]:
+        """Run ``fn(connection)`` in the thread (its result raises sqlite.Error when
+        the connection cannot be made: say, in a read-only folder)."""
+        return self._pool.submit(self._run, fn)
+
+    def _run(self, fn: Callable[[sqlite.Connection], _T]) -> _T:
+        if self._conn is None:
+            conn = sqlite.connect(f"{Path(self._path).resolve().as_uri()}?mode=ro",
+                                  uri=True, key=self._key)
+            conn.execute("PRAGMA cache_size = -65536")
+            self._conn = conn
+        return fn(self._conn)
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        try:
+            self._pool.submit(shut).result()
+        finally:
+            self._pool.shutdown()
+
+
 @contextmanager
-def _reading(store: Store, reads: Sequence[Query], persons: int | None
+def _second(store: Store, given: _Second | None = None) -> Iterator[_Second]:
+    """``given``, or a second connection of its own, closed afterwards."""
+    if given is not None:
+        yield given
+        return
+    second = _Second(store)
+    try:
+        yield second
+    finally:
+        second.close()
+
+
+def _rows(reads: Sequence[Query]) -> Callable[[Any], dict[str, list[Any]]]:
+    return lambda conn: {q.name: conn.execute(q.sql, q.params).fetchall() for q in reads}
+
+
+@contextmanager
+def _reading(store: Store, reads: Sequence[Query], persons: int | None,
+             given: _Second | None = None
              ) -> Iterator[tuple[dict[str, list[Any]], Callable[[], dict[str, list[Any]]]]]:
     """The rows of each read, by name, and a function that waits for the rest. Many
-    persons' rows are read on two connections at once: :data:`_SIDE_READS` on a
-    read-only one of a thread of its own, while the rows of the store's connection are
-    made into records. One connection is used for a few persons, an in-memory store, or
-    a connection inside a transaction (which may hold changes no other connection can
-    see yet); then the rest is nothing."""
-    conn = store.conn
+    persons' rows are read on two connections at once: :data:`_SIDE_READS` on the
+    second, while the rows of the store's own connection are made into records. A few
+    persons, or a store that must be read alone (:func:`_alone`), are read on the one
+    connection; then the rest is nothing."""
     side = [q for q in reads if q.name in _SIDE_READS]
-    if (store.path == ":memory:" or conn.in_transaction or not side
-            or (persons is not None and persons < _PARALLEL_FROM)):
-        yield {q.name: conn.execute(q.sql, q.params).fetchall() for q in reads}, dict
+    if _alone(store) or not side or (persons is not None and persons < _PARALLEL_FROM):
+        yield _rows(reads)(store.conn), dict
         return
-    with ThreadPoolExecutor(1) as pool:
-        other = pool.submit(_read_elsewhere, store.path, store.key, side)
+    with _second(store, given) as second:
+        other = second.submit(_rows(side))
 
         def rest() -> dict[str, list[Any]]:
             try:
                 return other.result()
             except sqlite.Error:  # no second connection (a read-only folder): read here
-                return {q.name: conn.execute(q.sql, q.params).fetchall() for q in side}
+                return _rows(side)(store.conn)
 
-        yield {q.name: conn.execute(q.sql, q.params).fetchall()
-               for q in reads if q.name not in _SIDE_READS}, rest
-
-
-def _read_elsewhere(path: str, key: bytes | None, reads: Sequence[Query]
-                    ) -> dict[str, list[Any]]:
-    """The rows of ``reads`` on a read-only connection of this thread's own."""
-    conn = _side_connection(path, key)
-    try:
-        return {q.name: conn.execute(q.sql, q.params).fetchall() for q in reads}
-    finally:
-        conn.close()
-
-
-def _side_connection(path: str, key: bytes | None) -> sqlite.Connection:
-    conn = sqlite.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, key=key)
-    conn.execute("PRAGMA cache_size = -65536")
-    return conn
+        yield _rows([q for q in reads if q.name not in _SIDE_READS])(store.conn), rest
 
 
 #: Rules whose candidate queries run on a second connection, in parallel with the others:
@@ -377,24 +426,25 @@ def candidates(store: Store, today: date, thresholds: Thresholds) -> list[str]:
     return sorted(candidates_by_code(store, today, thresholds))
 
 
-def candidates_by_code(store: Store, today: date, thresholds: Thresholds
-                       ) -> dict[str, set[FlagCode]]:
+def candidates_by_code(store: Store, today: date, thresholds: Thresholds, *,
+                       second: _Second | None = None) -> dict[str, set[FlagCode]]:
     """The persons whom some rule might flag today, each with the codes of the rules
-    that might flag them (each rule's query holds every person its rule flags)."""
+    that might flag them (each rule's query holds every person its rule flags). Some
+    rules' queries run on ``second`` (or a second connection of its own)."""
     side = [c for c in _SIDE_QUERIES if c in CANDIDATES]
     main = [c for c in CANDIDATES if c not in side]
     found: dict[str, set[FlagCode]] = {}
-    if store.path == ":memory:" or not side:
+    if _alone(store) or not side:
         _tag(found, _tagged(store.conn, tagged_candidates_sql(today, thresholds)))
         return found
-    with ThreadPoolExecutor(1) as pool:
-        other = pool.submit(_read_tagged, store.path, store.key,
-                            tagged_candidates_sql(today, thresholds, side))
+    side_sql = tagged_candidates_sql(today, thresholds, side)
+    with _second(store, second) as other_connection:
+        other = other_connection.submit(lambda conn: _tagged(conn, side_sql))
         _tag(found, _tagged(store.conn, tagged_candidates_sql(today, thresholds, main)))
         try:
             _tag(found, other.result())
         except sqlite.Error:  # no second connection (say, a read-only folder): run it here
-            _tag(found, _tagged(store.conn, tagged_candidates_sql(today, thresholds, side)))
+            _tag(found, _tagged(store.conn, side_sql))
     return found
 
 
@@ -413,15 +463,6 @@ def _tag(found: dict[str, set[FlagCode]], pairs: Iterable[tuple[str, FlagCode]])
             found[person_id] = {code}
         else:
             held.add(code)
-
-
-def _read_tagged(path: str, key: bytes | None, query: _Tagged) -> list[tuple[str, FlagCode]]:
-    """Run a candidates query on a read-only connection of this thread's own."""
-    conn = _side_connection(path, key)
-    try:
-        return _tagged(conn, query)
-    finally:
-        conn.close()
 
 
 def caseload_flags(
@@ -445,14 +486,18 @@ def caseload_flags(
     """
     limits = thresholds if thresholds is not None else thresholds_in_force(store)
     chosen: dict[str, set[FlagCode]] | None = None
-    if person_ids is None:
-        chosen = candidates_by_code(store, today, limits)
-        if within is not None:
-            chosen = {pid: found for pid, found in chosen.items() if pid in within}
-        person_ids = sorted(chosen)
     with collector_paused():
-        return evaluate_all(load_facts(store, today, person_ids), today, limits,
-                            codes=codes, only=chosen)
+        with contextlib.ExitStack() as stack:
+            # One second connection for the candidates and the records (its page cache,
+            # decrypted, serves both), unless the store must be read alone.
+            second = None if _alone(store) else stack.enter_context(_second(store))
+            if person_ids is None:
+                chosen = candidates_by_code(store, today, limits, second=second)
+                if within is not None:
+                    chosen = {pid: found for pid, found in chosen.items() if pid in within}
+                person_ids = sorted(chosen)
+            facts = load_facts(store, today, person_ids, second=second)
+        return evaluate_all(facts, today, limits, codes=codes, only=chosen)
 
 
 @contextmanager
