@@ -115,7 +115,8 @@ def test_a_table_for_an_audience_leaves_out_and_counts_persons(demo: Store,
     text = out.read_text(encoding="utf-8-sig")
     assert "Byrne" not in text
     notes = [line for line in text.splitlines() if line.startswith("# ")]
-    assert notes[0] == "# This table is for Northbridge Homes."
+    assert notes[0].startswith("# OFFICIAL-SENSITIVE: PERSONAL.")  # the marking first
+    assert notes[1] == "# This table is for Northbridge Homes."
     assert any("left out: their records are not shared with Northbridge Homes." in line
                for line in notes)
     rows = list(csv.reader(line for line in text.splitlines()

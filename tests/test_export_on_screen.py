@@ -50,7 +50,7 @@ def test_a_table_of_some_persons(store: Store, tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
     n = write_table(store, "caseload", out, ui_world.TODAY, person_ids=[world.teen, world.dual],
                     progress=lambda done, total: seen.append((done, total)), **reader(store))
-    frame = pd.read_csv(out, encoding="utf-8-sig")
+    frame = pd.read_csv(out, encoding="utf-8-sig", comment="#")
     assert n == 2 and set(frame["Person"]) == {"Jordan Baker", "Ryan Price"}
     assert seen == [(0, 2), (2, 2)]
 
@@ -96,7 +96,7 @@ def test_headings_in_words_and_british_dates(store: Store, tmp_path: Path) -> No
     write_table(store, "caseload", out, ui_world.TODAY, person_ids=[world.teen],
                 **reader(store))
     with out.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("# ")))
     assert list(rows[0])[:4] == ["Person", "NHS number", "Date of birth", "Age"]
     assert "GP practice" in rows[0] and "In hospital now" in rows[0]
     assert rows[0]["Date of birth"] == "02/06/2007" and rows[0]["Review date"] == "09/04/2025"
@@ -104,7 +104,7 @@ def test_headings_in_words_and_british_dates(store: Store, tmp_path: Path) -> No
     handoffs = tmp_path / "handoffs.csv"
     write_table(store, "handoffs", handoffs, ui_world.TODAY, **reader(store))
     with handoffs.open(encoding="utf-8-sig", newline="") as fh:
-        first = next(csv.DictReader(fh))
+        first = next(csv.DictReader(line for line in fh if not line.startswith("# ")))
     assert first["Proposed at"] == "01/03/2025 09:30" and first["Answer by"] == "08/03/2025"
 
     book = tmp_path / "caseload.xlsx"
@@ -177,7 +177,7 @@ def test_the_caseload_table_holds_the_persons_on_screen(qtbot, setup) -> None:  
     win.exports.ask_save = ask
     win.exports.tables[0].trigger()
     _finish(qtbot, win)
-    frame = pd.read_csv(target, encoding="utf-8-sig")
+    frame = pd.read_csv(target, encoding="utf-8-sig", comment="#")
     assert set(frame["Person"]) == {"Jordan Baker", "Margaret Wood", "Ryan Price"}
     assert titles == ["Export the caseload table for the 3 persons shown"]
     assert opened == [QUrl.fromLocalFile(str(target))]

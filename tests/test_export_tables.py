@@ -24,7 +24,7 @@ def test_table_reads_back(store: Store, tmp_path: Path, name: str, suffix: str) 
     build(store)
     out = tmp_path / f"{name}{suffix}"
     n = write_table(store, name, out, TODAY, **tables(store))
-    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str) if suffix == ".csv" else \
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str, comment="#") if suffix == ".csv" else \
         pd.read_excel(out, dtype=str)
     assert list(df.columns) == [heading(h) for h in HEADERS[name]]
     assert len(df) == n > 0
@@ -41,7 +41,7 @@ def test_values_survive(store: Store, tmp_path: Path) -> None:
     assert df["Answer overdue"].tolist() == ["No", "No", "Yes"]
     actions = tmp_path / "actions.csv"
     write_table(store, "actions", actions, TODAY, **tables(store))
-    a = pd.read_csv(actions, encoding="utf-8-sig")
+    a = pd.read_csv(actions, encoding="utf-8-sig", comment="#")
     assert (a["Owner"].isna()).sum() == 1  # the unowned action
 
 
@@ -49,7 +49,7 @@ def test_flags_table_from_the_engine(store: Store, tmp_path: Path) -> None:
     build(store)
     out = tmp_path / "flags.csv"
     n = write_table(store, "flags", out, TODAY, **tables(store))
-    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str, comment="#")
     assert list(df.columns) == [heading(h) for h in HEADERS["flags"]] and len(df) == n
     assert "action-unowned" in set(df["Code"])
 

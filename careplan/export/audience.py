@@ -39,6 +39,12 @@ class NothingShared(NotSharedError):
     """The audience may receive nothing of what was asked for: no document is made."""
 
 
+#: The protective marking every print and table carries (HAZ-035).
+CONFIDENTIAL = (
+    "OFFICIAL-SENSITIVE: PERSONAL. Confidential health and care information: share only "
+    "within the care team under the information sharing agreement."
+)
+
 @dataclass(frozen=True, slots=True)
 class Audience:
     """Whom a print or export is for: an agency."""

@@ -33,6 +33,7 @@ from reportlab.platypus import (
 )
 
 from careplan.export import outfile
+from careplan.export.audience import CONFIDENTIAL
 from careplan.models import limits
 
 PAGE_W, PAGE_H = A4
@@ -56,10 +57,6 @@ ZEBRA = colors.HexColor("#f2f5f8")
 HEAD_BG = colors.HexColor("#e3ecf6")
 WARN = colors.HexColor("#b3261e")
 
-CONFIDENTIAL = (
-    "OFFICIAL-SENSITIVE: PERSONAL. Confidential health and care information: share only "
-    "within the care team under the information sharing agreement."
-)
 
 
 def styles() -> StyleSheet1:

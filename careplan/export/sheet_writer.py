@@ -73,11 +73,13 @@ def _step(path: Path, done: int, total: int, progress: Progress | None,
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
               progress: Progress | None = None, cancelled: Cancelled | None = None, *,
-              total: int | None = None, notes: Sequence[str] = ()) -> int:
+              total: int | None = None, notes: Sequence[str] = (),
+              marking: str = "") -> int:
     """Write ``header`` and ``rows`` to the CSV file ``path`` (UTF-8 with a byte order
-    mark, so Excel reads it as UTF-8); return the number of rows. ``notes`` (what was
-    withheld, careplan/export/tables.py) end the file after an empty line, each line
-    starting with ``#``.
+    mark, so Excel reads it as UTF-8); return the number of rows. ``marking`` (the
+    protective marking) is the first line and ``notes`` (what was withheld,
+    careplan/export/tables.py) end the file after an empty line, each line starting with
+    ``#``, so that ``pandas.read_csv(path, comment="#")`` reads the table alone.
 
     ``progress(done, total)`` is called every :data:`EVERY` rows and at the end (``total``
     0 when unknown); ``cancelled()`` is asked as often and, once true, the export stops
@@ -88,6 +90,8 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
     done = 0
     with outfile.replacing(path) as tmp:
         with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            if marking:
+                fh.write(f"# {cells.clean(marking)}{os.linesep}")
             csv.writer(fh, lineterminator=os.linesep).writerow(header)
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator=os.linesep)
@@ -162,7 +166,19 @@ _RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
 <Relationship Id="rId1" \
 Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" \
-Target="xl/workbook.xml"/></Relationships>"""
+Target="xl/workbook.xml"/>{more}</Relationships>"""
+
+#: The workbook's properties, whose subject is the protective marking: a file manager and
+#: Office's File > Info show it without opening the sheet.
+_CORE_TYPE = ('<Override PartName="/docProps/core.xml" ContentType="application/'
+              'vnd.openxmlformats-package.core-properties+xml"/>')
+_CORE_REL = ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/'
+             'relationships/metadata/core-properties" Target="docProps/core.xml"/>')
+_CORE = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cp:coreProperties \
+xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" \
+xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject>{subject}</dc:subject>\
+</cp:coreProperties>"""
 
 _BOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
@@ -252,10 +268,11 @@ def _widths(header: Sequence[str], first: list[Sequence[Any]]) -> list[int]:
 def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
                progress: Progress | None = None, cancelled: Cancelled | None = None, *,
                sheet: str = "Sheet1", total: int | None = None,
-               notes: Sequence[str] = ()) -> int:
+               notes: Sequence[str] = (), marking: str = "") -> int:
     """Write ``header`` and ``rows`` to the workbook ``path``, one sheet; return the number
     of rows. ``notes`` (what was withheld) go in a second sheet, ``withheld``, under that
-    heading, one a row. Progress and cancel as :func:`write_csv`."""
+    heading, one a row. ``marking`` (the protective marking) heads every printed page
+    and is the workbook's subject. Progress and cancel as :func:`write_csv`."""
     path = Path(path)
     every = _total(rows, total)
     letters = [_column(i) for i in range(1, len(header) + 1)]
@@ -268,9 +285,12 @@ def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[
     done = 0
     with outfile.replacing(path) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-            book.writestr("[Content_Types].xml",
-                          _CONTENT_TYPES.format(more=_NOTES_TYPE if notes else ""))
-            book.writestr("_rels/.rels", _RELS)
+            book.writestr("[Content_Types].xml", _CONTENT_TYPES.format(
+                more=(_NOTES_TYPE if notes else "") + (_CORE_TYPE if marking else "")))
+            book.writestr("_rels/.rels", _RELS.format(more=_CORE_REL if marking else ""))
+            if marking:
+                book.writestr("docProps/core.xml", _CORE.format(subject=escape(
+                    cells.clean(marking))))
             book.writestr("xl/_rels/workbook.xml.rels",
                           _BOOK_RELS.format(more=_NOTES_REL if notes else ""))
             book.writestr("xl/styles.xml", _STYLES)
@@ -290,7 +310,8 @@ def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[
                 raw.write("".join(batch).encode())
                 last = f"{letters[-1]}{done + 1}" if letters else "A1"
                 raw.write(('</sheetData>' + (f'<autoFilter ref="A1:{last}"/>' if letters
-                                              else "") + "</worksheet>").encode())
+                                              else "") + _header_footer(marking)
+                           + "</worksheet>").encode())
             if notes:
                 book.writestr("xl/worksheets/sheet2.xml", _notes_sheet(notes))
             book.writestr("xl/workbook.xml", _BOOK.format(
@@ -301,6 +322,16 @@ def write_xlsx(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[
                          if letters else "")))
         _step(path, done, every, progress, cancelled)
     return done
+
+
+def _header_footer(marking: str) -> str:
+    """Every printed page headed by the marking ("&" is Excel's code sign: doubled), and
+    numbered in its footer."""
+    if not marking:
+        return ""
+    text = escape(cells.clean(marking).replace("&", "&&")[:250])
+    return (f"<headerFooter><oddHeader>&amp;C{text}</oddHeader>"
+            "<oddFooter>&amp;CPage &amp;P of &amp;N</oddFooter></headerFooter>")
 
 
 def _notes_sheet(notes: Sequence[str]) -> str:

@@ -21,12 +21,18 @@ from typing import Any
 import pandas as pd
 
 from careplan.export import outfile, sheet_words, sheet_writer
-from careplan.export.audience import Audience, Shared, for_audience, require_something
+from careplan.export.audience import (
+    CONFIDENTIAL,
+    Audience,
+    Shared,
+    for_audience,
+    require_something,
+)
 from careplan.export.flags import open_flags
 from careplan.export.records import Records, load_some
 from careplan.export.table_sources import flag_order, note_lines, sheet_rows
 from careplan.models import nhs
-from careplan.models.dates import age_on
+from careplan.models.dates import age_on, uk_date
 from careplan.models.enums import HandoffStatus, ReferralStatus
 from careplan.store import Store
 
@@ -307,8 +313,16 @@ def write_table(store: Store, name: str, out: str | Path, today: date, *,
         notes = withheld_lines(shared)
         total, found, step = len(listed), [tuple(r[h] for h in header) for r in listed], None
     headings = [sheet_words.heading(h) for h in header]
+    mark = marking(audience, today)
     if suffix == ".csv":
         return sheet_writer.write_csv(path, headings, map(sheet_words.csv_row, found),
-                                      step, cancelled, total=total, notes=notes)
+                                      step, cancelled, total=total, notes=notes,
+                                      marking=mark)
     return sheet_writer.write_xlsx(path, headings, map(sheet_words.xlsx_row, found),
-                                   step, cancelled, sheet=name, total=total, notes=notes)
+                                   step, cancelled, sheet=name, total=total, notes=notes,
+                                   marking=mark)
+
+
+def marking(audience: Audience, today: date) -> str:
+    """The protective marking a table carries, as every print does, and for whom."""
+    return f"{CONFIDENTIAL} Made for {audience.name} on {uk_date(today)}."
