@@ -422,15 +422,21 @@ def _refusal(store: Store, ctx: _Context, e: Event, authorise: Authorise | None)
     return None
 
 
+def _stored(e: Event) -> tuple[Any, ...]:
+    """The event's columns as the log stores them (its hash aside), in _EVENT_COLUMNS'
+    order: what its chain link is computed over."""
+    return (e.id, e.store_id, e.store_seq, e.parent_id, e.entity, e.entity_id,
+            e.version_before, e.version_after,
+            None if e.before is None else audit.dumps(e.before), audit.dumps(e.after),
+            e.actor, e.at, e.hlc, audit.dumps(e.vector) if e.vector else None,
+            audit.dumps(e.resolves) if e.resolves else None)
+
+
 def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
     """Store one event and recompute its row, in a savepoint: a refusal by the store's
     own rules (a second record with the same NHS number, say) leaves nothing of it."""
     conn = store.conn
-    values = (e.id, e.store_id, e.store_seq, e.parent_id, e.entity, e.entity_id,
-              e.version_before, e.version_after,
-              None if e.before is None else audit.dumps(e.before), audit.dumps(e.after),
-              e.actor, e.at, e.hlc, audit.dumps(e.vector) if e.vector else None,
-              audit.dumps(e.resolves) if e.resolves else None)
+    values = _stored(e)
     found, prev = chain.previous(conn, e.store_id, e.store_seq)
     digest = chain.link(prev, *values)
     if e.entity == WITHHELD and e.hash is not None:
@@ -468,11 +474,7 @@ def _fill_one(store: Store, ctx: _Context, e: Event) -> str | None:
     the log is not reordered, only the withheld content arrives (migration 19 lets the
     log's no-update rule pass exactly this)."""
     conn = store.conn
-    values = (e.id, e.store_id, e.store_seq, e.parent_id, e.entity, e.entity_id,
-              e.version_before, e.version_after,
-              None if e.before is None else audit.dumps(e.before), audit.dumps(e.after),
-              e.actor, e.at, e.hlc, audit.dumps(e.vector) if e.vector else None,
-              audit.dumps(e.resolves) if e.resolves else None)
+    values = _stored(e)
     row = conn.execute("SELECT hash, store_id, store_seq FROM audit_events WHERE id = ?",
                        (e.id,)).fetchone()
     found, prev = chain.previous(conn, e.store_id, e.store_seq)
