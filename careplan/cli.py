@@ -73,10 +73,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The desktop app's options as a start is usually given them (their dests).
+_PLAIN_OPTIONS = {"--db": "db", "--user": "app_user"}
+
+
+def _plain_start(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The options of a plain start, read without a parser: ``--db PATH`` and ``--user
+    NAME`` (or ``--db=PATH``, ``--user=NAME``), each at most once; None for anything else
+    (argparse then reads it). An ArgumentParser costs a start about 2 ms, mostly gettext
+    looking for translations of argparse's own words."""
+    values: dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        option, equals, value = argv[i].partition("=")
+        dest = _PLAIN_OPTIONS.get(option)
+        if dest is None or dest in values:
+            return None
+        if not equals:
+            if i + 1 == len(argv) or argv[i + 1].startswith("-"):
+                return None  # no value, or one argparse may read as an option
+            i += 1
+            value = argv[i]
+        values[dest] = value
+        i += 1
+    return argparse.Namespace(db=values.get("db"), app_user=values.get("app_user"),
+                              gone_as=None, command=None)
+
+
 def _app_only(argv: Sequence[str] | None) -> argparse.Namespace | None:
     """The parsed options when the command line only starts the desktop app
     (``careplan [--db PATH]``), else None. Building every subcommand's parser
     imports every command (a tenth of the app's start), so the app does without."""
+    plain = _plain_start(sys.argv[1:] if argv is None else argv)
+    if plain is not None:
+        return plain
     parser = _AppParser(prog="careplan", add_help=False)
     _add_app_options(parser, argparse.SUPPRESS)
     try:

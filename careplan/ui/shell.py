@@ -41,7 +41,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
-    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -305,11 +304,7 @@ class StartWindow(QMainWindow):
                 tools.addAction(text).setEnabled(False)
         username = user or settings.last_user(path) or ""
         self.page = ShellPage(path, username)
-        spacer = QWidget()
-        # Expanding across, fixed in height: a line edit's policy (without building the
-        # QSizePolicy enum).
-        spacer.setSizePolicy(self.page.user.sizePolicy())
-        tools.addWidget(spacer)
+        tools.addWidget(_stretch())
         identity = QToolButton()
         identity.setText(tr("Not signed in"))
         identity.setEnabled(False)
@@ -323,9 +318,9 @@ class StartWindow(QMainWindow):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plain_banner)
-        stage = QStackedWidget()
-        stage.addWidget(self.page)
-        layout.addWidget(stage, 1)
+        # Where the main window has its stage (a QStackedWidget without a frame): the
+        # page in its place, as the stage would place it (it costs a start about 1 ms).
+        layout.addWidget(self.page, 1)
         self.setCentralWidget(body)
         geometry = settings.get(keys.WINDOW_GEOMETRY)
         if geometry:
@@ -470,6 +465,17 @@ class StartWindow(QMainWindow):
         if self.window is None:  # closed before the main window took over: no start
             self.cancelled = True
         super().closeEvent(event)
+
+
+def _stretch() -> QWidget:
+    """The toolbar's spacer, which pushes what follows it to the far end: an empty widget
+    that grows across as the main window's does (its layout's stretch makes it expand),
+    without a QSizePolicy (whose type costs a start about half a millisecond)."""
+    spacer = QWidget()
+    row = QHBoxLayout(spacer)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addStretch(1)
+    return spacer
 
 
 class _WhenActive(QObject):
