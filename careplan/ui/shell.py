@@ -309,7 +309,11 @@ class StartWindow(QMainWindow):
         identity.setText(tr("Not signed in"))
         identity.setEnabled(False)
         tools.addWidget(identity)
-        self.statusBar()
+        # The main window's status bar holds a Cancel button, hidden until a job runs,
+        # that makes it taller than an empty one: the same here, so nothing moves.
+        cancel = QPushButton(tr("Cancel"))
+        self.statusBar().addPermanentWidget(cancel)
+        cancel.hide()
         self.page.submitted.connect(self.submit)
         self.plain_banner = PlainStoreBanner()
         if is_plain(path):
