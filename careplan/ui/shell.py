@@ -27,10 +27,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QObject, QTimer, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QPaintEvent
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
@@ -48,6 +48,11 @@ from PySide6.QtWidgets import (
 
 from careplan.ui import settings as keys
 from careplan.ui.settings import Settings
+
+if TYPE_CHECKING:
+    # Named at import, these would build QEvent's every enum (about 1 ms of a start);
+    # the events Qt hands the shell need no more than their names in annotations.
+    from PySide6.QtGui import QKeyEvent, QPaintEvent
 
 #: The colour of a refusal (the sign-in form's and RecordForm's).
 REFUSAL_STYLE = "color: #b3261e"
@@ -453,6 +458,8 @@ class StartWindow(QMainWindow):
         target = window.focusWidget() if window is not None else None
         if target is None or not self._forwarding:
             return False
+        from PySide6.QtGui import QKeyEvent
+
         copy = QKeyEvent(event.type(), event.key(), event.modifiers(), event.text(),
                          event.isAutoRepeat(), event.count())
         QApplication.sendEvent(target, copy)
