@@ -132,13 +132,13 @@ def demo_signed_in(monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.fixture
-def world_workspace(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    """``world_workspace(actor, person, prepare=None)``: the neighbourhood of
+def signed_in_world(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """``signed_in_world(actor, prepare=None, today=None)``: the neighbourhood of
     tests/ui_world.py in a store file (``prepare(store, world)`` writes more first), the
     app's window signed in as the world's ``actor`` (an attribute name, e.g.
-    ``"sam_social"``) and the world's ``person`` opened. Returns (window, world, a second
-    connection to the store for the test's checks, the workspace, what ``prepare``
-    returned); the connection is closed after the test."""
+    ``"sam_social"``) on ``today`` (a callable; ui_world.TODAY by default). Returns
+    (window, world, a second connection to the store for the test's checks, what
+    ``prepare`` returned); the connection is closed after the test."""
     import ui_world
     from ui_helpers import file_settings, sign_in
 
@@ -146,23 +146,38 @@ def world_workspace(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
 
     others: list[Store] = []
 
-    def open_workspace(actor: str, person: str,
-                       prepare: Callable[[Store, Any], Any] | None = None) -> Any:
+    def open_window(actor: str, prepare: Callable[[Store, Any], Any] | None = None,
+                    today: Callable[[], Any] | None = None) -> Any:
         path = tmp_path / "store.db"
         store = Store.open(path)
         world = ui_world.build(store)
         prepared = prepare(store, world) if prepare is not None else None
         store.close()
-        win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
+        win = MainWindow(file_settings(tmp_path),
+                         today=today if today is not None else lambda: ui_world.TODAY)
         qtbot.addWidget(win)
         win.show()
         sign_in(qtbot, win, path, getattr(world, actor))
         others.append(Store.open(path))
-        return win, world, others[-1], win.open_person(getattr(world, person)), prepared
+        return win, world, others[-1], prepared
 
-    yield open_workspace
+    yield open_window
     for other in others:
         other.close()
+
+
+@pytest.fixture
+def world_workspace(signed_in_world: Callable[..., Any]) -> Callable[..., Any]:
+    """``world_workspace(actor, person, prepare=None)``: :func:`signed_in_world` with the
+    world's ``person`` opened. Returns (window, world, the second connection, the
+    workspace, what ``prepare`` returned)."""
+
+    def open_workspace(actor: str, person: str,
+                       prepare: Callable[[Store, Any], Any] | None = None) -> Any:
+        win, world, other, prepared = signed_in_world(actor, prepare)
+        return win, world, other, win.open_person(getattr(world, person)), prepared
+
+    return open_workspace
 
 
 @pytest.fixture(scope="session")

@@ -5,37 +5,25 @@ field concerned; the same for the other step dialogs (decline, refer, make lead)
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-import ui_world
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
-from ui_helpers import file_settings, settle, sign_in, switch_user, when_modal
+from ui_helpers import settle, switch_user, when_modal
 
 from careplan.models import Handoff
 from careplan.models.enums import HandoffStatus
-from careplan.store import Store, find
-from careplan.ui.mainwindow import MainWindow
+from careplan.store import find
 from careplan.ui.workspace.dialogs import StepDialog
 
 NOTE = "Sam is on leave from Monday; Nina knows the family and the college."
 
 
 @pytest.fixture
-def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "store.db"
-    store = Store.open(path)
-    world = ui_world.build(store)
-    store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    sign_in(qtbot, win, path, world.sam_social)
-    other = Store.open(path)
-    yield win, world, other
-    other.close()
+def setup(signed_in_world):  # type: ignore[no-untyped-def]
+    win, world, other, _ = signed_in_world("sam_social")
+    return win, world, other
 
 
 def _close_message_boxes(seen: list[str]) -> Callable[[], None]:

@@ -6,13 +6,12 @@ the store, refused in place, undone through the window's Undo; and the flags fol
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 import ui_world
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QMessageBox
-from ui_helpers import file_settings, fill_form, settle, sign_in, when_modal
+from ui_helpers import fill_form, settle, when_modal
 
 from careplan.models import AftercarePlan, ChcAssessment, HospitalStay
 from careplan.models.flags import FlagCode
@@ -20,22 +19,12 @@ from careplan.models.health import ChcDecision, ChecklistOutcome, MhaSection
 from careplan.store import Store, find, get
 from careplan.store.audit import events_for
 from careplan.store.flagdata import caseload_flags
-from careplan.ui.mainwindow import MainWindow
 
 
 @pytest.fixture
-def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "store.db"
-    store = Store.open(path)
-    world = ui_world.build(store)
-    store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    sign_in(qtbot, win, path, world.nina_nurse)
-    other = Store.open(path)
-    yield win, world, other
-    other.close()
+def setup(signed_in_world):  # type: ignore[no-untyped-def]
+    win, world, other, _ = signed_in_world("nina_nurse")
+    return win, world, other
 
 
 

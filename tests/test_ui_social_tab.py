@@ -4,12 +4,10 @@ saved by the window's writer (never the GUI thread), audited, shown, and undone.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import ui_world
 from PySide6.QtCore import QDate
-from ui_helpers import file_settings, fill_form, settle, sign_in
+from ui_helpers import fill_form, settle
 
 from careplan.models import Assessment, Carer, SafeguardingConcern, YoungPersonStatus
 from careplan.models.enums import AssessmentStatus
@@ -18,25 +16,15 @@ from careplan.models.social import (
     SafeguardingDecision,
     YoungPersonStatusKind,
 )
-from careplan.store import Store, find, get
+from careplan.store import find, get
 from careplan.store.audit import events_for
-from careplan.ui.mainwindow import MainWindow
 from careplan.ui.workspace import PersonWorkspace
 
 
 @pytest.fixture
-def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "store.db"
-    store = Store.open(path)
-    world = ui_world.build(store)
-    store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    sign_in(qtbot, win, path, world.sam_social)
-    other = Store.open(path)
-    yield win, world, other
-    other.close()
+def setup(signed_in_world):  # type: ignore[no-untyped-def]
+    win, world, other, _ = signed_in_world("sam_social")
+    return win, world, other
 
 
 

@@ -4,33 +4,23 @@ to the same store, and midnight in England, reach the views with no refresh."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 import ui_world
-from ui_helpers import file_settings, settle, sign_in
+from ui_helpers import settle
 
 from careplan.models import Action, Person
-from careplan.store import Store, get, update
 from careplan.store import caseload as q
+from careplan.store import get, update
 from careplan.ui.caseload_model import COLUMNS
-from careplan.ui.mainwindow import MainWindow
 
 
 @pytest.fixture
-def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "store.db"
-    store = Store.open(path)
-    world = ui_world.build(store)
-    store.close()
+def setup(signed_in_world):  # type: ignore[no-untyped-def]
     days = [ui_world.TODAY]
-    win = MainWindow(file_settings(tmp_path), today=lambda: days[0])
-    qtbot.addWidget(win)
-    win.show()
-    sign_in(qtbot, win, path, world.sam_social)
-    other = Store.open(path)  # another program on the same file (its own connection)
-    yield win, world, other, days
-    other.close()
+    # The second connection stands for another program on the same file.
+    win, world, other, _ = signed_in_world("sam_social", today=lambda: days[0])
+    return win, world, other, days
 
 
 def test_another_programs_change_reaches_the_open_person_and_the_caseload(

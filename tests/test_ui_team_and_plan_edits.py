@@ -5,18 +5,16 @@ redone through the window's Undo and Redo."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import ui_world
 from PySide6.QtCore import QDate
-from ui_helpers import file_settings, fill_form, settle, sign_in, switch_user, when_modal
+from ui_helpers import fill_form, settle, switch_user, when_modal
 
 from careplan.models import CareTeamMember, Consent, Need, Outcome, Professional
 from careplan.models.enums import ConsentStatus, LegalBasis, NeedDomain
-from careplan.store import InputError, NotFoundError, Store, add, find, get, team
+from careplan.store import InputError, NotFoundError, add, find, get, team
 from careplan.store.audit import events_for
-from careplan.ui.mainwindow import MainWindow
 from careplan.ui.workspace import PersonWorkspace
 from careplan.ui.workspace.dialogs import StepDialog
 from careplan.ui.workspace.forms import RecordForm
@@ -25,18 +23,9 @@ ONE_WEEK = timedelta(days=7)
 
 
 @pytest.fixture
-def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "store.db"
-    store = Store.open(path)
-    world = ui_world.build(store)
-    store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    sign_in(qtbot, win, path, world.sam_social)
-    other = Store.open(path)
-    yield win, world, other
-    other.close()
+def setup(signed_in_world):  # type: ignore[no-untyped-def]
+    win, world, other, _ = signed_in_world("sam_social")
+    return win, world, other
 
 
 

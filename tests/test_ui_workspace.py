@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import ui_world
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemDelegate, QDialog, QLineEdit, QMessageBox
-from ui_helpers import file_settings, settle, sign_in, switch_user, when_modal
+from ui_helpers import settle, switch_user, when_modal
 
 from careplan.models import Action, CarePlan, Handoff, PlanSignOff, Referral, ReferralEvent
 from careplan.models.enums import (
@@ -18,26 +15,16 @@ from careplan.models.enums import (
     ReferralStatus,
 )
 from careplan.models.referral_chain import bounce_chain
-from careplan.store import Store, find, get, update
+from careplan.store import find, get, update
 from careplan.store.audit import events_for
-from careplan.ui.mainwindow import MainWindow
 from careplan.ui.workspace import PersonWorkspace
 from careplan.ui.workspace.dialogs import StepDialog
 
 
 @pytest.fixture
-def setup(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "store.db"
-    store = Store.open(path)
-    world = ui_world.build(store)
-    store.close()
-    win = MainWindow(file_settings(tmp_path), today=lambda: ui_world.TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    sign_in(qtbot, win, path, world.sam_social)
-    other = Store.open(path)  # a second connection, as another window would have
-    yield win, world, other
-    other.close()
+def setup(signed_in_world):  # type: ignore[no-untyped-def]
+    win, world, other, _ = signed_in_world("sam_social")
+    return win, world, other
 
 
 def _action_row(ws: PersonWorkspace, action_id: str) -> int:
