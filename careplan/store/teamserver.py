@@ -334,16 +334,8 @@ def server_id(conn: psycopg.Connection[Any]) -> str:
         ServerError: the connection dropped, or the server's schema is older than this
             CarePlan (``careplan server init`` brings it up to date).
     """
-    try:
-        row = conn.execute("SELECT careplan.server_id()").fetchone()
-        conn.commit()
-    except psycopg.errors.UndefinedFunction:
-        _rollback(conn)
-        raise ServerError("The team server's schema is older than this CarePlan; its owner "
-                          "brings it up to date with careplan server init.") from None
-    except psycopg.Error as exc:
-        _rollback(conn)
-        raise ServerError(f"The team server did not answer ({_first_line(exc)}).") from exc
+    rows = _call(conn, "SELECT careplan.server_id()", ())
+    row = rows[0] if rows else None
     if row is None or not row[0]:  # pragma: no cover - init_server makes the row
         raise ServerError("The team server has no id; its owner runs careplan server init.")
     return str(row[0])
@@ -379,17 +371,8 @@ def pull(conn: psycopg.Connection[Any], after: int, limit: int = PULL_BATCH,
         ServerError: the connection dropped, or the server's schema is older than this
             CarePlan.
     """
-    try:
-        rows = conn.execute("SELECT * FROM careplan.pull(%s, %s, %s::text[])",
-                            (after, limit, list(held))).fetchall()
-        conn.commit()
-    except psycopg.errors.UndefinedFunction:
-        _rollback(conn)
-        raise ServerError("The team server's schema is older than this CarePlan; its owner "
-                          "brings it up to date with careplan server init.") from None
-    except psycopg.Error as exc:
-        _rollback(conn)
-        raise ServerError(f"The team server did not answer ({_first_line(exc)}).") from exc
+    rows = _call(conn, "SELECT * FROM careplan.pull(%s, %s, %s::text[])",
+                 (after, limit, list(held)))
     return [Pulled(int(seq), dict(payload), str(author), bool(again))
             for seq, payload, author, again in rows]
 
@@ -477,6 +460,26 @@ def pull_all(conn: psycopg.Connection[Any], after: int) -> Iterable[Pulled]:
     while batch := pull(conn, after):
         yield from batch
         after = batch[-1].server_seq
+
+
+def _call(conn: psycopg.Connection[Any], sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """The rows of one of the server's functions, committed; its failures in words.
+
+    Raises:
+        ServerError: the connection dropped, or the server's schema is older than this
+            CarePlan (``careplan server init`` brings it up to date).
+    """
+    try:
+        rows = conn.execute(sql, params).fetchall()
+        conn.commit()
+    except psycopg.errors.UndefinedFunction:
+        _rollback(conn)
+        raise ServerError("The team server's schema is older than this CarePlan; its owner "
+                          "brings it up to date with careplan server init.") from None
+    except psycopg.Error as exc:
+        _rollback(conn)
+        raise ServerError(f"The team server did not answer ({_first_line(exc)}).") from exc
+    return rows
 
 
 def _rollback(conn: psycopg.Connection[Any]) -> None:
