@@ -3,8 +3,8 @@ value (a person's id, an emergency access's, a funding stream's), and in a check
 tick box on each line.
 
 House style: every list is a model (a QAbstractListModel or QAbstractTableModel) shown in
-a view, and every model passes pytest-qt's ``qtmodeltester``; never Qt's item widgets
-(QListWidget, QTableWidget, QTreeWidget), which keep their own copy of the rows in items
+a view, and every model passes pytest-qt's ``qtmodeltester``; never Qt's convenience
+item-widget lists, tables or trees, which keep their own copy of the rows in items
 (tests/test_architecture.py refuses them in careplan/ui).
 """
 
@@ -108,8 +108,8 @@ class ChoiceList(QListView):
         self.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self.current_row_changed.emit(
                 current.row() if current.isValid() else -1))
-        # New rows leave no row current: said as QListWidget.clear() says it (the
-        # selection model's reset is silent).
+        # New rows leave no row current: said as -1, as the item-widget list's clear()
+        # said it (the selection model's reset is silent).
         self._had_current = False
         self.choices.modelAboutToBeReset.connect(self._before_reset)
         self.choices.modelReset.connect(self._after_reset)
