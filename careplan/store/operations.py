@@ -41,7 +41,7 @@ def run(store: Store, write: Callable[[Store], T]) -> Done[T]:
     """Run ``write`` as one operation: one transaction; its changes read back from the
     audit events it wrote. Whatever ``write`` raises leaves the store as it was."""
     with store.atomic():
-        start = _last_seq(store)
+        start = latest_seq(store)
         value = write(store)
         changes = changes_since(store, start)
     return Done(value, changes)
@@ -81,7 +81,8 @@ def revert(store: Store, changes: Changes, actor: str) -> Done[None]:
     return run(store, write)
 
 
-def _last_seq(store: Store) -> int:
+def latest_seq(store: Store) -> int:
+    """The newest audit event's sequence number in this store's log (0 for an empty log)."""
     return int(store.conn.execute("SELECT coalesce(max(seq), 0) FROM audit_events"
                                   ).fetchone()[0])
 

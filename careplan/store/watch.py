@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from careplan.store.changes import Changes
 from careplan.store.db import Store
-from careplan.store.operations import changes_since
+from careplan.store.operations import changes_since, latest_seq
 
 #: Tables whose rows no view shows as a change: a record read, an attempt to sign in.
 UNSHOWN = frozenset({"reads", "sign_ins"})
@@ -18,12 +18,6 @@ UNSHOWN = frozenset({"reads", "sign_ins"})
 def data_version(store: Store) -> int:
     """SQLite's counter of commits made through other connections than this one."""
     return int(store.conn.execute("PRAGMA data_version").fetchone()[0])
-
-
-def latest_seq(store: Store) -> int:
-    """The newest audit event's sequence number (0 for an empty log)."""
-    return int(store.conn.execute("SELECT coalesce(max(seq), 0) FROM audit_events"
-                                  ).fetchone()[0])
 
 
 def changes_after(store: Store, seq: int, most: int) -> tuple[int, Changes]:
