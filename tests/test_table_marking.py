@@ -61,3 +61,24 @@ def test_a_workbook_is_marked_on_every_printed_page_and_in_its_properties(
     assert sheet.oddFooter.center.text == "Page &P of &N"
     assert book.properties.subject == MARK
     assert sheet["A1"].value != MARK  # the table itself starts with its headings
+
+
+def test_a_hash_inside_a_cell_survives_reading_past_the_marking(tmp_path: Path) -> None:
+    """The README's ``pandas.read_csv(path, comment="#")`` skips the marking and the notes;
+    it also cut an unquoted cell at its ``#`` ("Flat #3" read as "Flat "). Such a row is
+    now written with every field quoted; other rows are written as before."""
+    from careplan.export.sheet_writer import write_csv
+
+    out = tmp_path / "addresses.csv"
+    rows = [["Flat #3, Mill Lane", "012 345 6789", 3], ["12 Mill Lane", "111 222 3333", 4],
+            ["#1 priority", None, 5]]
+    write_csv(out, ["Address", "NHS number", "Actions"], rows, marking=MARK,
+              notes=["2 persons not shared with Northbridge Homes are left out."])
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[2] == '"Flat #3, Mill Lane","012 345 6789","3"'
+    assert lines[3] == "12 Mill Lane,111 222 3333,4"
+    frame = pd.read_csv(out, comment="#", encoding="utf-8-sig", dtype=str,
+                        keep_default_na=False)
+    assert frame.values.tolist() == [["Flat #3, Mill Lane", "012 345 6789", "3"],
+                                     ["12 Mill Lane", "111 222 3333", "4"],
+                                     ["#1 priority", "", "5"]]

@@ -79,7 +79,8 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
     mark, so Excel reads it as UTF-8); return the number of rows. ``marking`` (the
     protective marking) is the first line and ``notes`` (what was withheld,
     careplan/export/tables.py) end the file after an empty line, each line starting with
-    ``#``, so that ``pandas.read_csv(path, comment="#")`` reads the table alone.
+    ``#``, so that ``pandas.read_csv(path, comment="#")`` reads the table alone (a row
+    with a ``#`` in a cell is quoted, which keeps that cell whole).
 
     ``progress(done, total)`` is called every :data:`EVERY` rows and at the end (``total``
     0 when unknown); ``cancelled()`` is asked as often and, once true, the export stops
@@ -95,15 +96,16 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
             csv.writer(fh, lineterminator=os.linesep).writerow(header)
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator=os.linesep)
+            quoted = csv.writer(buffer, lineterminator=os.linesep, quoting=csv.QUOTE_ALL)
             batch: list[Sequence[Any]] = []
             for row in rows:
                 batch.append(row)
                 if len(batch) == EVERY:
-                    fh.write(_csv_batch(batch, buffer, writer))
+                    fh.write(_csv_batch(batch, buffer, writer, quoted))
                     done += len(batch)
                     batch.clear()
                     _step(path, done, every, progress, cancelled)
-            fh.write(_csv_batch(batch, buffer, writer))
+            fh.write(_csv_batch(batch, buffer, writer, quoted))
             done += len(batch)
             if notes:
                 fh.write("\n" + "".join(f"# {line}\n" for line in notes))
@@ -125,21 +127,35 @@ def _risky(text: str) -> bool:
             or _FORMULA.search(text) is not None or _CONTROL.search(text) is not None)
 
 
-def _csv_batch(batch: list[Sequence[Any]], buffer: io.StringIO, writer: Any) -> str:
+def _csv_batch(batch: list[Sequence[Any]], buffer: io.StringIO, writer: Any,
+               quoted: Any) -> str:
     """The CSV text of ``batch`` (csv writes None as "", dates as ISO text and
     True/False, as pandas did), every text made safe by :func:`cells.csv_safe`. The
     batch is written as it is first and through the guard only if
-    it might need it (:func:`_risky`): most batches never do, and the guard is most of the time."""
+    it might need it (:func:`_risky`): most batches never do, and the guard is most of the time.
+
+    A row with a ``#`` in a text is written by ``quoted`` (every field in quotes): the
+    file's marking and notes are ``#`` lines, and ``pandas.read_csv(comment="#")`` would
+    cut an unquoted "Flat #3" at its ``#`` but leaves a quoted one whole."""
     buffer.seek(0)
     buffer.truncate()
     writer.writerows(batch)
     text = buffer.getvalue()
-    if not _risky(text):
+    rows: Iterable[Sequence[Any]] = batch
+    if _risky(text):
+        safe = cells.csv_safe
+        rows = [[safe(v) if isinstance(v, str) else v for v in row] for row in batch]
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    if "#" not in text:
         return text
-    safe = cells.csv_safe
     buffer.seek(0)
     buffer.truncate()
-    writer.writerows([safe(v) if isinstance(v, str) else v for v in row] for row in batch)
+    for row in rows:
+        hashed = any(isinstance(v, str) and "#" in v for v in row)
+        (quoted if hashed else writer).writerow(row)
     return buffer.getvalue()
 
 
