@@ -110,6 +110,42 @@ CANDIDATES: dict[FlagCode, Candidates] = {c.code: c for c in (
 )}
 
 
+_PLAN_TEAM = frozenset({"plans", "team"})
+_OWNERSHIP = frozenset({"plans", "actions", "action_recorded_on", "handoffs"})
+_MONEY = frozenset({"plans", "action_costs", "costed_actions", "action_funders",
+                    "personal_budgets"})
+
+#: The fields of :class:`PersonFacts` each rule may read, besides ``person`` and
+#: ``directory`` (every person's). A person chosen by some rules' candidate queries is
+#: read only as far as those rules read: a candidate for a review alone has no consents,
+#: sign-offs or costs read. A rule reading a field missing here would see it empty, so
+#: tests/test_flags_reads.py runs every rule over the demo and checks what it touches.
+READS: dict[FlagCode, frozenset[str]] = {
+    FlagCode.HANDOFF_UNACKNOWLEDGED: _OWNERSHIP,
+    FlagCode.ACTION_UNOWNED: _OWNERSHIP,
+    FlagCode.COORDINATOR_MISSING: _PLAN_TEAM,
+    FlagCode.TRANSITION_18: _PLAN_TEAM | {"assessments"},
+    FlagCode.DISCHARGE_DELAYED: frozenset({"stays", "delay_reasons"}),
+    FlagCode.REFERRAL_DISPUTE: frozenset({"referrals", "referral_events", "conditions"}),
+    FlagCode.REVIEW_OVERDUE: frozenset({"plans"}),
+    FlagCode.PLAN_UNSIGNED: _PLAN_TEAM | {"signoffs"},
+    FlagCode.CONSENT_MISSING: _PLAN_TEAM | {"consents"},
+    # A disputed cost may be holding up a discharge (``discharge.delayed_discharges``).
+    FlagCode.FUNDING_DISPUTED: _MONEY | {"stays", "delay_reasons"},
+    FlagCode.BUDGET_OVERCOMMITTED: _MONEY,
+    FlagCode.SYNC_CONFLICT: frozenset({"plans", "sync_conflicts"}),
+    FlagCode.CARER_ASSESSMENT_MISSING: frozenset({"plans", "carers", "assessments"}),
+    FlagCode.TRANSITION_25: _PLAN_TEAM | {"assessments", "young_person_statuses"},
+    FlagCode.SAFEGUARDING_DECISION_OVERDUE: frozenset({"safeguarding_concerns"}),
+    FlagCode.CHC_DECISION_OVERDUE: frozenset({"health"}),
+    FlagCode.S117_AFTERCARE_UNASSIGNED: frozenset({"health", "stays"}),
+    FlagCode.READMITTED_30_DAYS: frozenset({"stays"}),
+    FlagCode.MH_COORDINATOR_MISSING: _PLAN_TEAM | {"conditions", "health"},
+    FlagCode.SHARING_BASIS_MISSING: _OWNERSHIP | {"team", "consents"},
+    FlagCode.BREAK_GLASS: _PLAN_TEAM | {"emergency_accesses"},
+}
+
+
 def evaluate(
     facts: PersonFacts,
     today: date,
@@ -155,6 +191,7 @@ def evaluate_all(
 
 __all__ = [
     "CANDIDATES",
+    "READS",
     "RULES",
     "Candidates",
     "Context",

@@ -1,0 +1,107 @@
+"""Each person chosen by the candidate queries is read only as far as the rules that chose
+them read (``careplan.models.rules.READS``): a candidate for a review alone has no
+consents, sign-offs or costs read. The flags are still those of reading everyone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from careplan.demo.build import build_demo
+from careplan.models.facts import PersonFacts
+from careplan.models.flags import FlagCode
+from careplan.models.rules import READS, RULES, evaluate_all
+from careplan.models.rules.common import Context
+from careplan.models.workdays import ENGLAND_AND_WALES
+from careplan.store import Store
+from careplan.store.flagdata import candidates_by_code, caseload_flags, load_facts
+from careplan.store.overrides import thresholds_in_force
+
+TODAY = date(2025, 3, 12)
+#: Every person's, whatever rules chose them.
+ALWAYS = {"person", "directory"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The demo of 1,000 persons in a store file (so the loader reads on two connections)."""
+    store = Store.open(tmp_path_factory.mktemp("reads") / "demo.db")
+    build_demo(store, persons=1000, seed=3, today=TODAY, parallel=False)
+    yield store
+    store.close()
+
+
+class _Recorder:
+    """A person's facts that note the name of each field read from them."""
+
+    def __init__(self, facts: PersonFacts, seen: set[str]) -> None:
+        object.__setattr__(self, "_facts", facts)
+        object.__setattr__(self, "_seen", seen)
+
+    def __getattr__(self, name: str) -> Any:
+        self._seen.add(name)
+        return getattr(self._facts, name)
+
+
+def _json(flags: list[Any]) -> list[dict[str, Any]]:
+    return [f.to_json() for f in flags]
+
+
+def test_every_rule_reads_only_the_facts_it_declares(demo: Store) -> None:
+    facts = load_facts(demo, TODAY)
+    ctx = Context(TODAY, thresholds_in_force(demo), ENGLAND_AND_WALES)
+    seen: dict[FlagCode, set[str]] = {code: set() for code in RULES}
+    raised: dict[FlagCode, int] = dict.fromkeys(RULES, 0)
+    for person in facts:
+        for code, rule in RULES.items():
+            raised[code] += len(rule(_Recorder(person, seen[code]), ctx))  # type: ignore[arg-type]
+    assert set(READS) == set(RULES)
+    for code in RULES:
+        assert seen[code] - ALWAYS <= READS[code], code
+    # The demo exercises the rules: most raise flags, so their paths were walked.
+    assert sum(1 for n in raised.values() if n) >= len(RULES) - 2, raised
+
+
+def test_the_demos_flags_are_those_of_reading_everyone(demo: Store) -> None:
+    everyone = evaluate_all(load_facts(demo, TODAY), TODAY, thresholds_in_force(demo))
+    found = _json(caseload_flags(demo, TODAY))
+    assert len(found) > 100
+    assert found == _json(everyone)
+    some = set(sorted({f["person_id"] for f in found})[::3])
+    assert _json(caseload_flags(demo, TODAY, within=some)) == [
+        f for f in found if f["person_id"] in some]
+
+
+def test_a_candidate_is_read_only_for_the_rules_that_chose_them(demo: Store) -> None:
+    chosen = candidates_by_code(demo, TODAY, thresholds_in_force(demo))
+    full = {f.person.id: f for f in load_facts(demo, TODAY, sorted(chosen))}
+    narrow = {f.person.id: f for f in load_facts(demo, TODAY, only=chosen)}
+    assert narrow.keys() == full.keys() == chosen.keys()
+    reviews = [p for p, codes in chosen.items() if codes == {FlagCode.REVIEW_OVERDUE}]
+    assert reviews, "the demo has persons chosen for a review alone"
+    for person_id in reviews:
+        mine, all_of = narrow[person_id], full[person_id]
+        assert mine.plans == all_of.plans and mine.plans
+        assert not (mine.consents or mine.signoffs or mine.team or mine.actions)
+    assert any(full[p].consents and full[p].team for p in reviews)
+    # Those chosen for a missing sign-off have their plans, team and sign-offs read.
+    unsigned = [p for p, codes in chosen.items() if FlagCode.PLAN_UNSIGNED in codes]
+    assert unsigned
+    for person_id in unsigned:
+        mine, all_of = narrow[person_id], full[person_id]
+        assert (mine.plans, mine.team, mine.signoffs) == (
+            all_of.plans, all_of.team, all_of.signoffs)
+
+
+def test_a_file_store_and_its_copy_in_memory_give_the_same_flags(demo: Store,
+                                                                  tmp_path: Path) -> None:
+    copy = Store.open(":memory:")
+    demo.conn.backup(copy.conn)
+    try:
+        assert _json(caseload_flags(copy, TODAY)) == _json(caseload_flags(demo, TODAY))
+    finally:
+        copy.close()
