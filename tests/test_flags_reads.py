@@ -14,10 +14,11 @@ import pytest
 from careplan.demo.build import build_demo
 from careplan.models.facts import PersonFacts
 from careplan.models.flags import FlagCode
+from careplan.models.people import Condition
 from careplan.models.rules import READS, RULES, evaluate_all
 from careplan.models.rules.common import Context
 from careplan.models.workdays import ENGLAND_AND_WALES
-from careplan.store import Store
+from careplan.store import Store, find, update
 from careplan.store.flagdata import candidates_by_code, caseload_flags, load_facts
 from careplan.store.overrides import thresholds_in_force
 
@@ -103,5 +104,49 @@ def test_a_file_store_and_its_copy_in_memory_give_the_same_flags(demo: Store,
     demo.conn.backup(copy.conn)
     try:
         assert _json(caseload_flags(copy, TODAY)) == _json(caseload_flags(demo, TODAY))
+    finally:
+        copy.close()
+
+
+def _plan(store: Store, code: FlagCode) -> str:
+    from careplan.store.flagcandidates import tagged_candidates_sql
+
+    sql, params, _ = tagged_candidates_sql(TODAY, thresholds_in_force(store), [code])
+    return " ".join(str(row[-1]) for row in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}",
+                                                                params))
+
+
+def test_the_coordinator_candidates_read_the_partial_indexes(demo: Store) -> None:
+    """Migration 20: the active conditions by domain and the coordinators and leads of
+    the care team, each a covering partial index (never the rows of either table)."""
+    plan = _plan(demo, FlagCode.MH_COORDINATOR_MISSING)
+    assert "COVERING INDEX idx_conditions_active_domain" in plan
+    assert "COVERING INDEX idx_care_team_members_coordinators" in plan
+    assert "SCAN c " not in f"{plan} "
+
+
+def test_the_partial_indexes_follow_every_change(demo: Store, tmp_path: Path) -> None:
+    """SQLite keeps a partial index on every write: a person's substance use resolved
+    leaves it, and with it their mental health coordinator flag."""
+    copy = Store.open(tmp_path / "copy.db")
+    demo.conn.backup(copy.conn)
+    try:
+        before = caseload_flags(copy, TODAY)
+        person = next(f.person_id for f in before if f.code is FlagCode.MH_COORDINATOR_MISSING)
+        count = ("SELECT count(*) FROM conditions INDEXED BY idx_conditions_active_domain "
+                 "WHERE clinical_status = 'active' AND domain = 'substance use'")
+        indexed = copy.conn.execute(count).fetchone()[0]
+        mine = [c for c in find(copy, Condition, person_id=person)
+                if c.domain.value == "substance use" and c.clinical_status.value == "active"]
+        assert mine
+        for condition in mine:
+            update(copy, condition.evolve(clinical_status="resolved"), "test")
+        assert copy.conn.execute(count).fetchone()[0] == indexed - len(mine)
+        after = caseload_flags(copy, TODAY)
+        assert [f for f in after if f.person_id == person
+                and f.code is FlagCode.MH_COORDINATOR_MISSING] == []
+        assert _json(after) == _json(evaluate_all(load_facts(copy, TODAY), TODAY,
+                                                  thresholds_in_force(copy)))
+        assert copy.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         copy.close()

@@ -58,7 +58,10 @@ def _in_mh_team(alias: str, member: str) -> str:
 #: domain and one of the mental health domain (the rule tells from its code whether it
 #: is a severe mental illness), an active member of a mental health team in the care
 #: team and none of them its care coordinator or lead, and the
-#: ``mhcoordinator.min_age`` birthday reached (with a day's margin).
+#: ``mhcoordinator.min_age`` birthday reached (with a day's margin). The conditions and
+#: the coordinators and leads are read from partial covering indexes (migration 20: their
+#: conditions are the text here, ``clinical_status = 'active'`` and the lead or role
+#: test, which SQLite must find in the query to use them).
 MH_COORDINATOR_MISSING_SQL = (
     "SELECT c.person_id FROM conditions c "
     f"WHERE c.domain = '{NeedDomain.SUBSTANCE_USE.value}' AND c.clinical_status = 'active' "
