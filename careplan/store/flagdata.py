@@ -134,13 +134,15 @@ def queries(today: date, person_ids: Sequence[str] | None = None,
     (person id -> codes: :func:`candidates_by_code`), its persons, each person's rows of
     a table read only if one of their rules reads them (``READS``). The benchmark times
     the same SQL as plain reads."""
-    if only is not None:
-        person_ids = sorted(only)
-    full = _queries(today, person_ids)
-    if only is None or person_ids is None:
-        return full
-    everyone = json.dumps(list(person_ids))
-    by_read = persons_by_read(only)
+    if only is None:
+        return _queries(today, person_ids)
+    return _narrowed(today, sorted(only), persons_by_read(only))
+
+
+def _narrowed(today: date, person_ids: list[str], by_read: dict[str, list[str]]
+              ) -> list[Query]:
+    """The reads of ``person_ids``, each of the persons ``by_read`` gives for it."""
+    everyone = json.dumps(person_ids)
 
     def narrowed(q: Query) -> Query:
         if q.name in ("agencies", "professionals", "persons"):
@@ -148,7 +150,7 @@ def queries(today: date, person_ids: Sequence[str] | None = None,
         ids = json.dumps(by_read.get(q.name, []))
         return Query(q.name, q.cls, q.sql,
                      tuple(ids if p == everyone else p for p in q.params))
-    return [narrowed(q) for q in full]
+    return [narrowed(q) for q in _queries(today, person_ids)]
 
 
 def _queries(today: date, person_ids: Sequence[str] | None) -> list[Query]:
@@ -270,16 +272,17 @@ def load_facts(
     ``second`` or a second connection of its own). With ``only`` (person id -> codes),
     its persons, each read only as far as those codes' rules read (``READS``): the
     facts are then for those rules alone."""
-    if only is not None:
-        person_ids = sorted(only)
-    with _reading(store, queries(today, person_ids, only),
-                  len(person_ids) if person_ids is not None else None,
+    if only is None:
+        reads, by_read = _queries(today, person_ids), None
+    else:
+        person_ids, by_read = sorted(only), persons_by_read(only)
+        reads = _narrowed(today, person_ids, by_read)
+    with _reading(store, reads, len(person_ids) if person_ids is not None else None,
                   second) as (rows, rest):
         people = _group_main(rows)
         # Meanwhile the second connection (if any) reads the rest.
         rows.update(rest())
-    conflicted = (list(people) if only is None
-                  else persons_by_read(only).get("sync_conflicts", []))
+    conflicted = list(people) if by_read is None else by_read.get("sync_conflicts", [])
     _group_rest(store, people, rows, conflicted)
     return list(people.values())
 
