@@ -45,16 +45,19 @@ WHY = ("at 50,000 persons the store the app makes is encrypted (SQLCipher 4: AES
        "and key derivation fixed by the format), and a connection opened for the job starts "
        "with an empty page cache, so every page the candidate query and the loader read is "
        "decrypted. Done: each candidate is read only as far as the rules that chose them "
-       "read (READS: the loader reads about 16,000 pages instead of 54,000); the reads run "
-       "on two connections at once (the sign-off, consent and mental health coordinator "
-       "candidates, then the consents, actions, sign-offs and money, on a second, "
-       "read-only connection kept for the run), about 1.0 s of CPU in all, 0.5 s of it in "
-       "the flags' own thread, so the 1 s holds only while the machine is not loaded "
-       "beyond its 2 cores. Left: the candidate queries, about 47,000 pages (every active "
-       "care team member checked for a consent and a sign-off). Tried: a 128 or 256 MB "
-       "page cache (0.15 s less CPU, 70 to 150 MB more memory); indexes on birth dates, "
-       "active conditions by domain and coordinators (12 % fewer candidate pages, but the "
-       "transition-25 query then read 8,300 pages instead of 1,800); neither kept.")
+       "read (READS), the mental health coordinator candidates read partial covering "
+       "indexes (migration 20) and the budget candidates no actions: about 43,000 pages "
+       "read in all instead of 97,000. The reads run on two connections at once (the "
+       "sign-off, consent and mental health coordinator candidates, then the consents, "
+       "actions, sign-offs and money, on a second, read-only connection kept for the run): "
+       "about 0.9 s of CPU in all, 0.5 s of it in the flags' own thread, so the 1 s holds "
+       "only while the machine is not loaded beyond its 2 cores. Left: pages every run "
+       "must read (each active care team member checked for a consent and a sign-off of "
+       "the plan in force; the persons, plans and care team of 5,500 candidates spread "
+       "over the whole file). Tried: a 128 or 256 MB page cache (0.15 s less CPU, 70 to "
+       "150 MB more memory); an index of birth dates (the transition-25 query then read "
+       "8,300 pages instead of 1,800, and the transition-18 query's persons are read by "
+       "the loader anyway); neither kept.")
 
 
 #: CPU seconds of this thread in the last call of ``_timed`` (the flags' own thread: on
