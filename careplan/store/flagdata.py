@@ -558,7 +558,7 @@ def caseload_flags(
 
     For the whole caseload only the persons some rule might flag are loaded (see
     ``flagcandidates``), each only as far as the rules that might flag them read
-    (``READS``: at 50,000 persons a quarter of the pages of reading all their rows),
+    (``READS``: at 50,000 persons under a third of the pages of reading all their rows),
     and each is put only through those rules; the flags are the same as loading
     everyone. ``within`` keeps of those candidates only the persons it holds (each
     person's flags are found from their own facts alone, so these are the whole
