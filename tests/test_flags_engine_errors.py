@@ -82,7 +82,8 @@ def _shows_flags_not_checked(qtbot, win: MainWindow, world, reason: str) -> None
 def test_an_engine_that_raises_is_shown_not_taken_for_no_flags(  # type: ignore[no-untyped-def]
         qtbot, tmp_path: Path, world_path, monkeypatch: pytest.MonkeyPatch, caplog) -> None:
     path, world = world_path
-    monkeypatch.setattr(flagdata, "candidates", _raise(RuntimeError("rule table corrupt")))
+    monkeypatch.setattr(flagdata, "candidates_by_code",
+                        _raise(RuntimeError("rule table corrupt")))
     with caplog.at_level(logging.ERROR):
         win = _open(qtbot, tmp_path, path, world.dr_shah)
         _shows_flags_not_checked(qtbot, win, world, "rule table corrupt")
@@ -107,7 +108,7 @@ def test_a_person_already_open_is_told_and_a_later_check_clears_it(  # type: ign
     ws = win.open_person(world.teen)
     found = _header_labels(ws)
     assert found and NOT_CHECKED not in found and "No flags" not in found  # teen is flagged
-    monkeypatch.setattr(flagdata, "candidates", _raise(RuntimeError("engine down")))
+    monkeypatch.setattr(flagdata, "candidates_by_code", _raise(RuntimeError("engine down")))
     win.refresh()
     qtbot.waitUntil(lambda: _header_labels(ws) == [NOT_CHECKED], timeout=30000)
     assert win.caseload.flags_problem.isVisibleTo(win.caseload)

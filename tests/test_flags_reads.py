@@ -150,3 +150,15 @@ def test_the_partial_indexes_follow_every_change(demo: Store, tmp_path: Path) ->
         assert copy.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         copy.close()
+
+
+def test_candidates_found_already_are_read_and_judged_the_same(demo: Store) -> None:
+    """``chosen`` (the app's flag summaries, dashboard and ``careplan flags``: the
+    candidates a reader may see, in batches): the whole caseload's flags of them."""
+    found = candidates_by_code(demo, TODAY, thresholds_in_force(demo))
+    everyone = _json(caseload_flags(demo, TODAY))
+    batch = dict(list(sorted(found.items()))[: len(found) // 2])
+    assert _json(caseload_flags(demo, TODAY, chosen=batch)) == [
+        f for f in everyone if f["person_id"] in batch]
+    with pytest.raises(ValueError, match="not both"):
+        caseload_flags(demo, TODAY, person_ids=sorted(batch), chosen=batch)

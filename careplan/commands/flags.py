@@ -85,13 +85,17 @@ def run(args: argparse.Namespace) -> int:
                 raise UserError(f"--nhs: no person with NHS number {nhs.format_334(number)} "
                                 "in this store.")
             require_visible(store, viewer, str(row[0]), today)
-            person_ids = [str(row[0])]
+            flags = flagdata.caseload_flags(store, today, person_ids=[str(row[0])],
+                                            codes=codes)
         else:
-            # Only the persons whose records may be shared with the reader's agency.
-            found = flagdata.candidates(store, today, thresholds_in_force(store))
-            shown = visible_ids(store, viewer, found, today)
-            person_ids = [pid for pid in found if pid in shown]
-        flags = flagdata.caseload_flags(store, today, person_ids=person_ids, codes=codes)
+            # Only the persons whose records may be shared with the reader's agency, each
+            # read and judged for the rules that chose them.
+            limits = thresholds_in_force(store)
+            found = flagdata.candidates_by_code(store, today, limits)
+            shown = visible_ids(store, viewer, sorted(found), today)
+            flags = flagdata.caseload_flags(
+                store, today, limits, codes=codes,
+                chosen={pid: rules for pid, rules in found.items() if pid in shown})
     if worst is not None:
         flags = [f for f in flags if f.severity.rank >= worst.rank]
     if args.json:

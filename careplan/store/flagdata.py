@@ -552,6 +552,7 @@ def caseload_flags(
     person_ids: Sequence[str] | None = None,
     codes: Iterable[FlagCode] | None = None,
     within: Collection[str] | None = None,
+    chosen: Mapping[str, Collection[FlagCode]] | None = None,
 ) -> list[Flag]:
     """Flags for the caseload (or the given persons), worst first, with the store's
     thresholds in force unless ``thresholds`` is given.
@@ -562,23 +563,26 @@ def caseload_flags(
     and each is put only through those rules; the flags are the same as loading
     everyone. ``within`` keeps of those candidates only the persons it holds (each
     person's flags are found from their own facts alone, so these are the whole
-    caseload's flags of those persons: a table made for an audience). Given persons go
-    through every rule, read whole.
+    caseload's flags of those persons: a table made for an audience). ``chosen`` is
+    some of the candidates found already (:func:`candidates_by_code`, say those a reader
+    may see, or a batch of them), read and judged the same way without finding them
+    again. Given persons (``person_ids``) go through every rule, read whole.
     """
+    if chosen is not None and person_ids is not None:
+        raise ValueError("caseload_flags: give person_ids or chosen, not both")
     limits = thresholds if thresholds is not None else thresholds_in_force(store)
-    chosen: dict[str, set[FlagCode]] | None = None
+    only = chosen
     with collector_paused():
         with contextlib.ExitStack() as stack:
             # One second connection for the candidates and the records (its page cache,
             # decrypted, serves both), unless the store must be read alone.
             second = None if _alone(store) else stack.enter_context(_second(store))
-            if person_ids is None:
-                chosen = candidates_by_code(store, today, limits, second=second)
-                if within is not None:
-                    chosen = {pid: found for pid, found in chosen.items() if pid in within}
-                person_ids = sorted(chosen)
-            facts = load_facts(store, today, person_ids, only=chosen, second=second)
-        return evaluate_all(facts, today, limits, codes=codes, only=chosen)
+            if person_ids is None and only is None:
+                only = candidates_by_code(store, today, limits, second=second)
+            if only is not None and within is not None:
+                only = {pid: found for pid, found in only.items() if pid in within}
+            facts = load_facts(store, today, person_ids, only=only, second=second)
+        return evaluate_all(facts, today, limits, codes=codes, only=only)
 
 
 @contextmanager

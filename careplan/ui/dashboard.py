@@ -24,7 +24,7 @@ from PySide6.QtCore import QMargins, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from careplan.models.flags import flag_label
+from careplan.models.flags import FlagCode, flag_label
 from careplan.store import Store
 from careplan.store import dashboard as figures
 from careplan.store.dashboard import AnswerTimes, Bar
@@ -46,15 +46,17 @@ class DashboardData:
     persons: int = 0
 
 
-def flag_candidates(store: Store, today: date, visible: set[str]) -> list[str]:
-    """Those of the persons some rule might flag today whom the reader may see."""
+def flag_candidates(store: Store, today: date, visible: set[str]
+                    ) -> dict[str, set[FlagCode]]:
+    """Those of the persons some rule might flag today whom the reader may see, each
+    with the codes of the rules that might."""
     from careplan.store import flagdata
     from careplan.store.overrides import thresholds_in_force
 
     if not visible:
-        return []
-    found = flagdata.candidates(store, today, thresholds_in_force(store))
-    return [pid for pid in found if pid in visible]
+        return {}
+    found = flagdata.candidates_by_code(store, today, thresholds_in_force(store))
+    return {pid: rules for pid, rules in found.items() if pid in visible}
 
 
 def _visible(store: Store, viewer: Viewer, today: date) -> set[str]:
@@ -99,7 +101,7 @@ def compute_flags(path: str, today: date, job: workers.Job, viewer: Viewer,
         job.report(0, 1, "Flags")
         visible = _visible(store, viewer, today)
         flags = load_flags(store, today, job,
-                           person_ids=flag_candidates(store, today, visible))
+                           chosen=flag_candidates(store, today, visible))
         job.check()
         # Each bar names its flag in words, as the chips and filters do.
         by_code = [Bar(flag_label(bar.label), bar.value, bar.person_ids)

@@ -9,10 +9,10 @@ caseload with no flags).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 
-from careplan.models.flags import Flag
+from careplan.models.flags import Flag, FlagCode
 from careplan.store import Store
 from careplan.store.visibility import Viewer, visible_ids
 from careplan.ui.flagview import FlagSummary, summarise_by_person
@@ -20,11 +20,13 @@ from careplan.ui.workers import Job
 
 
 def load_flags(store: Store, today: date, job: Job | None = None,
-               person_ids: Sequence[str] | None = None) -> list[Flag]:
-    """Every flag (or those of ``person_ids``) on ``today``."""
+               person_ids: Sequence[str] | None = None,
+               chosen: Mapping[str, Collection[FlagCode]] | None = None) -> list[Flag]:
+    """Every flag (or those of ``person_ids``, or of the candidates ``chosen``: see
+    ``flagdata.caseload_flags``) on ``today``."""
     from careplan.store import flagdata
 
-    return flagdata.caseload_flags(store, today, person_ids=person_ids)
+    return flagdata.caseload_flags(store, today, person_ids=person_ids, chosen=chosen)
 
 
 #: Persons whose records are in memory at once while the caseload's flags are found:
@@ -49,13 +51,15 @@ def load_flag_summaries(path: str, today: date, job: Job, viewer: Viewer,
     summaries: dict[str, FlagSummary] = {}
     try:
         limits = thresholds_in_force(store)
-        found = flagdata.candidates(store, today, limits)
-        keep = visible_ids(store, viewer, found, today) | set(also)
-        ids = [pid for pid in found if pid in keep]
+        found = flagdata.candidates_by_code(store, today, limits)
+        keep = visible_ids(store, viewer, sorted(found), today) | set(also)
+        ids = [pid for pid in sorted(found) if pid in keep]
         for start in range(0, len(ids), BATCH):
             job.check()
             batch = ids[start:start + BATCH]
-            flags = flagdata.caseload_flags(store, today, limits, person_ids=batch)
+            # Each person read and judged for the rules that chose them alone.
+            flags = flagdata.caseload_flags(store, today, limits,
+                                            chosen={pid: found[pid] for pid in batch})
             summaries.update(summarise_by_person(flags))
             job.report(min(start + BATCH, len(ids)), len(ids), "Checking flags")
     finally:
