@@ -143,13 +143,21 @@ def local_code(concepts: Any, system: str) -> str | None:
     return None
 
 
+#: Each enum's members by the slug of their value, made once an enum.
+_SLUGS: dict[type[Any], dict[str, Any]] = {}
+
+
 def enum_from_slug(kind: type[Any], code: str | None) -> Any:
+    """The member of ``kind`` whose value's slug is ``code`` (the first, should two
+    share one), or None."""
     if code is None:
         return None
-    for member in kind:
-        if fc.slug(str(member.value)) == code:
-            return member
-    return None
+    slugs = _SLUGS.get(kind)
+    if slugs is None:
+        slugs = _SLUGS[kind] = {}
+        for member in kind:
+            slugs.setdefault(fc.slug(str(member.value)), member)
+    return slugs.get(code)
 
 
 def need_domain(concepts: Any) -> NeedDomain:
@@ -232,6 +240,7 @@ class Importer:
         #: referral steps...): two records with one id are refused.
         self._given_ids: dict[str, str] = {}
         self.codes = condition_codes()
+        self._by_type: dict[str, list[Located]] | None = None
         #: Conditions coded in SNOMED CT or ICD-10 outside the value sets.
         self.uncoded_conditions = 0
 
@@ -431,7 +440,11 @@ class Importer:
             self._by_ods.setdefault(entity.ods_code, entity.id)
 
     def of_type(self, rtype: str) -> list[Located]:
-        return [loc for loc in self.index.all if loc.rtype == rtype]
+        if self._by_type is None:  # grouped once: map_all asks for each type in turn
+            self._by_type = {}
+            for loc in self.index.all:
+                self._by_type.setdefault(loc.rtype, []).append(loc)
+        return list(self._by_type.get(rtype, ()))
 
     def unknown_agency(self) -> str:
         if UNKNOWN_AGENCY_ID not in self.entities and not self.in_store(

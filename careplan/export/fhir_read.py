@@ -11,16 +11,18 @@ Synthea bundle costs only what maps.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from careplan.export.fhir_memo import no_collection
 from careplan.export.fhir_pool import Checks, workers_for_file
@@ -165,6 +167,83 @@ def validate_resource(resource: dict[str, Any], where: str | None = None) -> Non
         raise ImportRefused(f"{label}: nests too deeply to be checked.") from None
 
 
+@functools.cache
+def _uri_lists() -> tuple[TypeAdapter[Any], TypeAdapter[Any]]:
+    """Validators of a list of ``Bundle.entry.fullUrl`` and of ``entry.request.url``
+    values: each the field's own type (an R4 ``uri``), as the Bundle model checks it."""
+    from fhir.resources.R4B.bundle import BundleEntry, BundleEntryRequest
+
+    def of(field: FieldInfo) -> TypeAdapter[Any]:
+        kind: Any = field.annotation
+        if field.metadata:  # (constraints given in the Field, if a later model has any)
+            kind = Annotated[(kind, *field.metadata)]
+        return TypeAdapter(list[kind])
+
+    return (of(BundleEntry.model_fields["fullUrl"]), of(BundleEntryRequest.model_fields["url"]))
+
+
+_ENTRY_KEY = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
+def _entry_kind(entry: dict[str, Any]) -> Any:
+    """What an entry is but for its ``fullUrl`` and ``request.url`` texts: its items with
+    each value's type (``1`` and ``true`` are equal in Python, not in FHIR), or its JSON
+    text with those two blank when it holds more than plain values."""
+    if len(entry) == 2:  # a transaction's entry: fullUrl and request (method, url)
+        request = entry.get("request")
+        if (type(request) is dict and len(request) == 2 and type(entry.get("fullUrl")) is str
+                and type(request.get("url")) is str and type(request.get("method")) is str):
+            return ("transaction", tuple(entry), tuple(request), request["method"])
+    parts: list[Any] = []
+    for name, value in entry.items():
+        if name == "fullUrl" and type(value) is str:
+            parts.append(name)
+        elif name == "request" and type(value) is dict:
+            parts.append((name, tuple((k, None, None) if k == "url" and type(v) is str
+                                      else (k, type(v), v) for k, v in value.items())))
+        else:
+            parts.append((name, type(value), value))
+    kind = tuple(parts)
+    try:
+        hash(kind)
+    except TypeError:  # a list or an object inside: its JSON text
+        alike = dict(entry)
+        if type(alike.get("fullUrl")) is str:
+            alike["fullUrl"] = ""
+        request = alike.get("request")
+        if type(request) is dict and type(request.get("url")) is str:
+            alike["request"] = {**request, "url": ""}
+        return _ENTRY_KEY(alike)
+    return kind
+
+
+def check_shell(shell: dict[str, Any], where: str) -> None:
+    """Validate a Bundle without its entries' resources (its type, its entries' fullUrl
+    and request) as ``validate_resource`` does, cheaply: entries alike but for their
+    ``fullUrl`` and ``request.url`` texts (a transaction's are all alike) are validated
+    as one, the Bundle with one entry of each kind, and every such text by the field's
+    own R4 type, in one call for all. Anything refused there is refused by validating
+    the whole Bundle as before, so the sentence is the one it gives."""
+    entries = shell.get("entry", [])
+    try:
+        kinds: dict[Any, dict[str, Any]] = {}
+        for entry in entries:
+            kinds.setdefault(_entry_kind(entry), entry)
+    except (TypeError, ValueError):  # not plain JSON: validate the whole Bundle
+        validate_resource(shell, where)
+        return
+    full_urls = [e["fullUrl"] for e in entries if type(e.get("fullUrl")) is str]
+    urls = [r["url"] for r in (e.get("request") for e in entries)
+            if type(r) is dict and type(r.get("url")) is str]
+    full_url_list, url_list = _uri_lists()
+    try:
+        full_url_list.validate_python(full_urls)
+        url_list.validate_python(urls)
+        validate_resource({**shell, "entry": list(kinds.values())}, where)
+    except (ValidationError, ImportRefused):
+        validate_resource(shell, where)  # the whole Bundle: its own sentence
+
+
 def _check_type(resource: Any, where: str) -> str:
     if not isinstance(resource, dict):
         raise ImportRefused(f"{where}: expected a JSON object (a FHIR resource), found "
@@ -174,16 +253,22 @@ def _check_type(resource: Any, where: str) -> str:
         what = "missing" if rtype is None or rtype == "" else json_kind(rtype)
         raise ImportRefused(f"{where}: field 'resourceType' is {what}, so it is not a FHIR "
                             "resource.")
-    try:
-        model = get_fhir_model_class(rtype)
-    except (KeyError, ValueError):
-        model = None
-    # The models include data types (Extension, HumanName) and the abstract bases.
-    if model is None or not issubclass(model, Resource) or rtype in (
-            "Resource", "DomainResource"):
-        raise ImportRefused(
-            f"{where}: resourceType {shorten(rtype)!r} is not a FHIR R4 resource.")
+    if rtype not in _RESOURCE_TYPES:
+        try:
+            model = get_fhir_model_class(rtype)
+        except (KeyError, ValueError):
+            model = None
+        # The models include data types (Extension, HumanName) and the abstract bases.
+        if model is None or not issubclass(model, Resource) or rtype in (
+                "Resource", "DomainResource"):
+            raise ImportRefused(
+                f"{where}: resourceType {shorten(rtype)!r} is not a FHIR R4 resource.")
+        _RESOURCE_TYPES.add(rtype)
     return rtype
+
+
+#: The resource types met so far that are FHIR R4 resources (each asked once).
+_RESOURCE_TYPES: set[str] = set()
 
 
 def parse_text(text: str, name: str = "the file") -> Any:
@@ -296,7 +381,7 @@ def _read(doc: Any, checks: Checks) -> ReadResult:
     shell = {**doc, "entry": [{k: v for k, v in e.items() if k != "resource"}
                               for e in entries if isinstance(e, dict)]}
     scan(shell, _label(doc))
-    checks.add(shell, _label(doc))
+    check_shell(shell, _label(doc))  # (here, at once: before any resource, as in order)
     for i, entry in enumerate(entries):
         where = f"Bundle entry {i + 1}"
         if not isinstance(entry, dict):

@@ -8,6 +8,7 @@ first import wrote instead of doubling it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,14 +27,15 @@ TABLES = {
 }
 
 
+#: A UUID written as ``str(uuid.UUID(...))`` writes it: lower case, 8-4-4-4-12.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def entity_id(key: str) -> str:
     """The entity id for a resource known as ``key`` (``Type/id`` or ``Type/id#contained``)."""
     rid = key.split("/", 1)[1] if "/" in key else key
-    try:
-        if "#" not in rid and str(uuid.UUID(rid)) == rid:
-            return rid
-    except ValueError:
-        pass
+    if _CANONICAL_UUID.fullmatch(rid):  # (as str(uuid.UUID(rid)) == rid, without parsing)
+        return rid
     return str(uuid.uuid5(_NS, key))
 
 
