@@ -145,14 +145,14 @@ def import_phases(bundle: Path, target: Path) -> str:
     this process; the workers' validation beside them)."""
     from careplan.export import fhir_map
     from careplan.export.fhir_import import Importer
-    from careplan.export.fhir_pool import Checks, workers_for_file
+    from careplan.export.fhir_pool import Checks, workers_for_import
     from careplan.export.fhir_read import load_json, read_document
 
     before = children_cpu()
     doc: list[Any] = []
     read: list[Any] = []
     imp: list[Importer] = []
-    with (Checks("import", workers_for_file(bundle.stat().st_size)) as checks,
+    with (Checks("import", workers_for_import(bundle.stat().st_size), ahead=None) as checks,
           Store.open(target) as store):
         parse_s = cpu(lambda: doc.append(load_json(bundle)))
         with fhir_memo.no_collection():

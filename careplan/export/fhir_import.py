@@ -21,7 +21,7 @@ from careplan import resources
 from careplan.export import fhir_codes as fc
 from careplan.export import fhir_memo
 from careplan.export.fhir_export import LONDON
-from careplan.export.fhir_pool import Checks, workers_for_file
+from careplan.export.fhir_pool import Checks, workers_for_import
 from careplan.export.fhir_read import (
     ImportRefused,
     ReadResult,
@@ -455,7 +455,11 @@ class Importer:
 
     # -- writing -----------------------------------------------------------------------
 
-    def write(self) -> None:
+    def write(self, checks: Checks | None = None) -> None:
+        """Write what was built, in one transaction. With ``checks`` still validating
+        (in worker processes), the records are inserted meanwhile and committed only once
+        every resource is valid: a refusal, or any error, rolls everything back, and a
+        resource refused is the refusal, even when the insert stumbled over it first."""
         if self.uncoded_conditions:
             n = self.uncoded_conditions
             self.report.warn(
@@ -465,8 +469,15 @@ class Importer:
         order = {cls: i for i, cls in enumerate(ENTITY_TYPES)}
         batch = sorted(self.entities.values(), key=lambda e: order[type(e)])
         with self.store.atomic():
-            if batch:
-                add_many(self.store, batch, self.actor)
+            try:
+                if batch:
+                    add_many(self.store, batch, self.actor)
+            except Exception:
+                if checks is not None:
+                    checks.finish()  # a resource refused first is the refusal
+                raise
+            if checks is not None:
+                checks.finish()  # (raising rolls the inserts back: nothing is written)
 
 
 def import_fhir(store: Store, path: str | Path, actor: str = "import",
@@ -475,12 +486,13 @@ def import_fhir(store: Store, path: str | Path, actor: str = "import",
 
     As ``read_file`` then ``import_read``, without the cyclic garbage collector
     (``fhir_memo.no_collection``: the file and its records live until the end); its
-    resources are validated in ``workers`` processes (``fhir_pool``; by default as many
-    as it takes for a file this large, none for a small one: then here) while it maps
-    them, with equal nested elements validated once (``fhir_memo``)."""
+    resources are validated in ``workers`` processes (``fhir_pool``; by default one for
+    a file this large, none for a small one: then here), all handed over at once, while
+    it maps them and inserts the records, with equal nested elements validated once
+    (``fhir_memo``); it commits once every resource is valid."""
     if workers is None:
-        workers = workers_for_file(file_size(path))
-    with Checks("import", workers) as checks:
+        workers = workers_for_import(file_size(path))
+    with Checks("import", workers, ahead=None) as checks:
         doc = load_json(path)  # (the workers start meanwhile)
         with fhir_memo.no_collection():
             read = read_document(doc, checks)
@@ -493,8 +505,10 @@ def import_read(store: Store, read: ReadResult, actor: str = "import",
                 checks: Checks | None = None) -> ImportReport:
     """Map what was read and write it, all or nothing. With ``checks`` still validating
     the resources (in worker processes: ``fhir_pool``), the mapping runs meanwhile and
-    nothing is written before every resource is valid: a resource refused is the
-    refusal, even when the mapping stumbled over it first."""
+    nothing is committed before every resource is valid: a resource refused is the
+    refusal, even when the mapping stumbled over it first. The inserts run while the
+    workers may still validate, in the transaction that commits only once they are
+    done (``Importer.write``)."""
     from careplan.export import fhir_map
 
     try:
@@ -504,8 +518,6 @@ def import_read(store: Store, read: ReadResult, actor: str = "import",
         if checks is not None:
             checks.finish()
         raise
-    if checks is not None:
-        checks.finish()
-    imp.write()
+    imp.write(checks)
     return imp.report
 
