@@ -20,7 +20,7 @@ from careplan.export.fhir_export import export_fhir
 from careplan.export.fhir_import import import_fhir
 from careplan.export.fhir_ndjson import export_ndjson
 from careplan.export.fhir_read import ImportRefused
-from careplan.store import Store
+from careplan.store import Store, audit_check
 
 WORKERS = 2
 
@@ -188,15 +188,43 @@ def test_an_import_validated_in_workers_imports_the_same(store: Store,
     reader = _sample(store)
     export_fhir(store, tmp_path / "out.json", **reader, today=TODAY, workers=0)
     counts = []
-    for workers in (0, WORKERS):
+    for workers in (0, 1, WORKERS):
         with Store.open(tmp_path / f"in-{workers}.db") as target:
             report = import_fhir(target, tmp_path / "out.json", workers=workers)
             counts.append((target.table_counts(), report.lines()))
-    assert counts[0] == counts[1]
+            verified = audit_check.verify(target)
+            assert verified is not None and verified.ok, verified
+    assert counts[0] == counts[1] == counts[2]
     assert counts[0][0]["persons"] == 2
 
 
+def test_records_inserted_while_a_worker_validates_are_not_kept_when_it_refuses(
+        tmp_path: Path) -> None:
+    """The import inserts while its worker validates and commits only once every
+    resource is valid: a resource refused last (one the mapping takes, so its record
+    is among those inserted) leaves the store as it was, audit log and chain heads
+    included, with the sentence validation in this process gives."""
+    many = [_patient(f"p{n}") for n in range(fhir_pool.BATCH * 2)]
+    file = _bundle(tmp_path / "late.json", *many, _patient("x", gender=5))
+    db = tmp_path / "store.db"
+    with Store.open(db) as store:
+        import_fhir(store, _bundle(tmp_path / "seed.json", _patient("seed")), workers=0)
+        before = {table: store.query(f"SELECT * FROM {table}")
+                  for table in ("persons", "audit_events", "audit_heads")}
+        with pytest.raises(ImportRefused) as caught:
+            import_fhir(store, file, workers=1)
+        assert {table: store.query(f"SELECT * FROM {table}") for table in before} == before
+        assert not store.conn.in_transaction
+        verified = audit_check.verify(store)
+        assert verified is not None and verified.ok, verified
+    here = _imported(tmp_path / "here.db", file, 0)
+    assert str(caught.value) == here and "Patient/x" in here and "gender" in here
+    assert not multiprocessing.active_children()
+
+
 def test_how_many_workers() -> None:
+    assert fhir_pool.workers_for_import(10**9) <= fhir_pool.IMPORT_WORKERS == 1
+    assert fhir_pool.workers_for_import(10_000) == 0
     assert fhir_pool.workers_for(1) == 0  # one person: validated in-process
     assert fhir_pool.workers_for_file(10_000) == 0
     assert fhir_pool.workers_for(10_000) in range(0, fhir_pool.MAX_WORKERS + 1)
