@@ -174,25 +174,144 @@ BEGIN
     END LOOP;
 END $$;
 CREATE OR REPLACE FUNCTION careplan.push(events json) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = careplan, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = careplan, pg_temp SET jit = off AS $$
 DECLARE
     added bigint[];
     s bigint;
+    kept bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock({_ORDER_LOCK});
-    WITH put AS (
-        INSERT INTO careplan.events (event_id, origin, origin_seq, payload, author)
-        SELECT e ->> 'id', e ->> 'store_id', (e ->> 'store_seq')::bigint, e, session_user
-        FROM json_array_elements(events) WITH ORDINALITY AS t(e, n)
-        ORDER BY n
-        ON CONFLICT DO NOTHING
-        RETURNING careplan.events.server_seq)
-    SELECT coalesce(array_agg(put.server_seq ORDER BY put.server_seq), '{{}}') INTO added
-    FROM put;
-    FOREACH s IN ARRAY added LOOP
-        PERFORM careplan.note(s);
+    -- The events the server does not have yet, each read once.
+    CREATE TEMP TABLE push_batch ON COMMIT DROP AS
+    WITH sent AS MATERIALIZED (
+        SELECT t.n, t.e, t.e::jsonb AS j
+        FROM json_array_elements(events) WITH ORDINALITY AS t(e, n))
+    SELECT p.n, p.e, p.j ->> 'id' AS event_id, p.j ->> 'store_id' AS origin,
+           (p.j ->> 'store_seq')::bigint AS origin_seq, p.j ->> 'entity' AS ent,
+           p.j ->> 'entity_id' AS eid,
+           coalesce((p.j -> 'after' ->> '{DELETED}') IN ('true', '1'), false) AS gone,
+           CASE WHEN jsonb_typeof(p.j -> 'before') = 'object' THEN p.j -> 'before'
+                ELSE '{{}}'::jsonb END
+           || CASE WHEN jsonb_typeof(p.j -> 'after') = 'object' THEN p.j -> 'after'
+                   ELSE '{{}}'::jsonb END AS v,
+           NULL::text AS about
+    FROM sent p
+    WHERE NOT EXISTS (SELECT 1 FROM careplan.events x WHERE x.event_id = p.j ->> 'id')
+      AND NOT EXISTS (SELECT 1 FROM careplan.events x WHERE x.origin = p.j ->> 'store_id'
+                      AND x.origin_seq = (p.j ->> 'store_seq')::bigint);
+    IF EXISTS (SELECT 1 FROM pg_temp.push_batch GROUP BY event_id HAVING count(*) > 1)
+       OR EXISTS (SELECT 1 FROM pg_temp.push_batch GROUP BY origin, origin_seq
+                  HAVING count(*) > 1) THEN
+        -- An event twice in one push: one at a time, as the server received them first.
+        DROP TABLE pg_temp.push_batch;
+        WITH put AS (
+            INSERT INTO careplan.events (event_id, origin, origin_seq, payload, author)
+            SELECT e ->> 'id', e ->> 'store_id', (e ->> 'store_seq')::bigint, e, session_user
+            FROM json_array_elements(events) WITH ORDINALITY AS t(e, n)
+            ORDER BY n
+            ON CONFLICT DO NOTHING
+            RETURNING careplan.events.server_seq)
+        SELECT coalesce(array_agg(put.server_seq ORDER BY put.server_seq), '{{}}') INTO added
+        FROM put;
+        FOREACH s IN ARRAY added LOOP
+            PERFORM careplan.note(s);
+        END LOOP;
+        RETURN coalesce(array_length(added, 1), 0);
+    END IF;
+    -- The person of each, as careplan.note finds it one event at a time: a person is
+    -- about itself; another row through the first of its links that leads somewhere,
+    -- the row it points to as the server's table holds it (held) after the events pushed
+    -- before, those of this push too (push_deps); '' none, '?' not found.
+    ANALYZE pg_temp.push_batch;
+    CREATE TEMP TABLE push_who ON COMMIT DROP AS
+    SELECT b.n, b.ent, b.eid, CASE WHEN b.ent = 'persons' THEN b.eid END AS about
+    FROM pg_temp.push_batch b;
+    CREATE TEMP TABLE push_links ON COMMIT DROP AS
+    SELECT b.n, p.k, p.parent, b.v ->> p.col AS val,
+           (SELECT r.person_id FROM careplan.row_persons r
+            WHERE r.entity = p.parent AND r.entity_id = b.v ->> p.col) AS held
+    FROM pg_temp.push_batch b
+    CROSS JOIN (VALUES {_parents_values()}) AS p(k, col, parent)
+    WHERE b.ent IS DISTINCT FROM 'persons' AND b.v ->> p.col IS NOT NULL;
+    UPDATE pg_temp.push_who w SET about = ''
+    WHERE w.ent IS DISTINCT FROM 'persons'
+      AND NOT EXISTS (SELECT 1 FROM pg_temp.push_links l WHERE l.n = w.n);
+    CREATE TEMP TABLE push_deps ON COMMIT DROP AS
+    SELECT l.n, l.k, x.n AS j
+    FROM pg_temp.push_links l JOIN pg_temp.push_who x
+      ON x.ent = l.parent AND x.eid = l.val AND x.n < l.n;
+    ANALYZE pg_temp.push_who;
+    ANALYZE pg_temp.push_links;
+    ANALYZE pg_temp.push_deps;
+    -- Each round settles every event whose links lead to rows settled already; an event
+    -- leads only to earlier ones, so each round settles at least the first unsettled.
+    LOOP
+        UPDATE pg_temp.push_who b SET about = w.who
+        FROM (
+            SELECT s.n,
+                   coalesce((array_agg(s.who ORDER BY s.k) FILTER (WHERE s.stop))[1], '?')
+                       AS who,
+                   coalesce((array_agg(s.ready ORDER BY s.k) FILTER (WHERE s.stop))[1],
+                            true) AS ready
+            FROM (
+                SELECT l.n, l.k,
+                       l.parent IS NULL OR d.n IS NOT NULL OR l.held IS NOT NULL AS stop,
+                       d.n IS NULL OR d.open = 0 AS ready,
+                       CASE WHEN l.parent IS NULL THEN l.val
+                            WHEN d.n IS NULL THEN l.held
+                            WHEN l.held NOT IN ('', '?') THEN l.held
+                            ELSE coalesce(d.person, CASE WHEN l.held = '?' OR d.unfound
+                                                         THEN '?' ELSE '' END)
+                       END AS who
+                FROM pg_temp.push_links l
+                JOIN pg_temp.push_who u ON u.n = l.n AND u.about IS NULL
+                LEFT JOIN (
+                    SELECT dp.n, dp.k, count(*) FILTER (WHERE x.about IS NULL) AS open,
+                           (array_agg(x.about ORDER BY x.n)
+                                FILTER (WHERE x.about NOT IN ('', '?')))[1] AS person,
+                           coalesce(bool_or(x.about = '?'), false) AS unfound
+                    FROM pg_temp.push_deps dp
+                    JOIN pg_temp.push_who x ON x.n = dp.j
+                    JOIN pg_temp.push_who u2 ON u2.n = dp.n AND u2.about IS NULL
+                    GROUP BY dp.n, dp.k) d ON d.n = l.n AND d.k = l.k
+            ) s
+            GROUP BY s.n
+        ) w
+        WHERE b.n = w.n AND w.ready;
+        EXIT WHEN NOT FOUND;
     END LOOP;
-    RETURN coalesce(array_length(added, 1), 0);
+    INSERT INTO careplan.events (event_id, origin, origin_seq, payload, author, about)
+    SELECT b.event_id, b.origin, b.origin_seq, b.e, session_user, w.about
+    FROM pg_temp.push_batch b JOIN pg_temp.push_who w ON w.n = b.n ORDER BY b.n;
+    GET DIAGNOSTICS kept = ROW_COUNT;
+    INSERT INTO careplan.row_persons (entity, entity_id, person_id)
+    SELECT w.ent, w.eid,
+           coalesce((array_agg(w.about ORDER BY w.n)
+                         FILTER (WHERE w.about NOT IN ('', '?')))[1],
+                    CASE WHEN bool_or(w.about = '?') THEN '?' ELSE min(w.about) END)
+    FROM pg_temp.push_who w WHERE w.ent <> '{WITHHELD}'
+    GROUP BY w.ent, w.eid
+    ON CONFLICT (entity, entity_id) DO UPDATE SET person_id = excluded.person_id
+    WHERE careplan.row_persons.person_id IN ('', '?') AND excluded.person_id <> '';
+    -- The consent records as the last event of each that says something leaves them.
+    CREATE TEMP TABLE push_consents ON COMMIT DROP AS
+    SELECT DISTINCT ON (b.eid) b.eid, b.gone, b.v
+    FROM pg_temp.push_batch b
+    WHERE b.ent = 'consents' AND (b.gone OR (b.v ->> 'person_id' IS NOT NULL
+                                             AND b.v ->> 'agency_id' IS NOT NULL))
+    ORDER BY b.eid, b.n DESC;
+    DELETE FROM careplan.consents c USING pg_temp.push_consents g
+    WHERE c.id = g.eid AND g.gone;
+    INSERT INTO careplan.consents (id, person_id, agency_id, status, basis, recorded_on)
+    SELECT g.eid, g.v ->> 'person_id', g.v ->> 'agency_id', g.v ->> 'status',
+           g.v ->> 'basis', g.v ->> 'recorded_on'
+    FROM pg_temp.push_consents g WHERE NOT g.gone
+    ON CONFLICT (id) DO UPDATE SET person_id = excluded.person_id,
+        agency_id = excluded.agency_id, status = excluded.status,
+        basis = excluded.basis, recorded_on = excluded.recorded_on;
+    DROP TABLE pg_temp.push_consents, pg_temp.push_deps, pg_temp.push_links,
+               pg_temp.push_who, pg_temp.push_batch;
+    RETURN kept;
 END $$;
 CREATE OR REPLACE FUNCTION careplan.stub(e json) RETURNS json
 LANGUAGE sql IMMUTABLE AS $$
