@@ -183,22 +183,19 @@ BEGIN
     PERFORM pg_advisory_xact_lock({_ORDER_LOCK});
     -- The events the server does not have yet, each read once.
     CREATE TEMP TABLE push_batch ON COMMIT DROP AS
-    WITH sent AS MATERIALIZED (
-        SELECT t.n, t.e, t.e::jsonb AS j
-        FROM json_array_elements(events) WITH ORDINALITY AS t(e, n))
-    SELECT p.n, p.e, p.j ->> 'id' AS event_id, p.j ->> 'store_id' AS origin,
-           (p.j ->> 'store_seq')::bigint AS origin_seq, p.j ->> 'entity' AS ent,
-           p.j ->> 'entity_id' AS eid,
-           coalesce((p.j -> 'after' ->> '{DELETED}') IN ('true', '1'), false) AS gone,
-           CASE WHEN jsonb_typeof(p.j -> 'before') = 'object' THEN p.j -> 'before'
-                ELSE '{{}}'::jsonb END
-           || CASE WHEN jsonb_typeof(p.j -> 'after') = 'object' THEN p.j -> 'after'
-                   ELSE '{{}}'::jsonb END AS v,
-           NULL::text AS about
-    FROM sent p
-    WHERE NOT EXISTS (SELECT 1 FROM careplan.events x WHERE x.event_id = p.j ->> 'id')
-      AND NOT EXISTS (SELECT 1 FROM careplan.events x WHERE x.origin = p.j ->> 'store_id'
-                      AND x.origin_seq = (p.j ->> 'store_seq')::bigint);
+    SELECT t.n, t.e, r.id AS event_id, r.store_id AS origin, r.store_seq AS origin_seq,
+           r.entity AS ent, r.entity_id AS eid,
+           coalesce((r.after ->> '{DELETED}') IN ('true', '1'), false) AS gone,
+           CASE WHEN jsonb_typeof(r.before) = 'object' THEN r.before ELSE '{{}}'::jsonb END
+           || CASE WHEN jsonb_typeof(r.after) = 'object' THEN r.after ELSE '{{}}'::jsonb END
+               AS v
+    FROM json_array_elements(events) WITH ORDINALITY AS t(e, n)
+    CROSS JOIN LATERAL json_to_record(t.e) AS r(id text, store_id text, store_seq bigint,
+                                                entity text, entity_id text, before jsonb,
+                                                after jsonb)
+    WHERE NOT EXISTS (SELECT 1 FROM careplan.events x WHERE x.event_id = r.id)
+      AND NOT EXISTS (SELECT 1 FROM careplan.events x WHERE x.origin = r.store_id
+                      AND x.origin_seq = r.store_seq);
     IF EXISTS (SELECT 1 FROM pg_temp.push_batch GROUP BY event_id HAVING count(*) > 1)
        OR EXISTS (SELECT 1 FROM pg_temp.push_batch GROUP BY origin, origin_seq
                   HAVING count(*) > 1) THEN
@@ -221,8 +218,7 @@ BEGIN
     -- The person of each, as careplan.note finds it one event at a time: a person is
     -- about itself; another row through the first of its links that leads somewhere,
     -- the row it points to as the server's table holds it (held) after the events pushed
-    -- before, those of this push too (push_deps); '' none, '?' not found.
-    ANALYZE pg_temp.push_batch;
+    -- before, those of this push too; '' none, '?' not found.
     CREATE TEMP TABLE push_who ON COMMIT DROP AS
     SELECT b.n, b.ent, b.eid, CASE WHEN b.ent = 'persons' THEN b.eid END AS about
     FROM pg_temp.push_batch b;
@@ -236,13 +232,6 @@ BEGIN
     UPDATE pg_temp.push_who w SET about = ''
     WHERE w.ent IS DISTINCT FROM 'persons'
       AND NOT EXISTS (SELECT 1 FROM pg_temp.push_links l WHERE l.n = w.n);
-    CREATE TEMP TABLE push_deps ON COMMIT DROP AS
-    SELECT l.n, l.k, x.n AS j
-    FROM pg_temp.push_links l JOIN pg_temp.push_who x
-      ON x.ent = l.parent AND x.eid = l.val AND x.n < l.n;
-    ANALYZE pg_temp.push_who;
-    ANALYZE pg_temp.push_links;
-    ANALYZE pg_temp.push_deps;
     -- Each round settles every event whose links lead to rows settled already; an event
     -- leads only to earlier ones, so each round settles at least the first unsettled.
     LOOP
@@ -266,14 +255,15 @@ BEGIN
                 FROM pg_temp.push_links l
                 JOIN pg_temp.push_who u ON u.n = l.n AND u.about IS NULL
                 LEFT JOIN (
-                    SELECT dp.n, dp.k, count(*) FILTER (WHERE x.about IS NULL) AS open,
+                    SELECT l2.n, l2.k, count(*) FILTER (WHERE x.about IS NULL) AS open,
                            (array_agg(x.about ORDER BY x.n)
                                 FILTER (WHERE x.about NOT IN ('', '?')))[1] AS person,
                            coalesce(bool_or(x.about = '?'), false) AS unfound
-                    FROM pg_temp.push_deps dp
-                    JOIN pg_temp.push_who x ON x.n = dp.j
-                    JOIN pg_temp.push_who u2 ON u2.n = dp.n AND u2.about IS NULL
-                    GROUP BY dp.n, dp.k) d ON d.n = l.n AND d.k = l.k
+                    FROM pg_temp.push_links l2
+                    JOIN pg_temp.push_who u2 ON u2.n = l2.n AND u2.about IS NULL
+                    JOIN pg_temp.push_who x
+                      ON x.ent = l2.parent AND x.eid = l2.val AND x.n < l2.n
+                    GROUP BY l2.n, l2.k) d ON d.n = l.n AND d.k = l.k
             ) s
             GROUP BY s.n
         ) w
@@ -294,23 +284,22 @@ BEGIN
     ON CONFLICT (entity, entity_id) DO UPDATE SET person_id = excluded.person_id
     WHERE careplan.row_persons.person_id IN ('', '?') AND excluded.person_id <> '';
     -- The consent records as the last event of each that says something leaves them.
-    CREATE TEMP TABLE push_consents ON COMMIT DROP AS
-    SELECT DISTINCT ON (b.eid) b.eid, b.gone, b.v
-    FROM pg_temp.push_batch b
-    WHERE b.ent = 'consents' AND (b.gone OR (b.v ->> 'person_id' IS NOT NULL
-                                             AND b.v ->> 'agency_id' IS NOT NULL))
-    ORDER BY b.eid, b.n DESC;
-    DELETE FROM careplan.consents c USING pg_temp.push_consents g
-    WHERE c.id = g.eid AND g.gone;
+    WITH last AS (
+        SELECT DISTINCT ON (b.eid) b.eid, b.gone, b.v
+        FROM pg_temp.push_batch b
+        WHERE b.ent = 'consents' AND (b.gone OR (b.v ->> 'person_id' IS NOT NULL
+                                                 AND b.v ->> 'agency_id' IS NOT NULL))
+        ORDER BY b.eid, b.n DESC
+    ), removed AS (
+        DELETE FROM careplan.consents c USING last g WHERE c.id = g.eid AND g.gone)
     INSERT INTO careplan.consents (id, person_id, agency_id, status, basis, recorded_on)
     SELECT g.eid, g.v ->> 'person_id', g.v ->> 'agency_id', g.v ->> 'status',
            g.v ->> 'basis', g.v ->> 'recorded_on'
-    FROM pg_temp.push_consents g WHERE NOT g.gone
+    FROM last g WHERE NOT g.gone
     ON CONFLICT (id) DO UPDATE SET person_id = excluded.person_id,
         agency_id = excluded.agency_id, status = excluded.status,
         basis = excluded.basis, recorded_on = excluded.recorded_on;
-    DROP TABLE pg_temp.push_consents, pg_temp.push_deps, pg_temp.push_links,
-               pg_temp.push_who, pg_temp.push_batch;
+    DROP TABLE pg_temp.push_links, pg_temp.push_who, pg_temp.push_batch;
     RETURN kept;
 END $$;
 CREATE OR REPLACE FUNCTION careplan.stub(e json) RETURNS json
