@@ -237,35 +237,31 @@ BEGIN
     LOOP
         UPDATE pg_temp.push_who b SET about = w.who
         FROM (
-            SELECT s.n,
-                   coalesce((array_agg(s.who ORDER BY s.k) FILTER (WHERE s.stop))[1], '?')
-                       AS who,
-                   coalesce((array_agg(s.ready ORDER BY s.k) FILTER (WHERE s.stop))[1],
-                            true) AS ready
+            SELECT DISTINCT ON (s.n) s.n, CASE WHEN s.stop THEN s.who ELSE '?' END AS who,
+                   NOT s.stop OR s.ready AS ready
             FROM (
                 SELECT l.n, l.k,
                        l.parent IS NULL OR d.n IS NOT NULL OR l.held IS NOT NULL AS stop,
-                       d.n IS NULL OR d.open = 0 AS ready,
+                       d.n IS NULL OR d.about IS NOT NULL AS ready,
                        CASE WHEN l.parent IS NULL THEN l.val
-                            WHEN d.n IS NULL THEN l.held
-                            WHEN l.held NOT IN ('', '?') THEN l.held
-                            ELSE coalesce(d.person, CASE WHEN l.held = '?' OR d.unfound
-                                                         THEN '?' ELSE '' END)
-                       END AS who
+                            WHEN d.n IS NULL OR l.held NOT IN ('', '?') THEN l.held
+                            WHEN d.about NOT IN ('', '?') THEN d.about
+                            WHEN l.held = '?' OR d.about = '?' THEN '?'
+                            ELSE '' END AS who
                 FROM pg_temp.push_links l
                 JOIN pg_temp.push_who u ON u.n = l.n AND u.about IS NULL
                 LEFT JOIN (
-                    SELECT l2.n, l2.k, count(*) FILTER (WHERE x.about IS NULL) AS open,
-                           (array_agg(x.about ORDER BY x.n)
-                                FILTER (WHERE x.about NOT IN ('', '?')))[1] AS person,
-                           coalesce(bool_or(x.about = '?'), false) AS unfound
+                    -- what the row holds after this push's events before: its first
+                    -- person, else '?', else ''; NULL while one of them is unsettled
+                    SELECT DISTINCT ON (l2.n, l2.k) l2.n, l2.k, x.about
                     FROM pg_temp.push_links l2
                     JOIN pg_temp.push_who u2 ON u2.n = l2.n AND u2.about IS NULL
                     JOIN pg_temp.push_who x
                       ON x.ent = l2.parent AND x.eid = l2.val AND x.n < l2.n
-                    GROUP BY l2.n, l2.k) d ON d.n = l.n AND d.k = l.k
+                    ORDER BY l2.n, l2.k, x.about IS NULL DESC, x.about NOT IN ('', '?') DESC,
+                             x.about = '?' DESC, x.n) d ON d.n = l.n AND d.k = l.k
             ) s
-            GROUP BY s.n
+            ORDER BY s.n, s.stop DESC, s.k
         ) w
         WHERE b.n = w.n AND w.ready;
         EXIT WHEN NOT FOUND;
@@ -275,12 +271,10 @@ BEGIN
     FROM pg_temp.push_batch b JOIN pg_temp.push_who w ON w.n = b.n ORDER BY b.n;
     GET DIAGNOSTICS kept = ROW_COUNT;
     INSERT INTO careplan.row_persons (entity, entity_id, person_id)
-    SELECT w.ent, w.eid,
-           coalesce((array_agg(w.about ORDER BY w.n)
-                         FILTER (WHERE w.about NOT IN ('', '?')))[1],
-                    CASE WHEN bool_or(w.about = '?') THEN '?' ELSE min(w.about) END)
+    SELECT DISTINCT ON (w.ent, w.eid) w.ent, w.eid, w.about
     FROM pg_temp.push_who w WHERE w.ent <> '{WITHHELD}'
-    GROUP BY w.ent, w.eid
+    ORDER BY w.ent, w.eid, w.about NOT IN ('', '?') DESC NULLS LAST,
+             w.about = '?' DESC NULLS LAST, w.n
     ON CONFLICT (entity, entity_id) DO UPDATE SET person_id = excluded.person_id
     WHERE careplan.row_persons.person_id IN ('', '?') AND excluded.person_id <> '';
     -- The consent records as the last event of each that says something leaves them.
