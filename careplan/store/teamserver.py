@@ -64,7 +64,12 @@ def _parents_values() -> str:
 #: - ``events.about``: the person each event is about ('' none, '?' not found: withheld
 #:   from every laptop of a recorded agency, NULL not worked out yet: likewise), worked
 #:   out when it is pushed as careplan.store.operations.person_of does, through
-#:   ``careplan.row_persons`` (each row's person, '' none).
+#:   ``careplan.row_persons`` (each row's person, '' none). The rule is ``careplan.note``,
+#:   one event at a time (``init_server`` runs it over events kept before the server
+#:   worked persons out); ``careplan.push`` reaches the same result for a whole batch in
+#:   a few statements (temporary tables of the batch, its links and its persons, settled
+#:   in rounds: an event leads only to rows of events before it), as its events are
+#:   stored, so no event is read or written twice (tests/test_server_push.py).
 #: - ``careplan.consents``: each consent record as its latest pushed event leaves it.
 #: - ``careplan.pull(after, max_rows, held)``: the events after ``after``, each whole when
 #:   the laptop's agency may see its person (or the laptop's agency is not recorded, as
