@@ -213,6 +213,24 @@ def test_fhir_import_fills_a_new_store(qtbot, setup, tmp_path: Path) -> None:  #
     boxes[0].accept()
 
 
+def test_fhir_import_can_be_cancelled(qtbot, setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    win, _, out, _ = setup
+    bundle = out / "bundle.json"
+    with Store.open(tmp_path / "store.db", create=False) as store:
+        export_fhir(store, bundle, **ui_world.prints(store), today=ui_world.TODAY)
+    assert win.open_store(tmp_path / "empty.db", create=True)
+    sign_in(qtbot, win)
+    win.exports.ask_open = lambda title, filters: str(bundle)
+    win.exports.fhir_import.trigger()
+    job = win.exports.jobs[0]
+    job.dialog.findChild(QPushButton).click()  # Cancel: stops it before its commit
+    _finish(qtbot, win)
+    assert job.outcome == "cancelled"
+    assert find(win.store, Person) == []
+    assert "cancelled; nothing was written" in win.statusBar().currentMessage()
+    assert not [b for b in win.findChildren(QMessageBox) if b.isVisible()]
+
+
 def test_malformed_json_is_refused_in_one_sentence(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     win, _, out, _ = setup
     bad = out / "broken.json"

@@ -209,12 +209,43 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
+#: ``progress(done, total)``: how far an import is, in steps of its three passes (the
+#: resources read, mapped, and their records written), :data:`STEPS` each.
+Progress = Callable[[int, int], None]
+STEPS = 1000
+#: Records inserted between two calls of ``progress`` (all in the one transaction).
+WRITE_EVERY = 10_000
+
+
+@dataclass
+class Steps:
+    """Reports an import's progress; once ``progress`` raises (a Cancel), the import
+    stops where it is and nothing is written (``stopped``: the resources still being
+    validated are not waited for)."""
+
+    progress: Progress | None = None
+    stopped: bool = False
+
+    def at(self, phase: int, done: int, of: int) -> None:
+        if self.progress is None:
+            return
+        part = STEPS * min(done, of) // of if of > 0 else 0
+        try:
+            self.progress(phase * STEPS + part, 3 * STEPS)
+        except BaseException:
+            self.stopped = True
+            raise
+
+
 class Importer:
     """One import: resolves references, builds entities, then writes them at once."""
 
-    def __init__(self, store: Store, read: ReadResult, actor: str) -> None:
+    def __init__(self, store: Store, read: ReadResult, actor: str,
+                 steps: Steps | None = None) -> None:
         self.store = store
         self.actor = actor
+        self.steps = steps if steps is not None else Steps()
+        self._handed = 0  # resources handed to the mapping so far (:meth:`of_type`)
         self.index = Index(read.entries)
         self.report = ImportReport()
         self.report.skipped.update(read.skipped)
@@ -444,7 +475,10 @@ class Importer:
             self._by_type = {}
             for loc in self.index.all:
                 self._by_type.setdefault(loc.rtype, []).append(loc)
-        return list(self._by_type.get(rtype, ()))
+        found = list(self._by_type.get(rtype, ()))
+        self.steps.at(1, self._handed, len(self.index.all))
+        self._handed += len(found)
+        return found
 
     def unknown_agency(self) -> str:
         if UNKNOWN_AGENCY_ID not in self.entities and not self.in_store(
@@ -455,11 +489,14 @@ class Importer:
 
     # -- writing -----------------------------------------------------------------------
 
-    def write(self, checks: Checks | None = None) -> None:
+    def write(self, checks: Checks | None = None,
+              committing: Callable[[], None] | None = None) -> None:
         """Write what was built, in one transaction. With ``checks`` still validating
         (in worker processes), the records are inserted meanwhile and committed only once
         every resource is valid: a refusal, or any error, rolls everything back, and a
-        resource refused is the refusal, even when the insert stumbled over it first."""
+        resource refused is the refusal, even when the insert stumbled over it first.
+        ``committing()`` is called last before the commit (the app's point of no return:
+        a Cancel asked for before it raises there, and nothing is written)."""
         if self.uncoded_conditions:
             n = self.uncoded_conditions
             self.report.warn(
@@ -470,18 +507,23 @@ class Importer:
         batch = sorted(self.entities.values(), key=lambda e: order[type(e)])
         with self.store.atomic():
             try:
-                if batch:
-                    add_many(self.store, batch, self.actor)
+                for start in range(0, len(batch), WRITE_EVERY):
+                    self.steps.at(2, start, len(batch))
+                    add_many(self.store, batch[start:start + WRITE_EVERY], self.actor)
+                self.steps.at(2, len(batch), len(batch))
             except Exception:
-                if checks is not None:
+                if checks is not None and not self.steps.stopped:
                     checks.finish()  # a resource refused first is the refusal
                 raise
             if checks is not None:
                 checks.finish()  # (raising rolls the inserts back: nothing is written)
+            if committing is not None:
+                committing()
 
 
 def import_fhir(store: Store, path: str | Path, actor: str = "import",
-                workers: int | None = None) -> ImportReport:
+                workers: int | None = None, *, progress: Progress | None = None,
+                committing: Callable[[], None] | None = None) -> ImportReport:
     """Import a FHIR R4 JSON file; raise ImportRefused (nothing written) when refused.
 
     As ``read_file`` then ``import_read``, without the cyclic garbage collector
@@ -489,20 +531,24 @@ def import_fhir(store: Store, path: str | Path, actor: str = "import",
     resources are validated in ``workers`` processes (``fhir_pool``; by default one for
     a file this large, none for a small one: then here), all handed over at once, while
     it maps them and inserts the records, with equal nested elements validated once
-    (``fhir_memo``); it commits once every resource is valid."""
+    (``fhir_memo``); it commits once every resource is valid. ``progress`` and
+    ``committing``: see :class:`Steps` and :meth:`Importer.write`."""
     if workers is None:
         workers = workers_for_import(file_size(path))
+    steps = Steps(progress)
     with Checks("import", workers, ahead=None) as checks:
         doc = load_json(path)  # (the workers start meanwhile)
         with fhir_memo.no_collection():
-            read = read_document(doc, checks)
+            read = read_document(doc, checks, lambda done, of: steps.at(0, done, of))
             del doc
-            return import_read(store, read, actor, checks)
+            return import_read(store, read, actor, checks, steps=steps,
+                               committing=committing)
 
 
 
 def import_read(store: Store, read: ReadResult, actor: str = "import",
-                checks: Checks | None = None) -> ImportReport:
+                checks: Checks | None = None, *, steps: Steps | None = None,
+                committing: Callable[[], None] | None = None) -> ImportReport:
     """Map what was read and write it, all or nothing. With ``checks`` still validating
     the resources (in worker processes: ``fhir_pool``), the mapping runs meanwhile and
     nothing is committed before every resource is valid: a resource refused is the
@@ -511,13 +557,14 @@ def import_read(store: Store, read: ReadResult, actor: str = "import",
     done (``Importer.write``)."""
     from careplan.export import fhir_map
 
+    steps = steps if steps is not None else Steps()
     try:
-        imp = Importer(store, read, actor)
+        imp = Importer(store, read, actor, steps)
         fhir_map.map_all(imp)
     except Exception:
-        if checks is not None:
+        if checks is not None and not steps.stopped:
             checks.finish()
         raise
-    imp.write(checks)
+    imp.write(checks, committing)
     return imp.report
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -338,23 +338,31 @@ def _position(text: str, at: int | None) -> str:
     return f" (line {line}, column {column})"
 
 
-def read_document(doc: Any, checks: Checks | None = None) -> ReadResult:
+#: Entries of a Bundle read between two calls of ``read_document``'s ``progress``.
+EVERY = 2000
+
+
+def read_document(doc: Any, checks: Checks | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> ReadResult:
     """Split a parsed document into the entries to map and the skipped counts.
 
     Each resource to map is validated by ``checks`` (``fhir_pool``: here or in worker
     processes; the caller finishes them before relying on it), else here. A refusal is
-    the first in the file's order either way: the one of the first resource refused."""
+    the first in the file's order either way: the one of the first resource refused.
+    ``progress(done, total)`` is called every :data:`EVERY` entries of a Bundle (an
+    exception it raises, say a Cancel, stops the reading)."""
     if checks is None:
         with Checks("import") as here:
-            return read_document(doc, here)
+            return read_document(doc, here, progress)
     try:
-        return _read(doc, checks)
+        return _read(doc, checks, progress)
     except ImportRefused:
         checks.finish()  # a resource before this one refused first?
         raise
 
 
-def _read(doc: Any, checks: Checks) -> ReadResult:
+def _read(doc: Any, checks: Checks,
+          progress: Callable[[int, int], None] | None = None) -> ReadResult:
     rtype = _check_type(doc, "The file")
     result = ReadResult()
     if rtype != "Bundle":
@@ -383,6 +391,8 @@ def _read(doc: Any, checks: Checks) -> ReadResult:
     scan(shell, _label(doc))
     check_shell(shell, _label(doc))  # (here, at once: before any resource, as in order)
     for i, entry in enumerate(entries):
+        if progress is not None and i % EVERY == 0:
+            progress(i, len(entries))
         where = f"Bundle entry {i + 1}"
         if not isinstance(entry, dict):
             raise ImportRefused(f"{where}: expected a JSON object.")

@@ -493,8 +493,19 @@ class ExportActions(QObject):
         from careplan.export.fhir_import import import_fhir
 
         actor = self.window.actor.id if self.window.actor is not None else "import"
+        phases = (self.tr("Reading and checking the resources"),
+                  self.tr("Matching them to records"), self.tr("Writing the records"))
+
+        def work(store: Store, job: workers.Job) -> Any:
+            def progress(done: int, total: int) -> None:
+                job.report(done, total, phases[min(3 * done // total, 2)])
+
+            # Cancel stops it until the commit (job.commit): nothing is written.
+            return import_fhir(store, source, actor, progress=progress,
+                               committing=job.commit)
+
         self.run(self.tr("Import FHIR R4"), self.tr("Reading %s…") % Path(source).name,
-                 lambda store, job: import_fhir(store, source, actor), self._imported)
+                 work, self._imported, cancellable=True)
 
     def _imported(self, report: Any) -> None:
         lines = list(report.lines())
