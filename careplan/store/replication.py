@@ -49,6 +49,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -304,92 +305,141 @@ class ApplyResult:
 
 
 def apply_events(store: Store, events: Iterable[Event],
-                 authorise: Authorise | None = None) -> ApplyResult:
+                 authorise: Authorise | None = None, *,
+                 one_by_one: bool = False) -> ApplyResult:
     """Apply another store's events, in one transaction (all or nothing).
+
+    The batch is applied in one savepoint, each event's writes straight after the last
+    one's. An event the store's own rules refuse (a second record with the same NHS
+    number, say) undoes that savepoint, and the batch is applied again with a savepoint
+    for each event, which leaves nothing of the refused one and goes on (``one_by_one``:
+    that way from the start). Both ways store the same.
 
     Raises:
         InputError: an event claims a place in a store's sequence that another event
             holds here (two stores share one identity: a copied file that was not given
             a new one); nothing is applied.
     """
+    events = list(events)
     with store.atomic() as conn:
         conn.execute("PRAGMA defer_foreign_keys = ON")
         start = int(conn.execute("SELECT coalesce(max(seq), 0) FROM audit_events"
                                  ).fetchone()[0])
-        ctx = _Context(store)
-        pool, seen, fills = _pool(store, events)
-        known = version_vector(store)
-        refused: list[Refusal] = []
-        reasons: dict[str, str] = {}
-        applied = 0
-        filled = 0
-        for e in fills:  # first: what later events of theirs build on
-            reason = _refusal(store, ctx, e, authorise)
-            if reason is None:
-                reason = _fill_one(store, ctx, e)
-            if reason is None:
-                filled += 1
-            else:  # it stays withheld here; nothing waits behind it (its stub is here)
-                refused.append(Refusal(e.id, reason))
-        by_origin: dict[str, dict[int, Event]] = {}
-        for e in pool.values():
-            held = known.get(e.store_id, 0)
-            if e.store_seq <= held:
-                raise InputError(
-                    f"event {e.id}: store {e.store_id} already has an event number "
-                    f"{e.store_seq} here; two stores share that identity (a copied store "
-                    "file must be given a new identity before it is used); nothing was "
-                    "applied")
-            by_origin.setdefault(e.store_id, {})[e.store_seq] = e
-        blocked: set[str] = set()
-        progress = True
-        while progress:
-            progress = False
-            for origin in sorted(by_origin):
-                queue = by_origin[origin]
-                while origin not in blocked:
-                    nxt = queue.get(known.get(origin, 0) + 1)
-                    if nxt is None or not all(known.get(o, 0) >= s
-                                              for o, s in nxt.vector.items()):
-                        break
-                    reason = _refusal(store, ctx, nxt, authorise)
-                    if reason is None:
-                        reason = _apply_one(store, ctx, nxt)
-                    if reason is not None:
-                        blocked.add(origin)
-                        reasons[nxt.id] = reason
-                        refused.append(Refusal(nxt.id, reason))
-                        break
-                    del queue[nxt.store_seq]
-                    known[origin] = nxt.store_seq
-                    applied += 1
-                    progress = True
-        waiting = [e for q in by_origin.values() for e in q.values()]
-        _keep_pending(store, waiting, reasons)
+        done: _Batch | None = None
+        if not one_by_one:
+            try:
+                with store.atomic():
+                    done = _apply_batch(store, events, authorise, each_in_savepoint=False)
+            except _Refused:
+                done = None
+        if done is None:
+            done = _apply_batch(store, events, authorise, each_in_savepoint=True)
+        waiting = [e for q in done.by_origin.values() for e in q.values()]
+        _keep_pending(store, waiting, done.reasons)
         # Rows filled in keep their old place in the log: the views show everything again.
-        changes = Changes.of_everything() if filled else changes_since(store, start)
-    return ApplyResult(applied=applied, already_seen=seen,
-                       pending=sum(1 for e in waiting if e.id not in reasons),
-                       refused=tuple(refused), opened=tuple(sorted(ctx.opened)),
-                       closed=tuple(sorted(ctx.closed)), changes=changes, filled=filled)
+        changes = Changes.of_everything() if done.filled else changes_since(store, start)
+    ctx = done.ctx
+    return ApplyResult(applied=done.applied, already_seen=done.seen,
+                       pending=sum(1 for e in waiting if e.id not in done.reasons),
+                       refused=tuple(done.refused), opened=tuple(sorted(ctx.opened)),
+                       closed=tuple(sorted(ctx.closed)), changes=changes,
+                       filled=done.filled)
 
 
-def _pool(store: Store, events: Iterable[Event]) -> tuple[dict[str, Event], int, list[Event]]:
+class _Refused(Exception):  # noqa: N818 - a signal, not an error anyone sees
+    """An event the store's own rules refuse, met while applying a batch without a
+    savepoint for each event: the batch is applied again with them."""
+
+
+@dataclass
+class _Batch:
+    """What applying one batch did (see :func:`apply_events`)."""
+
+    ctx: _Context
+    seen: int
+    by_origin: dict[str, dict[int, Event]]
+    reasons: dict[str, str]
+    refused: list[Refusal]
+    applied: int = 0
+    filled: int = 0
+
+
+def _apply_batch(store: Store, events: Sequence[Event], authorise: Authorise | None, *,
+                 each_in_savepoint: bool) -> _Batch:
+    """Apply ``events`` (with those waiting here) in the caller's transaction.
+
+    ``each_in_savepoint`` False: an event the store's own rules refuse raises
+    :class:`_Refused` (the caller undoes the batch and applies it again with True)."""
+    ctx = _Context(store, each_in_savepoint=each_in_savepoint)
+    pool, seen, fills = _pool(store, events)
+    known = version_vector(store)
+    done = _Batch(ctx, seen, {}, {}, [])
+    for e in fills:  # first: what later events of theirs build on
+        reason = _refusal(store, ctx, e, authorise)
+        if reason is None:
+            reason = _fill_one(store, ctx, e)
+        if reason is None:
+            done.filled += 1
+        else:  # it stays withheld here; nothing waits behind it (its stub is here)
+            done.refused.append(Refusal(e.id, reason))
+    by_origin = done.by_origin
+    for e in pool.values():
+        held = known.get(e.store_id, 0)
+        if e.store_seq <= held:
+            raise InputError(
+                f"event {e.id}: store {e.store_id} already has an event number "
+                f"{e.store_seq} here; two stores share that identity (a copied store "
+                "file must be given a new identity before it is used); nothing was "
+                "applied")
+        by_origin.setdefault(e.store_id, {})[e.store_seq] = e
+    blocked: set[str] = set()
+    progress = True
+    while progress:
+        progress = False
+        for origin in sorted(by_origin):
+            queue = by_origin[origin]
+            while origin not in blocked:
+                nxt = queue.get(known.get(origin, 0) + 1)
+                if nxt is None or not all(known.get(o, 0) >= s
+                                          for o, s in nxt.vector.items()):
+                    break
+                reason = _refusal(store, ctx, nxt, authorise)
+                if reason is None:
+                    reason = _apply_one(store, ctx, nxt)
+                if reason is not None:
+                    blocked.add(origin)
+                    done.reasons[nxt.id] = reason
+                    done.refused.append(Refusal(nxt.id, reason))
+                    break
+                del queue[nxt.store_seq]
+                known[origin] = nxt.store_seq
+                done.applied += 1
+                progress = True
+    return done
+
+
+def _pool(store: Store, events: Sequence[Event]) -> tuple[dict[str, Event], int, list[Event]]:
     """The events to consider: those waiting from before, and the new ones not held;
     the events held here as withheld that arrived whole (to fill in, in the order they
     arrived here); and how many were held already."""
     pool = {str(r[0]): Event.from_json(json.loads(r[1])) for r in store.conn.execute(
         "SELECT id, event FROM sync_pending")}
+    held: dict[str, tuple[str, int]] = {}
+    ids = list({e.id for e in events})
+    for at in range(0, len(ids), 500):
+        chunk = ids[at:at + 500]
+        held.update((str(r[0]), (str(r[1]), int(r[2]))) for r in store.conn.execute(
+            "SELECT id, entity, seq FROM audit_events WHERE id IN "
+            f"({', '.join('?' for _ in chunk)})", chunk))
     seen = 0
     fills: dict[str, tuple[int, Event]] = {}
     for e in events:
         if e.id in pool or e.id in fills:
             continue
-        row = store.conn.execute("SELECT entity, seq FROM audit_events WHERE id = ?",
-                                 (e.id,)).fetchone()
+        row = held.get(e.id)
         if row is not None:
             if row[0] == WITHHELD and e.entity != WITHHELD:
-                fills[e.id] = (int(row[1]), e)
+                fills[e.id] = (row[1], e)
             else:
                 seen += 1
             continue
@@ -437,7 +487,12 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
     own rules (a second record with the same NHS number, say) leaves nothing of it."""
     conn = store.conn
     values = _stored(e)
-    found, prev = chain.previous(conn, e.store_id, e.store_seq)
+    prev: bytes | None
+    last = ctx.last.get(e.store_id)
+    if last is not None and last[0] == e.store_seq - 1:  # applied just before, here
+        found, prev = True, last[1]
+    else:
+        found, prev = chain.previous(conn, e.store_id, e.store_seq)
     digest = chain.link(prev, *values)
     if e.entity == WITHHELD and e.hash is not None:
         # A stub in place of an event withheld from this store: it keeps its origin's
@@ -448,7 +503,7 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
                 "that store's audit chain as held here: it, or an event before it, was "
                 "changed; it was not applied")
     try:
-        with store.atomic():
+        with ctx.savepoint():
             conn.execute(
                 f"INSERT INTO audit_events ({_EVENT_COLUMNS}) VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, digest))
@@ -461,7 +516,8 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
             if e.entity not in LOCAL_TABLES and not _fast_forward(ctx, e):
                 ctx.settle(e.entity, e.entity_id)
     except sqlite.IntegrityError as exc:
-        return f"event {e.id}: {e.entity.replace('_', ' ')} could not be applied ({exc})"
+        return ctx.refused(e, exc)
+    ctx.last[e.store_id] = (e.store_seq, digest)
     return None
 
 
@@ -485,7 +541,7 @@ def _fill_one(store: Store, ctx: _Context, e: Event) -> str | None:
                 "change that was withheld from this store in its place; it was not "
                 "applied, and that change stays withheld")
     try:
-        with store.atomic():
+        with ctx.savepoint():
             conn.execute(
                 f"UPDATE audit_events SET ({_EVENT_COLUMNS}) = "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -493,7 +549,7 @@ def _fill_one(store: Store, ctx: _Context, e: Event) -> str | None:
             if e.entity not in LOCAL_TABLES and not _fast_forward(ctx, e):
                 ctx.settle(e.entity, e.entity_id)
     except sqlite.IntegrityError as exc:
-        return f"event {e.id}: {e.entity.replace('_', ' ')} could not be applied ({exc})"
+        return ctx.refused(e, exc)
     return None
 
 
@@ -545,11 +601,27 @@ class _Table:
 class _Context:
     """One store's tables, and the conflicts opened and closed while applying."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, each_in_savepoint: bool = True) -> None:
         self.store = store
         self.opened: set[str] = set()
         self.closed: set[str] = set()
         self._tables: dict[str, _Table] | None = None
+        self.each_in_savepoint = each_in_savepoint
+        #: Origin -> the number and hash of its last event applied through this context.
+        self.last: dict[str, tuple[int, bytes]] = {}
+
+    def savepoint(self) -> AbstractContextManager[Any]:
+        """Where one event's writes go: a savepoint of its own, or (a batch applied in
+        one savepoint) straight into the batch's."""
+        return self.store.atomic() if self.each_in_savepoint else nullcontext()
+
+    def refused(self, e: Event, exc: sqlite.IntegrityError) -> str:
+        """The reason an event the store's own rules refuse is not applied; without a
+        savepoint of its own, :class:`_Refused` (the batch is applied again, each event
+        in a savepoint)."""
+        if not self.each_in_savepoint:
+            raise _Refused(e.id) from exc
+        return f"event {e.id}: {e.entity.replace('_', ' ')} could not be applied ({exc})"
 
     def table(self, name: str) -> _Table | None:
         if self._tables is None:
