@@ -46,6 +46,7 @@ it) waits behind it. Until the permission rules exist, every author may.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -75,6 +76,8 @@ from careplan.store.operations import changes_since, person_of
 
 #: Columns every table has that say when and by whom a row was written on THIS store.
 LOCAL_COLUMNS = ("created_at", "updated_at", "updated_by")
+
+_HEX_DIGITS = frozenset("0123456789abcdef")
 
 _EVENT_COLUMNS = ("id, store_id, store_seq, parent_id, entity, entity_id, version_before, "
                   "version_after, before, after, actor, at, hlc, vector, resolves, hash")
@@ -173,8 +176,8 @@ class Event:
             resolves=dict(mapping("resolves", str, True) or {}),
             hash=text("hash", True),
         )
-        if event.hash is not None and (len(event.hash) != 64 or not all(
-                c in "0123456789abcdef" for c in event.hash)):
+        if event.hash is not None and (len(event.hash) != 64
+                                       or not set(event.hash) <= _HEX_DIGITS):
             raise ValueError("event: hash must be 64 hex digits")
         if event.store_seq < 1:
             raise ValueError("event: store_seq must be 1 or more")
@@ -415,6 +418,7 @@ def _apply_batch(store: Store, events: Sequence[Event], authorise: Authorise | N
                 known[origin] = nxt.store_seq
                 done.applied += 1
                 progress = True
+    ctx.write_heads()
     return done
 
 
@@ -465,7 +469,7 @@ def _refusal(store: Store, ctx: _Context, e: Event, authorise: Authorise | None)
     table = ctx.table(e.entity)
     if table is None:
         return f"event {e.id}: this store keeps no records of kind {e.entity!r}"
-    unknown = sorted(set(e.after) - set(table.columns) - {DELETED})
+    unknown = sorted(set(e.after) - table.known)
     if unknown:
         return (f"event {e.id}: this store does not know the field {unknown[0]!r} of "
                 f"{e.entity} (was it written by a newer CarePlan?)")
@@ -507,17 +511,12 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
             conn.execute(
                 f"INSERT INTO audit_events ({_EVENT_COLUMNS}) VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, digest))
-            chain.advance_head(conn, e.store_id, (e.store_seq - 1, prev), e.store_seq, digest)
-            if e.store_id != store.store_id:
-                conn.execute(
-                    "INSERT INTO sync_vector (origin, seq, hlc) VALUES (?, ?, ?) "
-                    "ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, "
-                    "hlc = max(hlc, excluded.hlc)", (e.store_id, e.store_seq, e.hlc))
             if e.entity not in LOCAL_TABLES and not _fast_forward(ctx, e):
                 ctx.settle(e.entity, e.entity_id)
     except sqlite.IntegrityError as exc:
         return ctx.refused(e, exc)
     ctx.last[e.store_id] = (e.store_seq, digest)
+    ctx.advance(e, prev, digest)
     return None
 
 
@@ -588,6 +587,10 @@ def _fast_forward(ctx: _Context, e: Event) -> bool:
 # -- recomputing rows -------------------------------------------------------------------------
 
 
+#: A chain head: the number and hash of an origin's last event (None: no head).
+_Head = tuple[int, bytes | None] | None
+
+
 @dataclass(frozen=True, slots=True)
 class _Table:
     name: str
@@ -596,6 +599,11 @@ class _Table:
     fields: tuple[str, ...]  # columns without key and version
     parents: tuple[tuple[str, str], ...]  # (column, parent table)
     children: tuple[tuple[str, str], ...]  # (child table, column)
+
+    @property
+    def known(self) -> frozenset[str]:
+        """The fields an event of this table may carry."""
+        return _known(self.columns)
 
 
 class _Context:
@@ -609,6 +617,59 @@ class _Context:
         self.each_in_savepoint = each_in_savepoint
         #: Origin -> the number and hash of its last event applied through this context.
         self.last: dict[str, tuple[int, bytes]] = {}
+        #: Origin -> its chain head as this context found it, and as it is now (see
+        #: :meth:`advance`; None: no head).
+        self._heads: dict[str, tuple[_Head, _Head]] = {}
+        #: Origin -> the highest number applied and the latest clock reading (see
+        #: :meth:`advance`).
+        self._vector: dict[str, tuple[int, str]] = {}
+        #: Whether ``sync_conflicts`` may hold a row at all / one of kind "referenced"
+        #: (None: not looked yet); once True, they stay so (then the table is asked).
+        self._any_conflict: bool | None = None
+        self._any_referenced: bool | None = None
+        self._sql: dict[tuple[str, str], str] = {}
+
+    def advance(self, e: Event, prev: bytes | None, digest: bytes) -> None:
+        """Event ``e`` (hash ``digest``, after ``prev``) was stored: move its origin's
+        chain head on (only from the event before, as chain.advance_head does) and what
+        this store has seen of its origin, in memory; :meth:`write_heads` writes them."""
+        origin = e.store_id
+        if origin not in self._heads:
+            row = self.store.conn.execute("SELECT seq, hash FROM audit_heads WHERE origin = ?",
+                                          (origin,)).fetchone()
+            found: _Head = None if row is None else (int(row[0]), row[1])
+            self._heads[origin] = (found, found)
+        first, head = self._heads[origin]
+        if e.store_seq - 1 <= 0:
+            if head is None:
+                head = (e.store_seq, digest)
+        elif head == (e.store_seq - 1, prev):
+            head = (e.store_seq, digest)
+        self._heads[origin] = (first, head)
+        if origin != self.store.store_id:
+            seen = self._vector.get(origin)
+            self._vector[origin] = (e.store_seq, e.hlc if seen is None else max(seen[1], e.hlc))
+
+    def write_heads(self) -> None:
+        """Write the chain heads and what has been seen of each origin, as
+        :meth:`advance` moved them (the same rows as writing them event by event)."""
+        conn = self.store.conn
+        for origin, (first, head) in self._heads.items():
+            if head == first or head is None:
+                continue
+            if first is None:
+                conn.execute("INSERT INTO audit_heads (origin, seq, hash) VALUES (?, ?, ?) "
+                             "ON CONFLICT(origin) DO NOTHING", (origin, *head))
+            else:
+                conn.execute("UPDATE audit_heads SET seq = ?, hash = ? WHERE origin = ? "
+                             "AND seq = ? AND hash IS ?", (*head, origin, *first))
+        for origin, (seq, hlc) in self._vector.items():
+            conn.execute(
+                "INSERT INTO sync_vector (origin, seq, hlc) VALUES (?, ?, ?) "
+                "ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, "
+                "hlc = max(hlc, excluded.hlc)", (origin, seq, hlc))
+        self._heads.clear()
+        self._vector.clear()
 
     def savepoint(self) -> AbstractContextManager[Any]:
         """Where one event's writes go: a savepoint of its own, or (a batch applied in
@@ -629,10 +690,12 @@ class _Context:
         return self._tables.get(name)
 
     def row(self, table: _Table, key: str) -> dict[str, Any] | None:
-        cur = self.store.conn.execute(
-            f"SELECT {', '.join(quote_name(c) for c in table.columns)} FROM "
-            f"{quote_name(table.name)} WHERE {quote_name(table.key)} = ?", (key,))
-        found = cur.fetchone()
+        sql = self._sql.get((table.name, "row"))
+        if sql is None:
+            sql = self._sql[(table.name, "row")] = (
+                f"SELECT {', '.join(quote_name(c) for c in table.columns)} FROM "
+                f"{quote_name(table.name)} WHERE {quote_name(table.key)} = ?")
+        found = self.store.conn.execute(sql, (key,)).fetchone()
         return None if found is None else dict(zip(table.columns, found, strict=True))
 
     def has_conflicts(self, entity: str, entity_id: str) -> bool:
@@ -640,7 +703,10 @@ class _Context:
         conflicts: one is open, or was set aside without a decision (a later decision
         would become its closing event). A row whose conflicts were all decided is as
         any other: such a change writes what it says."""
-        return self.store.conn.execute(
+        if self._any_conflict is None:
+            self._any_conflict = self.store.conn.execute(
+                "SELECT 1 FROM sync_conflicts LIMIT 1").fetchone() is not None
+        return self._any_conflict and self.store.conn.execute(
             "SELECT 1 FROM sync_conflicts WHERE entity_id = ? AND entity = ? AND "
             "(status = 'open' OR closed_by IS NULL) LIMIT 1",
             (entity_id, entity)).fetchone() is not None
@@ -648,22 +714,28 @@ class _Context:
     def write(self, table: _Table, key: str, values: Mapping[str, Any], created: str | None,
               updated: str, actor: str, *, exists: bool) -> None:
         conn = self.store.conn
-        names = [c for c in table.columns if c != table.key]
+        names = table.columns[1:] if table.columns[0] == table.key else tuple(
+            c for c in table.columns if c != table.key)
+        what = "insert" if not exists else "update" if created is None else "update created"
+        sql = self._sql.get((table.name, what))
+        if sql is None:
+            if exists:
+                sets = ", ".join(f"{quote_name(c)} = ?" for c in names)
+                extra = ", created_at = ?" if created is not None else ""
+                sql = (f"UPDATE {quote_name(table.name)} SET {sets}, updated_at = ?, "
+                       f"updated_by = ?{extra} WHERE {quote_name(table.key)} = ?")
+            else:
+                cols = [table.key, *names, *LOCAL_COLUMNS]
+                sql = (f"INSERT INTO {quote_name(table.name)} "
+                       f"({', '.join(quote_name(c) for c in cols)}) "
+                       f"VALUES ({', '.join('?' for _ in cols)})")
+            self._sql[(table.name, what)] = sql
         if exists:
-            sets = ", ".join(f"{quote_name(c)} = ?" for c in names)
-            extra = ", created_at = ?" if created is not None else ""
-            conn.execute(
-                f"UPDATE {quote_name(table.name)} SET {sets}, updated_at = ?, "
-                f"updated_by = ?{extra} WHERE {quote_name(table.key)} = ?",
-                [*(values[c] for c in names), updated, actor,
-                 *([created] if created is not None else []), key])
+            conn.execute(sql, [*(values[c] for c in names), updated, actor,
+                               *([created] if created is not None else []), key])
         else:
-            cols = [table.key, *names, *LOCAL_COLUMNS]
-            conn.execute(
-                f"INSERT INTO {quote_name(table.name)} "
-                f"({', '.join(quote_name(c) for c in cols)}) "
-                f"VALUES ({', '.join('?' for _ in cols)})",
-                [key, *(values[c] for c in names), created or updated, updated, actor])
+            conn.execute(sql, [key, *(values[c] for c in names), created or updated, updated,
+                               actor])
 
     def settle(self, entity: str, entity_id: str) -> None:
         """Recompute one row from all its events: its values, whether it exists (kept
@@ -713,6 +785,10 @@ class _Context:
             "event_a, event_b, value_a, value_b, status, closed_by) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(r[0], entity, entity_id, person, *r[1:]) for r in records])
+        if records:
+            self._any_conflict = True
+            if any(r[2] == "referenced" for r in records):
+                self._any_referenced = True
         now_open = {r[0] for r in records if r[7] == "open"}
         was_open = {i for i, s in before.items() if s == "open"}
         self.opened |= now_open - was_open
@@ -737,8 +813,11 @@ class _Context:
         """Settle again the records this row refers to, or referred to, whose removal is
         held (or must now be held) because of what refers to them."""
         conn = self.store.conn
-        any_held = conn.execute("SELECT 1 FROM sync_conflicts WHERE kind = 'referenced' "
-                                "LIMIT 1").fetchone() is not None
+        if self._any_referenced is None:
+            self._any_referenced = conn.execute(
+                "SELECT 1 FROM sync_conflicts WHERE kind = 'referenced' LIMIT 1"
+            ).fetchone() is not None
+        any_held = self._any_referenced
         for column, parent in table.parents:
             was, now = (old or {}).get(column), (new or {}).get(column)
             parent_table = self.table(parent)
@@ -771,6 +850,11 @@ def _value(event: RowEvent, what: str) -> str | None:
         changed = {k: v for k, v in event.after.items() if event.before.get(k) != v}
     changed.pop("version", None)
     return audit.dumps(changed)
+
+
+@functools.lru_cache(maxsize=256)
+def _known(columns: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(columns) | {DELETED}
 
 
 def _tables(store: Store) -> dict[str, _Table]:
