@@ -126,10 +126,11 @@ def test_events_arriving_out_of_order_wait_the_same_way(demo: Path,
     _same_files(bulk, one_by_one)
 
 
-def test_a_refusal_by_the_stores_own_rules_mid_batch_stores_the_same(tmp_path: Path) -> None:
-    """A record the receiving store refuses (a second person with the same NHS number)
-    in the middle of a batch: its store's later events wait behind it, other stores'
-    events are applied, conflicts are opened, in bulk as one by one."""
+def test_refusals_by_the_stores_own_rules_mid_batch_store_the_same(tmp_path: Path) -> None:
+    """Records the receiving store refuses (a second person with the same NHS number),
+    from two stores, in the middle of a batch: their stores' later events wait behind
+    them, the rest is applied, conflicts are opened, in bulk as one by one; and the
+    next batches, which try the refused ones again, agree too."""
     a, b, c = stores(tmp_path)
     try:
         person = find(a, Person)[0]
@@ -139,15 +140,23 @@ def test_a_refusal_by_the_stores_own_rules_mid_batch_stores_the_same(tmp_path: P
                       nhs_number="401 023 2137"), "dr")  # refused on b
         update(a, find(a, Person)[0].evolve(what_matters="Later."), "dr")  # waits
         update(c, find(c, Action)[0].evolve(description="Washing"), "nurse")  # applies
+        add(c, Person(given_name="Di", family_name="One", birth_date=date(1980, 1, 1),
+                      nhs_number="485 777 3457"), "sw")  # refused on b
         add(b, Person(given_name="Cy", family_name="Two", birth_date=date(1970, 1, 1),
                       nhs_number="401 023 2137"), "sw")
+        add(b, Person(given_name="Di", family_name="Two", birth_date=date(1980, 1, 1),
+                      nhs_number="485 777 3457"), "sw")
         copy_store(Path(b.path), tmp_path / "b-copy.db")
         sent = events_for(a, version_vector(b)) + events_for(c, version_vector(b))
+        update(c, find(c, Action)[0].evolve(description="Bathing"), "nurse")  # waits
+        later = events_for(c, {})[-1:]
         with Store.open(tmp_path / "b-copy.db") as copy:
-            [outcome] = _apply_both(b, copy, [sent])
-            applied, _, pending, refused, opened, _, _, _ = outcome
-            assert "could not be applied" in refused[0].reason
+            first, again, last = _apply_both(b, copy, [sent, [], later])
+            applied, _, pending, refused, opened, _, _, _ = first
+            assert [("could not be applied" in r.reason) for r in refused] == [True, True]
             assert (applied, pending) == (3, 1) and opened
+            assert len(again[3]) == 2 and again[0] == 0
+            assert last[0] == 0 and last[2] == 2  # behind c's refused event
             assert _tables(b) == _tables(copy)
             assert content_digest(b) == content_digest(copy)
             assert verify(b) == []

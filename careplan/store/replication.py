@@ -49,7 +49,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -315,8 +315,9 @@ def apply_events(store: Store, events: Iterable[Event],
     The batch is applied in one savepoint, each event's writes straight after the last
     one's. An event the store's own rules refuse (a second record with the same NHS
     number, say) undoes that savepoint, and the batch is applied again with a savepoint
-    for each event, which leaves nothing of the refused one and goes on (``one_by_one``:
-    that way from the start). Both ways store the same.
+    for that event, which leaves nothing of it when it is refused again, and so on;
+    events refused before (waiting here with their reason) get one from the start.
+    ``one_by_one``: a savepoint for every event. Every way stores the same.
 
     Raises:
         InputError: an event claims a place in a store's sequence that another event
@@ -328,15 +329,19 @@ def apply_events(store: Store, events: Iterable[Event],
         conn.execute("PRAGMA defer_foreign_keys = ON")
         start = int(conn.execute("SELECT coalesce(max(seq), 0) FROM audit_events"
                                  ).fetchone()[0])
-        done: _Batch | None = None
-        if not one_by_one:
+        # The events given a savepoint of their own (None: every one).
+        own: set[str] | None = None if one_by_one else {str(r[0]) for r in conn.execute(
+            "SELECT id FROM sync_pending WHERE refused IS NOT NULL")}
+        while True:
+            if own is None:
+                done = _apply_batch(store, events, authorise, None)
+                break
             try:
                 with store.atomic():
-                    done = _apply_batch(store, events, authorise, each_in_savepoint=False)
-            except _Refused:
-                done = None
-        if done is None:
-            done = _apply_batch(store, events, authorise, each_in_savepoint=True)
+                    done = _apply_batch(store, events, authorise, own)
+                break
+            except _Refused as refused:
+                own = None if refused.event_id in own else own | {refused.event_id}
         waiting = [e for q in done.by_origin.values() for e in q.values()]
         _keep_pending(store, waiting, done.reasons)
         # Rows filled in keep their old place in the log: the views show everything again.
@@ -350,8 +355,12 @@ def apply_events(store: Store, events: Iterable[Event],
 
 
 class _Refused(Exception):  # noqa: N818 - a signal, not an error anyone sees
-    """An event the store's own rules refuse, met while applying a batch without a
-    savepoint for each event: the batch is applied again with them."""
+    """An event the store's own rules refuse, met without a savepoint of its own: the
+    batch is applied again, with one for it."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
 
 
 @dataclass
@@ -367,13 +376,13 @@ class _Batch:
     filled: int = 0
 
 
-def _apply_batch(store: Store, events: Sequence[Event], authorise: Authorise | None, *,
-                 each_in_savepoint: bool) -> _Batch:
-    """Apply ``events`` (with those waiting here) in the caller's transaction.
-
-    ``each_in_savepoint`` False: an event the store's own rules refuse raises
-    :class:`_Refused` (the caller undoes the batch and applies it again with True)."""
-    ctx = _Context(store, each_in_savepoint=each_in_savepoint)
+def _apply_batch(store: Store, events: Sequence[Event], authorise: Authorise | None,
+                 own: Container[str] | None) -> _Batch:
+    """Apply ``events`` (with those waiting here) in the caller's transaction, the
+    events of ``own`` (None: every one) each in a savepoint of its own. One the store's
+    own rules refuse without one raises :class:`_Refused` (the caller undoes the batch
+    and applies it again)."""
+    ctx = _Context(store, own=own)
     pool, seen, fills = _pool(store, events)
     known = version_vector(store)
     done = _Batch(ctx, seen, {}, {}, [])
@@ -507,7 +516,7 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
                 "that store's audit chain as held here: it, or an event before it, was "
                 "changed; it was not applied")
     try:
-        with ctx.savepoint():
+        with ctx.savepoint(e):
             conn.execute(
                 f"INSERT INTO audit_events ({_EVENT_COLUMNS}) VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, digest))
@@ -540,7 +549,7 @@ def _fill_one(store: Store, ctx: _Context, e: Event) -> str | None:
                 "change that was withheld from this store in its place; it was not "
                 "applied, and that change stays withheld")
     try:
-        with ctx.savepoint():
+        with ctx.savepoint(e):
             conn.execute(
                 f"UPDATE audit_events SET ({_EVENT_COLUMNS}) = "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -609,12 +618,13 @@ class _Table:
 class _Context:
     """One store's tables, and the conflicts opened and closed while applying."""
 
-    def __init__(self, store: Store, *, each_in_savepoint: bool = True) -> None:
+    def __init__(self, store: Store, *, own: Container[str] | None = None) -> None:
         self.store = store
         self.opened: set[str] = set()
         self.closed: set[str] = set()
         self._tables: dict[str, _Table] | None = None
-        self.each_in_savepoint = each_in_savepoint
+        #: The events applied each in a savepoint of its own (None: every one).
+        self.own = own
         #: Origin -> the number and hash of its last event applied through this context.
         self.last: dict[str, tuple[int, bytes]] = {}
         #: Origin -> its chain head as this context found it, and as it is now (see
@@ -671,16 +681,17 @@ class _Context:
         self._heads.clear()
         self._vector.clear()
 
-    def savepoint(self) -> AbstractContextManager[Any]:
-        """Where one event's writes go: a savepoint of its own, or (a batch applied in
+    def savepoint(self, e: Event) -> AbstractContextManager[Any]:
+        """Where an event's writes go: a savepoint of its own, or (a batch applied in
         one savepoint) straight into the batch's."""
-        return self.store.atomic() if self.each_in_savepoint else nullcontext()
+        return self.store.atomic() if self.own is None or e.id in self.own \
+            else nullcontext()
 
     def refused(self, e: Event, exc: sqlite.IntegrityError) -> str:
         """The reason an event the store's own rules refuse is not applied; without a
-        savepoint of its own, :class:`_Refused` (the batch is applied again, each event
-        in a savepoint)."""
-        if not self.each_in_savepoint:
+        savepoint of its own, :class:`_Refused` (the batch is applied again, with one
+        for it)."""
+        if self.own is not None and e.id not in self.own:
             raise _Refused(e.id) from exc
         return f"event {e.id}: {e.entity.replace('_', ' ')} could not be applied ({exc})"
 
