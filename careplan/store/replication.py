@@ -496,8 +496,10 @@ def _stored(e: Event) -> tuple[Any, ...]:
 
 
 def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
-    """Store one event and recompute its row, in a savepoint: a refusal by the store's
-    own rules (a second record with the same NHS number, say) leaves nothing of it."""
+    """Store one event and recompute its row (its chain head and what has been seen of
+    its store move on in ``ctx``). A refusal by the store's own rules (a second record
+    with the same NHS number, say) leaves nothing of it: in a savepoint of its own, its
+    reason; else :class:`_Refused` (see :meth:`_Context.refused`)."""
     conn = store.conn
     values = _stored(e)
     prev: bytes | None
@@ -530,13 +532,13 @@ def _apply_one(store: Store, ctx: _Context, e: Event) -> str | None:
 
 
 def _fill_one(store: Store, ctx: _Context, e: Event) -> str | None:
-    """Fill in the stub held here for ``e`` with ``e`` itself, and recompute its row, in
-    a savepoint. The stub kept ``e``'s place in its store's sequence and its link in that
-    store's audit chain; ``e`` must be the event that link stands for (its link,
-    recomputed over its content and the event before it held here, is the stub's), or
-    it is refused and the stub stays. The event keeps the stub's arrival here (``seq``):
-    the log is not reordered, only the withheld content arrives (migration 19 lets the
-    log's no-update rule pass exactly this)."""
+    """Fill in the stub held here for ``e`` with ``e`` itself, and recompute its row (a
+    refusal by the store's own rules as in :func:`_apply_one`). The stub kept ``e``'s
+    place in its store's sequence and its link in that store's audit chain; ``e`` must be
+    the event that link stands for (its link, recomputed over its content and the event
+    before it held here, is the stub's), or it is refused and the stub stays. The event
+    keeps the stub's arrival here (``seq``): the log is not reordered, only the withheld
+    content arrives (migration 19 lets the log's no-update rule pass exactly this)."""
     conn = store.conn
     values = _stored(e)
     row = conn.execute("SELECT hash, store_id, store_seq FROM audit_events WHERE id = ?",
