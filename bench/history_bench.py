@@ -10,6 +10,7 @@ persons, and at most 3 times the baseline.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -78,9 +79,9 @@ def measure(persons: int) -> Figure:
     history, baseline, events, rows = [], [], 0, 0
     for pf in files:
         history.append(statistics.median(
-            _seconds(lambda pf=pf: person_history(store, pf)) for _ in range(RUNS)))
+            _seconds(functools.partial(person_history, store, pf)) for _ in range(RUNS)))
         baseline.append(statistics.median(
-            _seconds(lambda pf=pf: own_rows(store, pf)) for _ in range(RUNS)))
+            _seconds(functools.partial(own_rows, store, pf)) for _ in range(RUNS)))
         events += len(person_history(store, pf))
         rows += own_rows(store, pf)
     (log,) = store.conn.execute("SELECT max(seq) FROM audit_events").fetchone()

@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from bench import stores
 from bench.report import Figure, seconds
@@ -138,11 +139,11 @@ def _sync(folder: Path) -> list[Figure]:
             sent: list[object] = []
             push_s = seconds(lambda: sent.append(sync(a, office_dsn, timeout=30)))
         with Store.open(laptop) as b:
-            got: list[object] = []
+            got: list[Any] = []
             pull_s = seconds(lambda: got.append(sync(b, laptop_dsn, timeout=30)))
             report = got[0]
-            refused = sum(len(r.refused) for r in report.results)  # type: ignore[attr-defined]
-            assert report.pulled == total and verify(b) == []  # type: ignore[attr-defined]
+            refused = sum(len(r.refused) for r in report.results)
+            assert report.pulled == total and verify(b) == []
         print(f"  first full sync of {SYNC_PERSONS:,} persons ({total:,} events): sent to a "
               f"new server in {push_s:.1f} s, received by a new laptop in {pull_s:.1f} s "
               f"({refused:,} refused); copying the store file: {copy_s:.2f} s")
@@ -158,7 +159,7 @@ def _sync(folder: Path) -> list[Figure]:
             ward_s = seconds(lambda: got.append(sync(w, ward_dsn, timeout=30)))
             withheld = int(w.conn.execute("SELECT count(*) FROM audit_events WHERE "
                                           "entity = 'withheld'").fetchone()[0])
-            assert got[0].pulled == total and verify(w) == []  # type: ignore[attr-defined]
+            assert got[0].pulled == total and verify(w) == []
         print(f"  a new laptop of one agency received the same in {ward_s:.1f} s, "
               f"{withheld:,} of the {total:,} events as stubs")
     finally:
