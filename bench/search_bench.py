@@ -37,7 +37,9 @@ def _time(store: Store, text: str) -> tuple[float, int]:
     return statistics.median(times), found
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """The searches' figures; ``argv`` (the command line's) may name the store.
+    ``python -m bench`` calls it with none, as it calls every benchmark."""
     if argv:
         path = Path(argv[0])
     else:
