@@ -20,6 +20,7 @@ from careplan.models.rules.common import Context
 from careplan.models.workdays import ENGLAND_AND_WALES
 from careplan.store import Store, find, update
 from careplan.store.flagdata import candidates_by_code, caseload_flags, load_facts
+from careplan.store.flagreads import UNREAD, NotRead
 from careplan.store.overrides import thresholds_in_force
 
 TODAY = date(2025, 3, 12)
@@ -87,7 +88,9 @@ def test_a_candidate_is_read_only_for_the_rules_that_chose_them(demo: Store) -> 
     for person_id in reviews:
         mine, all_of = narrow[person_id], full[person_id]
         assert mine.plans == all_of.plans and mine.plans
-        assert not (mine.consents or mine.signoffs or mine.team or mine.actions)
+        for name in ("consents", "signoffs", "team", "actions"):  # unread, not empty
+            with pytest.raises(NotRead, match=name):
+                bool(getattr(mine, name))
     assert any(full[p].consents and full[p].team for p in reviews)
     # Those chosen for a missing sign-off have their plans, team and sign-offs read.
     unsigned = [p for p, codes in chosen.items() if FlagCode.PLAN_UNSIGNED in codes]
@@ -162,3 +165,26 @@ def test_candidates_found_already_are_read_and_judged_the_same(demo: Store) -> N
         f for f in everyone if f["person_id"] in batch]
     with pytest.raises(ValueError, match="not both"):
         caseload_flags(demo, TODAY, person_ids=sorted(batch), chosen=batch)
+
+
+def test_a_rule_reading_what_it_did_not_declare_raises_instead_of_missing_a_flag(
+        demo: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were a rule's READS entry short of a fact it reads, that fact would not be read
+    for the persons it chose; it is then unread, not empty, so the rule stops with a
+    bug (logged with its traceback) instead of finding nothing and flagging no one."""
+    monkeypatch.setitem(READS, FlagCode.REVIEW_OVERDUE, frozenset())
+    with pytest.raises(NotRead, match="PersonFacts.plans"):
+        caseload_flags(demo, TODAY)
+
+
+def test_every_fact_a_rule_may_read_can_be_left_unread() -> None:
+    names = {f for facts in READS.values() for f in facts}
+    assert names <= set(UNREAD)
+    for name, value in UNREAD.items():
+        with pytest.raises(NotRead, match=name):
+            if name == "health":
+                value.severe_mental_illness([])
+            else:
+                list(value)
+        with pytest.raises(NotRead):
+            len(value) if name != "health" else value.chc  # noqa: B018

@@ -48,6 +48,7 @@ from careplan.store import flagdata_health, sqlite
 from careplan.store.db import Store
 from careplan.store.fastload import builder, columns_sql, parse_date
 from careplan.store.flagcandidates import tagged_candidates_sql
+from careplan.store.flagreads import seal_unread
 from careplan.store.overrides import thresholds_in_force
 from careplan.store.replication import open_conflicts
 
@@ -284,6 +285,8 @@ def load_facts(
         rows.update(rest())
     conflicted = list(people) if by_read is None else by_read.get("sync_conflicts", [])
     _group_rest(store, people, rows, conflicted)
+    if only is not None:  # what was not read for a person is unread, not empty
+        seal_unread(people.values(), only)
     return list(people.values())
 
 
