@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -60,6 +61,28 @@ FORMAT = "careplan-audit/1"
 
 #: JSON as the canonical form writes it (and the audit log stores it).
 ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _encode_function() -> Callable[[Any], str]:
+    """``ENCODER.encode`` for the flat objects of the audit log (rows: no nested objects),
+    with the C encoder made once: ``encode`` builds a new one on every call, a third of
+    its time for a row. The same text (tests compare them)."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # pragma: no cover - CPython has the C encoder
+        return ENCODER.encode
+    # No markers (circular references cannot occur in a flat row); the rest as ENCODER.
+    make = c_make_encoder(None, ENCODER.default, encode_basestring, None, ":", ",", True,
+                          False, True)
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(make(value, 0))
+
+    return encode
+
+
+#: ``ENCODER.encode`` for a row (a JSON object of plain values), made once.
+encode_row: Callable[[Any], str] = _encode_function()
 
 #: The columns of ``audit_events`` an event's hash covers, in the canonical order.
 COLUMNS = ("id", "store_id", "store_seq", "parent_id", "entity", "entity_id",
@@ -430,6 +453,7 @@ def _lost_parents(conn: sqlite.Connection) -> list[Break]:
 __all__ = [
     "COLUMNS",
     "ENCODER",
+    "encode_row",
     "FORMAT",
     "Break",
     "ChainReport",

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from careplan.models import ENTITY_TYPES, nhs
 from careplan.models.accounts import ACCOUNT_ACTOR
 from careplan.models.base import Entity, label
-from careplan.store import audit, plausible, sqlite
+from careplan.store import audit, chain, plausible, sqlite
 from careplan.store.db import Store
 from careplan.store.errors import InputError, NotFoundError, StaleWriteError
-from careplan.store.rows import columns, from_row, to_row, to_value
+from careplan.store.rows import columns, from_row, row_maker, to_row, to_value
 
 E = TypeVar("E", bound=Entity)
 _WRITE_ORDER = {cls.TABLE: i for i, cls in enumerate(ENTITY_TYPES)}
@@ -157,16 +157,45 @@ def prepare(entities: Iterable[Entity]) -> Prepared:
     """Rows grouped by table, tables parents first (``ENTITY_TYPES`` order), so a
     batch's foreign keys hold whatever order its records came in."""
     out = Prepared()
+    events = out.audit
+    add_event = events.append
+    encode = chain.encode_row  # audit.dumps's text, with the encoder made once
+    # Per class: its row maker, its table and its table's rows (looked up once a class).
+    by_class: dict[type[Entity], tuple[Callable[[Entity], dict[str, Any]], str,
+                                       list[list[Any]]]] = {}
     for entity in entities:
-        row = to_row(entity)
+        slot = by_class.get(entity.__class__)
+        if slot is None:
+            cls = entity.__class__
+            table = cls.TABLE
+            if table not in out.rows:
+                out.rows[table] = (_insert_sql(cls), [])
+            slot = by_class[cls] = (row_maker(cls), table, out.rows[table][1])
+        make, table, params = slot
+        row = make(entity)
         row["version"] = 1  # a new record; set on the row to spare re-validating a copy
-        table = entity.TABLE
-        if table not in out.rows:
-            out.rows[table] = (_insert_sql(type(entity)), [])
-        out.rows[table][1].append(list(row.values()))
-        out.audit.append((table, entity.id, audit.dumps(row)))
+        params.append(list(row.values()))
+        add_event((table, row["id"], encode(row)))
     out.rows = dict(sorted(out.rows.items(), key=lambda kv: _WRITE_ORDER.get(kv[0], 0)))
     return out
+
+
+#: The placeholders of the metadata columns ending every ``_insert_sql``.
+_META_MARKS = "?, ?, ?)"
+
+
+def _with_meta(sql: str, stamp: str, actor: str) -> str | None:
+    """An ``_insert_sql`` with the metadata every record of a batch shares (created and
+    updated at ``stamp`` by ``actor``) written in as SQL text, so that the rows need not
+    be copied to add them; None when that cannot be (a NUL in the text)."""
+    if not sql.endswith(_META_MARKS) or "\0" in stamp or "\0" in actor:
+        return None
+    at, by = _sql_text(stamp), _sql_text(actor)
+    return f"{sql[:-len(_META_MARKS)]}{at}, {at}, {by})"
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def write_prepared(store: Store, prepared: Prepared, actor: str,
@@ -178,13 +207,16 @@ def write_prepared(store: Store, prepared: Prepared, actor: str,
     """
     now = store.clock()
     stamp = now.isoformat()
-    ids = event_ids if event_ids is not None else (
-        audit.new_event_id(now) for _ in prepared.audit
-    )
+    ids = event_ids if event_ids is not None else audit.new_event_ids(now,
+                                                                      len(prepared.audit))
     with store.atomic():
         for table, (sql, params) in prepared.rows.items():
             try:
-                store.conn.executemany(sql, [[*p, stamp, stamp, actor] for p in params])
+                literal = _with_meta(sql, stamp, actor)
+                if literal is not None:
+                    store.conn.executemany(literal, params)
+                else:
+                    store.conn.executemany(sql, [[*p, stamp, stamp, actor] for p in params])
             except (sqlite.IntegrityError, OverflowError, UnicodeEncodeError) as exc:
                 raise InputError(f"{table.replace('_', ' ')}: {exc}") from exc
         audit.record_created(store, prepared.audit, actor, now, ids)

@@ -42,6 +42,14 @@ def to_row(entity: Entity) -> dict[str, Any]:
     return make(entity)
 
 
+def row_maker(cls: type[Entity]) -> Callable[[Entity], dict[str, Any]]:
+    """``to_row`` for entities of exactly ``cls`` (bulk writes look it up once a class)."""
+    make = _ROW_MAKERS.get(cls)
+    if make is None:
+        make = _ROW_MAKERS[cls] = _row_maker(cls)
+    return make
+
+
 _ROW_MAKERS: dict[type[Entity], Callable[[Entity], dict[str, Any]]] = {}
 
 
