@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from export_sample import build
 
 from careplan.models import ENTITY_TYPES, Entity, Person
@@ -83,26 +84,38 @@ def _contents(store: Store) -> dict[str, list[tuple[Any, ...]]]:
             for t in tables}
 
 
-def test_bulk_insert_writes_what_the_plain_way_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("actor", "seen_others"), [
+    (ACTOR, False),
+    (ACTOR, True),  # events then carry what the store has seen of others (its vector)
+    ("nul\0actor", False),  # a text SQL cannot hold written in: bound instead
+])
+def test_bulk_insert_writes_what_the_plain_way_writes(tmp_path: Path, actor: str,
+                                                      seen_others: bool) -> None:
     entities = _entities(tmp_path)
     bulk_path, plain_path = _empty_pair(tmp_path)
     ids = [uuid7(1_741_599_015_123, n * 7919) for n in range(len(entities))]
     with Store.open(bulk_path) as bulk, Store.open(plain_path) as plain:
         assert bulk.store_id == plain.store_id
         bulk.clock = plain.clock = lambda: AT
+        for store in (bulk, plain) if seen_others else ():
+            with store.atomic():
+                store.conn.execute("INSERT INTO sync_vector (origin, seq, hlc) VALUES (?, ?, ?)",
+                                   ("other's store", 4, audit.hlc_text(5)))
         # Two batches each way: the second continues the chain the first began.
         half = len(entities) // 2
-        assert add_many(bulk, entities[:half], ACTOR, ids[:half]) == half
-        assert add_many(bulk, entities[half:], ACTOR, ids[half:]) == len(entities) - half
-        _write_plainly(plain, entities[:half], ACTOR, ids[:half])
-        _write_plainly(plain, entities[half:], ACTOR, ids[half:])
+        assert add_many(bulk, entities[:half], actor, ids[:half]) == half
+        assert add_many(bulk, entities[half:], actor, ids[half:]) == len(entities) - half
+        _write_plainly(plain, entities[:half], actor, ids[:half])
+        _write_plainly(plain, entities[half:], actor, ids[half:])
         got, want = _contents(bulk), _contents(plain)
         assert got["audit_events"] and got["persons"]
+        vectors = {row[14] for row in got["audit_events"]}
+        assert vectors == ({'{"other\'s store":4}'} if seen_others else {None})
         assert got == want
         report = audit_check.verify(bulk)
         assert report is not None and report.ok, report and report.problems
         rows = bulk.conn.execute("SELECT updated_by, created_at FROM persons").fetchall()
-        assert set(rows) == {(ACTOR, AT.isoformat())}
+        assert set(rows) == {(actor, AT.isoformat())}
 
 
 def test_generated_event_ids_are_fresh_time_ordered_ids(tmp_path: Path) -> None:

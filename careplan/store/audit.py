@@ -25,7 +25,7 @@ from typing import Any
 from careplan.models.audit import AuditEvent
 from careplan.models.base import uuid7
 from careplan.models.sync import HLC_WIDTH, hlc_text, hlc_value, tick, wall
-from careplan.store import chain
+from careplan.store import chain, sqlite
 from careplan.store.db import Store
 
 _INSERT = (
@@ -151,6 +151,24 @@ def dumps(row: dict[str, Any]) -> str:
     return _ENCODER.encode(row)
 
 
+def _creations_sql(store_id: str, actor: str, at: str, vector: str | None) -> str | None:
+    """``_INSERT`` for creation events written at once, with what they share written in
+    as SQL (the store, no parent, no before, version 1, the actor, the time, the vector,
+    nothing resolved): binding those nine values again for each event cost the driver
+    nearly half of the insert's time. The event's id, number, entity, entity id, after, clock
+    reading and hash are bound; None when a shared text cannot be written in."""
+    texts = [sqlite.text_literal(t) for t in (store_id, actor, at)]
+    shown = "NULL" if vector is None else sqlite.text_literal(vector)
+    if None in texts or shown is None:
+        return None
+    store, by, when = texts
+    return ("INSERT INTO audit_events (id, store_id, store_seq, parent_id, entity, "
+            "entity_id, version_before, version_after, before, after, actor, at, hlc, "
+            "vector, resolves, hash) "
+            f"VALUES (?, {store}, ?, NULL, ?, ?, NULL, 1, NULL, ?, {by}, {when}, ?, {shown}, "
+            "NULL, ?)")
+
+
 #: ``hlc_text`` as a %-format (the same text for the clock's non-negative readings).
 _HLC_FORMAT = f"%0{HLC_WIDTH}d"
 
@@ -176,17 +194,24 @@ def record_created(
     store_id = store.store_id
     prev = first.prev
     link = chain.creations(store_id, actor, when, vector)
+    # Only what differs from event to event is bound (see _creations_sql).
     params: list[tuple[Any, ...]] = []
     add = params.append
     clock_text = _HLC_FORMAT.__mod__  # hlc_text without a call of our own per event
     for (entity, entity_id, after), event_id in zip(rows, ids, strict=True):
         hlc = clock_text(clock)
         prev = link(prev, event_id, seq, entity, entity_id, after, hlc)
-        add((event_id, store_id, seq, None, entity, entity_id, None, 1, None, after,
-             actor, when, hlc, vector, None, prev))
+        add((event_id, seq, entity, entity_id, after, hlc, prev))
         seq += 1
         clock += 1
-    store.conn.executemany(_INSERT, params)
+    sql = _creations_sql(store_id, actor, when, vector)
+    if sql is not None:
+        store.conn.executemany(sql, params)
+    else:
+        store.conn.executemany(_INSERT, [
+            (event_id, store_id, n, None, entity, entity_id, None, 1, None, after, actor,
+             when, hlc, vector, None, digest)
+            for event_id, n, entity, entity_id, after, hlc, digest in params])
     if prev is not None and params:
         chain.advance_head(store.conn, store_id, (first.seq - 1, first.prev), seq - 1, prev)
     return len(params)

@@ -187,15 +187,11 @@ _META_MARKS = "?, ?, ?)"
 def _with_meta(sql: str, stamp: str, actor: str) -> str | None:
     """An ``_insert_sql`` with the metadata every record of a batch shares (created and
     updated at ``stamp`` by ``actor``) written in as SQL text, so that the rows need not
-    be copied to add them; None when that cannot be (a NUL in the text)."""
-    if not sql.endswith(_META_MARKS) or "\0" in stamp or "\0" in actor:
+    be copied to add them, nor those values bound for each; None when that cannot be."""
+    at, by = sqlite.text_literal(stamp), sqlite.text_literal(actor)
+    if at is None or by is None or not sql.endswith(_META_MARKS):
         return None
-    at, by = _sql_text(stamp), _sql_text(actor)
     return f"{sql[:-len(_META_MARKS)]}{at}, {at}, {by})"
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def write_prepared(store: Store, prepared: Prepared, actor: str,

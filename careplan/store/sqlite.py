@@ -98,6 +98,17 @@ def attach_key(key: bytes | None) -> str:
     return f"KEY \"x'{key.hex()}'\"" if key is not None else "KEY ''"
 
 
+def text_literal(text: str) -> str | None:
+    """``text`` as an SQL string literal (``'it''s'``), for a value that every row of a
+    bulk insert shares: written into the statement, it is not bound again for each row
+    (the driver's binding of a value, of None above all, costs more than SQLite's
+    insert of a constant). None when the
+    text cannot be written so (it holds a NUL)."""
+    if "\0" in text:
+        return None
+    return "'" + text.replace("'", "''") + "'"
+
+
 def error_name(exc: BaseException) -> str:
     """SQLite's name for an error's result code ("SQLITE_NOTADB"), or ""."""
     return str(getattr(exc, "sqlite_errorname", ""))
@@ -120,4 +131,5 @@ __all__ = [
     "error_name",
     "key_pragma",
     "sqlite_version",
+    "text_literal",
 ]
