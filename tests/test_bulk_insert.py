@@ -148,3 +148,14 @@ def test_row_encoder_writes_the_canonical_form() -> None:
         assert chain.encode_row(row) == chain.ENCODER.encode(row) == audit.dumps(row)
     person = Person(given_name="Ann", family_name="Lee", birth_date=date(1950, 2, 3))
     assert chain.encode_row(to_row(person)) == audit.dumps(to_row(person))
+
+
+def test_none_and_bytes_are_bound_as_null_and_blob(tmp_path: Path) -> None:
+    """The adapters registered for None and bytes (careplan.store.sqlite, to bind them
+    fast) give SQLite exactly what it had before: NULL and the same BLOB."""
+    with Store.open(tmp_path / "types.db") as store:
+        got = store.conn.execute(
+            "SELECT typeof(?), ? IS NULL, typeof(?), hex(?), typeof(?), hex(?), length(?)",
+            (None, None, b"\x00\xffab", b"\x00\xffab", bytearray(b"ab"), bytearray(b"ab"),
+             b"")).fetchone()
+    assert tuple(got) == ("null", 1, "blob", "00FF6162", "blob", "6162", 0)

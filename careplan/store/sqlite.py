@@ -19,6 +19,7 @@ fork and has the same API, but ships no type information.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
         sqlite_version,
     )
     from sqlite3 import connect as _connect
+    from sqlite3 import register_adapter as _register_adapter
 else:
     from sqlcipher3.dbapi2 import (
         Connection,
@@ -50,9 +52,22 @@ else:
         sqlite_version,
     )
     from sqlcipher3.dbapi2 import connect as _connect
+    from sqlcipher3.dbapi2 import register_adapter as _register_adapter
 
 #: The length of a store key, in bytes (AES-256).
 KEY_BYTES = 32
+
+# The driver binds int, float and str straight away, but looks for an adapter for any
+# other value, None and bytes included, by asking the value and the protocol for
+# ``__conform__`` and ``__adapt__``: about 0.8 us a value, twenty times an int's; a bulk
+# insert binds a None for each empty field (the FHIR import of 10,000 persons about a
+# million of them). An adapter registered for them is found at once; each gives back
+# its value as it is (an empty dict's ``get`` returns None for None, ``bytes`` an
+# exact bytes object itself), so SQLite binds the same NULL and BLOB as before.
+_empty: dict[None, None] = {}
+_as_null: Callable[[None], None] = _empty.get
+_register_adapter(type(None), _as_null)
+_register_adapter(bytes, bytes)
 
 _quiet = False
 
