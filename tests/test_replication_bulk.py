@@ -18,7 +18,7 @@ import pytest
 
 from careplan.demo.build_file import build_demo_file
 from careplan.models import Action, Person
-from careplan.store import Store, add, find, update
+from careplan.store import Store, add, find, replication, update
 from careplan.store.digest import content_digest
 from careplan.store.remote_permissions import authorise
 from careplan.store.replication import (
@@ -126,11 +126,15 @@ def test_events_arriving_out_of_order_wait_the_same_way(demo: Path,
     _same_files(bulk, one_by_one)
 
 
-def test_refusals_by_the_stores_own_rules_mid_batch_store_the_same(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rounds", [replication.ROUNDS, 1])
+def test_refusals_by_the_stores_own_rules_mid_batch_store_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rounds: int) -> None:
     """Records the receiving store refuses (a second person with the same NHS number),
     from two stores, in the middle of a batch: their stores' later events wait behind
     them, the rest is applied, conflicts are opened, in bulk as one by one; and the
-    next batches, which try the refused ones again, agree too."""
+    next batches, which try the refused ones again, agree too. With no round again
+    allowed, the first refusal sends the batch one event at a time: the same again."""
+    monkeypatch.setattr(replication, "ROUNDS", rounds)
     a, b, c = stores(tmp_path)
     try:
         person = find(a, Person)[0]

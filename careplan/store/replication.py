@@ -315,8 +315,9 @@ def apply_events(store: Store, events: Iterable[Event],
     The batch is applied in one savepoint, each event's writes straight after the last
     one's. An event the store's own rules refuse (a second record with the same NHS
     number, say) undoes that savepoint, and the batch is applied again with a savepoint
-    for that event, which leaves nothing of it when it is refused again, and so on;
-    events refused before (waiting here with their reason) get one from the start.
+    for that event, which leaves nothing of it when it is refused again, and so on
+    (:data:`ROUNDS` times at most, then one event at a time); events refused before
+    (waiting here with their reason) get one from the start.
     ``one_by_one``: a savepoint for every event. Every way stores the same.
 
     Raises:
@@ -332,6 +333,7 @@ def apply_events(store: Store, events: Iterable[Event],
         # The events given a savepoint of their own (None: every one).
         own: set[str] | None = None if one_by_one else {str(r[0]) for r in conn.execute(
             "SELECT id FROM sync_pending WHERE refused IS NOT NULL")}
+        rounds = 0
         while True:
             if own is None:
                 done = _apply_batch(store, events, authorise, None)
@@ -341,7 +343,9 @@ def apply_events(store: Store, events: Iterable[Event],
                     done = _apply_batch(store, events, authorise, own)
                 break
             except _Refused as refused:
-                own = None if refused.event_id in own else own | {refused.event_id}
+                rounds += 1
+                again = refused.event_id not in own and rounds < ROUNDS
+                own = own | {refused.event_id} if again else None
         waiting = [e for q in done.by_origin.values() for e in q.values()]
         _keep_pending(store, waiting, done.reasons)
         # Rows filled in keep their old place in the log: the views show everything again.
@@ -352,6 +356,11 @@ def apply_events(store: Store, events: Iterable[Event],
                        refused=tuple(done.refused), opened=tuple(sorted(ctx.opened)),
                        closed=tuple(sorted(ctx.closed)), changes=changes,
                        filled=done.filled)
+
+
+#: How many times a batch is applied again for an event refused in it before the rest
+#: of it goes one event at a time (at most one refusal an origin: its later events wait).
+ROUNDS = 4
 
 
 class _Refused(Exception):  # noqa: N818 - a signal, not an error anyone sees
