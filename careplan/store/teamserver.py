@@ -530,8 +530,7 @@ def record_laptop(dsn: str, role: str, agency: str) -> Laptop:
             raise ServerError("The team server's schema is older than this CarePlan; "
                               "bring it up to date first with careplan server init.") from None
         except psycopg.Error as exc:
-            _rollback(conn)
-            raise ServerError(f"The team server refused ({_first_line(exc)}).") from exc
+            raise _refused(conn, exc) from exc
     return Laptop(role, agency_id, name)
 
 
@@ -547,8 +546,7 @@ def laptops(dsn: str) -> list[Laptop]:
             rows = conn.execute("SELECT role, agency_id FROM careplan.laptops ORDER BY role"
                                 ).fetchall()
         except psycopg.Error as exc:
-            _rollback(conn)
-            raise ServerError(f"The team server refused ({_first_line(exc)}).") from exc
+            raise _refused(conn, exc) from exc
     return [Laptop(str(r), str(a), names.get(str(a))) for r, a in rows]
 
 
@@ -587,6 +585,12 @@ def _call(conn: psycopg.Connection[Any], sql: str, params: tuple[Any, ...]) -> l
         _rollback(conn)
         raise ServerError(f"The team server did not answer ({_first_line(exc)}).") from exc
     return rows
+
+
+def _refused(conn: psycopg.Connection[Any], exc: psycopg.Error) -> ServerError:
+    """A statement the server refused: its transaction rolled back, the refusal in words."""
+    _rollback(conn)
+    return ServerError(f"The team server refused ({_first_line(exc)}).")
 
 
 def _rollback(conn: psycopg.Connection[Any]) -> None:
