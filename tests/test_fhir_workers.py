@@ -57,6 +57,13 @@ STREAM = ([_consent(f"c{n}") for n in range(fhir_pool.BATCH + 30)]
           + [_patient(f"q{n}") for n in range(50)])
 
 
+@pytest.fixture(autouse=True)
+def small_import_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import hands its resources over in batches of ``BATCH`` here, as an export
+    does, so these small files still span several batches."""
+    monkeypatch.setattr(fhir_pool, "IMPORT_BATCH", fhir_pool.BATCH)
+
+
 @pytest.mark.parametrize("kind", ["export", "import"])
 def test_workers_refuse_the_first_invalid_resource_with_the_same_sentence(
         kind: fhir_pool.Kind) -> None:
@@ -251,3 +258,29 @@ def test_the_garbage_collector_is_as_it_was_after_an_import(tmp_path: Path) -> N
         finally:
             gc.enable()
         assert store.table_counts()["persons"] == 1
+
+
+def test_no_collection_runs_while_an_import_parses_its_file(tmp_path: Path) -> None:
+    """The file is parsed with the cyclic collector off and kept off until the reading
+    starts: turned on in between, it walked every container just parsed at the next
+    allocation (0.9 s at 10,000 persons)."""
+    import gc
+
+    file = _bundle(tmp_path / "many.json", *[_patient(f"p{n}") for n in range(300)])
+    collections: list[int] = []
+    reading: list[bool] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and not reading:
+            collections.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        with Store.open(tmp_path / "a.db") as store:
+            gc.collect()
+            collections.clear()
+            import_fhir(store, file, workers=0,
+                        progress=lambda done, total: reading.append(True))
+    finally:
+        gc.callbacks.remove(seen)
+    assert reading and collections == []

@@ -536,13 +536,13 @@ def import_fhir(store: Store, path: str | Path, actor: str = "import",
     if workers is None:
         workers = workers_for_import(file_size(path))
     steps = Steps(progress)
-    with Checks("import", workers, ahead=None) as checks:
+    # (The collector is off from the parse on: on between, it walked every container
+    # just parsed, 0.9 s at 10,000 persons.)
+    with Checks("import", workers, ahead=None) as checks, fhir_memo.no_collection():
         doc = load_json(path)  # (the workers start meanwhile)
-        with fhir_memo.no_collection():
-            read = read_document(doc, checks, lambda done, of: steps.at(0, done, of))
-            del doc
-            return import_read(store, read, actor, checks, steps=steps,
-                               committing=committing)
+        read = read_document(doc, checks, lambda done, of: steps.at(0, done, of))
+        del doc
+        return import_read(store, read, actor, checks, steps=steps, committing=committing)
 
 
 

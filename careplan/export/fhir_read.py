@@ -278,6 +278,8 @@ def parse_text(text: str, name: str = "the file") -> Any:
     if not stripped:
         raise ImportRefused(f"{name} is empty; expected FHIR R4 JSON.")
     try:
+        # (A caller keeping what this returns holds the collector off around it too: on
+        # again, the collector walks every container just made at its next allocation.)
         with no_collection():
             return json.loads(stripped, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
@@ -421,12 +423,10 @@ def read_file(path: str | Path, workers: int | None = None) -> ReadResult:
     nested elements validated once (``fhir_memo``)."""
     if workers is None:
         workers = workers_for_file(file_size(path))
-    with Checks("import", workers) as checks:
-        doc = load_json(path)
-        with no_collection():
-            read = read_document(doc, checks)
-            checks.finish()
-            return read
+    with Checks("import", workers) as checks, no_collection():
+        read = read_document(load_json(path), checks)
+        checks.finish()
+        return read
 
 
 def file_size(path: str | Path) -> int:
