@@ -161,17 +161,18 @@ def import_phases(bundle: Path, target: Path) -> str:
     read: list[Any] = []
     imp: list[Importer] = []
     with (Checks("import", workers_for_import(bundle.stat().st_size), ahead=None) as checks,
-          Store.open(target) as store):
+          Store.open(target) as store, fhir_memo.no_collection()):  # (as the import runs)
         parse_s = cpu(lambda: doc.append(load_json(bundle)))
-        with fhir_memo.no_collection():
-            check_s = cpu(lambda: read.append(read_document(doc.pop(), checks)))
-            def mapped() -> None:
-                imp.append(Importer(store, read[0], "bench"))
-                fhir_map.map_all(imp[0])
+        check_s = cpu(lambda: read.append(read_document(doc.pop(), checks)))
+        def mapped() -> None:
+            imp.append(Importer(store, read[0], "bench"))
+            fhir_map.map_all(imp[0])
 
-            map_s = cpu(mapped)
-            wait_s = seconds(checks.finish)
-            write_s = cpu(lambda: imp[0].write())
+        map_s = cpu(mapped)
+        wait_s = seconds(checks.finish)
+        write_s = cpu(lambda: imp[0].write())
+        read.clear()
+        imp.clear()
     workers = children_cpu() - before
     return (f"json.loads {parse_s:5.2f} s, scan and handing the resources to "
             f"{checks.workers} workers {check_s:5.2f} s, mapping to records {map_s:5.2f} s, "
