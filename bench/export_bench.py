@@ -62,19 +62,24 @@ WHY_EXPORT = (
     "19.6 s, same hour). Left: a lighter validator than fhir.resources (the CPU in all "
     "is no less than before), or more free cores (up to 4 workers are used).")
 WHY_IMPORT = (
-    "CPU at 10,000 persons (161 MB), on a machine shared at a load of 4 to 5: this "
-    "process 13-14 s (json.loads 1.9 s, the scan and handing the resources to the worker "
-    "1.9 s, mapping to records 3.5 s, inserts with their audit events 5.8-6.5 s, of which "
-    "the SQL of 194,000 records and their events, with the log's four indexes, is about "
-    "3.2 s), the one validation worker 9-14 s. Done: the Bundle's own entries checked once "
-    "a kind, their fullUrl and request.url texts by the field's own R4 type (1.9 -> 0.2 s); "
-    "one worker, handed every resource at once, validates while this process maps and "
-    "inserts, in the transaction that commits only once every resource is valid (before: "
-    "two workers, this process waiting on them while it read, then the inserts after); "
-    "enums by slug, canonical UUIDs and resources by type without a walk or a parse each. "
-    "On 2 free cores about 14 s: this process sets the pace (14.1 s measured once at a "
-    "load of 4). Left: the inserts (executemany already; sorted keys, a larger page cache "
-    "or a second thread did not help), the mapping in Python, a lighter validator.")
+    "CPU at 10,000 persons (161 MB, 120,040 resources), measured apart from this run on "
+    "a quiet machine: this process 11.1-11.4 s (json.loads about 0.9 s, the scan and "
+    "handing the resources to the worker 1.8 s, mapping to records 3.2 s, inserts with "
+    "their audit events 4.1 s, then the commit and dropping what was read), the one "
+    "validation worker 9.0-9.4 s (fhir.resources, about 75 us a resource): 20.5 s of CPU "
+    "on 2 cores, so no arrangement of the work comes under about 10.3 s, and this process "
+    "sets the pace. Done this round, 14.8 -> about 11.8 s: the garbage collector kept off "
+    "from the parse until what was read is dropped (on in between, it walked every parsed "
+    "container: 0.9 s after the parse and 1.1 s after the commit); the resources handed to "
+    "the worker in batches of 5,000, not 200 (submitting every few milliseconds starved "
+    "the executor's thread that moves work to the worker, which sat idle for the whole "
+    "1.5 s of the reading). Done before: the Bundle's own entries validated once a kind "
+    "(1.9 -> 0.2 s); one worker validating while this process maps and inserts, in the "
+    "transaction that commits only once every resource is valid; the inserts 6.1 -> 4.2 s "
+    "of CPU. Tried and not kept: orjson (0.68 s against json's 0.77 s for this file), two "
+    "workers (more CPU, no less wall time on 2 cores). Not done: the worker parsing the "
+    "file itself (nothing to hand over, but a second parsed copy of the file, 900 MB). "
+    "Left: a lighter validator than fhir.resources, or more cores.")
 WHY_NDJSON = ("the same resources and the same validation as the Bundle export (see "
               "there); CPU 6.0 s here and 13.1 s in the workers at 10,000 persons.")
 
