@@ -260,17 +260,24 @@ def test_the_garbage_collector_is_as_it_was_after_an_import(tmp_path: Path) -> N
         assert store.table_counts()["persons"] == 1
 
 
+class _Stop(Exception):
+    """What a progress callback raises to stop an import (the app's Cancel)."""
 
-def test_no_collection_walks_the_file_during_an_import(tmp_path: Path) -> None:
-    """The cyclic collector stays off from the parse until what was read is dropped: on
-    while the file's containers live, its next allocation starts a collection that walks
-    every one of them (0.9 s after the parse and 1.1 s after the commit at 10,000
-    persons). A collection during the import may walk what the import keeps (caches, the
-    report), never the file."""
+
+@pytest.mark.parametrize("case", ["imported", "refused", "cancelled"])
+def test_no_collection_walks_the_file_during_an_import(tmp_path: Path, case: str) -> None:
+    """The cyclic collector stays off from the parse until what was read is dropped, on
+    a refusal and a Cancel too: on while the file's containers live, its next allocation
+    starts a collection that walks every one of them (0.9 s after the parse and 1.1 s
+    after the commit at 10,000 persons). A collection may walk what the import keeps
+    (caches, the report), never the file."""
     import gc
 
     patients = 2000
-    file = _bundle(tmp_path / "many.json", *[_patient(f"p{n}") for n in range(patients)])
+    resources = [_patient(f"p{n}") for n in range(patients)]
+    if case == "refused":
+        resources.append(_patient("x", birthDate="1988-13-01"))
+    file = _bundle(tmp_path / "many.json", *resources)
     walked: list[int] = []
 
     def seen(phase: str, info: dict[str, int]) -> None:
@@ -278,16 +285,29 @@ def test_no_collection_walks_the_file_during_an_import(tmp_path: Path) -> None:
             walked.append(sum(len(gc.get_objects(generation)) for generation in
                               range(info["generation"] + 1)))
 
+    def progress(done: int, total: int) -> None:
+        if case == "cancelled" and done > total // 3:  # while mapping
+            raise _Stop
+
     with Store.open(tmp_path / "a.db") as store:
         # (a first import builds the R4 models and the store's caches, kept for good)
         import_fhir(store, _bundle(tmp_path / "one.json", _patient("first")), workers=0)
+        assert gc.isenabled()
+        thresholds = gc.get_threshold()
         gc.collect()
         gc.callbacks.append(seen)
+        gc.set_threshold(1)  # a collection at the first allocation with the collector on
         try:
-            import_fhir(store, file, workers=0)
+            if case == "imported":
+                import_fhir(store, file, workers=0, progress=progress)
+            else:
+                with pytest.raises((ImportRefused, _Stop)):
+                    import_fhir(store, file, workers=0, progress=progress)
         finally:
+            gc.set_threshold(*thresholds)
             gc.callbacks.remove(seen)
-        assert store.table_counts()["persons"] == patients + 1
+        assert store.table_counts()["persons"] == (patients + 1 if case == "imported"
+                                                   else 1)
     # each Patient is five containers (itself, its name, the name's given, the entry,
     # its request), the file ten thousand
-    assert max(walked, default=0) < patients, walked
+    assert walked and max(walked) < patients, walked

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -529,9 +530,9 @@ def import_fhir(store: Store, path: str | Path, actor: str = "import",
     As ``read_file`` then ``import_read``, without the cyclic garbage collector
     (``fhir_memo.no_collection``: the file and its records live until the end); its
     resources are validated in ``workers`` processes (``fhir_pool``; by default one for
-    a file this large, none for a small one: then here), all handed over at once, while
-    it maps them and inserts the records, with equal nested elements validated once
-    (``fhir_memo``); it commits once every resource is valid. ``progress`` and
+    a file this large, none for a small one: then here), handed over as they are read,
+    while it maps them and inserts the records, with equal nested elements validated
+    once (``fhir_memo``); it commits once every resource is valid. ``progress`` and
     ``committing``: see :class:`Steps` and :meth:`Importer.write`."""
     if workers is None:
         workers = workers_for_import(file_size(path))
@@ -540,16 +541,33 @@ def import_fhir(store: Store, path: str | Path, actor: str = "import",
     # file's containers live, it walks every one of them at its next allocation (0.9 s
     # after the parse, 1.1 s after the commit, at 10,000 persons).
     read: ReadResult | None = None
-    with Checks("import", workers, ahead=None) as checks, fhir_memo.no_collection():
+    with fhir_memo.no_collection(), Checks("import", workers, ahead=None) as checks:
         try:
             # (the workers start while the file is parsed)
             read = read_document(load_json(path), checks,
                                  lambda done, of: steps.at(0, done, of))
             return import_read(store, read, actor, checks, steps=steps,
                                committing=committing)
+        except BaseException as exc:
+            _let_go(exc)
+            raise
         finally:
             read = None
 
+
+def _let_go(exc: BaseException) -> None:
+    """Clear the variables of the finished frames ``exc`` came through, and those of the
+    exceptions it was raised while handling: a refusal or a Cancel would otherwise keep
+    the parsed file alive until it is handled, after the collector is on again."""
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
 
 
 def import_read(store: Store, read: ReadResult, actor: str = "import",

@@ -22,8 +22,9 @@ reported there stays near the truth. An import hands over every resource as it r
 them, in larger batches and without waiting (``ahead=None``: they are all in memory
 anyway), and maps them while the workers validate, instead of waiting on them. Cancel
 (an exception raised by a progress callback) or any other error stops the workers:
-batches not started are dropped, and the ones under way (a few milliseconds each; up to
-about 0.4 s for an import's larger batches) finish unread.
+batches not yet handed to a worker are dropped, and the ones it holds (the one under way
+and the one queued behind it: a few milliseconds each, or up to about 0.8 s for an
+import's larger batches) finish unread.
 """
 
 from __future__ import annotations
@@ -249,7 +250,12 @@ class Checks:
         while self._pending:
             self._settle(self._pending.popleft())
 
+    def flush(self) -> None:
+        """Hand the batch being filled to a worker now (the reading is done)."""
+        if self._pool is not None and self._batch:
+            self._submit()
+
     def stop(self) -> None:
-        """Drop what the workers have not begun (after a refusal or an error)."""
+        """Drop the batches not yet handed to a worker (after a refusal or an error)."""
         for future in self._pending:
             future.cancel()

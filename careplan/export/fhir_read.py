@@ -357,10 +357,12 @@ def read_document(doc: Any, checks: Checks | None = None,
         with Checks("import") as here:
             return read_document(doc, here, progress)
     try:
-        return _read(doc, checks, progress)
+        result = _read(doc, checks, progress)
     except ImportRefused:
         checks.finish()  # a resource before this one refused first?
         raise
+    checks.flush()  # (the last batch, validated while the caller maps what was read)
+    return result
 
 
 def _read(doc: Any, checks: Checks,
