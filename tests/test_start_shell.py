@@ -19,7 +19,7 @@ import pytest
 import ui_world
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
-from signin import ADMIN, PASSWORD, ensure_account
+from signin import ADMIN, PASSWORD
 from ui_helpers import file_settings, when_modal
 
 from careplan.commands import gui
@@ -97,11 +97,7 @@ sys.exit(main(["--db", sys.argv[1]]))
 @pytest.fixture
 def team(tmp_path: Path) -> Path:
     """A plain store with the UI world and an administrator."""
-    path = tmp_path / "team.db"
-    with Store.open(path) as store:
-        ui_world.build(store)
-        ensure_account(store, ADMIN)
-    return path
+    return ui_world.team_store(tmp_path / "team.db")
 
 
 def _env(home: Path) -> dict[str, str]:

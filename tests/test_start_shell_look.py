@@ -15,11 +15,10 @@ import pytest
 import ui_world
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QLabel, QLineEdit, QMainWindow, QPushButton, QToolButton, QWidget
-from signin import ADMIN, ensure_account
+from signin import ADMIN
 from ui_helpers import file_settings
 
 from careplan import cli
-from careplan.store import Store
 from careplan.ui.mainwindow import MainWindow
 from careplan.ui.shell import StartWindow
 
@@ -27,11 +26,7 @@ from careplan.ui.shell import StartWindow
 @pytest.fixture
 def team(tmp_path: Path) -> Path:
     """A plain store with the UI world and an administrator."""
-    path = tmp_path / "team.db"
-    with Store.open(path) as store:
-        ui_world.build(store)
-        ensure_account(store, ADMIN)
-    return path
+    return ui_world.team_store(tmp_path / "team.db")
 
 
 def _where(window: QMainWindow, widget: QWidget) -> QRect:

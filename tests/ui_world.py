@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from careplan.models import (
@@ -174,6 +175,16 @@ def build(store: Store, extra_persons: int = 0) -> World:
         teen_plan=plan.id, teen_action=action.id, dual_referral=referral.id,
         handoff=handoff.id,
     )
+
+
+def team_store(path: Path) -> Path:
+    """A plain store at ``path`` with the UI world and an administrator."""
+    from signin import ADMIN, ensure_account
+
+    with Store.open(path) as store:
+        build(store)
+        ensure_account(store, ADMIN)
+    return path
 
 
 def make_manager(store: Store, professional_id: str, username: str = "manager") -> None:
