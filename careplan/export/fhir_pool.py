@@ -245,8 +245,7 @@ class Checks:
         """Wait for every resource added so far; raise the first refusal, if any."""
         if self._pool is None:
             return
-        if self._batch:
-            self._submit()
+        self.flush()
         while self._pending:
             self._settle(self._pending.popleft())
 
